@@ -1,0 +1,62 @@
+package invoice
+
+import "github.com/google/uuid"
+
+// ID identifies an invoice.
+type ID uuid.UUID
+
+// LineID identifies a line within an invoice.
+type LineID uuid.UUID
+
+// PaymentID identifies a payment recorded on an invoice.
+type PaymentID uuid.UUID
+
+// TenantID identifies the tenant that owns an invoice. Every read and write is
+// scoped by it.
+type TenantID uuid.UUID
+
+// EventID identifies a domain event; it is also the outbox row's key and the
+// Nats-Msg-Id used to deduplicate re-sends.
+type EventID uuid.UUID
+
+// newUUID returns a time-ordered UUIDv7, so ids sort by creation time and index
+// well. uuid.NewV7 only fails if the system's random source fails, which leaves
+// nothing sensible to do.
+func newUUID() uuid.UUID {
+	return uuid.Must(uuid.NewV7())
+}
+
+// NewID returns a new invoice id (UUIDv7).
+func NewID() ID { return ID(newUUID()) }
+
+// ParseID parses the canonical text form of an invoice id. It returns
+// ErrNotFound for malformed text: a malformed id names no invoice.
+func ParseID(s string) (ID, error) {
+	u, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return ID{}, ErrNotFound
+	}
+	return ID(u), nil
+}
+
+// ParseLineID parses a line id; malformed text yields ErrLineNotFound.
+func ParseLineID(s string) (LineID, error) {
+	u, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return LineID{}, ErrLineNotFound
+	}
+	return LineID(u), nil
+}
+
+func (id ID) String() string        { return uuid.UUID(id).String() }
+func (id LineID) String() string    { return uuid.UUID(id).String() }
+func (id PaymentID) String() string { return uuid.UUID(id).String() }
+func (id TenantID) String() string  { return uuid.UUID(id).String() }
+func (id EventID) String() string   { return uuid.UUID(id).String() }
+
+// MarshalText encodes the id in canonical form, so ids appear as strings in JSON.
+func (id ID) MarshalText() ([]byte, error)        { return uuid.UUID(id).MarshalText() }
+func (id LineID) MarshalText() ([]byte, error)    { return uuid.UUID(id).MarshalText() }
+func (id PaymentID) MarshalText() ([]byte, error) { return uuid.UUID(id).MarshalText() }
+func (id TenantID) MarshalText() ([]byte, error)  { return uuid.UUID(id).MarshalText() }
+func (id EventID) MarshalText() ([]byte, error)   { return uuid.UUID(id).MarshalText() }

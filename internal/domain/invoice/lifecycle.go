@@ -1,0 +1,82 @@
+package invoice
+
+import (
+	"strings"
+	"time"
+)
+
+// CanIssue returns nil if the invoice can be issued now, ErrInvalidTransition
+// unless it is a draft, or ErrEmptyInvoice if its total is not positive (an
+// open invoice must have something due). Issue applies the same rules; a
+// caller checks first so it takes a number from the tenant's counter only for
+// an issue that will succeed.
+func (inv *Invoice) CanIssue() error {
+	if inv.status != StatusDraft {
+		return ErrInvalidTransition.with("", "only a draft invoice can be issued; this one is %s", inv.status)
+	}
+	if inv.Total().amount <= 0 {
+		return ErrEmptyInvoice.with("lines", "an invoice needs lines with a positive total to be issued")
+	}
+	return nil
+}
+
+// Issue gives a draft invoice its number, makes it open and records
+// InvoiceIssued. The number comes from the caller (the tenant's gapless
+// counter). It fails with the errors of CanIssue, and with ErrInvalidNumber
+// for a blank number.
+func (inv *Invoice) Issue(number string, now time.Time) error {
+	if err := inv.CanIssue(); err != nil {
+		return err
+	}
+	if !validText(number, maxInvoiceNumber) || strings.TrimSpace(number) != number {
+		return ErrInvalidNumber.with("number", "invoice number %q is invalid", number)
+	}
+	t := inv.Totals()
+	now = now.UTC()
+	inv.number = number
+	inv.status = StatusOpen
+	inv.issuedAt = now
+	inv.record(InvoiceIssued{
+		EventMeta:  inv.nextMeta(now),
+		InvoiceRef: InvoiceRef{InvoiceID: inv.id},
+		Number:     number,
+		Currency:   inv.currency,
+		Customer:   inv.customer,
+		DueDate:    inv.dueDateText(),
+		Lines:      lineData(inv.lines),
+		Subtotal:   t.Subtotal.amount,
+		Tax:        t.Tax.amount,
+		Total:      t.Total.amount,
+		AmountDue:  t.AmountDue.amount,
+		IssuedAt:   now,
+	})
+	return nil
+}
+
+// Void cancels an open invoice that has received no payment and records
+// InvoiceVoided. It fails with ErrInvalidReason for a blank or over-long
+// reason and with ErrInvalidTransition if the invoice is not open or has
+// payments (refunds are out of scope).
+func (inv *Invoice) Void(reason string, now time.Time) error {
+	if !validText(reason, MaxReason) {
+		return ErrInvalidReason.with("reason", "reason is required, at most %d characters, without control characters", MaxReason)
+	}
+	if inv.status != StatusOpen {
+		return ErrInvalidTransition.with("", "only an open invoice can be voided; this one is %s", inv.status)
+	}
+	if len(inv.payments) > 0 {
+		return ErrInvalidTransition.with("", "an invoice with payments cannot be voided")
+	}
+	now = now.UTC()
+	inv.status = StatusVoid
+	inv.voidedAt = now
+	inv.voidReason = reason
+	inv.record(InvoiceVoided{
+		EventMeta:  inv.nextMeta(now),
+		InvoiceRef: InvoiceRef{InvoiceID: inv.id},
+		Number:     inv.number,
+		Reason:     reason,
+		VoidedAt:   now,
+	})
+	return nil
+}

@@ -1,0 +1,84 @@
+package invoice
+
+import "time"
+
+// Payment is money received against an invoice. Reference is the payment
+// provider's transaction id, unique per invoice.
+type Payment struct {
+	ID         PaymentID
+	Amount     Money
+	Reference  string
+	ReceivedAt time.Time
+}
+
+// Pay records a payment against an open invoice and records PaymentRecorded;
+// the payment that brings the amount due to zero also makes the invoice paid
+// and records InvoicePaid (once per invoice, since a paid invoice takes no more
+// payments).
+//
+// A reference already recorded with the same amount is an idempotent no-op: it
+// returns nil and records nothing, whatever the status now is. With a different
+// amount it fails with ErrReferenceConflict. Otherwise it fails with
+// ErrInvalidAmount (not positive), ErrCurrencyMismatch, ErrInvalidReference,
+// ErrInvalidTransition (not open) or ErrOverpayment (over the amount due).
+func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
+	if !validText(reference, MaxReference) {
+		return ErrInvalidReference.with("reference", "reference is required, at most %d characters, without control characters", MaxReference)
+	}
+	if amount.currency != inv.currency {
+		return ErrCurrencyMismatch.with("amount", "payment is in %s but the invoice is in %s", amount.currency, inv.currency)
+	}
+	if amount.amount <= 0 {
+		return ErrInvalidAmount.with("amount", "amount must be positive")
+	}
+	for _, p := range inv.payments {
+		if p.Reference != reference {
+			continue
+		}
+		if p.Amount == amount {
+			return nil
+		}
+		return ErrReferenceConflict.with("reference", "reference %q was already used for %d, not %d", reference, p.Amount.amount, amount.amount)
+	}
+	if inv.status != StatusOpen {
+		return ErrInvalidTransition.with("", "only an open invoice can be paid; this one is %s", inv.status)
+	}
+	t := inv.Totals()
+	if amount.amount > t.AmountDue.amount {
+		return ErrOverpayment.with("amount", "amount %d exceeds the amount due %d", amount.amount, t.AmountDue.amount)
+	}
+
+	now = now.UTC()
+	p := Payment{ID: PaymentID(newUUID()), Amount: amount, Reference: reference, ReceivedAt: now}
+	inv.payments = append(inv.payments, p)
+	// Cannot overflow: amount is at most what was due.
+	paid, _ := t.AmountPaid.Add(amount)
+	due, _ := t.AmountDue.Sub(amount)
+	inv.record(PaymentRecorded{
+		EventMeta:  inv.nextMeta(now),
+		InvoiceRef: InvoiceRef{InvoiceID: inv.id},
+		Number:     inv.number,
+		PaymentID:  p.ID,
+		Currency:   inv.currency,
+		Amount:     amount.amount,
+		Reference:  reference,
+		AmountPaid: paid.amount,
+		AmountDue:  due.amount,
+		ReceivedAt: now,
+	})
+	if due.IsZero() {
+		inv.status = StatusPaid
+		inv.paidAt = now
+		inv.record(InvoicePaid{
+			EventMeta:  inv.nextMeta(now),
+			InvoiceRef: InvoiceRef{InvoiceID: inv.id},
+			Number:     inv.number,
+			Customer:   inv.customer,
+			Currency:   inv.currency,
+			Total:      t.Total.amount,
+			AmountPaid: paid.amount,
+			PaidAt:     now,
+		})
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package invoice
+
+import (
+	"fmt"
+	"time"
+)
+
+// Snapshot is an invoice's stored state, as the repository reads it.
+// Line amounts and taxes are derived again on rehydration, so Line.Amount and
+// Line.Tax are ignored here.
+type Snapshot struct {
+	ID         ID
+	Tenant     TenantID
+	Number     string
+	Status     Status
+	Currency   Currency
+	Customer   Customer
+	DueDate    time.Time
+	Lines      []LineInputWithID
+	Payments   []Payment
+	IssuedAt   time.Time
+	PaidAt     time.Time
+	VoidedAt   time.Time
+	VoidReason string
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// LineInputWithID is a stored line: its id and the inputs it was made from.
+type LineInputWithID struct {
+	ID LineID
+	LineInput
+}
+
+// Rehydrate rebuilds an invoice from storage. It is for repositories only: it
+// checks structural invariants (valid status, lines and payments in the
+// invoice's currency, totals that fit, paid ⇔ issued with nothing due, number
+// and issue time ⇔ issued, void ⇔ a void reason, no payments on a draft or
+// void invoice) but no clock-based rule, and records no events. It fails with
+// an error wrapping ErrCorruptInvoice that says which invariant broke.
+func Rehydrate(s Snapshot) (*Invoice, error) {
+	corrupt := func(format string, args ...any) error {
+		return fmt.Errorf("%w: invoice %s: %s", ErrCorruptInvoice, s.ID, fmt.Sprintf(format, args...))
+	}
+	if _, ok := ParseStatus(string(s.Status)); !ok {
+		return nil, corrupt("unknown status %q", s.Status)
+	}
+	if _, err := NewMoney(0, s.Currency); err != nil {
+		return nil, corrupt("unknown currency %q", s.Currency)
+	}
+	if s.Version < 1 {
+		return nil, corrupt("version %d < 1", s.Version)
+	}
+	inv := &Invoice{
+		id: s.ID, tenant: s.Tenant, number: s.Number, status: s.Status, currency: s.Currency,
+		customer: s.Customer, dueDate: toDate(s.DueDate), issuedAt: s.IssuedAt, paidAt: s.PaidAt,
+		voidedAt: s.VoidedAt, voidReason: s.VoidReason, version: s.Version,
+		createdAt: s.CreatedAt, updatedAt: s.UpdatedAt,
+	}
+	if len(s.Lines) > MaxLines {
+		return nil, corrupt("%d lines", len(s.Lines))
+	}
+	for i, in := range s.Lines {
+		l, err := newLine(in.ID, in.LineInput, s.Currency)
+		if err != nil {
+			return nil, corrupt("line %d: %v", i, err)
+		}
+		inv.lines = append(inv.lines, l)
+	}
+	_, _, total, err := totals(inv.lines, s.Currency)
+	if err != nil {
+		return nil, corrupt("total overflows")
+	}
+	paid := Zero(s.Currency)
+	refs := make(map[string]bool, len(s.Payments))
+	for i, p := range s.Payments {
+		if p.Amount.currency != s.Currency || p.Amount.amount <= 0 || refs[p.Reference] {
+			return nil, corrupt("payment %d is invalid or repeats a reference", i)
+		}
+		refs[p.Reference] = true
+		if paid, err = paid.Add(p.Amount); err != nil {
+			return nil, corrupt("payments overflow")
+		}
+	}
+	inv.payments = append([]Payment(nil), s.Payments...)
+	issued := s.Status == StatusOpen || s.Status == StatusPaid || s.Status == StatusVoid
+	switch {
+	case paid.amount > total.amount:
+		return nil, corrupt("amount paid %d exceeds total %d", paid.amount, total.amount)
+	case issued != (s.Number != ""), issued != !s.IssuedAt.IsZero():
+		return nil, corrupt("status %s with number %q issued at %v", s.Status, s.Number, s.IssuedAt)
+	case (s.Status == StatusPaid) != (issued && paid.amount == total.amount):
+		return nil, corrupt("status %s with %d of %d paid", s.Status, paid.amount, total.amount)
+	case (s.Status == StatusPaid) != !s.PaidAt.IsZero(), (s.Status == StatusVoid) != !s.VoidedAt.IsZero():
+		return nil, corrupt("status %s disagrees with its timestamps", s.Status)
+	case (s.Status == StatusVoid) != (s.VoidReason != ""):
+		return nil, corrupt("status %s with void reason %q", s.Status, s.VoidReason)
+	case (s.Status == StatusDraft || s.Status == StatusVoid) && len(s.Payments) > 0:
+		return nil, corrupt("%s with payments", s.Status)
+	}
+	return inv, nil
+}

@@ -1,0 +1,27 @@
+package invoice
+
+// Status is where an invoice is in its lifecycle:
+//
+//	draft → open → paid
+//	         └──→ void
+type Status string
+
+// The statuses. Their text is stored and shown as is.
+const (
+	StatusDraft Status = "draft"
+	StatusOpen  Status = "open"
+	StatusPaid  Status = "paid"
+	StatusVoid  Status = "void"
+)
+
+// ParseStatus returns the Status named s, or ok=false.
+func ParseStatus(s string) (Status, bool) {
+	switch st := Status(s); st {
+	case StatusDraft, StatusOpen, StatusPaid, StatusVoid:
+		return st, true
+	}
+	return "", false
+}
+
+// String returns the status's name.
+func (s Status) String() string { return string(s) }
