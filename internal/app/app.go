@@ -1,0 +1,35 @@
+package app
+
+// App bundles the use cases, one handler each, for the HTTP layer and main.
+type App struct {
+	CreateInvoice CreateInvoiceHandler
+	AddLine       AddLineHandler
+	RemoveLine    RemoveLineHandler
+	IssueInvoice  IssueInvoiceHandler
+	PayInvoice    PayInvoiceHandler
+	VoidInvoice   VoidInvoiceHandler
+	GetInvoice    GetInvoiceHandler
+	ListInvoices  ListInvoicesHandler
+	ListEvents    ListEventsHandler
+	InvoiceEvents InvoiceEventsHandler
+	Authenticate  AuthenticateHandler
+	CreateAPIKey  CreateAPIKeyHandler
+}
+
+// New wires every use case to its ports.
+func New(invoices Invoices, numbers InvoiceNumbers, keys APIKeys, events Events, clock Clock) *App {
+	return &App{
+		CreateInvoice: CreateInvoiceHandler{invoices: invoices, clock: clock},
+		AddLine:       AddLineHandler{invoices: invoices, clock: clock},
+		RemoveLine:    RemoveLineHandler{invoices: invoices, clock: clock},
+		IssueInvoice:  IssueInvoiceHandler{invoices: invoices, numbers: numbers, clock: clock},
+		PayInvoice:    PayInvoiceHandler{invoices: invoices, clock: clock},
+		VoidInvoice:   VoidInvoiceHandler{invoices: invoices, clock: clock},
+		GetInvoice:    GetInvoiceHandler{invoices: invoices},
+		ListInvoices:  ListInvoicesHandler{invoices: invoices},
+		ListEvents:    ListEventsHandler{events: events},
+		InvoiceEvents: InvoiceEventsHandler{events: events},
+		Authenticate:  AuthenticateHandler{keys: keys},
+		CreateAPIKey:  CreateAPIKeyHandler{keys: keys},
+	}
+}

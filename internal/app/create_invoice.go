@@ -1,0 +1,40 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+// CreateInvoice creates a draft invoice.
+type CreateInvoice struct {
+	Tenant   invoice.TenantID
+	Customer invoice.Customer
+	Currency string
+	DueDate  time.Time // zero: none
+	Lines    []invoice.LineInput
+}
+
+// CreateInvoiceHandler handles CreateInvoice.
+type CreateInvoiceHandler struct {
+	invoices Invoices
+	clock    Clock
+}
+
+// Handle creates and stores the draft. It returns the domain's validation
+// errors (joined, one per field) for bad input and storage errors as is.
+func (h CreateInvoiceHandler) Handle(ctx context.Context, cmd CreateInvoice) (*invoice.Invoice, error) {
+	currency, err := invoice.ParseCurrency(cmd.Currency)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := invoice.New(invoice.NewID(), cmd.Tenant, currency, cmd.Customer, cmd.DueDate, cmd.Lines, h.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := h.invoices.Add(ctx, inv); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+// EventRecord is a committed domain event as the outbox keeps it: what the
+// relay publishes and the event feed serves.
+type EventRecord struct {
+	Sequence   int64 // the outbox's global sequence
+	ID         invoice.EventID
+	Tenant     invoice.TenantID
+	InvoiceID  invoice.ID
+	Version    int64  // the invoice's version after the event
+	Type       string // e.g. "invoice.paid"
+	Payload    []byte // the event's JSON data
+	OccurredAt time.Time
+	Trace      Trace // the request that caused it, as far as known
+}
+
+// FeedFilter selects a page of the event feed.
+type FeedFilter struct {
+	After int64  // the Sequence of the last event read, 0 to start from the beginning
+	Type  string // empty: any; else one of invoice.EventTypes
+	Limit int    // 1..MaxFeedLimit
+}
+
+// FeedPage is a page of the event feed.
+type FeedPage struct {
+	Events []EventRecord
+	// NextAfter is the FeedFilter.After to read on with: the Sequence of the
+	// last event read (of any type), or After itself if there was none.
+	NextAfter int64
+}
+
+// Events reads committed events. Every method is scoped by tenant.
+type Events interface {
+	// Feed returns the tenant's committed events after f.After in feed order,
+	// never skipping one that commits later (see the implementation for the
+	// order). It fails with ErrInvalidCursor if f.After is neither 0 nor the
+	// Sequence of one of the tenant's (retained) events.
+	Feed(ctx context.Context, tenant invoice.TenantID, f FeedFilter) (FeedPage, error)
+
+	// History returns the invoice's events in version order, or
+	// invoice.ErrNotFound if the tenant has no such invoice.
+	History(ctx context.Context, tenant invoice.TenantID, id invoice.ID) ([]EventRecord, error)
+}

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+// Bounds of a page of invoices.
+const (
+	DefaultListLimit = 20
+	MaxListLimit     = 100
+)
+
+// Errors of listing queries.
+var (
+	ErrInvalidLimit  = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_limit", Field: "limit", Message: "limit must be between 1 and 100"}
+	ErrInvalidCursor = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_cursor", Message: "the cursor does not name a position of this list"}
+)
+
+// ListInvoices reads a page of a tenant's invoices, newest first. Paging with
+// StartingAfter is stable while invoices are being created: a new invoice
+// sorts before the cursor, so no page skips or repeats an older one.
+type ListInvoices struct {
+	Tenant        invoice.TenantID
+	Status        invoice.Status // empty: any
+	CustomerEmail string         // empty: any
+	StartingAfter *invoice.ID    // the last invoice of the previous page; nil for the first page
+	Limit         int            // 0: DefaultListLimit
+}
+
+// ListInvoicesHandler handles ListInvoices.
+type ListInvoicesHandler struct {
+	invoices Invoices
+}
+
+// Handle returns up to Limit invoices and whether more follow. It fails with
+// ErrInvalidLimit for a limit outside 1..MaxListLimit and with
+// ErrInvalidCursor (field starting_after) if StartingAfter is not one of the
+// tenant's invoices.
+func (h ListInvoicesHandler) Handle(ctx context.Context, q ListInvoices) (InvoicePage, error) {
+	if q.Limit == 0 {
+		q.Limit = DefaultListLimit
+	}
+	if q.Limit < 1 || q.Limit > MaxListLimit {
+		return InvoicePage{}, ErrInvalidLimit
+	}
+	page, err := h.invoices.List(ctx, q.Tenant, ListFilter{
+		Status: q.Status, CustomerEmail: q.CustomerEmail, StartingAfter: q.StartingAfter, Limit: q.Limit,
+	})
+	if errors.Is(err, ErrInvalidCursor) {
+		return InvoicePage{}, ErrInvalidCursor.At("starting_after")
+	}
+	return page, err
+}

@@ -1,0 +1,211 @@
+package internal_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The dependency rules of the service. Deps are transitive: a package may not
+// reach a forbidden package through another one either. Tests are exempt
+// (domain tests use pgregory.net/rapid).
+const uuidPath = "github.com/google/uuid"
+
+// pkg is the part of a `go list -json` record the rules read.
+type pkg struct {
+	ImportPath string
+	Standard   bool
+	Imports    []string
+	Deps       []string
+	Error      *struct{ Err string }
+}
+
+// rule forbids packages under one of scopes (module-relative) to depend on a
+// package for which allowed returns false.
+type rule struct {
+	name    string
+	scopes  []string
+	allowed func(mod, dep string, std bool) bool
+}
+
+var rules = []rule{
+	{
+		name:   "the domain depends only on the standard library and uuid",
+		scopes: []string{"internal/domain"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == uuidPath || under(dep, mod+"/internal/domain")
+		},
+	},
+	{
+		name:   "the app depends only on the standard library, uuid and the domain",
+		scopes: []string{"internal/app"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == uuidPath || under(dep, mod+"/internal/domain") || under(dep, mod+"/internal/app")
+		},
+	},
+	{
+		// Measurements leave through ports (relay.Metrics, http.RequestObserver).
+		name:   "only the metrics adapter and main know Prometheus",
+		scopes: []string{"internal/domain", "internal/app", "internal/relay", "internal/http", "internal/infra/postgres", "internal/infra/nats"},
+		allowed: func(_, dep string, _ bool) bool {
+			return !under(dep, "github.com/prometheus")
+		},
+	},
+	{
+		name:   "adapters never depend on cmd",
+		scopes: []string{"internal/infra", "internal/http"},
+		allowed: func(mod, dep string, _ bool) bool {
+			return !under(dep, mod+"/cmd")
+		},
+	},
+}
+
+// under reports whether path is dir or inside it.
+func under(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+"/")
+}
+
+// violations returns one line per forbidden dependency of a package of module
+// mod, naming the direct import that brings it in. Only the first forbidden
+// package on each path is named, not everything it drags in after it.
+func violations(mod string, pkgs map[string]pkg) []string {
+	var out []string
+	for _, p := range sortedValues(pkgs) {
+		for _, r := range rules {
+			if !slices.ContainsFunc(r.scopes, func(s string) bool { return under(p.ImportPath, mod+"/"+s) }) {
+				continue
+			}
+			var bad []string
+			for _, dep := range p.Deps {
+				if !r.allowed(mod, dep, isStandard(pkgs, dep)) {
+					bad = append(bad, dep)
+				}
+			}
+			for _, dep := range bad {
+				if slices.ContainsFunc(bad, func(b string) bool { return slices.Contains(pkgs[b].Deps, dep) }) {
+					continue // reported through b
+				}
+				out = append(out, p.ImportPath+" depends on "+dep+via(pkgs, p, dep)+" ("+r.name+")")
+			}
+		}
+	}
+	return out
+}
+
+// isStandard uses go list's verdict, or, for a package it could not load, the
+// rule that standard import paths have no dot in their first element.
+func isStandard(pkgs map[string]pkg, path string) bool {
+	if p, ok := pkgs[path]; ok {
+		return p.Standard
+	}
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// via names the direct import of p through which it reaches dep, if indirect.
+func via(pkgs map[string]pkg, p pkg, dep string) string {
+	if slices.Contains(p.Imports, dep) {
+		return ""
+	}
+	for _, imp := range p.Imports {
+		if slices.Contains(pkgs[imp].Deps, dep) {
+			return " via " + imp
+		}
+	}
+	return ""
+}
+
+func sortedValues(pkgs map[string]pkg) []pkg {
+	out := make([]pkg, 0, len(pkgs))
+	for _, p := range pkgs {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b pkg) int { return strings.Compare(a.ImportPath, b.ImportPath) })
+	return out
+}
+
+// goList runs `go list -e -deps -json ./...` in the module containing this
+// test and returns the module path and every package listed, by import path.
+func goList(t *testing.T) (string, map[string]pkg) {
+	t.Helper()
+	run := func(args ...string) []byte {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = ".." // the module root: this test lives in internal/
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+		}
+		return out
+	}
+	mod := strings.TrimSpace(string(run("list", "-m")))
+	pkgs := map[string]pkg{}
+	dec := json.NewDecoder(bytes.NewReader(run("list", "-e", "-deps", "-json", "./...")))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		if p.Error != nil && under(p.ImportPath, mod) {
+			// Work in progress elsewhere; its imports may be incomplete.
+			t.Logf("package %s does not load: %s", p.ImportPath, p.Error.Err)
+		}
+		pkgs[p.ImportPath] = p
+	}
+	return mod, pkgs
+}
+
+func TestDependencyDirection(t *testing.T) {
+	mod, pkgs := goList(t)
+	if _, ok := pkgs[mod+"/internal/domain/invoice"]; !ok {
+		t.Fatalf("go list did not list %s/internal/domain/invoice; the rules would check nothing", mod)
+	}
+	for _, v := range violations(mod, pkgs) {
+		t.Error(v)
+	}
+}
+
+// TestDependencyRulesCanFail checks the checker on a made-up module that
+// breaks every rule, so TestDependencyDirection cannot pass vacuously.
+func TestDependencyRulesCanFail(t *testing.T) {
+	const mod = "example.com/svc"
+	pkgs := map[string]pkg{}
+	add := func(path string, std bool, imports []string, deps ...string) {
+		pkgs[path] = pkg{ImportPath: path, Standard: std, Imports: imports, Deps: deps}
+	}
+	add("context", true, nil)
+	add("net/http", true, []string{"context"}, "context")
+	add(uuidPath, false, nil)
+	add("github.com/jackc/pgx/v5", false, []string{"context"}, "context")
+	add(mod+"/internal/domain/invoice", false, []string{uuidPath, "net/http", "github.com/jackc/pgx/v5"},
+		uuidPath, "net/http", "context", "github.com/jackc/pgx/v5")
+	add(mod+"/internal/infra/postgres", false, []string{mod + "/cmd/svc", "github.com/jackc/pgx/v5"},
+		mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
+	add(mod+"/internal/app", false, []string{mod + "/internal/domain/invoice", mod + "/internal/infra/postgres"},
+		mod+"/internal/domain/invoice", mod+"/internal/infra/postgres", mod+"/cmd/svc", uuidPath, "context", "net/http", "github.com/jackc/pgx/v5")
+	add(mod+"/internal/http", false, []string{mod + "/internal/app"},
+		mod+"/internal/app", mod+"/internal/domain/invoice", mod+"/internal/infra/postgres", mod+"/cmd/svc", uuidPath, "context", "github.com/jackc/pgx/v5")
+	add(mod+"/cmd/svc", false, nil)
+	add("github.com/prometheus/client_golang/prometheus", false, nil)
+	add(mod+"/internal/relay", false, []string{"github.com/prometheus/client_golang/prometheus"}, "github.com/prometheus/client_golang/prometheus")
+
+	got := violations(mod, pkgs)
+	want := []string{
+		mod + "/internal/app depends on " + mod + "/internal/infra/postgres (the app depends only on the standard library, uuid and the domain)",
+		mod + "/internal/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library and uuid)",
+		mod + "/internal/http depends on " + mod + "/cmd/svc via " + mod + "/internal/app (adapters never depend on cmd)",
+		mod + "/internal/infra/postgres depends on " + mod + "/cmd/svc (adapters never depend on cmd)",
+		mod + "/internal/relay depends on github.com/prometheus/client_golang/prometheus (only the metrics adapter and main know Prometheus)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
