@@ -1,0 +1,126 @@
+package relay_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+// dataSchemas maps each event type to its data schema in api/asyncapi.yaml.
+var dataSchemas = map[string]string{
+	invoice.TypeCreated:         "InvoiceCreated",
+	invoice.TypeLineAdded:       "InvoiceLineAdded",
+	invoice.TypeLineRemoved:     "InvoiceLineRemoved",
+	invoice.TypeIssued:          "InvoiceIssued",
+	invoice.TypePaymentRecorded: "PaymentRecorded",
+	invoice.TypePaid:            "InvoicePaid",
+	invoice.TypeVoided:          "InvoiceVoided",
+}
+
+// asyncAPISchemas loads the components.schemas of api/asyncapi.yaml. The
+// OpenAPI loader reads them (JSON Schema either way) once they are wrapped in
+// a minimal OpenAPI document, and resolves their $refs.
+func asyncAPISchemas(t *testing.T) (doc string, schemas openapi3.Schemas) {
+	t.Helper()
+	b, err := os.ReadFile("../../api/asyncapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = string(b)
+	_, block, ok := strings.Cut(doc, "\n  schemas:\n")
+	if !ok {
+		t.Fatal("asyncapi.yaml has no components.schemas")
+	}
+	wrapped := "openapi: 3.0.3\ninfo: {title: events, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n" + block
+	oas, err := openapi3.NewLoader().LoadFromData([]byte(wrapped))
+	if err != nil {
+		t.Fatalf("asyncapi.yaml schemas: %v", err)
+	}
+	return doc, oas.Components.Schemas
+}
+
+// everyEvent returns events of every type, raised by the real aggregate.
+func everyEvent(t *testing.T) []invoice.Event {
+	t.Helper()
+	now := time.Now()
+	tenant := invoice.TenantID(uuid.New())
+	customer := invoice.Customer{Name: "Ada Lovelace", Email: "ada@example.com"}
+	line := invoice.LineInput{Description: "Consulting", Quantity: 2, UnitAmount: 5000, TaxRateBPS: 2000}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, err := invoice.New(invoice.NewID(), tenant, "EUR", customer, now.AddDate(0, 0, 30), []invoice.LineInput{line}, now)
+	must(err)
+	id, err := inv.AddLine(line, now)
+	must(err)
+	must(inv.RemoveLine(id, now))
+	must(inv.Issue("INV-2026-000001", now))
+	part, _ := invoice.NewMoney(2000, "EUR")
+	must(inv.Pay(part, "psp_1", now))
+	must(inv.Pay(inv.AmountDue(), "psp_2", now))
+	events := inv.PullEvents()
+
+	other, err := invoice.New(invoice.NewID(), tenant, "EUR", customer, time.Time{}, nil, now) // no lines, no due date
+	must(err)
+	_, err = other.AddLine(line, now)
+	must(err)
+	must(other.Issue("INV-2026-000002", now))
+	must(other.Void("sent to the wrong customer", now))
+	return append(events, other.PullEvents()...)
+}
+
+func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
+	doc, schemas := asyncAPISchemas(t)
+	for _, typ := range invoice.EventTypes {
+		name, ok := dataSchemas[typ]
+		if !ok || schemas[name] == nil {
+			t.Errorf("event type %s has no data schema in asyncapi.yaml", typ)
+		}
+		if !strings.Contains(doc, "address: "+relay.Subject(typ)+"\n") ||
+			!strings.Contains(doc, "type: {const: "+relay.Subject(typ)+"}\n              data: {$ref: '#/components/schemas/"+name+"'}") {
+			t.Errorf("asyncapi.yaml lacks the channel or message of %s", relay.Subject(typ))
+		}
+	}
+
+	seen := map[string]bool{}
+	for i, e := range everyEvent(t) {
+		data, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := relay.NewCloudEvent(app.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
+			Tenant: e.Meta().Tenant, InvoiceID: e.AggregateID(),
+			Version: e.Meta().Version, Type: e.Type(), Payload: data, OccurredAt: e.Meta().OccurredAt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var envelope map[string]any
+		if err := json.Unmarshal(body, &envelope); err != nil {
+			t.Fatal(err)
+		}
+		if err := schemas["CloudEvent"].Value.VisitJSON(envelope); err != nil {
+			t.Errorf("%s envelope does not match CloudEvent: %v", e.Type(), err)
+		}
+		if err := schemas[dataSchemas[e.Type()]].Value.VisitJSON(envelope["data"]); err != nil {
+			t.Errorf("%s data does not match %s: %v\n%s", e.Type(), dataSchemas[e.Type()], err, data)
+		}
+		seen[e.Type()] = true
+	}
+	for _, typ := range invoice.EventTypes {
+		if !seen[typ] {
+			t.Errorf("no %s event was checked", typ)
+		}
+	}
+}

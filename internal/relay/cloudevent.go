@@ -1,0 +1,73 @@
+package relay
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+)
+
+// CloudEvents constants of every envelope this service emits.
+const (
+	SpecVersion = "1.0"
+	Source      = "/invoicing"
+	// SubjectPrefix prefixes an event type to make its NATS subject and its
+	// CloudEvent type: "invoicing.invoice.paid".
+	SubjectPrefix = "invoicing."
+	// ContentType is the media type of a structured-mode CloudEvent in JSON,
+	// sent as the message's Content-Type header.
+	ContentType = "application/cloudevents+json"
+)
+
+// CloudEvent is the CloudEvents 1.0 structured JSON envelope of a published
+// event. Its JSON is a public contract (api/asyncapi.yaml): add fields, never
+// rename or remove one.
+type CloudEvent struct {
+	SpecVersion     string    `json:"specversion"`
+	ID              string    `json:"id"`      // the event id, also Nats-Msg-Id
+	Source          string    `json:"source"`  // always "/invoicing"
+	Type            string    `json:"type"`    // "invoicing." + event type = the subject
+	Subject         string    `json:"subject"` // the invoice id
+	Time            time.Time `json:"time"`    // when it happened, UTC
+	DataContentType string    `json:"datacontenttype"`
+	TenantID        string    `json:"tenantid"`       // extension: the owning tenant
+	Sequence        int64     `json:"sequence"`       // extension: the outbox sequence
+	InvoiceVersion  int64     `json:"invoiceversion"` // extension: the invoice's version after the event
+	// Extensions naming the request that caused the event, omitted when
+	// unknown: its request id, and its W3C trace context (the CloudEvents
+	// distributed-tracing extension).
+	CorrelationID string          `json:"correlationid,omitempty"`
+	TraceParent   string          `json:"traceparent,omitempty"`
+	TraceState    string          `json:"tracestate,omitempty"`
+	Data          json.RawMessage `json:"data"`
+}
+
+// Subject returns the NATS subject (and CloudEvent type) of an event type:
+// "invoice.paid" → "invoicing.invoice.paid".
+func Subject(eventType string) string { return SubjectPrefix + eventType }
+
+// NewCloudEvent returns the JSON CloudEvent of rec, its payload as data. It
+// returns an error only if the payload is not valid JSON.
+func NewCloudEvent(rec app.EventRecord) ([]byte, error) {
+	b, err := json.Marshal(CloudEvent{
+		SpecVersion:     SpecVersion,
+		ID:              rec.ID.String(),
+		Source:          Source,
+		Type:            Subject(rec.Type),
+		Subject:         rec.InvoiceID.String(),
+		Time:            rec.OccurredAt.UTC(),
+		DataContentType: "application/json",
+		TenantID:        rec.Tenant.String(),
+		Sequence:        rec.Sequence,
+		InvoiceVersion:  rec.Version,
+		CorrelationID:   rec.Trace.CorrelationID,
+		TraceParent:     rec.Trace.TraceParent,
+		TraceState:      rec.Trace.TraceState,
+		Data:            rec.Payload,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("relay: encode event %s (sequence %d): %w", rec.ID, rec.Sequence, err)
+	}
+	return b, nil
+}

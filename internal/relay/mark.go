@@ -1,0 +1,51 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+)
+
+// marking is a MarkPublished running while the next batch is read and sent.
+//
+// Why this is safe: it is started only for a batch whose every record the
+// broker acknowledged, and the next batch is read excluding those records.
+// A record of the next batch whose predecessor was in this batch therefore
+// follows an event known to be in the stream, as the round rule requires;
+// had any record failed, the relay would have marked synchronously, so its
+// failure is in the store before the next read holds back its invoice.
+type marking struct {
+	seqs []int64
+	done chan error
+}
+
+// markAsync starts marking seqs published, detached from ctx's cancellation
+// like bookkeep: the broker already has those events.
+func (r *Relay) markAsync(ctx context.Context, seqs []int64) *marking {
+	m := &marking{seqs: seqs, done: make(chan error, 1)}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+		defer cancel()
+		if err := r.store.MarkPublished(ctx, seqs); err != nil {
+			m.done <- fmt.Errorf("relay: mark %d events published: %w", len(seqs), err)
+		}
+		close(m.done)
+	}()
+	return m
+}
+
+// wait returns once the marking has finished, with its error. A nil
+// marking has nothing to wait for.
+func (m *marking) wait() error {
+	if m == nil {
+		return nil
+	}
+	return <-m.done
+}
+
+// sequences returns the records being marked, for Pending to skip.
+func (m *marking) sequences() []int64 {
+	if m == nil {
+		return nil
+	}
+	return m.seqs
+}
