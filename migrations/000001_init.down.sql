@@ -1,0 +1,7 @@
+DROP TABLE IF EXISTS outbox;
+DROP TABLE IF EXISTS invoice_number_counters;
+DROP TABLE IF EXISTS payments;
+DROP TABLE IF EXISTS invoice_lines;
+DROP TABLE IF EXISTS invoices;
+DROP TABLE IF EXISTS api_keys;
+DROP TABLE IF EXISTS tenants;
