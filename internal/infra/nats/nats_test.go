@@ -1,0 +1,148 @@
+package nats_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/nats"
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+func connect(t *testing.T, urls string) *natsgo.Conn {
+	t.Helper()
+	nc, err := nats.Connect(context.Background(), urls, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	if err != nil {
+		t.Fatalf("Connect(%q): %v", urls, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestConnectTriesEveryURLAndReconnectsAfterARestart(t *testing.T) {
+	srv := natstest.New(t)
+	nc := connect(t, "nats://127.0.0.1:1,"+srv.URL())
+	eventually(t, "connected through the second URL", nc.IsConnected)
+
+	srv.Stop()
+	eventually(t, "disconnected", func() bool { return !nc.IsConnected() })
+	srv.Restart()
+	eventually(t, "reconnected", nc.IsConnected)
+}
+
+func TestConnectWithoutAServerReturnsAConnectionThatKeepsTrying(t *testing.T) {
+	nc := connect(t, "nats://127.0.0.1:1")
+	if nc.IsConnected() || nc.IsClosed() {
+		t.Fatalf("status = %v, want reconnecting", nc.Status())
+	}
+}
+
+func TestEnsureStreamCreatesThenUpdates(t *testing.T) {
+	ctx := context.Background()
+	nc := connect(t, natstest.New(t).URL())
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nats.EnsureStream(ctx, js, nats.StreamConfig{}); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	s, err := js.Stream(ctx, "INVOICING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.CachedInfo().Config
+	if len(cfg.Subjects) != 1 || cfg.Subjects[0] != "invoicing.>" || cfg.Storage != jetstream.FileStorage ||
+		cfg.Duplicates != 2*time.Minute || cfg.Replicas != 1 {
+		t.Fatalf("created %+v, want invoicing.>, file storage, 2m duplicate window, 1 replica", cfg)
+	}
+
+	if err := nats.EnsureStream(ctx, js, nats.StreamConfig{Duplicates: 10 * time.Minute}); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Duplicates != 10*time.Minute {
+		t.Fatalf("duplicate window after update = %s, want 10m", info.Config.Duplicates)
+	}
+
+	if err := nats.EnsureStream(ctx, js, nats.StreamConfig{Replicas: 9}); err == nil {
+		t.Fatal("EnsureStream with 9 replicas succeeded, want a validation error")
+	}
+}
+
+func TestPublisherStoresEachIDOnceAndTellsRejectionsFromOutages(t *testing.T) {
+	ctx := context.Background()
+	srv := natstest.New(t)
+	nc := connect(t, srv.URL())
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{MaxMsgSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Prepare(ctx); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+
+	msg := func(id string, size int) relay.Message {
+		return relay.Message{Subject: "invoicing.invoice.paid", ID: id, Body: []byte(`"` + strings.Repeat("x", size) + `"`)}
+	}
+	errs := pub.Publish(ctx, []relay.Message{msg("a", 10), msg("b", 10), msg("a", 10), msg("big", 2000)})
+	for i, err := range errs[:3] {
+		if err != nil {
+			t.Errorf("message %d: %v, want stored (or a duplicate)", i, err)
+		}
+	}
+	var apiErr *jetstream.APIError
+	if !errors.As(errs[3], &apiErr) || apiErr.ErrorCode != jetstream.JSErrCodeStreamMessageExceedsMaximum ||
+		errors.Is(errs[3], relay.ErrUnavailable) {
+		t.Errorf("oversized message: %v, want the stream's 'message size exceeds maximum' rejection", errs[3])
+	}
+
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(ctx, "INVOICING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := s.Info(ctx)
+	if info.State.Msgs != 2 {
+		t.Fatalf("stream holds %d messages, want 2 (a, b once each)", info.State.Msgs)
+	}
+	got, err := s.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Header.Get("Nats-Msg-Id") != "a" || got.Header.Get("Content-Type") != relay.ContentType {
+		t.Fatalf("headers %v, want Nats-Msg-Id a and Content-Type %s", got.Header, relay.ContentType)
+	}
+
+	srv.Stop()
+	eventually(t, "disconnected", func() bool { return !nc.IsConnected() })
+	for _, err := range pub.Publish(ctx, []relay.Message{msg("c", 10)}) {
+		if !errors.Is(err, relay.ErrUnavailable) {
+			t.Fatalf("publish while the server is down: %v, want relay.ErrUnavailable", err)
+		}
+	}
+	if err := pub.Prepare(ctx); !errors.Is(err, relay.ErrUnavailable) {
+		t.Fatalf("Prepare while the server is down: %v, want relay.ErrUnavailable", err)
+	}
+}

@@ -1,0 +1,166 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+// ackTimeout is how long a publish waits for JetStream's ack before it
+// counts as an outage (not as the message's fault).
+const ackTimeout = 10 * time.Second
+
+// maxPending is the async publish window; it admits the relay's largest
+// batch (relay.Config.BatchSize is at most 10000).
+const maxPending = 10000
+
+// Publisher publishes the relay's messages to JetStream asynchronously. It
+// implements relay.Publisher.
+type Publisher struct {
+	nc     *natsgo.Conn
+	js     jetstream.JetStream
+	stream StreamConfig
+}
+
+var _ relay.Publisher = (*Publisher)(nil)
+
+// NewPublisher returns a publisher on nc that ensures the stream described by
+// stream (zero fields defaulted) in Prepare. It returns an error if stream
+// is invalid or the JetStream context cannot be created.
+func NewPublisher(nc *natsgo.Conn, stream StreamConfig) (*Publisher, error) {
+	stream.setDefaults()
+	if err := stream.Validate(); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncMaxPending(maxPending),
+		jetstream.WithPublishAsyncTimeout(ackTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("nats: jetstream: %w", err)
+	}
+	return &Publisher{nc: nc, js: js, stream: stream}, nil
+}
+
+// Prepare creates or updates the stream. It returns an error wrapping
+// relay.ErrUnavailable while disconnected, or EnsureStream's error.
+func (p *Publisher) Prepare(ctx context.Context) error {
+	if !p.nc.IsConnected() {
+		return fmt.Errorf("nats: ensure stream %s: %w (connection %s)", p.stream.Name, relay.ErrUnavailable, p.nc.Status())
+	}
+	return EnsureStream(ctx, p.js, p.stream)
+}
+
+// ErrNoStream is returned by Ready when the stream does not exist.
+var ErrNoStream = errors.New("nats: stream not found")
+
+// Ready reports whether events can be published now: nil if the connection
+// is up and the stream exists (one request to the server). It returns an
+// error wrapping relay.ErrUnavailable while disconnected, ErrNoStream if the
+// stream is missing, or the server's error.
+func (p *Publisher) Ready(ctx context.Context) error {
+	if !p.nc.IsConnected() {
+		return fmt.Errorf("nats: %w (connection %s)", relay.ErrUnavailable, p.nc.Status())
+	}
+	if _, err := p.js.Stream(ctx, p.stream.Name); err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("%w: %s", ErrNoStream, p.stream.Name)
+		}
+		return fmt.Errorf("nats: stream %s: %w", p.stream.Name, err)
+	}
+	return nil
+}
+
+// Stream returns the name of the stream the publisher publishes to.
+func (p *Publisher) Stream() string { return p.stream.Name }
+
+// Publish sends every message with PublishAsync (Nats-Msg-Id = its ID,
+// Content-Type = application/cloudevents+json), then waits for each ack. It
+// returns one error per message: nil if stored or a duplicate the stream
+// already holds; an error wrapping relay.ErrUnavailable if the connection is
+// down, the ack timed out or ctx ended; otherwise the server's rejection
+// (e.g. message too large, no stream for the subject).
+func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) []error {
+	errs := make([]error, len(msgs))
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i, m := range msgs {
+		if err := ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("%w: %w", relay.ErrUnavailable, err)
+			continue
+		}
+		msg := &natsgo.Msg{Subject: m.Subject, Data: m.Body, Header: header(m)}
+		f, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(m.ID))
+		if err != nil {
+			errs[i] = p.classify(err)
+			continue
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			errs[i] = p.classify(err)
+		case <-ctx.Done():
+			errs[i] = fmt.Errorf("%w: %w", relay.ErrUnavailable, ctx.Err())
+		}
+	}
+	return errs
+}
+
+// Message headers besides Nats-Msg-Id. traceparent and tracestate are the W3C
+// names, which tracing libraries read from NATS headers as from HTTP ones.
+const (
+	HeaderCorrelationID = "Correlation-Id"
+	HeaderTraceParent   = "traceparent"
+	HeaderTraceState    = "tracestate"
+)
+
+// header returns m's message headers: Content-Type, and the trace headers m
+// has values for.
+func header(m relay.Message) natsgo.Header {
+	h := natsgo.Header{}
+	h.Set("Content-Type", relay.ContentType)
+	// NATS headers are case-sensitive; Set keeps the names as written.
+	if m.CorrelationID != "" {
+		h.Set(HeaderCorrelationID, m.CorrelationID)
+	}
+	if m.TraceParent != "" {
+		h.Set(HeaderTraceParent, m.TraceParent)
+	}
+	if m.TraceState != "" {
+		h.Set(HeaderTraceState, m.TraceState)
+	}
+	return h
+}
+
+// transient are the errors that say nothing about the message itself.
+var transient = []error{
+	natsgo.ErrConnectionClosed, natsgo.ErrConnectionDraining, natsgo.ErrConnectionReconnecting,
+	natsgo.ErrDisconnected, natsgo.ErrReconnectBufExceeded, natsgo.ErrNoServers, natsgo.ErrTimeout,
+	jetstream.ErrAsyncPublishTimeout, jetstream.ErrTooManyStalledMsgs, jetstream.ErrJetStreamPublisherClosed,
+	context.DeadlineExceeded, context.Canceled,
+}
+
+// classify wraps err in relay.ErrUnavailable unless it is the server's
+// verdict on the message. "No response from stream" counts as a verdict
+// when connected: no stream captures the subject.
+func (p *Publisher) classify(err error) error {
+	for _, t := range transient {
+		if errors.Is(err, t) {
+			return fmt.Errorf("%w: %w", relay.ErrUnavailable, err)
+		}
+	}
+	if !p.nc.IsConnected() {
+		return fmt.Errorf("%w: %w", relay.ErrUnavailable, err)
+	}
+	return err
+}

@@ -1,0 +1,94 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+// StreamConfig describes the stream events are published to. Zero fields
+// take the defaults noted.
+type StreamConfig struct {
+	// Name of the stream. Default "INVOICING".
+	Name string
+	// Subjects the stream captures. Default "invoicing.>".
+	Subjects []string
+	// Duplicates is the duplicate window: a message whose Nats-Msg-Id the
+	// stream saw within it is acknowledged but not stored again. It must
+	// exceed the longest time the relay may re-send an acknowledged event
+	// (see docs/architecture.md). Default 2m (NATS_DUPLICATE_WINDOW).
+	Duplicates time.Duration
+	// Replicas is the number of copies in a cluster. Default 1
+	// (NATS_STREAM_REPLICAS).
+	Replicas int
+	// MaxMsgSize limits one message's size in bytes. Default 0: only the
+	// server's max_payload limits it.
+	MaxMsgSize int32
+}
+
+// DefaultStream is the stream name used when StreamConfig.Name is empty.
+const DefaultStream = "INVOICING"
+
+func (c *StreamConfig) setDefaults() {
+	if c.Name == "" {
+		c.Name = DefaultStream
+	}
+	if len(c.Subjects) == 0 {
+		c.Subjects = []string{relay.SubjectPrefix + ">"}
+	}
+	if c.Duplicates == 0 {
+		c.Duplicates = 2 * time.Minute
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+}
+
+// Validate returns an error if a field is out of range, nil otherwise.
+func (c StreamConfig) Validate() error {
+	var errs []error
+	if c.Duplicates < 0 {
+		errs = append(errs, fmt.Errorf("duplicate window must be positive, got %s", c.Duplicates))
+	}
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("replicas must be 1..5, got %d", c.Replicas))
+	}
+	if c.MaxMsgSize < 0 {
+		errs = append(errs, fmt.Errorf("max message size must not be negative, got %d", c.MaxMsgSize))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("nats: invalid stream config: %w", err)
+	}
+	return nil
+}
+
+// EnsureStream creates the stream cfg describes (zero fields defaulted), or
+// updates it to cfg if it exists, with file storage and limits retention. It
+// returns an error if cfg is invalid, the server cannot be reached, or it
+// refuses the change (e.g. subjects overlapping another stream, a storage
+// type change).
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) error {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        cfg.Name,
+		Description: "Domain events of the invoicing service, as CloudEvents (api/asyncapi.yaml).",
+		Subjects:    cfg.Subjects,
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Duplicates:  cfg.Duplicates,
+		Replicas:    cfg.Replicas,
+		MaxMsgSize:  cfg.MaxMsgSize,
+	})
+	if err != nil {
+		return fmt.Errorf("nats: create or update stream %s: %w", cfg.Name, err)
+	}
+	return nil
+}
