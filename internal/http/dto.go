@@ -1,0 +1,239 @@
+package http
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+// Request bodies. Pointer fields tell an absent field from a zero one.
+
+type customerJSON struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+type createInvoiceRequest struct {
+	Customer *customerJSON `json:"customer"`
+	Currency *string       `json:"currency"`
+	DueDate  *string       `json:"due_date"`
+	Lines    []lineRequest `json:"lines"`
+}
+
+type lineRequest struct {
+	Description *string `json:"description"`
+	Quantity    *int64  `json:"quantity"`
+	UnitAmount  *int64  `json:"unit_amount"`
+	TaxRateBPS  *int64  `json:"tax_rate_bps"`
+}
+
+type payRequest struct {
+	Amount    *int64  `json:"amount"`
+	Reference *string `json:"reference"`
+	Currency  *string `json:"currency"`
+}
+
+type voidRequest struct {
+	Reason *string `json:"reason"`
+}
+
+// Errors of request mapping. They are domain-shaped (KindInvalid, so 422)
+// because the body is well-formed JSON that breaks a rule of the API.
+var (
+	errMissingField   = &invoice.Error{Kind: invoice.KindInvalid, Code: "missing_field", Message: "a value is required"}
+	errInvalidDueDate = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_due_date", Field: "due_date", Message: "due_date must be a date such as 2026-01-31"}
+	errInvalidStatus  = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_status", Field: "status", Message: "status must be one of draft, open, paid, void"}
+)
+
+// missing returns errMissingField for field.
+func missing(field string) error {
+	return errMissingField.At(field)
+}
+
+// command maps the body to CreateInvoice. It fails with every missing
+// required field and a malformed due date, joined.
+func (req createInvoiceRequest) command(t invoice.TenantID) (app.CreateInvoice, error) {
+	var errs []error
+	cmd := app.CreateInvoice{Tenant: t, Lines: make([]invoice.LineInput, 0, len(req.Lines))}
+	if req.Customer == nil {
+		errs = append(errs, missing("customer"))
+	} else {
+		cmd.Customer = invoice.Customer{Name: req.Customer.Name, Email: req.Customer.Email}
+	}
+	if req.Currency == nil {
+		errs = append(errs, missing("currency"))
+	} else {
+		cmd.Currency = *req.Currency
+	}
+	if req.DueDate != nil {
+		d, err := time.Parse(time.DateOnly, *req.DueDate)
+		if err != nil {
+			errs = append(errs, errInvalidDueDate)
+		}
+		cmd.DueDate = d
+	}
+	for i, l := range req.Lines {
+		in, err := l.input("lines[" + strconv.Itoa(i) + "].")
+		errs = append(errs, err)
+		cmd.Lines = append(cmd.Lines, in)
+	}
+	return cmd, errors.Join(errs...)
+}
+
+// input maps a line, naming missing fields with prefix.
+func (l lineRequest) input(prefix string) (invoice.LineInput, error) {
+	var errs []error
+	var in invoice.LineInput
+	if l.Description == nil {
+		errs = append(errs, missing(prefix+"description"))
+	} else {
+		in.Description = *l.Description
+	}
+	if l.Quantity == nil {
+		errs = append(errs, missing(prefix+"quantity"))
+	} else {
+		in.Quantity = *l.Quantity
+	}
+	if l.UnitAmount == nil {
+		errs = append(errs, missing(prefix+"unit_amount"))
+	} else {
+		in.UnitAmount = *l.UnitAmount
+	}
+	if l.TaxRateBPS != nil {
+		in.TaxRateBPS = *l.TaxRateBPS
+	}
+	return in, errors.Join(errs...)
+}
+
+// command maps the body to PayInvoice, failing with the missing fields.
+func (req payRequest) command(t invoice.TenantID, id invoice.ID) (app.PayInvoice, error) {
+	var errs []error
+	cmd := app.PayInvoice{Tenant: t, InvoiceID: id}
+	if req.Amount == nil {
+		errs = append(errs, missing("amount"))
+	} else {
+		cmd.Amount = *req.Amount
+	}
+	if req.Reference == nil {
+		errs = append(errs, missing("reference"))
+	} else {
+		cmd.Reference = *req.Reference
+	}
+	cmd.Currency = req.Currency
+	return cmd, errors.Join(errs...)
+}
+
+// Response bodies.
+
+type invoiceResponse struct {
+	ID         invoice.ID        `json:"id"`
+	Number     *string           `json:"number"`
+	Status     invoice.Status    `json:"status"`
+	Currency   invoice.Currency  `json:"currency"`
+	Customer   customerJSON      `json:"customer"`
+	Lines      []lineResponse    `json:"lines"`
+	Subtotal   int64             `json:"subtotal"`
+	Tax        int64             `json:"tax"`
+	Total      int64             `json:"total"`
+	AmountPaid int64             `json:"amount_paid"`
+	AmountDue  int64             `json:"amount_due"`
+	Payments   []paymentResponse `json:"payments"`
+	DueDate    *string           `json:"due_date"`
+	IssuedAt   *string           `json:"issued_at"`
+	PaidAt     *string           `json:"paid_at"`
+	VoidedAt   *string           `json:"voided_at"`
+	VoidReason *string           `json:"void_reason"`
+	Version    int64             `json:"version"`
+	CreatedAt  string            `json:"created_at"`
+	UpdatedAt  string            `json:"updated_at"`
+}
+
+type lineResponse struct {
+	ID          invoice.LineID `json:"id"`
+	Description string         `json:"description"`
+	Quantity    int64          `json:"quantity"`
+	UnitAmount  int64          `json:"unit_amount"`
+	TaxRateBPS  int64          `json:"tax_rate_bps"`
+	Amount      int64          `json:"amount"`
+}
+
+type paymentResponse struct {
+	ID         invoice.PaymentID `json:"id"`
+	Amount     int64             `json:"amount"`
+	Reference  string            `json:"reference"`
+	ReceivedAt string            `json:"received_at"`
+}
+
+type listResponse struct {
+	Data    []invoiceResponse `json:"data"`
+	HasMore bool              `json:"has_more"`
+}
+
+func newInvoiceResponse(inv *invoice.Invoice) invoiceResponse {
+	c, t, payments := inv.Customer(), inv.Totals(), inv.Payments()
+	out := invoiceResponse{
+		ID:         inv.ID(),
+		Number:     optional(inv.Number()),
+		Status:     inv.Status(),
+		Currency:   inv.Currency(),
+		Customer:   customerJSON{Name: c.Name, Email: c.Email},
+		Lines:      make([]lineResponse, 0, inv.LineCount()),
+		Subtotal:   t.Subtotal.Amount(),
+		Tax:        t.Tax.Amount(),
+		Total:      t.Total.Amount(),
+		AmountPaid: t.AmountPaid.Amount(),
+		AmountDue:  t.AmountDue.Amount(),
+		Payments:   make([]paymentResponse, 0, len(payments)),
+		IssuedAt:   optionalTime(inv.IssuedAt()),
+		PaidAt:     optionalTime(inv.PaidAt()),
+		VoidedAt:   optionalTime(inv.VoidedAt()),
+		VoidReason: optional(inv.VoidReason()),
+		Version:    inv.Version(),
+		CreatedAt:  timestamp(inv.CreatedAt()),
+		UpdatedAt:  timestamp(inv.UpdatedAt()),
+	}
+	if d := inv.DueDate(); !d.IsZero() {
+		out.DueDate = optional(d.Format(time.DateOnly))
+	}
+	for l := range inv.AllLines() {
+		out.Lines = append(out.Lines, lineResponse{
+			ID: l.ID, Description: l.Description, Quantity: l.Quantity,
+			UnitAmount: l.UnitAmount.Amount(), TaxRateBPS: l.TaxRateBPS, Amount: l.Amount.Amount(),
+		})
+	}
+	for _, p := range payments {
+		out.Payments = append(out.Payments, paymentResponse{
+			ID: p.ID, Amount: p.Amount.Amount(), Reference: p.Reference, ReceivedAt: timestamp(p.ReceivedAt),
+		})
+	}
+	return out
+}
+
+func newListResponse(page app.InvoicePage) listResponse {
+	out := listResponse{Data: make([]invoiceResponse, 0, len(page.Invoices)), HasMore: page.HasMore}
+	for _, inv := range page.Invoices {
+		out.Data = append(out.Data, newInvoiceResponse(inv))
+	}
+	return out
+}
+
+// timestamp formats t as RFC 3339 in UTC.
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func optionalTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := timestamp(t)
+	return &s
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

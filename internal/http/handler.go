@@ -1,0 +1,82 @@
+// Package http is the service's JSON API over HTTP: routing, authentication,
+// request decoding, response encoding and the mapping of errors to RFC 9457
+// problem details. Handlers only translate; every rule lives in the use cases
+// (package app) and the domain.
+package http
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+)
+
+// DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config configures the handler returned by NewHandler.
+type Config struct {
+	// Logger receives one access line per request and every internal error,
+	// each with its request id. Nil discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds request bodies; larger ones get 413. Zero or less
+	// means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// Checks are the conditions GET /readyz verifies; none: always ready.
+	Checks []Check
+	// CheckTimeout bounds all checks of one GET /readyz. Zero or less means
+	// DefaultCheckTimeout.
+	CheckTimeout time.Duration
+	// Metrics is told of every request served. Nil: none.
+	Metrics RequestObserver
+	// MetricsHandler serves GET /metrics (Prometheus). Nil: no such route.
+	// The route needs no API key: keep the port off the public internet, or
+	// block /metrics at the edge.
+	MetricsHandler http.Handler
+}
+
+// RequestObserver records served requests, e.g. as Prometheus metrics.
+type RequestObserver interface {
+	// ObserveRequest records one request: its method, its route pattern
+	// ("/v1/invoices/{id}", or "unmatched" if no route matched), the
+	// response status and how long the handler took. It must not block.
+	ObserveRequest(method, route string, status int, d time.Duration)
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.CheckTimeout <= 0 {
+		c.CheckTimeout = DefaultCheckTimeout
+	}
+	if c.Metrics == nil {
+		c.Metrics = noObserver{}
+	}
+}
+
+// noObserver is the RequestObserver of a Config without one.
+type noObserver struct{}
+
+func (noObserver) ObserveRequest(string, string, int, time.Duration) {}
+
+// server holds what the handlers need; its methods are the handlers.
+type server struct {
+	app     *app.App
+	maxBody int64
+}
+
+// NewHandler returns the API: a chi router serving the /v1 routes and the
+// operational ones, /healthz, /readyz and /metrics (see routes.go), behind
+// request-id, access-log, panic-recovery and (for /v1) API-key
+// authentication middleware. It never fails; errors surface per request as
+// problem+json responses.
+func NewHandler(a *app.App, cfg Config) http.Handler {
+	cfg.setDefaults()
+	return routes(&server{app: a, maxBody: cfg.MaxBodyBytes}, cfg)
+}

@@ -1,0 +1,143 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+// invoicePath returns the URL path of an invoice, for Location headers.
+func invoicePath(id invoice.ID) string { return "/v1/invoices/" + id.String() }
+
+// invoiceID parses the {id} URL parameter; a malformed id is invoice.ErrNotFound.
+func invoiceID(r *http.Request) (invoice.ID, error) {
+	return invoice.ParseID(chi.URLParam(r, "id"))
+}
+
+// createInvoice serves POST /v1/invoices.
+func (s *server) createInvoice(w http.ResponseWriter, r *http.Request) {
+	var req createInvoiceRequest
+	body, err := s.decode(w, r, &req, false)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd, err := req.command(tenant(r.Context()))
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	s.change(w, r, body, http.StatusCreated, true, func(ctx context.Context) (*invoice.Invoice, error) {
+		return s.app.CreateInvoice.Handle(ctx, cmd)
+	})
+}
+
+// getInvoice serves GET /v1/invoices/{id}: the invoice with its ETag, or a
+// 304 without body if If-None-Match names that ETag.
+func (s *server) getInvoice(w http.ResponseWriter, r *http.Request) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	inv, err := s.app.GetInvoice.Handle(r.Context(), app.GetInvoice{Tenant: tenant(r.Context()), InvoiceID: id})
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	if tag := etag(inv.Version()); notModified(r, tag) {
+		w.Header().Set("ETag", tag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeInvoice(w, r, inv, http.StatusOK, false)
+}
+
+// listInvoices serves GET /v1/invoices?limit=&starting_after=&status=&customer_email=.
+func (s *server) listInvoices(w http.ResponseWriter, r *http.Request) {
+	query := r.URL.Query()
+	q := app.ListInvoices{Tenant: tenant(r.Context()), Limit: app.DefaultListLimit, CustomerEmail: query.Get("customer_email")}
+	if v := query.Get("status"); v != "" {
+		st, ok := invoice.ParseStatus(v)
+		if !ok {
+			writeProblem(w, r, errInvalidStatus)
+			return
+		}
+		q.Status = st
+	}
+	if v := query.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		// Checked here, not only by the use case, which reads 0 as the default.
+		if err != nil || n < 1 || n > app.MaxListLimit {
+			writeProblem(w, r, app.ErrInvalidLimit)
+			return
+		}
+		q.Limit = n
+	}
+	if v := query.Get("starting_after"); v != "" {
+		id, err := invoice.ParseID(v)
+		if err != nil {
+			writeProblem(w, r, app.ErrInvalidCursor.At("starting_after"))
+			return
+		}
+		q.StartingAfter = &id
+	}
+	page, err := s.app.ListInvoices.Handle(r.Context(), q)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, newListResponse(page))
+}
+
+// addLine serves POST /v1/invoices/{id}/lines.
+func (s *server) addLine(w http.ResponseWriter, r *http.Request) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	var req lineRequest
+	body, err := s.decode(w, r, &req, false)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	in, err := req.input("")
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd := app.AddLine{Tenant: tenant(r.Context()), InvoiceID: id, Line: in, IfMatch: ifMatch(r)}
+	s.change(w, r, body, http.StatusCreated, true, func(ctx context.Context) (*invoice.Invoice, error) {
+		inv, _, err := s.app.AddLine.Handle(ctx, cmd)
+		return inv, err
+	})
+}
+
+// removeLine serves DELETE /v1/invoices/{id}/lines/{line_id}. A DELETE is
+// idempotent by nature (a second one is a 404), so it takes no Idempotency-Key.
+func (s *server) removeLine(w http.ResponseWriter, r *http.Request) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	line, err := invoice.ParseLineID(chi.URLParam(r, "line_id"))
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd := app.RemoveLine{Tenant: tenant(r.Context()), InvoiceID: id, LineID: line, IfMatch: ifMatch(r)}
+	inv, err := s.app.RemoveLine.Handle(r.Context(), cmd)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeInvoice(w, r, inv, http.StatusOK, false)
+}

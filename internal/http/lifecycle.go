@@ -1,0 +1,77 @@
+package http
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+// issueInvoice serves POST /v1/invoices/{id}/issue. The body is optional; if
+// sent it must be an empty JSON object.
+func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	var req struct{}
+	body, err := s.decode(w, r, &req, true)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd := app.IssueInvoice{Tenant: tenant(r.Context()), InvoiceID: id, IfMatch: ifMatch(r)}
+	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
+		return s.app.IssueInvoice.Handle(ctx, cmd)
+	})
+}
+
+// payInvoice serves POST /v1/invoices/{id}/payments. A repeated payment (same
+// reference and amount) is answered like the first, with the invoice as is.
+func (s *server) payInvoice(w http.ResponseWriter, r *http.Request) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	var req payRequest
+	body, err := s.decode(w, r, &req, false)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd, err := req.command(tenant(r.Context()), id)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd.IfMatch = ifMatch(r)
+	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
+		return s.app.PayInvoice.Handle(ctx, cmd)
+	})
+}
+
+// voidInvoice serves POST /v1/invoices/{id}/void.
+func (s *server) voidInvoice(w http.ResponseWriter, r *http.Request) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	var req voidRequest
+	body, err := s.decode(w, r, &req, false)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	if req.Reason == nil {
+		writeProblem(w, r, missing("reason"))
+		return
+	}
+	cmd := app.VoidInvoice{Tenant: tenant(r.Context()), InvoiceID: id, Reason: *req.Reason, IfMatch: ifMatch(r)}
+	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
+		return s.app.VoidInvoice.Handle(ctx, cmd)
+	})
+}

@@ -1,0 +1,207 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	loggerKey
+	tenantKey
+)
+
+// maxRequestID bounds a caller-supplied X-Request-Id.
+const maxRequestID = 128
+
+// RequestID returns the id of the request ctx belongs to, or "" outside a
+// request served by NewHandler.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// logger returns the request's logger, which carries its request id.
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// tenant returns the tenant authenticate put into ctx.
+func tenant(ctx context.Context) invoice.TenantID {
+	t, _ := ctx.Value(tenantKey).(invoice.TenantID)
+	return t
+}
+
+// requestID takes the caller's X-Request-Id if it is sane, else makes one
+// (UUIDv7), and echoes it in the response. It puts into the request context
+// the id, a logger carrying it (and the trace id of a valid traceparent), and
+// an app.Trace with both, which the repository stores with the events the
+// request causes.
+func requestID(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get("X-Request-Id")
+			if !saneRequestID(id) {
+				id = uuid.Must(uuid.NewV7()).String()
+			}
+			w.Header().Set("X-Request-Id", id)
+			parent, state := traceContext(r.Header)
+			l := log.With(slog.String("request_id", id))
+			if parent != "" {
+				l = l.With(slog.String("trace_id", traceID(parent)))
+			}
+			ctx := context.WithValue(r.Context(), requestIDKey, id)
+			ctx = context.WithValue(ctx, loggerKey, l)
+			ctx = app.WithTrace(ctx, app.Trace{CorrelationID: id, TraceParent: parent, TraceState: state})
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// saneRequestID reports whether id is 1 to 128 visible ASCII characters, so it
+// is safe to echo and to log.
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// quietRoutes are logged at debug level: probes and scrapes arrive every few
+// seconds and would drown the lines that matter.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// unmatched is the route of a request no route matched (a 404 or 405).
+const unmatched = "unmatched"
+
+// accessLog logs one line per request once it is served, with its method,
+// route pattern, status, duration and (through the request's logger) request
+// id, and tells obs about it.
+func accessLog(obs RequestObserver) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r)
+			took := time.Since(start)
+			if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			route := routePattern(r)
+			obs.ObserveRequest(r.Method, route, rec.status, took)
+			level := slog.LevelInfo
+			if quietRoutes[route] {
+				level = slog.LevelDebug
+			}
+			logger(r.Context()).LogAttrs(r.Context(), level, "request",
+				slog.String("method", r.Method),
+				slog.String("route", route),
+				slog.Int("status", rec.status),
+				slog.Duration("duration", took),
+			)
+		})
+	}
+}
+
+// routePattern returns the pattern of the route that served r, complete only
+// after routing (i.e. after the handler), or unmatched.
+func routePattern(r *http.Request) string {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil {
+		return unmatched
+	}
+	p := rctx.RoutePattern()
+	// chi reports a catch-all pattern ("/*", "/v1/*") for a path that matched
+	// no route; a real route never ends in one.
+	if p == "" || strings.HasSuffix(p, "/*") {
+		return unmatched
+	}
+	return p
+}
+
+// recoverer turns a panic into a logged 500 problem. http.ErrAbortHandler is
+// re-raised: it is net/http's way to abort a response on purpose.
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+				panic(v)
+			}
+			writeProblem(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate resolves the bearer API key to its tenant and puts the tenant
+// into the request context; a missing or unknown key gets a 401 problem.
+func authenticate(h app.AuthenticateHandler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t, err := h.Handle(r.Context(), app.Authenticate{Key: bearer(r)})
+			if err != nil {
+				writeProblem(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey, t)))
+		})
+	}
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header, or "".
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}

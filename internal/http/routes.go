@@ -1,0 +1,63 @@
+package http
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// routes returns the router with every route of the API.
+func routes(s *server, cfg Config) http.Handler {
+	r := chi.NewRouter()
+	r.Use(requestID(cfg.Logger), accessLog(cfg.Metrics), recoverer)
+
+	// Set before Route: chi copies them into sub-routers when mounting.
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, errRouteNotFound)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed(r, req), ", "))
+		writeProblem(w, req, errMethodNotAllowed)
+	})
+
+	// Operations: for the orchestrator and the monitoring, without an API
+	// key. They reveal no data, no addresses and no error texts; still,
+	// /metrics is for the internal network only (see the README).
+	r.Get("/healthz", healthz)
+	r.Method(http.MethodGet, "/readyz", &ready{checks: cfg.Checks, timeout: cfg.CheckTimeout, log: cfg.Logger, failed: map[string]bool{}})
+	if cfg.MetricsHandler != nil {
+		r.Method(http.MethodGet, "/metrics", cfg.MetricsHandler)
+	}
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Get("/openapi.yaml", openAPI) // public: outside the authenticated group
+
+		r.Group(func(r chi.Router) {
+			r.Use(authenticate(s.app.Authenticate))
+
+			r.Post("/invoices", s.createInvoice)
+			r.Get("/invoices", s.listInvoices)
+			r.Get("/invoices/{id}", s.getInvoice)
+			r.Post("/invoices/{id}/lines", s.addLine)
+			r.Delete("/invoices/{id}/lines/{line_id}", s.removeLine)
+			r.Post("/invoices/{id}/issue", s.issueInvoice)
+			r.Post("/invoices/{id}/payments", s.payInvoice)
+			r.Post("/invoices/{id}/void", s.voidInvoice)
+			r.Get("/invoices/{id}/events", s.invoiceEvents)
+			r.Get("/events", s.listEvents)
+		})
+	})
+	return r
+}
+
+// allowed returns the methods mux routes for req's path, for a 405's Allow header.
+func allowed(mux *chi.Mux, req *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if mux.Match(chi.NewRouteContext(), m, req.URL.Path) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
