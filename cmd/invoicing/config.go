@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of the binary, read once from the environment.
+// Each field names its variable and default in the README's table.
+type config struct {
+	HTTPAddr        string        // HTTP_ADDR
+	DatabaseURL     string        // DATABASE_URL
+	LogLevel        slog.Level    // LOG_LEVEL
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	DBMaxConns      int           // DB_MAX_CONNS
+	APIKeyCacheTTL  time.Duration // API_KEY_CACHE_TTL
+
+	NATSURL             string        // NATS_URL
+	NATSDuplicateWindow time.Duration // NATS_DUPLICATE_WINDOW
+	NATSStreamReplicas  int           // NATS_STREAM_REPLICAS
+
+	RelayEnabled      bool          // RELAY_ENABLED
+	RelayPollInterval time.Duration // RELAY_POLL_INTERVAL
+	RelayBatchSize    int           // RELAY_BATCH_SIZE
+	RelayMaxAttempts  int           // RELAY_MAX_ATTEMPTS
+	OutboxRetention   time.Duration // OUTBOX_RETENTION
+
+	PprofAddr string // PPROF_ADDR
+}
+
+// envVar describes one setting: its name, default and how to parse it into the
+// config. The table below is the single list of variables the binary reads.
+type envVar struct {
+	name  string
+	def   string
+	usage string
+	set   func(c *config, v string) error
+}
+
+var envVars = []envVar{
+	{"HTTP_ADDR", ":8080", "address the HTTP server (API, /healthz, /readyz, /metrics) listens on", func(c *config, v string) error { c.HTTPAddr = v; return nonEmpty(v) }},
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "PostgreSQL connection URL", func(c *config, v string) error {
+		c.DatabaseURL = v
+		if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+			return errors.New("must be a postgres:// URL")
+		}
+		return nil
+	}},
+	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", durationVar(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
+	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay's leadership lock holds one more)", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
+	{"API_KEY_CACHE_TTL", "30s", "how long a process remembers a valid API key's tenant (0 disables): a revoked key keeps working that long", func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("must be 0 or a positive duration such as 30s")
+		}
+		c.APIKeyCacheTTL = d
+		return nil
+	}},
+	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL, or a comma-separated list of cluster URLs", func(c *config, v string) error { c.NATSURL = v; return nonEmpty(v) }},
+	{"NATS_DUPLICATE_WINDOW", "2m", "JetStream duplicate-detection window of the INVOICING stream", durationVar(func(c *config) *time.Duration { return &c.NATSDuplicateWindow })},
+	{"NATS_STREAM_REPLICAS", "1", "replicas of the INVOICING stream (3 in a cluster for no-loss)", intVar(1, 5, func(c *config) *int { return &c.NATSStreamReplicas })},
+	{"RELAY_ENABLED", "true", "run the outbox relay inside serve", boolVar(func(c *config) *bool { return &c.RelayEnabled })},
+	{"RELAY_POLL_INTERVAL", "1s", "how often the relay looks for events it was not woken for", durationVar(func(c *config) *time.Duration { return &c.RelayPollInterval })},
+	{"RELAY_BATCH_SIZE", "500", "outbox rows the relay claims and publishes at once", intVar(1, 10000, func(c *config) *int { return &c.RelayBatchSize })},
+	{"RELAY_MAX_ATTEMPTS", "10", "publish attempts of a failing event before it is parked", intVar(1, 1000000, func(c *config) *int { return &c.RelayMaxAttempts })},
+	{"OUTBOX_RETENTION", "168h", "how long published events are kept for the event feed", durationVar(func(c *config) *time.Duration { return &c.OutboxRetention })},
+	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error { c.PprofAddr = v; return nil }},
+}
+
+// loadConfig reads every variable through getenv, applying defaults. It
+// returns one error naming every variable with an invalid value.
+func loadConfig(getenv func(string) string) (config, error) {
+	var c config
+	var errs []error
+	for _, v := range envVars {
+		val := getenv(v.name)
+		if val == "" {
+			val = v.def
+		}
+		if err := v.set(&c, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", v.name, val, err))
+		}
+	}
+	if len(errs) > 0 {
+		return config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func nonEmpty(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func durationVar(field func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 500ms, 15s or 2m")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intVar(min, max int, field func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min || n > max {
+			return fmt.Errorf("must be a whole number from %d to %d", min, max)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func boolVar(field func(*config) *bool) func(*config, string) error {
+	return func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		*field(c) = b
+		return nil
+	}
+}

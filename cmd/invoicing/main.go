@@ -1,0 +1,81 @@
+// Command invoicing runs the invoicing service and its operational tasks:
+//
+//	invoicing serve                      HTTP API (and, by default, the outbox relay)
+//	invoicing relay                      the outbox relay alone
+//	invoicing migrate up|down|version    database schema
+//	invoicing apikey create --tenant N   create an API key (printed once, last line)
+//	invoicing outbox failed|retry ...    inspect and re-queue parked events
+//
+// Configuration comes from the environment; see the README's table.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: invoicing <command> [arguments]
+
+commands:
+  serve                          run the HTTP API (and the outbox relay unless RELAY_ENABLED=false)
+  relay                          run the outbox relay alone
+  migrate up|down|version        apply, revert or show database migrations
+  apikey create --tenant NAME    create an API key for a tenant (printed once, on the last line)
+  outbox failed                  list events parked after failing to publish
+  outbox retry EVENT_ID|--all    re-queue parked events
+`
+
+// errUsage marks a command line that could not be understood.
+var errUsage = errors.New("invalid command line")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "invoicing:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// run executes the command named by args[0]. It returns when the command is
+// done or, for long-running commands, after ctx is cancelled and shutdown has
+// finished; the error says what failed.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stdout, cfg.LogLevel)
+	switch args[0] {
+	case "serve":
+		startPprof(ctx, cfg.PprofAddr, logger)
+		return serve(ctx, cfg, logger, args[1:])
+	case "relay":
+		startPprof(ctx, cfg.PprofAddr, logger)
+		return runRelay(ctx, cfg, logger, args[1:])
+	case "migrate":
+		return migrate(cfg, args[1:], stdout)
+	case "apikey":
+		return apikey(ctx, cfg, args[1:], stdout)
+	case "outbox":
+		return outbox(ctx, cfg, args[1:], stdout)
+	case "help", "-h", "--help":
+		_, err := fmt.Fprint(stdout, usage)
+		return err
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+}

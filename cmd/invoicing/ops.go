@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	httpapi "github.com/invoicing-dev/invoicing/internal/http"
+	metricsinfra "github.com/invoicing-dev/invoicing/internal/infra/metrics"
+	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+// metrics is the process's Prometheus registry, its own (nothing is
+// registered globally), and the instruments components record to.
+type metrics struct {
+	registry *prometheus.Registry
+	http     *metricsinfra.HTTP
+	relay    *metricsinfra.Relay
+}
+
+// newMetrics registers the Go runtime, process, database pool, outbox, HTTP
+// and relay metrics in a new registry. It fails only on a name registered
+// twice, a programming error.
+func newMetrics(pool *pgxpool.Pool) (*metrics, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metricsinfra.NewPoolCollector(pool),
+		metricsinfra.NewOutboxCollector(postgres.NewOutbox(pool)),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	h, err := metricsinfra.NewHTTP(reg)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	r, err := metricsinfra.NewRelay(reg)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return &metrics{registry: reg, http: h, relay: r}, nil
+}
+
+// handler serves the registry in the Prometheus text format. A collector
+// that fails (the outbox query) is logged and left out; the rest is served.
+func (m *metrics) handler(logger *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      m.registry, // counts its own errors: promhttp_metric_handler_errors_total
+	})
+}
+
+// readinessChecks returns the checks of GET /readyz: the database answers,
+// its schema is at the migration this binary embeds, and, if this process
+// runs the relay (pub not nil), NATS is connected and the stream exists.
+// Each failure reason is a fixed phrase: no address or error text.
+func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher) []httpapi.Check {
+	checks := []httpapi.Check{
+		{Name: "database", Run: func(ctx context.Context) error {
+			if err := pool.Ping(ctx); err != nil {
+				return errors.Join(&httpapi.Unready{Reason: "unreachable"}, err)
+			}
+			return nil
+		}},
+		{Name: "schema", Run: func(ctx context.Context) error {
+			have, dirty, err := postgres.SchemaVersion(ctx, pool)
+			switch {
+			case err != nil:
+				return errors.Join(&httpapi.Unready{Reason: "version unreadable"}, err)
+			case dirty:
+				return &httpapi.Unready{Reason: fmt.Sprintf("dirty at version %d: a migration failed half-way", have)}
+			case have < want:
+				return &httpapi.Unready{Reason: fmt.Sprintf("at version %d, this binary needs %d: run `invoicing migrate up`", have, want)}
+			}
+			// A newer schema is ready: during a rolling deploy the next
+			// release migrates before this one's instances are replaced,
+			// and failing them all at once would take the service down.
+			return nil
+		}},
+		{Name: "nats"}, // skipped: no relay in this process
+	}
+	if pub != nil {
+		checks[2].Run = func(ctx context.Context) error {
+			err := pub.Ready(ctx)
+			switch {
+			case err == nil:
+				return nil
+			case errors.Is(err, natsinfra.ErrNoStream):
+				return errors.Join(&httpapi.Unready{Reason: "stream " + pub.Stream() + " not found"}, err)
+			case errors.Is(err, relay.ErrUnavailable):
+				return errors.Join(&httpapi.Unready{Reason: "not connected"}, err)
+			default:
+				return err // "failed", or "timeout"
+			}
+		}
+	}
+	return checks
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+// outbox runs "outbox failed" (list parked events) and
+// "outbox retry EVENT_ID|--all" (re-queue them; the relay then publishes them
+// in order before the later events of their invoices).
+func outbox(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: outbox takes: failed | retry EVENT_ID|--all", errUsage)
+	}
+	var eventID uuid.UUID
+	switch {
+	case args[0] == "failed" && len(args) == 1:
+	case args[0] == "retry" && len(args) == 2 && args[1] == "--all":
+	case args[0] == "retry" && len(args) == 2:
+		id, err := uuid.Parse(args[1])
+		if err != nil {
+			return fmt.Errorf("%w: %q is not an event id", errUsage, args[1])
+		}
+		eventID = id
+	default:
+		return fmt.Errorf("%w: outbox takes: failed | retry EVENT_ID|--all", errUsage)
+	}
+
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := postgres.NewOutbox(pool)
+
+	switch {
+	case args[0] == "failed":
+		return listFailed(ctx, store, stdout)
+	case args[1] == "--all":
+		n, err := store.RetryAll(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "re-queued %d parked events\n", n)
+		return err
+	default:
+		if err := store.Retry(ctx, eventID); err != nil {
+			if errors.Is(err, relay.ErrNotFailed) {
+				return fmt.Errorf("no parked event with id %s", eventID)
+			}
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "re-queued %s\n", eventID)
+		return err
+	}
+}
+
+// listFailed prints up to 1,000 parked events, oldest first.
+func listFailed(ctx context.Context, store *postgres.Outbox, stdout io.Writer) error {
+	failed, err := store.ListFailed(ctx, 1000)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EVENT_ID\tTYPE\tINVOICE\tVERSION\tATTEMPTS\tFAILED_AT\tLAST_ERROR")
+	for _, f := range failed {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", f.ID, f.Type, f.InvoiceID, f.Version,
+			f.Attempts, f.FailedAt.UTC().Format(time.RFC3339), f.LastError)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%d parked events\n", len(failed))
+	return err
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	natsgo "github.com/nats-io/nats.go"
+
+	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+// relayProc is the outbox relay with the NATS connection it publishes on.
+type relayProc struct {
+	*relay.Relay
+	nc  *natsgo.Conn
+	pub *natsinfra.Publisher
+}
+
+// newRelay builds the outbox relay on pool and a NATS connection to
+// NATS_URL, recording to m (nil: nowhere). An unreachable NATS is not an
+// error: the connection keeps retrying and events wait in the outbox. Close
+// the returned relay's connection with close.
+func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.Logger, m relay.Metrics) (*relayProc, error) {
+	nc, err := natsinfra.Connect(ctx, cfg.NATSURL, logger)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := natsinfra.NewPublisher(nc, natsinfra.StreamConfig{Duplicates: cfg.NATSDuplicateWindow, Replicas: cfg.NATSStreamReplicas})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	r, err := relay.New(postgres.NewOutbox(pool), pub, relay.Config{
+		PollInterval: cfg.RelayPollInterval,
+		BatchSize:    cfg.RelayBatchSize,
+		MaxAttempts:  cfg.RelayMaxAttempts,
+		Retention:    cfg.OutboxRetention,
+		Metrics:      m,
+	}, logger)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &relayProc{Relay: r, nc: nc, pub: pub}, nil
+}
+
+// close closes the NATS connection. Call it after Run returned.
+func (p *relayProc) close() { p.nc.Close() }
+
+// runUntil runs the relay until ctx is done, then lets it drain for at most
+// timeout (see relay.Drain) before stopping it. It returns once Run has
+// returned, that is, once the relay has marked what the broker acknowledged
+// and released its leadership.
+func (p *relayProc) runUntil(ctx context.Context, timeout time.Duration, logger *slog.Logger) error {
+	// Run's own ctx outlives ctx: the deadline below ends it.
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	return p.drain(stop, done, timeout, logger)
+}
+
+// drain asks the running relay to drain and waits for it to return (done),
+// calling stop to cancel it if it takes longer than timeout.
+func (p *relayProc) drain(stop context.CancelFunc, done <-chan error, timeout time.Duration, logger *slog.Logger) error {
+	start := time.Now()
+	p.Drain()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		logger.Info("relay stopped", "drained_in", time.Since(start).String())
+		return err
+	case <-t.C:
+		logger.Warn("relay did not drain within SHUTDOWN_TIMEOUT; stopping it, the next leader publishes the rest", "timeout", timeout.String())
+		stop()
+		return <-done
+	}
+}
+
+// runRelay runs "relay": the outbox relay alone, until ctx is cancelled, then
+// drains it within SHUTDOWN_TIMEOUT. Several may run at once; one leads (see
+// docs/architecture.md).
+func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
+	if len(args) != 0 {
+		return fmt.Errorf("%w: relay takes no arguments", errUsage)
+	}
+	pool, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	r, err := newRelay(ctx, cfg, pool, logger, nil)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	err = r.runUntil(ctx, cfg.ShutdownTimeout, logger)
+	logger.Info("stopped", "error", err)
+	return err
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	httpapi "github.com/invoicing-dev/invoicing/internal/http"
+	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+)
+
+// serve runs the HTTP API and, unless RELAY_ENABLED=false, the outbox relay,
+// until ctx is cancelled (SIGTERM, SIGINT). Then it shuts down in order,
+// within SHUTDOWN_TIMEOUT overall:
+//
+//  1. the server closes its listener (new connections are refused) and
+//     waits for the requests in flight to finish;
+//  2. only then the relay drains: it publishes what is pending, including
+//     the events of those last requests, marks it published and releases
+//     its leadership;
+//  3. the NATS connection and the database pool close (deferred).
+//
+// It returns nil after a clean shutdown; an error if start-up fails, the
+// server fails, or requests were still running at the deadline (they are
+// then cut off; their transactions roll back or commit whole).
+func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
+	if len(args) != 0 {
+		return fmt.Errorf("%w: serve takes no arguments", errUsage)
+	}
+	pool, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	want, err := postgres.LatestMigration()
+	if err != nil {
+		return err
+	}
+	m, err := newMetrics(pool)
+	if err != nil {
+		return err
+	}
+
+	var (
+		opts []postgres.InvoicesOption
+		rp   *relayProc
+		pub  *natsinfra.Publisher
+	)
+	if cfg.RelayEnabled {
+		if rp, err = newRelay(ctx, cfg, pool, logger, m.relay); err != nil {
+			return err
+		}
+		defer rp.close()
+		opts = append(opts, postgres.WithAfterCommit(rp.Wake))
+		pub = rp.pub
+	}
+
+	var keys app.APIKeys = postgres.NewAPIKeys(pool)
+	if cfg.APIKeyCacheTTL > 0 {
+		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
+	}
+	a := app.New(postgres.NewInvoices(pool, opts...), postgres.NewInvoiceNumbers(), keys, postgres.NewEvents(pool), app.SystemClock{})
+	srv := &http.Server{
+		Handler: httpapi.NewHandler(a, httpapi.Config{
+			Logger:         logger,
+			Checks:         readinessChecks(pool, want, pub),
+			Metrics:        m.http,
+			MetricsHandler: m.handler(logger),
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)
+
+	g, gctx := errgroup.WithContext(ctx)
+	// The relay's ctx is not gctx: the relay must outlive the server, to
+	// publish the events of its last requests. shutdown ends it.
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	relayDone := make(chan error, 1)
+	if rp != nil {
+		go func() { relayDone <- rp.Run(relayCtx) }()
+	}
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		return shutdown(ctx, cfg, logger, srv, rp, stopRelay, relayDone)
+	})
+	err = g.Wait()
+	logger.Info("stopped", "error", err)
+	return err
+}
+
+// shutdown runs steps 1 and 2 of serve's shutdown under one deadline,
+// SHUTDOWN_TIMEOUT from now. It returns an error if requests were still in
+// flight at the deadline.
+func shutdown(ctx context.Context, cfg config, logger *slog.Logger, srv *http.Server, rp *relayProc, stopRelay context.CancelFunc, relayDone <-chan error) error {
+	start := time.Now()
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(sctx); err != nil {
+		// Cut off what still runs: closing the connections cancels the
+		// requests' contexts, so their database work ends and the pool can
+		// close.
+		errs = append(errs, fmt.Errorf("http shutdown: requests still running after SHUTDOWN_TIMEOUT: %w", err), srv.Close())
+	}
+	logger.Info("http server stopped", "took", time.Since(start).String())
+	if rp != nil {
+		// Whatever is left of the deadline, at least a moment to mark
+		// what the broker acknowledged.
+		left := max(time.Until(start.Add(cfg.ShutdownTimeout)), 100*time.Millisecond)
+		errs = append(errs, rp.drain(stopRelay, relayDone, left, logger))
+	}
+	return errors.Join(errs...)
+}
+
+// openDatabase connects to DATABASE_URL and refuses to run against a schema
+// that is not at the version this binary embeds.
+func openDatabase(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
+	want, err := postgres.LatestMigration()
+	if err != nil {
+		return nil, err
+	}
+	have, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if have != want || dirty {
+		return nil, fmt.Errorf("database schema is at version %d (dirty: %t), this binary needs %d: run `invoicing migrate up`", have, dirty, want)
+	}
+	return postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DBMaxConns))
+}

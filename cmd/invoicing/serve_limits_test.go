@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+)
+
+// TestServeCutsOffSlowHeaders runs the real server and sends a request whose
+// headers never end (slow loris): the server must close the connection once
+// its header read timeout passes, instead of holding it open.
+func TestServeCutsOffSlowHeaders(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "RELAY_ENABLED": "false"})
+	ctx, stop := context.WithCancel(context.Background())
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	addr := waitListening(t, logs, done)
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := io.WriteString(conn, "GET /v1/invoices HTTP/1.1\r\nHost: invoicing\r\nX-Slow: "); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, _ = io.Copy(io.Discard, conn) // returns when the server closes the connection
+	if held := time.Since(start); held > 10*time.Second {
+		t.Fatalf("the server held a connection with unfinished headers for %s", held)
+	}
+}
