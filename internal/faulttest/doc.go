@@ -1,0 +1,13 @@
+// Package faulttest is the fault suite of the invoicing service: it runs the
+// built binary (two serve and two relay processes) against a PostgreSQL
+// cluster and a nats-server of its own, kills and restarts them while many
+// clients create, issue and pay invoices, and then checks the delivery
+// invariants against the database and the whole JetStream stream. What it
+// proves, and the figures of a run, are in docs/reliability.md.
+//
+// It runs only when INVOICING_FAULT=1 (CI runs it as a step of its own):
+//
+//	INVOICING_FAULT=1 go test -race -count=1 -timeout 20m -run '^TestFault' -v ./internal/faulttest
+//
+// The package has no code outside its tests.
+package faulttest
