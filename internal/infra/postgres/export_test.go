@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // WithBeforeCommit exposes withBeforeCommit to the tests of package postgres_test.
@@ -15,3 +16,16 @@ func TxFrom(ctx context.Context) (pgx.Tx, bool) { return txFrom(ctx) }
 
 // BacklogSQL exposes the backlog query, to check its plan.
 const BacklogSQL = backlogSQL
+
+// ExplainPending returns EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of one
+// relay read of up to limit records, planned as Pending plans it.
+func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte, error) {
+	var plan []byte
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, pendingPlan); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}).Scan(&plan)
+	})
+	return plan, err
+}

@@ -44,16 +44,38 @@ WHERE o.published_at IS NULL
 ORDER BY o.sequence
 LIMIT $1`
 
+// pendingPlan pins pendingSQL to an ordered scan of outbox_unpublished, the
+// partial index of unpublished rows, for the transaction that reads a batch.
+//
+// Why: marking a row published cannot be a HOT update, so it leaves a dead
+// entry in outbox_unpublished until vacuum comes, and under load thousands
+// accumulate between vacuums (on a large table, 20% of it by default). An
+// ordered index scan flags each dead entry it meets (kill_prior_tuple), so
+// the next reads skip it without visiting the table; a bitmap scan flags
+// nothing and visits the table page of every dead entry on every read. The
+// planner picks the bitmap scan whenever its estimate of unpublished rows is
+// small, which is most of the time. Measured after 25,000 events published
+// at 400/s: 38 ms and 4,063 table pages per read by bitmap, every read; by
+// index scan 38 ms once, then 0.2 ms.
+const pendingPlan = `SET LOCAL enable_bitmapscan = off`
+
 // Pending implements relay.Store.Pending. It returns database errors wrapped.
 func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) ([]relay.Record, error) {
 	if skip == nil {
 		skip = []int64{}
 	}
-	rows, err := o.pool.Query(ctx, pendingSQL, limit, skip)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read pending outbox: %w", err)
-	}
-	recs, err := pgx.CollectRows(rows, scanRecord)
+	var recs []relay.Record
+	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, pendingPlan); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, pendingSQL, limit, skip)
+		if err != nil {
+			return err
+		}
+		recs, err = pgx.CollectRows(rows, scanRecord)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read pending outbox: %w", err)
 	}
