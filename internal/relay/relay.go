@@ -186,16 +186,20 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 		if n == r.cfg.BatchSize {
 			continue // a backlog: keep draining
 		}
-		if err := r.settle(&marking); err != nil {
-			r.log.Warn("relay: batch failed", "err", err)
-		}
 		// Caught up. Drain is checked only here, after a short batch, so a
 		// drain requested while idle still reads once more: what committed
 		// just before it is published too.
 		if r.draining() {
+			if err := r.settle(&marking); err != nil {
+				r.log.Warn("relay: batch failed", "err", err)
+			}
 			r.log.Info("relay: drained")
 			return
 		}
+		// The last batch's marking may still run while the relay waits: the
+		// next batch skips its records and settles it (see relayBatch), so
+		// an event committed now waits for one read and one publish, not
+		// also for the previous batch's commit.
 		r.idle(ctx)
 	}
 }
