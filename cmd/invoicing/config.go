@@ -42,7 +42,7 @@ type envVar struct {
 }
 
 var envVars = []envVar{
-	{"HTTP_ADDR", ":8080", "address the HTTP server (API, /healthz, /readyz, /metrics) listens on", func(c *config, v string) error { c.HTTPAddr = v; return nonEmpty(v) }},
+	{"HTTP_ADDR", ":8080", "address the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", func(c *config, v string) error { c.HTTPAddr = v; return nonEmpty(v) }},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "PostgreSQL connection URL", func(c *config, v string) error {
 		c.DatabaseURL = v
 		if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {

@@ -286,7 +286,7 @@ func TestRelayCommandDrainsWhenStopped(t *testing.T) {
 	t.Parallel()
 	ns := natstest.New(t)
 	dbURL := pgtest.NewURL(t)
-	getenv := env(map[string]string{"DATABASE_URL": dbURL, "NATS_URL": ns.URL(), "RELAY_POLL_INTERVAL": "1m"})
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "NATS_URL": ns.URL(), "RELAY_POLL_INTERVAL": "1m", "HTTP_ADDR": "127.0.0.1:0"})
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	logs := &syncBuffer{}
@@ -324,5 +324,62 @@ SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.crea
 	}
 	if unpublished != 0 {
 		t.Fatalf("%d of 1200 events unpublished after the relay stopped; it should drain first\n%s", unpublished, logs)
+	}
+}
+
+// TestRelayCommandServesProbesAndMetricsButNoAPI runs `invoicing relay` alone:
+// its HTTP_ADDR answers /healthz, /readyz (NATS included) and /metrics with
+// the relay's series, and nothing of the API.
+func TestRelayCommandServesProbesAndMetricsButNoAPI(t *testing.T) {
+	t.Parallel()
+	ns := natstest.New(t)
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "NATS_URL": ns.URL(), "HTTP_ADDR": "127.0.0.1:0"})
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"relay"}, getenv, logs, io.Discard) }()
+	s := &served{base: "http://" + waitListening(t, logs, done), logs: logs}
+
+	if _, body := s.ready(t); body.Checks["nats"].Status == "skipped" {
+		t.Errorf("GET /readyz skips NATS in the relay process: %+v", body)
+	}
+	s.waitReady(t, http.StatusOK)
+	for deadline := time.Now().Add(15 * time.Second); s.scrape(t)["relay_leader"] != 1; {
+		if time.Now().After(deadline) {
+			t.Fatalf("relay_leader never became 1:\n%s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, series := range []string{"relay_events_published_total", "outbox_unpublished_events", "pgxpool_max_conns"} {
+		if _, ok := s.scrape(t)[series]; !ok {
+			t.Errorf("GET /metrics lacks %s", series)
+		}
+	}
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/v1/invoices": http.StatusNotFound, "/v1/openapi.yaml": http.StatusNotFound} {
+		res, err := http.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
+		}
+		if want == http.StatusNotFound && res.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("GET %s: Content-Type %q, want application/problem+json", path, res.Header.Get("Content-Type"))
+		}
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("relay returned %v after cancel, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the relay did not stop within 30s")
+	}
+	if _, err := http.Get(s.base + "/healthz"); err == nil {
+		t.Error("the relay's HTTP server still answers after it stopped")
 	}
 }

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	natsgo "github.com/nats-io/nats.go"
 
+	httpapi "github.com/invoicing-dev/invoicing/internal/http"
 	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
 	"github.com/invoicing-dev/invoicing/internal/relay"
@@ -88,24 +91,57 @@ func (p *relayProc) drain(stop context.CancelFunc, done <-chan error, timeout ti
 	}
 }
 
+// opsShutdownTimeout bounds the close of `relay`'s HTTP server, which serves
+// only short probe and scrape requests.
+const opsShutdownTimeout = 5 * time.Second
+
 // runRelay runs "relay": the outbox relay alone, until ctx is cancelled, then
 // drains it within SHUTDOWN_TIMEOUT. Several may run at once; one leads (see
-// docs/architecture.md).
+// docs/architecture.md). It serves /healthz, /readyz and /metrics on
+// HTTP_ADDR (no API) until the relay has stopped, so probes still answer
+// while it drains.
 func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
 	if len(args) != 0 {
 		return fmt.Errorf("%w: relay takes no arguments", errUsage)
 	}
-	pool, err := openDatabase(ctx, cfg)
+	pool, want, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	r, err := newRelay(ctx, cfg, pool, logger, nil)
+	m, err := newMetrics(pool)
+	if err != nil {
+		return err
+	}
+	r, err := newRelay(ctx, cfg, pool, logger, m.relay)
 	if err != nil {
 		return err
 	}
 	defer r.close()
-	err = r.runUntil(ctx, cfg.ShutdownTimeout, logger)
+
+	srv := newHTTPServer(httpapi.NewOpsHandler(httpapi.Config{
+		Logger:         logger,
+		Checks:         readinessChecks(pool, want, r.pub),
+		Metrics:        m.http,
+		MetricsHandler: m.handler(logger),
+	}), logger)
+	ln, err := listen(cfg.HTTPAddr, logger, "api", false)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	errs := []error{r.runUntil(ctx, cfg.ShutdownTimeout, logger)}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opsShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err), srv.Close())
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("http server: %w", err))
+	}
+	err = errors.Join(errs...)
 	logger.Info("stopped", "error", err)
 	return err
 }

@@ -36,15 +36,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if len(args) != 0 {
 		return fmt.Errorf("%w: serve takes no arguments", errUsage)
 	}
-	pool, err := openDatabase(ctx, cfg)
+	pool, want, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	want, err := postgres.LatestMigration()
-	if err != nil {
-		return err
-	}
 	m, err := newMetrics(pool)
 	if err != nil {
 		return err
@@ -69,24 +65,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
 	a := app.New(postgres.NewInvoices(pool, opts...), postgres.NewInvoiceNumbers(), keys, postgres.NewEvents(pool), app.SystemClock{})
-	srv := &http.Server{
-		Handler: httpapi.NewHandler(a, httpapi.Config{
-			Logger:         logger,
-			Checks:         readinessChecks(pool, want, pub),
-			Metrics:        m.http,
-			MetricsHandler: m.handler(logger),
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	srv := newHTTPServer(httpapi.NewHandler(a, httpapi.Config{
+		Logger:         logger,
+		Checks:         readinessChecks(pool, want, pub),
+		Metrics:        m.http,
+		MetricsHandler: m.handler(logger),
+	}), logger)
+	ln, err := listen(cfg.HTTPAddr, logger, "relay", cfg.RelayEnabled)
 	if err != nil {
-		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		return err
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)
 
 	g, gctx := errgroup.WithContext(ctx)
 	// The relay's ctx is not gctx: the relay must outlive the server, to
@@ -137,19 +125,45 @@ func shutdown(ctx context.Context, cfg config, logger *slog.Logger, srv *http.Se
 	return errors.Join(errs...)
 }
 
+// newHTTPServer returns the HTTP server of h, with timeouts that keep a slow
+// or stuck client from holding a connection forever.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// listen listens on addr (HTTP_ADDR) and logs "listening" with the address
+// it got and attrs.
+func listen(addr string, logger *slog.Logger, attrs ...any) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", addr, err)
+	}
+	logger.Info("listening", append([]any{"addr", ln.Addr().String()}, attrs...)...)
+	return ln, nil
+}
+
 // openDatabase connects to DATABASE_URL and refuses to run against a schema
-// that is not at the version this binary embeds.
-func openDatabase(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
+// that is not at the version this binary embeds. It returns the pool and
+// that version, which readiness keeps checking.
+func openDatabase(ctx context.Context, cfg config) (_ *pgxpool.Pool, schema uint, _ error) {
 	want, err := postgres.LatestMigration()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	have, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if have != want || dirty {
-		return nil, fmt.Errorf("database schema is at version %d (dirty: %t), this binary needs %d: run `invoicing migrate up`", have, dirty, want)
+		return nil, 0, fmt.Errorf("database schema is at version %d (dirty: %t), this binary needs %d: run `invoicing migrate up`", have, dirty, want)
 	}
-	return postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DBMaxConns))
+	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DBMaxConns))
+	return pool, want, err
 }

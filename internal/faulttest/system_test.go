@@ -56,7 +56,9 @@ func startSystem(t *testing.T, clients int) *system {
 			env: env(name, "HTTP_ADDR="+addr, "RELAY_ENABLED=true"), ready: httpReady(httpc, "http://"+addr)})
 	}
 	for _, name := range []string{"relay-1", "relay-2"} {
-		s.relays = append(s.relays, &proc{name: name, bin: bin, args: []string{"relay"}, logPath: filepath.Join(logs, name+".log"), env: env(name)})
+		addr := "127.0.0.1:" + strconv.Itoa(freePort(t)) // its /healthz, /readyz, /metrics
+		s.relays = append(s.relays, &proc{name: name, bin: bin, args: []string{"relay"}, logPath: filepath.Join(logs, name+".log"),
+			env: env(name, "HTTP_ADDR="+addr)})
 	}
 	for i := range 3 {
 		tenant := fmt.Sprintf("tenant-%d", i+1)

@@ -80,3 +80,13 @@ func NewHandler(a *app.App, cfg Config) http.Handler {
 	cfg.setDefaults()
 	return routes(&server{app: a, maxBody: cfg.MaxBodyBytes}, cfg)
 }
+
+// NewOpsHandler returns only the operational routes, /healthz, /readyz and
+// /metrics, with the same middleware as NewHandler: for a process that
+// serves no API, such as `invoicing relay`. Anything else is a 404.
+func NewOpsHandler(cfg Config) http.Handler {
+	cfg.setDefaults()
+	r := newRouter(cfg)
+	opsRoutes(r, cfg)
+	return r
+}

@@ -9,26 +9,8 @@ import (
 
 // routes returns the router with every route of the API.
 func routes(s *server, cfg Config) http.Handler {
-	r := chi.NewRouter()
-	r.Use(requestID(cfg.Logger), accessLog(cfg.Metrics), recoverer)
-
-	// Set before Route: chi copies them into sub-routers when mounting.
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, errRouteNotFound)
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
-		w.Header().Set("Allow", strings.Join(allowed(r, req), ", "))
-		writeProblem(w, req, errMethodNotAllowed)
-	})
-
-	// Operations: for the orchestrator and the monitoring, without an API
-	// key. They reveal no data, no addresses and no error texts; still,
-	// /metrics is for the internal network only (see the README).
-	r.Get("/healthz", healthz)
-	r.Method(http.MethodGet, "/readyz", &ready{checks: cfg.Checks, timeout: cfg.CheckTimeout, log: cfg.Logger, failed: map[string]bool{}})
-	if cfg.MetricsHandler != nil {
-		r.Method(http.MethodGet, "/metrics", cfg.MetricsHandler)
-	}
+	r := newRouter(cfg)
+	opsRoutes(r, cfg)
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Get("/openapi.yaml", openAPI) // public: outside the authenticated group
@@ -49,6 +31,35 @@ func routes(s *server, cfg Config) http.Handler {
 		})
 	})
 	return r
+}
+
+// newRouter returns a router with the middleware and the problem+json
+// answers for unknown routes and methods that every route shares.
+func newRouter(cfg Config) *chi.Mux {
+	r := chi.NewRouter()
+	r.Use(requestID(cfg.Logger), accessLog(cfg.Metrics), recoverer)
+
+	// Set before Route: chi copies them into sub-routers when mounting.
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, errRouteNotFound)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed(r, req), ", "))
+		writeProblem(w, req, errMethodNotAllowed)
+	})
+	return r
+}
+
+// opsRoutes adds the operational routes to r: for the orchestrator and the
+// monitoring, without an API key. They reveal no data, no addresses and no
+// error texts; still, /metrics is for the internal network only (see the
+// README).
+func opsRoutes(r chi.Router, cfg Config) {
+	r.Get("/healthz", healthz)
+	r.Method(http.MethodGet, "/readyz", &ready{checks: cfg.Checks, timeout: cfg.CheckTimeout, log: cfg.Logger, failed: map[string]bool{}})
+	if cfg.MetricsHandler != nil {
+		r.Method(http.MethodGet, "/metrics", cfg.MetricsHandler)
+	}
 }
 
 // allowed returns the methods mux routes for req's path, for a 405's Allow header.
