@@ -163,6 +163,7 @@ CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 MEM=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 GOV=$(go env GOVERSION)
 PGV=$(psql -X -tA -d "$PG/postgres?sslmode=disable" -c "SHOW server_version")
+AUTOVACUUM=$(psql -X -tA -d "$PG/postgres?sslmode=disable" -c "SHOW autovacuum")
 PGBV=$(pgbench --version | awk '{print $3}')
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -224,6 +225,19 @@ sample_serve() {
 	done
 }
 
+# With autovacuum off (as on the machine this was written on), nothing
+# removes the dead rows every payment and every published event leave, and
+# the relay and the API slow down as they pile up, while each pgbench run
+# starts from a vacuumed database (reset.sql). A loop stands in for
+# autovacuum while the service runs, about once per level.
+VACUUMER=""
+if [[ $AUTOVACUUM == off ]]; then
+	note "autovacuum is off on this PostgreSQL server: while the service ran, the script ran VACUUM (ANALYZE) on the benchmark database every ${SECS}s in its place"
+	(while sleep "$SECS"; do psqlq -c "VACUUM (ANALYZE)" >/dev/null 2>&1 || true; done) &
+	VACUUMER=$!
+	PIDS+=("$VACUUMER")
+fi
+
 log "load sweep: concurrency $LEVELS, ${SECS}s each (${WARMUP}s warm-up), $INVOICES open invoices ready before each"
 "$WORK/invoicing-load" -url "$BASE" -key "$KEY" -concurrency "$LEVELS" -duration "${SECS}s" -warmup "${WARMUP}s" \
 	-invoices "$INVOICES" -json "${EVENT_FLAGS[@]}" >"$WORK/load.json" 2>"$WORK/load.err" &
@@ -246,6 +260,7 @@ if $RELAY_IN_SERVE; then
 	RATE_JSON=$WORK/rate.json
 fi
 stop "$SERVE"
+[[ -n $VACUUMER ]] && stop "$VACUUMER"
 
 # ---------------------------------------------------------------- relay drains
 # drain N NAME: fills the outbox with N committed events (5 per invoice,
@@ -404,7 +419,9 @@ mkdir -p "$(dirname "$OUT")"
 	echo "| Memory | $MEM |"
 	echo "| Load average at start | $LOAD1 |"
 	echo "| Go | $GOV |"
-	echo "| PostgreSQL | $PGV (pgbench $PGBV), server defaults |"
+	PGSET="server defaults"
+	[[ $AUTOVACUUM == off ]] && PGSET="server defaults except autovacuum = off (see the notes)"
+	echo "| PostgreSQL | $PGV (pgbench $PGBV), $PGSET |"
 	echo "| NATS | nats-server $NATSV at $NATS_URL$([[ -z ${BENCH_NATS_URL:-} ]] && echo ' (private instance started by the script, default sync)'); Go benchmarks: embedded nats-server from go.mod |"
 	echo "| Settings | BENCH_DURATION=${SECS}s (first ${WARMUP}s of each level not counted), BENCH_CONCURRENCY=$LEVELS, BENCH_EVENTS=$EVENTS, BENCH_BACKLOG=$BACKLOG; service defaults (DB_MAX_CONNS=20, LOG_LEVEL=info, RELAY_ENABLED=$RELAY_IN_SERVE) |"
 	echo
