@@ -238,6 +238,14 @@ if [[ $AUTOVACUUM == off ]]; then
 	PIDS+=("$VACUUMER")
 fi
 
+# The backlog through the whole sweep, once a second: events that wait in the
+# outbox during the untimed set-up delay the paid events measured after it.
+if $RELAY_IN_SERVE; then
+	(while :; do echo "$(date +%s) $(unpublished 2>/dev/null || echo -)"; sleep 1; done) >"$WORK/backlog.samples" &
+	PIDS+=($!)
+	BACKLOG_WATCH=$!
+fi
+
 log "load sweep: concurrency $LEVELS, ${SECS}s each (${WARMUP}s warm-up), $INVOICES open invoices ready before each"
 "$WORK/invoicing-load" -url "$BASE" -key "$KEY" -concurrency "$LEVELS" -duration "${SECS}s" -warmup "${WARMUP}s" \
 	-invoices "$INVOICES" -json "${EVENT_FLAGS[@]}" >"$WORK/load.json" 2>"$WORK/load.err" &
@@ -261,6 +269,15 @@ if $RELAY_IN_SERVE; then
 fi
 stop "$SERVE"
 [[ -n $VACUUMER ]] && stop "$VACUUMER"
+SWEEP_BACKLOG=n/a
+if $RELAY_IN_SERVE; then
+	stop "$BACKLOG_WATCH"
+	SWEEP_BACKLOG=$(awk '$2 ~ /^[0-9]+$/ && $2 > m { m = $2; t = NR } END { printf "max %d unpublished, %d s after the sweep began", m, t }' "$WORK/backlog.samples")
+fi
+# Warnings and errors the service logged under load, by message.
+SERVE_WARNINGS=$(grep -E '"level":"(WARN|ERROR)"' "$WORK/serve.log" | grep -o '"msg":"[^"]*"' | sort | uniq -c | sort -rn |
+	awk '{ n = $1; $1 = ""; sub(/^ "msg":/, ""); printf "%s%s x%d", (NR > 1 ? "; " : ""), $0, n }' || true)
+[[ -n $SERVE_WARNINGS ]] && note "serve logged warnings or errors under load: $SERVE_WARNINGS"
 
 # ---------------------------------------------------------------- relay drains
 # drain N NAME: fills the outbox with N committed events (5 per invoice,
@@ -441,6 +458,7 @@ mkdir -p "$(dirname "$OUT")"
 	echo "| Relay process vs raw JetStream (same server, $EVENTS events) | ${RE_RATE:-n/a} events/s | jsbench async ${JS:-n/a} msgs/s | $r | ≥ 0.50 | $(yesno "$r" 0.50 ">=") |"
 	r=$(ratio "$RE_RATE" "$WM")
 	echo "| Relay process vs Watermill forwarder ($EVENTS events) | ${RE_RATE:-n/a} events/s | Watermill ${WM:-n/a} events/s | $r | ≥ 3 | $(yesno "$r" 3 ">=") |"
+	echo "| Outbox backlog over the whole sweep and the paced run (set-up included, sampled every second) | $SWEEP_BACKLOG | — | — | — | — |"
 	echo "| Outbox backlog under $MAXC clients | max ${MAX_BACKLOG:-n/a}, last ${LAST_BACKLOG:-n/a} unpublished | — | — | bounded | $([[ $RELAY_IN_SERVE == true ]] && echo "see figures" || echo n/a) |"
 	echo "| Commit-to-delivery p99 at half the best pay rate (${RATE_CAP:-n/a}/s) | ${C2D_P99:-n/a} ms (p50 ${C2D_P50:-n/a}; ${RATE_GOT:-not run}) | — | — | ≤ 25 ms | $(yesno "$C2D_P99" 25 "<=") |"
 	echo "| Service RSS under $MAXC clients | $(mib "$SERVE_RSS") MiB (VmHWM over the run $(mib "$SERVE_HWM")) | — | — | ≤ 64 MiB | $(yesno "$(mib "$SERVE_RSS")" 64 "<=") |"
