@@ -27,9 +27,13 @@ func NewOutbox(pool *pgxpool.Pool) *Outbox {
 
 // pendingSQL reads the relay's next batch from the partial index of
 // unpublished rows. A row is left out while an earlier row of its invoice is
-// parked or waiting for its retry time, so an invoice's events never overtake
-// one another; rows that once failed are few and have their own index.
-// Rows are not locked: only the leader reads them.
+// held: parked, or waiting for its retry time; so an invoice's events never
+// overtake one another. Rows are not locked: only the leader reads them.
+//
+// The hold check does not say published_at IS NULL, on purpose: only
+// unpublished rows carry failed_at or next_attempt_at (MarkPublished clears
+// them), and without that clause the check can only be answered from
+// outbox_holds, which holds only held rows (migration 6 says why).
 const pendingSQL = `SELECT ` + eventColumns + `, o.attempts
 FROM outbox o
 WHERE o.published_at IS NULL
@@ -38,8 +42,7 @@ WHERE o.published_at IS NULL
   AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
   AND NOT EXISTS (
       SELECT 1 FROM outbox f
-      WHERE f.published_at IS NULL AND f.attempts > 0
-        AND f.aggregate_id = o.aggregate_id AND f.sequence < o.sequence
+      WHERE f.aggregate_id = o.aggregate_id AND f.sequence < o.sequence
         AND (f.failed_at IS NOT NULL OR f.next_attempt_at > now()))
 ORDER BY o.sequence
 LIMIT $1`
@@ -88,10 +91,12 @@ func scanRecord(row pgx.CollectableRow) (r relay.Record, err error) {
 	return r, err
 }
 
-// MarkPublished implements relay.Store.MarkPublished in one statement. It
-// returns database errors wrapped.
+// MarkPublished implements relay.Store.MarkPublished in one statement. A
+// published row is no longer held, whatever happened to it before (a record
+// parked after another relay sent it): pendingSQL relies on that. It returns
+// database errors wrapped.
 func (o *Outbox) MarkPublished(ctx context.Context, sequences []int64) error {
-	_, err := o.pool.Exec(ctx, `UPDATE outbox SET published_at = now(), next_attempt_at = NULL
+	_, err := o.pool.Exec(ctx, `UPDATE outbox SET published_at = now(), next_attempt_at = NULL, failed_at = NULL
 WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL`, sequences)
 	if err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows published: %w", len(sequences), err)

@@ -43,6 +43,30 @@ func pendingSeqs(t *testing.T, o *postgres.Outbox) []int64 {
 	return seqs
 }
 
+// TestOutboxAPublishedRecordHoldsNothingBack: a record can be parked by one
+// relay after another one sent it (a leadership change mid-batch). Once the
+// broker's acknowledgement is recorded, the invoice's later events flow.
+func TestOutboxAPublishedRecordHoldsNothingBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	o := postgres.NewOutbox(pool)
+	a := uuid.New()
+	a1, a2 := insertOutboxRow(t, pool, a, 1), insertOutboxRow(t, pool, a, 2)
+	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: a1, Err: "timeout", Park: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingSeqs(t, o); len(got) != 0 {
+		t.Fatalf("Pending with a1 parked = %v, want none", got)
+	}
+	if err := o.MarkPublished(ctx, []int64{a1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingSeqs(t, o), []int64{a2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending after a1 was published = %v, want %v", got, want)
+	}
+}
+
 func TestOutboxPendingHoldsBackAFailingInvoice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
