@@ -286,12 +286,7 @@ func TestRelayCommandDrainsWhenStopped(t *testing.T) {
 	t.Parallel()
 	ns := natstest.New(t)
 	dbURL := pgtest.NewURL(t)
-	getenv := env(map[string]string{"DATABASE_URL": dbURL, "NATS_URL": ns.URL(), "RELAY_POLL_INTERVAL": "1m", "HTTP_ADDR": "127.0.0.1:0"})
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"relay"}, getenv, logs, io.Discard) }()
+	logs, stop := runRelayCommand(t, map[string]string{"DATABASE_URL": dbURL, "NATS_URL": ns.URL(), "RELAY_POLL_INTERVAL": "1m"})
 	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(logs.String(), "relay: leading"); {
 		if time.Now().After(deadline) {
 			t.Fatalf("the relay did not lead within 15s:\n%s", logs)
@@ -309,14 +304,8 @@ func TestRelayCommandDrainsWhenStopped(t *testing.T) {
 SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{}', now() FROM generate_series(1, 1200)`); err != nil {
 		t.Fatal(err)
 	}
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("relay returned %v, want nil", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the relay did not stop within 30s")
+	if err := stop(); err != nil {
+		t.Fatalf("relay returned %v, want nil", err)
 	}
 	var unpublished int
 	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&unpublished); err != nil {
@@ -333,13 +322,8 @@ SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.crea
 func TestRelayCommandServesProbesAndMetricsButNoAPI(t *testing.T) {
 	t.Parallel()
 	ns := natstest.New(t)
-	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "NATS_URL": ns.URL(), "HTTP_ADDR": "127.0.0.1:0"})
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"relay"}, getenv, logs, io.Discard) }()
-	s := &served{base: "http://" + waitListening(t, logs, done), logs: logs}
+	logs, stop := runRelayCommand(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "NATS_URL": ns.URL()})
+	s := &served{base: "http://" + waitListening(t, logs, nil), logs: logs}
 
 	if _, body := s.ready(t); body.Checks["nats"].Status == "skipped" {
 		t.Errorf("GET /readyz skips NATS in the relay process: %+v", body)
@@ -370,16 +354,33 @@ func TestRelayCommandServesProbesAndMetricsButNoAPI(t *testing.T) {
 		}
 	}
 
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("relay returned %v after cancel, want nil", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the relay did not stop within 30s")
+	if err := stop(); err != nil {
+		t.Fatalf("relay returned %v after cancel, want nil", err)
 	}
 	if _, err := http.Get(s.base + "/healthz"); err == nil {
 		t.Error("the relay's HTTP server still answers after it stopped")
+	}
+}
+
+// runRelayCommand runs `invoicing relay` in this process with vars (and
+// HTTP_ADDR 127.0.0.1:0). stop cancels it and returns its error; it fails
+// the test if the relay has not returned 30s later.
+func runRelayCommand(t *testing.T, vars map[string]string) (logs *syncBuffer, stop func() error) {
+	t.Helper()
+	vars["HTTP_ADDR"] = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	logs = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"relay"}, env(vars), logs, io.Discard) }()
+	return logs, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("the relay did not stop within 30s")
+			return nil
+		}
 	}
 }
