@@ -146,27 +146,6 @@ func strictDecode(body []byte, dst any) error {
 	return dec.Decode(dst)
 }
 
-// fuzzInvoiceJSON is the part of an invoice answer the targets check.
-type fuzzInvoiceJSON struct {
-	Status   string `json:"status"`
-	Currency string `json:"currency"`
-	Lines    []struct {
-		Quantity   int64 `json:"quantity"`
-		UnitAmount int64 `json:"unit_amount"`
-		TaxRateBPS int64 `json:"tax_rate_bps"`
-		Amount     int64 `json:"amount"`
-	} `json:"lines"`
-	Subtotal   int64 `json:"subtotal"`
-	Tax        int64 `json:"tax"`
-	Total      int64 `json:"total"`
-	AmountPaid int64 `json:"amount_paid"`
-	AmountDue  int64 `json:"amount_due"`
-	Payments   []struct {
-		Amount    int64  `json:"amount"`
-		Reference string `json:"reference"`
-	} `json:"payments"`
-}
-
 // FuzzCreateInvoice posts arbitrary bodies to POST /v1/invoices. Seeds:
 // testdata/fuzz/FuzzCreateInvoice.
 func FuzzCreateInvoice(f *testing.F) {
@@ -198,7 +177,7 @@ func FuzzCreateInvoice(f *testing.F) {
 		if req.Customer == nil || req.Currency == nil {
 			t.Fatalf("201 without customer or currency: %q", body)
 		}
-		var inv fuzzInvoiceJSON
+		var inv invoiceJSON
 		if err := json.Unmarshal(got, &inv); err != nil {
 			t.Fatalf("201 body is not an invoice: %v: %s", err, got)
 		}
@@ -259,7 +238,7 @@ func FuzzPayInvoice(f *testing.F) {
 		if req.Currency != nil && *req.Currency != "EUR" {
 			t.Fatalf("200 for a payment in %q of a EUR invoice", *req.Currency)
 		}
-		var inv fuzzInvoiceJSON
+		var inv invoiceJSON
 		if err := json.Unmarshal(got, &inv); err != nil {
 			t.Fatalf("200 body is not an invoice: %v: %s", err, got)
 		}
