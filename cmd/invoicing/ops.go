@@ -63,6 +63,13 @@ func (m *metrics) handler(logger *slog.Logger) http.Handler {
 	})
 }
 
+// httpConfig returns the HTTP handler's configuration for the operational
+// routes, the same in serve and relay: checks for GET /readyz, requests
+// recorded in m, the registry at GET /metrics.
+func (m *metrics) httpConfig(logger *slog.Logger, checks []httpapi.Check) httpapi.Config {
+	return httpapi.Config{Logger: logger, Checks: checks, Metrics: m.http, MetricsHandler: m.handler(logger)}
+}
+
 // readinessChecks returns the checks of GET /readyz: the database answers,
 // its schema is at the migration this binary embeds, and, if this process
 // runs the relay (pub not nil), NATS is connected and the stream exists.

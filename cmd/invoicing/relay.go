@@ -119,12 +119,7 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	}
 	defer r.close()
 
-	srv := newHTTPServer(httpapi.NewOpsHandler(httpapi.Config{
-		Logger:         logger,
-		Checks:         readinessChecks(pool, want, r.pub),
-		Metrics:        m.http,
-		MetricsHandler: m.handler(logger),
-	}), logger)
+	srv := newHTTPServer(httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub))), logger)
 	ln, err := listen(cfg.HTTPAddr, logger, "api", false)
 	if err != nil {
 		return err

@@ -65,12 +65,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
 	a := app.New(postgres.NewInvoices(pool, opts...), postgres.NewInvoiceNumbers(), keys, postgres.NewEvents(pool), app.SystemClock{})
-	srv := newHTTPServer(httpapi.NewHandler(a, httpapi.Config{
-		Logger:         logger,
-		Checks:         readinessChecks(pool, want, pub),
-		Metrics:        m.http,
-		MetricsHandler: m.handler(logger),
-	}), logger)
+	srv := newHTTPServer(httpapi.NewHandler(a, m.httpConfig(logger, readinessChecks(pool, want, pub))), logger)
 	ln, err := listen(cfg.HTTPAddr, logger, "relay", cfg.RelayEnabled)
 	if err != nil {
 		return err
