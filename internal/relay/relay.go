@@ -160,10 +160,14 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 	go func() { defer close(pruned); r.pruneEvery(ctx) }()
 
 	// Marking a batch published overlaps with reading and sending the next
-	// one (see marking); at most one marking runs, and it is settled before
-	// the relay waits or stops.
+	// one (see marking); at most one marking runs, and it is settled by the
+	// next batch or before the relay stops.
 	var marking *marking
-	defer func() { _ = r.settle(&marking) }()
+	defer func() {
+		if err := r.settle(&marking); err != nil {
+			r.log.Warn("relay: batch failed", "err", err)
+		}
+	}()
 
 	failures = 0
 	for ctx.Err() == nil {
@@ -190,9 +194,6 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 		// drain requested while idle still reads once more: what committed
 		// just before it is published too.
 		if r.draining() {
-			if err := r.settle(&marking); err != nil {
-				r.log.Warn("relay: batch failed", "err", err)
-			}
 			r.log.Info("relay: drained")
 			return
 		}
