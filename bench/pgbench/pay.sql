@@ -1,10 +1,12 @@
 -- One pay transaction, statement for statement what the service sends for
--- POST /v1/invoices/{id}/payments (internal/infra/postgres: invoices_write.go,
--- invoices_stmt.go, invoices_read.go), in the same three round trips:
+-- POST /v1/invoices/{id}/payments, in the same three round trips:
 --   1. BEGIN + load the invoice with its lines and payments (pipelined);
 --   2. the version-guarded UPDATE, the payment insert, the outbox insert of
 --      its two events (payment_recorded, paid), pipelined;
 --   3. COMMIT.
+-- Generated from internal/infra/postgres (getSQL, updateInvoiceSQL,
+-- insertPaymentsSQL, insertOutboxSQL) by
+--   go test ./internal/infra/postgres -run TestPgbenchPayScriptIsTheServiceSQL -update-pgbench
 -- Run with -M prepared (pgx prepares its statements too) and
 -- -D i=0 -D clients=C -D invoices=N: client c pays invoices c+1, c+1+C, ...,
 -- so every transaction pays a fresh, open invoice seeded by seed.sql.
@@ -16,8 +18,7 @@ SELECT i.id, i.tenant_id, i.number, i.status, i.currency, i.customer_name, i.cus
        i.due_date, i.issued_at, i.paid_at, i.voided_at, i.void_reason, i.version, i.created_at, i.updated_at,
        l.ids, l.descriptions, l.quantities, l.unit_amounts, l.tax_rates,
        p.ids, p.amounts, p.refs, p.received
-FROM (SELECT * FROM invoices WHERE id = lpad(to_hex(:n::bigint), 32, '0')::uuid
-      AND tenant_id = '00000000-0000-7000-8000-0000000000b1') i
+FROM (SELECT * FROM invoices WHERE id = lpad(to_hex(:n::bigint), 32, '0')::uuid AND tenant_id = '00000000-0000-7000-8000-0000000000b1') i
 CROSS JOIN LATERAL (
     SELECT array_agg(id ORDER BY position) AS ids,
            array_agg(description ORDER BY position) AS descriptions,
@@ -35,26 +36,21 @@ CROSS JOIN LATERAL (
 ) p;
 \endpipeline
 \startpipeline
-UPDATE invoices SET number = 'INV-2030-' || lpad(:n::text, 7, '0'), status = 'paid',
-    customer_name = 'Load Test GmbH', customer_email = 'billing@load.example', due_date = '2030-12-31',
-    subtotal = 169997, tax = 29450, total = 199447, amount_paid = 199447, issued_at = now(), paid_at = now(),
+UPDATE invoices SET number = 'INV-2030-' || lpad(:n::text, 7, '0'), status = 'paid', customer_name = 'Load Test GmbH', customer_email = 'billing@load.example',
+    due_date = '2030-12-31', subtotal = 169997, tax = 29450, total = 199447, amount_paid = 199447, issued_at = now(), paid_at = now(),
     voided_at = NULL, void_reason = NULL, version = 4, updated_at = now()
 WHERE id = lpad(to_hex(:n::bigint), 32, '0')::uuid AND tenant_id = '00000000-0000-7000-8000-0000000000b1' AND version = 2;
 INSERT INTO payments (id, invoice_id, amount, reference, received_at)
 SELECT p.id, lpad(to_hex(:n::bigint), 32, '0')::uuid, p.amount, p.reference, p.received_at
-FROM unnest(ARRAY[gen_random_uuid()], ARRAY[199447::bigint], ARRAY['pgbench-' || gen_random_uuid()], ARRAY[now()])
+FROM unnest(ARRAY[gen_random_uuid()]::uuid[], ARRAY[199447]::bigint[], ARRAY['pgbench-' || gen_random_uuid()]::text[], ARRAY[now()]::timestamptz[])
     WITH ORDINALITY AS p (id, amount, reference, received_at, n)
 ORDER BY p.n;
-INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
-SELECT e.event_id, e.tenant_id, e.aggregate_id, e.aggregate_version, e.event_type, e.payload, e.occurred_at
-FROM unnest(ARRAY[gen_random_uuid(), gen_random_uuid()],
-            ARRAY['00000000-0000-7000-8000-0000000000b1', '00000000-0000-7000-8000-0000000000b1']::uuid[],
-            ARRAY[lpad(to_hex(:n::bigint), 32, '0'), lpad(to_hex(:n::bigint), 32, '0')]::uuid[],
-            ARRAY[3, 4]::bigint[],
-            ARRAY['invoice.payment_recorded', 'invoice.paid'],
-            ARRAY['{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "payment_id": "0190f7a8-0000-7000-8000-000000000009", "currency": "EUR", "amount": 199447, "reference": "pgbench-0190f7a8-0000-7000-8000-000000000009", "amount_paid": 199447, "amount_due": 0, "received_at": "2030-03-01T10:00:00.123456Z"}',
-                  '{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "customer": {"name": "Load Test GmbH", "email": "billing@load.example"}, "currency": "EUR", "total": 199447, "amount_paid": 199447, "paid_at": "2030-03-01T10:00:00.123456Z"}']::jsonb[],
-            ARRAY[now(), now()])
+INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
+    correlation_id, traceparent, tracestate)
+SELECT e.event_id, e.tenant_id, e.aggregate_id, e.aggregate_version, e.event_type, e.payload, e.occurred_at,
+    'req-' || :n::text, NULL::text, NULL::text
+FROM unnest(ARRAY[gen_random_uuid(), gen_random_uuid()]::uuid[], ARRAY['00000000-0000-7000-8000-0000000000b1', '00000000-0000-7000-8000-0000000000b1']::uuid[], ARRAY[lpad(to_hex(:n::bigint), 32, '0')::uuid, lpad(to_hex(:n::bigint), 32, '0')::uuid]::uuid[], ARRAY[3, 4]::bigint[], ARRAY['invoice.payment_recorded', 'invoice.paid']::text[], ARRAY['{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "payment_id": "0190f7a8-0000-7000-8000-000000000009", "currency": "EUR", "amount": 199447, "reference": "pgbench-0190f7a8-0000-7000-8000-000000000009", "amount_paid": 199447, "amount_due": 0, "received_at": "2030-03-01T10:00:00.123456Z"}',
+    '{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "customer": {"name": "Load Test GmbH", "email": "billing@load.example"}, "currency": "EUR", "total": 199447, "amount_paid": 199447, "paid_at": "2030-03-01T10:00:00.123456Z"}']::jsonb[], ARRAY[now(), now()]::timestamptz[])
     WITH ORDINALITY AS e (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at, n)
 ORDER BY e.n;
 \endpipeline
