@@ -1,11 +1,10 @@
 package invoice_test
 
 import (
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice/invoicetest"
 )
 
 // TestTotalsAgreeWithGetters checks that Totals computes in one call what the
@@ -21,24 +20,10 @@ func TestTotalsAgreeWithGetters(t *testing.T) {
 	}
 }
 
-// bigOpen returns an open invoice with invoice.MaxLines lines, its events pulled.
-func bigOpen(b *testing.B) *invoice.Invoice {
-	b.Helper()
-	lines := make([]invoice.LineInput, invoice.MaxLines)
-	for i := range lines {
-		lines[i] = invoice.LineInput{Description: fmt.Sprintf("line %d", i), Quantity: 3, UnitAmount: 1999, TaxRateBPS: 2000}
-	}
-	inv, err := invoice.New(invoice.NewID(), tenant, eur, customer, time.Time{}, lines, t0)
-	must(b, err)
-	must(b, inv.Issue("INV-1", t0))
-	inv.PullEvents()
-	return inv
-}
-
 // BenchmarkPay500Lines is one partial payment on an invoice of 500 lines: the
 // amount-due checks and the event Pay records.
 func BenchmarkPay500Lines(b *testing.B) {
-	inv := bigOpen(b)
+	inv := invoicetest.Full(b, 0)
 	amount := money(b, 1, eur)
 	b.ReportAllocs()
 	for b.Loop() {

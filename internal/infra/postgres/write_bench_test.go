@@ -9,31 +9,19 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice/invoicetest"
 )
 
 // BenchmarkPrepareUpdate500Lines is the in-process work of one Update of an
 // invoice of 500 lines after fn ran: the committed copy and the queued writes.
 func BenchmarkPrepareUpdate500Lines(b *testing.B) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	lines := make([]invoice.LineInput, invoice.MaxLines)
-	for i := range lines {
-		lines[i] = invoice.LineInput{Description: fmt.Sprintf("consulting, item %d", i), Quantity: 3, UnitAmount: 1999, TaxRateBPS: 2000}
-	}
-	inv, err := invoice.New(invoice.NewID(), invoice.TenantID(invoice.NewID()), "EUR",
-		invoice.Customer{Name: "ACME", Email: "billing@acme.example"}, now, lines, now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := inv.Issue("INV-1", now); err != nil {
-		b.Fatal(err)
-	}
-	inv.PullEvents()
-	snap := invoice.Snapshot{Lines: make([]invoice.LineInputWithID, 0, len(lines))}
+	inv := invoicetest.Full(b, 0)
+	snap := invoice.Snapshot{Lines: make([]invoice.LineInputWithID, 0, invoice.MaxLines)}
 	for _, l := range inv.Lines() {
 		snap.Lines = append(snap.Lines, invoice.LineInputWithID{ID: l.ID})
 	}
 	one, _ := invoice.NewMoney(100, "EUR")
-	if err := inv.Pay(one, "pay-1", now); err != nil {
+	if err := inv.Pay(one, "pay-1", invoicetest.Time); err != nil {
 		b.Fatal(err)
 	}
 	events := inv.PullEvents()
