@@ -37,9 +37,9 @@ CROSS JOIN LATERAL (
 \endpipeline
 \startpipeline
 UPDATE invoices SET number = 'INV-2030-' || lpad(:n::text, 7, '0'), status = 'paid', customer_name = 'Load Test GmbH', customer_email = 'billing@load.example',
-    due_date = '2030-12-31', subtotal = 169997, tax = 29450, total = 199447, amount_paid = 199447, issued_at = now(), paid_at = now(),
-    voided_at = NULL, void_reason = NULL, version = 4, updated_at = now()
-WHERE id = lpad(to_hex(:n::bigint), 32, '0')::uuid AND tenant_id = '00000000-0000-7000-8000-0000000000b1' AND version = 2;
+    due_date = '2030-12-31', subtotal = 169997::bigint, tax = 29450::bigint, total = 199447::bigint, amount_paid = 199447::bigint,
+    issued_at = now(), paid_at = now(), voided_at = NULL, void_reason = NULL, version = 4::bigint, updated_at = now()
+WHERE id = lpad(to_hex(:n::bigint), 32, '0')::uuid AND tenant_id = '00000000-0000-7000-8000-0000000000b1' AND version = 2::bigint;
 INSERT INTO payments (id, invoice_id, amount, reference, received_at)
 SELECT p.id, lpad(to_hex(:n::bigint), 32, '0')::uuid, p.amount, p.reference, p.received_at
 FROM unnest(ARRAY[gen_random_uuid()]::uuid[], ARRAY[199447]::bigint[], ARRAY['pgbench-' || gen_random_uuid()]::text[], ARRAY[now()]::timestamptz[])

@@ -28,16 +28,33 @@ type feedPage struct {
 }
 
 // follow reads key's feed from after, page by page, until it has read want
-// events, and returns them. The feed serves only events of transactions older
-// than every running one (on the whole server), so a page can come back
-// empty for a moment: follow polls, up to a deadline.
+// events, and returns them and the last next_after.
 func (c *api) follow(t *testing.T, key, query string, after int64, want int) ([]cloudEvent, int64) {
 	t.Helper()
-	var got []cloudEvent
+	raw, after := c.followRaw(t, key, query, after, want)
+	got := make([]cloudEvent, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r, &got[i]); err != nil {
+			t.Fatalf("feed event %s: %v", r, err)
+		}
+	}
+	return got, after
+}
+
+// followRaw is follow returning the events as served. The feed serves only
+// events of transactions older than every running one (on the whole server),
+// so a page can come back empty for a moment: followRaw polls, up to a
+// deadline.
+func (c *api) followRaw(t *testing.T, key, query string, after int64, want int) ([]json.RawMessage, int64) {
+	t.Helper()
+	var got []json.RawMessage
 	deadline := time.Now().Add(15 * time.Second)
 	for len(got) < want {
 		res := c.do(t, "GET", fmt.Sprintf("/v1/events?after=%d&limit=4%s", after, query), key, nil)
-		var p feedPage
+		var p struct {
+			Data      []json.RawMessage `json:"data"`
+			NextAfter int64             `json:"next_after"`
+		}
 		if res.status != http.StatusOK || json.Unmarshal(res.body, &p) != nil {
 			t.Fatalf("feed after %d: %d %s", after, res.status, res.body)
 		}

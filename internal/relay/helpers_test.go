@@ -150,6 +150,7 @@ func addLine(n int) func(*invoice.Invoice) error {
 // streamed is a message read back from the stream.
 type streamed struct {
 	relay.CloudEvent
+	Raw         []byte // the message's data, as published
 	Header      natsgo.Header
 	NATSSubject string
 }
@@ -190,7 +191,7 @@ func (h *harness) stream() []streamed {
 		if err := json.Unmarshal(m.Data, &ce); err != nil {
 			h.t.Fatalf("message %d is not a CloudEvent: %v", seq, err)
 		}
-		out = append(out, streamed{CloudEvent: ce, Header: m.Header, NATSSubject: m.Subject})
+		out = append(out, streamed{CloudEvent: ce, Raw: m.Data, Header: m.Header, NATSSubject: m.Subject})
 	}
 	return out
 }

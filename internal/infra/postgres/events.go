@@ -66,15 +66,15 @@ func scanEvent(row pgx.Row, rec *app.EventRecord, more ...any) error {
 // reader filtering by type moves past the rows it does not want. An empty
 // page is one row of NULL event columns carrying only cursor_ok and head.
 const feedSQL = `WITH c AS (
-    SELECT txid, sequence FROM outbox WHERE $2 > 0 AND tenant_id = $1 AND sequence = $2
+    SELECT txid, sequence FROM outbox WHERE $2::bigint > 0 AND tenant_id = $1 AND sequence = $2::bigint
     UNION ALL
-    SELECT '0'::xid8, 0 WHERE $2 = 0
+    SELECT '0'::xid8, 0 WHERE $2::bigint = 0
 ), safe AS NOT MATERIALIZED (
     SELECT o.* FROM outbox o
     WHERE o.tenant_id = $1 AND (o.txid, o.sequence) > ((SELECT txid FROM c), (SELECT sequence FROM c))
       AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
 ), page AS (
-    SELECT * FROM safe WHERE $3 = '' OR event_type = $3 ORDER BY txid, sequence LIMIT $4
+    SELECT * FROM safe WHERE $3 = '' OR event_type = $3 ORDER BY txid, sequence LIMIT $4::bigint
 )
 SELECT ` + eventColumns + `,
        EXISTS (SELECT 1 FROM c) AS cursor_ok,

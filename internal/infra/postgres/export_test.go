@@ -5,6 +5,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
 // WithBeforeCommit exposes withBeforeCommit to the tests of package postgres_test.
@@ -28,4 +31,22 @@ func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte,
 		return tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}).Scan(&plan)
 	})
 	return plan, err
+}
+
+// Statements returns the package's SQL statements that take parameters, by
+// the name of the constant or variable holding each, for TestIntegerParameters:
+// listQuery's statement with every filter set stands for its variants.
+func Statements() map[string]string {
+	after := invoice.NewID()
+	list, _ := listQuery(invoice.TenantID{}, app.ListFilter{Status: invoice.StatusOpen, CustomerEmail: "a@b.example", StartingAfter: &after}, 10)
+	return map[string]string{
+		"feedSQL": feedSQL, "historySQL": historySQL,
+		"pendingSQL": pendingSQL, "markPublishedSQL": markPublishedSQL, "recordFailuresSQL": recordFailuresSQL,
+		"pruneSQL": pruneSQL, "listFailedSQL": listFailedSQL, "retrySQL": retrySQL + ` AND event_id = $1`, "tryLockSQL": tryLockSQL,
+		"insertInvoiceSQL": insertInvoiceSQL, "updateInvoiceSQL": updateInvoiceSQL, "insertLinesSQL": insertLinesSQL,
+		"deleteLinesSQL": deleteLinesSQL, "insertPaymentsSQL": insertPaymentsSQL, "insertOutboxSQL": insertOutboxSQL,
+		"getSQL": getSQL, "listQuery": list, "nextNumberSQL": nextNumberSQL,
+		"lockKeySQL": lockKeySQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
+		"createKeySQL": createKeySQL, "tenantByKeySQL": tenantByKeySQL, "backlogSQL": backlogSQL,
+	}
 }

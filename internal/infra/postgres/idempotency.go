@@ -33,7 +33,7 @@ WHERE tenant_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'`
 	// storeKeySQL replaces an expired row of the key that pruning has not
 	// reached yet; an unexpired one cannot exist (we hold the lock and looked).
 	storeKeySQL = `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, headers, body)
-VALUES ($1, $2, $3, $4, $5, $6)
+VALUES ($1, $2, $3, $4::integer, $5, $6)
 ON CONFLICT (tenant_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status,
     headers = EXCLUDED.headers, body = EXCLUDED.body, created_at = EXCLUDED.created_at
 WHERE idempotency_keys.created_at <= now() - interval '24 hours'`

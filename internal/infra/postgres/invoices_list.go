@@ -91,6 +91,6 @@ func listQuery(tenant invoice.TenantID, f app.ListFilter, limit int) (string, []
 		where = append(where, "(i.created_at, i.id) < ((SELECT created_at FROM c), (SELECT id FROM c))")
 	}
 	page := with + "SELECT i.* FROM invoices i\n    WHERE " + strings.Join(where, " AND ") +
-		"\n    ORDER BY i.created_at DESC, i.id DESC LIMIT " + arg(limit)
+		"\n    ORDER BY i.created_at DESC, i.id DESC LIMIT " + arg(limit) + "::bigint"
 	return selectInvoices(page, "\nORDER BY i.created_at DESC, i.id DESC"), args
 }

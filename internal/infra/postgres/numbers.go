@@ -20,7 +20,7 @@ var errNoTx = errors.New("postgres: InvoiceNumbers.Next needs the ctx of an Invo
 // gapless numbers, since a rolled-back transaction returns its number by
 // undoing the increment. Two first issues of a year race on the primary key;
 // the loser waits for the winner and then increments its row.
-const nextNumberSQL = `INSERT INTO invoice_number_counters (tenant_id, year, last_number) VALUES ($1, $2, 1)
+const nextNumberSQL = `INSERT INTO invoice_number_counters (tenant_id, year, last_number) VALUES ($1, $2::integer, 1)
 ON CONFLICT (tenant_id, year) DO UPDATE SET last_number = invoice_number_counters.last_number + 1
 RETURNING last_number`
 

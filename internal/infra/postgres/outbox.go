@@ -45,7 +45,7 @@ WHERE o.published_at IS NULL
       WHERE f.aggregate_id = o.aggregate_id AND f.sequence < o.sequence
         AND (f.failed_at IS NOT NULL OR f.next_attempt_at > now()))
 ORDER BY o.sequence
-LIMIT $1`
+LIMIT $1::bigint`
 
 // pendingPlan pins pendingSQL to an ordered scan of outbox_unpublished, the
 // partial index of unpublished rows, for the transaction that reads a batch.
@@ -91,18 +91,28 @@ func scanRecord(row pgx.CollectableRow) (r relay.Record, err error) {
 	return r, err
 }
 
+const markPublishedSQL = `UPDATE outbox SET published_at = now(), next_attempt_at = NULL, failed_at = NULL
+WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL`
+
 // MarkPublished implements relay.Store.MarkPublished in one statement. A
 // published row is no longer held, whatever happened to it before (a record
 // parked after another relay sent it): pendingSQL relies on that. It returns
 // database errors wrapped.
 func (o *Outbox) MarkPublished(ctx context.Context, sequences []int64) error {
-	_, err := o.pool.Exec(ctx, `UPDATE outbox SET published_at = now(), next_attempt_at = NULL, failed_at = NULL
-WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL`, sequences)
+	_, err := o.pool.Exec(ctx, markPublishedSQL, sequences)
 	if err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows published: %w", len(sequences), err)
 	}
 	return nil
 }
+
+const recordFailuresSQL = `UPDATE outbox o SET
+    attempts = o.attempts + 1,
+    last_error = f.err,
+    next_attempt_at = CASE WHEN f.park THEN NULL ELSE now() + f.delay_ms * interval '1 millisecond' END,
+    failed_at = CASE WHEN f.park THEN now() END
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::boolean[]) AS f (seq, err, delay_ms, park)
+WHERE o.sequence = f.seq AND o.published_at IS NULL`
 
 // RecordFailures implements relay.Store.RecordFailures in one statement. It
 // returns database errors wrapped.
@@ -114,26 +124,22 @@ func (o *Outbox) RecordFailures(ctx context.Context, failures []relay.Failure) e
 	for i, f := range failures {
 		seqs[i], msgs[i], delays[i], parks[i] = f.Sequence, f.Err, f.RetryAfter.Milliseconds(), f.Park
 	}
-	_, err := o.pool.Exec(ctx, `UPDATE outbox o SET
-    attempts = o.attempts + 1,
-    last_error = f.err,
-    next_attempt_at = CASE WHEN f.park THEN NULL ELSE now() + f.delay_ms * interval '1 millisecond' END,
-    failed_at = CASE WHEN f.park THEN now() END
-FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::boolean[]) AS f (seq, err, delay_ms, park)
-WHERE o.sequence = f.seq AND o.published_at IS NULL`, seqs, msgs, delays, parks)
+	_, err := o.pool.Exec(ctx, recordFailuresSQL, seqs, msgs, delays, parks)
 	if err != nil {
 		return fmt.Errorf("postgres: record %d outbox failures: %w", len(failures), err)
 	}
 	return nil
 }
 
+const pruneSQL = `DELETE FROM outbox WHERE sequence IN (
+    SELECT sequence FROM outbox WHERE published_at < $1 ORDER BY published_at LIMIT $2::bigint)`
+
 // Prune implements relay.Store.Prune. Deleting a bounded batch by primary
 // key keeps each statement short: inserts never conflict with it (they touch
 // other rows) and no long transaction holds back vacuum. It returns database
 // errors wrapped.
 func (o *Outbox) Prune(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
-	tag, err := o.pool.Exec(ctx, `DELETE FROM outbox WHERE sequence IN (
-    SELECT sequence FROM outbox WHERE published_at < $1 ORDER BY published_at LIMIT $2)`, cutoff, limit)
+	tag, err := o.pool.Exec(ctx, pruneSQL, cutoff, limit)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: prune outbox: %w", err)
 	}

@@ -10,13 +10,15 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
+const listFailedSQL = `SELECT ` + eventColumns + `, o.attempts, coalesce(last_error, ''), failed_at
+FROM outbox o WHERE failed_at IS NOT NULL AND published_at IS NULL
+ORDER BY sequence LIMIT $1::bigint`
+
 // ListFailed returns up to limit parked events (`invoicing outbox failed`),
 // oldest first. Each one holds back the later events of its invoice. It
 // returns database errors wrapped.
 func (o *Outbox) ListFailed(ctx context.Context, limit int) ([]relay.FailedEvent, error) {
-	rows, err := o.pool.Query(ctx, `SELECT `+eventColumns+`, o.attempts, coalesce(last_error, ''), failed_at
-FROM outbox o WHERE failed_at IS NOT NULL AND published_at IS NULL
-ORDER BY sequence LIMIT $1`, limit)
+	rows, err := o.pool.Query(ctx, listFailedSQL, limit)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list failed outbox events: %w", err)
 	}

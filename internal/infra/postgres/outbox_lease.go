@@ -16,6 +16,8 @@ import (
 // each database elects its own leader.
 const relayLockKey int64 = 0x72656c6179
 
+const tryLockSQL = `SELECT pg_try_advisory_lock($1::bigint)`
+
 // defaultLeaseCheck is how often a leader checks that its lock session
 // lives. It bounds how long a leader that lost its connection keeps sending.
 const defaultLeaseCheck = time.Second
@@ -46,7 +48,7 @@ func (o *Outbox) TryLead(ctx context.Context) (relay.Lease, error) {
 		return nil, fmt.Errorf("postgres: relay election: connect: %w", err)
 	}
 	var ok bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", relayLockKey).Scan(&ok); err != nil {
+	if err := conn.QueryRow(ctx, tryLockSQL, relayLockKey).Scan(&ok); err != nil {
 		closeConn(conn)
 		return nil, fmt.Errorf("postgres: relay election: %w", err)
 	}
