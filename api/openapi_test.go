@@ -357,7 +357,7 @@ func TestResponsesAreValidatedStrictly(t *testing.T) {
 			"specversion": "1.0", "id": "0197e5c3-0b45-7a01-9e22-3b4c5d6e7f04", "source": "/invoicing",
 			"type": "invoicing.invoice.voided", "subject": "0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d30",
 			"time": "2026-07-24T09:41:12.300123456Z", "datacontenttype": "application/json",
-			"tenantid": "0196f1d0-2c3b-7a4e-9b5c-6d7e8f9a0b1c", "sequence": 7, "invoiceversion": 3,
+			"tenantid": "0196f1d0-2c3b-7a4e-9b5c-6d7e8f9a0b1c", "sequence": "7", "invoiceversion": 3,
 			"data": map[string]any{"invoice_id": "0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d30", "number": "INV-2026-000001",
 				"reason": "duplicate", "voided_at": "2026-07-24T09:41:12.300123456Z"},
 		}
@@ -404,6 +404,12 @@ func TestResponsesAreValidatedStrictly(t *testing.T) {
 			event(func(e map[string]any) { e["data"].(map[string]any)["by"] = "x" }), true},
 		{"event of another specversion", "GET", "/v1/events", 200, jsonHeaders,
 			event(func(e map[string]any) { e["specversion"] = "0.3" }), true},
+		{"event with the largest sequence", "GET", "/v1/events", 200, jsonHeaders,
+			event(func(e map[string]any) { e["sequence"] = "9223372036854775807" }), false},
+		{"event with a numeric sequence", "GET", "/v1/events", 200, jsonHeaders,
+			event(func(e map[string]any) { e["sequence"] = 7 }), true},
+		{"event with a sequence not in decimal form", "GET", "/v1/events", 200, jsonHeaders,
+			event(func(e map[string]any) { e["sequence"] = "07" }), true},
 		{"the document itself", "GET", "/v1/openapi.yaml", 200,
 			headers("Content-Type", "application/yaml", "X-Request-Id", "r1"), api.OpenAPI, false},
 	}

@@ -14,7 +14,7 @@ type cloudEvent struct {
 	Type           string `json:"type"`
 	Subject        string `json:"subject"`
 	TenantID       string `json:"tenantid"`
-	Sequence       int64  `json:"sequence"`
+	Sequence       int64  `json:"sequence,string"`
 	InvoiceVersion int64  `json:"invoiceversion"`
 	Data           struct {
 		Total      *int64 `json:"total"`

@@ -31,9 +31,13 @@ type CloudEvent struct {
 	Subject         string    `json:"subject"` // the invoice id
 	Time            time.Time `json:"time"`    // when it happened, UTC
 	DataContentType string    `json:"datacontenttype"`
-	TenantID        string    `json:"tenantid"`       // extension: the owning tenant
-	Sequence        int64     `json:"sequence"`       // extension: the outbox sequence
-	InvoiceVersion  int64     `json:"invoiceversion"` // extension: the invoice's version after the event
+	TenantID        string    `json:"tenantid"` // extension: the owning tenant
+	// Extension: the outbox sequence, as a decimal string ("1042"). The
+	// CloudEvents sequence extension defines it as a String, and an Integer
+	// attribute is 32-bit signed: from 2^31 on, a conforming consumer (the
+	// official Go SDK) rejects a JSON number.
+	Sequence       int64 `json:"sequence,string"`
+	InvoiceVersion int64 `json:"invoiceversion"` // extension: the invoice's version after the event
 	// Extensions naming the request that caused the event, omitted when
 	// unknown: its request id, and its W3C trace context (the CloudEvents
 	// distributed-tracing extension).

@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/relay/relaytest"
 )
 
 func TestNewCloudEventFillsTheEnvelope(t *testing.T) {
@@ -40,7 +42,7 @@ func TestNewCloudEventFillsTheEnvelope(t *testing.T) {
 		"time":            "2026-03-01T09:00:00.123456789Z",
 		"datacontenttype": "application/json",
 		"tenantid":        "0190f7a8-0000-7000-8000-000000000002",
-		"sequence":        float64(42),
+		"sequence":        "42",
 		"invoiceversion":  float64(4),
 	}
 	for k, v := range want {
@@ -85,5 +87,26 @@ func TestNewCloudEventCarriesTheTraceAsExtensions(t *testing.T) {
 	}
 	if err := schemas["CloudEvent"].Value.VisitJSON(got); err != nil {
 		t.Errorf("envelope with trace does not match asyncapi.yaml's CloudEvent: %v", err)
+	}
+}
+
+// The official CloudEvents SDK holds an event to the specification: every
+// envelope decodes and validates with it, whatever its sequence, and the
+// sequence reads back as the decimal string of the outbox sequence.
+func TestNewCloudEventDecodesWithTheCloudEventsSDK(t *testing.T) {
+	for _, seq := range []int64{1, math.MaxInt32, math.MaxInt32 + 1, 1<<53 + 1, math.MaxInt64} {
+		rec := app.EventRecord{
+			Sequence: seq, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(), Version: 1,
+			Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "x"}`), OccurredAt: time.Now(),
+		}
+		b, err := relay.NewCloudEvent(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relaytest.WantSequence(t, b, seq)
+		var back relay.CloudEvent
+		if err := json.Unmarshal(b, &back); err != nil || back.Sequence != seq {
+			t.Errorf("sequence %d decodes into relay.CloudEvent as %d (%v)", seq, back.Sequence, err)
+		}
 	}
 }

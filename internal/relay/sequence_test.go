@@ -9,10 +9,12 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/relay/relaytest"
 )
 
 // Past 2^31 (weeks of the outbox sequence at peak rate) the relay reads,
-// publishes and marks events as before.
+// publishes and marks events as before, and every one it publishes decodes
+// with the official CloudEvents SDK, its sequence a decimal string.
 func TestRelayPublishesPastSequence2To31(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -40,6 +42,7 @@ func TestRelayPublishesPastSequence2To31(t *testing.T) {
 	seen := map[int64]bool{}
 	for _, m := range msgs {
 		seen[m.Sequence] = true
+		relaytest.WantSequence(t, m.Raw, m.Sequence)
 	}
 	// The stream holds each invoice's events in order, not all events.
 	for seq := int64(start + 1); seq <= start+8; seq++ {

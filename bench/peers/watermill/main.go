@@ -50,7 +50,7 @@ const forwarderTopic = "bench_outbox"
 // payload is an invoice.paid CloudEvent of about 500 bytes, as the relay sends.
 var payload = []byte(`{"specversion":"1.0","id":"0190f7a8-0000-7000-8000-0000000000aa","source":"/invoicing",` +
 	`"type":"invoicing.invoice.paid","subject":"0190f7a8-0000-7000-8000-000000000003","time":"2026-03-01T10:00:00.123456Z",` +
-	`"datacontenttype":"application/json","tenantid":"0190f7a8-0000-7000-8000-000000000001","sequence":123,"invoiceversion":4,` +
+	`"datacontenttype":"application/json","tenantid":"0190f7a8-0000-7000-8000-000000000001","sequence":"123","invoiceversion":4,` +
 	`"data":{"invoice_id":"0190f7a8-0000-7000-8000-000000000003","number":"INV-2026-000123","customer":{"name":"Acme Corporation",` +
 	`"email":"accounts.payable@acme.example"},"currency":"EUR","total":123456,"amount_paid":123456,"paid_at":"2026-03-01T10:00:00.123456Z"}}`)
 
