@@ -36,6 +36,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if len(args) != 0 {
 		return fmt.Errorf("%w: serve takes no arguments", errUsage)
 	}
+	// Listen before connecting to anything: a taken port fails start-up
+	// at once, naming HTTP_ADDR. Connections wait in the backlog until
+	// Serve; "listening" is logged then, once requests can be answered.
+	ln, err := listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // for the failures before Serve; Serve closes it too
 	pool, want, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
@@ -66,11 +74,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	}
 	a := app.New(postgres.NewInvoices(pool, opts...), postgres.NewInvoiceNumbers(), keys, postgres.NewEvents(pool), app.SystemClock{})
 	srv := newHTTPServer(httpapi.NewHandler(a, m.httpConfig(logger, readinessChecks(pool, want, pub))), logger)
-	ln, err := listen(cfg.HTTPAddr, logger, "relay", cfg.RelayEnabled)
-	if err != nil {
-		return err
-	}
 
+	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)
 	g, gctx := errgroup.WithContext(ctx)
 	// The relay's ctx is not gctx: the relay must outlive the server, to
 	// publish the events of its last requests. shutdown ends it.
@@ -141,14 +146,13 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// listen listens on addr (HTTP_ADDR) and logs "listening" with the address
-// it got and attrs.
-func listen(addr string, logger *slog.Logger, attrs ...any) (net.Listener, error) {
+// listen listens on addr (HTTP_ADDR). It returns an error naming HTTP_ADDR if
+// it cannot.
+func listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", addr, err)
 	}
-	logger.Info("listening", append([]any{"addr", ln.Addr().String()}, attrs...)...)
 	return ln, nil
 }
 
