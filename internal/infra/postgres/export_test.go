@@ -29,3 +29,7 @@ func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte,
 	})
 	return plan, err
 }
+
+// Unavailable exposes unavailable, to check the classification of errors a
+// test cannot provoke.
+var Unavailable = unavailable
