@@ -4,9 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // config is every setting of the binary, read once from the environment.
@@ -42,11 +47,16 @@ type envVar struct {
 }
 
 var envVars = []envVar{
-	{"HTTP_ADDR", ":8080", "address the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", func(c *config, v string) error { c.HTTPAddr = v; return nonEmpty(v) }},
-	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "PostgreSQL connection URL", func(c *config, v string) error {
+	{"HTTP_ADDR", ":8080", "host:port the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", func(c *config, v string) error { c.HTTPAddr = v; return listenAddr(v) }},
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "PostgreSQL connection URL (postgres://; pgx settings such as pool_max_conns and sslmode are checked at start-up)", func(c *config, v string) error {
 		c.DatabaseURL = v
 		if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
 			return errors.New("must be a postgres:// URL")
+		}
+		// The parser Connect uses, pool settings included; it reads no
+		// network, only the URL (and PG* variables, passfile, certificates).
+		if _, err := pgxpool.ParseConfig(v); err != nil {
+			return err
 		}
 		return nil
 	}},
@@ -61,7 +71,7 @@ var envVars = []envVar{
 		c.APIKeyCacheTTL = d
 		return nil
 	}},
-	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL, or a comma-separated list of cluster URLs", func(c *config, v string) error { c.NATSURL = v; return nonEmpty(v) }},
+	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (nats://, tls://, ws:// or wss://), or a comma-separated list of cluster URLs", func(c *config, v string) error { c.NATSURL = v; return natsURLs(v) }},
 	{"NATS_DUPLICATE_WINDOW", "2m", "JetStream duplicate-detection window of the INVOICING stream", durationVar(func(c *config) *time.Duration { return &c.NATSDuplicateWindow })},
 	{"NATS_STREAM_REPLICAS", "1", "replicas of the INVOICING stream (3 in a cluster for no-loss)", intVar(1, 5, func(c *config) *int { return &c.NATSStreamReplicas })},
 	{"RELAY_ENABLED", "true", "run the outbox relay inside serve", boolVar(func(c *config) *bool { return &c.RelayEnabled })},
@@ -69,11 +79,18 @@ var envVars = []envVar{
 	{"RELAY_BATCH_SIZE", "500", "outbox rows the relay claims and publishes at once", intVar(1, 10000, func(c *config) *int { return &c.RelayBatchSize })},
 	{"RELAY_MAX_ATTEMPTS", "10", "publish attempts of a failing event before it is parked", intVar(1, 1000000, func(c *config) *int { return &c.RelayMaxAttempts })},
 	{"OUTBOX_RETENTION", "168h", "how long published events are kept for the event feed", durationVar(func(c *config) *time.Duration { return &c.OutboxRetention })},
-	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error { c.PprofAddr = v; return nil }},
+	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error {
+		c.PprofAddr = v
+		if v == "" {
+			return nil
+		}
+		return listenAddr(v)
+	}},
 }
 
-// loadConfig reads every variable through getenv, applying defaults. It
-// returns one error naming every variable with an invalid value.
+// loadConfig reads every variable through getenv, applying defaults, and
+// checks every value without connecting to anything. It returns one error
+// naming every variable with an invalid value, passwords in URLs hidden.
 func loadConfig(getenv func(string) string) (config, error) {
 	var c config
 	var errs []error
@@ -83,7 +100,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			val = v.def
 		}
 		if err := v.set(&c, val); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", v.name, val, err))
+			errs = append(errs, errors.New(hidePasswords(fmt.Sprintf("%s=%q: %v", v.name, val, err))))
 		}
 	}
 	if len(errs) > 0 {
@@ -92,11 +109,77 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-func nonEmpty(v string) error {
-	if strings.TrimSpace(v) == "" {
-		return errors.New("must not be empty")
+// listenAddr checks that v is an address net.Listen takes for TCP: host:port
+// with an empty host, an IP or a host name, and a port number (0: any).
+func listenAddr(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return errors.New("must be host:port, such as :8080 or 127.0.0.1:8080")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q must be a number from 0 to 65535", port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !hostName.MatchString(host) {
+		return fmt.Errorf("host %q is neither an IP address nor a host name", host)
 	}
 	return nil
+}
+
+// hostName matches a DNS name: dot-separated labels of letters, digits,
+// hyphens and underscores.
+var hostName = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$`)
+
+// natsURLs checks a comma-separated list of NATS server URLs as nats.go will
+// dial them: each with a scheme nats.go knows (nats, tls, ws, wss; nats.go
+// would dial any other as plain TCP), a host and, if given, a port from 1 to
+// 65535; websocket and plain URLs not mixed, which nats.go refuses. Unlike
+// nats.go, it wants the scheme written out and no empty entries: a stray
+// comma more likely means a server left out.
+func natsURLs(v string) error {
+	var websocket []bool
+	for i, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return fmt.Errorf("entry %d is empty", i+1)
+		}
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("entry %d is not a URL such as nats://host:4222", i+1)
+		}
+		switch u.Scheme {
+		case "nats", "tls":
+			websocket = append(websocket, false)
+		case "ws", "wss":
+			websocket = append(websocket, true)
+		default:
+			return fmt.Errorf("entry %d: scheme %q is not nats, tls, ws or wss", i+1, u.Scheme)
+		}
+		if u.Hostname() == "" {
+			return fmt.Errorf("entry %d names no host", i+1)
+		}
+		if p := u.Port(); p != "" {
+			if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
+				return fmt.Errorf("entry %d: port %q must be a number from 1 to 65535", i+1, p)
+			}
+		}
+		if websocket[i] != websocket[0] {
+			return errors.New("mixes websocket (ws, wss) and plain (nats, tls) URLs")
+		}
+	}
+	return nil
+}
+
+// Passwords in URLs (user:password@, ?password=) as they appear in a
+// configuration error.
+var (
+	userPassword  = regexp.MustCompile(`(://[^:/@\s,"]*:)[^/@\s,"]*@`)
+	queryPassword = regexp.MustCompile(`(password=)[^&\s,"]*`)
+)
+
+// hidePasswords returns s with the passwords of any URLs in it replaced by
+// xxxxx, so an invalid DATABASE_URL or NATS_URL can be shown in a log.
+func hidePasswords(s string) string {
+	return queryPassword.ReplaceAllString(userPassword.ReplaceAllString(s, "${1}xxxxx@"), "${1}xxxxx")
 }
 
 func durationVar(field func(*config) *time.Duration) func(*config, string) error {

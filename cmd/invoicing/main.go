@@ -59,12 +59,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := newLogger(stdout, cfg.LogLevel)
+	// Ends the pprof server when the command returns, also after a failed
+	// start-up.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	switch args[0] {
 	case "serve":
-		startPprof(ctx, cfg.PprofAddr, logger)
+		if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
+			return err
+		}
 		return serve(ctx, cfg, logger, args[1:])
 	case "relay":
-		startPprof(ctx, cfg.PprofAddr, logger)
+		if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
+			return err
+		}
 		return runRelay(ctx, cfg, logger, args[1:])
 	case "migrate":
 		return migrate(cfg, args[1:], stdout)

@@ -104,6 +104,12 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	if len(args) != 0 {
 		return fmt.Errorf("%w: relay takes no arguments", errUsage)
 	}
+	// As in serve: a taken port fails start-up before any connection.
+	ln, err := listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // for the failures before Serve; Serve closes it too
 	pool, want, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
@@ -120,10 +126,7 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	defer r.close()
 
 	srv := newHTTPServer(httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub))), logger)
-	ln, err := listen(cfg.HTTPAddr, logger, "api", false)
-	if err != nil {
-		return err
-	}
+	logger.Info("listening", "addr", ln.Addr().String(), "api", false)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
 )
 
@@ -43,5 +46,32 @@ func TestServeCutsOffSlowHeaders(t *testing.T) {
 	_, _ = io.Copy(io.Discard, conn) // returns when the server closes the connection
 	if held := time.Since(start); held > 10*time.Second {
 		t.Fatalf("the server held a connection with unfinished headers for %s", held)
+	}
+}
+
+// TestServeAndRelayRefuseOversizedHeaders sends a request whose headers
+// exceed the documented limit to serve's server and to relay's operational
+// server: each must answer 431 rather than buffer the headers whole.
+func TestServeAndRelayRefuseOversizedHeaders(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, map[string]string{"RELAY_ENABLED": "false"})
+	logs, stop := runRelayCommand(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "NATS_URL": natstest.New(t).URL()})
+	t.Cleanup(func() { _ = stop() })
+	relayBase := "http://" + waitListening(t, logs, nil)
+
+	for name, base := range map[string]string{"serve": s.base, "relay": relayBase} {
+		req, err := http.NewRequest(http.MethodGet, base+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Padding", strings.Repeat("a", 100<<10))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("%s: a 100 KiB header got status %d, want 431", name, res.StatusCode)
+		}
 	}
 }

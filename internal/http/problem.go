@@ -21,7 +21,13 @@ var statusOf = map[invoice.Kind]int{
 	invoice.KindUnauthorized: http.StatusUnauthorized,
 	invoice.KindPrecondition: http.StatusPreconditionFailed,
 	invoice.KindInternal:     http.StatusInternalServerError,
+	invoice.KindUnavailable:  http.StatusServiceUnavailable,
 }
+
+// retryAfterUnavailable is the Retry-After of a 503, in seconds: long enough
+// not to hammer a database that is restarting or failing over, short enough
+// that a client retrying as told barely notices a brief outage.
+const retryAfterUnavailable = "2"
 
 // requestError is a fault of the HTTP request itself (body, media type,
 // route, method), found before any use case runs. Such faults have no domain
@@ -59,15 +65,19 @@ type fieldError struct {
 // writeProblem writes err as application/problem+json. Request errors and
 // domain errors are shown to the caller; anything else, and domain errors of
 // KindInternal, is logged with the request id and answered with a generic 500.
+// KindUnavailable is a 503 with Retry-After, its cause logged as a warning.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
-	if p.Status == http.StatusInternalServerError {
+	switch p.Status {
+	case http.StatusInternalServerError:
 		logger(r.Context()).ErrorContext(r.Context(), "request failed", slog.Any("err", err))
-	}
-	p.RequestID = RequestID(r.Context())
-	if p.Status == http.StatusUnauthorized {
+	case http.StatusServiceUnavailable:
+		logger(r.Context()).WarnContext(r.Context(), "request failed: service unavailable", slog.Any("err", err))
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
+	p.RequestID = RequestID(r.Context())
 	body, _ := json.Marshal(p) // a problem holds only strings and ints
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -18,6 +18,7 @@ const (
 	KindConflict                 // the current state forbids the request; retrying as-is will not help
 	KindUnauthorized             // missing or unknown credentials
 	KindPrecondition             // a precondition of the request (e.g. If-Match) does not hold
+	KindUnavailable              // the service cannot serve now (e.g. its database is down); retry later
 )
 
 // String returns the kind's name, used in logs.
@@ -33,6 +34,8 @@ func (k Kind) String() string {
 		return "unauthorized"
 	case KindPrecondition:
 		return "precondition"
+	case KindUnavailable:
+		return "unavailable"
 	default:
 		return "internal"
 	}

@@ -41,7 +41,8 @@ func NewAPIKeys(pool *pgxpool.Pool) *APIKeys { return &APIKeys{pool: pool} }
 // Create stores hash as a key of the tenant named tenantName, creating the
 // tenant (with a new UUIDv7) if there is none by that name, and returns the
 // tenant's id. It returns database errors wrapped; nothing is stored then.
-func (k *APIKeys) Create(ctx context.Context, tenantName string, hash []byte) (invoice.TenantID, error) {
+func (k *APIKeys) Create(ctx context.Context, tenantName string, hash []byte) (_ invoice.TenantID, err error) {
+	defer markUnavailable(&err)
 	newID, err := uuid.NewV7()
 	if err != nil {
 		return invoice.TenantID{}, fmt.Errorf("postgres: create API key: new tenant id: %w", err)
@@ -55,7 +56,8 @@ func (k *APIKeys) Create(ctx context.Context, tenantName string, hash []byte) (i
 
 // Tenant returns the tenant owning the unrevoked key with this hash. It
 // returns app.ErrUnauthorized if there is none, and database errors wrapped.
-func (k *APIKeys) Tenant(ctx context.Context, hash []byte) (invoice.TenantID, error) {
+func (k *APIKeys) Tenant(ctx context.Context, hash []byte) (_ invoice.TenantID, err error) {
+	defer markUnavailable(&err)
 	var tenant [16]byte
 	if err := k.pool.QueryRow(ctx, tenantByKeySQL, hash).Scan(&tenant); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -90,7 +90,8 @@ ORDER BY o.txid, o.sequence`
 // It fails with app.ErrInvalidCursor if f.After is neither 0 nor the sequence
 // of one of the tenant's events (it may have been pruned), and with database
 // errors wrapped.
-func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFilter) (app.FeedPage, error) {
+func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFilter) (_ app.FeedPage, err error) {
+	defer markUnavailable(&err)
 	f.Limit = min(max(f.Limit, 1), app.MaxFeedLimit)
 	rows, err := e.pool.Query(ctx, feedSQL, [16]byte(tenant), f.After, f.Type, f.Limit)
 	if err != nil {
@@ -137,7 +138,8 @@ WHERE o.aggregate_id = $1 AND o.tenant_id = $2 ORDER BY o.aggregate_version`
 // written in version order, so no snapshot trick is needed. It fails with
 // invoice.ErrNotFound if the tenant has no such invoice, and with database
 // errors wrapped.
-func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoice.ID) ([]app.EventRecord, error) {
+func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (_ []app.EventRecord, err error) {
+	defer markUnavailable(&err)
 	rows, err := e.pool.Query(ctx, historySQL, [16]byte(id), [16]byte(tenant))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)

@@ -50,3 +50,7 @@ func Statements() map[string]string {
 		"createKeySQL": createKeySQL, "tenantByKeySQL": tenantByKeySQL, "backlogSQL": backlogSQL,
 	}
 }
+
+// Unavailable exposes unavailable, to check the classification of errors a
+// test cannot provoke.
+var Unavailable = unavailable

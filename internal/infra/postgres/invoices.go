@@ -63,7 +63,8 @@ func NewInvoices(pool *pgxpool.Pool, opts ...InvoicesOption) *Invoices {
 // such invoice or it belongs to another tenant. It returns an error wrapping
 // invoice.ErrCorruptInvoice if the stored invoice breaks an invariant, and
 // database errors wrapped.
-func (r *Invoices) Get(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (*invoice.Invoice, error) {
+func (r *Invoices) Get(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (_ *invoice.Invoice, err error) {
+	defer markUnavailable(&err)
 	var row invoiceRow
 	if err := row.scan(r.pool.QueryRow(ctx, getSQL, [16]byte(id), [16]byte(tenant))); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {

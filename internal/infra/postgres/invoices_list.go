@@ -23,7 +23,8 @@ import (
 // It fails with app.ErrInvalidCursor if f.StartingAfter is not one of the
 // tenant's invoices, with an error wrapping invoice.ErrCorruptInvoice for a
 // stored invoice that breaks an invariant, and with database errors wrapped.
-func (r *Invoices) List(ctx context.Context, tenant invoice.TenantID, f app.ListFilter) (app.InvoicePage, error) {
+func (r *Invoices) List(ctx context.Context, tenant invoice.TenantID, f app.ListFilter) (_ app.InvoicePage, err error) {
+	defer markUnavailable(&err)
 	limit := f.Limit
 	if limit == 0 {
 		limit = app.DefaultListLimit

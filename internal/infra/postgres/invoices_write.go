@@ -20,7 +20,8 @@ import (
 // It returns database errors wrapped (a duplicate id is a unique violation)
 // and JSON encoding errors of events; on error nothing is stored, and the
 // pulled events are lost with inv, which the caller should discard.
-func (r *Invoices) Add(ctx context.Context, inv *invoice.Invoice) error {
+func (r *Invoices) Add(ctx context.Context, inv *invoice.Invoice) (err error) {
+	defer markUnavailable(&err)
 	events := inv.PullEvents()
 	if idem := app.IdempotencyFrom(ctx); idem != nil {
 		return r.addIdempotent(ctx, inv, events, idem)
@@ -78,7 +79,8 @@ func queueUpdate(b *pgx.Batch, inv *invoice.Invoice, loaded int64) *pgx.QueuedQu
 // with *app.Replayed, app.ErrIdempotencyKeyReused or
 // app.ErrIdempotencyKeyInUse. An attempt in which fn records no event stores
 // no response.
-func (r *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, fn app.UpdateFunc) (*invoice.Invoice, error) {
+func (r *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, fn app.UpdateFunc) (_ *invoice.Invoice, err error) {
+	defer markUnavailable(&err)
 	for range r.maxAttempts {
 		inv, lost, err := r.tryUpdate(ctx, tenant, id, fn)
 		if !lost {

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+)
+
+// TestConfigRefusesEveryBadValue sets one variable at a time to a value the
+// README says start-up refuses: loadConfig must fail naming that variable.
+// Every variable the binary reads has at least one case.
+func TestConfigRefusesEveryBadValue(t *testing.T) {
+	bad := map[string][]string{
+		"HTTP_ADDR": {"nonsense", "127.0.0.1", "127.0.0.1:http", ":70000", ":-1", "[::1:8080", "a b:80"},
+		"DATABASE_URL": {"mysql://u@h/db", "postgres://h:notaport/db", "postgres://h/db?sslmode=sometimes",
+			"postgres://h/db?pool_max_conns=many", "postgres://h/db?connect_timeout=soon"},
+		"LOG_LEVEL":             {"loud"},
+		"SHUTDOWN_TIMEOUT":      {"15", "0s", "-1s"},
+		"DB_MAX_CONNS":          {"0", "many"},
+		"API_KEY_CACHE_TTL":     {"-1s", "forever"},
+		"NATS_URL":              {"http://x", "nats://", "nats://h:notaport", "nats://h:0", "nats://a:4222,http://b:4222", "nats://a:4222,,", "ws://a,nats://b", "127.0.0.1:4222", " , "},
+		"NATS_DUPLICATE_WINDOW": {"0s", "2"},
+		"NATS_STREAM_REPLICAS":  {"0", "6"},
+		"RELAY_ENABLED":         {"yes please"},
+		"RELAY_POLL_INTERVAL":   {"0s", "soon"},
+		"RELAY_BATCH_SIZE":      {"0", "10001"},
+		"RELAY_MAX_ATTEMPTS":    {"0"},
+		"OUTBOX_RETENTION":      {"-1h", "a week"},
+		"PPROF_ADDR":            {"xyz", "localhost", "127.0.0.1:99999"},
+	}
+	for _, v := range envVars {
+		if len(bad[v.name]) == 0 {
+			t.Errorf("no bad value is tried for %s", v.name)
+		}
+	}
+	for name, values := range bad {
+		for _, val := range values {
+			_, err := loadConfig(env(map[string]string{name: val}))
+			if err == nil {
+				t.Errorf("%s=%q accepted", name, val)
+				continue
+			}
+			if !strings.Contains(err.Error(), name+"=") {
+				t.Errorf("%s=%q: error %q does not name the variable", name, val, err)
+			}
+		}
+	}
+}
+
+// TestConfigAcceptsGoodValues checks values of the forms the README
+// documents, so validation is not stricter than the programs it feeds.
+func TestConfigAcceptsGoodValues(t *testing.T) {
+	good := map[string][]string{
+		"HTTP_ADDR":    {":8080", "127.0.0.1:0", "[::1]:8080", "localhost:8080", "api.internal:443"},
+		"DATABASE_URL": {"postgresql://u:p@db.internal:6432/invoicing?sslmode=require&pool_max_conns=5", "postgres://u@h1:5432,h2:5433/db"},
+		"NATS_URL":     {"nats://127.0.0.1:4222", "tls://u:p@n1:4222, tls://n2:4222", "nats://n1,nats://n2:4223", "ws://n1:8080", "wss://n1/nats"},
+		"PPROF_ADDR":   {"", "127.0.0.1:6060", "localhost:0"},
+	}
+	for name, values := range good {
+		for _, val := range values {
+			if _, err := loadConfig(env(map[string]string{name: val})); err != nil {
+				t.Errorf("%s=%q refused: %v", name, val, err)
+			}
+		}
+	}
+}
+
+// TestConfigErrorHidesPasswords: a refused URL is not echoed with its
+// password, since start-up errors end up in logs.
+func TestConfigErrorHidesPasswords(t *testing.T) {
+	for name, val := range map[string]string{
+		"DATABASE_URL": "postgres://u:hunter2@h:notaport/db",
+		"NATS_URL":     "nats://u:hunter2@h:4222,http://u:hunter2@x",
+	} {
+		_, err := loadConfig(env(map[string]string{name: val}))
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: error %v shows the password (or no error)", name, err)
+		}
+	}
+}
+
+// TestServeRefusesBadAddressBeforeConnecting starts serve and relay with
+// HTTP_ADDR wrong (malformed, or a port already taken) and DATABASE_URL and
+// NATS_URL pointing where nothing listens: start-up must fail naming
+// HTTP_ADDR, having tried to connect to neither.
+func TestServeRefusesBadAddressBeforeConnecting(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	nowhere := freePort(t)
+	for _, cmd := range []string{"serve", "relay"} {
+		for _, vars := range []map[string]string{
+			{"HTTP_ADDR": "nonsense"},
+			{"HTTP_ADDR": taken.Addr().String()},
+			{"HTTP_ADDR": "127.0.0.1:0", "PPROF_ADDR": taken.Addr().String()},
+		} {
+			vars["DATABASE_URL"] = "postgres://postgres@" + nowhere + "/invoicing?sslmode=disable"
+			vars["NATS_URL"] = "nats://" + nowhere
+			want := "HTTP_ADDR"
+			if vars["PPROF_ADDR"] != "" {
+				want = "PPROF_ADDR"
+			}
+			err := run(context.Background(), []string{cmd}, env(vars), io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s with %v: error %v, want one naming %s", cmd, vars, err, want)
+			}
+		}
+	}
+}
+
+// freePort returns a local address nothing listens on (it was free a moment ago).
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
