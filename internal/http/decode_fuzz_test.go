@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/big"
 	"mime"
 	"net/http"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
@@ -139,11 +143,52 @@ func fuzzPost(t *testing.T, h http.Handler, key, path, contentType string, body 
 }
 
 // strictDecode decodes body into dst as the contract describes it: one JSON
-// value, no unknown fields.
+// value (RFC 7493 I-JSON: UTF-8 text, no member named twice), no unknown
+// fields, and each member named in the contract's own case (which
+// encoding/json's DisallowUnknownFields does not check).
 func strictDecode(body []byte, dst any) error {
+	if !jsontext.Value(body).IsValid() {
+		return errors.New("not I-JSON: invalid UTF-8, a lone surrogate or a member named twice")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	return dec.Decode(dst)
+	if err := dec.Decode(dst); err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return exactNames(v)
+}
+
+// requestNames are the member names of every request body, in their case.
+var requestNames = map[string]bool{
+	"customer": true, "name": true, "email": true, "currency": true, "due_date": true, "lines": true,
+	"description": true, "quantity": true, "unit_amount": true, "tax_rate_bps": true, "amount": true, "reference": true,
+}
+
+// exactNames fails on the first member name of v, at any depth, that is not
+// one of requestNames.
+func exactNames(v any) error {
+	switch v := v.(type) {
+	case map[string]any:
+		for name, member := range v {
+			if !requestNames[name] {
+				return fmt.Errorf("member %q is not named as the contract names it", name)
+			}
+			if err := exactNames(member); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, item := range v {
+			if err := exactNames(item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // FuzzCreateInvoice posts arbitrary bodies to POST /v1/invoices. Seeds:
@@ -183,6 +228,15 @@ func FuzzCreateInvoice(f *testing.F) {
 		}
 		if inv.Status != "draft" || inv.Currency != *req.Currency || len(inv.Lines) != len(req.Lines) || inv.AmountPaid != 0 {
 			t.Fatalf("201 invoice does not match the request %q: %s", body, got)
+		}
+		if req.DueDate != nil {
+			due, err := time.Parse(time.DateOnly, *req.DueDate)
+			if err != nil || due.Year() < invoice.MinDueYear || due.Year() > invoice.MaxDueYear {
+				t.Fatalf("201 for due_date %q, not a date from %d to %d", *req.DueDate, invoice.MinDueYear, invoice.MaxDueYear)
+			}
+			if inv.DueDate == nil || *inv.DueDate != *req.DueDate {
+				t.Fatalf("201 with due_date %v for due_date %q", inv.DueDate, *req.DueDate)
+			}
 		}
 		// Amounts to the minor unit, in unbounded integers: line amount =
 		// quantity × unit, tax per line rounded half-up, totals their sums.

@@ -43,9 +43,8 @@ type voidRequest struct {
 // Errors of request mapping. They are domain-shaped (KindInvalid, so 422)
 // because the body is well-formed JSON that breaks a rule of the API.
 var (
-	errMissingField   = &invoice.Error{Kind: invoice.KindInvalid, Code: "missing_field", Message: "a value is required"}
-	errInvalidDueDate = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_due_date", Field: "due_date", Message: "due_date must be a date such as 2026-01-31"}
-	errInvalidStatus  = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_status", Field: "status", Message: "status must be one of draft, open, paid, void"}
+	errMissingField  = &invoice.Error{Kind: invoice.KindInvalid, Code: "missing_field", Message: "a value is required"}
+	errInvalidStatus = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_status", Field: "status", Message: "status must be one of draft, open, paid, void"}
 )
 
 // missing returns errMissingField for field.
@@ -54,7 +53,7 @@ func missing(field string) error {
 }
 
 // command maps the body to CreateInvoice. It fails with every missing
-// required field and a malformed due date, joined.
+// required field and a due date invoice.ParseDueDate refuses, joined.
 func (req createInvoiceRequest) command(t invoice.TenantID) (app.CreateInvoice, error) {
 	var errs []error
 	cmd := app.CreateInvoice{Tenant: t, Lines: make([]invoice.LineInput, 0, len(req.Lines))}
@@ -69,10 +68,8 @@ func (req createInvoiceRequest) command(t invoice.TenantID) (app.CreateInvoice, 
 		cmd.Currency = *req.Currency
 	}
 	if req.DueDate != nil {
-		d, err := time.Parse(time.DateOnly, *req.DueDate)
-		if err != nil {
-			errs = append(errs, errInvalidDueDate)
-		}
+		d, err := invoice.ParseDueDate(*req.DueDate)
+		errs = append(errs, err)
 		cmd.DueDate = d
 	}
 	for i, l := range req.Lines {

@@ -103,6 +103,7 @@ var (
 	ErrInvalidQuantity    = &Error{Kind: KindInvalid, Code: "invalid_quantity", Message: "quantity is out of range"}
 	ErrInvalidDescription = &Error{Kind: KindInvalid, Code: "invalid_description", Message: "description is invalid"}
 	ErrInvalidTaxRate     = &Error{Kind: KindInvalid, Code: "invalid_tax_rate", Message: "tax rate is out of range"}
+	ErrInvalidDueDate     = &Error{Kind: KindInvalid, Code: "invalid_due_date", Message: "due date is not a date in range"}
 	ErrTooManyLines       = &Error{Kind: KindInvalid, Code: "too_many_lines", Message: "too many lines"}
 	ErrInvalidCustomer    = &Error{Kind: KindInvalid, Code: "invalid_customer", Message: "customer is invalid"}
 	ErrInvalidReference   = &Error{Kind: KindInvalid, Code: "invalid_reference", Message: "payment reference is invalid"}

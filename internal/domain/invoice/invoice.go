@@ -58,7 +58,8 @@ type Invoice struct {
 
 // New returns a draft invoice with the given lines and records InvoiceCreated.
 // dueDate may be zero (no due date); otherwise its calendar date, read in its
-// own location, is kept as midnight UTC.
+// own location, is kept as midnight UTC, and must fall in the years
+// MinDueYear to MaxDueYear (ParseDueDate reads one from text).
 // It fails with a joined set of *Error (one per field at fault) if any input is
 // invalid; fields of lines are reported as "lines[i].field".
 func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate time.Time, lines []LineInput, now time.Time) (*Invoice, error) {
@@ -69,6 +70,9 @@ func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate t
 	}
 	customer, cerrs := validCustomer(customer)
 	errs = append(errs, cerrs...)
+	if !dueDate.IsZero() && !dueDateInRange(toDate(dueDate)) {
+		errs = append(errs, errDueDate())
+	}
 	if len(lines) > MaxLines {
 		errs = append(errs, ErrTooManyLines.with("lines", "an invoice has at most %d lines", MaxLines))
 	}
