@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,20 @@ func TestNewCloudEventCarriesTheTraceAsExtensions(t *testing.T) {
 	}
 	if err := schemas["CloudEvent"].Value.VisitJSON(got); err != nil {
 		t.Errorf("envelope with trace does not match asyncapi.yaml's CloudEvent: %v", err)
+	}
+}
+
+func TestNewCloudEventEscapesNoHTML(t *testing.T) {
+	rec := app.EventRecord{Sequence: 1, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
+		Version: 1, Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "<b>R&D</b>` + "\u2028" + `"}`), OccurredAt: time.Now(),
+		Trace: app.Trace{CorrelationID: "<req&1>"}}
+	b, err := relay.NewCloudEvent(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"reason":"<b>R&D</b>` + "\u2028" + `"`, `"correlationid":"<req&1>"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("CloudEvent %s lacks %s: it escapes what JSON allows raw", b, want)
+		}
 	}
 }

@@ -152,6 +152,7 @@ type streamed struct {
 	relay.CloudEvent
 	Header      natsgo.Header
 	NATSSubject string
+	Size        int // bytes of the message body
 }
 
 // stream returns every message in the INVOICING stream, in stream order.
@@ -190,7 +191,7 @@ func (h *harness) stream() []streamed {
 		if err := json.Unmarshal(m.Data, &ce); err != nil {
 			h.t.Fatalf("message %d is not a CloudEvent: %v", seq, err)
 		}
-		out = append(out, streamed{CloudEvent: ce, Header: m.Header, NATSSubject: m.Subject})
+		out = append(out, streamed{CloudEvent: ce, Header: m.Header, NATSSubject: m.Subject, Size: len(m.Data)})
 	}
 	return out
 }
