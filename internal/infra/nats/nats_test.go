@@ -166,6 +166,12 @@ func TestPublisherRefusesAServerWhoseMaxPayloadIsBelowTheLargestEvent(t *testing
 	if _, err := js.Stream(ctx, nats.DefaultStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
 		t.Errorf("Prepare created the stream on a server it refused: %v", err)
 	}
+	// Met after Prepare (a reconnect to another node), the server is an
+	// outage: nothing may be parked for its limit.
+	err = pub.Publish(ctx, []relay.Message{{Subject: "invoicing.invoice.paid", ID: "a", Body: []byte(`{}`)}})[0]
+	if !errors.Is(err, relay.ErrUnavailable) || !errors.Is(err, nats.ErrMaxPayloadTooSmall) {
+		t.Errorf("Publish: %v, want relay.ErrUnavailable wrapping ErrMaxPayloadTooSmall", err)
+	}
 }
 
 func TestPublisherTellsAMessageOverMaxPayloadIsTooLarge(t *testing.T) {

@@ -113,11 +113,21 @@ func (p *Publisher) Stream() string { return p.stream.Name }
 // Content-Type = application/cloudevents+json), then waits for each ack. It
 // returns one error per message: nil if stored or a duplicate the stream
 // already holds; an error wrapping relay.ErrUnavailable if the connection is
-// down, the ack timed out or ctx ended; one wrapping relay.ErrTooLarge if
+// down, the ack timed out, ctx ended or the server's max_payload is below
+// relay.MaxEventBytes (CheckMaxPayload); one wrapping relay.ErrTooLarge if
 // the message exceeds max_payload or the stream's maximum message size;
 // otherwise the server's rejection (e.g. no stream for the subject).
 func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) []error {
 	errs := make([]error, len(msgs))
+	// A server reached after Prepare (a reconnect, another cluster node)
+	// may take less than the largest event. That is the broker's fault,
+	// not the messages': an outage, so that nothing is parked for it.
+	if err := p.CheckMaxPayload(); err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("%w: %w", relay.ErrUnavailable, err)
+		}
+		return errs
+	}
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i, m := range msgs {
 		if err := ctx.Err(); err != nil {
