@@ -83,36 +83,24 @@ func TestLargestInvoicesPublishEveryEvent(t *testing.T) {
 		t.Logf("%s: request %d bytes", cs.Name, len(body))
 	}
 
-	nc, err := natsgo.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	wantTypes := []string{"invoicing.invoice.created", "invoicing.invoice.issued", "invoicing.invoice.payment_recorded", "invoicing.invoice.paid"}
-	var got map[string][]string
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		got = streamTypes(t, js)
-		complete := 0
-		for id := range want {
-			if strings.Join(got[id], ",") == strings.Join(wantTypes, ",") {
-				complete++
+		msgs := streamed(t, ns.URL())
+		got := map[string][]string{} // invoice id → its event types in stream order
+		for _, m := range msgs {
+			got[m.Subject] = append(got[m.Subject], m.Type)
+		}
+		var missing []string
+		for id, cs := range want {
+			if strings.Join(got[id], ",") != strings.Join(wantTypes, ",") {
+				missing = append(missing, fmt.Sprintf("%s: %v", cs, got[id]))
 			}
 		}
-		if complete == len(want) {
-			checkEventBodies(t, js)
+		if len(missing) == 0 {
+			checkEventBodies(t, msgs)
 			break
 		}
 		if time.Now().After(deadline) {
-			var missing []string
-			for id, class := range want {
-				if strings.Join(got[id], ",") != strings.Join(wantTypes, ",") {
-					missing = append(missing, fmt.Sprintf("%s: %v", class, got[id]))
-				}
-			}
 			sort.Strings(missing)
 			t.Fatalf("after 30s, %d of %d invoices lack events in the stream (want %v each):\n%s\nserve's warnings:\n%s",
 				len(missing), len(want), wantTypes, strings.Join(missing, "\n"), warnings(s.logs.String()))
@@ -121,15 +109,33 @@ func TestLargestInvoicesPublishEveryEvent(t *testing.T) {
 	}
 }
 
-// streamTypes returns the CloudEvent types in the INVOICING stream by
-// invoice id, in stream order.
-func streamTypes(t *testing.T, js jetstream.JetStream) map[string][]string {
+// streamedEvent is a message of the INVOICING stream, decoded.
+type streamedEvent struct {
+	Type, Subject string
+	Data          struct {
+		Lines     []json.RawMessage
+		LineCount *int `json:"line_count"`
+	}
+	body []byte
+}
+
+// streamed returns every message in the INVOICING stream of the server at
+// url, in stream order; none if the relay has not created the stream yet.
+func streamed(t *testing.T, url string) []streamedEvent {
 	t.Helper()
 	ctx := context.Background()
-	out := map[string][]string{}
+	nc, err := natsgo.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, err := js.Stream(ctx, natsinfra.DefaultStream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return out
+		return nil
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -138,58 +144,36 @@ func streamTypes(t *testing.T, js jetstream.JetStream) map[string][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []streamedEvent
 	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
 		m, err := s.GetMsg(ctx, seq)
 		if err != nil {
 			t.Fatalf("get message %d: %v", seq, err)
 		}
-		var ce struct{ Type, Subject string }
-		if err := json.Unmarshal(m.Data, &ce); err != nil {
+		e := streamedEvent{body: m.Data}
+		if err := json.Unmarshal(m.Data, &e); err != nil {
 			t.Fatalf("message %d is not JSON: %v", seq, err)
 		}
-		out[ce.Subject] = append(out[ce.Subject], ce.Type)
+		out = append(out, e)
 	}
 	return out
 }
 
-// checkEventBodies fails the test unless every created and issued event in
-// the stream carries invoice.MaxEventLines lines of invoice.MaxLines, and no
-// event escapes HTML.
-func checkEventBodies(t *testing.T, js jetstream.JetStream) {
+// checkEventBodies fails the test unless every created and issued event of
+// msgs carries invoice.MaxEventLines lines of invoice.MaxLines, and no event
+// escapes HTML.
+func checkEventBodies(t *testing.T, msgs []streamedEvent) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, natsinfra.DefaultStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	largest := 0
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		largest = max(largest, len(m.Data))
-		var ce struct {
-			Type string
-			Data struct {
-				Lines     []json.RawMessage
-				LineCount *int `json:"line_count"`
+	for _, m := range msgs {
+		largest = max(largest, len(m.body))
+		if m.Type == "invoicing.invoice.created" || m.Type == "invoicing.invoice.issued" {
+			if len(m.Data.Lines) != invoice.MaxEventLines || m.Data.LineCount == nil || *m.Data.LineCount != invoice.MaxLines {
+				t.Errorf("%s carries %d lines, line_count %v; want %d of %d", m.Type, len(m.Data.Lines), m.Data.LineCount, invoice.MaxEventLines, invoice.MaxLines)
 			}
 		}
-		if err := json.Unmarshal(m.Data, &ce); err != nil {
-			t.Fatal(err)
-		}
-		if ce.Type == "invoicing.invoice.created" || ce.Type == "invoicing.invoice.issued" {
-			if len(ce.Data.Lines) != invoice.MaxEventLines || ce.Data.LineCount == nil || *ce.Data.LineCount != invoice.MaxLines {
-				t.Errorf("%s carries %d lines, line_count %v; want %d of %d", ce.Type, len(ce.Data.Lines), ce.Data.LineCount, invoice.MaxEventLines, invoice.MaxLines)
-			}
-		}
-		if strings.Contains(string(m.Data), `\u003c`) {
-			t.Errorf("%s escapes HTML", ce.Type)
+		if strings.Contains(string(m.body), `\u003c`) {
+			t.Errorf("%s escapes HTML", m.Type)
 		}
 	}
 	t.Logf("largest message body: %d bytes", largest)
