@@ -72,8 +72,10 @@ func (m *metrics) httpConfig(logger *slog.Logger, checks []httpapi.Check) httpap
 
 // readinessChecks returns the checks of GET /readyz: the database answers,
 // its schema is at the migration this binary embeds, and, if this process
-// runs the relay (pub not nil), NATS is connected and the stream exists.
-// Each failure reason is a fixed phrase: no address or error text.
+// runs the relay (pub not nil), NATS is connected, its max_payload admits
+// the largest event and the stream exists; and, without failing readiness,
+// how many outbox events are parked. Each reason is a fixed phrase: no
+// address or error text.
 func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher) []httpapi.Check {
 	checks := []httpapi.Check{
 		{Name: "database", Run: func(ctx context.Context) error {
@@ -98,6 +100,11 @@ func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher) []
 			return nil
 		}},
 		{Name: "nats"}, // skipped: no relay in this process
+		// Advisory: a parked event needs an operator, but this process
+		// serves as well as any other, and failing readiness everywhere
+		// (the outbox is shared) would take the whole API down for it.
+		{Name: "outbox", Report: postgres.NewOutbox(pool).Parked, CountName: "parked",
+			Warning: "parked events hold back their invoices' later events: see `invoicing outbox failed`"},
 	}
 	if pub != nil {
 		checks[2].Run = func(ctx context.Context) error {
@@ -105,6 +112,8 @@ func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher) []
 			switch {
 			case err == nil:
 				return nil
+			case errors.Is(err, natsinfra.ErrMaxPayloadTooSmall):
+				return errors.Join(&httpapi.Unready{Reason: fmt.Sprintf("server max_payload below %d bytes", relay.MaxEventBytes)}, err)
 			case errors.Is(err, natsinfra.ErrNoStream):
 				return errors.Join(&httpapi.Unready{Reason: "stream " + pub.Stream() + " not found"}, err)
 			case errors.Is(err, relay.ErrUnavailable):

@@ -26,14 +26,19 @@ type relayProc struct {
 
 // newRelay builds the outbox relay on pool and a NATS connection to
 // NATS_URL, recording to m (nil: nowhere). An unreachable NATS is not an
-// error: the connection keeps retrying and events wait in the outbox. Close
-// the returned relay's connection with close.
+// error: the connection keeps retrying and events wait in the outbox. A
+// reachable one whose max_payload is below relay.MaxEventBytes is. Close the
+// returned relay's connection with close.
 func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.Logger, m relay.Metrics) (*relayProc, error) {
 	nc, err := natsinfra.Connect(ctx, cfg.NATSURL, logger)
 	if err != nil {
 		return nil, err
 	}
 	pub, err := natsinfra.NewPublisher(nc, natsinfra.StreamConfig{Duplicates: cfg.NATSDuplicateWindow, Replicas: cfg.NATSStreamReplicas})
+	if err == nil {
+		// A server reached only later is checked when the relay prepares it.
+		err = pub.CheckMaxPayload()
+	}
 	if err != nil {
 		nc.Close()
 		return nil, err

@@ -2,9 +2,11 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -13,16 +15,26 @@ import (
 // Config.CheckTimeout is 0.
 const DefaultCheckTimeout = 2 * time.Second
 
-// Check is one condition GET /readyz verifies, e.g. "database".
+// Check is one condition GET /readyz verifies, e.g. "database", or one it
+// only reports (Report).
 type Check struct {
 	// Name identifies the check in the response: short and stable.
 	Name string
 	// Run returns nil if the condition holds, within ctx's deadline. Its
 	// error is logged, never shown: the response gives the Reason of an
 	// *Unready in the error's chain, else "timeout" or "failed". A nil Run
-	// means the check does not apply to this process: it is reported as
-	// skipped.
+	// (and Report) means the check does not apply to this process: it is
+	// reported as skipped.
 	Run func(ctx context.Context) error
+	// Report, set instead of Run, makes the check advisory: it never fails
+	// readiness, whatever it finds. It returns a count shown in the
+	// response under the check's CountName, within ctx's deadline; a count
+	// above zero shows the status "warning" with Warning as its reason. An
+	// error shows the status "unknown" and is logged, never shown.
+	Report func(ctx context.Context) (count int64, err error)
+	// CountName and Warning describe what Report counts, e.g. "parked" and
+	// "events parked: see `invoicing outbox failed`".
+	CountName, Warning string
 }
 
 // Unready is a check failure whose Reason is safe to show anyone: short,
@@ -36,8 +48,29 @@ func (u *Unready) Error() string { return u.Reason }
 
 // checkResult is one check in the body of GET /readyz.
 type checkResult struct {
-	Status string `json:"status"` // ok, failed, skipped
-	Reason string `json:"reason,omitempty"`
+	Status string // ok, failed, skipped; or for an advisory check ok, warning, unknown
+	Reason string // omitted when ""
+	// The count of an advisory check, shown under its name (e.g. "parked").
+	countName string
+	count     int64
+}
+
+// MarshalJSON returns {"status":…,"reason":…} with an advisory check's count
+// beside them, e.g. {"status":"warning","reason":"…","parked":2}.
+func (c checkResult) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(struct {
+		Status string `json:"status"`
+		Reason string `json:"reason,omitempty"`
+	}{c.Status, c.Reason})
+	if err != nil || c.countName == "" {
+		return b, err
+	}
+	name, err := json.Marshal(c.countName)
+	if err != nil {
+		return nil, err
+	}
+	b = append(append(append(b[:len(b)-1], ','), name...), ':')
+	return append(strconv.AppendInt(b, c.count, 10), '}'), nil
 }
 
 // readiness is the body of GET /readyz.
@@ -72,12 +105,15 @@ func (rd *ready) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), rd.timeout)
 	defer cancel()
 	errs := make([]error, len(rd.checks))
+	counts := make([]int64, len(rd.checks))
 	var wg sync.WaitGroup
 	for i, c := range rd.checks {
-		if c.Run == nil {
-			continue
+		switch {
+		case c.Run != nil:
+			wg.Go(func() { errs[i] = c.Run(ctx) })
+		case c.Report != nil:
+			wg.Go(func() { counts[i], errs[i] = c.Report(ctx) })
 		}
-		wg.Go(func() { errs[i] = c.Run(ctx) })
 	}
 	wg.Wait()
 
@@ -85,8 +121,10 @@ func (rd *ready) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for i, c := range rd.checks {
 		res := checkResult{Status: "ok"}
 		switch err := errs[i]; {
-		case c.Run == nil:
+		case c.Run == nil && c.Report == nil:
 			res.Status = "skipped"
+		case c.Run == nil:
+			res = advice(c, counts[i], err)
 		case err != nil:
 			res = checkResult{Status: "failed", Reason: reason(err)}
 			body.Failing = append(body.Failing, c.Name)
@@ -100,6 +138,19 @@ func (rd *ready) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, r, status, body)
+}
+
+// advice returns the result of advisory check c that counted count, or
+// failed with err.
+func advice(c Check, count int64, err error) checkResult {
+	switch {
+	case err != nil:
+		return checkResult{Status: "unknown"}
+	case count > 0:
+		return checkResult{Status: "warning", Reason: c.Warning, countName: c.CountName, count: count}
+	default:
+		return checkResult{Status: "ok", countName: c.CountName}
+	}
 }
 
 // reason returns the text shown for a failed check's err.

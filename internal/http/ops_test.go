@@ -80,6 +80,38 @@ func TestReadyz200WhenEveryCheckHoldsOrIsSkipped(t *testing.T) {
 	}
 }
 
+func TestReadyzReportsAnAdvisoryCountWithoutFailingReadiness(t *testing.T) {
+	t.Parallel()
+	const secret = "postgres://admin:hunter2@db.internal:5432"
+	for _, tc := range []struct {
+		count int64
+		err   error
+		want  string
+	}{
+		{0, nil, `{"status":"ok","parked":0}`},
+		{3, nil, `{"status":"warning","reason":"see the runbook","parked":3}`},
+		{0, errors.New("query " + secret + " failed"), `{"status":"unknown"}`},
+	} {
+		url, _ := opsServer(t, httpapi.Config{Checks: []httpapi.Check{
+			{Name: "database", Run: func(context.Context) error { return nil }},
+			{Name: "outbox", Report: func(context.Context) (int64, error) { return tc.count, tc.err },
+				CountName: "parked", Warning: "see the runbook"},
+		}})
+		status, raw := get(t, url+"/readyz")
+		var body struct {
+			Status  string
+			Failing []string
+			Checks  map[string]json.RawMessage
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
+			t.Fatal(err)
+		}
+		if status != http.StatusOK || body.Status != "ready" || len(body.Failing) != 0 || string(body.Checks["outbox"]) != tc.want {
+			t.Errorf("count %d, error %v: GET /readyz = %d %s; want 200 ready with outbox %s", tc.count, tc.err, status, raw, tc.want)
+		}
+	}
+}
+
 func TestReadyz503NamesTheFailedChecksAndLeaksNothing(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex

@@ -117,14 +117,16 @@ func (r *Relay) settle(prev **marking) error {
 }
 
 // failure returns the failure record for rec's rejection by the broker,
-// parking rec if this was its last allowed attempt.
+// parking rec if this was its last allowed attempt, or at once if rec is too
+// large for the broker: retrying cannot help until an operator raises the
+// limit, and every retry would hold its invoice's later events longer.
 func (r *Relay) failure(rec Record, err error) Failure {
 	attempt := rec.Attempts + 1
 	f := Failure{
 		Sequence:   rec.Sequence,
 		Err:        err.Error(),
 		RetryAfter: backoff(attempt, r.cfg.BackoffMin, r.cfg.BackoffMax),
-		Park:       attempt >= r.cfg.MaxAttempts,
+		Park:       attempt >= r.cfg.MaxAttempts || errors.Is(err, ErrTooLarge),
 	}
 	log := r.log.With("event_id", rec.ID, "sequence", rec.Sequence, "invoice_id", rec.InvoiceID,
 		"type", rec.Type, "attempt", attempt, "err", err)

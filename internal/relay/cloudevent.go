@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -19,6 +20,21 @@ const (
 	// sent as the message's Content-Type header.
 	ContentType = "application/cloudevents+json"
 )
+
+// MaxEventBytes bounds what the relay publishes for one event of any invoice
+// the domain's limits allow: its CloudEvent and its message headers. The
+// broker's max_payload must be at least this (the NATS publisher checks it at
+// start).
+//
+// The largest event is an invoice.created or invoice.issued of
+// invoice.MaxEventLines lines of invoice.MaxDescription characters: 300,000
+// bytes if every character took 6 (the longest any character encodes to in
+// JSON: \u2028, or \u003c where HTML is escaped), about 330,000 with the rest
+// of the event, the longest customer, and the longest trace extensions and
+// headers. The relay escapes no HTML, so in practice a 4-byte character is
+// the worst, about 230,000 bytes. TestLargestEventsFitMaxEventBytes measures
+// both.
+const MaxEventBytes = 384 << 10
 
 // CloudEvent is the CloudEvents 1.0 structured JSON envelope of a published
 // event. Its JSON is a public contract (api/asyncapi.yaml): add fields, never
@@ -51,10 +67,12 @@ type CloudEvent struct {
 // "invoice.paid" → "invoicing.invoice.paid".
 func Subject(eventType string) string { return SubjectPrefix + eventType }
 
-// NewCloudEvent returns the JSON CloudEvent of rec, its payload as data. It
+// NewCloudEvent returns the JSON CloudEvent of rec, its payload as data,
+// compacted. It escapes no HTML (<, >, & stay as they are, not \u003c),
+// which would inflate text up to six times for no JSON reader's benefit. It
 // returns an error only if the payload is not valid JSON.
 func NewCloudEvent(rec app.EventRecord) ([]byte, error) {
-	b, err := json.Marshal(CloudEvent{
+	b, err := marshal(CloudEvent{
 		SpecVersion:     SpecVersion,
 		ID:              rec.ID.String(),
 		Source:          Source,
@@ -74,4 +92,16 @@ func NewCloudEvent(rec app.EventRecord) ([]byte, error) {
 		return nil, fmt.Errorf("relay: encode event %s (sequence %d): %w", rec.ID, rec.Sequence, err)
 	}
 	return b, nil
+}
+
+// marshal returns v's JSON like json.Marshal, but without HTML escaping,
+// also inside a json.RawMessage.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +108,21 @@ func TestNewCloudEventDecodesWithTheCloudEventsSDK(t *testing.T) {
 		var back relay.CloudEvent
 		if err := json.Unmarshal(b, &back); err != nil || back.Sequence != seq {
 			t.Errorf("sequence %d decodes into relay.CloudEvent as %d (%v)", seq, back.Sequence, err)
+		}
+	}
+}
+
+func TestNewCloudEventEscapesNoHTML(t *testing.T) {
+	rec := app.EventRecord{Sequence: 1, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
+		Version: 1, Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "<b>R&D</b>` + "\u2028" + `"}`), OccurredAt: time.Now(),
+		Trace: app.Trace{CorrelationID: "<req&1>"}}
+	b, err := relay.NewCloudEvent(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"reason":"<b>R&D</b>` + "\u2028" + `"`, `"correlationid":"<req&1>"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("CloudEvent %s lacks %s: it escapes what JSON allows raw", b, want)
 		}
 	}
 }

@@ -18,9 +18,10 @@ type Config struct {
 	// at most 10000 (RELAY_BATCH_SIZE).
 	BatchSize int
 
-	// MaxAttempts is how many times a record the broker rejects (no stream,
-	// too large) is tried before it is parked. Outages do not count.
-	// Default 10 (RELAY_MAX_ATTEMPTS).
+	// MaxAttempts is how many times a record the broker rejects (e.g. no
+	// stream for its subject) is tried before it is parked. Outages do not
+	// count; a record too large for the broker is parked at its first
+	// rejection. Default 10 (RELAY_MAX_ATTEMPTS).
 	MaxAttempts int
 
 	// BackoffMin and BackoffMax bound the capped exponential backoff, with

@@ -13,6 +13,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
 // writeInvoices commits n invoices of events events each (create, then
@@ -70,12 +71,17 @@ func TestRelayDeliversEverythingOnceInOrderAcrossANATSOutage(t *testing.T) {
 	checkExactlyOnceInOrder(t, h.stream(), invoices*events)
 }
 
-func TestRelayParksAPoisonEventAndHoldsBackOnlyItsInvoice(t *testing.T) {
+// TestRelayParksATooLargeEventAtOnceAndHoldsBackOnlyItsInvoice: an event
+// the stream refuses as too large is parked at its first rejection (retries
+// cannot help until an operator lifts the limit), its invoice's later events
+// wait, other invoices flow, and a retry after the fix publishes both in
+// order.
+func TestRelayParksATooLargeEventAtOnceAndHoldsBackOnlyItsInvoice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	cfg := fastConfig()
-	cfg.MaxAttempts = 3
+	cfg.MaxAttempts = 10
 	r := h.start(ctx, cfg, nats.StreamConfig{MaxMsgSize: 4096}, nil)
 	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
 	outbox := postgres.NewOutbox(h.pool)
@@ -90,39 +96,63 @@ func TestRelayParksAPoisonEventAndHoldsBackOnlyItsInvoice(t *testing.T) {
 	other := h.newInvoice(repo)
 	h.update(repo, other.ID(), addLine(1))
 
-	var failed []uuid.UUID
-	eventually(t, 10*time.Second, "the poison event is parked", func() bool {
-		list, err := outbox.ListFailed(ctx, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range list {
-			if f.InvoiceID != poison.ID() || f.Version != 1 || f.Attempts != cfg.MaxAttempts ||
-				!strings.Contains(f.LastError, "maximum") {
-				t.Fatalf("parked %+v, want the poison invoice's version 1 after %d attempts, too large", f, cfg.MaxAttempts)
-			}
-			failed = append(failed, uuid.UUID(f.ID))
-		}
-		return len(failed) > 0
-	})
+	failed := waitParked(t, outbox, poison.ID(), 1, 1, "maximum")
 	// Other invoices flow, also ones written after the parking.
-	third := h.newInvoice(repo)
+	h.newInvoice(repo)
 	eventually(t, 5*time.Second, "other invoices are published", func() bool { return h.unpublished() == 2 })
 	for _, m := range h.stream() {
 		if m.Subject == poison.ID().String() {
 			t.Fatalf("the poison invoice's version %d was published while version 1 is parked", m.InvoiceVersion)
 		}
 	}
-	_ = third
 
 	// Fix the cause (lift the size limit), then re-queue: both poison events
 	// go out, in order.
 	if err := nats.EnsureStream(ctx, h.js, nats.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := outbox.Retry(ctx, failed[0]); err != nil {
+	if err := outbox.Retry(ctx, failed); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	eventually(t, 5*time.Second, "the re-queued events are published", func() bool { return h.unpublished() == 0 })
 	checkExactlyOnceInOrder(t, h.stream(), 5)
+}
+
+// TestRelayParksARejectedEventAfterMaxAttempts: an event the broker rejects
+// for another reason (here: no stream captures its subject, which a
+// misconfigured stream can cause and an operator can fix) is tried
+// MaxAttempts times before it is parked.
+func TestRelayParksARejectedEventAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	cfg := fastConfig()
+	cfg.MaxAttempts = 3
+	r := h.start(context.Background(), cfg, nats.StreamConfig{Subjects: []string{relay.Subject(invoice.TypeCreated)}}, nil)
+	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+	inv := h.newInvoice(repo)
+	h.update(repo, inv.ID(), addLine(1)) // invoicing.invoice.line_added: no stream
+	waitParked(t, postgres.NewOutbox(h.pool), inv.ID(), 2, cfg.MaxAttempts, "")
+}
+
+// waitParked waits until the outbox's only parked event is version of
+// invoice id, parked after attempts with an error containing lastError, and
+// returns its id.
+func waitParked(t *testing.T, outbox *postgres.Outbox, id invoice.ID, version int64, attempts int, lastError string) uuid.UUID {
+	t.Helper()
+	var failed []uuid.UUID
+	eventually(t, 10*time.Second, "the event is parked", func() bool {
+		list, err := outbox.ListFailed(context.Background(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range list {
+			if f.InvoiceID != id || f.Version != version || f.Attempts != attempts || !strings.Contains(f.LastError, lastError) {
+				t.Fatalf("parked invoice %s version %d after %d attempts (%s); want invoice %s version %d after %d attempts, error %q",
+					f.InvoiceID, f.Version, f.Attempts, f.LastError, id, version, attempts, lastError)
+			}
+			failed = append(failed, uuid.UUID(f.ID))
+		}
+		return len(failed) > 0
+	})
+	return failed[0]
 }

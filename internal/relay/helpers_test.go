@@ -153,6 +153,7 @@ type streamed struct {
 	Raw         []byte // the message's data, as published
 	Header      natsgo.Header
 	NATSSubject string
+	Size        int // bytes of the message body
 }
 
 // stream returns every message in the INVOICING stream, in stream order.
@@ -191,7 +192,7 @@ func (h *harness) stream() []streamed {
 		if err := json.Unmarshal(m.Data, &ce); err != nil {
 			h.t.Fatalf("message %d is not a CloudEvent: %v", seq, err)
 		}
-		out = append(out, streamed{CloudEvent: ce, Raw: m.Data, Header: m.Header, NATSSubject: m.Subject})
+		out = append(out, streamed{CloudEvent: ce, Raw: m.Data, Header: m.Header, NATSSubject: m.Subject, Size: len(m.Data)})
 	}
 	return out
 }

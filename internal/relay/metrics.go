@@ -16,7 +16,8 @@ type Metrics interface {
 	// awaiting every answer took, and how many messages the broker stored,
 	// rejected, or could not be asked about (unavailable).
 	Round(d time.Duration, stored, rejected, unavailable int)
-	// Parked reports a record parked after its last allowed attempt.
+	// Parked reports a record parked after its last allowed attempt, or
+	// at once because it is too large for the broker.
 	Parked()
 }
 
@@ -31,6 +32,6 @@ func (noMetrics) Parked()                            {}
 // Backlog is the state of the outbox's work queue, for monitoring.
 type Backlog struct {
 	Unpublished int64     // records not yet published, parked ones included
-	Parked      int64     // records parked after failing MaxAttempts times
+	Parked      int64     // records parked (failed MaxAttempts times, or too large)
 	Oldest      time.Time // when the oldest unpublished record happened; zero if none
 }

@@ -15,8 +15,9 @@ type Record struct {
 	Attempts int
 }
 
-// FailedEvent is a parked record: the broker rejected it MaxAttempts times.
-// It and the later events of its invoice wait until an operator retries it.
+// FailedEvent is a parked record: the broker rejected it MaxAttempts times,
+// or once as too large. It and the later events of its invoice wait until an
+// operator retries it.
 type FailedEvent struct {
 	Record
 	LastError string    // the broker's last answer
@@ -91,8 +92,9 @@ type Publisher interface {
 	// Publish sends all msgs without waiting between them, then waits for
 	// the broker's answer to each. It returns one error per message, nil if
 	// the broker stored it (or already had it). An error wrapping
-	// ErrUnavailable means the broker could not be asked; any other error is
-	// the broker's rejection of that message.
+	// ErrUnavailable means the broker could not be asked; one wrapping
+	// ErrTooLarge, that the message exceeds the broker's size limit; any
+	// other error is the broker's rejection of that message.
 	Publish(ctx context.Context, msgs []Message) []error
 }
 
@@ -104,6 +106,12 @@ var (
 	// (broker down, disconnected, ack timeout). The relay backs off and
 	// retries without counting an attempt against the record.
 	ErrUnavailable = errors.New("relay: broker unavailable")
+
+	// ErrTooLarge marks a publish error saying the message exceeds the
+	// broker's size limit (max_payload, or the stream's maximum message
+	// size). It is permanent until an operator raises the limit, so the
+	// relay parks the record at once instead of retrying it.
+	ErrTooLarge = errors.New("relay: message too large for the broker")
 
 	// ErrNotFailed is returned by Retry when no parked event has the id.
 	ErrNotFailed = errors.New("relay: no failed event with this id")

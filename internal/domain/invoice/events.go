@@ -44,6 +44,19 @@ type LineData struct {
 	Tax         int64  `json:"tax"`
 }
 
+// MaxEventLines is the most lines an invoice.created or invoice.issued event
+// carries: the first ones, in invoice order; LineCount says how many the
+// invoice has, and the full list is read over HTTP
+// (GET /v1/invoices/{id}/lines). It bounds an event's size whatever the
+// invoice, so that every event the API commits fits the broker's message
+// limit (relay.MaxEventBytes).
+const MaxEventLines = 100
+
+// eventLines returns the lines an event carries: at most MaxEventLines.
+func eventLines(lines []Line) []LineData {
+	return lineData(lines[:min(len(lines), MaxEventLines)])
+}
+
 func lineData(lines []Line) []LineData {
 	out := make([]LineData, len(lines))
 	for i, l := range lines {
@@ -70,7 +83,8 @@ const (
 // EventTypes lists every event type name.
 var EventTypes = []string{TypeCreated, TypeLineAdded, TypeLineRemoved, TypeIssued, TypePaymentRecorded, TypePaid, TypeVoided}
 
-// InvoiceCreated: a draft invoice was created.
+// InvoiceCreated: a draft invoice was created. Lines holds its first
+// MaxEventLines lines, LineCount all of them.
 type InvoiceCreated struct {
 	EventMeta `json:"-"`
 	InvoiceRef
@@ -78,6 +92,7 @@ type InvoiceCreated struct {
 	Customer  Customer   `json:"customer"`
 	DueDate   string     `json:"due_date,omitempty"` // YYYY-MM-DD
 	Lines     []LineData `json:"lines"`
+	LineCount int        `json:"line_count"`
 	Subtotal  int64      `json:"subtotal"`
 	Tax       int64      `json:"tax"`
 	Total     int64      `json:"total"`
@@ -104,7 +119,8 @@ type InvoiceLineRemoved struct {
 	Total    int64  `json:"total"`
 }
 
-// InvoiceIssued: the invoice got its number and became open (due).
+// InvoiceIssued: the invoice got its number and became open (due). Lines
+// holds its first MaxEventLines lines, LineCount all of them.
 type InvoiceIssued struct {
 	EventMeta `json:"-"`
 	InvoiceRef
@@ -113,6 +129,7 @@ type InvoiceIssued struct {
 	Customer  Customer   `json:"customer"`
 	DueDate   string     `json:"due_date,omitempty"`
 	Lines     []LineData `json:"lines"`
+	LineCount int        `json:"line_count"`
 	Subtotal  int64      `json:"subtotal"`
 	Tax       int64      `json:"tax"`
 	Total     int64      `json:"total"`

@@ -2,6 +2,7 @@ package invoice_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -142,4 +143,47 @@ func jsonEqual(t *testing.T, a, b any) bool {
 	y, err := json.Marshal(b)
 	must(t, err)
 	return string(x) == string(y)
+}
+
+func TestCreatedAndIssuedCarryTheFirstMaxEventLinesAndTheCount(t *testing.T) {
+	for _, n := range []int{0, 1, invoice.MaxEventLines, invoice.MaxEventLines + 1, invoice.MaxLines} {
+		lines := make([]invoice.LineInput, n)
+		for i := range lines {
+			lines[i] = invoice.LineInput{Description: fmt.Sprintf("line %d", i), Quantity: 1, UnitAmount: int64(i + 1)}
+		}
+		inv, err := invoice.New(invoice.NewID(), tenant, eur, customer, time.Time{}, lines, t0)
+		must(t, err)
+		if n == 0 {
+			_, err = inv.AddLine(consulting, t1) // an invoice is issued with at least one line
+			must(t, err)
+		}
+		must(t, inv.Issue("INV-1", t1))
+		all := inv.Lines()
+		for _, e := range inv.PullEvents() {
+			var carried []invoice.LineData
+			var count int
+			switch e := e.(type) {
+			case invoice.InvoiceCreated:
+				carried, count = e.Lines, e.LineCount
+				if count != n {
+					t.Errorf("%d lines: created line_count %d", n, count)
+				}
+			case invoice.InvoiceIssued:
+				carried, count = e.Lines, e.LineCount
+				if count != len(all) {
+					t.Errorf("%d lines: issued line_count %d, want %d", n, count, len(all))
+				}
+			default:
+				continue
+			}
+			if want := min(count, invoice.MaxEventLines); len(carried) != want {
+				t.Fatalf("%d lines: %s carries %d lines, want %d", n, e.Type(), len(carried), want)
+			}
+			for i, l := range carried {
+				if l.ID != all[i].ID || l.Description != all[i].Description {
+					t.Fatalf("%d lines: %s line %d is %s, want the invoice's line %d (%s)", n, e.Type(), i, l.ID, i, all[i].ID)
+				}
+			}
+		}
+	}
 }

@@ -36,7 +36,7 @@ func NewOutboxCollector(src BacklogReader) prometheus.Collector {
 		unpublished: prometheus.NewDesc("outbox_unpublished_events",
 			"Committed events not yet published (parked ones included).", nil, nil),
 		parked: prometheus.NewDesc("outbox_parked_events",
-			"Events parked after RELAY_MAX_ATTEMPTS rejections, waiting for `invoicing outbox retry`.", nil, nil),
+			"Events parked (RELAY_MAX_ATTEMPTS rejections, or one as too large), waiting for `invoicing outbox retry`.", nil, nil),
 		age: prometheus.NewDesc("outbox_oldest_unpublished_age_seconds",
 			"Age of the oldest unpublished event; 0 when none waits.", nil, nil),
 	}

@@ -91,7 +91,7 @@ func NewRelay(reg prometheus.Registerer) (*Relay, error) {
 		unavailable: failures.WithLabelValues("unavailable"),
 		parked: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "relay_events_parked_total",
-			Help: "Events parked after RELAY_MAX_ATTEMPTS rejections; they wait for `invoicing outbox retry`.",
+			Help: "Events parked (RELAY_MAX_ATTEMPTS rejections, or one as too large); they wait for `invoicing outbox retry`.",
 		}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "relay_batch_size",

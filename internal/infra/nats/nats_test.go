@@ -3,6 +3,7 @@ package nats_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -114,8 +115,8 @@ func TestPublisherStoresEachIDOnceAndTellsRejectionsFromOutages(t *testing.T) {
 	}
 	var apiErr *jetstream.APIError
 	if !errors.As(errs[3], &apiErr) || apiErr.ErrorCode != jetstream.JSErrCodeStreamMessageExceedsMaximum ||
-		errors.Is(errs[3], relay.ErrUnavailable) {
-		t.Errorf("oversized message: %v, want the stream's 'message size exceeds maximum' rejection", errs[3])
+		errors.Is(errs[3], relay.ErrUnavailable) || !errors.Is(errs[3], relay.ErrTooLarge) {
+		t.Errorf("oversized message: %v, want the stream's 'message size exceeds maximum' rejection, as relay.ErrTooLarge", errs[3])
 	}
 
 	js, _ := jetstream.New(nc)
@@ -144,5 +145,49 @@ func TestPublisherStoresEachIDOnceAndTellsRejectionsFromOutages(t *testing.T) {
 	}
 	if err := pub.Prepare(ctx); !errors.Is(err, relay.ErrUnavailable) {
 		t.Fatalf("Prepare while the server is down: %v, want relay.ErrUnavailable", err)
+	}
+}
+
+func TestPublisherRefusesAServerWhoseMaxPayloadIsBelowTheLargestEvent(t *testing.T) {
+	ctx := context.Background()
+	nc := connect(t, natstest.New(t, natstest.MaxPayload(relay.MaxEventBytes-1)).URL())
+	eventually(t, "connected", nc.IsConnected)
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{"CheckMaxPayload": pub.CheckMaxPayload(), "Prepare": pub.Prepare(ctx), "Ready": pub.Ready(ctx)} {
+		if !errors.Is(err, nats.ErrMaxPayloadTooSmall) || errors.Is(err, relay.ErrUnavailable) ||
+			!strings.Contains(err.Error(), "max_payload") || !strings.Contains(err.Error(), fmt.Sprint(relay.MaxEventBytes-1)) {
+			t.Errorf("%s: %v, want ErrMaxPayloadTooSmall naming max_payload and the server's %d bytes", name, err, relay.MaxEventBytes-1)
+		}
+	}
+	js, _ := jetstream.New(nc)
+	if _, err := js.Stream(ctx, nats.DefaultStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+		t.Errorf("Prepare created the stream on a server it refused: %v", err)
+	}
+	// Met after Prepare (a reconnect to another node), the server is an
+	// outage: nothing may be parked for its limit.
+	err = pub.Publish(ctx, []relay.Message{{Subject: "invoicing.invoice.paid", ID: "a", Body: []byte(`{}`)}})[0]
+	if !errors.Is(err, relay.ErrUnavailable) || !errors.Is(err, nats.ErrMaxPayloadTooSmall) {
+		t.Errorf("Publish: %v, want relay.ErrUnavailable wrapping ErrMaxPayloadTooSmall", err)
+	}
+}
+
+func TestPublisherTellsAMessageOverMaxPayloadIsTooLarge(t *testing.T) {
+	ctx := context.Background()
+	nc := connect(t, natstest.New(t, natstest.MaxPayload(relay.MaxEventBytes)).URL())
+	eventually(t, "connected", nc.IsConnected)
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Prepare(ctx); err != nil {
+		t.Fatalf("Prepare on a server allowing relay.MaxEventBytes: %v", err)
+	}
+	body := []byte(`"` + strings.Repeat("x", relay.MaxEventBytes) + `"`)
+	err = pub.Publish(ctx, []relay.Message{{Subject: "invoicing.invoice.created", ID: "big", Body: body}})[0]
+	if !errors.Is(err, relay.ErrTooLarge) || !errors.Is(err, natsgo.ErrMaxPayload) {
+		t.Fatalf("publish over max_payload: %v, want relay.ErrTooLarge wrapping nats.ErrMaxPayload", err)
 	}
 }

@@ -47,25 +47,55 @@ func NewPublisher(nc *natsgo.Conn, stream StreamConfig) (*Publisher, error) {
 	return &Publisher{nc: nc, js: js, stream: stream}, nil
 }
 
-// Prepare creates or updates the stream. It returns an error wrapping
-// relay.ErrUnavailable while disconnected, or EnsureStream's error.
+// Prepare checks the server's max_payload (CheckMaxPayload), then creates
+// or updates the stream. It returns an error wrapping relay.ErrUnavailable
+// while disconnected, one wrapping ErrMaxPayloadTooSmall, or EnsureStream's
+// error.
 func (p *Publisher) Prepare(ctx context.Context) error {
 	if !p.nc.IsConnected() {
 		return fmt.Errorf("nats: ensure stream %s: %w (connection %s)", p.stream.Name, relay.ErrUnavailable, p.nc.Status())
 	}
+	if err := p.CheckMaxPayload(); err != nil {
+		return err
+	}
 	return EnsureStream(ctx, p.js, p.stream)
+}
+
+// ErrMaxPayloadTooSmall is returned when the server's max_payload is below
+// relay.MaxEventBytes: some event the API accepts could not be published.
+var ErrMaxPayloadTooSmall = errors.New("nats: the server's max_payload is below the largest event the service publishes")
+
+// CheckMaxPayload compares the max_payload the server announced in its
+// INFO with relay.MaxEventBytes, so that the relay never has to guess the
+// limit. It returns an error wrapping ErrMaxPayloadTooSmall, naming both
+// figures and the server setting to raise, if the limit is too small; nil
+// if it is enough, or while no server has been connected (Prepare checks
+// again once one is).
+func (p *Publisher) CheckMaxPayload() error {
+	if !p.nc.IsConnected() {
+		return nil
+	}
+	if limit := p.nc.MaxPayload(); limit < relay.MaxEventBytes {
+		return fmt.Errorf("%w: the server at %s allows %d bytes, the service needs %d: raise max_payload in the nats-server configuration",
+			ErrMaxPayloadTooSmall, p.nc.ConnectedUrlRedacted(), limit, relay.MaxEventBytes)
+	}
+	return nil
 }
 
 // ErrNoStream is returned by Ready when the stream does not exist.
 var ErrNoStream = errors.New("nats: stream not found")
 
 // Ready reports whether events can be published now: nil if the connection
-// is up and the stream exists (one request to the server). It returns an
-// error wrapping relay.ErrUnavailable while disconnected, ErrNoStream if the
-// stream is missing, or the server's error.
+// is up, the server's max_payload is large enough and the stream exists (one
+// request to the server). It returns an error wrapping
+// relay.ErrUnavailable while disconnected, ErrMaxPayloadTooSmall, ErrNoStream
+// if the stream is missing, or the server's error.
 func (p *Publisher) Ready(ctx context.Context) error {
 	if !p.nc.IsConnected() {
 		return fmt.Errorf("nats: %w (connection %s)", relay.ErrUnavailable, p.nc.Status())
+	}
+	if err := p.CheckMaxPayload(); err != nil {
+		return err
 	}
 	if _, err := p.js.Stream(ctx, p.stream.Name); err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -83,10 +113,21 @@ func (p *Publisher) Stream() string { return p.stream.Name }
 // Content-Type = application/cloudevents+json), then waits for each ack. It
 // returns one error per message: nil if stored or a duplicate the stream
 // already holds; an error wrapping relay.ErrUnavailable if the connection is
-// down, the ack timed out or ctx ended; otherwise the server's rejection
-// (e.g. message too large, no stream for the subject).
+// down, the ack timed out, ctx ended or the server's max_payload is below
+// relay.MaxEventBytes (CheckMaxPayload); one wrapping relay.ErrTooLarge if
+// the message exceeds max_payload or the stream's maximum message size;
+// otherwise the server's rejection (e.g. no stream for the subject).
 func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) []error {
 	errs := make([]error, len(msgs))
+	// A server reached after Prepare (a reconnect, another cluster node)
+	// may take less than the largest event. That is the broker's fault,
+	// not the messages': an outage, so that nothing is parked for it.
+	if err := p.CheckMaxPayload(); err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("%w: %w", relay.ErrUnavailable, err)
+		}
+		return errs
+	}
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i, m := range msgs {
 		if err := ctx.Err(); err != nil {
@@ -151,9 +192,15 @@ var transient = []error{
 }
 
 // classify wraps err in relay.ErrUnavailable unless it is the server's
-// verdict on the message. "No response from stream" counts as a verdict
-// when connected: no stream captures the subject.
+// verdict on the message, and a verdict on its size in relay.ErrTooLarge.
+// "No response from stream" counts as a verdict when connected: no stream
+// captures the subject.
 func (p *Publisher) classify(err error) error {
+	var apiErr *jetstream.APIError
+	if errors.Is(err, natsgo.ErrMaxPayload) ||
+		errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
+		return fmt.Errorf("%w: %w", relay.ErrTooLarge, err)
+	}
 	for _, t := range transient {
 		if errors.Is(err, t) {
 			return fmt.Errorf("%w: %w", relay.ErrUnavailable, err)

@@ -61,3 +61,14 @@ func (o *Outbox) RetryAll(ctx context.Context) (int64, error) {
 	}
 	return tag.RowsAffected(), nil
 }
+
+// Parked returns how many events are parked, for readiness: one count on
+// the small partial index of parked rows (outbox_parked). It returns
+// database errors wrapped.
+func (o *Outbox) Parked(ctx context.Context) (int64, error) {
+	var n int64
+	if err := o.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL AND published_at IS NULL`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count parked events: %w", err)
+	}
+	return n, nil
+}

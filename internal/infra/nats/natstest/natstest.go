@@ -19,8 +19,18 @@ type Server struct {
 	srv  *server.Server
 }
 
-// New starts a server on a random local port, or fails the test.
-func New(t testing.TB) *Server {
+// Option changes the server's options before it starts.
+type Option func(*server.Options)
+
+// MaxPayload sets the server's max_payload, the largest message (body and
+// headers) it accepts; the default is 1 MiB.
+func MaxPayload(bytes int32) Option {
+	return func(o *server.Options) { o.MaxPayload = bytes }
+}
+
+// New starts a server on a random local port with opts applied, or fails the
+// test.
+func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{t: t, opts: server.Options{
 		Host:      "127.0.0.1",
@@ -30,6 +40,9 @@ func New(t testing.TB) *Server {
 		NoLog:     true,
 		NoSigs:    true,
 	}}
+	for _, o := range opts {
+		o(&s.opts)
+	}
 	s.start()
 	// Restarts reuse the port, so clients reconnect to the same URL.
 	s.opts.Port = s.srv.Addr().(*net.TCPAddr).Port
