@@ -15,10 +15,22 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
 )
 
-// env returns a getenv over fixed values, so tests never read the real environment.
+// env returns a getenv over fixed values, so tests never read the real
+// environment. NATS_URL is noNATS unless kv sets it.
 func env(kv map[string]string) func(string) string {
-	return func(k string) string { return kv[k] }
+	return func(k string) string {
+		if v, ok := kv[k]; ok || k != "NATS_URL" {
+			return v
+		}
+		return noNATS
+	}
 }
+
+// noNATS is the NATS_URL of a test that names none: a port where nothing
+// listens. The program's default is the machine's shared server, whose
+// INVOICING stream developers read; a test that runs the relay must bring
+// its own server (natstest), or its events must go nowhere.
+const noNATS = "nats://127.0.0.1:1"
 
 func TestConfigInvalidValuesNameTheVariable(t *testing.T) {
 	_, err := loadConfig(env(map[string]string{"RELAY_POLL_INTERVAL": "soon", "NATS_STREAM_REPLICAS": "9", "LOG_LEVEL": "loud"}))

@@ -156,3 +156,63 @@ func waitParked(t *testing.T, outbox *postgres.Outbox, id invoice.ID, version in
 	})
 	return failed[0]
 }
+
+// TestRelayRetriesAtOnceWhenNATSComesBack: a relay waiting out a long backoff
+// after failing to reach NATS must not sleep through the broker's return
+// (issue 10, defect 7: NATS was back for 25 s before the relay published).
+// The backoff here is two minutes, so one failure makes it wait one to two
+// (equal jitter); the bound below only tells "retried on its own" from
+// "waited out the backoff".
+func TestRelayRetriesAtOnceWhenNATSComesBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stops and restarts a NATS server")
+	}
+	t.Parallel()
+	const backoff, bound = 2 * time.Minute, 20 * time.Second
+	longBackoff := func(m *countingMetrics) relay.Config {
+		cfg := fastConfig()
+		cfg.BackoffMin, cfg.BackoffMax, cfg.Metrics = backoff, backoff, m
+		return cfg
+	}
+	// waitForStream waits until the stream holds want events, at most bound
+	// after NATS came back.
+	waitForStream := func(t *testing.T, h *harness, want int) {
+		t.Helper()
+		back := time.Now()
+		eventually(t, bound, fmt.Sprintf("the stream holds %d events (backoff %s)", want, backoff), func() bool {
+			return len(h.streamIfAny()) == want
+		})
+		t.Logf("NATS back → events in the stream: %s", time.Since(back).Round(time.Millisecond))
+		checkExactlyOnceInOrder(t, h.stream(), want)
+	}
+
+	t.Run("outage while publishing", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		m := &countingMetrics{}
+		r := h.start(context.Background(), longBackoff(m), nats.StreamConfig{}, nil)
+		repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+		h.newInvoice(repo)
+		eventually(t, 10*time.Second, "the first event is in the stream", func() bool { return len(h.streamIfAny()) == 1 })
+
+		h.nats.Stop()
+		h.newInvoice(repo) // the wake-up sends it into the outage
+		eventually(t, 20*time.Second, "the relay failed to publish", func() bool { return m.snapshot().unavailable > 0 })
+		h.nats.Restart()
+		waitForStream(t, h, 2)
+	})
+
+	t.Run("no NATS when the relay starts", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.nats.Stop()
+		m := &countingMetrics{}
+		r := h.start(context.Background(), longBackoff(m), nats.StreamConfig{}, nil)
+		repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+		eventually(t, 10*time.Second, "the relay leads", func() bool { return len(m.snapshot().leading) == 1 })
+		h.newInvoice(repo)
+		time.Sleep(300 * time.Millisecond) // into its backoff: the stream cannot be created
+		h.nats.Restart()
+		waitForStream(t, h, 1)
+	})
+}

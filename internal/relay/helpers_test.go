@@ -161,23 +161,45 @@ type streamed struct {
 // reconnecting after a server restart, and would fail the read, not the relay.
 func (h *harness) stream() []streamed {
 	h.t.Helper()
+	msgs, err := h.readStream()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return msgs
+}
+
+// streamIfAny is stream, except that it returns nil while the server is
+// unreachable or the stream does not exist yet.
+func (h *harness) streamIfAny() []streamed {
+	h.t.Helper()
+	msgs, err := h.readStream()
+	if errors.Is(err, natsgo.ErrNoServers) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return msgs
+}
+
+func (h *harness) readStream() ([]streamed, error) {
 	ctx := context.Background()
 	nc, err := natsgo.Connect(h.nats.URL())
 	if err != nil {
-		h.t.Fatalf("connect to read the stream: %v", err)
+		return nil, fmt.Errorf("connect to read the stream: %w", err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		h.t.Fatal(err)
+		return nil, err
 	}
 	s, err := js.Stream(ctx, nats.DefaultStream)
 	if err != nil {
-		h.t.Fatalf("stream: %v", err)
+		return nil, fmt.Errorf("stream: %w", err)
 	}
 	info, err := s.Info(ctx)
 	if err != nil {
-		h.t.Fatal(err)
+		return nil, err
 	}
 	var out []streamed
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
@@ -186,15 +208,15 @@ func (h *harness) stream() []streamed {
 			continue
 		}
 		if err != nil {
-			h.t.Fatalf("get message %d: %v", seq, err)
+			return nil, fmt.Errorf("get message %d: %w", seq, err)
 		}
 		var ce relay.CloudEvent
 		if err := json.Unmarshal(m.Data, &ce); err != nil {
-			h.t.Fatalf("message %d is not a CloudEvent: %v", seq, err)
+			return nil, fmt.Errorf("message %d is not a CloudEvent: %w", seq, err)
 		}
 		out = append(out, streamed{CloudEvent: ce, Raw: m.Data, Header: m.Header, NATSSubject: m.Subject, Size: len(m.Data)})
 	}
-	return out
+	return out, nil
 }
 
 // unpublished returns how many outbox rows are not yet published.

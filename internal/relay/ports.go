@@ -96,6 +96,13 @@ type Publisher interface {
 	// ErrTooLarge, that the message exceeds the broker's size limit; any
 	// other error is the broker's rejection of that message.
 	Publish(ctx context.Context, msgs []Message) []error
+
+	// Reconnected returns a channel that receives a value each time the
+	// broker becomes reachable after it was not (for NATS: the connection
+	// is established again), until ctx is done. Values may merge: one
+	// waiting value means "at least once since you last looked". The relay
+	// then retries at once instead of waiting out its backoff.
+	Reconnected(ctx context.Context) <-chan struct{}
 }
 
 var (

@@ -140,6 +140,7 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 		}
 	}()
 
+	reconnected := r.pub.Reconnected(ctx)
 	failures := 0
 	for ctx.Err() == nil {
 		err := r.pub.Prepare(ctx)
@@ -148,7 +149,7 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 		}
 		failures++
 		r.log.Warn("relay: broker not ready", "err", err)
-		if !r.pause(ctx, backoff(failures, r.cfg.BackoffMin, r.cfg.BackoffMax)) {
+		if !r.backOff(ctx, &failures, reconnected) {
 			return // draining, with no broker to drain to
 		}
 	}
@@ -177,11 +178,12 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 				return
 			}
 			// An outage: wait it out without heeding wake-ups, which would
-			// otherwise hammer a broker that is down on every commit. A
-			// draining relay stops instead: the records wait in the outbox.
+			// otherwise hammer a broker that is down on every commit, but
+			// not past the broker's return. A draining relay stops
+			// instead: the records wait in the outbox.
 			failures++
 			r.log.Warn("relay: batch failed", "err", err, "failures", failures)
-			if !r.pause(ctx, backoff(failures, r.cfg.BackoffMin, r.cfg.BackoffMax)) {
+			if !r.backOff(ctx, &failures, reconnected) {
 				return
 			}
 			continue
@@ -201,16 +203,41 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 		// next batch skips its records and settles it (see relayBatch), so
 		// an event committed now waits for one read and one publish, not
 		// also for the previous batch's commit.
-		r.idle(ctx)
+		r.idle(ctx, reconnected)
 	}
 }
 
-// idle waits for a wake-up, the poll interval, Drain, or ctx.
-func (r *Relay) idle(ctx context.Context) {
+// backOff waits out the backoff after *failures consecutive failures to
+// reach the broker and reports true, or reports false at once if ctx is
+// done or the relay is draining. The broker's return (a value on
+// reconnected) ends the wait early and resets *failures: the backoff spared
+// a broker that was away, and waiting on would only hold back the outbox
+// (issue 10: NATS was back for 25 s before a relay 9 failures deep tried).
+func (r *Relay) backOff(ctx context.Context, failures *int, reconnected <-chan struct{}) bool {
+	t := time.NewTimer(backoff(*failures, r.cfg.BackoffMin, r.cfg.BackoffMax))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-reconnected:
+		r.log.Info("relay: broker reachable again; retrying now", "failures", *failures)
+		*failures = 0
+		return true
+	case <-ctx.Done():
+	case <-r.drain:
+	}
+	return false
+}
+
+// idle waits for a wake-up, the poll interval, Drain, or ctx. A reconnect
+// wakes it too: it costs one read, and a signal left waiting would cut
+// short the first backoff of the next outage.
+func (r *Relay) idle(ctx context.Context, reconnected <-chan struct{}) {
 	t := time.NewTimer(r.cfg.PollInterval)
 	defer t.Stop()
 	select {
 	case <-r.wake:
+	case <-reconnected:
 	case <-t.C:
 	case <-r.drain:
 	case <-ctx.Done():

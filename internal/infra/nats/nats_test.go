@@ -191,3 +191,41 @@ func TestPublisherTellsAMessageOverMaxPayloadIsTooLarge(t *testing.T) {
 		t.Fatalf("publish over max_payload: %v, want relay.ErrTooLarge wrapping nats.ErrMaxPayload", err)
 	}
 }
+
+func TestPublisherReportsEachReconnectUntilCancelled(t *testing.T) {
+	srv := natstest.New(t)
+	nc := connect(t, srv.URL())
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reconnected := pub.Reconnected(ctx)
+	select {
+	case <-reconnected:
+		t.Fatal("a reconnect reported while the connection never broke")
+	case <-time.After(100 * time.Millisecond):
+	}
+	for i := range 2 {
+		srv.Restart()
+		select {
+		case <-reconnected:
+			if !nc.IsConnected() {
+				t.Fatalf("restart %d: reported before the connection was up (%v)", i+1, nc.Status())
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("restart %d: no reconnect reported", i+1)
+		}
+	}
+
+	cancel()
+	time.Sleep(100 * time.Millisecond) // the listener goes away
+	srv.Restart()
+	eventually(t, "reconnected", nc.IsConnected)
+	select {
+	case <-reconnected:
+		t.Fatal("a reconnect reported after ctx was cancelled")
+	case <-time.After(200 * time.Millisecond):
+	}
+}

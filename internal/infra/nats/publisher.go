@@ -106,6 +106,30 @@ func (p *Publisher) Ready(ctx context.Context) error {
 	return nil
 }
 
+// Reconnected returns a channel that receives a value each time the
+// connection is up again after it was lost, or up at last when no server
+// answered at start, until ctx is done. The value arrives once the client
+// has reconnected, so a publish made on it goes to the server that is back.
+func (p *Publisher) Reconnected(ctx context.Context) <-chan struct{} {
+	status := p.nc.StatusChanged(natsgo.CONNECTED)
+	out := make(chan struct{}, 1)
+	go func() {
+		defer p.nc.RemoveStatusListener(status)
+		for {
+			select {
+			case <-status:
+				select {
+				case out <- struct{}{}:
+				default: // one waiting value already says it
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
 // Stream returns the name of the stream the publisher publishes to.
 func (p *Publisher) Stream() string { return p.stream.Name }
 
