@@ -35,7 +35,8 @@ type ListEventsHandler struct {
 	events Events
 }
 
-// Handle returns the next page of the feed. It fails with ErrInvalidCursor
+// Handle returns the next page of the feed: up to Limit events, fewer if
+// their payloads would pass PageBytes. It fails with ErrInvalidCursor
 // (field after) for a negative or unknown After, ErrInvalidFeedLimit for a
 // limit outside 1..MaxFeedLimit and ErrInvalidEventType for an unknown type.
 func (h ListEventsHandler) Handle(ctx context.Context, q ListEvents) (FeedPage, error) {
@@ -50,7 +51,7 @@ func (h ListEventsHandler) Handle(ctx context.Context, q ListEvents) (FeedPage, 
 	case q.Type != "" && !slices.Contains(invoice.EventTypes, q.Type):
 		return FeedPage{}, ErrInvalidEventType
 	}
-	page, err := h.events.Feed(ctx, q.Tenant, FeedFilter{After: q.After, Type: q.Type, Limit: q.Limit})
+	page, err := h.events.Feed(ctx, q.Tenant, FeedFilter{After: q.After, Type: q.Type, Limit: q.Limit, MaxBytes: PageBytes})
 	if errors.Is(err, ErrInvalidCursor) {
 		return FeedPage{}, ErrInvalidCursor.At("after")
 	}

@@ -11,6 +11,9 @@ import (
 const (
 	DefaultListLimit = 20
 	MaxListLimit     = 100
+	// ListedLines is how many of its lines, at most, an invoice in a list
+	// carries; the rest are read with ListLines.
+	ListedLines = 10
 )
 
 // Errors of listing queries.

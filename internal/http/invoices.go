@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
@@ -61,7 +62,8 @@ func (s *server) getInvoice(w http.ResponseWriter, r *http.Request) {
 // listInvoices serves GET /v1/invoices?limit=&starting_after=&status=&customer_email=.
 func (s *server) listInvoices(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	q := app.ListInvoices{Tenant: tenant(r.Context()), Limit: app.DefaultListLimit, CustomerEmail: query.Get("customer_email")}
+	q := app.ListInvoices{Tenant: tenant(r.Context()), CustomerEmail: query.Get("customer_email")}
+	var err error
 	if v := query.Get("status"); v != "" {
 		st, ok := invoice.ParseStatus(v)
 		if !ok {
@@ -70,14 +72,9 @@ func (s *server) listInvoices(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Status = st
 	}
-	if v := query.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		// Checked here, not only by the use case, which reads 0 as the default.
-		if err != nil || n < 1 || n > app.MaxListLimit {
-			writeProblem(w, r, app.ErrInvalidLimit)
-			return
-		}
-		q.Limit = n
+	if q.Limit, err = listLimit(query); err != nil {
+		writeProblem(w, r, err)
+		return
 	}
 	if v := query.Get("starting_after"); v != "" {
 		id, err := invoice.ParseID(v)
@@ -92,7 +89,62 @@ func (s *server) listInvoices(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	writeJSON(w, r, http.StatusOK, newListResponse(page))
+	body, err := newListResponse(page)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, body)
+}
+
+// listLimit reads the limit parameter of a list: app.DefaultListLimit if
+// absent, else app.ErrInvalidLimit unless it is 1..app.MaxListLimit.
+func listLimit(query url.Values) (int, error) {
+	v := query.Get("limit")
+	if v == "" {
+		return app.DefaultListLimit, nil
+	}
+	n, err := strconv.Atoi(v)
+	// Checked here, not only by the use case, which reads 0 as the default.
+	if err != nil || n < 1 || n > app.MaxListLimit {
+		return 0, app.ErrInvalidLimit
+	}
+	return n, nil
+}
+
+// listLines serves GET /v1/invoices/{id}/lines?limit=&starting_after=, the
+// invoice's lines a page at a time.
+func (s *server) listLines(w http.ResponseWriter, r *http.Request) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	query := r.URL.Query()
+	q := app.ListLines{Tenant: tenant(r.Context()), InvoiceID: id}
+	if q.Limit, err = listLimit(query); err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	if v := query.Get("starting_after"); v != "" {
+		line, err := invoice.ParseLineID(v)
+		if err != nil {
+			writeProblem(w, r, app.ErrInvalidCursor.At("starting_after"))
+			return
+		}
+		q.StartingAfter = &line
+	}
+	page, err := s.app.ListLines.Handle(r.Context(), q)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	body, err := newLineList(page)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, body)
 }
 
 // addLine serves POST /v1/invoices/{id}/lines.
