@@ -13,6 +13,7 @@ func routes(s *server, cfg Config) http.Handler {
 	opsRoutes(r, cfg)
 
 	r.Route("/v1", func(r chi.Router) {
+		r.Use(deadline(cfg.RequestTimeout))
 		r.Get("/openapi.yaml", openAPI) // public: outside the authenticated group
 
 		r.Group(func(r chi.Router) {
