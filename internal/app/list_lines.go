@@ -27,13 +27,11 @@ type ListLinesHandler struct {
 // StartingAfter is not one of the invoice's lines (a line removed from a
 // draft since is no longer one).
 func (h ListLinesHandler) Handle(ctx context.Context, q ListLines) (LinePage, error) {
-	if q.Limit == 0 {
-		q.Limit = DefaultListLimit
+	limit, err := listLimit(q.Limit)
+	if err != nil {
+		return LinePage{}, err
 	}
-	if q.Limit < 1 || q.Limit > MaxListLimit {
-		return LinePage{}, ErrInvalidLimit
-	}
-	page, err := h.invoices.Lines(ctx, q.Tenant, q.InvoiceID, LineFilter{StartingAfter: q.StartingAfter, Limit: q.Limit})
+	page, err := h.invoices.Lines(ctx, q.Tenant, q.InvoiceID, LineFilter{StartingAfter: q.StartingAfter, Limit: limit})
 	if errors.Is(err, ErrInvalidCursor) {
 		return LinePage{}, ErrInvalidCursor.At("starting_after")
 	}

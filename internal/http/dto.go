@@ -240,25 +240,6 @@ func fill[T any](items []T, encode func(T) ([]byte, error)) (data []json.RawMess
 	return data, false, nil
 }
 
-// newListResponse returns a page of invoices, fewer than page holds if they
-// would pass app.PageBytes (then has_more). It fails only if an invoice
-// cannot be encoded.
-func newListResponse(page app.InvoicePage) (listResponse, error) {
-	data, cut, err := fill(page.Invoices, func(v app.InvoiceView) ([]byte, error) {
-		return encodeJSON(newInvoiceResponse(v))
-	})
-	return listResponse{Data: data, HasMore: page.HasMore || cut}, err
-}
-
-// newLineList returns a page of lines. It fails only if a line cannot be
-// encoded (a page of lines is small: at most app.MaxListLimit lines).
-func newLineList(page app.LinePage) (listResponse, error) {
-	data, cut, err := fill(page.Lines, func(l invoice.Line) ([]byte, error) {
-		return encodeJSON(newLineResponse(l))
-	})
-	return listResponse{Data: data, HasMore: page.HasMore || cut}, err
-}
-
 // timestamp formats t as RFC 3339 in UTC.
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
