@@ -85,6 +85,12 @@ func TestPages200StaySmall(t *testing.T) {
 	const n = 24
 	ids := c.addLargest(t, c.tenantOf(t, "Tenant A"), n)
 
+	res := c.do(t, "GET", "/v1/invoices/"+ids[0], c.keyA, nil)
+	wantSmall(t, "GET /v1/invoices/{id}", res)
+	if inv := wantInvoice(t, res, http.StatusOK); len(inv.Lines) != invoice.MaxLines || inv.LineCount != invoice.MaxLines {
+		t.Errorf("GET /v1/invoices/{id}: %d lines, line_count %d; want all %d", len(inv.Lines), inv.LineCount, invoice.MaxLines)
+	}
+
 	seen := map[string]int{}
 	query := url.Values{"limit": {"100"}}
 	for pages := 0; ; pages++ {
