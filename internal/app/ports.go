@@ -79,8 +79,9 @@ type LinePage struct {
 // PageBytes is the byte budget of a page: a page of invoices or events stops
 // taking items once they would pass it (it always takes its first), and says
 // that more follow. With the bounds on what one item holds (ListedLines
-// lines per invoice in a list, invoice.MaxLines per event), it keeps every
-// response well under 8 MiB and a request's memory bounded, whatever the data.
+// lines per invoice in a list; an event carries at most its invoice's
+// lines, ~1.5 MB encoded at worst), it keeps every page of invoices or
+// events under 8 MiB and a request's memory bounded, whatever the data.
 const PageBytes = 4 << 20
 
 // InvoiceNumbers hands out each tenant's invoice numbers.

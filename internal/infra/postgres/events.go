@@ -86,10 +86,11 @@ ORDER BY o.txid, o.sequence`
 // event with sequence f.After, in (txid, sequence) order (see feedSQL), up to
 // f.Limit of type f.Type (any if empty), fewer if their payloads would pass
 // f.MaxBytes. NextAfter is the last event served, or, if fewer than f.Limit
-// matched, the last safe event of any type, or f.After if there is none. A limit outside 1..app.MaxFeedLimit is clamped.
-// It fails with app.ErrInvalidCursor if f.After is neither 0 nor the sequence
-// of one of the tenant's events (it may have been pruned), and with database
-// errors wrapped.
+// matched and none was left out for f.MaxBytes, the last safe event of any
+// type, or f.After if there is none. A limit outside 1..app.MaxFeedLimit is
+// clamped. It fails with app.ErrInvalidCursor if f.After is neither 0 nor
+// the sequence of one of the tenant's events (it may have been pruned), and
+// with database errors wrapped.
 func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFilter) (app.FeedPage, error) {
 	f.Limit = min(max(f.Limit, 1), app.MaxFeedLimit)
 	rows, err := e.pool.Query(ctx, feedSQL, [16]byte(tenant), f.After, f.Type, f.Limit)
