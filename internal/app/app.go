@@ -10,6 +10,7 @@ type App struct {
 	VoidInvoice   VoidInvoiceHandler
 	GetInvoice    GetInvoiceHandler
 	ListInvoices  ListInvoicesHandler
+	ListLines     ListLinesHandler
 	ListEvents    ListEventsHandler
 	InvoiceEvents InvoiceEventsHandler
 	Authenticate  AuthenticateHandler
@@ -27,6 +28,7 @@ func New(invoices Invoices, numbers InvoiceNumbers, keys APIKeys, events Events,
 		VoidInvoice:   VoidInvoiceHandler{invoices: invoices, clock: clock},
 		GetInvoice:    GetInvoiceHandler{invoices: invoices},
 		ListInvoices:  ListInvoicesHandler{invoices: invoices},
+		ListLines:     ListLinesHandler{invoices: invoices},
 		ListEvents:    ListEventsHandler{events: events},
 		InvoiceEvents: InvoiceEventsHandler{events: events},
 		Authenticate:  AuthenticateHandler{keys: keys},

@@ -26,6 +26,9 @@ type FeedFilter struct {
 	After int64  // the Sequence of the last event read, 0 to start from the beginning
 	Type  string // empty: any; else one of invoice.EventTypes
 	Limit int    // 1..MaxFeedLimit
+	// MaxBytes bounds the payloads of a page: reading stops before the event
+	// that would pass it, unless it is the first. 0: no bound.
+	MaxBytes int
 }
 
 // FeedPage is a page of the event feed.
@@ -36,6 +39,18 @@ type FeedPage struct {
 	NextAfter int64
 }
 
+// HistoryFilter selects a page of an invoice's history.
+type HistoryFilter struct {
+	After    int64 // the Version of the last event read, 0 to start from the beginning
+	MaxBytes int   // as FeedFilter.MaxBytes
+}
+
+// HistoryPage is a page of an invoice's history, in version order.
+type HistoryPage struct {
+	Events  []EventRecord
+	HasMore bool // later events follow
+}
+
 // Events reads committed events. Every method is scoped by tenant.
 type Events interface {
 	// Feed returns the tenant's committed events after f.After in feed order,
@@ -44,7 +59,8 @@ type Events interface {
 	// Sequence of one of the tenant's (retained) events.
 	Feed(ctx context.Context, tenant invoice.TenantID, f FeedFilter) (FeedPage, error)
 
-	// History returns the invoice's events in version order, or
-	// invoice.ErrNotFound if the tenant has no such invoice.
-	History(ctx context.Context, tenant invoice.TenantID, id invoice.ID) ([]EventRecord, error)
+	// History returns a page of the invoice's events after version f.After,
+	// in version order, or invoice.ErrNotFound if the tenant has no such
+	// invoice. A page holds at most MaxFeedLimit events.
+	History(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f HistoryFilter) (HistoryPage, error)
 }

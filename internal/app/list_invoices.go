@@ -11,6 +11,9 @@ import (
 const (
 	DefaultListLimit = 20
 	MaxListLimit     = 100
+	// ListedLines is how many of its lines, at most, an invoice in a list
+	// carries; the rest are read with ListLines.
+	ListedLines = 10
 )
 
 // Errors of listing queries.
@@ -40,17 +43,27 @@ type ListInvoicesHandler struct {
 // ErrInvalidCursor (field starting_after) if StartingAfter is not one of the
 // tenant's invoices.
 func (h ListInvoicesHandler) Handle(ctx context.Context, q ListInvoices) (InvoicePage, error) {
-	if q.Limit == 0 {
-		q.Limit = DefaultListLimit
-	}
-	if q.Limit < 1 || q.Limit > MaxListLimit {
-		return InvoicePage{}, ErrInvalidLimit
+	limit, err := listLimit(q.Limit)
+	if err != nil {
+		return InvoicePage{}, err
 	}
 	page, err := h.invoices.List(ctx, q.Tenant, ListFilter{
-		Status: q.Status, CustomerEmail: q.CustomerEmail, StartingAfter: q.StartingAfter, Limit: q.Limit,
+		Status: q.Status, CustomerEmail: q.CustomerEmail, StartingAfter: q.StartingAfter, Limit: limit,
 	})
 	if errors.Is(err, ErrInvalidCursor) {
 		return InvoicePage{}, ErrInvalidCursor.At("starting_after")
 	}
 	return page, err
+}
+
+// listLimit returns the page size of a list for limit: DefaultListLimit for
+// 0, else limit, or ErrInvalidLimit outside 1..MaxListLimit.
+func listLimit(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return DefaultListLimit, nil
+	case limit < 1 || limit > MaxListLimit:
+		return 0, ErrInvalidLimit
+	}
+	return limit, nil
 }

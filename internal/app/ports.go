@@ -34,6 +34,11 @@ type Invoices interface {
 	// f.StartingAfter is set and is not one of the tenant's invoices.
 	List(ctx context.Context, tenant invoice.TenantID, f ListFilter) (InvoicePage, error)
 
+	// Lines returns a page of the invoice's lines, in the invoice's order,
+	// or invoice.ErrNotFound. It fails with ErrInvalidCursor if
+	// f.StartingAfter is set and is not one of the invoice's lines.
+	Lines(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f LineFilter) (LinePage, error)
+
 	// Update loads the invoice, runs fn, and, if fn recorded events, writes the
 	// new state and those events in one transaction, guarded by the version it
 	// loaded. A lost race is retried a few times and then reported as
@@ -52,11 +57,32 @@ type ListFilter struct {
 	Limit         int            // 1..MaxListLimit
 }
 
-// InvoicePage is a page of invoices, newest first.
+// InvoicePage is a page of invoices, newest first, each with at most
+// ListedLines of its lines.
 type InvoicePage struct {
-	Invoices []*invoice.Invoice
+	Invoices []InvoiceView
 	HasMore  bool // older invoices match the filter
 }
+
+// LineFilter selects a page of an invoice's lines for Lines.
+type LineFilter struct {
+	StartingAfter *invoice.LineID // nil: from the first line; else the lines after this one
+	Limit         int             // 1..MaxListLimit
+}
+
+// LinePage is a page of an invoice's lines, in the invoice's order.
+type LinePage struct {
+	Lines   []invoice.Line
+	HasMore bool // more lines follow
+}
+
+// PageBytes is the byte budget of a page: a page of invoices or events stops
+// taking items once they would pass it (it always takes its first), and says
+// that more follow. With the bounds on what one item holds (ListedLines
+// lines per invoice in a list; an event carries at most its invoice's
+// lines, ~1.5 MB encoded at worst), it keeps every page of invoices or
+// events under 8 MiB and a request's memory bounded, whatever the data.
+const PageBytes = 4 << 20
 
 // InvoiceNumbers hands out each tenant's invoice numbers.
 type InvoiceNumbers interface {

@@ -25,6 +25,7 @@ type invoiceJSON struct {
 		TaxRateBPS  int64  `json:"tax_rate_bps"`
 		Amount      int64  `json:"amount"`
 	} `json:"lines"`
+	LineCount  int   `json:"line_count"`
 	Subtotal   int64 `json:"subtotal"`
 	Tax        int64 `json:"tax"`
 	Total      int64 `json:"total"`

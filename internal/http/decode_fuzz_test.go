@@ -71,6 +71,10 @@ func (fuzzInvoices) List(context.Context, invoice.TenantID, app.ListFilter) (app
 	return app.InvoicePage{}, nil
 }
 
+func (fuzzInvoices) Lines(context.Context, invoice.TenantID, invoice.ID, app.LineFilter) (app.LinePage, error) {
+	return app.LinePage{}, invoice.ErrNotFound
+}
+
 func (fuzzInvoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, fn app.UpdateFunc) (*invoice.Invoice, error) {
 	now := time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
 	inv, err := invoice.New(id, tenant, "EUR", invoice.Customer{Name: "Ada", Email: "ada@example.com"}, time.Time{},

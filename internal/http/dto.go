@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -132,6 +133,7 @@ type invoiceResponse struct {
 	Currency   invoice.Currency  `json:"currency"`
 	Customer   customerJSON      `json:"customer"`
 	Lines      []lineResponse    `json:"lines"`
+	LineCount  int               `json:"line_count"`
 	Subtotal   int64             `json:"subtotal"`
 	Tax        int64             `json:"tax"`
 	Total      int64             `json:"total"`
@@ -164,44 +166,42 @@ type paymentResponse struct {
 	ReceivedAt string            `json:"received_at"`
 }
 
+// listResponse is a page of invoices or lines.
 type listResponse struct {
-	Data    []invoiceResponse `json:"data"`
+	Data    []json.RawMessage `json:"data"`
 	HasMore bool              `json:"has_more"`
 }
 
-func newInvoiceResponse(inv *invoice.Invoice) invoiceResponse {
-	c, t, payments := inv.Customer(), inv.Totals(), inv.Payments()
+func newInvoiceResponse(v app.InvoiceView) invoiceResponse {
 	out := invoiceResponse{
-		ID:         inv.ID(),
-		Number:     optional(inv.Number()),
-		Status:     inv.Status(),
-		Currency:   inv.Currency(),
-		Customer:   customerJSON{Name: c.Name, Email: c.Email},
-		Lines:      make([]lineResponse, 0, inv.LineCount()),
-		Subtotal:   t.Subtotal.Amount(),
-		Tax:        t.Tax.Amount(),
-		Total:      t.Total.Amount(),
-		AmountPaid: t.AmountPaid.Amount(),
-		AmountDue:  t.AmountDue.Amount(),
-		Payments:   make([]paymentResponse, 0, len(payments)),
-		IssuedAt:   optionalTime(inv.IssuedAt()),
-		PaidAt:     optionalTime(inv.PaidAt()),
-		VoidedAt:   optionalTime(inv.VoidedAt()),
-		VoidReason: optional(inv.VoidReason()),
-		Version:    inv.Version(),
-		CreatedAt:  timestamp(inv.CreatedAt()),
-		UpdatedAt:  timestamp(inv.UpdatedAt()),
+		ID:         v.ID,
+		Number:     optional(v.Number),
+		Status:     v.Status,
+		Currency:   v.Currency,
+		Customer:   customerJSON{Name: v.Customer.Name, Email: v.Customer.Email},
+		Lines:      make([]lineResponse, 0, len(v.Lines)),
+		LineCount:  v.LineCount,
+		Subtotal:   v.Totals.Subtotal.Amount(),
+		Tax:        v.Totals.Tax.Amount(),
+		Total:      v.Totals.Total.Amount(),
+		AmountPaid: v.Totals.AmountPaid.Amount(),
+		AmountDue:  v.Totals.AmountDue.Amount(),
+		Payments:   make([]paymentResponse, 0, len(v.Payments)),
+		IssuedAt:   optionalTime(v.IssuedAt),
+		PaidAt:     optionalTime(v.PaidAt),
+		VoidedAt:   optionalTime(v.VoidedAt),
+		VoidReason: optional(v.VoidReason),
+		Version:    v.Version,
+		CreatedAt:  timestamp(v.CreatedAt),
+		UpdatedAt:  timestamp(v.UpdatedAt),
 	}
-	if d := inv.DueDate(); !d.IsZero() {
-		out.DueDate = optional(d.Format(time.DateOnly))
+	if !v.DueDate.IsZero() {
+		out.DueDate = optional(v.DueDate.Format(time.DateOnly))
 	}
-	for l := range inv.AllLines() {
-		out.Lines = append(out.Lines, lineResponse{
-			ID: l.ID, Description: l.Description, Quantity: l.Quantity,
-			UnitAmount: l.UnitAmount.Amount(), TaxRateBPS: l.TaxRateBPS, Amount: l.Amount.Amount(),
-		})
+	for _, l := range v.Lines {
+		out.Lines = append(out.Lines, newLineResponse(l))
 	}
-	for _, p := range payments {
+	for _, p := range v.Payments {
 		out.Payments = append(out.Payments, paymentResponse{
 			ID: p.ID, Amount: p.Amount.Amount(), Reference: p.Reference, ReceivedAt: timestamp(p.ReceivedAt),
 		})
@@ -209,12 +209,32 @@ func newInvoiceResponse(inv *invoice.Invoice) invoiceResponse {
 	return out
 }
 
-func newListResponse(page app.InvoicePage) listResponse {
-	out := listResponse{Data: make([]invoiceResponse, 0, len(page.Invoices)), HasMore: page.HasMore}
-	for _, inv := range page.Invoices {
-		out.Data = append(out.Data, newInvoiceResponse(inv))
+func newLineResponse(l invoice.Line) lineResponse {
+	return lineResponse{
+		ID: l.ID, Description: l.Description, Quantity: l.Quantity,
+		UnitAmount: l.UnitAmount.Amount(), TaxRateBPS: l.TaxRateBPS, Amount: l.Amount.Amount(),
 	}
-	return out
+}
+
+// fill encodes items with encode, one by one, for a page of at most
+// app.PageBytes: it stops before the item that would pass that budget (the
+// first always goes in, so a reader moves on) and reports whether it left
+// items out. It fails with encode's error.
+func fill[T any](items []T, encode func(T) ([]byte, error)) (data []json.RawMessage, cut bool, err error) {
+	data = make([]json.RawMessage, 0, len(items))
+	size := 0
+	for _, item := range items {
+		b, err := encode(item)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(data) > 0 && size+len(b) > app.PageBytes {
+			return data, true, nil
+		}
+		size += len(b)
+		data = append(data, b)
+	}
+	return data, false, nil
 }
 
 // timestamp formats t as RFC 3339 in UTC.

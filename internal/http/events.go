@@ -18,11 +18,13 @@ type eventPage struct {
 
 // eventList is the body of GET /v1/invoices/{id}/events.
 type eventList struct {
-	Data []json.RawMessage `json:"data"`
+	Data    []json.RawMessage `json:"data"`
+	HasMore bool              `json:"has_more"`
 }
 
 // listEvents serves GET /v1/events?after=&limit=&type=, the tenant's event
-// feed, as the CloudEvents the relay publishes.
+// feed, as the CloudEvents the relay publishes: up to limit events, fewer if
+// they would pass app.PageBytes (next_after then follows the last one).
 func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	q := app.ListEvents{Tenant: tenant(r.Context()), Limit: app.DefaultFeedLimit}
@@ -58,45 +60,41 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	data, err := cloudEvents(page.Events)
+	data, cut, err := fill(page.Events, relay.NewCloudEvent)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
+	if cut { // read on after the last event served
+		page.NextAfter = page.Events[len(data)-1].Sequence
+	}
 	writeJSON(w, r, http.StatusOK, eventPage{Data: data, NextAfter: page.NextAfter})
 }
 
-// invoiceEvents serves GET /v1/invoices/{id}/events, one invoice's history.
+// invoiceEvents serves GET /v1/invoices/{id}/events?after=, one invoice's
+// history a page at a time.
 func (s *server) invoiceEvents(w http.ResponseWriter, r *http.Request) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
-	recs, err := s.app.InvoiceEvents.Handle(r.Context(), app.InvoiceEvents{Tenant: tenant(r.Context()), InvoiceID: id})
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	data, err := cloudEvents(recs)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, eventList{Data: data})
-}
-
-// cloudEvents encodes recs with relay.NewCloudEvent, so the feed serves
-// exactly the envelope the relay publishes. It fails only on a stored payload
-// that is not JSON.
-func cloudEvents(recs []app.EventRecord) ([]json.RawMessage, error) {
-	out := make([]json.RawMessage, 0, len(recs))
-	for _, rec := range recs {
-		ce, err := relay.NewCloudEvent(rec)
-		if err != nil {
-			return nil, err
+	q := app.InvoiceEvents{Tenant: tenant(r.Context()), InvoiceID: id}
+	if v := r.URL.Query().Get("after"); v != "" {
+		if q.After, err = strconv.ParseInt(v, 10, 64); err != nil {
+			writeProblem(w, r, app.ErrInvalidCursor.At("after"))
+			return
 		}
-		out = append(out, ce)
 	}
-	return out, nil
+	page, err := s.app.InvoiceEvents.Handle(r.Context(), q)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	data, cut, err := fill(page.Events, relay.NewCloudEvent)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, eventList{Data: data, HasMore: page.HasMore || cut})
 }

@@ -15,6 +15,10 @@ import (
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultRequestTimeout is Config.RequestTimeout when it is 0: the write
+// timeout of `invoicing serve`, past which an answer can no longer be sent.
+const DefaultRequestTimeout = 30 * time.Second
+
 // Config configures the handler returned by NewHandler.
 type Config struct {
 	// Logger receives one access line per request and every internal error,
@@ -23,6 +27,10 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies; larger ones get 413. Zero or less
 	// means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// RequestTimeout bounds the work of each /v1 request: its context is
+	// cancelled then, so its queries stop rather than run on for an answer
+	// that can no longer be written. Zero or less means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 
 	// Checks are the conditions GET /readyz verifies; none: always ready.
 	Checks []Check
@@ -51,6 +59,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
 	}
 	if c.CheckTimeout <= 0 {
 		c.CheckTimeout = DefaultCheckTimeout

@@ -61,7 +61,7 @@ func fingerprint(r *http.Request, body []byte) []byte {
 // renderInvoice renders the response carrying inv: its JSON, ETag, and, if
 // location, its URL. It fails only if the invoice cannot be encoded.
 func renderInvoice(inv *invoice.Invoice, status int, location bool) (app.StoredResponse, error) {
-	body, err := encodeJSON(newInvoiceResponse(inv))
+	body, err := encodeJSON(newInvoiceResponse(app.ViewOf(inv)))
 	if err != nil {
 		return app.StoredResponse{}, fmt.Errorf("encode invoice: %w", err)
 	}

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
@@ -61,7 +62,8 @@ func (s *server) getInvoice(w http.ResponseWriter, r *http.Request) {
 // listInvoices serves GET /v1/invoices?limit=&starting_after=&status=&customer_email=.
 func (s *server) listInvoices(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	q := app.ListInvoices{Tenant: tenant(r.Context()), Limit: app.DefaultListLimit, CustomerEmail: query.Get("customer_email")}
+	q := app.ListInvoices{Tenant: tenant(r.Context()), CustomerEmail: query.Get("customer_email")}
+	var err error
 	if v := query.Get("status"); v != "" {
 		st, ok := invoice.ParseStatus(v)
 		if !ok {
@@ -70,29 +72,74 @@ func (s *server) listInvoices(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Status = st
 	}
-	if v := query.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		// Checked here, not only by the use case, which reads 0 as the default.
-		if err != nil || n < 1 || n > app.MaxListLimit {
-			writeProblem(w, r, app.ErrInvalidLimit)
-			return
-		}
-		q.Limit = n
-	}
-	if v := query.Get("starting_after"); v != "" {
-		id, err := invoice.ParseID(v)
-		if err != nil {
-			writeProblem(w, r, app.ErrInvalidCursor.At("starting_after"))
-			return
-		}
-		q.StartingAfter = &id
+	if q.Limit, q.StartingAfter, err = pageParams(query, invoice.ParseID); err != nil {
+		writeProblem(w, r, err)
+		return
 	}
 	page, err := s.app.ListInvoices.Handle(r.Context(), q)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
-	writeJSON(w, r, http.StatusOK, newListResponse(page))
+	writeList(w, r, page.Invoices, page.HasMore, func(v app.InvoiceView) ([]byte, error) {
+		return encodeJSON(newInvoiceResponse(v))
+	})
+}
+
+// pageParams reads the limit and starting_after parameters of a list,
+// parsing the cursor with parse. It fails with app.ErrInvalidLimit unless
+// limit is absent (the default) or 1..app.MaxListLimit, and with
+// app.ErrInvalidCursor (field starting_after) if parse fails.
+func pageParams[T any](query url.Values, parse func(string) (T, error)) (limit int, after *T, err error) {
+	if v := query.Get("limit"); v != "" {
+		// Checked here, not only by the use case, which reads 0 as the default.
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > app.MaxListLimit {
+			return 0, nil, app.ErrInvalidLimit
+		}
+	}
+	if v := query.Get("starting_after"); v != "" {
+		cursor, err := parse(v)
+		if err != nil {
+			return 0, nil, app.ErrInvalidCursor.At("starting_after")
+		}
+		after = &cursor
+	}
+	return limit, after, nil
+}
+
+// listLines serves GET /v1/invoices/{id}/lines?limit=&starting_after=, the
+// invoice's lines a page at a time.
+func (s *server) listLines(w http.ResponseWriter, r *http.Request) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	q := app.ListLines{Tenant: tenant(r.Context()), InvoiceID: id}
+	if q.Limit, q.StartingAfter, err = pageParams(r.URL.Query(), invoice.ParseLineID); err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	page, err := s.app.ListLines.Handle(r.Context(), q)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeList(w, r, page.Lines, page.HasMore, func(l invoice.Line) ([]byte, error) {
+		return encodeJSON(newLineResponse(l))
+	})
+}
+
+// writeList writes a page of items, {data, has_more}: those that fit
+// app.PageBytes (see fill), has_more if that left some out. It writes the
+// problem instead if an item cannot be encoded.
+func writeList[T any](w http.ResponseWriter, r *http.Request, items []T, hasMore bool, encode func(T) ([]byte, error)) {
+	data, cut, err := fill(items, encode)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, listResponse{Data: data, HasMore: hasMore || cut})
 }
 
 // addLine serves POST /v1/invoices/{id}/lines.

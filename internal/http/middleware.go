@@ -182,6 +182,19 @@ func recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// deadline cancels each request's context after d. The server's write
+// timeout alone does not: a handler would go on reading and encoding for an
+// answer the connection can no longer take.
+func deadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
 // authenticate resolves the bearer API key to its tenant and puts the tenant
 // into the request context; a missing or unknown key gets a 401 problem.
 func authenticate(h app.AuthenticateHandler) func(http.Handler) http.Handler {

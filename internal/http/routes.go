@@ -13,6 +13,7 @@ func routes(s *server, cfg Config) http.Handler {
 	opsRoutes(r, cfg)
 
 	r.Route("/v1", func(r chi.Router) {
+		r.Use(deadline(cfg.RequestTimeout))
 		r.Get("/openapi.yaml", openAPI) // public: outside the authenticated group
 
 		r.Group(func(r chi.Router) {
@@ -21,6 +22,7 @@ func routes(s *server, cfg Config) http.Handler {
 			r.Post("/invoices", s.createInvoice)
 			r.Get("/invoices", s.listInvoices)
 			r.Get("/invoices/{id}", s.getInvoice)
+			r.Get("/invoices/{id}/lines", s.listLines)
 			r.Post("/invoices/{id}/lines", s.addLine)
 			r.Delete("/invoices/{id}/lines/{line_id}", s.removeLine)
 			r.Post("/invoices/{id}/issue", s.issueInvoice)

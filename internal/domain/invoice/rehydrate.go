@@ -101,3 +101,18 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 	}
 	return inv, nil
 }
+
+// RehydrateLine rebuilds one stored line of an invoice in currency c,
+// deriving its amount and tax as Rehydrate does: for repositories that read
+// some of an invoice's lines without the invoice. It fails with an error
+// wrapping ErrCorruptInvoice if the line breaks a rule of lines.
+func RehydrateLine(in LineInputWithID, c Currency) (Line, error) {
+	if _, err := NewMoney(0, c); err != nil {
+		return Line{}, fmt.Errorf("%w: line %s: unknown currency %q", ErrCorruptInvoice, in.ID, c)
+	}
+	l, err := newLine(in.ID, in.LineInput, c)
+	if err != nil {
+		return Line{}, fmt.Errorf("%w: line %s: %v", ErrCorruptInvoice, in.ID, err)
+	}
+	return l, nil
+}

@@ -84,12 +84,13 @@ ORDER BY o.txid, o.sequence`
 
 // Feed implements app.Events.Feed: the tenant's committed events after the
 // event with sequence f.After, in (txid, sequence) order (see feedSQL), up to
-// f.Limit of type f.Type (any if empty). NextAfter is the last event served,
-// or, if fewer than f.Limit matched, the last safe event of any type, or
-// f.After if there is none. A limit outside 1..app.MaxFeedLimit is clamped.
-// It fails with app.ErrInvalidCursor if f.After is neither 0 nor the sequence
-// of one of the tenant's events (it may have been pruned), and with database
-// errors wrapped.
+// f.Limit of type f.Type (any if empty), fewer if their payloads would pass
+// f.MaxBytes. NextAfter is the last event served, or, if fewer than f.Limit
+// matched and none was left out for f.MaxBytes, the last safe event of any
+// type, or f.After if there is none. A limit outside 1..app.MaxFeedLimit is
+// clamped. It fails with app.ErrInvalidCursor if f.After is neither 0 nor
+// the sequence of one of the tenant's events (it may have been pruned), and
+// with database errors wrapped.
 func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFilter) (_ app.FeedPage, err error) {
 	defer markUnavailable(&err)
 	f.Limit = min(max(f.Limit, 1), app.MaxFeedLimit)
@@ -101,6 +102,7 @@ func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFi
 	page := app.FeedPage{NextAfter: f.After}
 	var cursorOK bool
 	var head *int64
+	b := budget{max: f.MaxBytes}
 	for rows.Next() {
 		var err error
 		if rows.RawValues()[0] == nil { // an empty page; nil destinations skip its NULL event columns
@@ -109,7 +111,9 @@ func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFi
 			err = rows.Scan(tail...)
 		} else {
 			var rec app.EventRecord
-			err = scanEvent(rows, &rec, &cursorOK, &head)
+			if err = scanEvent(rows, &rec, &cursorOK, &head); err == nil && !b.take(len(rec.Payload)) {
+				break // closing rows skips the rest of the page
+			}
 			page.Events = append(page.Events, rec)
 		}
 		if err != nil {
@@ -122,7 +126,7 @@ func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFi
 	switch {
 	case !cursorOK:
 		return app.FeedPage{}, app.ErrInvalidCursor
-	case len(page.Events) == f.Limit:
+	case b.full || len(page.Events) == f.Limit:
 		page.NextAfter = page.Events[len(page.Events)-1].Sequence
 	case head != nil:
 		page.NextAfter = *head
@@ -130,39 +134,70 @@ func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFi
 	return page, nil
 }
 
-const historySQL = `SELECT ` + eventColumns + ` FROM outbox o
-WHERE o.aggregate_id = $1 AND o.tenant_id = $2 ORDER BY o.aggregate_version`
+// budget counts the payload bytes of a page of events against max.
+type budget struct {
+	max, used, n int
+	full         bool // an event did not fit
+}
 
-// History implements app.Events.History: the invoice's retained events in
-// version order. Every row it sees is committed, and an invoice's rows are
-// written in version order, so no snapshot trick is needed. It fails with
-// invoice.ErrNotFound if the tenant has no such invoice, and with database
-// errors wrapped.
-func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (_ []app.EventRecord, err error) {
+// take reports whether an event with a payload of size bytes still fits the
+// page, counting it if so. The first event always fits, so that a page
+// moves on; max 0 means no bound.
+func (b *budget) take(size int) bool {
+	if b.max > 0 && b.n > 0 && b.used+size > b.max {
+		b.full = true
+		return false
+	}
+	b.used += size
+	b.n++
+	return true
+}
+
+const historySQL = `SELECT ` + eventColumns + ` FROM outbox o
+WHERE o.aggregate_id = $1 AND o.tenant_id = $2 AND o.aggregate_version > $3::bigint
+ORDER BY o.aggregate_version LIMIT $4::bigint`
+
+// History implements app.Events.History: the invoice's retained events after
+// version f.After in version order, up to app.MaxFeedLimit, fewer if their
+// payloads would pass f.MaxBytes. Every row it sees is committed, and an
+// invoice's rows are written in version order, so no snapshot trick is
+// needed. It fails with invoice.ErrNotFound if the tenant has no such
+// invoice, and with database errors wrapped.
+func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f app.HistoryFilter) (_ app.HistoryPage, err error) {
 	defer markUnavailable(&err)
-	rows, err := e.pool.Query(ctx, historySQL, [16]byte(id), [16]byte(tenant))
+	rows, err := e.pool.Query(ctx, historySQL, [16]byte(id), [16]byte(tenant), f.After, app.MaxFeedLimit+1) // one more tells whether more follow
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
+		return app.HistoryPage{}, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
 	}
-	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rec app.EventRecord, err error) {
-		err = scanEvent(row, &rec)
-		return rec, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
+	defer rows.Close()
+	var page app.HistoryPage
+	b := budget{max: f.MaxBytes}
+	for rows.Next() {
+		var rec app.EventRecord
+		if err := scanEvent(rows, &rec); err != nil {
+			return app.HistoryPage{}, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
+		}
+		if len(page.Events) == app.MaxFeedLimit || !b.take(len(rec.Payload)) {
+			page.HasMore = true
+			break // closing rows skips the rest
+		}
+		page.Events = append(page.Events, rec)
 	}
-	if len(recs) > 0 {
-		return recs, nil
+	if err := rows.Err(); err != nil {
+		return app.HistoryPage{}, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
+	}
+	if len(page.Events) > 0 {
+		return page, nil
 	}
 	// No events: an unknown invoice, or one whose events were all pruned.
 	// Invoices are never deleted, so asking now gives a consistent answer.
 	var known bool
 	if err := e.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM invoices WHERE id = $1 AND tenant_id = $2)`,
 		[16]byte(id), [16]byte(tenant)).Scan(&known); err != nil {
-		return nil, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
+		return app.HistoryPage{}, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
 	}
 	if !known {
-		return nil, invoice.ErrNotFound
+		return app.HistoryPage{}, invoice.ErrNotFound
 	}
-	return []app.EventRecord{}, nil
+	return app.HistoryPage{Events: []app.EventRecord{}}, nil
 }

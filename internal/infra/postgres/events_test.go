@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -219,4 +220,64 @@ func (e *env) workload(tenant invoice.TenantID, ref string) error {
 	}
 	_, err = e.app.PayInvoice.Handle(ctx, app.PayInvoice{Tenant: tenant, InvoiceID: inv.ID(), Amount: 100, Reference: ref})
 	return err
+}
+
+// A page stops before the event that would pass MaxBytes, always holding
+// one: read page by page, the feed and a history give every event once, in
+// the order of an unbounded read.
+func TestFeedAndHistoryStopAtMaxBytes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	inv := e.createOpenFrom(t, e.create(t, e.tenant))
+	e.create(t, e.tenant)
+	events := postgres.NewEvents(e.pool)
+	ctx := context.Background()
+
+	all := feedReader{events: events, tenant: e.tenant}
+	all.readUntil(t, 3)
+	size := func(recs []app.EventRecord) (n int) {
+		for _, r := range recs {
+			n += len(r.Payload)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		maxBytes, perPage int
+	}{{1, 1}, {size(all.seen[:2]), 2}, {size(all.seen[:2]) - 1, 1}} {
+		var got []app.EventRecord
+		after := int64(0)
+		for len(got) < len(all.seen) {
+			page, err := events.Feed(ctx, e.tenant, app.FeedFilter{After: after, Limit: app.MaxFeedLimit, MaxBytes: tc.maxBytes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Events) != min(tc.perPage, len(all.seen)-len(got)) {
+				t.Fatalf("MaxBytes %d: a page of %d events, want %d", tc.maxBytes, len(page.Events), tc.perPage)
+			}
+			got = append(got, page.Events...)
+			after = page.NextAfter
+		}
+		if fmt.Sprint(sequences(got)) != fmt.Sprint(sequences(all.seen)) {
+			t.Errorf("MaxBytes %d: read %v, want %v", tc.maxBytes, sequences(got), sequences(all.seen))
+		}
+	}
+
+	var versions []int64
+	for page, after := (app.HistoryPage{HasMore: true}), int64(0); page.HasMore; {
+		var err error
+		if page, err = events.History(ctx, e.tenant, inv.ID(), app.HistoryFilter{After: after, MaxBytes: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Events) != 1 {
+			t.Fatalf("history after %d: %d events, want 1", after, len(page.Events))
+		}
+		after = page.Events[0].Version
+		versions = append(versions, after)
+	}
+	if fmt.Sprint(versions) != "[1 2]" {
+		t.Errorf("history read one at a time: versions %v, want [1 2]", versions)
+	}
+	if _, err := events.History(ctx, e.newTenant(t, "globex"), inv.ID(), app.HistoryFilter{}); !errors.Is(err, invoice.ErrNotFound) {
+		t.Errorf("history of another tenant's invoice: %v, want ErrNotFound", err)
+	}
 }

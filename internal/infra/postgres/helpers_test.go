@@ -158,27 +158,46 @@ type view struct {
 	CreatedAt, UpdatedAt                 string
 	Subtotal, Tax, Total, Paid, Due      int64
 	Lines                                []string
+	LineCount                            int
 	Payments                             []string
 }
 
 func viewOf(inv *invoice.Invoice) view {
+	v := viewOfView(app.ViewOf(inv))
+	v.Tenant = inv.Tenant().String()
+	return v
+}
+
+// viewOfView is viewOf for what a list shows, which has no tenant.
+func viewOfView(inv app.InvoiceView) view {
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 	v := view{
-		ID: inv.ID().String(), Tenant: inv.Tenant().String(), Number: inv.Number(), Status: string(inv.Status()),
-		Currency: string(inv.Currency()), Customer: inv.Customer(), DueDate: ts(inv.DueDate()),
-		IssuedAt: ts(inv.IssuedAt()), PaidAt: ts(inv.PaidAt()), VoidedAt: ts(inv.VoidedAt()),
-		VoidReason: inv.VoidReason(), Version: inv.Version(), CreatedAt: ts(inv.CreatedAt()), UpdatedAt: ts(inv.UpdatedAt()),
-		Subtotal: inv.Subtotal().Amount(), Tax: inv.Tax().Amount(), Total: inv.Total().Amount(),
-		Paid: inv.AmountPaid().Amount(), Due: inv.AmountDue().Amount(),
+		ID: inv.ID.String(), Number: inv.Number, Status: string(inv.Status),
+		Currency: string(inv.Currency), Customer: inv.Customer, DueDate: ts(inv.DueDate),
+		IssuedAt: ts(inv.IssuedAt), PaidAt: ts(inv.PaidAt), VoidedAt: ts(inv.VoidedAt),
+		VoidReason: inv.VoidReason, Version: inv.Version, CreatedAt: ts(inv.CreatedAt), UpdatedAt: ts(inv.UpdatedAt),
+		Subtotal: inv.Totals.Subtotal.Amount(), Tax: inv.Totals.Tax.Amount(), Total: inv.Totals.Total.Amount(),
+		Paid: inv.Totals.AmountPaid.Amount(), Due: inv.Totals.AmountDue.Amount(), LineCount: inv.LineCount,
 	}
-	for _, l := range inv.Lines() {
+	for _, l := range inv.Lines {
 		v.Lines = append(v.Lines, fmt.Sprintf("%s %q %d×%d@%dbps=%d+%d", l.ID, l.Description, l.Quantity,
 			l.UnitAmount.Amount(), l.TaxRateBPS, l.Amount.Amount(), l.Tax.Amount()))
 	}
-	for _, p := range inv.Payments() {
+	for _, p := range inv.Payments {
 		v.Payments = append(v.Payments, fmt.Sprintf("%s %d %s %q %s", p.ID, p.Amount.Amount(), p.Amount.Currency(), p.Reference, ts(p.ReceivedAt)))
 	}
 	return v
+}
+
+// assertListed checks that a list shows inv as it is, with its first
+// app.ListedLines lines.
+func assertListed(t *testing.T, got app.InvoiceView, want *invoice.Invoice) {
+	t.Helper()
+	w := app.ViewOf(want)
+	w.Lines = w.Lines[:min(len(w.Lines), app.ListedLines)]
+	if g, w := viewOfView(got), viewOfView(w); !reflect.DeepEqual(g, w) {
+		t.Fatalf("listed invoice differs:\n got  %+v\n want %+v", g, w)
+	}
 }
 
 func assertSameInvoice(t *testing.T, got, want *invoice.Invoice) {

@@ -13,7 +13,8 @@ import (
 )
 
 // List implements app.Invoices.List: up to f.Limit of the tenant's invoices
-// matching f, newest first (by creation time, then id), with their lines and
+// matching f, newest first (by creation time, then id), each with its stored
+// totals, its number of lines, its first app.ListedLines lines and its
 // payments, in one query. Paging is keyset-based: the page after
 // f.StartingAfter holds the invoices whose (created_at, id) sorts below that
 // invoice's, so invoices created while a caller pages sort above the cursor
@@ -22,7 +23,7 @@ import (
 //
 // It fails with app.ErrInvalidCursor if f.StartingAfter is not one of the
 // tenant's invoices, with an error wrapping invoice.ErrCorruptInvoice for a
-// stored invoice that breaks an invariant, and with database errors wrapped.
+// stored invoice or line that breaks a rule, and with database errors wrapped.
 func (r *Invoices) List(ctx context.Context, tenant invoice.TenantID, f app.ListFilter) (_ app.InvoicePage, err error) {
 	defer markUnavailable(&err)
 	limit := f.Limit
@@ -36,12 +37,12 @@ func (r *Invoices) List(ctx context.Context, tenant invoice.TenantID, f app.List
 	if err != nil {
 		return app.InvoicePage{}, fmt.Errorf("postgres: list invoices: %w", err)
 	}
-	invs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*invoice.Invoice, error) {
-		var ir invoiceRow
-		if err := ir.scan(row); err != nil {
-			return nil, err
+	invs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.InvoiceView, error) {
+		var sr summaryRow
+		if err := sr.scan(row); err != nil {
+			return app.InvoiceView{}, err
 		}
-		return ir.invoice()
+		return sr.view()
 	})
 	if err != nil {
 		return app.InvoicePage{}, fmt.Errorf("postgres: list invoices: %w", err)
@@ -93,5 +94,67 @@ func listQuery(tenant invoice.TenantID, f app.ListFilter, limit int) (string, []
 	}
 	page := with + "SELECT i.* FROM invoices i\n    WHERE " + strings.Join(where, " AND ") +
 		"\n    ORDER BY i.created_at DESC, i.id DESC LIMIT " + arg(limit) + "::bigint"
-	return selectInvoices(page, "\nORDER BY i.created_at DESC, i.id DESC"), args
+	return selectSummaries(page, "\nORDER BY i.created_at DESC, i.id DESC"), args
+}
+
+// selectSummaries is selectInvoices for lists: it reads the invoices' first
+// app.ListedLines lines only, and their stored totals and number of lines
+// instead of the rest, so a page's size does not grow with its invoices'
+// lines. count(*) walks the (invoice_id, position) index, not the lines.
+func selectSummaries(from, orderBy string) string {
+	return `SELECT ` + invoiceColumns + `,
+       i.subtotal, i.tax, i.total, i.amount_paid,
+       (SELECT count(*) FROM invoice_lines WHERE invoice_id = i.id) AS line_count
+FROM (` + from + `) i` +
+		linesOf(`(SELECT * FROM invoice_lines WHERE invoice_id = i.id ORDER BY position LIMIT `+strconv.Itoa(app.ListedLines)+`) first`) +
+		paymentsOf + orderBy
+}
+
+// summaryRow is one row of selectSummaries.
+type summaryRow struct {
+	invoiceRow
+	subtotal, tax, total, amountPaid, lineCount int64
+}
+
+func (r *summaryRow) scan(row pgx.Row) error {
+	return row.Scan(append(r.invoiceRow.columns(), &r.subtotal, &r.tax, &r.total, &r.amountPaid, &r.lineCount)...)
+}
+
+// view converts the row, deriving each line's amounts as Rehydrate does and
+// taking the totals as stored (every write stores those the domain derived).
+// It fails with an error wrapping invoice.ErrCorruptInvoice if the row
+// cannot be an invoice's.
+func (r *summaryRow) view() (app.InvoiceView, error) {
+	s, err := r.snapshot()
+	if err != nil {
+		return app.InvoiceView{}, err
+	}
+	if _, ok := invoice.ParseStatus(string(s.Status)); !ok {
+		return app.InvoiceView{}, fmt.Errorf("%w: invoice %s: unknown status %q", invoice.ErrCorruptInvoice, s.ID, s.Status)
+	}
+	if _, err := invoice.NewMoney(0, s.Currency); err != nil {
+		return app.InvoiceView{}, fmt.Errorf("%w: invoice %s: unknown currency %q", invoice.ErrCorruptInvoice, s.ID, s.Currency)
+	}
+	money := func(minor int64) invoice.Money {
+		m, _ := invoice.NewMoney(minor, s.Currency) // the currency is known
+		return m
+	}
+	v := app.InvoiceView{
+		ID: s.ID, Number: s.Number, Status: s.Status, Currency: s.Currency, Customer: s.Customer,
+		DueDate: s.DueDate, Lines: make([]invoice.Line, 0, len(s.Lines)), LineCount: int(r.lineCount),
+		Payments: s.Payments, IssuedAt: s.IssuedAt, PaidAt: s.PaidAt, VoidedAt: s.VoidedAt,
+		VoidReason: s.VoidReason, Version: s.Version, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+	}
+	for _, in := range s.Lines {
+		l, err := invoice.RehydrateLine(in, s.Currency)
+		if err != nil {
+			return app.InvoiceView{}, fmt.Errorf("invoice %s: %w", s.ID, err)
+		}
+		v.Lines = append(v.Lines, l)
+	}
+	v.Totals = invoice.Totals{
+		Subtotal: money(r.subtotal), Tax: money(r.tax), Total: money(r.total),
+		AmountPaid: money(r.amountPaid), AmountDue: money(r.total - r.amountPaid),
+	}
+	return v, nil
 }

@@ -20,27 +20,40 @@ import (
 // subquery is an index scan on (invoice_id, ...), as "= ANY($ids)" would be,
 // and it saves the extra round trips.
 func selectInvoices(from, orderBy string) string {
-	return `SELECT i.id, i.tenant_id, i.number, i.status, i.currency, i.customer_name, i.customer_email,
+	return `SELECT ` + invoiceColumns + `
+FROM (` + from + `) i` + linesOf("invoice_lines WHERE invoice_id = i.id") + paymentsOf + orderBy
+}
+
+// invoiceColumns are the columns invoiceRow.scan reads, over invoices
+// aliased i, lines aliased l and payments aliased p.
+const invoiceColumns = `i.id, i.tenant_id, i.number, i.status, i.currency, i.customer_name, i.customer_email,
        i.due_date, i.issued_at, i.paid_at, i.voided_at, i.void_reason, i.version, i.created_at, i.updated_at,
        l.ids, l.descriptions, l.quantities, l.unit_amounts, l.tax_rates,
-       p.ids, p.amounts, p.refs, p.received
-FROM (` + from + `) i
+       p.ids, p.amounts, p.refs, p.received`
+
+// linesOf returns the LATERAL subquery l aggregating the lines of source, a
+// FROM item over invoice_lines.
+func linesOf(source string) string {
+	return `
 CROSS JOIN LATERAL (
     SELECT array_agg(id ORDER BY position) AS ids,
            array_agg(description ORDER BY position) AS descriptions,
            array_agg(quantity ORDER BY position) AS quantities,
            array_agg(unit_amount ORDER BY position) AS unit_amounts,
            array_agg(tax_rate_bps::bigint ORDER BY position) AS tax_rates
-    FROM invoice_lines WHERE invoice_id = i.id
-) l
+    FROM ` + source + `
+) l`
+}
+
+// paymentsOf is the LATERAL subquery p aggregating the payments of invoice i.
+const paymentsOf = `
 CROSS JOIN LATERAL (
     SELECT array_agg(id ORDER BY received_at, id) AS ids,
            array_agg(amount ORDER BY received_at, id) AS amounts,
            array_agg(reference ORDER BY received_at, id) AS refs,
            array_agg(received_at ORDER BY received_at, id) AS received
     FROM payments WHERE invoice_id = i.id
-) p` + orderBy
-}
+) p`
 
 var getSQL = selectInvoices(`SELECT * FROM invoices WHERE id = $1 AND tenant_id = $2`, "")
 
@@ -62,11 +75,14 @@ type invoiceRow struct {
 	received                          []time.Time
 }
 
-func (r *invoiceRow) scan(row pgx.Row) error {
-	return row.Scan(&r.id, &r.tenant, &r.number, &r.status, &r.currency, &r.name, &r.email,
+func (r *invoiceRow) scan(row pgx.Row) error { return row.Scan(r.columns()...) }
+
+// columns returns the destinations of invoiceColumns, in their order.
+func (r *invoiceRow) columns() []any {
+	return []any{&r.id, &r.tenant, &r.number, &r.status, &r.currency, &r.name, &r.email,
 		&r.dueDate, &r.issuedAt, &r.paidAt, &r.voidedAt, &r.voidReason, &r.version, &r.createdAt, &r.updatedAt,
 		&r.lineIDs, &r.descriptions, &r.quantities, &r.unitAmounts, &r.taxRates,
-		&r.paymentIDs, &r.amounts, &r.refs, &r.received)
+		&r.paymentIDs, &r.amounts, &r.refs, &r.received}
 }
 
 // snapshot converts the row for invoice.Rehydrate. It fails with an error

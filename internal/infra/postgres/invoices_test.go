@@ -165,21 +165,21 @@ func TestListFiltersByStatusNewestFirstWithinTenant(t *testing.T) {
 		t.Fatalf("listed %d invoices (has_more %t), want 5 and no more", len(got.Invoices), got.HasMore)
 	}
 	for i, inv := range got.Invoices {
-		assertSameInvoice(t, inv, all[4-i])
+		assertListed(t, inv, all[4-i])
 	}
 
 	open := list(app.ListFilter{Status: invoice.StatusOpen, Limit: 10}).Invoices
-	if len(open) != 2 || open[0].ID() != all[3].ID() || open[1].ID() != all[1].ID() {
+	if len(open) != 2 || open[0].ID != all[3].ID() || open[1].ID != all[1].ID() {
 		t.Fatalf("open invoices %v, want [%s %s]", ids(open), all[3].ID(), all[1].ID())
 	}
 
 	page := list(app.ListFilter{Status: invoice.StatusDraft, Limit: 2})
-	if !page.HasMore || len(page.Invoices) != 2 || page.Invoices[0].ID() != all[4].ID() || page.Invoices[1].ID() != all[2].ID() {
+	if !page.HasMore || len(page.Invoices) != 2 || page.Invoices[0].ID != all[4].ID() || page.Invoices[1].ID != all[2].ID() {
 		t.Fatalf("first 2 drafts %v (has_more %t), want [%s %s] and more", ids(page.Invoices), page.HasMore, all[4].ID(), all[2].ID())
 	}
-	cursor := page.Invoices[1].ID()
+	cursor := page.Invoices[1].ID
 	page = list(app.ListFilter{Status: invoice.StatusDraft, Limit: 2, StartingAfter: &cursor})
-	if page.HasMore || len(page.Invoices) != 1 || page.Invoices[0].ID() != all[0].ID() {
+	if page.HasMore || len(page.Invoices) != 1 || page.Invoices[0].ID != all[0].ID() {
 		t.Fatalf("drafts after %s: %v (has_more %t), want [%s] and no more", cursor, ids(page.Invoices), page.HasMore, all[0].ID())
 	}
 
@@ -216,10 +216,10 @@ func (e *env) createOpenFrom(t *testing.T, inv *invoice.Invoice) *invoice.Invoic
 	return inv
 }
 
-func ids(invs []*invoice.Invoice) []string {
+func ids(invs []app.InvoiceView) []string {
 	var out []string
 	for _, inv := range invs {
-		out = append(out, inv.ID().String())
+		out = append(out, inv.ID.String())
 	}
 	return out
 }

@@ -149,11 +149,11 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 			t.Errorf("record %d (%s) carries %+v, want %+v", i, r.Type, got, want[i])
 		}
 	}
-	history, err := postgres.NewEvents(e.pool).History(ctx, e.tenant, inv.ID())
+	history, err := postgres.NewEvents(e.pool).History(ctx, e.tenant, inv.ID(), app.HistoryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, h := range history {
+	for i, h := range history.Events {
 		if h.Trace != want[i] {
 			t.Errorf("history %d (%s) carries %+v, want %+v", i, h.Type, h.Trace, want[i])
 		}

@@ -48,7 +48,7 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 		"APIKeys.Tenant": func() error { _, err := keys.Tenant(ctx, []byte("hash")); return err },
 		"APIKeys.Create": func() error { _, err := keys.Create(ctx, "acme", []byte("hash")); return err },
 		"Events.Feed":    func() error { _, err := events.Feed(ctx, tenant, app.FeedFilter{Limit: 10}); return err },
-		"Events.History": func() error { _, err := events.History(ctx, tenant, id); return err },
+		"Events.History": func() error { _, err := events.History(ctx, tenant, id, app.HistoryFilter{}); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, app.ErrUnavailable) {
