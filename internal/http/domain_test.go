@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 )
@@ -166,5 +167,23 @@ func TestIssueInvoice422Empty(t *testing.T) {
 	}), http.StatusCreated)
 	before := c.get(t, c.keyA, inv.ID)
 	wantProblem(t, c.do(t, "POST", "/v1/invoices/"+inv.ID+"/issue", c.keyA, nil), http.StatusUnprocessableEntity, "empty_invoice", "lines")
+	c.wantUnchanged(t, c.keyA, before)
+}
+
+// An invoice takes at most invoice.MaxPayments payments, so that one invoice,
+// however it is paid, stays a small response and a small row set to load.
+func TestPayInvoice422TooManyPayments(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	inv := c.newOpen(t, c.keyA) // 12000 due
+	path := "/v1/invoices/" + inv.ID + "/payments"
+	for i := range 100 {
+		wantInvoice(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reference": fmt.Sprintf("psp-%d", i)}), http.StatusOK)
+	}
+	before := c.get(t, c.keyA, inv.ID)
+	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reference": "psp-100"}),
+		http.StatusUnprocessableEntity, "too_many_payments", "")
+	// A retry of a recorded payment is still the no-op it always was.
+	wantInvoice(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reference": "psp-7"}), http.StatusOK)
 	c.wantUnchanged(t, c.keyA, before)
 }

@@ -105,6 +105,7 @@ var (
 	ErrInvalidTaxRate     = &Error{Kind: KindInvalid, Code: "invalid_tax_rate", Message: "tax rate is out of range"}
 	ErrInvalidDueDate     = &Error{Kind: KindInvalid, Code: "invalid_due_date", Message: "due date is not a date in range"}
 	ErrTooManyLines       = &Error{Kind: KindInvalid, Code: "too_many_lines", Message: "too many lines"}
+	ErrTooManyPayments    = &Error{Kind: KindInvalid, Code: "too_many_payments", Message: "too many payments"}
 	ErrInvalidCustomer    = &Error{Kind: KindInvalid, Code: "invalid_customer", Message: "customer is invalid"}
 	ErrInvalidReference   = &Error{Kind: KindInvalid, Code: "invalid_reference", Message: "payment reference is invalid"}
 	ErrInvalidReason      = &Error{Kind: KindInvalid, Code: "invalid_reason", Message: "reason is invalid"}

@@ -22,6 +22,7 @@ const (
 	MaxEmail         = 254
 	MaxReference     = 255
 	MaxReason        = 500
+	MaxPayments      = 100
 	MaxTaxRateBPS    = 10_000
 	maxInvoiceNumber = 64
 )

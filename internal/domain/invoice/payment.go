@@ -20,7 +20,9 @@ type Payment struct {
 // returns nil and records nothing, whatever the status now is. With a different
 // amount it fails with ErrReferenceConflict. Otherwise it fails with
 // ErrInvalidAmount (not positive), ErrCurrencyMismatch, ErrInvalidReference,
-// ErrInvalidTransition (not open) or ErrOverpayment (over the amount due).
+// ErrInvalidTransition (not open), ErrTooManyPayments (MaxPayments recorded
+// already: it keeps one invoice's response and rows small) or ErrOverpayment
+// (over the amount due).
 func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 	if !validText(reference, MaxReference) {
 		return ErrInvalidReference.with("reference", "reference is required, at most %d characters, without control characters", MaxReference)
@@ -42,6 +44,9 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 	}
 	if inv.status != StatusOpen {
 		return ErrInvalidTransition.with("", "only an open invoice can be paid; this one is %s", inv.status)
+	}
+	if len(inv.payments) >= MaxPayments {
+		return ErrTooManyPayments.with("", "an invoice takes at most %d payments", MaxPayments)
 	}
 	t := inv.Totals()
 	if amount.amount > t.AmountDue.amount {

@@ -2,6 +2,7 @@ package invoice_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -160,5 +161,23 @@ func TestPayAcceptsLimits(t *testing.T) {
 				t.Errorf("status %s, want %s", inv.Status(), tt.status)
 			}
 		})
+	}
+}
+
+func TestPayRefusesPaymentsBeyondMaxPayments(t *testing.T) {
+	inv := given(t, "open") // 1200 due
+	for i := range invoice.MaxPayments {
+		must(t, inv.Pay(money(t, 1, eur), fmt.Sprintf("pay-%d", i), t1))
+	}
+	inv.PullEvents()
+	version := inv.Version()
+	if err := inv.Pay(money(t, 1, eur), "pay-last", t1); !errors.Is(err, invoice.ErrTooManyPayments) {
+		t.Fatalf("payment %d: %v, want ErrTooManyPayments", invoice.MaxPayments+1, err)
+	}
+	if err := inv.Pay(money(t, 1, eur), "pay-3", t1); err != nil {
+		t.Fatalf("retry of a recorded payment at the limit: %v, want the no-op nil", err)
+	}
+	if n := len(inv.Payments()); n != invoice.MaxPayments || inv.Version() != version || len(inv.PullEvents()) != 0 {
+		t.Errorf("after refusals: %d payments, version %d (want %d), events recorded", n, inv.Version(), version)
 	}
 }
