@@ -88,6 +88,7 @@ func writeStored(w http.ResponseWriter, resp app.StoredResponse) {
 	for k, v := range resp.Header {
 		w.Header().Set(k, v)
 	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body)
 }
