@@ -40,6 +40,7 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 		{"GET", "/v1/invoices", c.keyA, nil},
 		{"POST", "/v1/invoices", c.keyA, create},
 		{"POST", "/v1/invoices/" + draft.ID + "/issue", c.keyA, nil},
+		{"GET", "/v1/invoices/" + draft.ID + "/lines", c.keyA, nil},
 		{"GET", "/v1/invoices/" + draft.ID + "/events", c.keyA, nil},
 		{"GET", "/v1/events", c.keyA, nil},
 		{"GET", "/v1/invoices/" + draft.ID, c.keyB, nil}, // the key look-up fails

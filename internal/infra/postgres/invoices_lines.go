@@ -34,7 +34,8 @@ ORDER BY l.position`
 // app.ErrInvalidCursor if f.StartingAfter is not one of its lines, with an
 // error wrapping invoice.ErrCorruptInvoice for a stored line that breaks a
 // rule, and with database errors wrapped.
-func (r *Invoices) Lines(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f app.LineFilter) (app.LinePage, error) {
+func (r *Invoices) Lines(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f app.LineFilter) (_ app.LinePage, err error) {
+	defer markUnavailable(&err)
 	limit := f.Limit
 	if limit == 0 {
 		limit = app.DefaultListLimit

@@ -39,8 +39,9 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 	tenant, id := invoice.TenantID(uuid.New()), invoice.ID(uuid.New())
 	invoices, keys, events := postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool)
 	calls := map[string]func() error{
-		"Invoices.Get":  func() error { _, err := invoices.Get(ctx, tenant, id); return err },
-		"Invoices.List": func() error { _, err := invoices.List(ctx, tenant, app.ListFilter{}); return err },
+		"Invoices.Get":   func() error { _, err := invoices.Get(ctx, tenant, id); return err },
+		"Invoices.List":  func() error { _, err := invoices.List(ctx, tenant, app.ListFilter{}); return err },
+		"Invoices.Lines": func() error { _, err := invoices.Lines(ctx, tenant, id, app.LineFilter{}); return err },
 		"Invoices.Update": func() error {
 			_, err := invoices.Update(ctx, tenant, id, func(context.Context, *invoice.Invoice) error { return nil })
 			return err
