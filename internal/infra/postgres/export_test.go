@@ -42,7 +42,7 @@ func Statements() map[string]string {
 	return map[string]string{
 		"feedSQL": feedSQL, "historySQL": historySQL,
 		"pendingSQL": pendingSQL, "markPublishedSQL": markPublishedSQL, "recordFailuresSQL": recordFailuresSQL,
-		"pruneSQL": pruneSQL, "listFailedSQL": listFailedSQL, "retrySQL": retrySQL + ` AND event_id = $1`, "tryLockSQL": tryLockSQL,
+		"pruneSQL": pruneSQL, "listFailedSQL": listFailedSQL, "retrySQL": retrySQL + ` AND event_id = $1`, "tryLockSQL": tryLockSQL, "unlockSQL": unlockSQL,
 		"insertInvoiceSQL": insertInvoiceSQL, "updateInvoiceSQL": updateInvoiceSQL, "insertLinesSQL": insertLinesSQL,
 		"deleteLinesSQL": deleteLinesSQL, "insertPaymentsSQL": insertPaymentsSQL, "insertOutboxSQL": insertOutboxSQL,
 		"getSQL": getSQL, "linesSQL": linesSQL, "listQuery": list, "nextNumberSQL": nextNumberSQL,

@@ -16,7 +16,10 @@ import (
 // each database elects its own leader.
 const relayLockKey int64 = 0x72656c6179
 
-const tryLockSQL = `SELECT pg_try_advisory_lock($1::bigint)`
+const (
+	tryLockSQL = `SELECT pg_try_advisory_lock($1::bigint)`
+	unlockSQL  = `SELECT pg_advisory_unlock($1::bigint)`
+)
 
 // defaultLeaseCheck is how often a leader checks that its lock session
 // lives. It bounds how long a leader that lost its connection keeps sending.
@@ -73,7 +76,9 @@ type lease struct {
 // Lost returns a channel closed when the lock's session failed a check.
 func (l *lease) Lost() <-chan struct{} { return l.lost }
 
-// Release ends the lock's session, which releases the lock, and waits for it.
+// Release unlocks, ends the lock's session and waits for both, so that when
+// it returns another session can take the lock: closing alone would return
+// before the server has ended the session and freed the lock.
 func (l *lease) Release() {
 	l.stopOnce.Do(func() { close(l.stop) })
 	<-l.done
@@ -89,6 +94,7 @@ func (l *lease) watch(period time.Duration) {
 	for {
 		select {
 		case <-l.stop:
+			unlock(l.conn, period)
 			return
 		case <-t.C:
 		}
@@ -100,6 +106,14 @@ func (l *lease) watch(period time.Duration) {
 			return
 		}
 	}
+}
+
+// unlock releases the relay lock on conn within timeout. A failure needs no
+// report: closing the session, which follows, releases the lock anyway.
+func unlock(conn *pgx.Conn, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, _ = conn.Exec(ctx, unlockSQL, relayLockKey)
 }
 
 func closeConn(conn *pgx.Conn) {
