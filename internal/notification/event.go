@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -63,6 +64,11 @@ func DecodeEvent(b []byte) (Event, error) {
 	}
 	if ev.ID == "" || ev.Type == "" {
 		return Event{}, fmt.Errorf("%w: id or type missing", ErrMalformed)
+	}
+	// The id goes into mail headers (Message-ID): letters, digits and
+	// hyphens only, as a UUID has.
+	if len(ev.ID) > 64 || strings.Trim(ev.ID, "0123456789abcdefABCDEF-") != "" {
+		return Event{}, fmt.Errorf("%w: id %q is not a UUID", ErrMalformed, ev.ID)
 	}
 	return ev, nil
 }

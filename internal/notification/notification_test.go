@@ -32,7 +32,7 @@ func TestFormatAmount(t *testing.T) {
 
 func TestDecodeEventSequenceStringOrNumber(t *testing.T) {
 	for _, seq := range []string{`"42"`, `42`} {
-		ev, err := DecodeEvent([]byte(`{"id":"e1","type":"invoicing.invoice.paid","sequence":` + seq + `,"extra":true,"data":{}}`))
+		ev, err := DecodeEvent([]byte(`{"id":"0e1","type":"invoicing.invoice.paid","sequence":` + seq + `,"extra":true,"data":{}}`))
 		if err != nil {
 			t.Fatalf("sequence %s: %v", seq, err)
 		}
@@ -40,7 +40,7 @@ func TestDecodeEventSequenceStringOrNumber(t *testing.T) {
 			t.Errorf("sequence %s decoded as %q, want 42", seq, ev.Sequence)
 		}
 	}
-	for _, bad := range []string{`{"id":"e1","type":"t","sequence":"4x"}`, `{"type":"t"}`, `not json`} {
+	for _, bad := range []string{`{"id":"0e1","type":"t","sequence":"4x"}`, `{"type":"t"}`, `not json`} {
 		if _, err := DecodeEvent([]byte(bad)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("DecodeEvent(%s) = %v, want ErrMalformed", bad, err)
 		}

@@ -1,0 +1,205 @@
+// Package smtptest runs a real SMTP server in the test process
+// (github.com/emersion/go-smtp) that keeps what it receives, and can refuse
+// messages or go down, for tests of the notification context.
+package smtptest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
+)
+
+// Message is one message the server accepted.
+type Message struct {
+	From   string
+	To     []string
+	Header mail.Header
+	Text   string // the text/plain part, decoded
+	HTML   string // the text/html part, decoded
+}
+
+// MessageID returns the message's Message-ID header.
+func (m Message) MessageID() string { return m.Header.Get("Message-ID") }
+
+// Subject returns the decoded Subject header.
+func (m Message) Subject() string {
+	s, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		return m.Header.Get("Subject")
+	}
+	return s
+}
+
+// Server is an SMTP server on a random local port, closed when the test ends.
+type Server struct {
+	t    testing.TB
+	addr string
+
+	mu     sync.Mutex
+	srv    *gosmtp.Server
+	msgs   []Message
+	reject func(Message) error
+}
+
+// New starts a server, or fails the test.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{t: t, addr: "127.0.0.1:0"}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// URL returns the server's smtp:// URL.
+func (s *Server) URL() string { return "smtp://" + s.addr }
+
+// Start starts a stopped server on the same port (first start: a random
+// one). It fails the test if it cannot listen.
+func (s *Server) Start() {
+	s.t.Helper()
+	var ln net.Listener
+	var err error
+	// The port of a stopped server may linger briefly.
+	for i := 0; i < 50; i++ {
+		if ln, err = net.Listen("tcp", s.addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		s.t.Fatalf("smtptest: listen: %v", err)
+	}
+	srv := gosmtp.NewServer(backend{s})
+	srv.Domain = "smtptest.local"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	s.mu.Lock()
+	s.addr, s.srv = ln.Addr().String(), srv
+	s.mu.Unlock()
+	go func() { _ = srv.Serve(ln) }()
+}
+
+// Stop closes the server: connections are refused until Start.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// Reject makes the server refuse, with a temporary error, each message for
+// which fn returns an error; nil accepts everything.
+func (s *Server) Reject(fn func(Message) error) {
+	s.mu.Lock()
+	s.reject = fn
+	s.mu.Unlock()
+}
+
+// Messages returns the messages accepted so far.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.msgs...)
+}
+
+// Wait returns the accepted messages once there are at least n, or fails
+// the test after timeout (a generous bound, not a speed check).
+func (s *Server) Wait(n int, timeout time.Duration) []Message {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		msgs := s.Messages()
+		if len(msgs) >= n {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("smtptest: %d messages after %s, want %d", len(msgs), timeout, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type backend struct{ s *Server }
+
+func (b backend) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: b.s}, nil }
+
+type session struct {
+	s    *Server
+	from string
+	to   []string
+}
+
+func (se *session) Reset()        { se.from, se.to = "", nil }
+func (se *session) Logout() error { return nil }
+func (se *session) Mail(from string, _ *gosmtp.MailOptions) error {
+	se.from = from
+	return nil
+}
+func (se *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	se.to = append(se.to, to)
+	return nil
+}
+
+func (se *session) Data(r io.Reader) error {
+	m, err := parse(r)
+	if err != nil {
+		return err
+	}
+	m.From, m.To = se.from, se.to
+	se.s.mu.Lock()
+	defer se.s.mu.Unlock()
+	if se.s.reject != nil {
+		if err := se.s.reject(m); err != nil {
+			return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: err.Error()}
+		}
+	}
+	se.s.msgs = append(se.s.msgs, m)
+	return nil
+}
+
+// parse reads a multipart/alternative message into its headers and parts.
+func parse(r io.Reader) (Message, error) {
+	msg, err := mail.ReadMessage(r)
+	if err != nil {
+		return Message{}, err
+	}
+	m := Message{Header: msg.Header}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		return m, fmt.Errorf("content type: %w", err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return m, nil
+		}
+		if err != nil {
+			return m, err
+		}
+		// NextPart has undone the quoted-printable encoding.
+		var body bytes.Buffer
+		if _, err := io.Copy(&body, p); err != nil {
+			return m, err
+		}
+		switch ct := p.Header.Get("Content-Type"); {
+		case strings.HasPrefix(ct, "text/plain"):
+			m.Text = body.String()
+		case strings.HasPrefix(ct, "text/html"):
+			m.HTML = body.String()
+		}
+	}
+}
