@@ -53,7 +53,7 @@ func (c *Config) setDefaults() {
 		c.Stream = "INVOICING"
 	}
 	if c.Durable == "" {
-		c.Durable = "notification"
+		c.Durable = DefaultDurable
 	}
 	if len(c.Subjects) == 0 {
 		c.Subjects = notification.EventTypes(notification.DefaultReactions())
@@ -68,6 +68,9 @@ func (c *Config) setDefaults() {
 		c.Batch = 100
 	}
 }
+
+// DefaultDurable is the consumer's name when Config.Durable is empty.
+const DefaultDurable = "notification"
 
 // Consumer feeds the events of the stream to a Handler.
 type Consumer struct {
