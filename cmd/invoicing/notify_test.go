@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
@@ -154,5 +158,96 @@ func TestNotifyWithoutSMTPIsNotReady(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("notify returned %v after cancel", err)
+	}
+}
+
+// TestNotifyFailedAndRetry parks an email the SMTP server keeps refusing,
+// lists it with `notify failed`, and sends it with `notify retry --all`.
+func TestNotifyFailedAndRetry(t *testing.T) {
+	ns := natstest.New(t)
+	mail := smtptest.New(t)
+	getenv := env(map[string]string{
+		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(), "SMTP_URL": mail.URL(),
+		"NOTIFY_MAX_ATTEMPTS": "2", "NOTIFY_RETRY_BASE": "10ms", "MAIL_DOMAIN": "mail.test",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	nc, err := natsgo.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "INVOICING", Subjects: []string{"invoicing.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	const eventID = "019ad1c2-0000-7000-8000-000000000001"
+	if _, err := js.Publish(ctx, "invoicing.invoice.paid", []byte(`{"specversion":"1.0","id":"`+eventID+`","source":"/invoicing",
+		"type":"invoicing.invoice.paid","subject":"019ad1c2-0000-7000-8000-0000000000aa","time":"2026-11-30T10:00:00Z","datacontenttype":"application/json",
+		"tenantid":"019ad1c2-0000-7000-8000-0000000000bb","sequence":"12","invoiceversion":4,
+		"data":{"invoice_id":"019ad1c2-0000-7000-8000-0000000000aa","number":"INV-2026-000009","customer":{"name":"Ada","email":"ada@example.com"},
+		"currency":"JPY","total":1200,"amount_paid":1200,"paid_at":"2026-11-30T10:00:00Z"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	mail.Reject(func(smtptest.Message) error { return io.ErrUnexpectedEOF })
+
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(sctx, []string{"notify"}, getenv, logs, io.Discard) }()
+	waitListening(t, logs, done)
+
+	var listing string
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(listing, "1 failed tasks"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused email was not parked:\n%s", listing)
+		}
+		var out strings.Builder
+		if err := run(ctx, []string{"notify", "failed"}, getenv, &out, io.Discard); err != nil {
+			t.Fatalf("notify failed: %v", err)
+		}
+		listing = out.String()
+	}
+	if !strings.Contains(listing, eventID) || !strings.Contains(listing, "receipt") || !strings.Contains(listing, "discarded") {
+		t.Errorf("listing lacks the event, reaction or state:\n%s", listing)
+	}
+	if len(mail.Messages()) != 0 {
+		t.Fatalf("an email was accepted while refusing")
+	}
+	if err := run(ctx, []string{"notify", "retry", "999999"}, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no failed task") {
+		t.Errorf("retry of an unknown task: %v", err)
+	}
+	mail.Reject(nil)
+	var out strings.Builder
+	if err := run(ctx, []string{"notify", "retry", "--all"}, getenv, &out, io.Discard); err != nil || !strings.Contains(out.String(), "re-queued 1 failed tasks") {
+		t.Fatalf("notify retry --all: %v, %q", err, out.String())
+	}
+	m := mail.Wait(1, 30*time.Second)[0]
+	if m.MessageID() != "<"+eventID+".receipt@mail.test>" || !strings.Contains(m.Text, "JPY 1,200") {
+		t.Errorf("email: Message-ID %q, text:\n%s", m.MessageID(), m.Text)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("notify returned %v after cancel", err)
+	}
+}
+
+func TestNotifyCommandLine(t *testing.T) {
+	getenv := env(nil)
+	for _, args := range [][]string{{"notify", "retry"}, {"notify", "retry", "x"}, {"notify", "replay", "1h"}, {"notify", "replay", "--since", "yesterday"}, {"notify", "frob"}} {
+		if err := run(context.Background(), args, getenv, io.Discard, io.Discard); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+	err := run(context.Background(), []string{"notify", "replay", "--since", "2000-01-01T00:00:00Z"}, getenv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "NOTIFY_INBOX_RETENTION") {
+		t.Errorf("replay beyond the inbox horizon: %v, want a refusal naming NOTIFY_INBOX_RETENTION", err)
 	}
 }
