@@ -43,8 +43,9 @@ type Config struct {
 	// gives up on it (`invoicing notify replay` recovers it). Default 200:
 	// with the default BackOff, about two days.
 	MaxDeliver int
-	// Batch is how many messages one inbox transaction takes at most.
-	// Default 100.
+	// Batch is how many messages one inbox transaction takes at most: one
+	// commit per batch, not per event. Default 500 (BenchmarkIngest on the
+	// benchmark machine: 1,690 events/s at 100, 2,670 at 500).
 	Batch int
 }
 
@@ -65,7 +66,7 @@ func (c *Config) setDefaults() {
 		c.MaxDeliver = 200
 	}
 	if c.Batch == 0 {
-		c.Batch = 100
+		c.Batch = 500
 	}
 }
 
