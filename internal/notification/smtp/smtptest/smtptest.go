@@ -26,6 +26,8 @@ type Message struct {
 	Header mail.Header
 	Text   string // the text/plain part, decoded
 	HTML   string // the text/html part, decoded
+	// Received is when the server accepted the message.
+	Received time.Time
 }
 
 // MessageID returns the message's Message-ID header.
@@ -158,7 +160,7 @@ func (se *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	m.From, m.To = se.from, se.to
+	m.From, m.To, m.Received = se.from, se.to, time.Now()
 	se.s.mu.Lock()
 	defer se.s.mu.Unlock()
 	if se.s.reject != nil {
