@@ -1,4 +1,5 @@
-# The test command (the README's) and the side-by-side benchmark (bench/README.md).
+# The test command (the README's) and the side-by-side benchmark (bench/README.md),
+# then the notification consumer's (bench/notify.sh).
 .PHONY: test bench
 
 test:
@@ -6,3 +7,4 @@ test:
 
 bench:
 	bash bench/run.sh
+	bash bench/notify.sh

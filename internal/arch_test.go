@@ -51,9 +51,18 @@ var rules = []rule{
 	{
 		// Measurements leave through ports (relay.Metrics, http.RequestObserver).
 		name:   "only the metrics adapter and main know Prometheus",
-		scopes: []string{"internal/domain", "internal/app", "internal/relay", "internal/http", "internal/infra/postgres", "internal/infra/nats"},
+		scopes: []string{"internal/domain", "internal/app", "internal/relay", "internal/http", "internal/infra/postgres", "internal/infra/nats", "internal/notification"},
 		allowed: func(_, dep string, _ bool) bool {
 			return !under(dep, "github.com/prometheus")
+		},
+	},
+	{
+		// The notification context knows invoicing only through the
+		// published events (api/asyncapi.yaml), as another team's service.
+		name:   "the notification context knows nothing of the invoicing packages",
+		scopes: []string{"internal/notification"},
+		allowed: func(mod, dep string, _ bool) bool {
+			return !under(dep, mod+"/internal") || under(dep, mod+"/internal/notification")
 		},
 	},
 	{
@@ -196,6 +205,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add(mod+"/cmd/svc", false, nil)
 	add("github.com/prometheus/client_golang/prometheus", false, nil)
 	add(mod+"/internal/relay", false, []string{"github.com/prometheus/client_golang/prometheus"}, "github.com/prometheus/client_golang/prometheus")
+	add(mod+"/internal/notification/postgres", false, []string{mod + "/internal/infra/postgres"},
+		mod+"/internal/infra/postgres", mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
 
 	got := violations(mod, pkgs)
 	want := []string{
@@ -203,6 +214,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		mod + "/internal/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library and uuid)",
 		mod + "/internal/http depends on " + mod + "/cmd/svc via " + mod + "/internal/app (adapters never depend on cmd)",
 		mod + "/internal/infra/postgres depends on " + mod + "/cmd/svc (adapters never depend on cmd)",
+		mod + "/internal/notification/postgres depends on " + mod + "/internal/infra/postgres (the notification context knows nothing of the invoicing packages)",
 		mod + "/internal/relay depends on github.com/prometheus/client_golang/prometheus (only the metrics adapter and main know Prometheus)",
 	}
 	if !slices.Equal(got, want) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -34,7 +35,28 @@ type config struct {
 	RelayMaxAttempts  int           // RELAY_MAX_ATTEMPTS
 	OutboxRetention   time.Duration // OUTBOX_RETENTION
 
+	NotifyEnabled        bool          // NOTIFY_ENABLED
+	NotifyDatabaseURL    string        // NOTIFY_DATABASE_URL
+	SMTPURL              string        // SMTP_URL
+	MailFrom             string        // MAIL_FROM
+	MailDomain           string        // MAIL_DOMAIN
+	NotifyWorkers        int           // NOTIFY_WORKERS
+	NotifySendTimeout    time.Duration // NOTIFY_SEND_TIMEOUT
+	NotifyMaxAttempts    int           // NOTIFY_MAX_ATTEMPTS
+	NotifyRetryBase      time.Duration // NOTIFY_RETRY_BASE
+	NotifyRetryMax       time.Duration // NOTIFY_RETRY_MAX
+	NotifyInboxRetention time.Duration // NOTIFY_INBOX_RETENTION
+
 	PprofAddr string // PPROF_ADDR
+}
+
+// notifyDatabaseURL is where the notification context keeps its tables:
+// NOTIFY_DATABASE_URL, or DATABASE_URL when that is empty.
+func (c config) notifyDatabaseURL() string {
+	if c.NotifyDatabaseURL != "" {
+		return c.NotifyDatabaseURL
+	}
+	return c.DatabaseURL
 }
 
 // envVar describes one setting: its name, default and how to parse it into the
@@ -79,6 +101,45 @@ var envVars = []envVar{
 	{"RELAY_BATCH_SIZE", "500", "outbox rows the relay claims and publishes at once", intVar(1, 10000, func(c *config) *int { return &c.RelayBatchSize })},
 	{"RELAY_MAX_ATTEMPTS", "10", "publish attempts of a failing event before it is parked", intVar(1, 1000000, func(c *config) *int { return &c.RelayMaxAttempts })},
 	{"OUTBOX_RETENTION", "168h", "how long published events are kept for the event feed", durationVar(func(c *config) *time.Duration { return &c.OutboxRetention })},
+	{"NOTIFY_ENABLED", "false", "run the notification consumer and its email workers inside serve (else run `invoicing notify`)", boolVar(func(c *config) *bool { return &c.NotifyEnabled })},
+	{"NOTIFY_DATABASE_URL", "", "PostgreSQL URL of the notification context's tables (schema `notification`); empty: DATABASE_URL", func(c *config, v string) error {
+		c.NotifyDatabaseURL = v
+		if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+			return errors.New("must be empty or a postgres:// URL")
+		}
+		return nil
+	}},
+	{"SMTP_URL", "", "SMTP server for the notification emails: smtp://host:port (STARTTLS when offered) or smtps://host:port, user:password@ to authenticate; empty: emails disabled (tasks wait)", func(c *config, v string) error {
+		c.SMTPURL = v
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || u.Port() == "" {
+			return errors.New("must be empty, smtp://host:port or smtps://host:port")
+		}
+		return nil
+	}},
+	{"MAIL_FROM", "Invoicing <invoicing@localhost>", "sender of the notification emails", func(c *config, v string) error {
+		c.MailFrom = v
+		if _, err := mail.ParseAddress(v); err != nil {
+			return errors.New("must be an email address such as Billing <billing@example.com>")
+		}
+		return nil
+	}},
+	{"MAIL_DOMAIN", "invoicing.localhost", "right-hand side of the emails' Message-ID <event-id.reaction@MAIL_DOMAIN>", func(c *config, v string) error {
+		c.MailDomain = v
+		if strings.ContainsAny(v, " <>@\r\n") || v == "" {
+			return errors.New("must be a domain name")
+		}
+		return nil
+	}},
+	{"NOTIFY_WORKERS", "10", "emails sent at once", intVar(1, 1000, func(c *config) *int { return &c.NotifyWorkers })},
+	{"NOTIFY_SEND_TIMEOUT", "30s", "bound on one attempt to send an email; one left running by a process that died is retried after twice this (+ up to 30s)", durationVar(func(c *config) *time.Duration { return &c.NotifySendTimeout })},
+	{"NOTIFY_MAX_ATTEMPTS", "25", "attempts of an email before its task is discarded (`invoicing notify failed`)", intVar(1, 1000, func(c *config) *int { return &c.NotifyMaxAttempts })},
+	{"NOTIFY_RETRY_BASE", "1s", "wait after an email's first failed attempt; it doubles with each failure", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryBase })},
+	{"NOTIFY_RETRY_MAX", "1h", "longest wait between two attempts of an email", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryMax })},
+	{"NOTIFY_INBOX_RETENTION", "720h", "how long the inbox remembers handled event ids; replays may not reach further back", durationVar(func(c *config) *time.Duration { return &c.NotifyInboxRetention })},
 	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error {
 		c.PprofAddr = v
 		if v == "" {

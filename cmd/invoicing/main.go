@@ -5,6 +5,7 @@
 //	invoicing migrate up|down|version    database schema
 //	invoicing apikey create --tenant N   create an API key (printed once, last line)
 //	invoicing outbox failed|retry ...    inspect and re-queue parked events
+//	invoicing notify [failed|retry|replay] the notification consumer and its tools
 //
 // Configuration comes from the environment; see the README's table.
 package main
@@ -28,6 +29,10 @@ commands:
   apikey create --tenant NAME    create an API key for a tenant (printed once, on the last line)
   outbox failed                  list events parked after failing to publish
   outbox retry EVENT_ID|--all    re-queue parked events
+  notify                         run the notification consumer and email workers alone
+  notify failed                  list email tasks that failed for good
+  notify retry TASK_ID|--all     re-queue failed email tasks
+  notify replay --since TIME     re-read the stream from TIME (RFC 3339, or 1h back) through the inbox
 `
 
 // errUsage marks a command line that could not be understood.
@@ -75,11 +80,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return runRelay(ctx, cfg, logger, args[1:])
 	case "migrate":
-		return migrate(cfg, args[1:], stdout)
+		return migrate(ctx, cfg, args[1:], stdout)
 	case "apikey":
 		return apikey(ctx, cfg, args[1:], stdout)
 	case "outbox":
 		return outbox(ctx, cfg, args[1:], stdout)
+	case "notify":
+		if len(args) == 1 {
+			startPprof(ctx, cfg.PprofAddr, logger)
+		}
+		return notify(ctx, cfg, logger, args[1:], stdout)
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -130,12 +131,21 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	}
 	defer r.close()
 
-	srv := newHTTPServer(httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub))), logger)
-	logger.Info("listening", "addr", ln.Addr().String(), "api", false)
+	h := httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub)))
+	return runWithOps(ctx, ln, logger, h, func() error { return r.runUntil(ctx, cfg.ShutdownTimeout, logger) }, "api", false)
+}
+
+// runWithOps serves h (the operational endpoints) on ln, bound to HTTP_ADDR
+// before anything connected, while work runs, so probes still answer while
+// it drains, then closes the server. It logs "listening" with attrs and
+// "stopped", and returns work's error joined with the server's.
+func runWithOps(ctx context.Context, ln net.Listener, logger *slog.Logger, h http.Handler, work func() error, attrs ...any) error {
+	srv := newHTTPServer(h, logger)
+	logger.Info("listening", append([]any{"addr", ln.Addr().String()}, attrs...)...)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	errs := []error{r.runUntil(ctx, cfg.ShutdownTimeout, logger)}
+	errs := []error{work()}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opsShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -144,7 +154,7 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("http server: %w", err))
 	}
-	err = errors.Join(errs...)
+	err := errors.Join(errs...)
 	logger.Info("stopped", "error", err)
 	return err
 }

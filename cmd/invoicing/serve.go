@@ -19,6 +19,7 @@ import (
 )
 
 // serve runs the HTTP API and, unless RELAY_ENABLED=false, the outbox relay,
+// and, if NOTIFY_ENABLED=true, the notification consumer and its workers,
 // until ctx is cancelled (SIGTERM, SIGINT). Then it shuts down in order,
 // within SHUTDOWN_TIMEOUT overall:
 //
@@ -68,6 +69,19 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		pub = rp.pub
 	}
 
+	var np *notifyProc
+	if cfg.NotifyEnabled {
+		if np, err = newNotify(ctx, cfg, logger, true); err != nil {
+			return err
+		}
+		defer np.close()
+		// Its measurements are served here; its readiness is not: the API
+		// stays in rotation while NATS or the mail server is down.
+		if err := m.registry.Register(np.collector()); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+
 	var keys app.APIKeys = postgres.NewAPIKeys(pool)
 	if cfg.APIKeyCacheTTL > 0 {
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
@@ -91,6 +105,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		}
 		return nil
 	})
+	if np != nil {
+		// Independent of the API and the relay: it stops with the process,
+		// and its failure is logged, never a reason to stop serving.
+		g.Go(func() error {
+			if err := np.run(gctx, cfg.ShutdownTimeout); err != nil {
+				logger.Error("notification stopped; the API keeps serving", "err", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		return shutdown(ctx, cfg, logger, srv, rp, stopRelay, relayDone)

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	httpapi "github.com/invoicing-dev/invoicing/internal/http"
+	metricsinfra "github.com/invoicing-dev/invoicing/internal/infra/metrics"
+	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
+	notifynats "github.com/invoicing-dev/invoicing/internal/notification/nats"
+	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
+	"github.com/invoicing-dev/invoicing/internal/notification/smtp"
+)
+
+// notifyProc is the notification context: its pool, task queue (with the
+// email workers when SMTP_URL is set), and JetStream consumer.
+type notifyProc struct {
+	pool   *pgxpool.Pool
+	queue  *notifypg.Queue
+	mailer *smtp.Mailer // nil: emails disabled
+	nc     *natsgo.Conn
+	cons   *notifynats.Consumer
+}
+
+// newNotify connects the notification context to its database
+// (NOTIFY_DATABASE_URL) and, if withNATS, to NATS, without starting
+// anything. It returns
+// an error if the database is unreachable or not migrated, or the SMTP
+// settings are invalid; an unreachable NATS is retried in the background.
+func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bool) (_ *notifyProc, err error) {
+	logger = logger.With("context", "notification")
+	p := &notifyProc{}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	if cfg.SMTPURL != "" {
+		if p.mailer, err = smtp.New(smtp.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Domain: cfg.MailDomain, Timeout: cfg.NotifySendTimeout}); err != nil {
+			return nil, err
+		}
+	} else {
+		logger.Warn("SMTP_URL is not set: emails are disabled; their tasks wait in the queue")
+	}
+	if p.pool, err = pgxpool.New(ctx, cfg.notifyDatabaseURL()); err != nil {
+		return nil, fmt.Errorf("notification database: %w", err)
+	}
+	if err := notifySchemaReady(ctx, p.pool); err != nil {
+		return nil, err
+	}
+	qcfg := notifypg.QueueConfig{
+		MaxAttempts: cfg.NotifyMaxAttempts, RetryBase: cfg.NotifyRetryBase, RetryMax: cfg.NotifyRetryMax,
+		Workers: cfg.NotifyWorkers, InboxRetention: cfg.NotifyInboxRetention, TaskTimeout: cfg.NotifySendTimeout,
+	}
+	if p.mailer != nil {
+		qcfg.Mailer = p.mailer // not a typed nil: a nil *smtp.Mailer would look set
+	}
+	if p.queue, err = notifypg.NewQueue(p.pool, qcfg, logger); err != nil {
+		return nil, err
+	}
+	if !withNATS {
+		return p, nil
+	}
+	if p.nc, err = natsinfra.Connect(ctx, cfg.NATSURL, logger); err != nil {
+		return nil, err
+	}
+	p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: natsinfra.DefaultStream}, logger)
+	return p, err
+}
+
+// notifySchemaReady returns an error unless the notification schema is at
+// the migration this binary embeds.
+func notifySchemaReady(ctx context.Context, pool *pgxpool.Pool) error {
+	want, err := notifypg.LatestMigration()
+	if err != nil {
+		return err
+	}
+	have, dirty, err := notifypg.SchemaVersion(ctx, pool)
+	if err != nil || have != want || dirty {
+		return fmt.Errorf("the notification schema is at version %d (dirty: %t, %v), this binary needs %d: run `invoicing migrate up`", have, dirty, err, want)
+	}
+	return nil
+}
+
+// close closes the NATS connection and the pool. Call it after run returned.
+func (p *notifyProc) close() {
+	if p.nc != nil {
+		p.nc.Close()
+	}
+	if p.pool != nil {
+		p.pool.Close()
+	}
+}
+
+// run starts the email workers and consumes until ctx is cancelled; then it
+// lets running emails finish within timeout and returns.
+func (p *notifyProc) run(ctx context.Context, timeout time.Duration) error {
+	if err := p.queue.Start(ctx); err != nil {
+		return err
+	}
+	err := p.cons.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	return errors.Join(err, p.queue.Stop(sctx))
+}
+
+// checks returns the notify process's readiness checks: its database and
+// schema, the consumer on NATS, and the SMTP server (failing while
+// SMTP_URL is unset: this process then sends nothing).
+func (p *notifyProc) checks() []httpapi.Check {
+	return []httpapi.Check{
+		{Name: "database", Run: func(ctx context.Context) error {
+			if err := p.pool.Ping(ctx); err != nil {
+				return errors.Join(&httpapi.Unready{Reason: "unreachable"}, err)
+			}
+			return nil
+		}},
+		{Name: "schema", Run: func(ctx context.Context) error {
+			if err := notifySchemaReady(ctx, p.pool); err != nil {
+				return errors.Join(&httpapi.Unready{Reason: "notification schema not migrated: run `invoicing migrate up`"}, err)
+			}
+			return nil
+		}},
+		{Name: "nats", Run: func(ctx context.Context) error {
+			err := p.cons.Ready(ctx)
+			switch {
+			case errors.Is(err, notifynats.ErrNotConnected):
+				return errors.Join(&httpapi.Unready{Reason: "not connected"}, err)
+			case errors.Is(err, notifynats.ErrNoConsumer):
+				return errors.Join(&httpapi.Unready{Reason: "consumer " + p.cons.Durable() + " not found"}, err)
+			}
+			return err
+		}},
+		{Name: "smtp", Run: func(ctx context.Context) error {
+			if p.mailer == nil {
+				return &httpapi.Unready{Reason: "emails disabled: SMTP_URL not set"}
+			}
+			if err := p.mailer.Ping(ctx); err != nil {
+				return errors.Join(&httpapi.Unready{Reason: "unreachable"}, err)
+			}
+			return nil
+		}},
+	}
+}
+
+// collector reports the notification context's measurements: tasks by
+// state (one query per scrape) and the events the consumer handled.
+func (p *notifyProc) collector() prometheus.Collector { return &notifyCollector{p: p} }
+
+type notifyCollector struct{ p *notifyProc }
+
+var (
+	notifyTasksDesc  = prometheus.NewDesc("notification_tasks", "Email tasks by River state (discarded: parked, see `invoicing notify failed`).", []string{"state"}, nil)
+	notifyEventsDesc = prometheus.NewDesc("notification_events_received_total", "Events the consumer handled (inbox committed), re-deliveries included.", nil, nil)
+	notifyNewDesc    = prometheus.NewDesc("notification_events_new_total", "Events new to the inbox, turned into tasks.", nil, nil)
+)
+
+// Describe sends the descriptors.
+func (c *notifyCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- notifyTasksDesc
+	ch <- notifyEventsDesc
+	ch <- notifyNewDesc
+}
+
+// Collect sends the counts; a failed task query leaves the gauge out.
+func (c *notifyCollector) Collect(ch chan<- prometheus.Metric) {
+	received, fresh := c.p.cons.Counts()
+	ch <- prometheus.MustNewConstMetric(notifyEventsDesc, prometheus.CounterValue, float64(received))
+	ch <- prometheus.MustNewConstMetric(notifyNewDesc, prometheus.CounterValue, float64(fresh))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.p.queue.Counts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(notifyTasksDesc, err)
+		return
+	}
+	for _, state := range []string{"available", "scheduled", "retryable", "running", "completed", "discarded", "cancelled"} {
+		ch <- prometheus.MustNewConstMetric(notifyTasksDesc, prometheus.GaugeValue, float64(counts[state]), state)
+	}
+}
+
+// notify runs "notify" (the consumer and email workers, with /healthz,
+// /readyz and /metrics on HTTP_ADDR), "notify failed", "notify retry
+// ID|--all" and "notify replay --since TIME".
+func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	const usage = "notify takes: (nothing) | failed | retry TASK_ID|--all | replay --since TIME"
+	if len(args) > 0 {
+		switch {
+		case args[0] == "failed" && len(args) == 1,
+			args[0] == "retry" && len(args) == 2,
+			args[0] == "replay" && len(args) == 3 && args[1] == "--since":
+		default:
+			return fmt.Errorf("%w: %s", errUsage, usage)
+		}
+	}
+	var since time.Time
+	if len(args) == 3 {
+		var err error
+		if since, err = parseSince(args[2], time.Now()); err != nil {
+			return fmt.Errorf("%w: --since %q: %v", errUsage, args[2], err)
+		}
+		if horizon := time.Now().Add(-cfg.NotifyInboxRetention); since.Before(horizon) {
+			return fmt.Errorf("--since %s is before the inbox's horizon %s (NOTIFY_INBOX_RETENTION): events handled then are forgotten and would be sent again", since.Format(time.RFC3339), horizon.Format(time.RFC3339))
+		}
+	}
+	var taskID int64
+	if len(args) == 2 && args[1] != "--all" {
+		id, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil || id < 1 {
+			return fmt.Errorf("%w: %q is not a task id", errUsage, args[1])
+		}
+		taskID = id
+	}
+
+	var ln net.Listener
+	if len(args) == 0 {
+		// As in serve and relay: a taken port fails start-up before any
+		// connection.
+		var err error
+		if ln, err = listen(cfg.HTTPAddr); err != nil {
+			return err
+		}
+		defer ln.Close() // for the failures before Serve; Serve closes it too
+	}
+	p, err := newNotify(ctx, cfg, logger, len(args) == 0 || args[0] == "replay")
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	switch {
+	case len(args) == 0:
+		return p.serveOps(ctx, ln, cfg, logger)
+	case args[0] == "failed":
+		return listFailedTasks(ctx, p.queue, stdout)
+	case args[0] == "replay":
+		r, err := p.cons.Replay(ctx, since)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "replayed %d events since %s: %d new (their emails are queued), %d already handled\n",
+			r.Read, since.UTC().Format(time.RFC3339), r.Fresh, r.Read-r.Fresh)
+		return err
+	case taskID == 0:
+		n, err := p.queue.RetryAll(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "re-queued %d failed tasks\n", n)
+		return err
+	default:
+		if err := p.queue.Retry(ctx, taskID); err != nil {
+			if errors.Is(err, notifypg.ErrNotFailed) {
+				return fmt.Errorf("no failed task with id %d", taskID)
+			}
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "re-queued task %d\n", taskID)
+		return err
+	}
+}
+
+// parseSince reads TIME as RFC 3339 or as a duration back from now ("1h").
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, errors.New("want an RFC 3339 time (2026-11-30T10:00:00Z) or a duration back from now (1h)")
+	}
+	return t, nil
+}
+
+// serveOps runs the process until ctx is cancelled, with /healthz, /readyz
+// and /metrics on ln (HTTP_ADDR), until the consumer and workers have stopped.
+func (p *notifyProc) serveOps(ctx context.Context, ln net.Listener, cfg config, logger *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metricsinfra.NewPoolCollector(p.pool),
+		p.collector(),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	h, err := metricsinfra.NewHTTP(reg)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	m := &metrics{registry: reg, http: h}
+	return runWithOps(ctx, ln, logger, httpapi.NewOpsHandler(m.httpConfig(logger, p.checks())), func() error { return p.run(ctx, cfg.ShutdownTimeout) }, "process", "notify")
+}
+
+// listFailedTasks prints up to 1,000 failed email tasks, oldest first.
+func listFailedTasks(ctx context.Context, q *notifypg.Queue, stdout io.Writer) error {
+	failed, err := q.Failed(ctx, 1000)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TASK_ID\tSTATE\tEVENT_ID\tREACTION\tTO\tATTEMPTS\tFAILED_AT\tLAST_ERROR")
+	for _, f := range failed {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", f.ID, f.State, f.EventID, f.Reaction, f.To,
+			f.Attempts, f.FailedAt.UTC().Format(time.RFC3339), f.LastError)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%d failed tasks\n", len(failed))
+	return err
+}

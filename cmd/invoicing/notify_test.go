@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+)
+
+// eventIDs returns the ids of an invoice's events by CloudEvent type.
+func eventIDs(c client, invoiceID string) map[string]string {
+	c.t.Helper()
+	page := c.call("GET", "/v1/invoices/"+invoiceID+"/events", ``, 200)
+	ids := map[string]string{}
+	for _, e := range page["data"].([]any) {
+		ev := e.(map[string]any)
+		ids[ev["type"].(string)] = ev["id"].(string)
+	}
+	return ids
+}
+
+// TestServeNotifiesEndToEnd issues and pays an invoice over HTTP against the
+// real program with its relay and notification consumer inside (its own
+// embedded NATS, an in-process SMTP server), and reads the invoice email and
+// the receipt the SMTP server received.
+func TestServeNotifiesEndToEnd(t *testing.T) {
+	ns := natstest.New(t)
+	mail := smtptest.New(t)
+	getenv := env(map[string]string{
+		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(),
+		"NOTIFY_ENABLED": "true", "SMTP_URL": mail.URL(), "MAIL_FROM": "Billing <billing@example.com>", "MAIL_DOMAIN": "mail.test",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	var out strings.Builder
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out, io.Discard); err != nil {
+		t.Fatalf("apikey create: %v", err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(sctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: lastLine(out.String())}
+
+	inv := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada <Lovelace>","email":"ada@example.com"},"currency":"KWD","due_date":"2026-12-31",
+		"lines":[{"description":"<b>Consulting</b>","quantity":2,"unit_amount":750,"tax_rate_bps":0}]}`, 201)
+	id := inv["id"].(string)
+	number := c.call("POST", "/v1/invoices/"+id+"/issue", ``, 200)["number"].(string)
+	c.call("POST", "/v1/invoices/"+id+"/payments", `{"amount":1500,"reference":"psp_1"}`, 200)
+	ids := eventIDs(c, id)
+
+	msgs := mail.Wait(2, time.Minute)
+	bySubject := map[string]smtptest.Message{}
+	for _, m := range msgs {
+		bySubject[m.Subject()] = m
+	}
+	for _, want := range []struct{ subject, reaction, event, amount string }{
+		{"Invoice " + number, "invoice", ids["invoicing.invoice.issued"], "KWD 1.500"},
+		{"Receipt for invoice " + number, "receipt", ids["invoicing.invoice.paid"], "KWD 1.500"},
+	} {
+		m, ok := bySubject[want.subject]
+		if !ok {
+			t.Errorf("no email with subject %q among %d", want.subject, len(msgs))
+			continue
+		}
+		if len(m.To) != 1 || m.To[0] != "ada@example.com" {
+			t.Errorf("%s: to %v", want.subject, m.To)
+		}
+		if got, wantID := m.MessageID(), "<"+want.event+"."+want.reaction+"@mail.test>"; got != wantID {
+			t.Errorf("%s: Message-ID %q, want %q", want.subject, got, wantID)
+		}
+		if m.Header.Get("X-Invoicing-Event-Id") != want.event {
+			t.Errorf("%s: X-Invoicing-Event-Id %q, want %q", want.subject, m.Header.Get("X-Invoicing-Event-Id"), want.event)
+		}
+		if !strings.Contains(m.Text, want.amount) || !strings.Contains(m.HTML, want.amount) {
+			t.Errorf("%s: amount %s missing:\n%s\n%s", want.subject, want.amount, m.Text, m.HTML)
+		}
+	}
+	if inv := bySubject["Invoice "+number]; strings.Contains(inv.HTML, "<b>Consulting") || !strings.Contains(inv.HTML, "&lt;b&gt;Consulting") {
+		t.Errorf("the line description is not escaped in HTML:\n%s", inv.HTML)
+	}
+	if len(msgs) != 2 {
+		t.Errorf("%d emails, want 2", len(msgs))
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after cancel, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30s of cancellation")
+	}
+}
+
+// TestNotifyWithoutSMTPIsNotReady runs `invoicing notify` alone without
+// SMTP_URL: it runs, and /readyz says emails are disabled.
+func TestNotifyWithoutSMTPIsNotReady(t *testing.T) {
+	ns := natstest.New(t)
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL()})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"notify"}, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "migrate up") {
+		t.Fatalf("notify on an unmigrated database: %v, want an error saying to run migrate up", err)
+	}
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(sctx, []string{"notify"}, getenv, logs, io.Discard) }()
+	base := "http://" + waitListening(t, logs, done)
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Checks map[string]struct{ Status, Reason string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("readyz: %d %v", resp.StatusCode, err)
+	}
+	if smtp := body.Checks["smtp"]; smtp.Status != "failed" || !strings.Contains(smtp.Reason, "SMTP_URL") {
+		t.Errorf("smtp check = %+v, want failed naming SMTP_URL", smtp)
+	}
+	if db := body.Checks["database"]; db.Status != "ok" {
+		t.Errorf("database check = %+v", db)
+	}
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `notification_tasks{state="discarded"} 0`) {
+		t.Errorf("metrics lack notification_tasks:\n%.2000s", b)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("notify returned %v after cancel", err)
+	}
+}
+
+// TestNotifyFailedAndRetry parks an email the SMTP server keeps refusing,
+// lists it with `notify failed`, sends it with `notify retry --all`, and
+// replays the last hour with `notify replay`, which finds nothing new.
+func TestNotifyFailedAndRetry(t *testing.T) {
+	ns := natstest.New(t)
+	mail := smtptest.New(t)
+	getenv := env(map[string]string{
+		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(), "SMTP_URL": mail.URL(),
+		"NOTIFY_MAX_ATTEMPTS": "2", "NOTIFY_RETRY_BASE": "10ms", "MAIL_DOMAIN": "mail.test",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	nc, err := natsgo.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "INVOICING", Subjects: []string{"invoicing.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	const eventID = "019ad1c2-0000-7000-8000-000000000001"
+	if _, err := js.Publish(ctx, "invoicing.invoice.paid", []byte(`{"specversion":"1.0","id":"`+eventID+`","source":"/invoicing",
+		"type":"invoicing.invoice.paid","subject":"019ad1c2-0000-7000-8000-0000000000aa","time":"2026-11-30T10:00:00Z","datacontenttype":"application/json",
+		"tenantid":"019ad1c2-0000-7000-8000-0000000000bb","sequence":"12","invoiceversion":4,
+		"data":{"invoice_id":"019ad1c2-0000-7000-8000-0000000000aa","number":"INV-2026-000009","customer":{"name":"Ada","email":"ada@example.com"},
+		"currency":"JPY","total":1200,"amount_paid":1200,"paid_at":"2026-11-30T10:00:00Z"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	mail.Reject(func(smtptest.Message) error { return io.ErrUnexpectedEOF })
+
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(sctx, []string{"notify"}, getenv, logs, io.Discard) }()
+	waitListening(t, logs, done)
+
+	var listing string
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(listing, "1 failed tasks"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the refused email was not parked:\n%s", listing)
+		}
+		var out strings.Builder
+		if err := run(ctx, []string{"notify", "failed"}, getenv, &out, io.Discard); err != nil {
+			t.Fatalf("notify failed: %v", err)
+		}
+		listing = out.String()
+	}
+	if !strings.Contains(listing, eventID) || !strings.Contains(listing, "receipt") || !strings.Contains(listing, "discarded") {
+		t.Errorf("listing lacks the event, reaction or state:\n%s", listing)
+	}
+	if len(mail.Messages()) != 0 {
+		t.Fatalf("an email was accepted while refusing")
+	}
+	if err := run(ctx, []string{"notify", "retry", "999999"}, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no failed task") {
+		t.Errorf("retry of an unknown task: %v", err)
+	}
+	mail.Reject(nil)
+	var out strings.Builder
+	if err := run(ctx, []string{"notify", "retry", "--all"}, getenv, &out, io.Discard); err != nil || !strings.Contains(out.String(), "re-queued 1 failed tasks") {
+		t.Fatalf("notify retry --all: %v, %q", err, out.String())
+	}
+	m := mail.Wait(1, 30*time.Second)[0]
+	if m.MessageID() != "<"+eventID+".receipt@mail.test>" || !strings.Contains(m.Text, "JPY 1,200") {
+		t.Errorf("email: Message-ID %q, text:\n%s", m.MessageID(), m.Text)
+	}
+	// Its logs (NATS callbacks) and its answer share stdout.
+	replayed := &syncBuffer{}
+	if err := run(ctx, []string{"notify", "replay", "--since", "1h"}, getenv, replayed, io.Discard); err != nil || !strings.Contains(replayed.String(), "replayed 1 events") || !strings.Contains(replayed.String(), ": 0 new") {
+		t.Errorf("notify replay --since 1h: %v, %q", err, replayed.String())
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("notify returned %v after cancel", err)
+	}
+}
+
+func TestNotifyCommandLine(t *testing.T) {
+	getenv := env(nil)
+	for _, args := range [][]string{{"notify", "retry"}, {"notify", "retry", "x"}, {"notify", "replay", "1h"}, {"notify", "replay", "--since", "yesterday"}, {"notify", "frob"}} {
+		if err := run(context.Background(), args, getenv, io.Discard, io.Discard); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+	err := run(context.Background(), []string{"notify", "replay", "--since", "2000-01-01T00:00:00Z"}, getenv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "NOTIFY_INBOX_RETENTION") {
+		t.Errorf("replay beyond the inbox horizon: %v, want a refusal naming NOTIFY_INBOX_RETENTION", err)
+	}
+}

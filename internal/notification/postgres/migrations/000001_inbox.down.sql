@@ -1,0 +1,2 @@
+DROP TABLE notification.recipients;
+DROP TABLE notification.inbox;
