@@ -72,15 +72,7 @@ var envVars = []envVar{
 	{"HTTP_ADDR", ":8080", "host:port the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", func(c *config, v string) error { c.HTTPAddr = v; return listenAddr(v) }},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "PostgreSQL connection URL (postgres://; pgx settings such as pool_max_conns and sslmode are checked at start-up)", func(c *config, v string) error {
 		c.DatabaseURL = v
-		if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
-			return errors.New("must be a postgres:// URL")
-		}
-		// The parser Connect uses, pool settings included; it reads no
-		// network, only the URL (and PG* variables, passfile, certificates).
-		if _, err := pgxpool.ParseConfig(v); err != nil {
-			return err
-		}
-		return nil
+		return postgresURL(v)
 	}},
 	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", durationVar(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
@@ -104,10 +96,10 @@ var envVars = []envVar{
 	{"NOTIFY_ENABLED", "false", "run the notification consumer and its email workers inside serve (else run `invoicing notify`)", boolVar(func(c *config) *bool { return &c.NotifyEnabled })},
 	{"NOTIFY_DATABASE_URL", "", "PostgreSQL URL of the notification context's tables (schema `notification`); empty: DATABASE_URL", func(c *config, v string) error {
 		c.NotifyDatabaseURL = v
-		if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
-			return errors.New("must be empty or a postgres:// URL")
+		if v == "" {
+			return nil
 		}
-		return nil
+		return postgresURL(v)
 	}},
 	{"SMTP_URL", "", "SMTP server for the notification emails: smtp://host:port (STARTTLS when offered) or smtps://host:port, user:password@ to authenticate; empty: emails disabled (tasks wait)", func(c *config, v string) error {
 		c.SMTPURL = v
@@ -168,6 +160,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// postgresURL checks that v is a postgres:// URL that pgx takes.
+func postgresURL(v string) error {
+	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		return errors.New("must be a postgres:// URL")
+	}
+	// The parser Connect uses, pool settings included; it reads no network,
+	// only the URL (and PG* variables, passfile, certificates).
+	_, err := pgxpool.ParseConfig(v)
+	return err
 }
 
 // listenAddr checks that v is an address net.Listen takes for TCP: host:port

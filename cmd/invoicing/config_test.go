@@ -16,19 +16,30 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"HTTP_ADDR": {"nonsense", "127.0.0.1", "127.0.0.1:http", ":70000", ":-1", "[::1:8080", "a b:80"},
 		"DATABASE_URL": {"mysql://u@h/db", "postgres://h:notaport/db", "postgres://h/db?sslmode=sometimes",
 			"postgres://h/db?pool_max_conns=many", "postgres://h/db?connect_timeout=soon"},
-		"LOG_LEVEL":             {"loud"},
-		"SHUTDOWN_TIMEOUT":      {"15", "0s", "-1s"},
-		"DB_MAX_CONNS":          {"0", "many"},
-		"API_KEY_CACHE_TTL":     {"-1s", "forever"},
-		"NATS_URL":              {"http://x", "nats://", "nats://h:notaport", "nats://h:0", "nats://a:4222,http://b:4222", "nats://a:4222,,", "ws://a,nats://b", "127.0.0.1:4222", " , "},
-		"NATS_DUPLICATE_WINDOW": {"0s", "2"},
-		"NATS_STREAM_REPLICAS":  {"0", "6"},
-		"RELAY_ENABLED":         {"yes please"},
-		"RELAY_POLL_INTERVAL":   {"0s", "soon"},
-		"RELAY_BATCH_SIZE":      {"0", "10001"},
-		"RELAY_MAX_ATTEMPTS":    {"0"},
-		"OUTBOX_RETENTION":      {"-1h", "a week"},
-		"PPROF_ADDR":            {"xyz", "localhost", "127.0.0.1:99999"},
+		"LOG_LEVEL":              {"loud"},
+		"SHUTDOWN_TIMEOUT":       {"15", "0s", "-1s"},
+		"DB_MAX_CONNS":           {"0", "many"},
+		"API_KEY_CACHE_TTL":      {"-1s", "forever"},
+		"NATS_URL":               {"http://x", "nats://", "nats://h:notaport", "nats://h:0", "nats://a:4222,http://b:4222", "nats://a:4222,,", "ws://a,nats://b", "127.0.0.1:4222", " , "},
+		"NATS_DUPLICATE_WINDOW":  {"0s", "2"},
+		"NATS_STREAM_REPLICAS":   {"0", "6"},
+		"RELAY_ENABLED":          {"yes please"},
+		"RELAY_POLL_INTERVAL":    {"0s", "soon"},
+		"RELAY_BATCH_SIZE":       {"0", "10001"},
+		"RELAY_MAX_ATTEMPTS":     {"0"},
+		"OUTBOX_RETENTION":       {"-1h", "a week"},
+		"PPROF_ADDR":             {"xyz", "localhost", "127.0.0.1:99999"},
+		"NOTIFY_ENABLED":         {"sometimes"},
+		"NOTIFY_DATABASE_URL":    {"mysql://u@h/db", "postgres://h:notaport/db"},
+		"SMTP_URL":               {"http://mail:25", "smtp://mail", "smtp://:25", "mail:25"},
+		"MAIL_FROM":              {"not an address", "a@"},
+		"MAIL_DOMAIN":            {"example.com>", "a b", "x@y"},
+		"NOTIFY_WORKERS":         {"0", "1001", "ten"},
+		"NOTIFY_SEND_TIMEOUT":    {"0s", "30"},
+		"NOTIFY_MAX_ATTEMPTS":    {"0", "1001"},
+		"NOTIFY_RETRY_BASE":      {"-1s", "soon"},
+		"NOTIFY_RETRY_MAX":       {"0s", "an hour"},
+		"NOTIFY_INBOX_RETENTION": {"-1h", "a month"},
 	}
 	for _, v := range envVars {
 		if len(bad[v.name]) == 0 {
@@ -53,10 +64,12 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 // documents, so validation is not stricter than the programs it feeds.
 func TestConfigAcceptsGoodValues(t *testing.T) {
 	good := map[string][]string{
-		"HTTP_ADDR":    {":8080", "127.0.0.1:0", "[::1]:8080", "localhost:8080", "api.internal:443"},
-		"DATABASE_URL": {"postgresql://u:p@db.internal:6432/invoicing?sslmode=require&pool_max_conns=5", "postgres://u@h1:5432,h2:5433/db"},
-		"NATS_URL":     {"nats://127.0.0.1:4222", "tls://u:p@n1:4222, tls://n2:4222", "nats://n1,nats://n2:4223", "ws://n1:8080", "wss://n1/nats"},
-		"PPROF_ADDR":   {"", "127.0.0.1:6060", "localhost:0"},
+		"HTTP_ADDR":           {":8080", "127.0.0.1:0", "[::1]:8080", "localhost:8080", "api.internal:443"},
+		"DATABASE_URL":        {"postgresql://u:p@db.internal:6432/invoicing?sslmode=require&pool_max_conns=5", "postgres://u@h1:5432,h2:5433/db"},
+		"NATS_URL":            {"nats://127.0.0.1:4222", "tls://u:p@n1:4222, tls://n2:4222", "nats://n1,nats://n2:4223", "ws://n1:8080", "wss://n1/nats"},
+		"PPROF_ADDR":          {"", "127.0.0.1:6060", "localhost:0"},
+		"SMTP_URL":            {"", "smtp://127.0.0.1:1025", "smtps://u:p@mail.example.com:465"},
+		"NOTIFY_DATABASE_URL": {"", "postgres://u@notify-db:5432/notification"},
 	}
 	for name, values := range good {
 		for _, val := range values {
@@ -73,6 +86,7 @@ func TestConfigErrorHidesPasswords(t *testing.T) {
 	for name, val := range map[string]string{
 		"DATABASE_URL": "postgres://u:hunter2@h:notaport/db",
 		"NATS_URL":     "nats://u:hunter2@h:4222,http://u:hunter2@x",
+		"SMTP_URL":     "http://u:hunter2@mail:25",
 	} {
 		_, err := loadConfig(env(map[string]string{name: val}))
 		if err == nil || strings.Contains(err.Error(), "hunter2") {
