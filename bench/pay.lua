@@ -1,0 +1,46 @@
+-- bench/pay.lua: wrk's script for bench/pay.sh. Every request pays one
+-- distinct open invoice in full, with a reference unique to the run:
+-- POST /v1/invoices/{id}/payments {"amount":PAY_AMOUNT,"reference":"wrk-PAY_RUN-n"}.
+-- pay.sh has cloned invoices PAY_FIRST .. PAY_FIRST+PAY_COUNT-1 (ids
+-- 0190f7a8-0000-7000-8000-<n in 12 hex digits>) before the run. Thread t of
+-- PAY_THREADS takes n = PAY_FIRST + t, + PAY_THREADS, ... so no two requests
+-- share an invoice. Once the pool is used up, requests go to an invoice that
+-- does not exist (404), which pay.sh reports as a failure.
+-- No response() callback: wrk then parses nothing but the status line and
+-- headers, the lightest client it can be.
+
+local first = tonumber(os.getenv("PAY_FIRST"))
+local count = tonumber(os.getenv("PAY_COUNT"))
+local nthreads = tonumber(os.getenv("PAY_THREADS"))
+local amount = os.getenv("PAY_AMOUNT")
+local run = os.getenv("PAY_RUN")
+local headers = {
+	["Authorization"] = "Bearer " .. os.getenv("PAY_KEY"),
+	["Content-Type"] = "application/json",
+}
+
+local next_thread = 0
+function setup(thread)
+	thread:set("tid", next_thread)
+	next_thread = next_thread + 1
+end
+
+local k = 0
+function request()
+	local n = first + tid + nthreads * k
+	k = k + 1
+	if n >= first + count then
+		n = first + count + 1000000000 -- never cloned
+	end
+	local body = string.format('{"amount":%s,"reference":"wrk-%s-%d"}', amount, run, n)
+	return wrk.format("POST", string.format("/v1/invoices/0190f7a8-0000-7000-8000-%012x/payments", n), headers, body)
+end
+
+-- done prints one line of JSON that pay.sh reads: requests, errors by kind
+-- (status counts every non-2xx/3xx answer), and latency percentiles in us.
+function done(summary, latency, requests)
+	local e = summary.errors
+	io.write(string.format('{"requests":%d,"duration_us":%d,"status_errors":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_us":%d,"p99_us":%d,"exhausted":%s}\n',
+		summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+		latency:percentile(50), latency:percentile(99), tostring(summary.requests >= count)))
+end
