@@ -1,6 +1,10 @@
 # The test command (the README's) and the side-by-side benchmark (bench/README.md),
-# then the notification consumer's (bench/notify.sh).
-.PHONY: test bench
+# then the notification consumer's (bench/notify.sh). bench-pay measures the pay
+# path alone (bench/pay.sh, part of bench/run.sh): wrk beside pgbench, CPU per
+# payment, and two binaries side by side, e.g.
+#   BENCH_BEFORE=main BENCH_AFTER=h9-writepath make bench-pay
+# bench-pay-quick is its quick check: 16 clients, 5 s, one round.
+.PHONY: test bench bench-pay bench-pay-quick
 
 test:
 	go test -race -count=1 ./...
@@ -8,3 +12,9 @@ test:
 bench:
 	bash bench/run.sh
 	bash bench/notify.sh
+
+bench-pay:
+	bash bench/pay.sh
+
+bench-pay-quick:
+	BENCH_PAY_SHORT=1 bash bench/pay.sh

@@ -12,7 +12,10 @@
 #   4. the ceilings: plain JetStream publishes (bench/jsbench), the relay
 #      package's Go benchmarks (embedded nats-server), and pgbench running the
 #      pay transaction's SQL (bench/pgbench) at the same client counts, with and
-#      without a NOTIFY, plus bare single-insert commits.
+#      without a NOTIFY, plus bare single-insert commits;
+#   5. the pay path with a light client (bench/pay.sh): the same binary paid by
+#      wrk beside pgbench, interleaved, with the CPU per payment of serve and of
+#      PostgreSQL and a CPU profile of serve (wrk is installed if missing).
 #
 # Settings (environment):
 #   BENCH_DURATION      time per load or pgbench level, e.g. 15s (default 15s)
@@ -31,6 +34,8 @@
 #   BENCH_OUT           report path (default docs/benchmarks.md)
 #   BENCH_SMOKE=1       label the report a smoke run (automatic below 10s per level)
 #   BENCH_KEEP=1        keep the work directory (logs, raw results)
+#   BENCH_PAY_ROUNDS    rounds of bench/pay.sh (default 3, 1 in a smoke run);
+#                       its other settings follow BENCH_DURATION and BENCH_CONCURRENCY
 #
 # Everything it starts is stopped, and its database and streams are removed,
 # on exit, failure or Ctrl-C.
@@ -394,6 +399,20 @@ for c in "${LEVEL_LIST[@]}"; do pgb pay_notify "$c"; done
 BARE_C=${BENCH_BARE_CLIENTS:-16}
 pgb bare "$BARE_C"
 
+# ---------------------------------------------------------------- pay path, light client
+# bench/pay.sh: the same binary paid by wrk (a client as light as pgbench's)
+# beside pgbench, interleaved, with the CPU per payment on both sides and a
+# profile of serve. A failure there (an error answer, a socket error) is
+# reported and fails the run once the report is written.
+PAY_FAILED=0
+log "pay path: wrk and pgbench side by side (bench/pay.sh)"
+if ! BENCH_AFTER=$WORK/invoicing BENCH_PAY_DURATION=$((SECS < 4 ? 4 : SECS)) BENCH_PAY_CONCURRENCY=$LEVELS \
+	BENCH_PAY_ROUNDS=${BENCH_PAY_ROUNDS:-$((SMOKE ? 1 : 3))} BENCH_PAY_OUT="$WORK/pay.md" BENCH_PG=$PG \
+	bash bench/pay.sh 2>"$WORK/pay.log"; then
+	PAY_FAILED=1
+	note "**bench/pay.sh failed**: $(grep -m1 'FAILED' "$WORK/pay.log" || tail -n1 "$WORK/pay.log")"
+fi
+
 # ---------------------------------------------------------------- report
 log "writing $OUT"
 yesno() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "" || v == "n/a") print "n/a"; else if ((op == ">=" && v + 0 >= t) || (op == "<=" && v + 0 <= t)) print "yes"; else print "**no**" }'; }
@@ -497,6 +516,8 @@ mkdir -p "$(dirname "$OUT")"
 		for n in "${NOTES[@]}"; do echo "- $n"; done
 		echo
 	fi
+	[[ -s $WORK/pay.md ]] && { cat "$WORK/pay.md"; echo; }
 	cat bench/README.md | sed -n '/^## Method/,$p'
 } >"$OUT"
 log "done: $OUT"
+((PAY_FAILED == 0)) || { log "FAILED: bench/pay.sh (see the notes in $OUT)"; exit 1; }
