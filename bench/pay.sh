@@ -427,22 +427,24 @@ mkdir -p "$(dirname "$OUT")"
 	echo
 	echo "### CPU per payment (µs of CPU time, utime+stime from /proc, over each measured run less its first and last second)"
 	echo
-	echo "| Clients | System | serve | PostgreSQL backends | load generator | serve / PostgreSQL |"
-	echo "|---|---|---|---|---|---|"
+	echo "| Clients | System | serve | PostgreSQL backends | load generator | serve / PostgreSQL | serve / load generator |"
+	echo "|---|---|---|---|---|---|---|"
 	for c in "${LEVEL_LIST[@]}"; do
 		for sys in "${SYSTEMS[@]}"; do
 			sv=$(cpu_per "$sys" "$c" 3 | median) pg=$(cpu_per "$sys" "$c" 4 | median) tl=$(cpu_per "$sys" "$c" 5 | median)
 			if [[ $sys == pgbench ]]; then
-				echo "| $c | pgbench | — | $pg ($(cpu_per "$sys" "$c" 4 | list)) | $tl (pgbench) | — |"
+				echo "| $c | pgbench | — | $pg ($(cpu_per "$sys" "$c" 4 | list)) | $tl (pgbench) | — | — |"
 			else
-				echo "| $c | $sys | $sv ($(cpu_per "$sys" "$c" 3 | list)) | $pg ($(cpu_per "$sys" "$c" 4 | list)) | $tl (wrk) | **$(ratio "$sv" "$pg")** |"
+				echo "| $c | $sys | $sv ($(cpu_per "$sys" "$c" 3 | list)) | $pg ($(cpu_per "$sys" "$c" 4 | list)) | $tl (wrk) | **$(ratio "$sv" "$pg")** | $(ratio "$sv" "$tl") |"
 			fi
 		done
 	done
 	echo
 	echo "PostgreSQL backends: the client backends of the system's own database (serve's pool, or pgbench's connections);"
 	echo "the server's shared processes (WAL writer, checkpointer) serve every database on the machine and are not counted."
-	echo "Target (issue 13): the service's CPU per payment ≤ PostgreSQL's."
+	echo "Target (issue 13): the service's CPU per payment ≤ PostgreSQL's. The last column is a control: wrk does the"
+	echo "same work per payment whatever the binary, so its CPU per payment moves only with the machine (other work"
+	echo "on the cores, the caches they share); serve's CPU over wrk's moves less with it than serve's alone."
 	echo
 	for s in "${SIDES[@]}"; do
 		echo "serve ($s) logged $(grep -c '"status":5[0-9][0-9]' "$WORK/$s.serve.log" || true) answers with status 5xx over the whole script, and $(grep '"level":"ERROR"' "$WORK/$s.serve.log" | grep -c 'context canceled' || true)"
