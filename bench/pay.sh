@@ -27,9 +27,10 @@
 #   BENCH_PAY_CONCURRENCY  client counts (default 1,4,16,64)
 #   BENCH_PAY_ROUNDS       rounds (default 3)
 #   BENCH_PAY_RATE_CAP     payments/s the invoice pool is sized for (default 3000)
-#   BENCH_PAY_SHORT=1      a quick check: 16 clients, 5 s, 1 round
+#   BENCH_PAY_SHORT=1      a quick check: 16 clients, 5 s, 1 round, report to stdout
 #   BENCH_PAY_PROFILE=0    no profile run
-#   BENCH_PAY_OUT          report (default docs/benchmarks-pay.md)
+#   BENCH_PAY_OUT          report (default docs/benchmarks-pay.md; run.sh puts it in
+#                          docs/benchmarks.md)
 #   BENCH_PG               PostgreSQL server URL without database
 #   BENCH_HTTP_PORT        first of the two service ports (default 18090)
 #   BENCH_KEEP=1           keep the work directory
@@ -54,6 +55,8 @@ CAP=${BENCH_PAY_RATE_CAP:-3000}
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 PORT0=${BENCH_HTTP_PORT:-18090}
 OUT=${BENCH_PAY_OUT:-docs/benchmarks-pay.md}
+# A quick check is no figure to keep: its report goes to stdout.
+[[ ${BENCH_PAY_SHORT:-0} == 1 ]] && OUT=${BENCH_PAY_OUT:-/dev/stdout}
 PROFILE=${BENCH_PAY_PROFILE:-1}
 for n in "$SECS" "$WARM" "$ROUNDS" "$CAP"; do
 	[[ $n =~ ^[0-9]+$ ]] && ((n > 0)) || { echo "bench-pay: numeric settings must be positive integers" >&2; exit 2; }
