@@ -113,7 +113,9 @@ build() {
 	mkdir -p "$dir"
 	if [[ -z $spec ]]; then
 		go build -trimpath -o "$dir/invoicing" ./cmd/invoicing
-		LABEL[$name]="working tree (HEAD $(git rev-parse --short HEAD)$([[ -n $(git status --porcelain -- . 2>/dev/null) ]] && echo ', with changes'))"
+		local dirty=""
+		[[ -z $(git status --porcelain -- . 2>/dev/null) ]] || dirty=", with changes"
+		LABEL[$name]="working tree (HEAD $(git rev-parse --short HEAD)$dirty)"
 	elif [[ -f $spec ]]; then
 		cp "$spec" "$dir/invoicing"
 		LABEL[$name]="binary $spec"
