@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,8 +32,9 @@ func (s *server) createInvoice(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	s.change(w, r, body, http.StatusCreated, true, func(ctx context.Context) (*invoice.Invoice, error) {
-		return s.app.CreateInvoice.Handle(ctx, cmd)
+	s.change(w, r, body, http.StatusCreated, true, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.CreateInvoice.Handle(r.Context(), cmd)
 	})
 }
 
@@ -161,9 +161,10 @@ func (s *server) addLine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cmd := app.AddLine{Tenant: tenant(r.Context()), InvoiceID: id, Line: in, IfMatch: ifMatch(r)}
-	s.change(w, r, body, http.StatusCreated, true, func(ctx context.Context) (*invoice.Invoice, error) {
-		inv, _, err := s.app.AddLine.Handle(ctx, cmd)
-		return inv, err
+	s.change(w, r, body, http.StatusCreated, true, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		changed, _, err := s.app.AddLine.Handle(r.Context(), cmd)
+		return changed, err
 	})
 }
 

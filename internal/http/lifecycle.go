@@ -1,11 +1,9 @@
 package http
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
-	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
 // issueInvoice serves POST /v1/invoices/{id}/issue. The body is optional; if
@@ -23,8 +21,9 @@ func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cmd := app.IssueInvoice{Tenant: tenant(r.Context()), InvoiceID: id, IfMatch: ifMatch(r)}
-	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
-		return s.app.IssueInvoice.Handle(ctx, cmd)
+	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.IssueInvoice.Handle(r.Context(), cmd)
 	})
 }
 
@@ -48,8 +47,9 @@ func (s *server) payInvoice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cmd.IfMatch = ifMatch(r)
-	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
-		return s.app.PayInvoice.Handle(ctx, cmd)
+	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.PayInvoice.Handle(r.Context(), cmd)
 	})
 }
 
@@ -71,7 +71,8 @@ func (s *server) voidInvoice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cmd := app.VoidInvoice{Tenant: tenant(r.Context()), InvoiceID: id, Reason: *req.Reason, IfMatch: ifMatch(r)}
-	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
-		return s.app.VoidInvoice.Handle(ctx, cmd)
+	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.VoidInvoice.Handle(r.Context(), cmd)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
@@ -123,7 +124,7 @@ func (h *harness) newInvoice(repo *postgres.Invoices, lines ...invoice.LineInput
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := repo.Add(context.Background(), inv); err != nil {
+	if _, err := repo.Add(context.Background(), inv, app.ChangeOptions{}); err != nil {
 		h.t.Fatalf("add invoice: %v", err)
 	}
 	return inv
@@ -132,11 +133,11 @@ func (h *harness) newInvoice(repo *postgres.Invoices, lines ...invoice.LineInput
 // update commits fn's change to invoice id through repo.
 func (h *harness) update(repo *postgres.Invoices, id invoice.ID, fn func(*invoice.Invoice) error) *invoice.Invoice {
 	h.t.Helper()
-	inv, err := repo.Update(context.Background(), h.tenant, id, func(_ context.Context, inv *invoice.Invoice) error { return fn(inv) })
+	changed, err := repo.Update(context.Background(), h.tenant, id, app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return fn(inv) })
 	if err != nil {
 		h.t.Fatalf("update invoice %s: %v", id, err)
 	}
-	return inv
+	return changed.Invoice
 }
 
 // addLine returns an update that adds a line.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
@@ -121,7 +122,7 @@ func TestRelayPublishesNothingOfARolledBackTransaction(t *testing.T) {
 	inv := h.newInvoice(repo)
 
 	// A use case that fails after changing the invoice: rolled back.
-	_, err := repo.Update(ctx, h.tenant, inv.ID(), func(_ context.Context, inv *invoice.Invoice) error {
+	_, err := repo.Update(ctx, h.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		if err := addLine(1)(inv); err != nil {
 			return err
 		}

@@ -95,14 +95,15 @@ func (l life) commit(t *testing.T, ctx context.Context, repo *postgres.Invoices)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.Add(ctx, inv); err != nil {
+	if _, err := repo.Add(ctx, inv, app.ChangeOptions{}); err != nil {
 		t.Fatalf("add: %v", err)
 	}
 	for _, step := range l.steps {
-		inv, err = repo.Update(ctx, inv.Tenant(), inv.ID(), func(_ context.Context, inv *invoice.Invoice) error { return step(inv) })
+		changed, err := repo.Update(ctx, inv.Tenant(), inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return step(inv) })
 		if err != nil {
 			t.Fatalf("update: %v", err)
 		}
+		inv = changed.Invoice
 	}
 	return int(inv.Version())
 }
