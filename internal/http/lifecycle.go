@@ -4,11 +4,12 @@ import (
 	"net/http"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
 // issueInvoice serves POST /v1/invoices/{id}/issue. The body is optional; if
 // sent it must be an empty JSON object.
-func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request) {
+func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -20,7 +21,7 @@ func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	cmd := app.IssueInvoice{Tenant: tenant(r.Context()), InvoiceID: id, IfMatch: ifMatch(r)}
+	cmd := app.IssueInvoice{Tenant: tenant, InvoiceID: id, IfMatch: ifMatch(r)}
 	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
 		cmd.Idempotency = key
 		return s.app.IssueInvoice.Handle(r.Context(), cmd)
@@ -29,7 +30,7 @@ func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request) {
 
 // payInvoice serves POST /v1/invoices/{id}/payments. A repeated payment (same
 // reference and amount) is answered like the first, with the invoice as is.
-func (s *server) payInvoice(w http.ResponseWriter, r *http.Request) {
+func (s *server) payInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -41,7 +42,7 @@ func (s *server) payInvoice(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	cmd, err := req.command(tenant(r.Context()), id)
+	cmd, err := req.command(tenant, id)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
@@ -54,7 +55,7 @@ func (s *server) payInvoice(w http.ResponseWriter, r *http.Request) {
 }
 
 // voidInvoice serves POST /v1/invoices/{id}/void.
-func (s *server) voidInvoice(w http.ResponseWriter, r *http.Request) {
+func (s *server) voidInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -70,7 +71,7 @@ func (s *server) voidInvoice(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, missing("reason"))
 		return
 	}
-	cmd := app.VoidInvoice{Tenant: tenant(r.Context()), InvoiceID: id, Reason: *req.Reason, IfMatch: ifMatch(r)}
+	cmd := app.VoidInvoice{Tenant: tenant, InvoiceID: id, Reason: *req.Reason, IfMatch: ifMatch(r)}
 	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
 		cmd.Idempotency = key
 		return s.app.VoidInvoice.Handle(r.Context(), cmd)
