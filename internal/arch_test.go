@@ -35,17 +35,25 @@ type rule struct {
 
 var rules = []rule{
 	{
-		name:   "the domain depends only on the standard library and uuid",
-		scopes: []string{"internal/domain"},
-		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || under(dep, mod+"/internal/domain")
+		name:   "the service's error type depends only on the standard library",
+		scopes: []string{"internal/failure"},
+		allowed: func(_, _ string, std bool) bool {
+			return std
 		},
 	},
 	{
-		name:   "the app depends only on the standard library, uuid and the domain",
+		name:   "the domain depends only on the standard library, uuid and the error type",
+		scopes: []string{"internal/domain"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == uuidPath || under(dep, mod+"/internal/domain") || under(dep, mod+"/internal/failure")
+		},
+	},
+	{
+		name:   "the app depends only on the standard library, uuid, the error type and the domain",
 		scopes: []string{"internal/app"},
 		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || under(dep, mod+"/internal/domain") || under(dep, mod+"/internal/app")
+			return std || dep == uuidPath || under(dep, mod+"/internal/domain") || under(dep, mod+"/internal/app") ||
+				under(dep, mod+"/internal/failure")
 		},
 	},
 	{
@@ -210,8 +218,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 
 	got := violations(mod, pkgs)
 	want := []string{
-		mod + "/internal/app depends on " + mod + "/internal/infra/postgres (the app depends only on the standard library, uuid and the domain)",
-		mod + "/internal/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library and uuid)",
+		mod + "/internal/app depends on " + mod + "/internal/infra/postgres (the app depends only on the standard library, uuid, the error type and the domain)",
+		mod + "/internal/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library, uuid and the error type)",
 		mod + "/internal/http depends on " + mod + "/cmd/svc via " + mod + "/internal/app (adapters never depend on cmd)",
 		mod + "/internal/infra/postgres depends on " + mod + "/cmd/svc (adapters never depend on cmd)",
 		mod + "/internal/notification/postgres depends on " + mod + "/internal/infra/postgres (the notification context knows nothing of the invoicing packages)",

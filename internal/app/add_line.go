@@ -22,7 +22,7 @@ type AddLineHandler struct {
 }
 
 // Handle adds the line and returns the invoice as committed and the new line's id.
-// It fails with invoice.ErrVersionMismatch if cmd.IfMatch does not allow the
+// It fails with ErrVersionMismatch if cmd.IfMatch does not allow the
 // invoice's version, and otherwise with the errors of Invoices.Update and of
 // the aggregate.
 func (h AddLineHandler) Handle(ctx context.Context, cmd AddLine) (Changed, invoice.LineID, error) {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // MaxIdempotencyKey is the length of the longest Idempotency-Key accepted
@@ -10,11 +12,11 @@ const MaxIdempotencyKey = 255
 
 // Errors of idempotent requests.
 var (
-	ErrInvalidIdempotencyKey = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_idempotency_key", Field: "Idempotency-Key",
+	ErrInvalidIdempotencyKey = &failure.Error{Kind: failure.Invalid, Code: "invalid_idempotency_key", Field: "Idempotency-Key",
 		Message: "Idempotency-Key must be 1 to 255 visible ASCII characters"}
-	ErrIdempotencyKeyReused = &invoice.Error{Kind: invoice.KindInvalid, Code: "idempotency_key_reused",
+	ErrIdempotencyKeyReused = &failure.Error{Kind: failure.Invalid, Code: "idempotency_key_reused",
 		Message: "this Idempotency-Key was used with a different request"}
-	ErrIdempotencyKeyInUse = &invoice.Error{Kind: invoice.KindConflict, Code: "idempotency_key_in_use",
+	ErrIdempotencyKeyInUse = &failure.Error{Kind: failure.Conflict, Code: "idempotency_key_in_use",
 		Message: "a request with this Idempotency-Key is still being processed; retry later"}
 )
 

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
@@ -23,7 +22,7 @@ type IssueInvoiceHandler struct {
 
 // Handle issues the invoice and returns it as committed. The number is taken inside the
 // update's transaction, so a failed or conflicting issue gives it back and
-// numbers stay gapless. It fails with invoice.ErrVersionMismatch if
+// numbers stay gapless. It fails with ErrVersionMismatch if
 // cmd.IfMatch does not allow the invoice's version, and otherwise with the
 // errors of Invoices.Update, Tx.NextInvoiceNumber and the aggregate.
 func (h IssueInvoiceHandler) Handle(ctx context.Context, cmd IssueInvoice) (Changed, error) {
@@ -42,11 +41,6 @@ func (h IssueInvoiceHandler) Handle(ctx context.Context, cmd IssueInvoice) (Chan
 		if err != nil {
 			return err
 		}
-		return inv.Issue(FormatNumber(now.Year(), n), now)
+		return inv.Issue(invoice.FormatNumber(now.Year(), n), now)
 	})
-}
-
-// FormatNumber formats the n-th invoice number of year, e.g. INV-2026-000042.
-func FormatNumber(year int, n int64) string {
-	return fmt.Sprintf("INV-%04d-%06d", year, n)
 }

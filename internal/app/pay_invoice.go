@@ -25,7 +25,7 @@ type PayInvoiceHandler struct {
 
 // Handle records the payment and returns the invoice as committed. Repeating a
 // payment (same reference and amount) changes nothing and returns the invoice.
-// It fails with invoice.ErrVersionMismatch if cmd.IfMatch does not allow the
+// It fails with ErrVersionMismatch if cmd.IfMatch does not allow the
 // invoice's version, and otherwise with the errors of Invoices.Update and of
 // the aggregate.
 func (h PayInvoiceHandler) Handle(ctx context.Context, cmd PayInvoice) (Changed, error) {

@@ -22,7 +22,7 @@ type VoidInvoiceHandler struct {
 }
 
 // Handle voids the invoice and returns it as committed. It fails with
-// invoice.ErrVersionMismatch if cmd.IfMatch does not allow the invoice's
+// ErrVersionMismatch if cmd.IfMatch does not allow the invoice's
 // version, and otherwise with the errors of Invoices.Update and of the aggregate.
 func (h VoidInvoiceHandler) Handle(ctx context.Context, cmd VoidInvoice) (Changed, error) {
 	opts := ChangeOptions{Idempotency: cmd.Idempotency}

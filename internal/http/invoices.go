@@ -14,9 +14,14 @@ import (
 // invoicePath returns the URL path of an invoice, for Location headers.
 func invoicePath(id invoice.ID) string { return "/v1/invoices/" + id.String() }
 
-// invoiceID parses the {id} URL parameter; a malformed id is invoice.ErrNotFound.
+// invoiceID parses the {id} URL parameter. A malformed id names no
+// invoice: it fails with invoice.ErrNotFound, as for an id of no invoice.
 func invoiceID(r *http.Request) (invoice.ID, error) {
-	return invoice.ParseID(chi.URLParam(r, "id"))
+	id, err := invoice.ParseID(chi.URLParam(r, "id"))
+	if err != nil {
+		return invoice.ID{}, invoice.ErrNotFound
+	}
+	return id, nil
 }
 
 // createInvoice serves POST /v1/invoices.
@@ -177,8 +182,8 @@ func (s *server) removeLine(w http.ResponseWriter, r *http.Request, tenant invoi
 		return
 	}
 	line, err := invoice.ParseLineID(chi.URLParam(r, "line_id"))
-	if err != nil {
-		writeProblem(w, r, err)
+	if err != nil { // a malformed id names no line
+		writeProblem(w, r, invoice.ErrLineNotFound)
 		return
 	}
 	cmd := app.RemoveLine{Tenant: tenant, InvoiceID: id, LineID: line, IfMatch: ifMatch(r)}

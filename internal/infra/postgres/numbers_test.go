@@ -63,7 +63,7 @@ func TestFailedIssueGivesItsNumberBack(t *testing.T) {
 	ctx := context.Background()
 	year := microClock{}.Now().Year()
 	a, b := e.create(t, e.tenant), e.create(t, e.tenant)
-	if got := e.createOpenFrom(t, a).Number(); got != app.FormatNumber(year, 1) {
+	if got := e.createOpenFrom(t, a).Number(); got != invoice.FormatNumber(year, 1) {
 		t.Fatalf("first number %s", got)
 	}
 
@@ -80,13 +80,13 @@ func TestFailedIssueGivesItsNumberBack(t *testing.T) {
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Update: %v", err)
 	}
-	if got := e.createOpenFrom(t, b).Number(); got != app.FormatNumber(year, 2) {
-		t.Fatalf("number after a failed issue %s, want %s", got, app.FormatNumber(year, 2))
+	if got := e.createOpenFrom(t, b).Number(); got != invoice.FormatNumber(year, 2) {
+		t.Fatalf("number after a failed issue %s, want %s", got, invoice.FormatNumber(year, 2))
 	}
 
 	// Another tenant and another year have sequences of their own.
 	other := e.newTenant(t, "globex")
-	if got := e.createOpenFrom(t, e.create(t, other)).Number(); got != app.FormatNumber(year, 1) {
+	if got := e.createOpenFrom(t, e.create(t, other)).Number(); got != invoice.FormatNumber(year, 1) {
 		t.Fatalf("other tenant's first number %s", got)
 	}
 	// An update that records no event writes nothing, not even the number
