@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
 // eventPage is the body of GET /v1/events.
@@ -49,7 +49,7 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request, tenant invoi
 	if v := query.Get("type"); v != "" {
 		// The feed speaks CloudEvents types, "invoicing.invoice.paid"; the
 		// outbox stores the domain's, "invoice.paid".
-		t, ok := strings.CutPrefix(v, relay.SubjectPrefix)
+		t, ok := strings.CutPrefix(v, cloudevent.SubjectPrefix)
 		if !ok {
 			writeProblem(w, r, app.ErrInvalidEventType)
 			return
@@ -61,7 +61,7 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request, tenant invoi
 		writeProblem(w, r, err)
 		return
 	}
-	data, cut, err := fill(page.Events, relay.NewCloudEvent)
+	data, cut, err := fill(page.Events, cloudevent.Encode)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
@@ -92,7 +92,7 @@ func (s *server) invoiceEvents(w http.ResponseWriter, r *http.Request, tenant in
 		writeProblem(w, r, err)
 		return
 	}
-	data, cut, err := fill(page.Events, relay.NewCloudEvent)
+	data, cut, err := fill(page.Events, cloudevent.Encode)
 	if err != nil {
 		writeProblem(w, r, err)
 		return

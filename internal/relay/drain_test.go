@@ -143,7 +143,7 @@ func TestTraceReachesTheCloudEventAndTheHeaders(t *testing.T) {
 	untraced, traced := msgs[0], msgs[1]
 	if untraced.CorrelationID != "" || untraced.TraceParent != "" || untraced.TraceState != "" ||
 		untraced.Header.Get("traceparent") != "" || untraced.Header.Get("Correlation-Id") != "" {
-		t.Errorf("an event without trace got one: %+v, headers %v", untraced.CloudEvent, untraced.Header)
+		t.Errorf("an event without trace got one: %+v, headers %v", untraced.Event, untraced.Header)
 	}
 	if got := (app.Trace{CorrelationID: traced.CorrelationID, TraceParent: traced.TraceParent, TraceState: traced.TraceState}); got != trace {
 		t.Errorf("CloudEvent trace = %+v, want %+v", got, trace)

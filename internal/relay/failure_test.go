@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
@@ -128,7 +129,7 @@ func TestRelayParksARejectedEventAfterMaxAttempts(t *testing.T) {
 	h := newHarness(t)
 	cfg := fastConfig()
 	cfg.MaxAttempts = 3
-	r := h.start(context.Background(), cfg, nats.StreamConfig{Subjects: []string{relay.Subject(invoice.TypeCreated)}}, nil)
+	r := h.start(context.Background(), cfg, nats.StreamConfig{Subjects: []string{cloudevent.Subject(invoice.TypeCreated)}}, nil)
 	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
 	inv := h.newInvoice(repo)
 	h.update(repo, inv.ID(), addLine(1)) // invoicing.invoice.line_added: no stream

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
@@ -150,7 +151,7 @@ func addLine(n int) func(*invoice.Invoice) error {
 
 // streamed is a message read back from the stream.
 type streamed struct {
-	relay.CloudEvent
+	cloudevent.Event
 	Raw         []byte // the message's data, as published
 	Header      natsgo.Header
 	NATSSubject string
@@ -211,11 +212,11 @@ func (h *harness) readStream() ([]streamed, error) {
 		if err != nil {
 			return nil, fmt.Errorf("get message %d: %w", seq, err)
 		}
-		var ce relay.CloudEvent
+		var ce cloudevent.Event
 		if err := json.Unmarshal(m.Data, &ce); err != nil {
 			return nil, fmt.Errorf("message %d is not a CloudEvent: %w", seq, err)
 		}
-		out = append(out, streamed{CloudEvent: ce, Raw: m.Data, Header: m.Header, NATSSubject: m.Subject, Size: len(m.Data)})
+		out = append(out, streamed{Event: ce, Raw: m.Data, Header: m.Header, NATSSubject: m.Subject, Size: len(m.Data)})
 	}
 	return out, nil
 }

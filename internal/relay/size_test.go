@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice/invoicetest"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
@@ -131,7 +132,7 @@ func TestLargestEventsFitMaxEventBytes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				body, err := relay.NewCloudEvent(app.EventRecord{Sequence: 1 << 62, ID: e.Meta().ID, Tenant: e.Meta().Tenant,
+				body, err := cloudevent.Encode(app.EventRecord{Sequence: 1 << 62, ID: e.Meta().ID, Tenant: e.Meta().Tenant,
 					InvoiceID: e.AggregateID(), Version: e.Meta().Version, Type: e.Type(), Payload: data,
 					OccurredAt: e.Meta().OccurredAt, Trace: trace})
 				if err != nil {
@@ -139,7 +140,7 @@ func TestLargestEventsFitMaxEventBytes(t *testing.T) {
 				}
 				// The headers as NATS encodes them: a status line, then
 				// "Name: value\r\n" each, then "\r\n".
-				headers := len("NATS/1.0\r\n") + len("Content-Type: \r\n") + len(relay.ContentType) +
+				headers := len("NATS/1.0\r\n") + len("Content-Type: \r\n") + len(cloudevent.ContentType) +
 					len("Nats-Msg-Id: \r\n") + 36 + len(nats.HeaderCorrelationID+": \r\n") + len(trace.CorrelationID) +
 					len(nats.HeaderTraceParent+": \r\n") + len(trace.TraceParent) +
 					len(nats.HeaderTraceState+": \r\n") + len(trace.TraceState) + 2
