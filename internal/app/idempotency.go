@@ -2,7 +2,6 @@ package app
 
 import (
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-
 	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-
 	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 

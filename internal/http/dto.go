@@ -8,7 +8,6 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-
 	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 

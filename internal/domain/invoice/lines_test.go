@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-
 	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-
 	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
