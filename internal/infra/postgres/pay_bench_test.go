@@ -32,7 +32,9 @@ func benchPay(b *testing.B, keyed bool) {
 		open[i] = e.createOpen(b, e.tenant)
 	}
 	var n atomic.Int64
-	response := func(inv *invoice.Invoice) ([]byte, error) { return fmt.Appendf(nil, "%s v%d", inv.ID(), inv.Version()), nil }
+	response := func(inv *invoice.Invoice) ([]byte, error) {
+		return fmt.Appendf(nil, "%s v%d", inv.ID(), inv.Version()), nil
+	}
 	b.SetParallelism(8)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
