@@ -20,32 +20,111 @@ const uuidPath = "github.com/google/uuid"
 type pkg struct {
 	ImportPath string
 	Standard   bool
+	GoFiles    []string
 	Imports    []string
 	Deps       []string
 	Error      *struct{ Err string }
 }
 
-// rule forbids packages under one of scopes (module-relative) to depend on a
-// package for which allowed returns false.
+// rule forbids packages under one of scopes (module-relative), except those
+// under one of except, to depend on a package for which allowed returns false.
 type rule struct {
 	name    string
 	scopes  []string
+	except  []string
 	allowed func(mod, dep string, std bool) bool
 }
 
+// compositionRoots may depend on every package: they wire the service.
+var compositionRoots = []string{"cmd/invoicing"}
+
 var rules = []rule{
 	{
-		name:   "the domain depends only on the standard library and uuid",
-		scopes: []string{"internal/domain"},
-		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || under(dep, mod+"/internal/domain")
+		name:   "the service's error type depends only on the standard library",
+		scopes: []string{"internal/failure"},
+		allowed: func(_, _ string, std bool) bool {
+			return std
 		},
 	},
 	{
-		name:   "the app depends only on the standard library, uuid and the domain",
+		name:   "the domain depends only on the standard library, uuid and the error type",
+		scopes: []string{"internal/domain"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == uuidPath || under(dep, mod+"/internal/domain") || under(dep, mod+"/internal/failure")
+		},
+	},
+	{
+		name:   "the app depends only on the standard library, uuid, the error type and the domain",
 		scopes: []string{"internal/app"},
 		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || under(dep, mod+"/internal/domain") || under(dep, mod+"/internal/app")
+			return std || dep == uuidPath || under(dep, mod+"/internal/domain") || under(dep, mod+"/internal/app") ||
+				under(dep, mod+"/internal/failure")
+		},
+	},
+	{
+		name:   "the CloudEvent envelope depends only on the app and what the app depends on",
+		scopes: []string{"internal/cloudevent"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == uuidPath || under(dep, mod+"/internal/app") || under(dep, mod+"/internal/domain") ||
+				under(dep, mod+"/internal/failure")
+		},
+	},
+	{
+		// The relay defines the ports it needs (Store, Publisher, Metrics);
+		// PostgreSQL and NATS implement them.
+		name:   "the relay depends only on the app, the CloudEvent envelope and what they depend on",
+		scopes: []string{"internal/relay"},
+		except: []string{"internal/relay/relaytest"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == uuidPath || under(dep, mod+"/internal/relay") || under(dep, mod+"/internal/cloudevent") ||
+				under(dep, mod+"/internal/app") || under(dep, mod+"/internal/domain") || under(dep, mod+"/internal/failure")
+		},
+	},
+	{
+		name:   "relaytest reads events with the CloudEvents SDK only",
+		scopes: []string{"internal/relay/relaytest"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || !under(dep, mod)
+		},
+	},
+	{
+		// The event feed serves cloudevent's bytes, as the relay publishes them.
+		name:   "http reaches the service through the app only: no relay, no adapter, no notification",
+		scopes: []string{"internal/http"},
+		allowed: func(mod, dep string, _ bool) bool {
+			return !under(dep, mod+"/internal/relay") && !under(dep, mod+"/internal/infra") &&
+				!under(dep, mod+"/internal/notification")
+		},
+	},
+	{
+		name:    "adapters do not depend on one another, nor on http",
+		scopes:  []string{"internal/infra/postgres"},
+		allowed: forbid("internal/infra/nats", "internal/infra/metrics", "internal/http", "internal/notification"),
+	},
+	{
+		name:    "adapters do not depend on one another, nor on http",
+		scopes:  []string{"internal/infra/nats"},
+		allowed: forbid("internal/infra/postgres", "internal/infra/metrics", "internal/http", "internal/notification"),
+	},
+	{
+		name:    "adapters do not depend on one another, nor on http",
+		scopes:  []string{"internal/infra/metrics"},
+		allowed: forbid("internal/infra/postgres", "internal/infra/nats", "internal/http", "internal/notification"),
+	},
+	{
+		name:   "embedded documents and migrations are data",
+		scopes: []string{"api", "migrations"},
+		allowed: func(_, _ string, std bool) bool {
+			return std
+		},
+	},
+	{
+		// The fault suite, the load tool, the benchmarks and the tools talk
+		// to the service over the network only, as a client would.
+		name:   "clients and tools import no package of the service",
+		scopes: []string{"internal/faulttest", "cmd/invoicing-load", "bench", "tools"},
+		allowed: func(mod, dep string, _ bool) bool {
+			return !under(dep, mod+"/internal") && !under(dep, mod+"/cmd")
 		},
 	},
 	{
@@ -74,6 +153,36 @@ var rules = []rule{
 	},
 }
 
+// forbid returns a rule's allowed function that refuses the packages under
+// dirs (module-relative) and accepts every other.
+func forbid(dirs ...string) func(mod, dep string, std bool) bool {
+	return func(mod, dep string, _ bool) bool {
+		return !slices.ContainsFunc(dirs, func(d string) bool { return under(dep, mod+"/"+d) })
+	}
+}
+
+// covers reports whether r applies to the package path of module mod.
+func (r rule) covers(mod, path string) bool {
+	in := func(s string) bool { return under(path, mod+"/"+s) }
+	return slices.ContainsFunc(r.scopes, in) && !slices.ContainsFunc(r.except, in)
+}
+
+// uncovered returns the packages of module mod that no rule applies to,
+// composition roots and packages with test files only aside.
+func uncovered(mod string, pkgs map[string]pkg) []string {
+	var out []string
+	for _, p := range sortedValues(pkgs) {
+		if !under(p.ImportPath, mod) || len(p.GoFiles) == 0 ||
+			slices.ContainsFunc(compositionRoots, func(c string) bool { return p.ImportPath == mod+"/"+c }) {
+			continue
+		}
+		if !slices.ContainsFunc(rules, func(r rule) bool { return r.covers(mod, p.ImportPath) }) {
+			out = append(out, p.ImportPath)
+		}
+	}
+	return out
+}
+
 // under reports whether path is dir or inside it.
 func under(path, dir string) bool {
 	return path == dir || strings.HasPrefix(path, dir+"/")
@@ -86,7 +195,7 @@ func violations(mod string, pkgs map[string]pkg) []string {
 	var out []string
 	for _, p := range sortedValues(pkgs) {
 		for _, r := range rules {
-			if !slices.ContainsFunc(r.scopes, func(s string) bool { return under(p.ImportPath, mod+"/"+s) }) {
+			if !r.covers(mod, p.ImportPath) {
 				continue
 			}
 			var bad []string
@@ -180,6 +289,9 @@ func TestDependencyDirection(t *testing.T) {
 	for _, v := range violations(mod, pkgs) {
 		t.Error(v)
 	}
+	for _, p := range uncovered(mod, pkgs) {
+		t.Errorf("%s: no dependency rule covers this package; add one to rules", p)
+	}
 }
 
 // TestDependencyRulesCanFail checks the checker on a made-up module that
@@ -200,24 +312,37 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
 	add(mod+"/internal/app", false, []string{mod + "/internal/domain/invoice", mod + "/internal/infra/postgres"},
 		mod+"/internal/domain/invoice", mod+"/internal/infra/postgres", mod+"/cmd/svc", uuidPath, "context", "net/http", "github.com/jackc/pgx/v5")
-	add(mod+"/internal/http", false, []string{mod + "/internal/app"},
-		mod+"/internal/app", mod+"/internal/domain/invoice", mod+"/internal/infra/postgres", mod+"/cmd/svc", uuidPath, "context", "github.com/jackc/pgx/v5")
+	add(mod+"/internal/http", false, []string{mod + "/internal/app", mod + "/internal/relay"},
+		mod+"/internal/app", mod+"/internal/relay", mod+"/internal/domain/invoice", mod+"/internal/infra/postgres", mod+"/cmd/svc", uuidPath, "context", "github.com/jackc/pgx/v5",
+		"github.com/prometheus/client_golang/prometheus")
 	add(mod+"/cmd/svc", false, nil)
 	add("github.com/prometheus/client_golang/prometheus", false, nil)
 	add(mod+"/internal/relay", false, []string{"github.com/prometheus/client_golang/prometheus"}, "github.com/prometheus/client_golang/prometheus")
+	add(mod+"/internal/newthing", false, nil)
 	add(mod+"/internal/notification/postgres", false, []string{mod + "/internal/infra/postgres"},
 		mod+"/internal/infra/postgres", mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
 
 	got := violations(mod, pkgs)
 	want := []string{
-		mod + "/internal/app depends on " + mod + "/internal/infra/postgres (the app depends only on the standard library, uuid and the domain)",
-		mod + "/internal/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library and uuid)",
+		mod + "/internal/app depends on " + mod + "/internal/infra/postgres (the app depends only on the standard library, uuid, the error type and the domain)",
+		mod + "/internal/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library, uuid and the error type)",
+		mod + "/internal/http depends on " + mod + "/internal/relay (http reaches the service through the app only: no relay, no adapter, no notification)",
+		mod + "/internal/http depends on " + mod + "/internal/infra/postgres via " + mod + "/internal/app (http reaches the service through the app only: no relay, no adapter, no notification)",
+		mod + "/internal/http depends on github.com/prometheus/client_golang/prometheus via " + mod + "/internal/relay (only the metrics adapter and main know Prometheus)",
 		mod + "/internal/http depends on " + mod + "/cmd/svc via " + mod + "/internal/app (adapters never depend on cmd)",
 		mod + "/internal/infra/postgres depends on " + mod + "/cmd/svc (adapters never depend on cmd)",
 		mod + "/internal/notification/postgres depends on " + mod + "/internal/infra/postgres (the notification context knows nothing of the invoicing packages)",
+		mod + "/internal/relay depends on github.com/prometheus/client_golang/prometheus (the relay depends only on the app, the CloudEvent envelope and what they depend on)",
 		mod + "/internal/relay depends on github.com/prometheus/client_golang/prometheus (only the metrics adapter and main know Prometheus)",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for path, p := range pkgs {
+		p.GoFiles = []string{"x.go"}
+		pkgs[path] = p
+	}
+	if got, want := uncovered(mod, pkgs), []string{mod + "/cmd/svc", mod + "/internal/newthing"}; !slices.Equal(got, want) {
+		t.Errorf("uncovered packages %q, want %q", got, want)
 	}
 }

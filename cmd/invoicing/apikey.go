@@ -27,7 +27,7 @@ func apikey(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		return err
 	}
 	defer pool.Close()
-	h := app.New(nil, nil, postgres.NewAPIKeys(pool), nil, app.SystemClock{}).CreateAPIKey
+	h := app.New(nil, postgres.NewAPIKeys(pool), nil, app.SystemClock{}).CreateAPIKey
 	key, id, err := h.Handle(ctx, app.CreateAPIKey{TenantName: *tenant})
 	if err != nil {
 		return err

@@ -118,7 +118,7 @@ func TestServeRefusesBadAddressBeforeConnecting(t *testing.T) {
 			if vars["PPROF_ADDR"] != "" {
 				want = "PPROF_ADDR"
 			}
-			err := run(context.Background(), []string{cmd}, env(vars), io.Discard, io.Discard)
+			err := run(context.Background(), []string{cmd}, env(vars), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("%s with %v: error %v, want one naming %s", cmd, vars, err, want)
 			}

@@ -40,7 +40,7 @@ var errUsage = errors.New("invalid command line")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "invoicing:", err)
@@ -55,7 +55,7 @@ func main() {
 // run executes the command named by args[0]. It returns when the command is
 // done or, for long-running commands, after ctx is cancelled and shutdown has
 // finished; the error says what failed.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: no command", errUsage)
 	}

@@ -55,7 +55,7 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestUnknownCommandIsUsageError(t *testing.T) {
-	err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard)
+	err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "frobnicate") {
 		t.Fatalf("want usage error naming the command, got %v", err)
 	}
@@ -88,11 +88,11 @@ func TestServeEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	var out bytes.Buffer
-	if err := run(ctx, []string{"migrate", "up"}, getenv, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"migrate", "up"}, getenv, &out); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
 		t.Fatalf("apikey create: %v", err)
 	}
 	key := lastLine(out.String())
@@ -100,7 +100,7 @@ func TestServeEndToEnd(t *testing.T) {
 	sctx, stop := context.WithCancel(ctx)
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
 	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: key}
 
 	inv := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","lines":[{"description":"Consulting","quantity":2,"unit_amount":5000,"tax_rate_bps":2000}]}`, 201)

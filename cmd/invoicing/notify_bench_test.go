@@ -38,18 +38,18 @@ func TestBenchCommitToSMTP(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "bench"}, getenv, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "bench"}, getenv, &out); err != nil {
 		t.Fatal(err)
 	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
 	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: lastLine(out.String())}
 
 	// Open invoices to pay, their invoice emails received before the clock starts.

@@ -47,7 +47,7 @@ func newNotifyRig(t *testing.T) *notifyRig {
 		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(), "SMTP_URL": mail.URL(),
 		"MAIL_DOMAIN": "fault.test", "NOTIFY_RETRY_BASE": "100ms", "NOTIFY_RETRY_MAX": "2s", "NOTIFY_SEND_TIMEOUT": "5s",
 	}
-	if err := run(context.Background(), []string{"migrate", "up"}, env(vars), io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"migrate", "up"}, env(vars), io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	nc, err := natsgo.Connect(ns.URL())

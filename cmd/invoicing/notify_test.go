@@ -43,18 +43,18 @@ func TestServeNotifiesEndToEnd(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
 	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
 		t.Fatalf("apikey create: %v", err)
 	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
 	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: lastLine(out.String())}
 
 	inv := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada <Lovelace>","email":"ada@example.com"},"currency":"KWD","due_date":"2026-12-31",
@@ -116,17 +116,17 @@ func TestNotifyWithoutSMTPIsNotReady(t *testing.T) {
 	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL()})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := run(ctx, []string{"notify"}, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "migrate up") {
+	if err := run(ctx, []string{"notify"}, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), "migrate up") {
 		t.Fatalf("notify on an unmigrated database: %v, want an error saying to run migrate up", err)
 	}
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"notify"}, getenv, logs, io.Discard) }()
+	go func() { done <- run(sctx, []string{"notify"}, getenv, logs) }()
 	base := "http://" + waitListening(t, logs, done)
 	resp, err := http.Get(base + "/readyz")
 	if err != nil {
@@ -173,7 +173,7 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
 	nc, err := natsgo.Connect(ns.URL())
@@ -202,7 +202,7 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 	defer stop()
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"notify"}, getenv, logs, io.Discard) }()
+	go func() { done <- run(sctx, []string{"notify"}, getenv, logs) }()
 	waitListening(t, logs, done)
 
 	var listing string
@@ -211,7 +211,7 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 			t.Fatalf("the refused email was not parked:\n%s", listing)
 		}
 		var out strings.Builder
-		if err := run(ctx, []string{"notify", "failed"}, getenv, &out, io.Discard); err != nil {
+		if err := run(ctx, []string{"notify", "failed"}, getenv, &out); err != nil {
 			t.Fatalf("notify failed: %v", err)
 		}
 		listing = out.String()
@@ -222,12 +222,12 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 	if len(mail.Messages()) != 0 {
 		t.Fatalf("an email was accepted while refusing")
 	}
-	if err := run(ctx, []string{"notify", "retry", "999999"}, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no failed task") {
+	if err := run(ctx, []string{"notify", "retry", "999999"}, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), "no failed task") {
 		t.Errorf("retry of an unknown task: %v", err)
 	}
 	mail.Reject(nil)
 	var out strings.Builder
-	if err := run(ctx, []string{"notify", "retry", "--all"}, getenv, &out, io.Discard); err != nil || !strings.Contains(out.String(), "re-queued 1 failed tasks") {
+	if err := run(ctx, []string{"notify", "retry", "--all"}, getenv, &out); err != nil || !strings.Contains(out.String(), "re-queued 1 failed tasks") {
 		t.Fatalf("notify retry --all: %v, %q", err, out.String())
 	}
 	m := mail.Wait(1, 30*time.Second)[0]
@@ -236,7 +236,7 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 	}
 	// Its logs (NATS callbacks) and its answer share stdout.
 	replayed := &syncBuffer{}
-	if err := run(ctx, []string{"notify", "replay", "--since", "1h"}, getenv, replayed, io.Discard); err != nil || !strings.Contains(replayed.String(), "replayed 1 events") || !strings.Contains(replayed.String(), ": 0 new") {
+	if err := run(ctx, []string{"notify", "replay", "--since", "1h"}, getenv, replayed); err != nil || !strings.Contains(replayed.String(), "replayed 1 events") || !strings.Contains(replayed.String(), ": 0 new") {
 		t.Errorf("notify replay --since 1h: %v, %q", err, replayed.String())
 	}
 	stop()
@@ -248,11 +248,11 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 func TestNotifyCommandLine(t *testing.T) {
 	getenv := env(nil)
 	for _, args := range [][]string{{"notify", "retry"}, {"notify", "retry", "x"}, {"notify", "replay", "1h"}, {"notify", "replay", "--since", "yesterday"}, {"notify", "frob"}} {
-		if err := run(context.Background(), args, getenv, io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		if err := run(context.Background(), args, getenv, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
 	}
-	err := run(context.Background(), []string{"notify", "replay", "--since", "2000-01-01T00:00:00Z"}, getenv, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"notify", "replay", "--since", "2000-01-01T00:00:00Z"}, getenv, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "NOTIFY_INBOX_RETENTION") {
 		t.Errorf("replay beyond the inbox horizon: %v, want a refusal naming NOTIFY_INBOX_RETENTION", err)
 	}

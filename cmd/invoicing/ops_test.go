@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,13 +37,13 @@ func startServe(t *testing.T, vars map[string]string) *served {
 	vars["HTTP_ADDR"] = "127.0.0.1:0"
 	getenv := env(vars)
 	var out strings.Builder
-	if err := run(context.Background(), []string{"apikey", "create", "--tenant", "acme"}, getenv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
 		t.Fatalf("apikey create: %v", err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	go func() { done <- run(ctx, []string{"serve"}, getenv, logs) }()
 	s := &served{base: "http://" + waitListening(t, logs, done), key: lastLine(out.String()), logs: logs}
 	t.Cleanup(func() {
 		stop()
@@ -372,7 +371,7 @@ func runRelayCommand(t *testing.T, vars map[string]string) (logs *syncBuffer, st
 	t.Cleanup(cancel)
 	logs = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"relay"}, env(vars), logs, io.Discard) }()
+	go func() { done <- run(ctx, []string{"relay"}, env(vars), logs) }()
 	return logs, func() error {
 		cancel()
 		select {

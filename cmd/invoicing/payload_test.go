@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -200,7 +199,7 @@ func TestStartRefusesANATSServerBelowTheLargestEvent(t *testing.T) {
 	for _, cmd := range []string{"serve", "relay"} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		logs := &syncBuffer{}
-		err := run(ctx, []string{cmd}, getenv, logs, io.Discard)
+		err := run(ctx, []string{cmd}, getenv, logs)
 		cancel()
 		if err == nil || !strings.Contains(err.Error(), "max_payload") || !strings.Contains(err.Error(), fmt.Sprint(relay.MaxEventBytes)) {
 			t.Errorf("%s: returned %v, want a start-up error naming max_payload and the %d bytes needed\n%s", cmd, err, relay.MaxEventBytes, logs)
@@ -277,7 +276,7 @@ VALUES ($1, $2, $3, $4, 'invoice.created', $5, now())`, id, tenant, agg, v+1, pa
 		}
 	}
 	var out strings.Builder
-	if err := run(ctx, []string{"outbox", "failed"}, env(map[string]string{"DATABASE_URL": dbURL}), &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"outbox", "failed"}, env(map[string]string{"DATABASE_URL": dbURL}), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), big.String()) || !strings.Contains(out.String(), "maximum payload") || !strings.Contains(out.String(), "1 parked events") {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +26,7 @@ func TestServePublishesPaidEventEndToEnd(t *testing.T) {
 	defer cancel()
 
 	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out, io.Discard); err != nil {
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
 		t.Fatalf("apikey create: %v", err)
 	}
 	key := lastLine(out.String())
@@ -36,7 +35,7 @@ func TestServePublishesPaidEventEndToEnd(t *testing.T) {
 	defer stop()
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
 	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: key}
 
 	nc, err := natsgo.Connect(natsURL)

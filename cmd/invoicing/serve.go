@@ -86,7 +86,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if cfg.APIKeyCacheTTL > 0 {
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
-	a := app.New(postgres.NewInvoices(pool, opts...), postgres.NewInvoiceNumbers(), keys, postgres.NewEvents(pool), app.SystemClock{})
+	a := app.New(postgres.NewInvoices(pool, opts...), keys, postgres.NewEvents(pool), app.SystemClock{})
 	srv := newHTTPServer(httpapi.NewHandler(a, m.httpConfig(logger, readinessChecks(pool, want, pub))), logger)
 
 	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)

@@ -21,12 +21,12 @@ func TestServeCutsOffSlowHeaders(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "RELAY_ENABLED": "false"})
 	ctx, stop := context.WithCancel(context.Background())
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	go func() { done <- run(ctx, []string{"serve"}, getenv, logs) }()
 	t.Cleanup(func() {
 		stop()
 		<-done

@@ -108,7 +108,7 @@ func TestSIGTERMDuringABurstLosesNoAcceptedRequest(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	bin := buildBinary(t)
 	var out strings.Builder
-	if err := run(context.Background(), []string{"apikey", "create", "--tenant", "acme"}, env(map[string]string{"DATABASE_URL": dbURL}), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"apikey", "create", "--tenant", "acme"}, env(map[string]string{"DATABASE_URL": dbURL}), &out); err != nil {
 		t.Fatal(err)
 	}
 	key := lastLine(out.String())

@@ -8,10 +8,11 @@ import (
 
 // AddLine adds a line to a draft invoice.
 type AddLine struct {
-	Tenant    invoice.TenantID
-	InvoiceID invoice.ID
-	Line      invoice.LineInput
-	IfMatch   Condition // the versions the change may apply to (If-Match)
+	Tenant      invoice.TenantID
+	InvoiceID   invoice.ID
+	Line        invoice.LineInput
+	IfMatch     Condition          // the versions the change may apply to (If-Match)
+	Idempotency *IdempotentRequest // nil: not idempotent; see IdempotentRequest
 }
 
 // AddLineHandler handles AddLine.
@@ -20,13 +21,14 @@ type AddLineHandler struct {
 	clock    Clock
 }
 
-// Handle adds the line and returns the updated invoice and the new line's id.
-// It fails with invoice.ErrVersionMismatch if cmd.IfMatch does not allow the
+// Handle adds the line and returns the invoice as committed and the new line's id.
+// It fails with ErrVersionMismatch if cmd.IfMatch does not allow the
 // invoice's version, and otherwise with the errors of Invoices.Update and of
 // the aggregate.
-func (h AddLineHandler) Handle(ctx context.Context, cmd AddLine) (*invoice.Invoice, invoice.LineID, error) {
+func (h AddLineHandler) Handle(ctx context.Context, cmd AddLine) (Changed, invoice.LineID, error) {
 	var added invoice.LineID
-	inv, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, func(_ context.Context, inv *invoice.Invoice) error {
+	opts := ChangeOptions{Idempotency: cmd.Idempotency}
+	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
 		if err := cmd.IfMatch.check(inv); err != nil {
 			return err
 		}
@@ -34,5 +36,5 @@ func (h AddLineHandler) Handle(ctx context.Context, cmd AddLine) (*invoice.Invoi
 		added = id
 		return err
 	})
-	return inv, added, err
+	return changed, added, err
 }

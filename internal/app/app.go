@@ -18,12 +18,12 @@ type App struct {
 }
 
 // New wires every use case to its ports.
-func New(invoices Invoices, numbers InvoiceNumbers, keys APIKeys, events Events, clock Clock) *App {
+func New(invoices Invoices, keys APIKeys, events Events, clock Clock) *App {
 	return &App{
 		CreateInvoice: CreateInvoiceHandler{invoices: invoices, clock: clock},
 		AddLine:       AddLineHandler{invoices: invoices, clock: clock},
 		RemoveLine:    RemoveLineHandler{invoices: invoices, clock: clock},
-		IssueInvoice:  IssueInvoiceHandler{invoices: invoices, numbers: numbers, clock: clock},
+		IssueInvoice:  IssueInvoiceHandler{invoices: invoices, clock: clock},
 		PayInvoice:    PayInvoiceHandler{invoices: invoices, clock: clock},
 		VoidInvoice:   VoidInvoiceHandler{invoices: invoices, clock: clock},
 		GetInvoice:    GetInvoiceHandler{invoices: invoices},

@@ -19,13 +19,13 @@ func IfVersion(versions ...int64) Condition {
 	return Condition{versions: versions, set: true}
 }
 
-// check returns invoice.ErrVersionMismatch unless c allows inv's version. Use
+// check returns ErrVersionMismatch unless c allows inv's version. Use
 // cases call it first thing in their UpdateFunc: the version it sees is the
 // one the update is guarded by, so a concurrent change makes the guarded
 // UPDATE miss, and the retry checks again against the new version.
 func (c Condition) check(inv *invoice.Invoice) error {
 	if c.set && !slices.Contains(c.versions, inv.Version()) {
-		return invoice.ErrVersionMismatch
+		return ErrVersionMismatch
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ type CreateInvoice struct {
 	Currency string
 	DueDate  time.Time // zero: none
 	Lines    []invoice.LineInput
+
+	Idempotency *IdempotentRequest // nil: not idempotent; see IdempotentRequest
 }
 
 // CreateInvoiceHandler handles CreateInvoice.
@@ -22,19 +24,16 @@ type CreateInvoiceHandler struct {
 	clock    Clock
 }
 
-// Handle creates and stores the draft. It returns the domain's validation
+// Handle creates and stores the draft, and returns it as committed. It returns the domain's validation
 // errors (joined, one per field) for bad input and storage errors as is.
-func (h CreateInvoiceHandler) Handle(ctx context.Context, cmd CreateInvoice) (*invoice.Invoice, error) {
+func (h CreateInvoiceHandler) Handle(ctx context.Context, cmd CreateInvoice) (Changed, error) {
 	currency, err := invoice.ParseCurrency(cmd.Currency)
 	if err != nil {
-		return nil, err
+		return Changed{}, err
 	}
 	inv, err := invoice.New(invoice.NewID(), cmd.Tenant, currency, cmd.Customer, cmd.DueDate, cmd.Lines, h.clock.Now())
 	if err != nil {
-		return nil, err
+		return Changed{}, err
 	}
-	if err := h.invoices.Add(ctx, inv); err != nil {
-		return nil, err
-	}
-	return inv, nil
+	return h.invoices.Add(ctx, inv, ChangeOptions{Idempotency: cmd.Idempotency})
 }

@@ -1,15 +1,19 @@
 package app
 
-import "github.com/invoicing-dev/invoicing/internal/domain/invoice"
+import "github.com/invoicing-dev/invoicing/internal/failure"
 
 // ErrUnauthorized means the API key is missing, malformed or unknown.
-var ErrUnauthorized = &invoice.Error{Kind: invoice.KindUnauthorized, Code: "unauthorized", Message: "a valid API key is required"}
+var ErrUnauthorized = &failure.Error{Kind: failure.Unauthorized, Code: "unauthorized", Message: "a valid API key is required"}
 
 // ErrInvalidTenant means a tenant name is blank or too long.
-var ErrInvalidTenant = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_tenant", Field: "tenant", Message: "tenant name must be 1 to 100 characters"}
+var ErrInvalidTenant = &failure.Error{Kind: failure.Invalid, Code: "invalid_tenant", Field: "tenant", Message: "tenant name must be 1 to 100 characters"}
+
+// ErrVersionMismatch means a change's Condition does not allow the
+// invoice's current version: the caller expected another one.
+var ErrVersionMismatch = &failure.Error{Kind: failure.Precondition, Code: "version_mismatch", Message: "the invoice's version is not one the request allows"}
 
 // ErrUnavailable marks an error of a port that could not do its work for
 // now, whatever the request: its database is unreachable, restarting or
 // refusing connections. The adapter keeps the cause in the error's tree; the
 // caller may retry the request later.
-var ErrUnavailable = &invoice.Error{Kind: invoice.KindUnavailable, Code: "service_unavailable", Message: "the service is temporarily unavailable; retry later"}
+var ErrUnavailable = &failure.Error{Kind: failure.Unavailable, Code: "service_unavailable", Message: "the service is temporarily unavailable; retry later"}

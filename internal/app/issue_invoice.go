@@ -2,32 +2,32 @@ package app
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
 // IssueInvoice issues a draft invoice, giving it the tenant's next number.
 type IssueInvoice struct {
-	Tenant    invoice.TenantID
-	InvoiceID invoice.ID
-	IfMatch   Condition // the versions the change may apply to (If-Match)
+	Tenant      invoice.TenantID
+	InvoiceID   invoice.ID
+	IfMatch     Condition          // the versions the change may apply to (If-Match)
+	Idempotency *IdempotentRequest // nil: not idempotent; see IdempotentRequest
 }
 
 // IssueInvoiceHandler handles IssueInvoice.
 type IssueInvoiceHandler struct {
 	invoices Invoices
-	numbers  InvoiceNumbers
 	clock    Clock
 }
 
-// Handle issues the invoice and returns it. The number is taken inside the
+// Handle issues the invoice and returns it as committed. The number is taken inside the
 // update's transaction, so a failed or conflicting issue gives it back and
-// numbers stay gapless. It fails with invoice.ErrVersionMismatch if
+// numbers stay gapless. It fails with ErrVersionMismatch if
 // cmd.IfMatch does not allow the invoice's version, and otherwise with the
-// errors of Invoices.Update, InvoiceNumbers.Next and the aggregate.
-func (h IssueInvoiceHandler) Handle(ctx context.Context, cmd IssueInvoice) (*invoice.Invoice, error) {
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, func(ctx context.Context, inv *invoice.Invoice) error {
+// errors of Invoices.Update, Tx.NextInvoiceNumber and the aggregate.
+func (h IssueInvoiceHandler) Handle(ctx context.Context, cmd IssueInvoice) (Changed, error) {
+	opts := ChangeOptions{Idempotency: cmd.Idempotency}
+	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(ctx context.Context, inv *invoice.Invoice, tx Tx) error {
 		if err := cmd.IfMatch.check(inv); err != nil {
 			return err
 		}
@@ -37,15 +37,10 @@ func (h IssueInvoiceHandler) Handle(ctx context.Context, cmd IssueInvoice) (*inv
 			return err
 		}
 		now := h.clock.Now()
-		n, err := h.numbers.Next(ctx, cmd.Tenant, now.Year())
+		n, err := tx.NextInvoiceNumber(ctx, cmd.Tenant, now.Year())
 		if err != nil {
 			return err
 		}
-		return inv.Issue(FormatNumber(now.Year(), n), now)
+		return inv.Issue(invoice.FormatNumber(now.Year(), n), now)
 	})
-}
-
-// FormatNumber formats the n-th invoice number of year, e.g. INV-2026-000042.
-func FormatNumber(year int, n int64) string {
-	return fmt.Sprintf("INV-%04d-%06d", year, n)
 }

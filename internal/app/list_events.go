@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // Bounds of a page of the event feed.
@@ -16,8 +17,8 @@ const (
 
 // Errors of ListEvents.
 var (
-	ErrInvalidFeedLimit = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_limit", Field: "limit", Message: "limit must be between 1 and 1000"}
-	ErrInvalidEventType = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_event_type", Field: "type", Message: "type is not an event type of this service"}
+	ErrInvalidFeedLimit = &failure.Error{Kind: failure.Invalid, Code: "invalid_limit", Field: "limit", Message: "limit must be between 1 and 1000"}
+	ErrInvalidEventType = &failure.Error{Kind: failure.Invalid, Code: "invalid_event_type", Field: "type", Message: "type is not an event type of this service"}
 )
 
 // ListEvents reads a page of a tenant's event feed: its committed events, for

@@ -60,7 +60,7 @@ func events(n, size int) *sliceEvents {
 // events at once; and paging reads every event once.
 func TestListEventsReadsInChunksWithinTheBudget(t *testing.T) {
 	small := events(250, 100)
-	page, err := app.New(nil, nil, nil, small, nil).ListEvents.Handle(context.Background(), app.ListEvents{Limit: 1000})
+	page, err := app.New(nil, nil, small, nil).ListEvents.Handle(context.Background(), app.ListEvents{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestListEventsReadsInChunksWithinTheBudget(t *testing.T) {
 
 	const size = 100 << 10
 	large := events(250, size)
-	h := app.New(nil, nil, nil, large, nil).ListEvents
+	h := app.New(nil, nil, large, nil).ListEvents
 	var seen []int64
 	for after := int64(0); ; {
 		large.limits = nil

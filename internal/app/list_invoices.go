@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // Bounds of a page of invoices.
@@ -18,8 +19,8 @@ const (
 
 // Errors of listing queries.
 var (
-	ErrInvalidLimit  = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_limit", Field: "limit", Message: "limit must be between 1 and 100"}
-	ErrInvalidCursor = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_cursor", Message: "the cursor does not name a position of this list"}
+	ErrInvalidLimit  = &failure.Error{Kind: failure.Invalid, Code: "invalid_limit", Field: "limit", Message: "limit must be between 1 and 100"}
+	ErrInvalidCursor = &failure.Error{Kind: failure.Invalid, Code: "invalid_cursor", Message: "the cursor does not name a position of this list"}
 )
 
 // ListInvoices reads a page of a tenant's invoices, newest first. Paging with

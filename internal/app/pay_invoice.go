@@ -8,12 +8,13 @@ import (
 
 // PayInvoice records a payment against an open invoice.
 type PayInvoice struct {
-	Tenant    invoice.TenantID
-	InvoiceID invoice.ID
-	Amount    int64     // minor units of the invoice's currency
-	Currency  *string   // optional; if given it must be the invoice's currency
-	Reference string    // the payment provider's transaction id
-	IfMatch   Condition // the versions the change may apply to (If-Match)
+	Tenant      invoice.TenantID
+	InvoiceID   invoice.ID
+	Amount      int64              // minor units of the invoice's currency
+	Currency    *string            // optional; if given it must be the invoice's currency
+	Reference   string             // the payment provider's transaction id
+	IfMatch     Condition          // the versions the change may apply to (If-Match)
+	Idempotency *IdempotentRequest // nil: not idempotent; see IdempotentRequest
 }
 
 // PayInvoiceHandler handles PayInvoice.
@@ -22,13 +23,14 @@ type PayInvoiceHandler struct {
 	clock    Clock
 }
 
-// Handle records the payment and returns the updated invoice. Repeating a
+// Handle records the payment and returns the invoice as committed. Repeating a
 // payment (same reference and amount) changes nothing and returns the invoice.
-// It fails with invoice.ErrVersionMismatch if cmd.IfMatch does not allow the
+// It fails with ErrVersionMismatch if cmd.IfMatch does not allow the
 // invoice's version, and otherwise with the errors of Invoices.Update and of
 // the aggregate.
-func (h PayInvoiceHandler) Handle(ctx context.Context, cmd PayInvoice) (*invoice.Invoice, error) {
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, func(_ context.Context, inv *invoice.Invoice) error {
+func (h PayInvoiceHandler) Handle(ctx context.Context, cmd PayInvoice) (Changed, error) {
+	opts := ChangeOptions{Idempotency: cmd.Idempotency}
+	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
 		if err := cmd.IfMatch.check(inv); err != nil {
 			return err
 		}

@@ -10,28 +10,57 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
-// UpdateFunc changes an invoice inside Invoices.Update's transaction. ctx
-// carries that transaction: ports of this package called with it (such as
-// InvoiceNumbers.Next) join it. It must not call other systems (brokers, HTTP
-// services): what they must learn becomes an event. It may run more than once
-// if Update retries after losing a race, each time on a freshly loaded invoice.
-type UpdateFunc func(ctx context.Context, inv *invoice.Invoice) error
+// Tx is what an UpdateFunc may do inside its update's transaction besides
+// changing the invoice it is handed. Whatever it does commits or rolls back
+// with the change.
+type Tx interface {
+	// NextInvoiceNumber returns the next number (1, 2, 3, ...) of tenant's
+	// sequence for year, with no gaps: taken in the transaction, it goes back
+	// to the pool if the transaction rolls back. It returns storage errors.
+	NextInvoiceNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error)
+}
+
+// UpdateFunc changes an invoice inside Invoices.Update's transaction, which
+// tx stands for. It must not call other systems (brokers, HTTP services):
+// what they must learn becomes an event. It may run more than once if Update
+// retries after losing a race, each time on a freshly loaded invoice.
+type UpdateFunc func(ctx context.Context, inv *invoice.Invoice, tx Tx) error
+
+// ChangeOptions are the caller's requests about how a change is stored.
+// The zero value asks for nothing.
+type ChangeOptions struct {
+	// Idempotency, if not nil, makes the change idempotent under a key: see
+	// IdempotentRequest.
+	Idempotency *IdempotentRequest
+}
+
+// Changed is the outcome of Invoices.Add or Update.
+type Changed struct {
+	// Invoice is the invoice as committed (as loaded, if the change recorded
+	// no event and so stored nothing).
+	Invoice *invoice.Invoice
+	// Response is what the IdempotentRequest's Response encoded and the
+	// change stored with it; nil if there was no such request or nothing
+	// was stored.
+	Response []byte
+}
 
 // Invoices stores invoices. Every method is scoped by tenant: another tenant's
 // invoice is reported exactly like a missing one (invoice.ErrNotFound).
 type Invoices interface {
-	// Add stores a new invoice and the events it recorded, in one transaction.
-	// If ctx carries an Idempotency (WithIdempotency), it is honoured as that
-	// type describes: Add may then fail with *Replayed,
-	// ErrIdempotencyKeyReused or ErrIdempotencyKeyInUse and store nothing.
-	Add(ctx context.Context, inv *invoice.Invoice) error
+	// Add stores a new invoice and the events it recorded, in one transaction,
+	// honouring opts.Idempotency as IdempotentRequest describes: Add may then
+	// fail with *Replayed, ErrIdempotencyKeyReused or ErrIdempotencyKeyInUse
+	// and store nothing.
+	Add(ctx context.Context, inv *invoice.Invoice, opts ChangeOptions) (Changed, error)
 
 	// Get returns the invoice, or invoice.ErrNotFound.
 	Get(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (*invoice.Invoice, error)
 
 	// List returns a page of the tenant's invoices matching f, newest first
-	// (by creation time, then id). It fails with ErrInvalidCursor if
-	// f.StartingAfter is set and is not one of the tenant's invoices.
+	// (by creation time, then id), as views read from the invoice rows. It
+	// fails with ErrInvalidCursor if f.StartingAfter is set and is not one of
+	// the tenant's invoices.
 	List(ctx context.Context, tenant invoice.TenantID, f ListFilter) (InvoicePage, error)
 
 	// Lines returns a page of the invoice's lines, in the invoice's order,
@@ -39,14 +68,16 @@ type Invoices interface {
 	// f.StartingAfter is set and is not one of the invoice's lines.
 	Lines(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f LineFilter) (LinePage, error)
 
-	// Update loads the invoice, runs fn, and, if fn recorded events, writes the
-	// new state and those events in one transaction, guarded by the version it
-	// loaded. A lost race is retried a few times and then reported as
-	// invoice.ErrConcurrentUpdate. An error from fn rolls everything back and is
-	// returned as is. It returns the invoice as committed. If ctx carries an
-	// Idempotency, it is honoured as for Add, the key being checked before the
-	// invoice is loaded.
-	Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, fn UpdateFunc) (*invoice.Invoice, error)
+	// Update is the unit of work of a change. In one transaction it loads the
+	// invoice, runs fn with it and the transaction's Tx, and, if fn recorded
+	// events, writes the new state guarded by the version it loaded, together
+	// with those events and opts.Idempotency's response; then commits. If fn
+	// records no event, nothing is written and the transaction rolls back. A
+	// lost race is retried a few times and then reported as
+	// invoice.ErrConcurrentUpdate. An error from fn rolls everything back and
+	// is returned as is. opts.Idempotency is honoured as for Add, the key being
+	// checked before the invoice is loaded.
+	Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts ChangeOptions, fn UpdateFunc) (Changed, error)
 }
 
 // ListFilter selects a page of invoices for List.
@@ -83,15 +114,6 @@ type LinePage struct {
 // lines, ~1.5 MB encoded at worst), it keeps every page of invoices or
 // events under 8 MiB and a request's memory bounded, whatever the data.
 const PageBytes = 4 << 20
-
-// InvoiceNumbers hands out each tenant's invoice numbers.
-type InvoiceNumbers interface {
-	// Next returns the next number (1, 2, 3, ...) of tenant's sequence for
-	// year, with no gaps: it must be called with the ctx of an UpdateFunc, so
-	// the number is taken in that transaction and returned to the pool if it
-	// rolls back. It fails if ctx carries no transaction.
-	Next(ctx context.Context, tenant invoice.TenantID, year int) (int64, error)
-}
 
 // APIKeys stores API keys, only as hashes.
 type APIKeys interface {

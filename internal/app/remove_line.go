@@ -21,13 +21,14 @@ type RemoveLineHandler struct {
 }
 
 // Handle removes the line and returns the updated invoice. It fails with
-// invoice.ErrVersionMismatch if cmd.IfMatch does not allow the invoice's
+// ErrVersionMismatch if cmd.IfMatch does not allow the invoice's
 // version, and otherwise with the errors of Invoices.Update and of the aggregate.
 func (h RemoveLineHandler) Handle(ctx context.Context, cmd RemoveLine) (*invoice.Invoice, error) {
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, func(_ context.Context, inv *invoice.Invoice) error {
+	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
 		if err := cmd.IfMatch.check(inv); err != nil {
 			return err
 		}
 		return inv.RemoveLine(cmd.LineID, h.clock.Now())
 	})
+	return changed.Invoice, err
 }

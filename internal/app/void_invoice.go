@@ -8,10 +8,11 @@ import (
 
 // VoidInvoice cancels an open, unpaid invoice.
 type VoidInvoice struct {
-	Tenant    invoice.TenantID
-	InvoiceID invoice.ID
-	Reason    string
-	IfMatch   Condition // the versions the change may apply to (If-Match)
+	Tenant      invoice.TenantID
+	InvoiceID   invoice.ID
+	Reason      string
+	IfMatch     Condition          // the versions the change may apply to (If-Match)
+	Idempotency *IdempotentRequest // nil: not idempotent; see IdempotentRequest
 }
 
 // VoidInvoiceHandler handles VoidInvoice.
@@ -20,11 +21,12 @@ type VoidInvoiceHandler struct {
 	clock    Clock
 }
 
-// Handle voids the invoice and returns it. It fails with
-// invoice.ErrVersionMismatch if cmd.IfMatch does not allow the invoice's
+// Handle voids the invoice and returns it as committed. It fails with
+// ErrVersionMismatch if cmd.IfMatch does not allow the invoice's
 // version, and otherwise with the errors of Invoices.Update and of the aggregate.
-func (h VoidInvoiceHandler) Handle(ctx context.Context, cmd VoidInvoice) (*invoice.Invoice, error) {
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, func(_ context.Context, inv *invoice.Invoice) error {
+func (h VoidInvoiceHandler) Handle(ctx context.Context, cmd VoidInvoice) (Changed, error) {
+	opts := ChangeOptions{Idempotency: cmd.Idempotency}
+	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
 		if err := cmd.IfMatch.check(inv); err != nil {
 			return err
 		}

@@ -58,9 +58,9 @@ var fuzzTenant = invoice.TenantID(invoice.NewID())
 // invoice; Update runs fn on a fresh open invoice of fuzzOpenTotal EUR.
 type fuzzInvoices struct{}
 
-func (fuzzInvoices) Add(_ context.Context, inv *invoice.Invoice) error {
+func (fuzzInvoices) Add(_ context.Context, inv *invoice.Invoice, _ app.ChangeOptions) (app.Changed, error) {
 	inv.PullEvents()
-	return nil
+	return app.Changed{Invoice: inv}, nil
 }
 
 func (fuzzInvoices) Get(context.Context, invoice.TenantID, invoice.ID) (*invoice.Invoice, error) {
@@ -75,29 +75,34 @@ func (fuzzInvoices) Lines(context.Context, invoice.TenantID, invoice.ID, app.Lin
 	return app.LinePage{}, invoice.ErrNotFound
 }
 
-func (fuzzInvoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, fn app.UpdateFunc) (*invoice.Invoice, error) {
+func (fuzzInvoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, _ app.ChangeOptions, fn app.UpdateFunc) (app.Changed, error) {
 	now := time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
 	inv, err := invoice.New(id, tenant, "EUR", invoice.Customer{Name: "Ada", Email: "ada@example.com"}, time.Time{},
 		[]invoice.LineInput{{Description: "Consulting", Quantity: 1, UnitAmount: 10_000, TaxRateBPS: 2000}}, now)
 	if err != nil {
-		return nil, err
+		return app.Changed{}, err
 	}
 	if err := inv.Issue("INV-2026-000001", now); err != nil {
-		return nil, err
+		return app.Changed{}, err
 	}
 	inv.PullEvents()
-	if err := fn(ctx, inv); err != nil {
-		return nil, err
+	if err := fn(ctx, inv, fuzzTx{}); err != nil {
+		return app.Changed{}, err
 	}
 	inv.PullEvents()
-	return inv, nil
+	return app.Changed{Invoice: inv}, nil
 }
+
+// fuzzTx hands out number 1 every time.
+type fuzzTx struct{}
+
+func (fuzzTx) NextInvoiceNumber(context.Context, invoice.TenantID, int) (int64, error) { return 1, nil }
 
 // fuzzHandler returns the real handler over the in-memory ports and its
 // API key.
 func fuzzHandler(f *testing.F) (http.Handler, string) {
 	keys := &fuzzKeys{}
-	a := app.New(fuzzInvoices{}, nil, keys, nil, app.SystemClock{})
+	a := app.New(fuzzInvoices{}, keys, nil, app.SystemClock{})
 	key, _, err := a.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: "fuzz"})
 	if err != nil {
 		f.Fatal(err)

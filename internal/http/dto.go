@@ -8,6 +8,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // Request bodies. Pointer fields tell an absent field from a zero one.
@@ -44,8 +45,8 @@ type voidRequest struct {
 // Errors of request mapping. They are domain-shaped (KindInvalid, so 422)
 // because the body is well-formed JSON that breaks a rule of the API.
 var (
-	errMissingField  = &invoice.Error{Kind: invoice.KindInvalid, Code: "missing_field", Message: "a value is required"}
-	errInvalidStatus = &invoice.Error{Kind: invoice.KindInvalid, Code: "invalid_status", Field: "status", Message: "status must be one of draft, open, paid, void"}
+	errMissingField  = &failure.Error{Kind: failure.Invalid, Code: "missing_field", Message: "a value is required"}
+	errInvalidStatus = &failure.Error{Kind: failure.Invalid, Code: "invalid_status", Field: "status", Message: "status must be one of draft, open, paid, void"}
 )
 
 // missing returns errMissingField for field.

@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
 // eventPage is the body of GET /v1/events.
@@ -25,9 +26,9 @@ type eventList struct {
 // listEvents serves GET /v1/events?after=&limit=&type=, the tenant's event
 // feed, as the CloudEvents the relay publishes: up to limit events, fewer if
 // they would pass app.PageBytes (next_after then follows the last one).
-func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
+func (s *server) listEvents(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	query := r.URL.Query()
-	q := app.ListEvents{Tenant: tenant(r.Context()), Limit: app.DefaultFeedLimit}
+	q := app.ListEvents{Tenant: tenant, Limit: app.DefaultFeedLimit}
 	if v := query.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -48,7 +49,7 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 	if v := query.Get("type"); v != "" {
 		// The feed speaks CloudEvents types, "invoicing.invoice.paid"; the
 		// outbox stores the domain's, "invoice.paid".
-		t, ok := strings.CutPrefix(v, relay.SubjectPrefix)
+		t, ok := strings.CutPrefix(v, cloudevent.SubjectPrefix)
 		if !ok {
 			writeProblem(w, r, app.ErrInvalidEventType)
 			return
@@ -60,7 +61,7 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	data, cut, err := fill(page.Events, relay.NewCloudEvent)
+	data, cut, err := fill(page.Events, cloudevent.Encode)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
@@ -73,13 +74,13 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request) {
 
 // invoiceEvents serves GET /v1/invoices/{id}/events?after=, one invoice's
 // history a page at a time.
-func (s *server) invoiceEvents(w http.ResponseWriter, r *http.Request) {
+func (s *server) invoiceEvents(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
-	q := app.InvoiceEvents{Tenant: tenant(r.Context()), InvoiceID: id}
+	q := app.InvoiceEvents{Tenant: tenant, InvoiceID: id}
 	if v := r.URL.Query().Get("after"); v != "" {
 		if q.After, err = strconv.ParseInt(v, 10, 64); err != nil {
 			writeProblem(w, r, app.ErrInvalidCursor.At("after"))
@@ -91,7 +92,7 @@ func (s *server) invoiceEvents(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	data, cut, err := fill(page.Events, relay.NewCloudEvent)
+	data, cut, err := fill(page.Events, cloudevent.Encode)
 	if err != nil {
 		writeProblem(w, r, err)
 		return

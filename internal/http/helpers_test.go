@@ -40,7 +40,7 @@ type api struct {
 func newAPI(t *testing.T) *api {
 	t.Helper()
 	pool := pgtest.New(t)
-	c := serve(t, app.New(postgres.NewInvoices(pool), postgres.NewInvoiceNumbers(), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{}))
+	c := serve(t, app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{}))
 	c.pool = pool
 	return c
 }

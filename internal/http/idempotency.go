@@ -1,11 +1,13 @@
 package http
 
 import (
-	"context"
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
@@ -16,36 +18,41 @@ import (
 // resulting invoice with status (and, if location, its URL in Location), or
 // the problem do failed with.
 //
-// With an Idempotency-Key, do runs with an app.Idempotency in its ctx: the
-// repository then stores the rendered response in the change's transaction,
-// and change writes exactly the stored bytes, or, for a retry of the same
-// request, the bytes stored by the first one, with Idempotent-Replayed: true.
-// body is the request body as read, part of the request's fingerprint.
+// With an Idempotency-Key, do gets an app.IdempotentRequest whose Response
+// encodes this answer (renderInvoice, framed): the repository stores those
+// bytes in the change's transaction and hands them back, and change writes
+// exactly them, or, for a retry of the same request, the bytes stored by the
+// first one, with Idempotent-Replayed: true. body is the request body as
+// read, part of the request's fingerprint.
 func (s *server) change(w http.ResponseWriter, r *http.Request, body []byte, status int, location bool,
-	do func(ctx context.Context) (*invoice.Invoice, error)) {
-	ctx := r.Context()
-	var idem *app.Idempotency
+	do func(key *app.IdempotentRequest) (app.Changed, error)) {
+	var key *app.IdempotentRequest
 	if keys, ok := r.Header["Idempotency-Key"]; ok {
-		render := func(inv *invoice.Invoice) (app.StoredResponse, error) { return renderInvoice(inv, status, location) }
+		encode := func(inv *invoice.Invoice) ([]byte, error) {
+			resp, err := renderInvoice(inv, status, location)
+			if err != nil {
+				return nil, err
+			}
+			return resp.frame(), nil
+		}
 		var err error
-		if idem, err = app.NewIdempotency(strings.Join(keys, ","), fingerprint(r, body), render); err != nil {
+		if key, err = app.NewIdempotentRequest(strings.Join(keys, ","), fingerprint(r, body), encode); err != nil {
 			writeProblem(w, r, err)
 			return
 		}
-		ctx = app.WithIdempotency(ctx, idem)
 	}
-	inv, err := do(ctx)
+	changed, err := do(key)
 	var replayed *app.Replayed
 	switch {
 	case errors.As(err, &replayed):
 		w.Header().Set("Idempotent-Replayed", "true")
-		writeStored(w, replayed.Response)
+		writeFramed(w, r, replayed.Response)
 	case err != nil:
 		writeProblem(w, r, err)
-	case idem != nil && idem.Stored != nil:
-		writeStored(w, *idem.Stored)
+	case changed.Response != nil:
+		writeFramed(w, r, changed.Response)
 	default: // no key, or the request changed nothing and nothing was stored
-		writeInvoice(w, r, inv, status, location)
+		writeInvoice(w, r, changed.Invoice, status, location)
 	}
 }
 
@@ -58,18 +65,69 @@ func fingerprint(r *http.Request, body []byte) []byte {
 	return h.Sum(nil)
 }
 
+// response is an answer as written: status, headers, body.
+type response struct {
+	status int
+	header map[string]string
+	body   []byte
+}
+
+// frame encodes resp as the bytes stored with an idempotent change:
+//
+//	<status>\n<Header>: <value>\n...\n\n<body>
+//
+// headers sorted by name. Migration 000007 converted the responses stored
+// before into this framing; header values never hold a newline.
+func (resp response) frame() []byte {
+	names := make([]string, 0, len(resp.header))
+	for k := range resp.header {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	b := make([]byte, 0, 64+len(resp.body))
+	b = strconv.AppendInt(b, int64(resp.status), 10)
+	b = append(b, '\n')
+	for _, k := range names {
+		b = append(append(append(append(b, k...), ": "...), resp.header[k]...), '\n')
+	}
+	b = append(b, '\n')
+	return append(b, resp.body...)
+}
+
+// unframe decodes the bytes of frame. It fails if they are not so framed.
+func unframe(b []byte) (response, error) {
+	head, body, ok := bytes.Cut(b, []byte("\n\n"))
+	if !ok {
+		return response{}, errors.New("http: stored response is not framed")
+	}
+	lines := strings.Split(string(head), "\n")
+	status, err := strconv.Atoi(lines[0])
+	if err != nil || status < 100 || status > 999 {
+		return response{}, fmt.Errorf("http: stored response has no status: %q", lines[0])
+	}
+	resp := response{status: status, header: make(map[string]string, len(lines)-1), body: body}
+	for _, l := range lines[1:] {
+		k, v, ok := strings.Cut(l, ": ")
+		if !ok {
+			return response{}, fmt.Errorf("http: stored response has a malformed header: %q", l)
+		}
+		resp.header[k] = v
+	}
+	return resp, nil
+}
+
 // renderInvoice renders the response carrying inv: its JSON, ETag, and, if
 // location, its URL. It fails only if the invoice cannot be encoded.
-func renderInvoice(inv *invoice.Invoice, status int, location bool) (app.StoredResponse, error) {
+func renderInvoice(inv *invoice.Invoice, status int, location bool) (response, error) {
 	body, err := encodeJSON(newInvoiceResponse(app.ViewOf(inv)))
 	if err != nil {
-		return app.StoredResponse{}, fmt.Errorf("encode invoice: %w", err)
+		return response{}, fmt.Errorf("encode invoice: %w", err)
 	}
 	header := map[string]string{"Content-Type": "application/json", "ETag": etag(inv.Version())}
 	if location {
 		header["Location"] = invoicePath(inv.ID())
 	}
-	return app.StoredResponse{Status: status, Header: header, Body: body}, nil
+	return response{status: status, header: header, body: body}, nil
 }
 
 // writeInvoice writes the response carrying inv (see renderInvoice), or the
@@ -80,15 +138,26 @@ func writeInvoice(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice, 
 		writeProblem(w, r, err)
 		return
 	}
-	writeStored(w, resp)
+	writeResponse(w, resp)
 }
 
-// writeStored writes resp verbatim.
-func writeStored(w http.ResponseWriter, resp app.StoredResponse) {
-	for k, v := range resp.Header {
+// writeFramed writes the response framed in b verbatim, or the problem if b
+// is not a framed response.
+func writeFramed(w http.ResponseWriter, r *http.Request, b []byte) {
+	resp, err := unframe(b)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeResponse(w, resp)
+}
+
+// writeResponse writes resp verbatim.
+func writeResponse(w http.ResponseWriter, resp response) {
+	for k, v := range resp.header {
 		w.Header().Set(k, v)
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(resp.Status)
-	_, _ = w.Write(resp.Body)
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(resp.body)
 }

@@ -22,7 +22,7 @@ func TestGetInvoice500DoesNotLeak(t *testing.T) {
 	// fails the use case, not authentication.
 	url := pgtest.NewURL(t)
 	keysPool, invoicesPool := connect(t, url), connect(t, url)
-	c := serve(t, app.New(postgres.NewInvoices(invoicesPool), postgres.NewInvoiceNumbers(), postgres.NewAPIKeys(keysPool), postgres.NewEvents(invoicesPool), app.SystemClock{}))
+	c := serve(t, app.New(postgres.NewInvoices(invoicesPool), postgres.NewAPIKeys(keysPool), postgres.NewEvents(invoicesPool), app.SystemClock{}))
 	inv := c.newDraft(t, c.keyA)
 	invoicesPool.Close()
 

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,38 +14,44 @@ import (
 // invoicePath returns the URL path of an invoice, for Location headers.
 func invoicePath(id invoice.ID) string { return "/v1/invoices/" + id.String() }
 
-// invoiceID parses the {id} URL parameter; a malformed id is invoice.ErrNotFound.
+// invoiceID parses the {id} URL parameter. A malformed id names no
+// invoice: it fails with invoice.ErrNotFound, as for an id of no invoice.
 func invoiceID(r *http.Request) (invoice.ID, error) {
-	return invoice.ParseID(chi.URLParam(r, "id"))
+	id, err := invoice.ParseID(chi.URLParam(r, "id"))
+	if err != nil {
+		return invoice.ID{}, invoice.ErrNotFound
+	}
+	return id, nil
 }
 
 // createInvoice serves POST /v1/invoices.
-func (s *server) createInvoice(w http.ResponseWriter, r *http.Request) {
+func (s *server) createInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	var req createInvoiceRequest
 	body, err := s.decode(w, r, &req, false)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
-	cmd, err := req.command(tenant(r.Context()))
+	cmd, err := req.command(tenant)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
-	s.change(w, r, body, http.StatusCreated, true, func(ctx context.Context) (*invoice.Invoice, error) {
-		return s.app.CreateInvoice.Handle(ctx, cmd)
+	s.change(w, r, body, http.StatusCreated, true, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.CreateInvoice.Handle(r.Context(), cmd)
 	})
 }
 
 // getInvoice serves GET /v1/invoices/{id}: the invoice with its ETag, or a
 // 304 without body if If-None-Match names that ETag.
-func (s *server) getInvoice(w http.ResponseWriter, r *http.Request) {
+func (s *server) getInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
-	inv, err := s.app.GetInvoice.Handle(r.Context(), app.GetInvoice{Tenant: tenant(r.Context()), InvoiceID: id})
+	inv, err := s.app.GetInvoice.Handle(r.Context(), app.GetInvoice{Tenant: tenant, InvoiceID: id})
 	if err != nil {
 		writeProblem(w, r, err)
 		return
@@ -60,9 +65,9 @@ func (s *server) getInvoice(w http.ResponseWriter, r *http.Request) {
 }
 
 // listInvoices serves GET /v1/invoices?limit=&starting_after=&status=&customer_email=.
-func (s *server) listInvoices(w http.ResponseWriter, r *http.Request) {
+func (s *server) listInvoices(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	query := r.URL.Query()
-	q := app.ListInvoices{Tenant: tenant(r.Context()), CustomerEmail: query.Get("customer_email")}
+	q := app.ListInvoices{Tenant: tenant, CustomerEmail: query.Get("customer_email")}
 	var err error
 	if v := query.Get("status"); v != "" {
 		st, ok := invoice.ParseStatus(v)
@@ -109,13 +114,13 @@ func pageParams[T any](query url.Values, parse func(string) (T, error)) (limit i
 
 // listLines serves GET /v1/invoices/{id}/lines?limit=&starting_after=, the
 // invoice's lines a page at a time.
-func (s *server) listLines(w http.ResponseWriter, r *http.Request) {
+func (s *server) listLines(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
-	q := app.ListLines{Tenant: tenant(r.Context()), InvoiceID: id}
+	q := app.ListLines{Tenant: tenant, InvoiceID: id}
 	if q.Limit, q.StartingAfter, err = pageParams(r.URL.Query(), invoice.ParseLineID); err != nil {
 		writeProblem(w, r, err)
 		return
@@ -143,7 +148,7 @@ func writeList[T any](w http.ResponseWriter, r *http.Request, items []T, hasMore
 }
 
 // addLine serves POST /v1/invoices/{id}/lines.
-func (s *server) addLine(w http.ResponseWriter, r *http.Request) {
+func (s *server) addLine(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -160,27 +165,28 @@ func (s *server) addLine(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	cmd := app.AddLine{Tenant: tenant(r.Context()), InvoiceID: id, Line: in, IfMatch: ifMatch(r)}
-	s.change(w, r, body, http.StatusCreated, true, func(ctx context.Context) (*invoice.Invoice, error) {
-		inv, _, err := s.app.AddLine.Handle(ctx, cmd)
-		return inv, err
+	cmd := app.AddLine{Tenant: tenant, InvoiceID: id, Line: in, IfMatch: ifMatch(r)}
+	s.change(w, r, body, http.StatusCreated, true, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		changed, _, err := s.app.AddLine.Handle(r.Context(), cmd)
+		return changed, err
 	})
 }
 
 // removeLine serves DELETE /v1/invoices/{id}/lines/{line_id}. A DELETE is
 // idempotent by nature (a second one is a 404), so it takes no Idempotency-Key.
-func (s *server) removeLine(w http.ResponseWriter, r *http.Request) {
+func (s *server) removeLine(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
 	line, err := invoice.ParseLineID(chi.URLParam(r, "line_id"))
-	if err != nil {
-		writeProblem(w, r, err)
+	if err != nil { // a malformed id names no line
+		writeProblem(w, r, invoice.ErrLineNotFound)
 		return
 	}
-	cmd := app.RemoveLine{Tenant: tenant(r.Context()), InvoiceID: id, LineID: line, IfMatch: ifMatch(r)}
+	cmd := app.RemoveLine{Tenant: tenant, InvoiceID: id, LineID: line, IfMatch: ifMatch(r)}
 	inv, err := s.app.RemoveLine.Handle(r.Context(), cmd)
 	if err != nil {
 		writeProblem(w, r, err)

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
@@ -10,7 +9,7 @@ import (
 
 // issueInvoice serves POST /v1/invoices/{id}/issue. The body is optional; if
 // sent it must be an empty JSON object.
-func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request) {
+func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -22,15 +21,16 @@ func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	cmd := app.IssueInvoice{Tenant: tenant(r.Context()), InvoiceID: id, IfMatch: ifMatch(r)}
-	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
-		return s.app.IssueInvoice.Handle(ctx, cmd)
+	cmd := app.IssueInvoice{Tenant: tenant, InvoiceID: id, IfMatch: ifMatch(r)}
+	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.IssueInvoice.Handle(r.Context(), cmd)
 	})
 }
 
 // payInvoice serves POST /v1/invoices/{id}/payments. A repeated payment (same
 // reference and amount) is answered like the first, with the invoice as is.
-func (s *server) payInvoice(w http.ResponseWriter, r *http.Request) {
+func (s *server) payInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -42,19 +42,20 @@ func (s *server) payInvoice(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, err)
 		return
 	}
-	cmd, err := req.command(tenant(r.Context()), id)
+	cmd, err := req.command(tenant, id)
 	if err != nil {
 		writeProblem(w, r, err)
 		return
 	}
 	cmd.IfMatch = ifMatch(r)
-	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
-		return s.app.PayInvoice.Handle(ctx, cmd)
+	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.PayInvoice.Handle(r.Context(), cmd)
 	})
 }
 
 // voidInvoice serves POST /v1/invoices/{id}/void.
-func (s *server) voidInvoice(w http.ResponseWriter, r *http.Request) {
+func (s *server) voidInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -70,8 +71,9 @@ func (s *server) voidInvoice(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, missing("reason"))
 		return
 	}
-	cmd := app.VoidInvoice{Tenant: tenant(r.Context()), InvoiceID: id, Reason: *req.Reason, IfMatch: ifMatch(r)}
-	s.change(w, r, body, http.StatusOK, false, func(ctx context.Context) (*invoice.Invoice, error) {
-		return s.app.VoidInvoice.Handle(ctx, cmd)
+	cmd := app.VoidInvoice{Tenant: tenant, InvoiceID: id, Reason: *req.Reason, IfMatch: ifMatch(r)}
+	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.VoidInvoice.Handle(r.Context(), cmd)
 	})
 }

@@ -149,8 +149,8 @@ func TestInvoiceEvents200PagesStaySmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	const cycles = 3500
-	_, err = postgres.NewInvoices(c.pool).Update(context.Background(), c.tenantOf(t, "Tenant A"), id,
-		func(_ context.Context, inv *invoice.Invoice) error {
+	_, err = postgres.NewInvoices(c.pool).Update(context.Background(), c.tenantOf(t, "Tenant A"), id, app.ChangeOptions{},
+		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 			now := app.SystemClock{}.Now()
 			for range cycles {
 				line, err := inv.AddLine(invoice.LineInput{Description: fourByte, Quantity: 1, UnitAmount: 1}, now)
@@ -208,7 +208,7 @@ func TestListInvoices500AfterRequestTimeout(t *testing.T) {
 	t.Parallel()
 	c := newAPI(t)
 	c.newDraft(t, c.keyA)
-	a := app.New(postgres.NewInvoices(c.pool), postgres.NewInvoiceNumbers(), postgres.NewAPIKeys(c.pool), postgres.NewEvents(c.pool), app.SystemClock{})
+	a := app.New(postgres.NewInvoices(c.pool), postgres.NewAPIKeys(c.pool), postgres.NewEvents(c.pool), app.SystemClock{})
 	srv := httptest.NewServer(httpapi.NewHandler(a, httpapi.Config{Logger: slog.New(slog.DiscardHandler), RequestTimeout: time.Nanosecond}))
 	t.Cleanup(srv.Close)
 	req, err := http.NewRequest("GET", srv.URL+"/v1/invoices", nil)

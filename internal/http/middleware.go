@@ -22,7 +22,6 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	loggerKey
-	tenantKey
 )
 
 // maxRequestID bounds a caller-supplied X-Request-Id.
@@ -41,12 +40,6 @@ func logger(ctx context.Context) *slog.Logger {
 		return l
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// tenant returns the tenant authenticate put into ctx.
-func tenant(ctx context.Context) invoice.TenantID {
-	t, _ := ctx.Value(tenantKey).(invoice.TenantID)
-	return t
 }
 
 // requestID takes the caller's X-Request-Id if it is sane, else makes one
@@ -195,18 +188,23 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 	}
 }
 
-// authenticate resolves the bearer API key to its tenant and puts the tenant
-// into the request context; a missing or unknown key gets a 401 problem.
-func authenticate(h app.AuthenticateHandler) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// tenantHandler serves a request on behalf of the tenant its API key
+// belongs to.
+type tenantHandler func(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID)
+
+// authenticated returns a wrapper of tenantHandlers that resolves the bearer
+// API key to its tenant and passes it on; a missing or unknown key gets a
+// 401 problem. The tenant is a parameter, not a value hidden in the context.
+func authenticated(h app.AuthenticateHandler) func(tenantHandler) http.HandlerFunc {
+	return func(next tenantHandler) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
 			t, err := h.Handle(r.Context(), app.Authenticate{Key: bearer(r)})
 			if err != nil {
 				writeProblem(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tenantKey, t)))
-		})
+			next(w, r, t)
+		}
 	}
 }
 

@@ -25,7 +25,7 @@ func opsServer(t *testing.T, cfg httpapi.Config) (string, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(httpapi.NewHandler(app.New(nil, nil, nil, nil, app.SystemClock{}), cfg))
+	srv := httptest.NewServer(httpapi.NewHandler(app.New(nil, nil, nil, app.SystemClock{}), cfg))
 	t.Cleanup(srv.Close)
 	return srv.URL, logs
 }
@@ -207,7 +207,7 @@ func TestMetricsRouteAndRequestObserverSeeRoutePatterns(t *testing.T) {
 	pool := pgtest.New(t)
 	obs := &recordingObserver{}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "up 1\n") })
-	a := app.New(postgres.NewInvoices(pool), postgres.NewInvoiceNumbers(), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{})
+	a := app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{})
 	key, _, err := a.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: "acme"})
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 	// Tenant A's key is remembered, so its requests reach the repositories;
 	// tenant B's is looked up in the database on every request.
 	keys := app.NewCachedAPIKeys(postgres.NewAPIKeys(pool), time.Hour, app.SystemClock{})
-	c := serve(t, app.New(postgres.NewInvoices(pool), postgres.NewInvoiceNumbers(), keys, postgres.NewEvents(pool), app.SystemClock{}))
+	c := serve(t, app.New(postgres.NewInvoices(pool), keys, postgres.NewEvents(pool), app.SystemClock{}))
 	draft := c.newDraft(t, c.keyA)
 
 	proxy.Down()

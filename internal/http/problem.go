@@ -7,21 +7,21 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // problemTypePrefix prefixes every problem type; the rest is the error's code.
 const problemTypePrefix = "urn:invoicing:problem:"
 
 // statusOf is the one mapping from error kind to HTTP status.
-var statusOf = map[invoice.Kind]int{
-	invoice.KindInvalid:      http.StatusUnprocessableEntity,
-	invoice.KindNotFound:     http.StatusNotFound,
-	invoice.KindConflict:     http.StatusConflict,
-	invoice.KindUnauthorized: http.StatusUnauthorized,
-	invoice.KindPrecondition: http.StatusPreconditionFailed,
-	invoice.KindInternal:     http.StatusInternalServerError,
-	invoice.KindUnavailable:  http.StatusServiceUnavailable,
+var statusOf = map[failure.Kind]int{
+	failure.Invalid:      http.StatusUnprocessableEntity,
+	failure.NotFound:     http.StatusNotFound,
+	failure.Conflict:     http.StatusConflict,
+	failure.Unauthorized: http.StatusUnauthorized,
+	failure.Precondition: http.StatusPreconditionFailed,
+	failure.Internal:     http.StatusInternalServerError,
+	failure.Unavailable:  http.StatusServiceUnavailable,
 }
 
 // retryAfterUnavailable is the Retry-After of a 503, in seconds: long enough
@@ -95,7 +95,7 @@ func problemFor(err error) problem {
 		}
 		return p
 	}
-	var first *invoice.Error
+	var first *failure.Error
 	var status int
 	if errors.As(err, &first) {
 		status = statusOf[first.Kind] // 0 for a kind the table lacks: treated as internal
@@ -110,12 +110,12 @@ func problemFor(err error) problem {
 	}
 	all := domainErrors(err)
 	if len(all) == 0 { // first came from a custom As method the walk cannot see
-		all = []*invoice.Error{first}
+		all = []*failure.Error{first}
 	}
 	p := problem{Type: problemTypePrefix + first.Code, Title: title(first.Code), Status: status}
 	details := make([]string, 0, len(all))
 	for _, e := range all {
-		if e.Kind == invoice.KindInternal {
+		if e.Kind == failure.Internal {
 			continue // never shown, even beside a caller's error
 		}
 		p.Errors = append(p.Errors, fieldError{Field: e.Field, Message: e.Message})
@@ -125,15 +125,15 @@ func problemFor(err error) problem {
 	return p
 }
 
-// domainErrors returns every *invoice.Error in err's tree, depth first, so a
+// domainErrors returns every *failure.Error in err's tree, depth first, so a
 // joined set of validation errors reports each field.
-func domainErrors(err error) []*invoice.Error {
-	var out []*invoice.Error
+func domainErrors(err error) []*failure.Error {
+	var out []*failure.Error
 	var walk func(error)
 	walk = func(err error) {
 		switch x := err.(type) {
 		case nil:
-		case *invoice.Error:
+		case *failure.Error:
 			out = append(out, x)
 		case interface{ Unwrap() []error }:
 			for _, e := range x.Unwrap() {

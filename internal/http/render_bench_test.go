@@ -19,6 +19,6 @@ func BenchmarkRenderInvoice500Lines(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		writeStored(w, resp)
+		writeResponse(w, resp)
 	}
 }

@@ -16,21 +16,19 @@ func routes(s *server, cfg Config) http.Handler {
 		r.Use(deadline(cfg.RequestTimeout))
 		r.Get("/openapi.yaml", openAPI) // public: outside the authenticated group
 
-		r.Group(func(r chi.Router) {
-			r.Use(authenticate(s.app.Authenticate))
-
-			r.Post("/invoices", s.createInvoice)
-			r.Get("/invoices", s.listInvoices)
-			r.Get("/invoices/{id}", s.getInvoice)
-			r.Get("/invoices/{id}/lines", s.listLines)
-			r.Post("/invoices/{id}/lines", s.addLine)
-			r.Delete("/invoices/{id}/lines/{line_id}", s.removeLine)
-			r.Post("/invoices/{id}/issue", s.issueInvoice)
-			r.Post("/invoices/{id}/payments", s.payInvoice)
-			r.Post("/invoices/{id}/void", s.voidInvoice)
-			r.Get("/invoices/{id}/events", s.invoiceEvents)
-			r.Get("/events", s.listEvents)
-		})
+		// The API key's tenant is a parameter of each handler (authenticated).
+		auth := authenticated(s.app.Authenticate)
+		r.Post("/invoices", auth(s.createInvoice))
+		r.Get("/invoices", auth(s.listInvoices))
+		r.Get("/invoices/{id}", auth(s.getInvoice))
+		r.Get("/invoices/{id}/lines", auth(s.listLines))
+		r.Post("/invoices/{id}/lines", auth(s.addLine))
+		r.Delete("/invoices/{id}/lines/{line_id}", auth(s.removeLine))
+		r.Post("/invoices/{id}/issue", auth(s.issueInvoice))
+		r.Post("/invoices/{id}/payments", auth(s.payInvoice))
+		r.Post("/invoices/{id}/void", auth(s.voidInvoice))
+		r.Get("/invoices/{id}/events", auth(s.invoiceEvents))
+		r.Get("/events", auth(s.listEvents))
 	})
 	return r
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
 // dataSchemas maps each event type to its data schema in api/asyncapi.yaml.
@@ -88,9 +88,9 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 		if !ok || schemas[name] == nil {
 			t.Errorf("event type %s has no data schema in asyncapi.yaml", typ)
 		}
-		if !strings.Contains(doc, "address: "+relay.Subject(typ)+"\n") ||
-			!strings.Contains(doc, "type: {const: "+relay.Subject(typ)+"}\n              data: {$ref: '#/components/schemas/"+name+"'}") {
-			t.Errorf("asyncapi.yaml lacks the channel or message of %s", relay.Subject(typ))
+		if !strings.Contains(doc, "address: "+cloudevent.Subject(typ)+"\n") ||
+			!strings.Contains(doc, "type: {const: "+cloudevent.Subject(typ)+"}\n              data: {$ref: '#/components/schemas/"+name+"'}") {
+			t.Errorf("asyncapi.yaml lacks the channel or message of %s", cloudevent.Subject(typ))
 		}
 	}
 
@@ -100,7 +100,7 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err := relay.NewCloudEvent(app.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
+		body, err := cloudevent.Encode(app.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
 			Tenant: e.Meta().Tenant, InvoiceID: e.AggregateID(),
 			Version: e.Meta().Version, Type: e.Type(), Payload: data, OccurredAt: e.Meta().OccurredAt})
 		if err != nil {

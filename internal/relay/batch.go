@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
@@ -63,14 +64,14 @@ func (r *Relay) relayBatch(ctx context.Context, prev **marking) (int, error) {
 			if round[i] != k || held[rec.InvoiceID] {
 				continue
 			}
-			body, err := NewCloudEvent(rec.EventRecord)
+			body, err := cloudevent.Encode(rec.EventRecord)
 			if err != nil {
 				held[rec.InvoiceID] = true
 				failures = append(failures, r.failure(rec, err))
 				continue
 			}
 			idx = append(idx, i)
-			msgs = append(msgs, Message{Subject: Subject(rec.Type), ID: rec.ID.String(), Body: body,
+			msgs = append(msgs, Message{Subject: cloudevent.Subject(rec.Type), ID: rec.ID.String(), Body: body,
 				CorrelationID: rec.Trace.CorrelationID, TraceParent: rec.Trace.TraceParent, TraceState: rec.Trace.TraceState})
 		}
 		if len(msgs) == 0 {

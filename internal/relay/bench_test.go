@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
@@ -123,7 +124,7 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 	if err := nats.EnsureStream(ctx, js, nats.StreamConfig{}); err != nil {
 		b.Fatal(err)
 	}
-	body, err := relay.NewCloudEvent(app.EventRecord{ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
+	body, err := cloudevent.Encode(app.EventRecord{ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
 		Version: 4, Type: "invoice.paid", Payload: []byte(benchPayload), OccurredAt: time.Now(), Sequence: 1})
 	if err != nil {
 		b.Fatal(err)
@@ -132,7 +133,7 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 	for b.Loop() {
 		for range backlog {
 			msg := &natsgo.Msg{Subject: "invoicing.invoice.paid", Data: body,
-				Header: natsgo.Header{"Content-Type": []string{relay.ContentType}}}
+				Header: natsgo.Header{"Content-Type": []string{cloudevent.ContentType}}}
 			if _, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(uuid.NewString()), jetstream.WithStallWait(10*time.Second)); err != nil {
 				b.Fatal(err)
 			}

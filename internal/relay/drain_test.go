@@ -132,8 +132,8 @@ func TestTraceReachesTheCloudEventAndTheHeaders(t *testing.T) {
 	})
 	inv := h.newInvoice(repo) // no trace
 	trace := app.Trace{CorrelationID: "req-42", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "congo=t61rcWkgMzE"}
-	_, err := repo.Update(app.WithTrace(context.Background(), trace), h.tenant, inv.ID(),
-		func(_ context.Context, inv *invoice.Invoice) error { return addLine(1)(inv) })
+	_, err := repo.Update(app.WithTrace(context.Background(), trace), h.tenant, inv.ID(), app.ChangeOptions{},
+		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return addLine(1)(inv) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestTraceReachesTheCloudEventAndTheHeaders(t *testing.T) {
 	untraced, traced := msgs[0], msgs[1]
 	if untraced.CorrelationID != "" || untraced.TraceParent != "" || untraced.TraceState != "" ||
 		untraced.Header.Get("traceparent") != "" || untraced.Header.Get("Correlation-Id") != "" {
-		t.Errorf("an event without trace got one: %+v, headers %v", untraced.CloudEvent, untraced.Header)
+		t.Errorf("an event without trace got one: %+v, headers %v", untraced.Event, untraced.Header)
 	}
 	if got := (app.Trace{CorrelationID: traced.CorrelationID, TraceParent: traced.TraceParent, TraceState: traced.TraceState}); got != trace {
 		t.Errorf("CloudEvent trace = %+v, want %+v", got, trace)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
@@ -27,12 +29,12 @@ func writeInvoices(h *harness, repo *postgres.Invoices, n, events int, pause tim
 			inv, err := invoice.New(invoice.NewID(), h.tenant, "EUR", invoice.Customer{Name: "Acme", Email: "a@acme.test"},
 				time.Time{}, nil, time.Now())
 			if err == nil {
-				err = repo.Add(context.Background(), inv)
+				_, err = repo.Add(context.Background(), inv, app.ChangeOptions{})
 			}
 			for i := 1; i < events && err == nil; i++ {
 				time.Sleep(pause)
-				_, err = repo.Update(context.Background(), h.tenant, inv.ID(),
-					func(_ context.Context, inv *invoice.Invoice) error { return addLine(i)(inv) })
+				_, err = repo.Update(context.Background(), h.tenant, inv.ID(), app.ChangeOptions{},
+					func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return addLine(i)(inv) })
 			}
 			if err != nil {
 				errs <- fmt.Errorf("invoice %s: %w", inv.ID(), err)
@@ -127,7 +129,7 @@ func TestRelayParksARejectedEventAfterMaxAttempts(t *testing.T) {
 	h := newHarness(t)
 	cfg := fastConfig()
 	cfg.MaxAttempts = 3
-	r := h.start(context.Background(), cfg, nats.StreamConfig{Subjects: []string{relay.Subject(invoice.TypeCreated)}}, nil)
+	r := h.start(context.Background(), cfg, nats.StreamConfig{Subjects: []string{cloudevent.Subject(invoice.TypeCreated)}}, nil)
 	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
 	inv := h.newInvoice(repo)
 	h.update(repo, inv.ID(), addLine(1)) // invoicing.invoice.line_added: no stream

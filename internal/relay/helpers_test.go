@@ -16,6 +16,8 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
@@ -123,7 +125,7 @@ func (h *harness) newInvoice(repo *postgres.Invoices, lines ...invoice.LineInput
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := repo.Add(context.Background(), inv); err != nil {
+	if _, err := repo.Add(context.Background(), inv, app.ChangeOptions{}); err != nil {
 		h.t.Fatalf("add invoice: %v", err)
 	}
 	return inv
@@ -132,11 +134,11 @@ func (h *harness) newInvoice(repo *postgres.Invoices, lines ...invoice.LineInput
 // update commits fn's change to invoice id through repo.
 func (h *harness) update(repo *postgres.Invoices, id invoice.ID, fn func(*invoice.Invoice) error) *invoice.Invoice {
 	h.t.Helper()
-	inv, err := repo.Update(context.Background(), h.tenant, id, func(_ context.Context, inv *invoice.Invoice) error { return fn(inv) })
+	changed, err := repo.Update(context.Background(), h.tenant, id, app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return fn(inv) })
 	if err != nil {
 		h.t.Fatalf("update invoice %s: %v", id, err)
 	}
-	return inv
+	return changed.Invoice
 }
 
 // addLine returns an update that adds a line.
@@ -149,7 +151,7 @@ func addLine(n int) func(*invoice.Invoice) error {
 
 // streamed is a message read back from the stream.
 type streamed struct {
-	relay.CloudEvent
+	cloudevent.Event
 	Raw         []byte // the message's data, as published
 	Header      natsgo.Header
 	NATSSubject string
@@ -210,11 +212,11 @@ func (h *harness) readStream() ([]streamed, error) {
 		if err != nil {
 			return nil, fmt.Errorf("get message %d: %w", seq, err)
 		}
-		var ce relay.CloudEvent
+		var ce cloudevent.Event
 		if err := json.Unmarshal(m.Data, &ce); err != nil {
 			return nil, fmt.Errorf("message %d is not a CloudEvent: %w", seq, err)
 		}
-		out = append(out, streamed{CloudEvent: ce, Raw: m.Data, Header: m.Header, NATSSubject: m.Subject, Size: len(m.Data)})
+		out = append(out, streamed{Event: ce, Raw: m.Data, Header: m.Header, NATSSubject: m.Subject, Size: len(m.Data)})
 	}
 	return out, nil
 }

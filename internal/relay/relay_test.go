@@ -9,10 +9,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
 func TestRelayPublishesCommittedEventsAsCloudEventsOnWakeUp(t *testing.T) {
@@ -73,12 +74,12 @@ FROM outbox WHERE aggregate_id = $1 AND aggregate_version = 4`, uuid.UUID(inv.ID
 		t.Errorf("%d of %d outbox rows marked published 5s after their acks", row.published, row.count)
 	}
 	paid := msgs[3]
-	want := relay.CloudEvent{
+	want := cloudevent.Event{
 		SpecVersion: "1.0", ID: row.id.String(), Source: "/invoicing", Type: "invoicing.invoice.paid",
 		Subject: inv.ID().String(), Time: row.occurred.UTC(), DataContentType: "application/json",
 		TenantID: h.tenant.String(), Sequence: row.seq, InvoiceVersion: 4,
 	}
-	got := paid.CloudEvent
+	got := paid.Event
 	got.Data = nil
 	if !got.Time.Equal(want.Time) || got.Time.Location() != time.UTC {
 		t.Errorf("time = %s, want %s in UTC", got.Time, want.Time)
@@ -89,8 +90,8 @@ FROM outbox WHERE aggregate_id = $1 AND aggregate_version = 4`, uuid.UUID(inv.ID
 		got.Sequence != want.Sequence || got.InvoiceVersion != want.InvoiceVersion {
 		t.Errorf("envelope = %+v\nwant       %+v", got, want)
 	}
-	if id, ct := paid.Header.Get("Nats-Msg-Id"), paid.Header.Get("Content-Type"); id != want.ID || ct != relay.ContentType {
-		t.Errorf("headers Nats-Msg-Id %q, Content-Type %q; want %q, %q", id, ct, want.ID, relay.ContentType)
+	if id, ct := paid.Header.Get("Nats-Msg-Id"), paid.Header.Get("Content-Type"); id != want.ID || ct != cloudevent.ContentType {
+		t.Errorf("headers Nats-Msg-Id %q, Content-Type %q; want %q, %q", id, ct, want.ID, cloudevent.ContentType)
 	}
 
 	var data struct {
@@ -121,7 +122,7 @@ func TestRelayPublishesNothingOfARolledBackTransaction(t *testing.T) {
 	inv := h.newInvoice(repo)
 
 	// A use case that fails after changing the invoice: rolled back.
-	_, err := repo.Update(ctx, h.tenant, inv.ID(), func(_ context.Context, inv *invoice.Invoice) error {
+	_, err := repo.Update(ctx, h.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		if err := addLine(1)(inv); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice/invoicetest"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
@@ -95,14 +96,15 @@ func (l life) commit(t *testing.T, ctx context.Context, repo *postgres.Invoices)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.Add(ctx, inv); err != nil {
+	if _, err := repo.Add(ctx, inv, app.ChangeOptions{}); err != nil {
 		t.Fatalf("add: %v", err)
 	}
 	for _, step := range l.steps {
-		inv, err = repo.Update(ctx, inv.Tenant(), inv.ID(), func(_ context.Context, inv *invoice.Invoice) error { return step(inv) })
+		changed, err := repo.Update(ctx, inv.Tenant(), inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return step(inv) })
 		if err != nil {
 			t.Fatalf("update: %v", err)
 		}
+		inv = changed.Invoice
 	}
 	return int(inv.Version())
 }
@@ -130,7 +132,7 @@ func TestLargestEventsFitMaxEventBytes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				body, err := relay.NewCloudEvent(app.EventRecord{Sequence: 1 << 62, ID: e.Meta().ID, Tenant: e.Meta().Tenant,
+				body, err := cloudevent.Encode(app.EventRecord{Sequence: 1 << 62, ID: e.Meta().ID, Tenant: e.Meta().Tenant,
 					InvoiceID: e.AggregateID(), Version: e.Meta().Version, Type: e.Type(), Payload: data,
 					OccurredAt: e.Meta().OccurredAt, Trace: trace})
 				if err != nil {
@@ -138,7 +140,7 @@ func TestLargestEventsFitMaxEventBytes(t *testing.T) {
 				}
 				// The headers as NATS encodes them: a status line, then
 				// "Name: value\r\n" each, then "\r\n".
-				headers := len("NATS/1.0\r\n") + len("Content-Type: \r\n") + len(relay.ContentType) +
+				headers := len("NATS/1.0\r\n") + len("Content-Type: \r\n") + len(cloudevent.ContentType) +
 					len("Nats-Msg-Id: \r\n") + 36 + len(nats.HeaderCorrelationID+": \r\n") + len(trace.CorrelationID) +
 					len(nats.HeaderTraceParent+": \r\n") + len(trace.TraceParent) +
 					len(nats.HeaderTraceState+": \r\n") + len(trace.TraceState) + 2

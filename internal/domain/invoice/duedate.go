@@ -1,6 +1,10 @@
 package invoice
 
-import "time"
+import (
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/failure"
+)
 
 // The years a due date may fall in. The upper bound is the last year a
 // YYYY-MM-DD date can write. The lower bound is fixed, not relative to the
@@ -32,6 +36,6 @@ func dueDateInRange(d time.Time) bool {
 	return y >= MinDueYear && y <= MaxDueYear
 }
 
-func errDueDate() *Error {
-	return ErrInvalidDueDate.with("due_date", "due_date must be a date from %d-01-01 to %d-12-31, such as 2026-01-31", MinDueYear, MaxDueYear)
+func errDueDate() *failure.Error {
+	return ErrInvalidDueDate.With("due_date", "due_date must be a date from %d-01-01 to %d-12-31, such as 2026-01-31", MinDueYear, MaxDueYear)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 func TestParseDueDate(t *testing.T) {
@@ -27,7 +28,7 @@ func TestParseDueDate(t *testing.T) {
 		"2026-02-29", "2026-13-01", "2026-1-31", "2026-01-31T00:00:00Z", " 2026-01-31", "", "31/01/2026",
 	} {
 		got, err := invoice.ParseDueDate(text)
-		var e *invoice.Error
+		var e *failure.Error
 		if !errors.Is(err, invoice.ErrInvalidDueDate) || !errors.As(err, &e) || e.Field != "due_date" || !got.IsZero() {
 			t.Errorf("ParseDueDate(%q) = %v, %v; want ErrInvalidDueDate naming due_date", text, got, err)
 		}

@@ -29,21 +29,23 @@ func newUUID() uuid.UUID {
 // NewID returns a new invoice id (UUIDv7).
 func NewID() ID { return ID(newUUID()) }
 
-// ParseID parses the canonical text form of an invoice id. It returns
-// ErrNotFound for malformed text: a malformed id names no invoice.
+// ParseID parses the canonical text form of an invoice id. It fails with
+// ErrInvalidID for any other text; what that means to a caller (a URL naming
+// no invoice, a bad cursor) is the caller's to say.
 func ParseID(s string) (ID, error) {
 	u, err := uuid.Parse(s)
 	if err != nil || len(s) != 36 {
-		return ID{}, ErrNotFound
+		return ID{}, ErrInvalidID
 	}
 	return ID(u), nil
 }
 
-// ParseLineID parses a line id; malformed text yields ErrLineNotFound.
+// ParseLineID parses the canonical text form of a line id. It fails with
+// ErrInvalidID for any other text.
 func ParseLineID(s string) (LineID, error) {
 	u, err := uuid.Parse(s)
 	if err != nil || len(s) != 36 {
-		return LineID{}, ErrLineNotFound
+		return LineID{}, ErrInvalidID
 	}
 	return LineID(u), nil
 }

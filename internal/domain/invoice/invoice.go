@@ -61,7 +61,7 @@ type Invoice struct {
 // dueDate may be zero (no due date); otherwise its calendar date, read in its
 // own location, is kept as midnight UTC, and must fall in the years
 // MinDueYear to MaxDueYear (ParseDueDate reads one from text).
-// It fails with a joined set of *Error (one per field at fault) if any input is
+// It fails with a joined set of *failure.Error (one per field at fault) if any input is
 // invalid; fields of lines are reported as "lines[i].field".
 func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate time.Time, lines []LineInput, now time.Time) (*Invoice, error) {
 	now = now.UTC()
@@ -75,7 +75,7 @@ func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate t
 		errs = append(errs, errDueDate())
 	}
 	if len(lines) > MaxLines {
-		errs = append(errs, ErrTooManyLines.with("lines", "an invoice has at most %d lines", MaxLines))
+		errs = append(errs, ErrTooManyLines.With("lines", "an invoice has at most %d lines", MaxLines))
 	}
 	inv := &Invoice{
 		id:        id,
@@ -103,7 +103,7 @@ func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate t
 	if len(errs) == 0 {
 		var err error
 		if sub, tax, total, err = totals(inv.lines, currency); err != nil {
-			errs = append(errs, ErrAmountOverflow.with("lines", "the invoice total is too large"))
+			errs = append(errs, ErrAmountOverflow.With("lines", "the invoice total is too large"))
 		}
 	}
 	if len(errs) > 0 {
@@ -125,17 +125,17 @@ func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate t
 	return inv, nil
 }
 
-// validCustomer returns c trimmed and one *Error per invalid field.
+// validCustomer returns c trimmed and one *failure.Error per invalid field.
 func validCustomer(c Customer) (Customer, []error) {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Email = strings.TrimSpace(c.Email)
 	var errs []error
 	if c.Name == "" || !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxCustomerName || hasControl(c.Name) {
-		errs = append(errs, ErrInvalidCustomer.with("customer.name", "name is required, at most %d characters, without control characters", MaxCustomerName))
+		errs = append(errs, ErrInvalidCustomer.With("customer.name", "name is required, at most %d characters, without control characters", MaxCustomerName))
 	}
 	addr, err := mail.ParseAddress(c.Email)
 	if err != nil || addr.Address != c.Email || len(c.Email) > MaxEmail {
-		errs = append(errs, ErrInvalidCustomer.with("customer.email", "email must be a plain address such as billing@example.com"))
+		errs = append(errs, ErrInvalidCustomer.With("customer.email", "email must be a plain address such as billing@example.com"))
 	}
 	return c, errs
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // Shared fixtures of the invoice tests.
@@ -121,7 +122,7 @@ func typesOf(evs []invoice.Event) []string {
 	return out
 }
 
-// fieldsOf returns the fields of every *invoice.Error in err's tree, in order.
+// fieldsOf returns the fields of every *failure.Error in err's tree, in order.
 func fieldsOf(err error) []string {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []string
@@ -130,7 +131,7 @@ func fieldsOf(err error) []string {
 		}
 		return out
 	}
-	var e *invoice.Error
+	var e *failure.Error
 	if errors.As(err, &e) {
 		return []string{e.Field}
 	}
@@ -218,7 +219,7 @@ func TestNewReportsEveryBadField(t *testing.T) {
 					t.Errorf("errors.Is(%v, %v) = false", err, target)
 				}
 			}
-			if k := invoice.KindOf(err); k != invoice.KindInvalid {
+			if k := failure.KindOf(err); k != failure.Invalid {
 				t.Errorf("kind %s, want invalid", k)
 			}
 		})
@@ -243,10 +244,10 @@ func TestErrorMatchesByCode(t *testing.T) {
 	if err.Field != "lines[2]" || !errors.Is(err, invoice.ErrInvalidQuantity) || errors.Is(err, invoice.ErrInvalidAmount) {
 		t.Errorf("At: %#v", err)
 	}
-	if got := invoice.KindOf(errors.New("boom")); got != invoice.KindInternal {
-		t.Errorf("KindOf(plain error) = %s, want internal", got)
+	if got := failure.KindOf(errors.New("boom")); got != failure.Internal {
+		t.Errorf("failure.KindOf(plain error) = %s, want internal", got)
 	}
-	if got := invoice.KindOf(invoice.ErrReferenceConflict); got != invoice.KindConflict {
-		t.Errorf("KindOf(ErrReferenceConflict) = %s, want conflict", got)
+	if got := failure.KindOf(invoice.ErrReferenceConflict); got != failure.Conflict {
+		t.Errorf("failure.KindOf(ErrReferenceConflict) = %s, want conflict", got)
 	}
 }

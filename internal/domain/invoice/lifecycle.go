@@ -12,10 +12,10 @@ import (
 // an issue that will succeed.
 func (inv *Invoice) CanIssue() error {
 	if inv.status != StatusDraft {
-		return ErrInvalidTransition.with("", "only a draft invoice can be issued; this one is %s", inv.status)
+		return ErrInvalidTransition.With("", "only a draft invoice can be issued; this one is %s", inv.status)
 	}
 	if inv.Total().amount <= 0 {
-		return ErrEmptyInvoice.with("lines", "an invoice needs lines with a positive total to be issued")
+		return ErrEmptyInvoice.With("lines", "an invoice needs lines with a positive total to be issued")
 	}
 	return nil
 }
@@ -29,7 +29,7 @@ func (inv *Invoice) Issue(number string, now time.Time) error {
 		return err
 	}
 	if !validText(number, maxInvoiceNumber) || strings.TrimSpace(number) != number {
-		return ErrInvalidNumber.with("number", "invoice number %q is invalid", number)
+		return ErrInvalidNumber.With("number", "invoice number %q is invalid", number)
 	}
 	t := inv.Totals()
 	now = now.UTC()
@@ -60,13 +60,13 @@ func (inv *Invoice) Issue(number string, now time.Time) error {
 // payments (refunds are out of scope).
 func (inv *Invoice) Void(reason string, now time.Time) error {
 	if !validText(reason, MaxReason) {
-		return ErrInvalidReason.with("reason", "reason is required, at most %d characters, without control characters", MaxReason)
+		return ErrInvalidReason.With("reason", "reason is required, at most %d characters, without control characters", MaxReason)
 	}
 	if inv.status != StatusOpen {
-		return ErrInvalidTransition.with("", "only an open invoice can be voided; this one is %s", inv.status)
+		return ErrInvalidTransition.With("", "only an open invoice can be voided; this one is %s", inv.status)
 	}
 	if len(inv.payments) > 0 {
-		return ErrInvalidTransition.with("", "an invoice with payments cannot be voided")
+		return ErrInvalidTransition.With("", "an invoice with payments cannot be voided")
 	}
 	now = now.UTC()
 	inv.status = StatusVoid

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // behaviours are the aggregate's commands, each with valid input, so that only
@@ -75,7 +76,7 @@ func TestTransitions(t *testing.T) {
 					if !errors.Is(err, invoice.ErrInvalidTransition) {
 						t.Fatalf("err = %v, want ErrInvalidTransition", err)
 					}
-					if k := invoice.KindOf(err); k != invoice.KindConflict {
+					if k := failure.KindOf(err); k != failure.Conflict {
 						t.Errorf("kind %s, want conflict", k)
 					}
 					assertUnchanged(t, before, inv)
@@ -202,5 +203,31 @@ func TestVoidReason(t *testing.T) {
 				t.Errorf("status %s, want void", inv.Status())
 			}
 		})
+	}
+}
+
+func TestFormatNumberIsTheNumberingPolicy(t *testing.T) {
+	if got := invoice.FormatNumber(2026, 42); got != "INV-2026-000042" {
+		t.Fatalf("FormatNumber(2026, 42) = %s", got)
+	}
+	inv := given(t, "draft")
+	must(t, inv.Issue(invoice.FormatNumber(9999, 999_999), t1)) // the largest is a valid number
+	if inv.Number() != "INV-9999-999999" {
+		t.Fatalf("number %s", inv.Number())
+	}
+}
+
+func TestParseIDLeavesNotFoundToTheCaller(t *testing.T) {
+	for _, s := range []string{"", "nope", "0190a6c2-7b3d-7c4e-8f00-00000000000", "{0190a6c2-7b3d-7c4e-8f00-000000000001}"} {
+		if _, err := invoice.ParseID(s); !errors.Is(err, invoice.ErrInvalidID) {
+			t.Errorf("ParseID(%q) = %v, want ErrInvalidID", s, err)
+		}
+		if _, err := invoice.ParseLineID(s); !errors.Is(err, invoice.ErrInvalidID) {
+			t.Errorf("ParseLineID(%q) = %v, want ErrInvalidID", s, err)
+		}
+	}
+	id := invoice.NewID()
+	if got, err := invoice.ParseID(id.String()); err != nil || got != id {
+		t.Fatalf("ParseID(%s) = %s, %v", id, got, err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // LineInput is what a caller supplies for a new line.
@@ -28,27 +30,27 @@ type Line struct {
 }
 
 // newLine validates in and derives the line's amount and tax.
-func newLine(id LineID, in LineInput, c Currency) (Line, *Error) {
+func newLine(id LineID, in LineInput, c Currency) (Line, *failure.Error) {
 	if !validText(in.Description, MaxDescription) {
-		return Line{}, ErrInvalidDescription.with("description", "description is required, at most %d characters, without control characters", MaxDescription)
+		return Line{}, ErrInvalidDescription.With("description", "description is required, at most %d characters, without control characters", MaxDescription)
 	}
 	if in.Quantity < 1 || in.Quantity > MaxQuantity {
-		return Line{}, ErrInvalidQuantity.with("quantity", "quantity must be between 1 and %d", MaxQuantity)
+		return Line{}, ErrInvalidQuantity.With("quantity", "quantity must be between 1 and %d", MaxQuantity)
 	}
 	if in.UnitAmount < 0 {
-		return Line{}, ErrInvalidAmount.with("unit_amount", "unit_amount must not be negative")
+		return Line{}, ErrInvalidAmount.With("unit_amount", "unit_amount must not be negative")
 	}
 	if in.TaxRateBPS < 0 || in.TaxRateBPS > MaxTaxRateBPS {
-		return Line{}, ErrInvalidTaxRate.with("tax_rate_bps", "tax_rate_bps must be between 0 and %d", MaxTaxRateBPS)
+		return Line{}, ErrInvalidTaxRate.With("tax_rate_bps", "tax_rate_bps must be between 0 and %d", MaxTaxRateBPS)
 	}
 	unit := Money{amount: in.UnitAmount, currency: c}
 	amount, err := unit.Mul(in.Quantity)
 	if err != nil {
-		return Line{}, ErrAmountOverflow.with("unit_amount", "quantity × unit_amount is too large")
+		return Line{}, ErrAmountOverflow.With("unit_amount", "quantity × unit_amount is too large")
 	}
 	tax, _ := amount.RateBPS(in.TaxRateBPS) // rate checked above
 	if _, err := amount.Add(tax); err != nil {
-		return Line{}, ErrAmountOverflow.with("unit_amount", "line amount plus tax is too large")
+		return Line{}, ErrAmountOverflow.With("unit_amount", "line amount plus tax is too large")
 	}
 	return Line{
 		ID:          id,
@@ -80,14 +82,14 @@ func totals(lines []Line, c Currency) (sub, tax, total Money, err error) {
 
 // AddLine appends a line to a draft invoice and records InvoiceLineAdded.
 // It fails with ErrInvalidTransition unless the invoice is a draft, with
-// ErrTooManyLines at MaxLines, and with a field *Error for invalid input or a
+// ErrTooManyLines at MaxLines, and with a field *failure.Error for invalid input or a
 // total that would overflow.
 func (inv *Invoice) AddLine(in LineInput, now time.Time) (LineID, error) {
 	if inv.status != StatusDraft {
-		return LineID{}, ErrInvalidTransition.with("", "lines can only be added to a draft invoice; this one is %s", inv.status)
+		return LineID{}, ErrInvalidTransition.With("", "lines can only be added to a draft invoice; this one is %s", inv.status)
 	}
 	if len(inv.lines) >= MaxLines {
-		return LineID{}, ErrTooManyLines.with("", "an invoice has at most %d lines", MaxLines)
+		return LineID{}, ErrTooManyLines.With("", "an invoice has at most %d lines", MaxLines)
 	}
 	l, lerr := newLine(LineID(newUUID()), in, inv.currency)
 	if lerr != nil {
@@ -96,7 +98,7 @@ func (inv *Invoice) AddLine(in LineInput, now time.Time) (LineID, error) {
 	lines := append(inv.Lines(), l)
 	sub, tax, total, err := totals(lines, inv.currency)
 	if err != nil {
-		return LineID{}, ErrAmountOverflow.with("unit_amount", "the invoice total would be too large")
+		return LineID{}, ErrAmountOverflow.With("unit_amount", "the invoice total would be too large")
 	}
 	inv.lines = lines
 	inv.record(InvoiceLineAdded{
@@ -115,7 +117,7 @@ func (inv *Invoice) AddLine(in LineInput, now time.Time) (LineID, error) {
 // a draft and with ErrLineNotFound for an unknown line.
 func (inv *Invoice) RemoveLine(id LineID, now time.Time) error {
 	if inv.status != StatusDraft {
-		return ErrInvalidTransition.with("", "lines can only be removed from a draft invoice; this one is %s", inv.status)
+		return ErrInvalidTransition.With("", "lines can only be removed from a draft invoice; this one is %s", inv.status)
 	}
 	i := inv.lineIndex(id)
 	if i < 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 func TestAddLineBounds(t *testing.T) {
@@ -56,7 +57,7 @@ func TestAddLineBounds(t *testing.T) {
 			before := observe(inv)
 			id, err := inv.AddLine(tt.in, t1)
 			if tt.want != nil {
-				var e *invoice.Error
+				var e *failure.Error
 				if !errors.Is(err, tt.want) || !errors.As(err, &e) || e.Field != tt.field {
 					t.Fatalf("err = %#v, want %v on %q", err, tt.want, tt.field)
 				}
@@ -170,7 +171,7 @@ func TestRemoveLine(t *testing.T) {
 
 	before := observe(inv)
 	for _, id := range []invoice.LineID{lines[0].ID, invoice.LineID(uuid.New()), {}} {
-		if err := inv.RemoveLine(id, t1); !errors.Is(err, invoice.ErrLineNotFound) || invoice.KindOf(err) != invoice.KindNotFound {
+		if err := inv.RemoveLine(id, t1); !errors.Is(err, invoice.ErrLineNotFound) || failure.KindOf(err) != failure.NotFound {
 			t.Errorf("RemoveLine(%s) = %v, want ErrLineNotFound", id, err)
 		}
 	}

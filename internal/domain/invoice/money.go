@@ -35,7 +35,7 @@ var exponents = map[Currency]int{
 func ParseCurrency(code string) (Currency, error) {
 	c := Currency(code)
 	if _, ok := exponents[c]; !ok || strings.ToUpper(code) != code {
-		return "", ErrInvalidCurrency.with("currency", "%q is not an ISO 4217 currency code", code)
+		return "", ErrInvalidCurrency.With("currency", "%q is not an ISO 4217 currency code", code)
 	}
 	return c, nil
 }
@@ -58,7 +58,7 @@ type Money struct {
 // for an unknown currency.
 func NewMoney(minor int64, c Currency) (Money, error) {
 	if _, ok := exponents[c]; !ok {
-		return Money{}, ErrInvalidCurrency.with("currency", "%q is not an ISO 4217 currency code", string(c))
+		return Money{}, ErrInvalidCurrency.With("currency", "%q is not an ISO 4217 currency code", string(c))
 	}
 	return Money{amount: minor, currency: c}, nil
 }
@@ -123,7 +123,7 @@ func (m Money) Mul(n int64) (Money, error) {
 // for 0 <= bps <= 10,000. It fails with ErrInvalidTaxRate outside that range.
 func (m Money) RateBPS(bps int64) (Money, error) {
 	if bps < 0 || bps > 10_000 {
-		return Money{}, ErrInvalidTaxRate.with("tax_rate_bps", "tax rate must be between 0 and 10000 basis points")
+		return Money{}, ErrInvalidTaxRate.With("tax_rate_bps", "tax rate must be between 0 and 10000 basis points")
 	}
 	neg := m.amount < 0
 	abs := uint64(m.amount)

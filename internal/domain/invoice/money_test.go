@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 const (
@@ -43,8 +44,8 @@ func TestParseCurrency(t *testing.T) {
 				t.Fatalf("ParseCurrency(%q) = %q, %v; want %v", tt.code, c, err, tt.want)
 			}
 			if tt.want != nil {
-				var e *invoice.Error
-				if c != "" || !errors.As(err, &e) || e.Field != "currency" || e.Kind != invoice.KindInvalid {
+				var e *failure.Error
+				if c != "" || !errors.As(err, &e) || e.Field != "currency" || e.Kind != failure.Invalid {
 					t.Errorf("got %q, %#v", c, err)
 				}
 				if _, err := invoice.NewMoney(1, invoice.Currency(tt.code)); !errors.Is(err, invoice.ErrInvalidCurrency) {

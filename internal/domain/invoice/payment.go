@@ -25,13 +25,13 @@ type Payment struct {
 // (over the amount due).
 func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 	if !validText(reference, MaxReference) {
-		return ErrInvalidReference.with("reference", "reference is required, at most %d characters, without control characters", MaxReference)
+		return ErrInvalidReference.With("reference", "reference is required, at most %d characters, without control characters", MaxReference)
 	}
 	if amount.currency != inv.currency {
-		return ErrCurrencyMismatch.with("amount", "payment is in %s but the invoice is in %s", amount.currency, inv.currency)
+		return ErrCurrencyMismatch.With("amount", "payment is in %s but the invoice is in %s", amount.currency, inv.currency)
 	}
 	if amount.amount <= 0 {
-		return ErrInvalidAmount.with("amount", "amount must be positive")
+		return ErrInvalidAmount.With("amount", "amount must be positive")
 	}
 	for _, p := range inv.payments {
 		if p.Reference != reference {
@@ -40,17 +40,17 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 		if p.Amount == amount {
 			return nil
 		}
-		return ErrReferenceConflict.with("reference", "reference %q was already used for %d, not %d", reference, p.Amount.amount, amount.amount)
+		return ErrReferenceConflict.With("reference", "reference %q was already used for %d, not %d", reference, p.Amount.amount, amount.amount)
 	}
 	if inv.status != StatusOpen {
-		return ErrInvalidTransition.with("", "only an open invoice can be paid; this one is %s", inv.status)
+		return ErrInvalidTransition.With("", "only an open invoice can be paid; this one is %s", inv.status)
 	}
 	if len(inv.payments) >= MaxPayments {
-		return ErrTooManyPayments.with("", "an invoice takes at most %d payments", MaxPayments)
+		return ErrTooManyPayments.With("", "an invoice takes at most %d payments", MaxPayments)
 	}
 	t := inv.Totals()
 	if amount.amount > t.AmountDue.amount {
-		return ErrOverpayment.with("amount", "amount %d exceeds the amount due %d", amount.amount, t.AmountDue.amount)
+		return ErrOverpayment.With("amount", "amount %d exceeds the amount due %d", amount.amount, t.AmountDue.amount)
 	}
 
 	now = now.UTC()

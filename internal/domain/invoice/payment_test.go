@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 func TestPartialPaymentsThenFinal(t *testing.T) {
@@ -99,7 +100,7 @@ func TestPayReferenceConflict(t *testing.T) {
 			inv := given(t, st)
 			before := observe(inv)
 			err := inv.Pay(money(t, 1, eur), "pay-1", t1)
-			if !errors.Is(err, invoice.ErrReferenceConflict) || invoice.KindOf(err) != invoice.KindConflict {
+			if !errors.Is(err, invoice.ErrReferenceConflict) || failure.KindOf(err) != failure.Conflict {
 				t.Fatalf("err = %v, want ErrReferenceConflict", err)
 			}
 			assertUnchanged(t, before, inv)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 func TestRehydrateRoundTrip(t *testing.T) {
@@ -105,7 +106,7 @@ func TestRehydrateRejectsCorruptSnapshots(t *testing.T) {
 			if !errors.Is(err, invoice.ErrCorruptInvoice) || inv != nil {
 				t.Fatalf("Rehydrate = %v, %v; want nil, ErrCorruptInvoice", inv, err)
 			}
-			if k := invoice.KindOf(err); k != invoice.KindInternal {
+			if k := failure.KindOf(err); k != failure.Internal {
 				t.Errorf("kind %s, want internal", k)
 			}
 		})

@@ -7,15 +7,35 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice/invoicetest"
 )
 
-// TestTotalsAgreeWithGetters checks that Totals computes in one call what the
-// single getters do.
-func TestTotalsAgreeWithGetters(t *testing.T) {
-	for _, st := range states {
-		inv := given(t, st)
-		want := invoice.Totals{Subtotal: inv.Subtotal(), Tax: inv.Tax(), Total: inv.Total(),
-			AmountPaid: inv.AmountPaid(), AmountDue: inv.AmountDue()}
-		if got := inv.Totals(); got != want {
-			t.Errorf("%s: Totals() = %+v, want %+v", st, got, want)
+// TestTotalsByHand checks Totals and each getter against figures worked out by
+// hand from the fixtures, so a wrong sum fails however it is computed.
+func TestTotalsByHand(t *testing.T) {
+	// consulting: 2 × 500 = 1000, 20% tax 200. rounded: 3 × 333 = 999,
+	// 7.5% tax 74.925, rounded half-up to 75.
+	rounded := invoice.LineInput{Description: "Widgets", Quantity: 3, UnitAmount: 333, TaxRateBPS: 750}
+	twoLines := newDraft(t, consulting, rounded)
+	tests := []struct {
+		name string
+		inv  *invoice.Invoice
+		want [5]int64 // subtotal, tax, total, paid, due
+	}{
+		{"draft", given(t, "draft"), [5]int64{1000, 200, 1200, 0, 1200}},
+		{"open", given(t, "open"), [5]int64{1000, 200, 1200, 0, 1200}},
+		{"partly_paid", given(t, "partly_paid"), [5]int64{1000, 200, 1200, 500, 700}},
+		{"paid", given(t, "paid"), [5]int64{1000, 200, 1200, 1200, 0}},
+		{"void", given(t, "void"), [5]int64{1000, 200, 1200, 0, 1200}},
+		{"two lines, tax rounded half-up", twoLines, [5]int64{1999, 275, 2274, 0, 2274}},
+	}
+	for _, tt := range tests {
+		inv := tt.inv
+		tot := inv.Totals()
+		fromTotals := [5]int64{tot.Subtotal.Amount(), tot.Tax.Amount(), tot.Total.Amount(), tot.AmountPaid.Amount(), tot.AmountDue.Amount()}
+		fromGetters := [5]int64{inv.Subtotal().Amount(), inv.Tax().Amount(), inv.Total().Amount(), inv.AmountPaid().Amount(), inv.AmountDue().Amount()}
+		if fromTotals != tt.want || fromGetters != tt.want {
+			t.Errorf("%s: Totals() %v, getters %v; want %v (subtotal, tax, total, paid, due)", tt.name, fromTotals, fromGetters, tt.want)
+		}
+		if tot.Total.Currency() != eur || tot.AmountDue.Currency() != eur {
+			t.Errorf("%s: totals in %s, want %s", tt.name, tot.Total.Currency(), eur)
 		}
 	}
 }

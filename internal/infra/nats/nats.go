@@ -9,7 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go" // aliased: this package is named nats too
+	"github.com/nats-io/nats.go"
 )
 
 // Reconnect delays: exponential from reconnectMin, capped at reconnectMax,
@@ -28,29 +28,29 @@ const (
 //
 // Publishes fail fast while disconnected instead of filling the client's
 // reconnect buffer: the outbox already buffers events, durably.
-func Connect(ctx context.Context, urls string, logger *slog.Logger) (*natsgo.Conn, error) {
+func Connect(ctx context.Context, urls string, logger *slog.Logger) (*nats.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("nats: connect: %w", err)
 	}
 	log := logger.With("component", "nats")
-	nc, err := natsgo.Connect(urls,
-		natsgo.Name("invoicing"),
-		natsgo.MaxReconnects(-1),
-		natsgo.RetryOnFailedConnect(true),
-		natsgo.ReconnectBufSize(-1),
-		natsgo.CustomReconnectDelay(reconnectDelay),
-		natsgo.ConnectHandler(func(nc *natsgo.Conn) {
+	nc, err := nats.Connect(urls,
+		nats.Name("invoicing"),
+		nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(true),
+		nats.ReconnectBufSize(-1),
+		nats.CustomReconnectDelay(reconnectDelay),
+		nats.ConnectHandler(func(nc *nats.Conn) {
 			log.Info("nats: connected", "url", nc.ConnectedUrlRedacted())
 		}),
-		natsgo.DisconnectErrHandler(func(_ *natsgo.Conn, err error) {
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil { // nil: closed on purpose, ClosedHandler says so
 				log.Warn("nats: disconnected", "err", err)
 			}
 		}),
-		natsgo.ReconnectHandler(func(nc *natsgo.Conn) {
+		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("nats: reconnected", "url", nc.ConnectedUrlRedacted())
 		}),
-		natsgo.ClosedHandler(func(*natsgo.Conn) { log.Info("nats: connection closed") }),
+		nats.ClosedHandler(func(*nats.Conn) { log.Info("nats: connection closed") }),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("nats: connect: %w", err)

@@ -12,6 +12,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
 	"github.com/invoicing-dev/invoicing/internal/relay"
@@ -132,8 +133,8 @@ func TestPublisherStoresEachIDOnceAndTellsRejectionsFromOutages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Header.Get("Nats-Msg-Id") != "a" || got.Header.Get("Content-Type") != relay.ContentType {
-		t.Fatalf("headers %v, want Nats-Msg-Id a and Content-Type %s", got.Header, relay.ContentType)
+	if got.Header.Get("Nats-Msg-Id") != "a" || got.Header.Get("Content-Type") != cloudevent.ContentType {
+		t.Fatalf("headers %v, want Nats-Msg-Id a and Content-Type %s", got.Header, cloudevent.ContentType)
 	}
 
 	srv.Stop()

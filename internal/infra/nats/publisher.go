@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
@@ -23,7 +24,7 @@ const maxPending = 10000
 // Publisher publishes the relay's messages to JetStream asynchronously. It
 // implements relay.Publisher.
 type Publisher struct {
-	nc     *natsgo.Conn
+	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream StreamConfig
 }
@@ -33,7 +34,7 @@ var _ relay.Publisher = (*Publisher)(nil)
 // NewPublisher returns a publisher on nc that ensures the stream described by
 // stream (zero fields defaulted) in Prepare. It returns an error if stream
 // is invalid or the JetStream context cannot be created.
-func NewPublisher(nc *natsgo.Conn, stream StreamConfig) (*Publisher, error) {
+func NewPublisher(nc *nats.Conn, stream StreamConfig) (*Publisher, error) {
 	stream.setDefaults()
 	if err := stream.Validate(); err != nil {
 		return nil, err
@@ -111,7 +112,7 @@ func (p *Publisher) Ready(ctx context.Context) error {
 // answered at start, until ctx is done. The value arrives once the client
 // has reconnected, so a publish made on it goes to the server that is back.
 func (p *Publisher) Reconnected(ctx context.Context) <-chan struct{} {
-	status := p.nc.StatusChanged(natsgo.CONNECTED)
+	status := p.nc.StatusChanged(nats.CONNECTED)
 	out := make(chan struct{}, 1)
 	go func() {
 		defer p.nc.RemoveStatusListener(status)
@@ -158,7 +159,7 @@ func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) []error {
 			errs[i] = fmt.Errorf("%w: %w", relay.ErrUnavailable, err)
 			continue
 		}
-		msg := &natsgo.Msg{Subject: m.Subject, Data: m.Body, Header: header(m)}
+		msg := &nats.Msg{Subject: m.Subject, Data: m.Body, Header: header(m)}
 		f, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(m.ID))
 		if err != nil {
 			errs[i] = p.classify(err)
@@ -191,9 +192,9 @@ const (
 
 // header returns m's message headers: Content-Type, and the trace headers m
 // has values for.
-func header(m relay.Message) natsgo.Header {
-	h := natsgo.Header{}
-	h.Set("Content-Type", relay.ContentType)
+func header(m relay.Message) nats.Header {
+	h := nats.Header{}
+	h.Set("Content-Type", cloudevent.ContentType)
 	// NATS headers are case-sensitive; Set keeps the names as written.
 	if m.CorrelationID != "" {
 		h.Set(HeaderCorrelationID, m.CorrelationID)
@@ -209,8 +210,8 @@ func header(m relay.Message) natsgo.Header {
 
 // transient are the errors that say nothing about the message itself.
 var transient = []error{
-	natsgo.ErrConnectionClosed, natsgo.ErrConnectionDraining, natsgo.ErrConnectionReconnecting,
-	natsgo.ErrDisconnected, natsgo.ErrReconnectBufExceeded, natsgo.ErrNoServers, natsgo.ErrTimeout,
+	nats.ErrConnectionClosed, nats.ErrConnectionDraining, nats.ErrConnectionReconnecting,
+	nats.ErrDisconnected, nats.ErrReconnectBufExceeded, nats.ErrNoServers, nats.ErrTimeout,
 	jetstream.ErrAsyncPublishTimeout, jetstream.ErrTooManyStalledMsgs, jetstream.ErrJetStreamPublisherClosed,
 	context.DeadlineExceeded, context.Canceled,
 }
@@ -221,7 +222,7 @@ var transient = []error{
 // captures the subject.
 func (p *Publisher) classify(err error) error {
 	var apiErr *jetstream.APIError
-	if errors.Is(err, natsgo.ErrMaxPayload) ||
+	if errors.Is(err, nats.ErrMaxPayload) ||
 		errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
 		return fmt.Errorf("%w: %w", relay.ErrTooLarge, err)
 	}

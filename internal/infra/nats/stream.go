@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 )
 
 // StreamConfig describes the stream events are published to. Zero fields
@@ -39,7 +39,7 @@ func (c *StreamConfig) setDefaults() {
 		c.Name = DefaultStream
 	}
 	if len(c.Subjects) == 0 {
-		c.Subjects = []string{relay.SubjectPrefix + ">"}
+		c.Subjects = []string{cloudevent.SubjectPrefix + ">"}
 	}
 	if c.Duplicates == 0 {
 		c.Duplicates = 2 * time.Minute

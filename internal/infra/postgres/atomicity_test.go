@@ -3,14 +3,18 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
 )
 
 var errInjected = errors.New("injected failure")
@@ -36,39 +40,90 @@ func (e *env) state(t *testing.T, id invoice.ID) state {
 	return s
 }
 
+// afterWrites is a pgx tracer that, once armed, runs a function on the
+// writer's goroutine as soon as a change's write batch has run without
+// error: every write is then in the transaction, uncommitted, and COMMIT is
+// the next step. It fires once per arming.
+type afterWrites struct {
+	armed     atomic.Bool
+	sawUpdate atomic.Bool
+	sawWrites atomic.Bool
+	do        func()
+}
+
+// newEnvAfterWrites returns an env whose pool is traced by the returned
+// afterWrites.
+func newEnvAfterWrites(t *testing.T) (*env, *afterWrites) {
+	t.Helper()
+	tracer := &afterWrites{}
+	pool, err := postgres.Connect(context.Background(), pgtest.NewURL(t), func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = tracer })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return newEnvOn(t, pool), tracer
+}
+
+// arm has the tracer run do after the next change's writes.
+func (a *afterWrites) arm(do func()) {
+	a.do = do
+	a.sawUpdate.Store(false)
+	a.sawWrites.Store(false)
+	a.armed.Store(true)
+}
+
+// failNext arms the tracer to fail the next change just before its COMMIT
+// by cancelling the context it returns, which the change must be given.
+func (a *afterWrites) failNext(t *testing.T) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	a.arm(cancel)
+	return ctx
+}
+
+func (a *afterWrites) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (a *afterWrites) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (a *afterWrites) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+// TraceBatchQuery notes the guarded UPDATE of the invoice and the insert of
+// its events into the outbox, both done.
+func (a *afterWrites) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	if !a.armed.Load() || d.Err != nil {
+		return
+	}
+	switch {
+	case strings.HasPrefix(d.SQL, "UPDATE invoices SET") && d.CommandTag.RowsAffected() == 1:
+		a.sawUpdate.Store(true)
+	case strings.HasPrefix(d.SQL, "INSERT INTO outbox") && d.CommandTag.RowsAffected() > 0:
+		a.sawWrites.Store(a.sawUpdate.Load())
+	}
+}
+
+func (a *afterWrites) TraceBatchEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchEndData) {
+	if a.sawWrites.Load() && d.Err == nil && a.armed.CompareAndSwap(true, false) {
+		a.do()
+	}
+}
+
 func TestFailureJustBeforeCommitLeavesNeitherStateNorEvents(t *testing.T) {
 	t.Parallel()
-	var armed atomic.Bool
-	var sawWrites atomic.Bool
-	e := newEnv(t, postgres.WithBeforeCommit(func(ctx context.Context) error {
-		if !armed.Load() {
-			return nil
-		}
-		// The hook runs inside the transaction after every write: the new
-		// version and its events are there, uncommitted.
-		tx, ok := postgres.TxFrom(ctx)
-		if !ok {
-			return errors.New("no transaction in ctx")
-		}
-		var version, events int64
-		err := tx.QueryRow(ctx, `SELECT version, (SELECT count(*) FROM outbox WHERE aggregate_id = invoices.id)
-			FROM invoices ORDER BY created_at DESC LIMIT 1`).Scan(&version, &events)
-		if err == nil && version == 4 && events == 4 {
-			sawWrites.Store(true)
-		}
-		return errInjected
-	}))
+	e, tracer := newEnvAfterWrites(t)
 	inv := e.createOpen(t, e.tenant)
 	before := e.state(t, inv.ID())
 	commits := e.commits.Load()
 
-	armed.Store(true)
-	_, err := e.pay(e.tenant, inv.ID(), inv.Total().Amount(), "txn-1") // records two events
-	if !errors.Is(err, errInjected) {
-		t.Fatalf("pay: %v, want the injected error", err)
+	_, err := e.payCtx(tracer.failNext(t), e.tenant, inv.ID(), inv.Total().Amount(), "txn-1") // records two events
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("pay: %v, want the cancellation", err)
 	}
-	if !sawWrites.Load() {
-		t.Fatal("the hook did not see the uncommitted writes: it ran at the wrong point")
+	if !tracer.sawWrites.Load() {
+		t.Fatal("the failure did not come after the writes: it came at the wrong point")
 	}
 	if after := e.state(t, inv.ID()); after != before {
 		t.Fatalf("state after a failed commit %+v, want %+v", after, before)
@@ -141,12 +196,11 @@ func TestUpdateFunctionErrorRollsBackAndIsReturnedUnchanged(t *testing.T) {
 	e := newEnv(t)
 	inv := e.create(t, e.tenant)
 	before := e.state(t, inv.ID())
-	numbers := postgres.NewInvoiceNumbers()
-	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), func(ctx context.Context, inv *invoice.Invoice) error {
+	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
 		if _, err := inv.AddLine(invoice.LineInput{Description: "x", Quantity: 1, UnitAmount: 1}, microClock{}.Now()); err != nil {
 			return err
 		}
-		if _, err := numbers.Next(ctx, e.tenant, 2030); err != nil {
+		if _, err := tx.NextInvoiceNumber(ctx, e.tenant, 2030); err != nil {
 			return err
 		}
 		return errInjected
@@ -203,7 +257,7 @@ func TestPanickingFunctionReleasesItsTransaction(t *testing.T) {
 				t.Fatal("the panic did not propagate")
 			}
 		}()
-		_, _ = e.repo.Update(context.Background(), e.tenant, inv.ID(), func(context.Context, *invoice.Invoice) error {
+		_, _ = e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(context.Context, *invoice.Invoice, app.Tx) error {
 			panic("boom")
 		})
 	}()

@@ -98,7 +98,7 @@ func TestConcurrentChangesAllLandWhenRetriesSuffice(t *testing.T) {
 // lostRaceOnce returns an UpdateFunc that adds a line, and that on its first
 // run commits a competing change first, so that its own write loses the race.
 func lostRaceOnce(t *testing.T, e *env, runs *atomic.Int32) app.UpdateFunc {
-	return func(_ context.Context, inv *invoice.Invoice) error {
+	return func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		if runs.Add(1) == 1 {
 			_, _, err := e.app.AddLine.Handle(context.Background(), app.AddLine{Tenant: e.tenant, InvoiceID: inv.ID(),
 				Line: invoice.LineInput{Description: "competitor", Quantity: 1, UnitAmount: 1}})
@@ -116,10 +116,11 @@ func TestLostRaceIsRetriedOnAFreshLoad(t *testing.T) {
 	e := newEnv(t)
 	inv := e.create(t, e.tenant)
 	var runs atomic.Int32
-	got, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), lostRaceOnce(t, e, &runs))
+	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, lostRaceOnce(t, e, &runs))
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := changed.Invoice
 	if runs.Load() != 2 {
 		t.Fatalf("function ran %d times, want 2", runs.Load())
 	}
@@ -138,7 +139,7 @@ func TestLostRaceBeyondMaxAttemptsIsAConflict(t *testing.T) {
 	e := newEnv(t, postgres.WithMaxAttempts(1))
 	inv := e.create(t, e.tenant)
 	var runs atomic.Int32
-	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), lostRaceOnce(t, e, &runs))
+	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, lostRaceOnce(t, e, &runs))
 	if !errors.Is(err, invoice.ErrConcurrentUpdate) {
 		t.Fatalf("Update: %v, want ErrConcurrentUpdate", err)
 	}
@@ -156,7 +157,7 @@ func TestPaymentReferenceInsertedConcurrentlyIsALostRace(t *testing.T) {
 	e := newEnv(t)
 	inv := e.createOpen(t, e.tenant)
 	var runs atomic.Int32
-	got, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), func(_ context.Context, inv *invoice.Invoice) error {
+	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		if runs.Add(1) == 1 {
 			// Another writer's payment with this reference appears without a
 			// version change, so only the unique constraint can catch it.
@@ -175,7 +176,7 @@ func TestPaymentReferenceInsertedConcurrentlyIsALostRace(t *testing.T) {
 	if runs.Load() != 2 {
 		t.Fatalf("function ran %d times, want 2 (the second sees the payment as a replay)", runs.Load())
 	}
-	if len(got.Payments()) != 1 || got.Version() != inv.Version() {
-		t.Fatalf("%d payments at version %d, want the other writer's payment only", len(got.Payments()), got.Version())
+	if got := changed.Invoice; len(got.Payments()) != 1 || got.Version() != inv.Version() {
+		t.Fatalf("%d payments at version %d, want the other writer's payment only", len(changed.Invoice.Payments()), changed.Invoice.Version())
 	}
 }

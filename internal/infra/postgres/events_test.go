@@ -208,13 +208,14 @@ func TestFeedUnderConcurrentWriters(t *testing.T) {
 // workload creates, issues and pays an invoice of tenant: four events.
 func (e *env) workload(tenant invoice.TenantID, ref string) error {
 	ctx := context.Background()
-	inv, err := e.app.CreateInvoice.Handle(ctx, app.CreateInvoice{
+	created, err := e.app.CreateInvoice.Handle(ctx, app.CreateInvoice{
 		Tenant: tenant, Customer: invoice.Customer{Name: "Ada", Email: "ada@example.com"}, Currency: "EUR",
 		Lines: []invoice.LineInput{{Description: "Work", Quantity: 1, UnitAmount: 100}},
 	})
 	if err != nil {
 		return err
 	}
+	inv := created.Invoice
 	if _, err := e.app.IssueInvoice.Handle(ctx, app.IssueInvoice{Tenant: tenant, InvoiceID: inv.ID()}); err != nil {
 		return err
 	}

@@ -3,11 +3,9 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
 )
 
 // Keys are per tenant, and so is the lock that makes a concurrent retry a 409:
@@ -15,23 +13,18 @@ import (
 // is ErrIdempotencyKeyInUse, but tenant B's request with "k" goes ahead.
 func TestIdempotencyKeyInFlightIsPerTenant(t *testing.T) {
 	t.Parallel()
-	var hold atomic.Bool
 	entered, release := make(chan struct{}), make(chan struct{})
-	e := newEnv(t, postgres.WithBeforeCommit(func(context.Context) error {
-		if hold.CompareAndSwap(true, false) { // the first write once armed waits, holding its key
-			close(entered)
-			<-release
-		}
-		return nil
-	}))
+	e, tracer := newEnvAfterWrites(t)
 	other := e.newTenant(t, "globex")
 	invA, invA2, invB := e.createOpen(t, e.tenant), e.createOpen(t, e.tenant), e.createOpen(t, other)
 
-	hold.Store(true)
+	tracer.arm(func() { // the first write once armed waits before COMMIT, holding its key
+		close(entered)
+		<-release
+	})
 	done := make(chan error, 1)
 	go func() {
-		ctx, _ := keyed("k", "void A")
-		_, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, invA))
+		_, err := e.app.VoidInvoice.Handle(context.Background(), voidCmd(e, invA, keyed("k", "void A")))
 		done <- err
 	}()
 	select {
@@ -46,13 +39,13 @@ func TestIdempotencyKeyInFlightIsPerTenant(t *testing.T) {
 		}
 	}()
 
-	ctx, _ := keyed("k", "void A2")
-	if _, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, invA2)); !errors.Is(err, app.ErrIdempotencyKeyInUse) {
+	ctx := context.Background()
+	if _, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, invA2, keyed("k", "void A2"))); !errors.Is(err, app.ErrIdempotencyKeyInUse) {
 		t.Fatalf("tenant A's second request with its in-flight key = %v, want ErrIdempotencyKeyInUse", err)
 	}
-	ctx, idem := keyed("k", "void A") // even the same fingerprint: B's key is B's
-	if _, err := e.app.VoidInvoice.Handle(ctx, app.VoidInvoice{Tenant: other, InvoiceID: invB.ID(), Reason: "duplicate"}); err != nil || idem.Stored == nil {
-		t.Fatalf("tenant B's request with the key A holds = %v (stored %v), want it made", err, idem.Stored)
+	key := keyed("k", "void A") // even the same fingerprint: B's key is B's
+	if changed, err := e.app.VoidInvoice.Handle(ctx, app.VoidInvoice{Tenant: other, InvoiceID: invB.ID(), Reason: "duplicate", Idempotency: key}); err != nil || changed.Response == nil {
+		t.Fatalf("tenant B's request with the key A holds = %v (stored %q), want it made", err, changed.Response)
 	}
 
 	close(release)

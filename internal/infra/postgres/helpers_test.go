@@ -30,18 +30,23 @@ type env struct {
 // newEnv returns an env on a fresh database with one tenant. Times come from
 // the system clock truncated to microseconds, as PostgreSQL stores them, so
 // invoices built in memory compare equal to what is read back.
-func newEnv(t *testing.T, opts ...postgres.InvoicesOption) *env {
+func newEnv(t testing.TB, opts ...postgres.InvoicesOption) *env {
 	t.Helper()
-	pool := pgtest.New(t)
+	return newEnvOn(t, pgtest.New(t), opts...)
+}
+
+// newEnvOn is newEnv on pool, a fresh database's.
+func newEnvOn(t testing.TB, pool *pgxpool.Pool, opts ...postgres.InvoicesOption) *env {
+	t.Helper()
 	e := &env{pool: pool, keys: postgres.NewAPIKeys(pool), commits: new(atomic.Int64)}
 	opts = append([]postgres.InvoicesOption{postgres.WithAfterCommit(func() { e.commits.Add(1) })}, opts...)
 	e.repo = postgres.NewInvoices(pool, opts...)
-	e.app = app.New(e.repo, postgres.NewInvoiceNumbers(), e.keys, postgres.NewEvents(pool), microClock{})
+	e.app = app.New(e.repo, e.keys, postgres.NewEvents(pool), microClock{})
 	e.tenant = e.newTenant(t, "acme")
 	return e
 }
 
-func (e *env) newTenant(t *testing.T, name string) invoice.TenantID {
+func (e *env) newTenant(t testing.TB, name string) invoice.TenantID {
 	t.Helper()
 	_, tenant, err := e.app.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: name})
 	if err != nil {
@@ -60,7 +65,7 @@ type fixedClock struct{ t time.Time }
 func (c fixedClock) Now() time.Time { return c.t }
 
 // create stores a draft with two lines totalling 1,200 (1,000 + 20% tax).
-func (e *env) create(t *testing.T, tenant invoice.TenantID) *invoice.Invoice {
+func (e *env) create(t testing.TB, tenant invoice.TenantID) *invoice.Invoice {
 	t.Helper()
 	inv, err := e.app.CreateInvoice.Handle(context.Background(), app.CreateInvoice{
 		Tenant:   tenant,
@@ -75,14 +80,14 @@ func (e *env) create(t *testing.T, tenant invoice.TenantID) *invoice.Invoice {
 	if err != nil {
 		t.Fatalf("create invoice: %v", err)
 	}
-	return inv
+	return inv.Invoice
 }
 
 // createOpen stores and issues an invoice (total 1,200).
-func (e *env) createOpen(t *testing.T, tenant invoice.TenantID) *invoice.Invoice {
+func (e *env) createOpen(t testing.TB, tenant invoice.TenantID) *invoice.Invoice {
 	t.Helper()
-	inv := e.create(t, tenant)
-	inv, err := e.app.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: tenant, InvoiceID: inv.ID()})
+	changed, err := e.app.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: tenant, InvoiceID: e.create(t, tenant).ID()})
+	inv := changed.Invoice
 	if err != nil {
 		t.Fatalf("issue invoice: %v", err)
 	}
@@ -90,7 +95,12 @@ func (e *env) createOpen(t *testing.T, tenant invoice.TenantID) *invoice.Invoice
 }
 
 func (e *env) pay(tenant invoice.TenantID, id invoice.ID, amount int64, ref string) (*invoice.Invoice, error) {
-	return e.app.PayInvoice.Handle(context.Background(), app.PayInvoice{Tenant: tenant, InvoiceID: id, Amount: amount, Reference: ref})
+	return e.payCtx(context.Background(), tenant, id, amount, ref)
+}
+
+func (e *env) payCtx(ctx context.Context, tenant invoice.TenantID, id invoice.ID, amount int64, ref string) (*invoice.Invoice, error) {
+	changed, err := e.app.PayInvoice.Handle(ctx, app.PayInvoice{Tenant: tenant, InvoiceID: id, Amount: amount, Reference: ref})
+	return changed.Invoice, err
 }
 
 func (e *env) get(t *testing.T, id invoice.ID) *invoice.Invoice {

@@ -8,66 +8,53 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
 )
 
-// keyed returns ctx carrying an Idempotency for key whose response is the
-// invoice's version, and the Idempotency.
-func keyed(key, fingerprint string) (context.Context, *app.Idempotency) {
-	idem, err := app.NewIdempotency(key, []byte(fingerprint), func(inv *invoice.Invoice) (app.StoredResponse, error) {
-		body := fmt.Sprintf("%s v%d", inv.ID(), inv.Version())
-		return app.StoredResponse{Status: 200, Header: map[string]string{"ETag": "x"}, Body: []byte(body)}, nil
+// keyed returns an IdempotentRequest for key whose response is the
+// invoice's id and version.
+func keyed(key, fingerprint string) *app.IdempotentRequest {
+	req, err := app.NewIdempotentRequest(key, []byte(fingerprint), func(inv *invoice.Invoice) ([]byte, error) {
+		return fmt.Appendf(nil, "%s v%d", inv.ID(), inv.Version()), nil
 	})
 	if err != nil {
 		panic(err)
 	}
-	return app.WithIdempotency(context.Background(), idem), idem
+	return req
 }
 
-func voidCmd(e *env, inv *invoice.Invoice) app.VoidInvoice {
-	return app.VoidInvoice{Tenant: e.tenant, InvoiceID: inv.ID(), Reason: "duplicate"}
+func voidCmd(e *env, inv *invoice.Invoice, key *app.IdempotentRequest) app.VoidInvoice {
+	return app.VoidInvoice{Tenant: e.tenant, InvoiceID: inv.ID(), Reason: "duplicate", Idempotency: key}
 }
 
 // The response is stored in the change's transaction: a failure just before
 // COMMIT leaves neither, and a retry then makes the change and stores it.
 func TestIdempotentResponseCommitsWithTheChange(t *testing.T) {
 	t.Parallel()
-	fail := errors.New("injected failure before commit")
-	var armed bool
-	e := newEnv(t, postgres.WithBeforeCommit(func(context.Context) error {
-		if armed {
-			return fail
-		}
-		return nil
-	}))
+	e, tracer := newEnvAfterWrites(t)
 	inv := e.createOpen(t, e.tenant)
 	before := e.get(t, inv.ID())
 
-	armed = true
-	ctx, idem := keyed("void-1", "void")
-	if _, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, inv)); !errors.Is(err, fail) {
-		t.Fatalf("void = %v, want the injected failure", err)
+	changed, err := e.app.VoidInvoice.Handle(tracer.failNext(t), voidCmd(e, inv, keyed("void-1", "void")))
+	if !errors.Is(err, context.Canceled) || !tracer.sawWrites.Load() {
+		t.Fatalf("void = %v (after the writes: %v), want the failure injected before COMMIT", err, tracer.sawWrites.Load())
 	}
-	if idem.Stored != nil || e.count(t, `SELECT count(*) FROM idempotency_keys`) != 0 {
+	if changed.Response != nil || e.count(t, `SELECT count(*) FROM idempotency_keys`) != 0 {
 		t.Fatal("a rolled-back change left its response stored")
 	}
 	assertSameInvoice(t, e.get(t, inv.ID()), before)
 
-	armed = false
-	ctx, idem = keyed("void-1", "void")
-	voided, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, inv))
+	changed, err = e.app.VoidInvoice.Handle(context.Background(), voidCmd(e, inv, keyed("void-1", "void")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("%s v%d", inv.ID(), voided.Version())
-	if idem.Stored == nil || string(idem.Stored.Body) != want {
-		t.Fatalf("stored %+v, want body %q", idem.Stored, want)
+	want := fmt.Sprintf("%s v%d", inv.ID(), changed.Invoice.Version())
+	if string(changed.Response) != want {
+		t.Fatalf("stored %q, want %q", changed.Response, want)
 	}
 
-	ctx, _ = keyed("void-1", "void")
-	_, err = e.app.VoidInvoice.Handle(ctx, voidCmd(e, inv))
+	_, err = e.app.VoidInvoice.Handle(context.Background(), voidCmd(e, inv, keyed("void-1", "void")))
 	var replayed *app.Replayed
-	if !errors.As(err, &replayed) || string(replayed.Response.Body) != want || replayed.Response.Header["ETag"] != "x" {
+	if !errors.As(err, &replayed) || string(replayed.Response) != want {
 		t.Fatalf("retry = %v, want the stored response replayed", err)
 	}
 }
@@ -90,8 +77,8 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 		e.tenant.String(), "void-1"); err != nil {
 		t.Fatal(err)
 	}
-	kctx, _ := keyed("void-1", "void")
-	if _, err := e.app.VoidInvoice.Handle(kctx, voidCmd(e, inv)); !errors.Is(err, app.ErrIdempotencyKeyInUse) {
+	key := keyed("void-1", "void")
+	if _, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, inv, key)); !errors.Is(err, app.ErrIdempotencyKeyInUse) {
 		t.Fatalf("void while the key is in flight = %v, want ErrIdempotencyKeyInUse", err)
 	}
 	if got := e.get(t, inv.ID()); got.Status() != invoice.StatusOpen {
@@ -101,7 +88,7 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.app.VoidInvoice.Handle(kctx, voidCmd(e, inv)); err != nil {
+	if _, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, inv, key)); err != nil {
 		t.Fatalf("void once the key is free: %v", err)
 	}
 }
@@ -112,14 +99,14 @@ func TestIdempotencyKeysExpire(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, headers, body, created_at)
-SELECT $1, 'old-' || n, '\x00', 200, '{}', '', now() - interval '25 hours' FROM generate_series(1, 20) n`, e.tenant.String()); err != nil {
+	if _, err := e.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response, created_at)
+SELECT $1, 'old-' || n, '\x00', '', now() - interval '25 hours' FROM generate_series(1, 20) n`, e.tenant.String()); err != nil {
 		t.Fatal(err)
 	}
 	inv := e.createOpen(t, e.tenant)
-	kctx, idem := keyed("old-1", "a different request, long ago")
-	if _, err := e.app.VoidInvoice.Handle(kctx, voidCmd(e, inv)); err != nil || idem.Stored == nil {
-		t.Fatalf("void with an expired key = %v (stored %v), want a fresh change", err, idem.Stored)
+	changed, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, inv, keyed("old-1", "a different request, long ago")))
+	if err != nil || changed.Response == nil {
+		t.Fatalf("void with an expired key = %v (stored %q), want a fresh change", err, changed.Response)
 	}
 	if n := e.count(t, `SELECT count(*) FROM idempotency_keys WHERE created_at < now() - interval '24 hours'`); n >= 19 {
 		t.Fatalf("%d expired keys left of 20, want some pruned", n)

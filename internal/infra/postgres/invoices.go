@@ -21,10 +21,9 @@ const defaultMaxAttempts = 3
 // Invoices is the PostgreSQL invoice repository. It writes each change and
 // the events it raised to the outbox in one transaction.
 type Invoices struct {
-	pool         *pgxpool.Pool
-	afterCommit  func()
-	maxAttempts  int
-	beforeCommit func(context.Context) error // tests only: fails a write after its statements ran
+	pool        *pgxpool.Pool
+	afterCommit func()
+	maxAttempts int
 }
 
 // InvoicesOption configures NewInvoices.
@@ -41,13 +40,6 @@ func WithAfterCommit(fn func()) InvoicesOption {
 // it keeps losing optimistic-concurrency races (default 3; below 1 means 1).
 func WithMaxAttempts(n int) InvoicesOption {
 	return func(r *Invoices) { r.maxAttempts = max(n, 1) }
-}
-
-// withBeforeCommit sets fn to run in Update after every write statement and
-// just before COMMIT; an error from it aborts the write. Only tests use it,
-// to check that a failure at that point leaves neither state nor events.
-func withBeforeCommit(fn func(context.Context) error) InvoicesOption {
-	return func(r *Invoices) { r.beforeCommit = fn }
 }
 
 // NewInvoices returns a repository on pool.

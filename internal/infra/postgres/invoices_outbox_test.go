@@ -17,10 +17,11 @@ func TestInvoicesWriteEveryEventToTheOutboxInOrder(t *testing.T) {
 		Line: invoice.LineInput{Description: "Extra", Quantity: 1, UnitAmount: 100}}); err != nil {
 		t.Fatal(err)
 	}
-	issued, err := e.app.IssueInvoice.Handle(ctx, app.IssueInvoice{Tenant: e.tenant, InvoiceID: inv.ID()})
+	changed, err := e.app.IssueInvoice.Handle(ctx, app.IssueInvoice{Tenant: e.tenant, InvoiceID: inv.ID()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	issued := changed.Invoice
 	if _, err := e.pay(e.tenant, inv.ID(), 300, "txn-1"); err != nil {
 		t.Fatal(err)
 	}

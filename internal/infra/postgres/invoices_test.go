@@ -17,7 +17,8 @@ func TestAddThenGetReturnsTheSameInvoice(t *testing.T) {
 	draft := e.create(t, e.tenant)
 	assertSameInvoice(t, e.get(t, draft.ID()), draft)
 
-	open, err := e.app.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: e.tenant, InvoiceID: draft.ID()})
+	issued, err := e.app.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: e.tenant, InvoiceID: draft.ID()})
+	open := issued.Invoice
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,13 +94,14 @@ func TestUpdateReturnsTheInvoiceAsCommitted(t *testing.T) {
 	inv := e.create(t, e.tenant)
 	// The system clock has nanoseconds; PostgreSQL keeps microseconds.
 	nano := time.Date(2030, 5, 6, 7, 8, 9, 123456789, time.UTC)
-	updated, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), func(_ context.Context, inv *invoice.Invoice) error {
+	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		_, err := inv.AddLine(invoice.LineInput{Description: "x", Quantity: 1, UnitAmount: 1}, nano)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	updated := changed.Invoice
 	assertSameInvoice(t, updated, e.get(t, inv.ID()))
 	if updated.Version() != 2 {
 		t.Fatalf("version %d, want 2", updated.Version())
@@ -120,12 +122,12 @@ func TestGetAndUpdateAreScopedByTenant(t *testing.T) {
 		t.Fatalf("Get of a missing invoice: %v, want ErrNotFound", err)
 	}
 	called := false
-	fn := func(context.Context, *invoice.Invoice) error { called = true; return nil }
+	fn := func(context.Context, *invoice.Invoice, app.Tx) error { called = true; return nil }
 	for _, tc := range []struct {
 		tenant invoice.TenantID
 		id     invoice.ID
 	}{{other, inv.ID()}, {e.tenant, invoice.NewID()}} {
-		if _, err := e.repo.Update(ctx, tc.tenant, tc.id, fn); !errors.Is(err, invoice.ErrNotFound) {
+		if _, err := e.repo.Update(ctx, tc.tenant, tc.id, app.ChangeOptions{}, fn); !errors.Is(err, invoice.ErrNotFound) {
 			t.Fatalf("Update: %v, want ErrNotFound", err)
 		}
 	}
@@ -209,7 +211,8 @@ func TestListFiltersByStatusNewestFirstWithinTenant(t *testing.T) {
 // createOpenFrom issues the draft inv.
 func (e *env) createOpenFrom(t *testing.T, inv *invoice.Invoice) *invoice.Invoice {
 	t.Helper()
-	inv, err := e.app.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: inv.Tenant(), InvoiceID: inv.ID()})
+	changed, err := e.app.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: inv.Tenant(), InvoiceID: inv.ID()})
+	inv = changed.Invoice
 	if err != nil {
 		t.Fatal(err)
 	}

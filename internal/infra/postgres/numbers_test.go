@@ -16,7 +16,7 @@ import (
 func TestConcurrentIssuesGetGaplessNumbers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	uc := app.New(e.repo, postgres.NewInvoiceNumbers(), e.keys, postgres.NewEvents(e.pool), fixedClock{time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)})
+	uc := app.New(e.repo, e.keys, postgres.NewEvents(e.pool), fixedClock{time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)})
 	const n = 50
 	drafts := make([]*invoice.Invoice, n)
 	for i := range drafts {
@@ -28,9 +28,9 @@ func TestConcurrentIssuesGetGaplessNumbers(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, d := range drafts {
 		wg.Go(func() {
-			inv, err := uc.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: e.tenant, InvoiceID: d.ID()})
+			changed, err := uc.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: e.tenant, InvoiceID: d.ID()})
 			if err == nil {
-				numbers[i] = inv.Number()
+				numbers[i] = changed.Invoice.Number()
 			}
 			errs[i] = err
 		})
@@ -61,15 +61,14 @@ func TestFailedIssueGivesItsNumberBack(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	numbers := postgres.NewInvoiceNumbers()
 	year := microClock{}.Now().Year()
 	a, b := e.create(t, e.tenant), e.create(t, e.tenant)
-	if got := e.createOpenFrom(t, a).Number(); got != app.FormatNumber(year, 1) {
+	if got := e.createOpenFrom(t, a).Number(); got != invoice.FormatNumber(year, 1) {
 		t.Fatalf("first number %s", got)
 	}
 
-	_, err := e.repo.Update(ctx, e.tenant, b.ID(), func(ctx context.Context, inv *invoice.Invoice) error {
-		n, err := numbers.Next(ctx, e.tenant, year)
+	_, err := e.repo.Update(ctx, e.tenant, b.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+		n, err := tx.NextInvoiceNumber(ctx, e.tenant, year)
 		if err != nil {
 			return err
 		}
@@ -81,21 +80,21 @@ func TestFailedIssueGivesItsNumberBack(t *testing.T) {
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Update: %v", err)
 	}
-	if got := e.createOpenFrom(t, b).Number(); got != app.FormatNumber(year, 2) {
-		t.Fatalf("number after a failed issue %s, want %s", got, app.FormatNumber(year, 2))
+	if got := e.createOpenFrom(t, b).Number(); got != invoice.FormatNumber(year, 2) {
+		t.Fatalf("number after a failed issue %s, want %s", got, invoice.FormatNumber(year, 2))
 	}
 
 	// Another tenant and another year have sequences of their own.
 	other := e.newTenant(t, "globex")
-	if got := e.createOpenFrom(t, e.create(t, other)).Number(); got != app.FormatNumber(year, 1) {
+	if got := e.createOpenFrom(t, e.create(t, other)).Number(); got != invoice.FormatNumber(year, 1) {
 		t.Fatalf("other tenant's first number %s", got)
 	}
 	// An update that records no event writes nothing, not even the number
 	// its function took: asking twice gets the same one.
 	draft := e.create(t, e.tenant)
 	for range 2 {
-		_, err = e.repo.Update(ctx, e.tenant, draft.ID(), func(ctx context.Context, _ *invoice.Invoice) error {
-			if n, err := numbers.Next(ctx, e.tenant, year+1); err != nil || n != 1 {
+		_, err = e.repo.Update(ctx, e.tenant, draft.ID(), app.ChangeOptions{}, func(ctx context.Context, _ *invoice.Invoice, tx app.Tx) error {
+			if n, err := tx.NextInvoiceNumber(ctx, e.tenant, year+1); err != nil || n != 1 {
 				return fmt.Errorf("next year's first number %d, %v; want 1", n, err)
 			}
 			return nil
@@ -103,12 +102,5 @@ func TestFailedIssueGivesItsNumberBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func TestNextNeedsUpdatesTransaction(t *testing.T) {
-	t.Parallel()
-	if _, err := postgres.NewInvoiceNumbers().Next(context.Background(), invoice.TenantID{}, 2030); err == nil {
-		t.Fatal("Next without a transaction in ctx succeeded")
 	}
 }

@@ -119,17 +119,17 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.repo.Add(app.WithTrace(ctx, trace), inv); err != nil {
+	if _, err := e.repo.Add(app.WithTrace(ctx, trace), inv, app.ChangeOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	second := app.Trace{CorrelationID: "req-2"}
-	_, err = e.repo.Update(app.WithTrace(ctx, second), e.tenant, inv.ID(), func(_ context.Context, inv *invoice.Invoice) error {
+	_, err = e.repo.Update(app.WithTrace(ctx, second), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		return inv.Issue("INV-1", microClock{}.Now())
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.repo.Update(ctx, e.tenant, inv.ID(), func(_ context.Context, inv *invoice.Invoice) error {
+	_, err = e.repo.Update(ctx, e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		return inv.Void("wrong customer", microClock{}.Now())
 	})
 	if err != nil {

@@ -9,20 +9,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// txKey is the context key under which Invoices.Update carries its
-// transaction to the ports its UpdateFunc calls (InvoiceNumbers.Next).
-type txKey struct{}
-
-func withTx(ctx context.Context, tx pgx.Tx) context.Context {
-	return context.WithValue(ctx, txKey{}, tx)
-}
-
-// txFrom returns the transaction carried by ctx, if any.
-func txFrom(ctx context.Context) (pgx.Tx, bool) {
-	tx, ok := ctx.Value(txKey{}).(pgx.Tx)
-	return tx, ok
-}
-
 // rollbackTimeout bounds a rollback run after ctx is done.
 const rollbackTimeout = 5 * time.Second
 

@@ -43,7 +43,7 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 		"Invoices.List":  func() error { _, err := invoices.List(ctx, tenant, app.ListFilter{}); return err },
 		"Invoices.Lines": func() error { _, err := invoices.Lines(ctx, tenant, id, app.LineFilter{}); return err },
 		"Invoices.Update": func() error {
-			_, err := invoices.Update(ctx, tenant, id, func(context.Context, *invoice.Invoice) error { return nil })
+			_, err := invoices.Update(ctx, tenant, id, app.ChangeOptions{}, func(context.Context, *invoice.Invoice, app.Tx) error { return nil })
 			return err
 		},
 		"APIKeys.Tenant": func() error { _, err := keys.Tenant(ctx, []byte("hash")); return err },
@@ -56,7 +56,7 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 			t.Errorf("%s with the server refusing connections: %v, want app.ErrUnavailable", name, err)
 		}
 	}
-	a := app.New(invoices, postgres.NewInvoiceNumbers(), keys, events, microClock{})
+	a := app.New(invoices, keys, events, microClock{})
 	_, err = a.CreateInvoice.Handle(ctx, app.CreateInvoice{
 		Tenant:   tenant,
 		Customer: invoice.Customer{Name: "Ada Lovelace", Email: "ada@example.com"},

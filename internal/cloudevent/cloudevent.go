@@ -1,4 +1,7 @@
-package relay
+// Package cloudevent is the CloudEvents 1.0 envelope of the events this
+// service publishes: the relay sends it to NATS, and the HTTP event feed
+// serves the very same bytes. Both import it; neither imports the other.
+package cloudevent
 
 import (
 	"bytes"
@@ -21,25 +24,10 @@ const (
 	ContentType = "application/cloudevents+json"
 )
 
-// MaxEventBytes bounds what the relay publishes for one event of any invoice
-// the domain's limits allow: its CloudEvent and its message headers. The
-// broker's max_payload must be at least this (the NATS publisher checks it at
-// start).
-//
-// The largest event is an invoice.created or invoice.issued of
-// invoice.MaxEventLines lines of invoice.MaxDescription characters: 300,000
-// bytes if every character took 6 (the longest any character encodes to in
-// JSON: \u2028, or \u003c where HTML is escaped), about 330,000 with the rest
-// of the event, the longest customer, and the longest trace extensions and
-// headers. The relay escapes no HTML, so in practice a 4-byte character is
-// the worst, about 230,000 bytes. TestLargestEventsFitMaxEventBytes measures
-// both.
-const MaxEventBytes = 384 << 10
-
-// CloudEvent is the CloudEvents 1.0 structured JSON envelope of a published
+// Event is the CloudEvents 1.0 structured JSON envelope of a published
 // event. Its JSON is a public contract (api/asyncapi.yaml): add fields, never
 // rename or remove one.
-type CloudEvent struct {
+type Event struct {
 	SpecVersion     string    `json:"specversion"`
 	ID              string    `json:"id"`      // the event id, also Nats-Msg-Id
 	Source          string    `json:"source"`  // always "/invoicing"
@@ -67,12 +55,12 @@ type CloudEvent struct {
 // "invoice.paid" → "invoicing.invoice.paid".
 func Subject(eventType string) string { return SubjectPrefix + eventType }
 
-// NewCloudEvent returns the JSON CloudEvent of rec, its payload as data,
+// Encode returns the JSON CloudEvent of rec, its payload as data,
 // compacted. It escapes no HTML (<, >, & stay as they are, not \u003c),
 // which would inflate text up to six times for no JSON reader's benefit. It
 // returns an error only if the payload is not valid JSON.
-func NewCloudEvent(rec app.EventRecord) ([]byte, error) {
-	b, err := marshal(CloudEvent{
+func Encode(rec app.EventRecord) ([]byte, error) {
+	b, err := marshal(Event{
 		SpecVersion:     SpecVersion,
 		ID:              rec.ID.String(),
 		Source:          Source,
@@ -89,7 +77,7 @@ func NewCloudEvent(rec app.EventRecord) ([]byte, error) {
 		Data:            rec.Payload,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("relay: encode event %s (sequence %d): %w", rec.ID, rec.Sequence, err)
+		return nil, fmt.Errorf("cloudevent: encode event %s (sequence %d): %w", rec.ID, rec.Sequence, err)
 	}
 	return b, nil
 }

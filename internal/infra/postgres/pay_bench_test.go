@@ -1,0 +1,58 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+// BenchmarkPayUpdate is the pay path's unit of work on PostgreSQL: one
+// Update recording a payment of 1 cent (begin and load, fn, the guarded
+// UPDATE with the payment and its event, commit), 16 writers at once, each
+// on invoices of its own. With keyed, every payment is idempotent and its
+// response stored. Compare runs side by side on one machine: the figure
+// depends on it.
+func BenchmarkPayUpdate(b *testing.B) {
+	for _, keyed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("keyed=%v", keyed), func(b *testing.B) {
+			benchPay(b, keyed)
+		})
+	}
+}
+
+func benchPay(b *testing.B, keyed bool) {
+	e := newEnv(b)
+	const invoices = 256
+	open := make([]*invoice.Invoice, invoices)
+	for i := range open {
+		open[i] = e.createOpen(b, e.tenant)
+	}
+	var n atomic.Int64
+	response := func(inv *invoice.Invoice) ([]byte, error) {
+		return fmt.Appendf(nil, "%s v%d", inv.ID(), inv.Version()), nil
+	}
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			var opts app.ChangeOptions
+			if keyed {
+				opts.Idempotency = &app.IdempotentRequest{Key: fmt.Sprint("k", i), Fingerprint: []byte("f"), Response: response}
+			}
+			inv := open[i%invoices]
+			_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), opts, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+				one, _ := invoice.NewMoney(1, inv.Currency())
+				return inv.Pay(one, fmt.Sprint("ref-", i), microClock{}.Now())
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
