@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
@@ -42,6 +43,10 @@ func TestIdempotentResponseCommitsWithTheChange(t *testing.T) {
 		t.Fatal("a rolled-back change left its response stored")
 	}
 	assertSameInvoice(t, e.get(t, inv.ID()), before)
+	// The cancellation closed the connection; the server ends its session,
+	// and with it the key's lock, a moment later. A retry before that is a
+	// 409 idempotency_key_in_use, as for any request still in flight.
+	waitNoAdvisoryLocks(t, e)
 
 	changed, err = e.app.VoidInvoice.Handle(context.Background(), voidCmd(e, inv, keyed("void-1", "void")))
 	if err != nil {
@@ -113,5 +118,18 @@ SELECT $1, 'old-' || n, '\x00', '', now() - interval '25 hours' FROM generate_se
 	}
 	if n := e.count(t, `SELECT count(*) FROM idempotency_keys WHERE key = 'old-1' AND created_at > now() - interval '1 hour'`); n != 1 {
 		t.Fatalf("the expired key was not replaced by the new response")
+	}
+}
+
+// waitNoAdvisoryLocks waits until no session of e's database holds an
+// advisory lock (the idempotency keys' locks are advisory), at most 10 s.
+func waitNoAdvisoryLocks(t *testing.T, e *env) {
+	t.Helper()
+	const q = `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+	for deadline := time.Now().Add(10 * time.Second); e.count(t, q) > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled change's session still holds its key's lock after 10s")
+		}
 	}
 }
