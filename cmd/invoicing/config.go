@@ -37,6 +37,7 @@ type config struct {
 	MailFrom             string        // MAIL_FROM
 	MailDomain           string        // MAIL_DOMAIN
 	NotifyWorkers        int           // NOTIFY_WORKERS
+	NotifySendTimeout    time.Duration // NOTIFY_SEND_TIMEOUT
 	NotifyMaxAttempts    int           // NOTIFY_MAX_ATTEMPTS
 	NotifyRetryBase      time.Duration // NOTIFY_RETRY_BASE
 	NotifyRetryMax       time.Duration // NOTIFY_RETRY_MAX
@@ -125,6 +126,7 @@ var envVars = []envVar{
 		return nil
 	}},
 	{"NOTIFY_WORKERS", "10", "emails sent at once", intVar(1, 1000, func(c *config) *int { return &c.NotifyWorkers })},
+	{"NOTIFY_SEND_TIMEOUT", "30s", "bound on one attempt to send an email; one left running by a process that died is retried after twice this (+ up to 30s)", durationVar(func(c *config) *time.Duration { return &c.NotifySendTimeout })},
 	{"NOTIFY_MAX_ATTEMPTS", "25", "attempts of an email before its task is discarded (`invoicing notify failed`)", intVar(1, 1000, func(c *config) *int { return &c.NotifyMaxAttempts })},
 	{"NOTIFY_RETRY_BASE", "1s", "wait after an email's first failed attempt; it doubles with each failure", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryBase })},
 	{"NOTIFY_RETRY_MAX", "1h", "longest wait between two attempts of an email", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryMax })},

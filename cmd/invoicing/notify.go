@@ -48,7 +48,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 		}
 	}()
 	if cfg.SMTPURL != "" {
-		if p.mailer, err = smtp.New(smtp.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Domain: cfg.MailDomain}); err != nil {
+		if p.mailer, err = smtp.New(smtp.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Domain: cfg.MailDomain, Timeout: cfg.NotifySendTimeout}); err != nil {
 			return nil, err
 		}
 	} else {
@@ -62,7 +62,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	}
 	qcfg := notifypg.QueueConfig{
 		MaxAttempts: cfg.NotifyMaxAttempts, RetryBase: cfg.NotifyRetryBase, RetryMax: cfg.NotifyRetryMax,
-		Workers: cfg.NotifyWorkers, InboxRetention: cfg.NotifyInboxRetention,
+		Workers: cfg.NotifyWorkers, InboxRetention: cfg.NotifyInboxRetention, TaskTimeout: cfg.NotifySendTimeout,
 	}
 	if p.mailer != nil {
 		qcfg.Mailer = p.mailer // not a typed nil: a nil *smtp.Mailer would look set

@@ -34,6 +34,11 @@ type QueueConfig struct {
 	RetryBase, RetryMax time.Duration
 	// Workers is how many tasks run at once. Default 10.
 	Workers int
+	// TaskTimeout bounds one attempt of a task (the email's send). A task
+	// left running by a process that died (kill -9) runs again once it has
+	// been running for twice this, found by River's rescuer within 30s
+	// more. Default 30s.
+	TaskTimeout time.Duration
 	// InboxRetention is how long handled event ids are remembered; older
 	// ones are pruned hourly. It must exceed the oldest redelivery or replay
 	// you expect (docs/architecture.md). Default 720h (30 days).
@@ -48,6 +53,7 @@ func (c *QueueConfig) setDefaults() {
 	c.RetryBase = cmpOr(c.RetryBase, time.Second)
 	c.RetryMax = cmpOr(c.RetryMax, time.Hour)
 	c.Workers = cmpOr(c.Workers, 10)
+	c.TaskTimeout = cmpOr(c.TaskTimeout, 30*time.Second)
 	c.InboxRetention = cmpOr(c.InboxRetention, 720*time.Hour)
 }
 
@@ -99,6 +105,10 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		Workers:     workers,
 		MaxAttempts: cfg.MaxAttempts,
 		RetryPolicy: backoff{base: cfg.RetryBase, max: cfg.RetryMax},
+		JobTimeout:  cfg.TaskTimeout,
+		// River's default is an hour: after a kill -9, the emails being
+		// sent would wait that long.
+		RescueStuckJobsAfter: 2 * cfg.TaskTimeout,
 		Logger:      logger.With("component", "river"),
 		// Sent emails need not be kept long: the inbox remembers the event.
 		CompletedJobRetentionPeriod: time.Hour,

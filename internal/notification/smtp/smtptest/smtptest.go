@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -85,6 +86,8 @@ func (s *Server) Start() {
 	srv.Domain = "smtptest.local"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	// Clients killed mid-session (the fault runs) are expected, not news.
+	srv.ErrorLog = log.New(io.Discard, "", 0)
 	s.mu.Lock()
 	s.addr, s.srv = ln.Addr().String(), srv
 	s.mu.Unlock()

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+)
+
+// The notification faults, in the fault suite's style: the built binary
+// (`invoicing notify`) under an SMTP outage and kill -9, then the emails the
+// SMTP server holds are checked against the events published: every event's
+// email delivered (distinct Message-IDs = expected), and every duplicate
+// sharing its Message-ID. They run only with INVOICING_FAULT=1:
+//
+//	INVOICING_FAULT=1 go test -count=1 -run '^TestFaultNotify' -v ./cmd/invoicing
+//
+// Figures of a run: docs/reliability.md.
+
+// notifyRig is a notify binary with its own database, embedded NATS (stream
+// INVOICING created here) and SMTP server.
+type notifyRig struct {
+	t    *testing.T
+	bin  string
+	vars map[string]string
+	js   jetstream.JetStream
+	mail *smtptest.Server
+}
+
+func newNotifyRig(t *testing.T) *notifyRig {
+	if os.Getenv("INVOICING_FAULT") != "1" {
+		t.Skip("a fault run: set INVOICING_FAULT=1")
+	}
+	ns := natstest.New(t)
+	mail := smtptest.New(t)
+	vars := map[string]string{
+		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(), "SMTP_URL": mail.URL(),
+		"MAIL_DOMAIN": "fault.test", "NOTIFY_RETRY_BASE": "100ms", "NOTIFY_RETRY_MAX": "2s", "NOTIFY_SEND_TIMEOUT": "5s",
+	}
+	if err := run(context.Background(), []string{"migrate", "up"}, env(vars), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := natsgo.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "INVOICING", Subjects: []string{"invoicing.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	return &notifyRig{t: t, bin: buildBinary(t), vars: vars, js: js, mail: mail}
+}
+
+// start runs `invoicing notify` and waits until it listens.
+func (r *notifyRig) start() *process {
+	p := startProcess(r.t, r.bin, r.vars, "notify")
+	select {
+	case <-p.addr:
+	case err := <-p.exit:
+		r.t.Fatalf("notify exited: %v\n%s", err, p.logs.String())
+	case <-time.After(30 * time.Second):
+		r.t.Fatalf("notify did not listen within 30s\n%s", p.logs.String())
+	}
+	return p
+}
+
+// publish stores n invoicing.invoice.paid events, each of its own invoice,
+// pausing every 50 to spread them over time, and returns their ids.
+func (r *notifyRig) publish(ctx context.Context, n int, pause time.Duration) []string {
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = uuid.NewString()
+		ev := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/invoicing","type":"invoicing.invoice.paid","subject":%q,"time":"2026-11-30T10:00:00Z",
+"datacontenttype":"application/json","tenantid":"t","sequence":"%d","invoiceversion":4,"data":{"invoice_id":"i","number":"INV-2026-%06d",
+"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","total":12000,"amount_paid":12000,"paid_at":"2026-11-30T10:00:00Z"}}`,
+			ids[i], uuid.NewString(), i+1, i+1)
+		if _, err := r.js.Publish(ctx, "invoicing.invoice.paid", []byte(ev), jetstream.WithMsgID(ids[i])); err != nil {
+			r.t.Fatal(err)
+		}
+		if i%50 == 49 {
+			time.Sleep(pause)
+		}
+	}
+	return ids
+}
+
+// check waits until every event of ids has its receipt (or the bound
+// passes), then reports expected, delivered (distinct Message-IDs) and
+// duplicates, and fails on a missing email or a duplicate under another
+// Message-ID.
+func (r *notifyRig) check(ids []string, start time.Time) {
+	r.t.Helper()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want["<"+id+".receipt@fault.test>"] = true
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	var msgs []smtptest.Message
+	for {
+		msgs = r.mail.Messages()
+		got := map[string]bool{}
+		for _, m := range msgs {
+			got[m.MessageID()] = true
+		}
+		if len(got) >= len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	byID, byEvent := map[string]int{}, map[string]map[string]bool{}
+	var last time.Time
+	for _, m := range msgs {
+		if byID[m.MessageID()] == 0 && m.Received.After(last) {
+			last = m.Received
+		}
+		byID[m.MessageID()]++
+		ev := m.Header.Get("X-Invoicing-Event-Id")
+		if byEvent[ev] == nil {
+			byEvent[ev] = map[string]bool{}
+		}
+		byEvent[ev][m.MessageID()] = true
+	}
+	missing := 0
+	for id := range want {
+		if byID[id] == 0 {
+			missing++
+		}
+	}
+	r.t.Logf("expected %d, delivered %d (distinct Message-IDs), duplicates %d, missing %d; %d emails in all; the last one %s after the run began",
+		len(want), len(byID), len(msgs)-len(byID), missing, len(msgs), last.Sub(start).Round(time.Millisecond))
+	if missing > 0 || len(byID) != len(want) {
+		r.t.Errorf("%d emails missing, %d unexpected Message-IDs", missing, len(byID)-len(want)+missing)
+	}
+	for ev, mids := range byEvent {
+		if len(mids) != 1 {
+			r.t.Errorf("event %s was emailed under %d Message-IDs", ev, len(mids))
+		}
+	}
+}
+
+func TestFaultNotifySMTPOutage(t *testing.T) {
+	r := newNotifyRig(t)
+	p := r.start()
+	defer func() { _ = p.cmd.Process.Kill() }()
+	start := time.Now()
+	r.mail.Stop()
+	ids := r.publish(context.Background(), 500, 200*time.Millisecond)
+	time.Sleep(5 * time.Second) // the outage: every send meanwhile fails
+	outage := time.Since(start)
+	if n := len(r.mail.Messages()); n != 0 {
+		t.Fatalf("%d emails accepted by a stopped server", n)
+	}
+	r.mail.Start()
+	t.Logf("SMTP server down for %s while %d events were published", outage.Round(time.Millisecond), len(ids))
+	r.check(ids, start)
+}
+
+func TestFaultNotifyKill9DuringABurst(t *testing.T) {
+	r := newNotifyRig(t)
+	start := time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	published := make(chan []string, 1)
+	go func() { published <- r.publish(ctx, 2000, 100*time.Millisecond) }()
+	kills := 0
+	for range 5 {
+		p := r.start()
+		time.Sleep(700 * time.Millisecond)
+		if err := p.cmd.Process.Kill(); err != nil { // SIGKILL
+			t.Fatal(err)
+		}
+		<-p.exit
+		kills++
+	}
+	p := r.start()
+	defer func() { _ = p.cmd.Process.Kill() }()
+	ids := <-published
+	t.Logf("kill -9 of notify: %d times during a burst of %d events", kills, len(ids))
+	r.check(ids, start)
+}
