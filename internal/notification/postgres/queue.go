@@ -109,7 +109,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		// River's default is an hour: after a kill -9, the emails being
 		// sent would wait that long.
 		RescueStuckJobsAfter: 2 * cfg.TaskTimeout,
-		Logger:      logger.With("component", "river"),
+		Logger:               logger.With("component", "river"),
 		// Sent emails need not be kept long: the inbox remembers the event.
 		CompletedJobRetentionPeriod: time.Hour,
 		// Parked tasks wait for an operator as long as the inbox remembers.
