@@ -101,8 +101,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		return nil
 	})
 	if np != nil {
-		// Independent of the API and the relay: it stops with the process.
-		g.Go(func() error { return np.run(gctx, cfg.ShutdownTimeout) })
+		// Independent of the API and the relay: it stops with the process,
+		// and its failure is logged, never a reason to stop serving.
+		g.Go(func() error {
+			if err := np.run(gctx, cfg.ShutdownTimeout); err != nil {
+				logger.Error("notification stopped; the API keeps serving", "err", err)
+			}
+			return nil
+		})
 	}
 	g.Go(func() error {
 		<-gctx.Done()

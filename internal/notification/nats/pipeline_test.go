@@ -43,6 +43,12 @@ type rig struct {
 }
 
 func newRig(t *testing.T, reactions []notification.Reaction) *rig {
+	return newRigWith(t, reactions, func(h notifynats.Handler) notifynats.Handler { return h })
+}
+
+// newRigWith is newRig with the inbox wrapped by wrap before the consumer
+// gets it.
+func newRigWith(t *testing.T, reactions []notification.Reaction, wrap func(notifynats.Handler) notifynats.Handler) *rig {
 	t.Helper()
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
@@ -93,7 +99,7 @@ func newRig(t *testing.T, reactions []notification.Reaction) *rig {
 		defer cancel()
 		_ = q.Stop(sctx)
 	})
-	cons, err := notifynats.New(nc, q.Inbox("notification"), notifynats.Config{
+	cons, err := notifynats.New(nc, wrap(q.Inbox("notification")), notifynats.Config{
 		Subjects: notification.EventTypes(reactions),
 		BackOff:  []time.Duration{time.Second},
 	}, logger)
@@ -202,6 +208,45 @@ func TestRedeliveredEventIsOneTaskAndOneEmail(t *testing.T) {
 	}
 	if !strings.Contains(m.Text, "EUR 120.00") || !strings.Contains(m.HTML, "EUR 120.00") {
 		t.Errorf("amount missing:\n%s\n%s", m.Text, m.HTML)
+	}
+}
+
+// ackLost commits the first batch in the inbox and then reports a failure,
+// as if the process died after the commit and before the ack: JetStream
+// delivers the message again.
+type ackLost struct {
+	notifynats.Handler
+	calls atomic.Int32
+}
+
+func (a *ackLost) Handle(ctx context.Context, evs []notification.Event) (int, error) {
+	n, err := a.Handler.Handle(ctx, evs)
+	if a.calls.Add(1) == 1 && err == nil {
+		return n, fmt.Errorf("ack lost after commit")
+	}
+	return n, err
+}
+
+func TestAckLostAfterCommitIsOneTaskAndOneEmail(t *testing.T) {
+	var lost *ackLost
+	r := newRigWith(t, notification.DefaultReactions(), func(h notifynats.Handler) notifynats.Handler {
+		lost = &ackLost{Handler: h}
+		return lost
+	})
+	id := r.publish(uuid.NewString(), notification.InvoiceIssued, issued("INV-2026-000003", "ada@example.com"))
+	r.waitConsumed(1) // the redelivery, handled after the first attempt "failed"
+	if n := lost.calls.Load(); n != 2 {
+		t.Fatalf("the inbox saw %d deliveries, want 2", n)
+	}
+	if _, fresh := r.cons.Counts(); fresh != 0 {
+		t.Errorf("the redelivery counted as new (%d)", fresh)
+	}
+	if n := r.tasks(); n != 1 {
+		t.Errorf("tasks = %d, want 1", n)
+	}
+	msgs := r.smtp.Wait(1, 30*time.Second)
+	if len(msgs) != 1 || msgs[0].MessageID() != "<"+id+".invoice@mail.test>" {
+		t.Errorf("emails: %d, first Message-ID %q", len(msgs), msgs[0].MessageID())
 	}
 }
 
