@@ -342,3 +342,36 @@ func TestReplay(t *testing.T) {
 		}
 	})
 }
+
+func TestVoidedNoticeGoesToTheRecipientOfTheIssuedInvoice(t *testing.T) {
+	r := newRig(t, notification.DefaultReactions())
+	issuedID := uuid.NewString()
+	ev := func(id, typ, data string) string {
+		return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/invoicing","type":%q,"subject":"inv-1","time":"2026-11-30T10:00:00Z","tenantid":"t","sequence":7,"invoiceversion":3,"data":%s}`, id, typ, data)
+	}
+	// sequence as a JSON number here: what publishers before issue 10 sent.
+	for _, m := range []struct{ typ, body string }{
+		{notification.InvoiceIssued, ev(issuedID, notification.InvoiceIssued, issued("INV-2026-000010", "carol@example.com"))},
+		{notification.InvoiceVoided, ev(uuid.NewString(), notification.InvoiceVoided, `{"invoice_id":"inv-1","number":"INV-2026-000010","reason":"<i>duplicate</i>","voided_at":"2026-11-30T11:00:00Z"}`)},
+	} {
+		if _, err := r.js.Publish(context.Background(), m.typ, []byte(m.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := r.smtp.Wait(2, 30*time.Second)
+	var notice *smtptest.Message
+	for i := range msgs {
+		if msgs[i].Header.Get("X-Invoicing-Reaction") == "void-notice" {
+			notice = &msgs[i]
+		}
+	}
+	if notice == nil {
+		t.Fatalf("no void notice among %d emails", len(msgs))
+	}
+	if notice.To[0] != "carol@example.com" || notice.Subject() != "Invoice INV-2026-000010 cancelled" {
+		t.Errorf("notice to %v, subject %q", notice.To, notice.Subject())
+	}
+	if !strings.Contains(notice.HTML, "&lt;i&gt;duplicate&lt;/i&gt;") || !strings.Contains(notice.Text, "<i>duplicate</i>") {
+		t.Errorf("reason not escaped in HTML or missing from text:\n%s\n%s", notice.HTML, notice.Text)
+	}
+}
