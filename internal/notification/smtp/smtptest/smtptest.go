@@ -5,18 +5,28 @@ package smtptest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"math/big"
 	"mime"
 	"mime/multipart"
 	"net"
 	"net/mail"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 )
 
@@ -43,10 +53,24 @@ func (m Message) Subject() string {
 	return s
 }
 
+// Options choose how a server secures its sessions.
+type Options struct {
+	// TLS offers STARTTLS with a self-signed certificate for 127.0.0.1
+	// (trust it with Server.TLSConfig).
+	TLS bool
+	// Implicit speaks TLS from the first byte (smtps), instead of STARTTLS.
+	Implicit bool
+	// User and Password, if User is set, are required through AUTH PLAIN
+	// before MAIL.
+	User, Password string
+}
+
 // Server is an SMTP server on a random local port, closed when the test ends.
 type Server struct {
 	t    testing.TB
 	addr string
+	opts Options
+	cert *tls.Certificate
 
 	mu     sync.Mutex
 	srv    *gosmtp.Server
@@ -54,17 +78,70 @@ type Server struct {
 	reject func(Message) error
 }
 
-// New starts a server, or fails the test.
+// New starts a plain server without authentication, or fails the test.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{t: t, addr: "127.0.0.1:0"}
+	return NewWith(t, Options{})
+}
+
+// NewWith starts a server with opts, or fails the test.
+func NewWith(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s := &Server{t: t, addr: "127.0.0.1:0", opts: opts}
+	if opts.TLS || opts.Implicit {
+		s.cert = selfSigned(t)
+	}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
 }
 
-// URL returns the server's smtp:// URL.
-func (s *Server) URL() string { return "smtp://" + s.addr }
+// URL returns the server's smtp:// (smtps:// if Implicit) URL, with the
+// credentials if it requires them.
+func (s *Server) URL() string {
+	u := url.URL{Scheme: "smtp", Host: s.addr}
+	if s.opts.Implicit {
+		u.Scheme = "smtps"
+	}
+	if s.opts.User != "" {
+		u.User = url.UserPassword(s.opts.User, s.opts.Password)
+	}
+	return u.String()
+}
+
+// TLSConfig returns a client configuration that trusts the server's
+// certificate; nil for a server without TLS.
+func (s *Server) TLSConfig() *tls.Config {
+	if s.cert == nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(s.cert.Leaf)
+	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+}
+
+// selfSigned returns a certificate for 127.0.0.1, valid for a day.
+func selfSigned(t testing.TB) *tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "smtptest"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
 
 // Start starts a stopped server on the same port (first start: a random
 // one). It fails the test if it cannot listen.
@@ -82,7 +159,13 @@ func (s *Server) Start() {
 	if err != nil {
 		s.t.Fatalf("smtptest: listen: %v", err)
 	}
+	if s.opts.Implicit {
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*s.cert}})
+	}
 	srv := gosmtp.NewServer(backend{s})
+	if s.opts.TLS {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.cert}}
+	}
 	srv.Domain = "smtptest.local"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
@@ -142,14 +225,37 @@ type backend struct{ s *Server }
 func (b backend) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: b.s}, nil }
 
 type session struct {
-	s    *Server
-	from string
-	to   []string
+	s      *Server
+	from   string
+	to     []string
+	authed bool
+}
+
+// AuthMechanisms offers PLAIN when the server requires credentials.
+func (se *session) AuthMechanisms() []string {
+	if se.s.opts.User == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+// Auth checks PLAIN credentials against Options.
+func (se *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != se.s.opts.User || pass != se.s.opts.Password {
+			return errors.New("invalid credentials")
+		}
+		se.authed = true
+		return nil
+	}), nil
 }
 
 func (se *session) Reset()        { se.from, se.to = "", nil }
 func (se *session) Logout() error { return nil }
 func (se *session) Mail(from string, _ *gosmtp.MailOptions) error {
+	if se.s.opts.User != "" && !se.authed {
+		return gosmtp.ErrAuthRequired
+	}
 	se.from = from
 	return nil
 }

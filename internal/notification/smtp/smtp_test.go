@@ -1,0 +1,114 @@
+package smtp_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/notification"
+	"github.com/invoicing-dev/invoicing/internal/notification/smtp"
+	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+)
+
+var email = notification.Email{
+	To:       notification.Customer{Name: "Zoë O'Brien", Email: "zoe@example.com"},
+	Subject:  "Invoice INV-2026-000001 — €",
+	Text:     "Total: EUR 120.00\n" + strings.Repeat("long line ", 20),
+	HTML:     `<p style="x">Total: <b>EUR 120.00</b></p>`,
+	EventID:  "019ad1c2-0000-7000-8000-000000000001",
+	Reaction: "invoice",
+}
+
+func TestSend(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts smtptest.Options
+	}{
+		{"plain", smtptest.Options{}},
+		{"starttls and auth", smtptest.Options{TLS: true, User: "billing", Password: "s3cret:/@"}},
+		{"implicit tls and auth", smtptest.Options{Implicit: true, User: "billing", Password: "pw"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := smtptest.NewWith(t, tc.opts)
+			m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "Billing <billing@example.com>", Domain: "mail.test", TLS: srv.TLSConfig(), Timeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Ping(context.Background()); err != nil {
+				t.Fatalf("ping: %v", err)
+			}
+			if err := m.Send(context.Background(), email); err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			got := srv.Wait(1, 10*time.Second)[0]
+			if got.From != "billing@example.com" || len(got.To) != 1 || got.To[0] != "zoe@example.com" {
+				t.Errorf("envelope from %q to %v", got.From, got.To)
+			}
+			for h, want := range map[string]string{
+				"Message-ID": "<019ad1c2-0000-7000-8000-000000000001.invoice@mail.test>", "X-Invoicing-Event-Id": email.EventID,
+				"X-Invoicing-Reaction": "invoice", "MIME-Version": "1.0",
+			} {
+				if got.Header.Get(h) != want {
+					t.Errorf("%s = %q, want %q", h, got.Header.Get(h), want)
+				}
+			}
+			// Text travels with CRLF line ends, as SMTP wants.
+			if got.Subject() != email.Subject || strings.ReplaceAll(got.Text, "\r\n", "\n") != email.Text || got.HTML != email.HTML {
+				t.Errorf("subject %q, text %q, html %q", got.Subject(), got.Text, got.HTML)
+			}
+			if to, _ := got.Header.AddressList("To"); len(to) != 1 || to[0].Name != "Zoë O'Brien" {
+				t.Errorf("To header %q", got.Header.Get("To"))
+			}
+		})
+	}
+}
+
+func TestSendFails(t *testing.T) {
+	t.Run("wrong password", func(t *testing.T) {
+		srv := smtptest.NewWith(t, smtptest.Options{TLS: true, User: "billing", Password: "right"})
+		u, _ := url.Parse(srv.URL())
+		u.User = url.UserPassword("billing", "wrong")
+		m, err := smtp.New(smtp.Config{URL: u.String(), From: "b@example.com", Domain: "mail.test", TLS: srv.TLSConfig()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Send(context.Background(), email); err == nil || !strings.Contains(err.Error(), "auth") {
+			t.Errorf("send with a wrong password: %v, want an auth error", err)
+		}
+	})
+	t.Run("untrusted certificate", func(t *testing.T) {
+		srv := smtptest.NewWith(t, smtptest.Options{TLS: true})
+		m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Send(context.Background(), email); err == nil || !strings.Contains(err.Error(), "starttls") {
+			t.Errorf("send to an untrusted server: %v, want a starttls error", err)
+		}
+		if n := len(srv.Messages()); n != 0 {
+			t.Errorf("%d messages accepted", n)
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		srv := smtptest.New(t)
+		srv.Reject(func(smtptest.Message) error { return context.DeadlineExceeded })
+		m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		if err := m.Send(context.Background(), email); err == nil {
+			t.Error("a refused message was reported sent")
+		}
+	})
+	t.Run("bad config", func(t *testing.T) {
+		for _, cfg := range []smtp.Config{
+			{URL: "http://x:25", From: "b@example.com", Domain: "d"},
+			{URL: "smtp://x", From: "b@example.com", Domain: "d"},
+			{URL: "smtp://x:25", From: "not an address", Domain: "d"},
+			{URL: "smtp://x:25", From: "b@example.com"},
+		} {
+			if _, err := smtp.New(cfg); err == nil {
+				t.Errorf("New(%+v) accepted", cfg)
+			}
+		}
+	})
+}
