@@ -2,6 +2,7 @@ package notification
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -84,9 +85,14 @@ func Recipient(ev Event) (Customer, bool, error) {
 	return *d.Customer, true, nil
 }
 
+// ErrUndeliverable marks a send that no retry can fix: an invalid recipient
+// address, a permanent (5xx) refusal by the mail server.
+var ErrUndeliverable = errors.New("notification: email undeliverable")
+
 // Mailer sends one email. Implementations return an error if the email may
-// not have been accepted; the task is then retried, so an email may be sent
-// twice, recognisable by its Message-ID.
+// not have been accepted, wrapping ErrUndeliverable if retrying cannot help;
+// other failures are retried, so an email may be sent twice, recognisable by
+// its Message-ID.
 type Mailer interface {
 	Send(ctx context.Context, e Email) error
 }

@@ -123,13 +123,22 @@ func (c *Consumer) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		msgs, err := c.fetch(ctx, cons)
 		if err != nil {
-			if ctx.Err() == nil {
-				c.log.WarnContext(ctx, "fetch failed", "err", err)
-				time.Sleep(time.Second)
+			if ctx.Err() != nil {
+				break
+			}
+			c.log.WarnContext(ctx, "fetch failed", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			// The consumer (or the stream) may have been deleted: creating
+			// it again is harmless if it was not.
+			if again, err := c.ensure(ctx); err == nil {
+				cons = again
 			}
 			continue
 		}
-		c.handle(ctx, msgs, true)
+		_, _ = c.handle(ctx, msgs, true) // a failure is logged and redelivered
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,20 +50,12 @@ func (c *QueueConfig) setDefaults() {
 	if c.Reactions == nil {
 		c.Reactions = notification.DefaultReactions()
 	}
-	c.MaxAttempts = cmpOr(c.MaxAttempts, 25)
-	c.RetryBase = cmpOr(c.RetryBase, time.Second)
-	c.RetryMax = cmpOr(c.RetryMax, time.Hour)
-	c.Workers = cmpOr(c.Workers, 10)
-	c.TaskTimeout = cmpOr(c.TaskTimeout, 30*time.Second)
-	c.InboxRetention = cmpOr(c.InboxRetention, 720*time.Hour)
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, 25)
+	c.RetryBase = cmp.Or(c.RetryBase, time.Second)
+	c.RetryMax = cmp.Or(c.RetryMax, time.Hour)
+	c.Workers = cmp.Or(c.Workers, 10)
+	c.TaskTimeout = cmp.Or(c.TaskTimeout, 30*time.Second)
+	c.InboxRetention = cmp.Or(c.InboxRetention, 720*time.Hour)
 }
 
 // Queue is the durable store of tasks, one per reaction to an event, and
@@ -166,14 +159,20 @@ type emailWorker struct {
 	q *Queue
 }
 
-// Work renders and sends the task's email. A task no reaction can render is
-// cancelled (retrying cannot help); a failed send is retried.
+// Work renders and sends the task's email. A task no reaction can render,
+// or whose email the server refuses for good, is cancelled (retrying cannot
+// help; `invoicing notify retry` can once the cause is fixed); any other
+// failed send is retried.
 func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) error {
 	e, err := notification.Render(job.Args.Task, w.q.cfg.Reactions)
 	if err != nil {
 		return river.JobCancel(err)
 	}
 	if err := w.q.cfg.Mailer.Send(ctx, e); err != nil {
+		if errors.Is(err, notification.ErrUndeliverable) {
+			w.q.log.WarnContext(ctx, "email refused for good", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
+			return river.JobCancel(err)
+		}
 		w.q.log.WarnContext(ctx, "email not sent", "event_id", e.EventID, "reaction", e.Reaction, "attempt", job.Attempt, "err", err)
 		return err
 	}

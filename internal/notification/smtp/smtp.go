@@ -77,12 +77,14 @@ func New(cfg Config) (*Mailer, error) {
 }
 
 // Send delivers e to its recipient. It returns an error if the recipient's
-// address is invalid or the server did not accept the message; the caller
-// retries, so the server may receive it twice, with the same Message-ID.
+// address is invalid or the server did not accept the message, wrapping
+// notification.ErrUndeliverable for an invalid address or a permanent (5xx)
+// refusal of the message; the caller retries the others, so the server may
+// receive a message twice, with the same Message-ID.
 func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
 	to, err := mail.ParseAddress(e.To.Email)
 	if err != nil {
-		return fmt.Errorf("smtp: recipient %q: %w", e.To.Email, err)
+		return fmt.Errorf("smtp: recipient %q: %w: %w", e.To.Email, notification.ErrUndeliverable, err)
 	}
 	to.Name = e.To.Name
 	msg, err := m.compose(e, to)
@@ -159,6 +161,10 @@ func (m *Mailer) session(ctx context.Context, fn func(*netsmtp.Client) error) er
 		}
 	}
 	if err := fn(c); err != nil {
+		var reply *textproto.Error
+		if errors.As(err, &reply) && reply.Code >= 500 {
+			return fmt.Errorf("smtp: send: %w: %w", notification.ErrUndeliverable, err)
+		}
 		return fmt.Errorf("smtp: send: %w", err)
 	}
 	return c.Quit()

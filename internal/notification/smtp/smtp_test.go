@@ -2,10 +2,13 @@ package smtp_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/smtp"
@@ -111,4 +114,22 @@ func TestSendFails(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestUndeliverable(t *testing.T) {
+	srv := smtptest.New(t)
+	m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	bad := email
+	bad.To.Email = "not an address"
+	if err := m.Send(context.Background(), bad); !errors.Is(err, notification.ErrUndeliverable) {
+		t.Errorf("invalid recipient: %v, want ErrUndeliverable", err)
+	}
+	srv.Reject(func(smtptest.Message) error { return context.DeadlineExceeded })
+	if err := m.Send(context.Background(), email); err == nil || errors.Is(err, notification.ErrUndeliverable) {
+		t.Errorf("temporary refusal (451): %v, want a retryable error", err)
+	}
+	srv.Reject(func(smtptest.Message) error { return &gosmtp.SMTPError{Code: 550, Message: "no such mailbox"} })
+	if err := m.Send(context.Background(), email); !errors.Is(err, notification.ErrUndeliverable) {
+		t.Errorf("permanent refusal (550): %v, want ErrUndeliverable", err)
+	}
 }

@@ -188,8 +188,9 @@ func (s *Server) Stop() {
 	}
 }
 
-// Reject makes the server refuse, with a temporary error, each message for
-// which fn returns an error; nil accepts everything.
+// Reject makes the server refuse each message for which fn returns an
+// error: with that reply if it is a *smtp.SMTPError of go-smtp (e.g. a
+// permanent 550), else with a temporary 451. Nil accepts everything.
 func (s *Server) Reject(fn func(Message) error) {
 	s.mu.Lock()
 	s.reject = fn
@@ -274,6 +275,10 @@ func (se *session) Data(r io.Reader) error {
 	defer se.s.mu.Unlock()
 	if se.s.reject != nil {
 		if err := se.s.reject(m); err != nil {
+			var reply *gosmtp.SMTPError
+			if errors.As(err, &reply) {
+				return reply
+			}
 			return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: err.Error()}
 		}
 	}
