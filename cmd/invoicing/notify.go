@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -292,26 +291,7 @@ func (p *notifyProc) serveOps(ctx context.Context, cfg config, logger *slog.Logg
 		return fmt.Errorf("metrics: %w", err)
 	}
 	m := &metrics{registry: reg, http: h}
-	srv := newHTTPServer(httpapi.NewOpsHandler(m.httpConfig(logger, p.checks())), logger)
-	ln, err := listen(cfg.HTTPAddr, logger, "notify", true)
-	if err != nil {
-		return err
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	errs := []error{p.run(ctx, cfg.ShutdownTimeout)}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opsShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		errs = append(errs, fmt.Errorf("http shutdown: %w", err), srv.Close())
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		errs = append(errs, fmt.Errorf("http server: %w", err))
-	}
-	err = errors.Join(errs...)
-	logger.Info("stopped", "error", err)
-	return err
+	return runWithOps(ctx, cfg, logger, httpapi.NewOpsHandler(m.httpConfig(logger, p.checks())), func() error { return p.run(ctx, cfg.ShutdownTimeout) }, "process", "notify")
 }
 
 // listFailedTasks prints up to 1,000 failed email tasks, oldest first.

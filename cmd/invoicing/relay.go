@@ -119,15 +119,24 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	}
 	defer r.close()
 
-	srv := newHTTPServer(httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub))), logger)
-	ln, err := listen(cfg.HTTPAddr, logger, "api", false)
+	h := httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub)))
+	return runWithOps(ctx, cfg, logger, h, func() error { return r.runUntil(ctx, cfg.ShutdownTimeout, logger) }, "api", false)
+}
+
+// runWithOps serves h (the operational endpoints) on HTTP_ADDR while work
+// runs, so probes still answer while it drains, then closes the server. It
+// logs "listening" with attrs and "stopped", and returns work's error
+// joined with the server's.
+func runWithOps(ctx context.Context, cfg config, logger *slog.Logger, h http.Handler, work func() error, attrs ...any) error {
+	srv := newHTTPServer(h, logger)
+	ln, err := listen(cfg.HTTPAddr, logger, attrs...)
 	if err != nil {
 		return err
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	errs := []error{r.runUntil(ctx, cfg.ShutdownTimeout, logger)}
+	errs := []error{work()}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opsShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
