@@ -120,6 +120,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}
 	c.log.InfoContext(ctx, "notification consumer started", "stream", c.cfg.Stream, "durable", c.cfg.Durable, "subjects", c.cfg.Subjects)
+	pause := time.Second
 	for ctx.Err() == nil {
 		msgs, err := c.fetch(ctx, cons)
 		if err != nil {
@@ -138,7 +139,18 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		_, _ = c.handle(ctx, msgs, true) // a failure is logged and redelivered
+		if _, err := c.handle(ctx, msgs, true); err != nil {
+			// The database is likely down: wait before the next batch
+			// rather than fail it too. The failed batch comes back by
+			// the consumer's BackOff.
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, 30*time.Second)
+			continue
+		}
+		pause = time.Second
 	}
 	return nil
 }
@@ -196,7 +208,7 @@ func drain(b jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
 // handle decodes msgs, gives the events to the handler in one transaction
 // and, if ack, acks them after it committed. A message that is not a
 // CloudEvent is terminated: no redelivery can fix it. If the handler fails,
-// the messages are redelivered later.
+// it returns the error and the messages are redelivered later.
 func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (fresh int, err error) {
 	evs := make([]notification.Event, 0, len(msgs))
 	good := msgs[:0:0]
@@ -217,12 +229,10 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (
 	}
 	fresh, err = c.h.Handle(ctx, evs)
 	if err != nil {
+		// No nak: JetStream redelivers after the ack wait, by BackOff, so
+		// MaxDeliver spans the whole schedule (about two days), not
+		// MaxDeliver quick naks during a database outage.
 		c.log.WarnContext(ctx, "inbox failed; the batch will be redelivered", "events", len(evs), "err", err)
-		if ack {
-			for _, m := range good {
-				_ = m.NakWithDelay(c.cfg.BackOff[0])
-			}
-		}
 		return 0, err
 	}
 	c.fresh.Add(int64(fresh))
