@@ -162,7 +162,8 @@ func TestNotifyWithoutSMTPIsNotReady(t *testing.T) {
 }
 
 // TestNotifyFailedAndRetry parks an email the SMTP server keeps refusing,
-// lists it with `notify failed`, and sends it with `notify retry --all`.
+// lists it with `notify failed`, sends it with `notify retry --all`, and
+// replays the last hour with `notify replay`, which finds nothing new.
 func TestNotifyFailedAndRetry(t *testing.T) {
 	ns := natstest.New(t)
 	mail := smtptest.New(t)
@@ -232,6 +233,11 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 	m := mail.Wait(1, 30*time.Second)[0]
 	if m.MessageID() != "<"+eventID+".receipt@mail.test>" || !strings.Contains(m.Text, "JPY 1,200") {
 		t.Errorf("email: Message-ID %q, text:\n%s", m.MessageID(), m.Text)
+	}
+	// Its logs (NATS callbacks) and its answer share stdout.
+	replayed := &syncBuffer{}
+	if err := run(ctx, []string{"notify", "replay", "--since", "1h"}, getenv, replayed, io.Discard); err != nil || !strings.Contains(replayed.String(), "replayed 1 events") || !strings.Contains(replayed.String(), ": 0 new") {
+		t.Errorf("notify replay --since 1h: %v, %q", err, replayed.String())
 	}
 	stop()
 	if err := <-done; err != nil {
