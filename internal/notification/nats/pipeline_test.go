@@ -30,6 +30,7 @@ import (
 // notification schema, and an in-process SMTP server.
 type rig struct {
 	t     *testing.T
+	ns    *natstest.Server
 	pool  *pgxpool.Pool
 	js    jetstream.JetStream
 	nc    *natsgo.Conn
@@ -66,7 +67,7 @@ func newRigWith(t *testing.T, reactions []notification.Reaction, wrap func(notif
 	t.Cleanup(pool.Close)
 
 	ns := natstest.New(t)
-	nc, err := natsgo.Connect(ns.URL())
+	nc, err := natsgo.Connect(ns.URL(), natsgo.MaxReconnects(-1), natsgo.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func newRigWith(t *testing.T, reactions []notification.Reaction, wrap func(notif
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, pool: pool, js: js, nc: nc, queue: q, cons: cons, smtp: srv}
+	r := &rig{t: t, ns: ns, pool: pool, js: js, nc: nc, queue: q, cons: cons, smtp: srv}
 	r.startConsumer()
 	t.Cleanup(r.stopConsumer)
 	return r
@@ -373,5 +374,32 @@ func TestVoidedNoticeGoesToTheRecipientOfTheIssuedInvoice(t *testing.T) {
 	}
 	if !strings.Contains(notice.HTML, "&lt;i&gt;duplicate&lt;/i&gt;") || !strings.Contains(notice.Text, "<i>duplicate</i>") {
 		t.Errorf("reason not escaped in HTML or missing from text:\n%s\n%s", notice.HTML, notice.Text)
+	}
+}
+
+func TestConsumerResumesAfterNATSRestart(t *testing.T) {
+	r := newRig(t, notification.DefaultReactions())
+	for i := range 5 {
+		r.publish(uuid.NewString(), notification.InvoiceIssued, issued(fmt.Sprintf("INV-2026-%06d", i+1), "ada@example.com"))
+	}
+	r.smtp.Wait(5, 30*time.Second)
+	r.ns.Restart()
+	deadline := time.Now().Add(30 * time.Second)
+	for !r.nc.IsConnected() {
+		if time.Now().After(deadline) {
+			t.Fatal("the client did not reconnect")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for i := range 5 {
+		r.publish(uuid.NewString(), notification.InvoiceIssued, issued(fmt.Sprintf("INV-2026-%06d", i+6), "ada@example.com"))
+	}
+	msgs := r.smtp.Wait(10, time.Minute)
+	ids := map[string]bool{}
+	for _, m := range msgs {
+		ids[m.MessageID()] = true
+	}
+	if len(ids) != 10 {
+		t.Errorf("%d distinct Message-IDs, want 10", len(ids))
 	}
 }
