@@ -223,6 +223,7 @@ func (s *Server) Wait(n int, timeout time.Duration) []Message {
 
 type backend struct{ s *Server }
 
+// NewSession starts the state of one connection.
 func (b backend) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: b.s}, nil }
 
 type session struct {
@@ -251,8 +252,13 @@ func (se *session) Auth(string) (sasl.Server, error) {
 	}), nil
 }
 
-func (se *session) Reset()        { se.from, se.to = "", nil }
+// Reset forgets the envelope (RSET, or after DATA).
+func (se *session) Reset() { se.from, se.to = "", nil }
+
+// Logout ends the session.
 func (se *session) Logout() error { return nil }
+
+// Mail records the sender, once authenticated if the server requires it.
 func (se *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	if se.s.opts.User != "" && !se.authed {
 		return gosmtp.ErrAuthRequired
@@ -260,11 +266,13 @@ func (se *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	se.from = from
 	return nil
 }
+// Rcpt records a recipient.
 func (se *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	se.to = append(se.to, to)
 	return nil
 }
 
+// Data parses the message and keeps it, unless Reject refuses it.
 func (se *session) Data(r io.Reader) error {
 	m, err := parse(r)
 	if err != nil {
