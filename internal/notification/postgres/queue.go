@@ -44,6 +44,8 @@ type QueueConfig struct {
 	// ones are pruned hourly. It must exceed the oldest redelivery or replay
 	// you expect (docs/architecture.md). Default 720h (30 days).
 	InboxRetention time.Duration
+	// Webhooks configures the webhook deliveries (run if it has a Sender).
+	Webhooks WebhookConfig
 }
 
 func (c *QueueConfig) setDefaults() {
@@ -56,6 +58,7 @@ func (c *QueueConfig) setDefaults() {
 	c.Workers = cmp.Or(c.Workers, 10)
 	c.TaskTimeout = cmp.Or(c.TaskTimeout, 30*time.Second)
 	c.InboxRetention = cmp.Or(c.InboxRetention, 720*time.Hour)
+	c.Webhooks.setDefaults()
 }
 
 // Queue is the durable store of tasks, one per reaction to an event, and
@@ -93,6 +96,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{q: q})
 	river.AddWorker(workers, &pruneWorker{q: q})
+	river.AddWorker(workers, &webhookWorker{q: q, inUse: map[string]int{}})
 	rc := &river.Config{
 		Schema:      Schema,
 		Workers:     workers,
@@ -109,8 +113,16 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		DiscardedJobRetentionPeriod: cfg.InboxRetention,
 		CancelledJobRetentionPeriod: cfg.InboxRetention,
 	}
+	if q.Sending() {
+		rc.Queues = map[string]river.QueueConfig{}
+	}
+	if cfg.Webhooks.Sender != nil {
+		rc.Queues[webhookQueue] = river.QueueConfig{MaxWorkers: cfg.Webhooks.Workers}
+	}
 	if cfg.Mailer != nil {
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.Queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: cfg.Workers}
+	}
+	if q.Sending() {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
@@ -123,10 +135,11 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 	return q, nil
 }
 
-// Sending reports whether this queue runs tasks (it has a Mailer).
-func (q *Queue) Sending() bool { return q.cfg.Mailer != nil }
+// Sending reports whether this queue runs tasks (it has a Mailer or a
+// webhook Sender).
+func (q *Queue) Sending() bool { return q.cfg.Mailer != nil || q.cfg.Webhooks.Sender != nil }
 
-// Start starts the workers, if the queue has a Mailer; they run until Stop.
+// Start starts the workers, if the queue has a Mailer or a webhook Sender; they run until Stop.
 // It returns an error if River cannot start.
 func (q *Queue) Start(ctx context.Context) error {
 	if !q.Sending() {

@@ -1,0 +1,223 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
+)
+
+// WebhookConfig configures webhooks. Zero fields take the defaults noted.
+type WebhookConfig struct {
+	// Sender posts the deliveries. Nil: deliveries are stored and wait
+	// for a process with a Sender.
+	Sender *webhook.Sender
+	// Policy checks endpoint URLs at registration (the Sender checks
+	// again when connecting).
+	Policy webhook.Policy
+	// Schedule of a delivery's retries. Default webhook.DefaultSchedule.
+	Schedule webhook.Schedule
+	// DisableAfter disables an endpoint whose attempts have all failed for
+	// this long. Default 120h (5 days).
+	DisableAfter time.Duration
+	// SecretOverlap is how long a rotated secret keeps signing. Default 24h.
+	SecretOverlap time.Duration
+	// Workers is how many deliveries run at once in all. Default 50.
+	Workers int
+	// PerEndpoint is how many of them may go to one endpoint: a slow
+	// endpoint holds at most this many workers. Default 4.
+	PerEndpoint int
+}
+
+func (c *WebhookConfig) setDefaults() {
+	if len(c.Schedule) == 0 {
+		c.Schedule = webhook.DefaultSchedule
+	}
+	c.DisableAfter = cmp.Or(c.DisableAfter, 120*time.Hour)
+	c.SecretOverlap = cmp.Or(c.SecretOverlap, 24*time.Hour)
+	c.Workers = cmp.Or(c.Workers, 50)
+	c.PerEndpoint = cmp.Or(c.PerEndpoint, 4)
+}
+
+// webhookQueue is the River queue of deliveries, apart from the emails'.
+const webhookQueue = "webhook"
+
+// webhookArgs is a delivery task: one attempt at a time of one delivery.
+type webhookArgs struct {
+	DeliveryID string `json:"delivery_id"`
+}
+
+// Kind returns the River job kind.
+func (webhookArgs) Kind() string { return "notification.webhook" }
+
+// InsertOpts puts deliveries on their own queue.
+func (webhookArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: webhookQueue} }
+
+// webhookWorker makes one attempt of a delivery and schedules the next.
+type webhookWorker struct {
+	river.WorkerDefaults[webhookArgs]
+	q *Queue
+
+	mu    sync.Mutex
+	inUse map[string]int // running attempts by endpoint id
+}
+
+// Timeout leaves the Sender's own timeout the first word.
+func (w *webhookWorker) Timeout(*river.Job[webhookArgs]) time.Duration {
+	return w.q.cfg.TaskTimeout + 15*time.Second
+}
+
+// acquire takes one of the endpoint's slots, or returns false if all are
+// taken.
+func (w *webhookWorker) acquire(endpoint string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inUse[endpoint] >= w.q.cfg.Webhooks.PerEndpoint {
+		return false
+	}
+	w.inUse[endpoint]++
+	return true
+}
+
+func (w *webhookWorker) release(endpoint string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.inUse[endpoint]--; w.inUse[endpoint] <= 0 {
+		delete(w.inUse, endpoint)
+	}
+}
+
+// target is what an attempt needs of a delivery and its endpoint.
+type target struct {
+	status, eventID, endpointID, url, endpointStatus string
+	body                                             []byte
+	failures                                         int
+	endpoint                                         webhook.Endpoint
+}
+
+// Work makes one attempt of the delivery, logs it, and snoozes the task
+// until the next attempt is due, if one is: River's own retries are left to
+// failures of this process (database down), and the delivery's schedule
+// lives in the delivery row.
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
+	cfg := w.q.cfg.Webhooks
+	var t target
+	var prevUntil time.Time
+	err := w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, d.body, d.failures, e.id::text, e.url, e.status,
+			e.secret, e.previous_secret, coalesce(e.previous_until, 'epoch')
+		FROM notification.webhook_deliveries d JOIN notification.webhook_endpoints e ON e.id = d.endpoint_id
+		WHERE d.id = $1`, job.Args.DeliveryID).Scan(&t.status, &t.eventID, &t.body, &t.failures, &t.endpointID, &t.url,
+		&t.endpointStatus, &t.endpoint.Secret, &t.endpoint.PreviousSecret, &prevUntil)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // the endpoint was deleted, and its deliveries with it
+	}
+	if err != nil {
+		return fmt.Errorf("webhook: read delivery: %w", err)
+	}
+	t.endpoint.PreviousUntil = prevUntil
+	if t.status != webhook.DeliveryPending {
+		return nil // a duplicate task: the delivery was settled already
+	}
+	if t.endpointStatus != webhook.StatusEnabled {
+		_, err := w.q.pool.Exec(ctx, `UPDATE notification.webhook_deliveries SET status = 'failed', next_attempt_at = NULL
+			WHERE id = $1 AND status = 'pending'`, job.Args.DeliveryID)
+		return err
+	}
+	if !w.acquire(t.endpointID) {
+		// Leave the worker to another endpoint's delivery.
+		return river.JobSnooze(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
+	}
+	defer w.release(t.endpointID)
+	res, err := cfg.Sender.Send(ctx, webhook.Message{URL: t.url, ID: t.eventID, Body: t.body, Secrets: t.endpoint.Secrets(time.Now())})
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	wait, err := w.record(ctx, job.Args.DeliveryID, t, res)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return river.JobSnooze(wait)
+	}
+	return nil
+}
+
+// record logs the attempt res and settles the delivery, in one
+// transaction: succeeded; failed (410 Gone, which disables the endpoint, or
+// the schedule spent); or pending with its next attempt, whose wait it
+// returns (0 if none). An endpoint failing for longer than DisableAfter is
+// disabled.
+func (w *webhookWorker) record(ctx context.Context, deliveryID string, t target, res webhook.Result) (wait time.Duration, err error) {
+	cfg := w.q.cfg.Webhooks
+	tx, err := w.q.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("webhook: record attempt: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, tx.Rollback(context.WithoutCancel(ctx)))
+		}
+	}()
+	code := &res.StatusCode
+	if res.StatusCode == 0 {
+		code = nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO notification.webhook_attempts (delivery_id, at, status_code, duration_ms, error)
+		VALUES ($1, $2, $3::int, $4::int, $5)`, deliveryID, res.At, code, res.Duration.Milliseconds(), res.Error); err != nil {
+		return 0, fmt.Errorf("webhook: record attempt: %w", err)
+	}
+	status, disable := webhook.DeliveryFailed, ""
+	switch {
+	case res.OK():
+		status = webhook.DeliverySucceeded
+	case res.StatusCode == http.StatusGone:
+		disable = "the endpoint answered 410 Gone"
+	default:
+		var ok bool
+		if wait, ok = cfg.Schedule.Next(t.failures+1, res.RetryAfter); ok {
+			status = webhook.DeliveryPending
+		}
+	}
+	var next *time.Time
+	if wait > 0 {
+		at := time.Now().Add(wait)
+		next = &at
+	}
+	if _, err := tx.Exec(ctx, `UPDATE notification.webhook_deliveries SET status = $2, next_attempt_at = $3,
+		failures = failures + CASE WHEN $2 = 'succeeded' THEN 0 ELSE 1 END WHERE id = $1`, deliveryID, status, next); err != nil {
+		return 0, fmt.Errorf("webhook: record attempt: %w", err)
+	}
+	if res.OK() {
+		_, err = tx.Exec(ctx, `UPDATE notification.webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, t.endpointID)
+	} else {
+		var since time.Time
+		err = tx.QueryRow(ctx, `UPDATE notification.webhook_endpoints SET failing_since = coalesce(failing_since, $2)
+			WHERE id = $1 RETURNING failing_since`, t.endpointID, res.At).Scan(&since)
+		if err == nil && disable == "" && res.At.Sub(since) >= cfg.DisableAfter {
+			disable = fmt.Sprintf("every attempt failed for %s (WEBHOOK_DISABLE_AFTER)", cfg.DisableAfter)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("webhook: record attempt: %w", err)
+	}
+	if disable != "" {
+		if _, err := tx.Exec(ctx, `UPDATE notification.webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = now()
+			WHERE id = $1 AND status = 'enabled'`, t.endpointID, disable); err != nil {
+			return 0, fmt.Errorf("webhook: disable endpoint: %w", err)
+		}
+		w.q.log.WarnContext(ctx, "webhook endpoint disabled", "endpoint_id", t.endpointID, "reason", disable)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("webhook: record attempt: commit: %w", err)
+	}
+	return wait, nil
+}
