@@ -28,6 +28,9 @@ func routes(s *server, cfg Config) http.Handler {
 			r.Post("/invoices/{id}/void", s.voidInvoice)
 			r.Get("/invoices/{id}/events", s.invoiceEvents)
 			r.Get("/events", s.listEvents)
+			if s.webhooks != nil {
+				webhookRoutes(r, s)
+			}
 		})
 	})
 	return r

@@ -142,7 +142,7 @@ func (h *harness) publish(t *testing.T, evs ...notification.Event) {
 
 func (h *harness) deliveries(t *testing.T, tenant string, e webhook.Endpoint) []webhook.Delivery {
 	t.Helper()
-	ds, _, err := h.wh.Deliveries(context.Background(), tenant, e.ID, postgres.DeliveryFilter{Page: webhook.Page{Limit: 100}})
+	ds, _, err := h.wh.Deliveries(context.Background(), tenant, e.ID, webhook.DeliveryFilter{Page: webhook.Page{Limit: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestWebhookDeliveredSignedAndFiltered(t *testing.T) {
 	if len(ds) != 1 || ds[0].Status != webhook.DeliverySucceeded || len(ds[0].Attempts) != 1 || ds[0].Attempts[0].StatusCode != 200 {
 		t.Errorf("deliveries %+v, want one succeeded with one 200 attempt", ds)
 	}
-	if _, _, err := h.wh.Deliveries(context.Background(), "globex", ePaid.ID, postgres.DeliveryFilter{Page: webhook.Page{Limit: 10}}); err != webhook.ErrNotFound {
+	if _, _, err := h.wh.Deliveries(context.Background(), "globex", ePaid.ID, webhook.DeliveryFilter{Page: webhook.Page{Limit: 10}}); err != webhook.ErrNotFound {
 		t.Errorf("globex reading acme's deliveries: %v, want ErrNotFound", err)
 	}
 }

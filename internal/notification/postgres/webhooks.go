@@ -22,10 +22,6 @@ type Webhooks struct {
 // Webhooks returns the endpoint store on the queue's database.
 func (q *Queue) Webhooks() *Webhooks { return &Webhooks{q: q} }
 
-// ErrConflict is returned for a change the resource's state forbids: a
-// retry of a pending delivery, a replay to a disabled endpoint.
-var ErrConflict = errors.New("webhook: conflict")
-
 const endpointColumns = `id::text, tenant_id, url, description, enabled_events, status, disabled_reason,
 	secret, previous_secret, coalesce(previous_until, 'epoch'), created_at, updated_at`
 
@@ -167,17 +163,11 @@ func (s *Webhooks) RotateSecret(ctx context.Context, tenant, id string) (webhook
 	return e, err
 }
 
-// DeliveryFilter selects deliveries: Status "" for all.
-type DeliveryFilter struct {
-	Status string
-	webhook.Page
-}
-
 // Deliveries returns a page of the endpoint's deliveries with their
 // attempts, newest first, and whether more follow. It returns
 // webhook.ErrNotFound if tenant has no such endpoint or the cursor is not
 // a delivery id.
-func (s *Webhooks) Deliveries(ctx context.Context, tenant, endpointID string, f DeliveryFilter) ([]webhook.Delivery, bool, error) {
+func (s *Webhooks) Deliveries(ctx context.Context, tenant, endpointID string, f webhook.DeliveryFilter) ([]webhook.Delivery, bool, error) {
 	if _, err := s.Get(ctx, tenant, endpointID); err != nil {
 		return nil, false, err
 	}
@@ -249,7 +239,7 @@ func (s *Webhooks) attempts(ctx context.Context, ds []webhook.Delivery) error {
 
 // Retry queues the delivery again, at once, with a fresh retry schedule. It
 // returns webhook.ErrNotFound if tenant's endpoint has no such delivery,
-// ErrConflict if it is still pending or the endpoint is disabled.
+// webhook.ErrConflict if it is still pending or the endpoint is disabled.
 func (s *Webhooks) Retry(ctx context.Context, tenant, endpointID, deliveryID string) error {
 	if _, err := uuid.Parse(deliveryID); err != nil {
 		return webhook.ErrNotFound
@@ -259,7 +249,7 @@ func (s *Webhooks) Retry(ctx context.Context, tenant, endpointID, deliveryID str
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("%w: the delivery is still pending", ErrConflict)
+		return fmt.Errorf("%w: the delivery is still pending", webhook.ErrConflict)
 	}
 	return nil
 }
@@ -267,7 +257,7 @@ func (s *Webhooks) Retry(ctx context.Context, tenant, endpointID, deliveryID str
 // Replay queues again every delivery to the endpoint of events since since
 // (those pending are under way already), with their event ids, so
 // receivers recognise the ones they had. It returns how many, or
-// webhook.ErrNotFound, or ErrConflict if the endpoint is disabled.
+// webhook.ErrNotFound, or webhook.ErrConflict if the endpoint is disabled.
 func (s *Webhooks) Replay(ctx context.Context, tenant, endpointID string, since time.Time) (int, error) {
 	return s.requeue(ctx, tenant, endpointID, `event_time >= $3::timestamptz`, since)
 }
@@ -280,7 +270,7 @@ func (s *Webhooks) requeue(ctx context.Context, tenant, endpointID, cond string,
 		return 0, err
 	}
 	if e.Status != webhook.StatusEnabled {
-		return 0, fmt.Errorf("%w: the endpoint is disabled; enable it first", ErrConflict)
+		return 0, fmt.Errorf("%w: the endpoint is disabled; enable it first", webhook.ErrConflict)
 	}
 	tx, err := s.q.pool.Begin(ctx)
 	if err != nil {

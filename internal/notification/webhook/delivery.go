@@ -68,6 +68,22 @@ type Page struct {
 	StartingAfter string
 }
 
+// DeliveryFilter selects deliveries: Status "" for all.
+type DeliveryFilter struct {
+	Status string
+	Page
+}
+
+// ValidateDeliveryStatus returns an *InvalidError (field status) unless s
+// is "", pending, succeeded or failed.
+func ValidateDeliveryStatus(s string) error {
+	switch s {
+	case "", DeliveryPending, DeliverySucceeded, DeliveryFailed:
+		return nil
+	}
+	return &InvalidError{Field: "status", Message: `must be "pending", "succeeded" or "failed"`}
+}
+
 // Schedule is the waits between a delivery's attempts: after the n-th
 // failed attempt the next one comes Schedule[n-1] later; after
 // len(Schedule)+1 failed attempts the delivery has failed.

@@ -82,6 +82,9 @@ func (e *InvalidError) Error() string { return "webhook: " + e.Field + ": " + e.
 var (
 	// ErrNotFound: no such endpoint (or delivery) of this tenant.
 	ErrNotFound = errors.New("webhook: not found")
+	// ErrConflict: a change the resource's state forbids, such as a retry
+	// of a pending delivery or a replay to a disabled endpoint.
+	ErrConflict = errors.New("webhook: conflict")
 )
 
 // EventTypePattern is what an entry of EnabledEvents looks like: "*" or a
