@@ -76,8 +76,8 @@ var rules = []rule{
 		},
 	},
 	{
-		name:   "the webhook package depends only on the standard library",
-		scopes: []string{"internal/notification/webhook"},
+		name:    "the webhook package depends only on the standard library",
+		scopes:  []string{"internal/notification/webhook"},
 		allowed: func(_, _ string, std bool) bool { return std },
 	},
 	{
