@@ -266,6 +266,7 @@ func (se *session) Mail(from string, _ *gosmtp.MailOptions) error {
 	se.from = from
 	return nil
 }
+
 // Rcpt records a recipient.
 func (se *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	se.to = append(se.to, to)
