@@ -21,6 +21,8 @@ import (
 	notifynats "github.com/invoicing-dev/invoicing/internal/notification/nats"
 	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
 	"github.com/invoicing-dev/invoicing/internal/notification/smtp"
+	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
+	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
 // notifyProc is the notification context: its pool, task queue (with the
@@ -31,6 +33,25 @@ type notifyProc struct {
 	mailer *smtp.Mailer // nil: emails disabled
 	nc     *natsgo.Conn
 	cons   *notifynats.Consumer
+	hooks  *notifynats.Consumer // nil unless WEBHOOKS_ENABLED
+}
+
+// webhooksDurable is the JetStream consumer (and inbox) of webhooks: apart
+// from the emails', so each keeps its own position and memory.
+const webhooksDurable = "webhooks"
+
+// webhookConfig is the webhook part of the queue's configuration; with a
+// Sender only if sender.
+func webhookConfig(cfg config, sender bool) notifypg.WebhookConfig {
+	policy := webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate}
+	w := notifypg.WebhookConfig{
+		Policy: policy, Schedule: cfg.WebhookSchedule, DisableAfter: cfg.WebhookDisableAfter,
+		SecretOverlap: cfg.WebhookOverlap, Workers: cfg.WebhookWorkers, PerEndpoint: cfg.WebhookPerEndpoint,
+	}
+	if sender {
+		w.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: cfg.WebhookTimeout, Policy: policy})
+	}
+	return w
 }
 
 // newNotify connects the notification context to its database
@@ -62,6 +83,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	qcfg := notifypg.QueueConfig{
 		MaxAttempts: cfg.NotifyMaxAttempts, RetryBase: cfg.NotifyRetryBase, RetryMax: cfg.NotifyRetryMax,
 		Workers: cfg.NotifyWorkers, InboxRetention: cfg.NotifyInboxRetention, TaskTimeout: cfg.NotifySendTimeout,
+		Webhooks: webhookConfig(cfg, cfg.WebhooksEnabled && withNATS),
 	}
 	if p.mailer != nil {
 		qcfg.Mailer = p.mailer // not a typed nil: a nil *smtp.Mailer would look set
@@ -75,7 +97,14 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	if p.nc, err = natsinfra.Connect(ctx, cfg.NATSURL, logger); err != nil {
 		return nil, err
 	}
-	p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: natsinfra.DefaultStream}, logger)
+	if p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: natsinfra.DefaultStream}, logger); err != nil {
+		return nil, err
+	}
+	if cfg.WebhooksEnabled {
+		p.hooks, err = notifynats.New(p.nc, p.queue.WebhookInbox(webhooksDurable), notifynats.Config{
+			Stream: natsinfra.DefaultStream, Durable: webhooksDurable, Subjects: []string{relay.SubjectPrefix + ">"},
+		}, logger)
+	}
 	return p, err
 }
 
@@ -109,7 +138,13 @@ func (p *notifyProc) run(ctx context.Context, timeout time.Duration) error {
 	if err := p.queue.Start(ctx); err != nil {
 		return err
 	}
-	err := p.cons.Run(ctx)
+	hooksDone := make(chan error, 1)
+	if p.hooks != nil {
+		go func() { hooksDone <- p.hooks.Run(ctx) }()
+	} else {
+		hooksDone <- nil
+	}
+	err := errors.Join(p.cons.Run(ctx), <-hooksDone)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	return errors.Join(err, p.queue.Stop(sctx))

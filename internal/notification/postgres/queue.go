@@ -105,7 +105,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		JobTimeout:  cfg.TaskTimeout,
 		// River's default is an hour: after a kill -9, the emails being
 		// sent would wait that long.
-		RescueStuckJobsAfter: 2 * cfg.TaskTimeout,
+		RescueStuckJobsAfter: 2 * max(cfg.TaskTimeout, webhookTimeout(cfg.Webhooks)),
 		Logger:               logger.With("component", "river"),
 		// Sent emails need not be kept long: the inbox remembers the event.
 		CompletedJobRetentionPeriod: time.Hour,
@@ -200,7 +200,13 @@ type pruneWorker struct {
 
 // Work deletes the expired inbox rows in one statement.
 func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
-	_, err := w.q.pool.Exec(ctx, `DELETE FROM notification.inbox WHERE received_at < $1`, time.Now().Add(-w.q.cfg.InboxRetention))
+	horizon := time.Now().Add(-w.q.cfg.InboxRetention)
+	if _, err := w.q.pool.Exec(ctx, `DELETE FROM notification.inbox WHERE received_at < $1`, horizon); err != nil {
+		return err
+	}
+	// Deliveries (and their attempts) are kept as long as the inbox
+	// remembers their event: replays reach no further.
+	_, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_deliveries WHERE created_at < $1 AND status <> 'pending'`, horizon)
 	return err
 }
 

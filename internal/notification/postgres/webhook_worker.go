@@ -71,9 +71,18 @@ type webhookWorker struct {
 	inUse map[string]int // running attempts by endpoint id
 }
 
-// Timeout leaves the Sender's own timeout the first word.
+// Timeout leaves the Sender's own timeout the first word; the rest is for
+// recording the attempt.
 func (w *webhookWorker) Timeout(*river.Job[webhookArgs]) time.Duration {
-	return w.q.cfg.TaskTimeout + 15*time.Second
+	return webhookTimeout(w.q.cfg.Webhooks)
+}
+
+// webhookTimeout bounds one delivery task (0 without a Sender).
+func webhookTimeout(c WebhookConfig) time.Duration {
+	if c.Sender == nil {
+		return 0
+	}
+	return c.Sender.Timeout() + 15*time.Second
 }
 
 // acquire takes one of the endpoint's slots, or returns false if all are

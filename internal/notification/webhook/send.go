@@ -56,6 +56,9 @@ func NewSender(cfg SenderConfig) *Sender {
 	}}
 }
 
+// Timeout returns the bound on one attempt.
+func (s *Sender) Timeout() time.Duration { return s.cfg.Timeout }
+
 // Message is one delivery to send.
 type Message struct {
 	URL     string
