@@ -2,11 +2,13 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -358,5 +360,44 @@ func TestWebhookReplayResendsSinceWithTheSameIDs(t *testing.T) {
 		if replayed[ev.ID] != (i >= 2) {
 			t.Errorf("event %d (id %s) replayed: %t, want %t", i, ev.ID, replayed[ev.ID], i >= 2)
 		}
+	}
+}
+
+func TestWebhookFailingPastDisableAfterDisablesAndTells(t *testing.T) {
+	h := newHarness(t, postgres.WebhookConfig{
+		DisableAfter: 300 * time.Millisecond,
+		Schedule:     webhook.Schedule{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond},
+	})
+	var script []func(http.ResponseWriter)
+	for range 100 {
+		script = append(script, status(http.StatusInternalServerError))
+	}
+	failing := newReceiver(t, script...)
+	watcher := newReceiver(t)
+	e := h.register(t, "acme", failing.URL, notification.InvoicePaid)
+	h.register(t, "acme", watcher.URL, webhook.EndpointDisabledType)
+	h.publish(t, event(t, "acme", notification.InvoicePaid, time.Now()))
+	waitFor(t, "the disabled event at the watching endpoint", func() bool { return len(watcher.received()) == 1 })
+	got, err := h.wh.Get(context.Background(), "acme", e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != webhook.StatusDisabled || !strings.Contains(got.DisabledReason, "WEBHOOK_DISABLE_AFTER") {
+		t.Errorf("endpoint %s (%q), want disabled after WEBHOOK_DISABLE_AFTER", got.Status, got.DisabledReason)
+	}
+	var ev struct {
+		TenantID string `json:"tenantid"`
+		Data     struct {
+			EndpointID string `json:"endpoint_id"`
+		} `json:"data"`
+	}
+	body := watcher.received()[0].body
+	_ = json.Unmarshal(body, &ev)
+	if !strings.Contains(string(body), `"type":"`+webhook.EndpointDisabledType+`"`) || ev.Data.EndpointID != e.ID || ev.TenantID != "acme" {
+		t.Errorf("watcher got %s", body)
+	}
+	n := len(failing.received())
+	if n < 2 {
+		t.Errorf("the failing endpoint was tried %d times: disabling takes a first failure and one DisableAfter later", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
@@ -107,7 +108,7 @@ func (w *webhookWorker) release(endpoint string) {
 
 // target is what an attempt needs of a delivery and its endpoint.
 type target struct {
-	status, eventID, endpointID, url, endpointStatus string
+	status, eventID, endpointID, tenantID, url, endpointStatus string
 	body                                             []byte
 	failures                                         int
 	endpoint                                         webhook.Endpoint
@@ -121,10 +122,10 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) e
 	cfg := w.q.cfg.Webhooks
 	var t target
 	var prevUntil time.Time
-	err := w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, d.body, d.failures, e.id::text, e.url, e.status,
+	err := w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, d.body, d.failures, e.id::text, e.tenant_id, e.url, e.status,
 			e.secret, e.previous_secret, coalesce(e.previous_until, 'epoch')
 		FROM notification.webhook_deliveries d JOIN notification.webhook_endpoints e ON e.id = d.endpoint_id
-		WHERE d.id = $1`, job.Args.DeliveryID).Scan(&t.status, &t.eventID, &t.body, &t.failures, &t.endpointID, &t.url,
+		WHERE d.id = $1`, job.Args.DeliveryID).Scan(&t.status, &t.eventID, &t.body, &t.failures, &t.endpointID, &t.tenantID, &t.url,
 		&t.endpointStatus, &t.endpoint.Secret, &t.endpoint.PreviousSecret, &prevUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil // the endpoint was deleted, and its deliveries with it
@@ -219,14 +220,49 @@ func (w *webhookWorker) record(ctx context.Context, deliveryID string, t target,
 		return 0, fmt.Errorf("webhook: record attempt: %w", err)
 	}
 	if disable != "" {
-		if _, err := tx.Exec(ctx, `UPDATE notification.webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = now()
-			WHERE id = $1 AND status = 'enabled'`, t.endpointID, disable); err != nil {
-			return 0, fmt.Errorf("webhook: disable endpoint: %w", err)
+		if err := w.disable(ctx, tx, t, disable); err != nil {
+			return 0, err
 		}
-		w.q.log.WarnContext(ctx, "webhook endpoint disabled", "endpoint_id", t.endpointID, "reason", disable)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("webhook: record attempt: commit: %w", err)
 	}
 	return wait, nil
+}
+
+// disable disables the endpoint of t for reason and, in the same
+// transaction, tells the tenant's other endpoints subscribed to it with an
+// invoicing.webhook_endpoint.disabled event (a delivery and a task each).
+func (w *webhookWorker) disable(ctx context.Context, tx pgx.Tx, t target, reason string) error {
+	tag, err := tx.Exec(ctx, `UPDATE notification.webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = now()
+		WHERE id = $1 AND status = 'enabled'`, t.endpointID, reason)
+	if err != nil {
+		return fmt.Errorf("webhook: disable endpoint: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil // disabled already
+	}
+	w.q.log.WarnContext(ctx, "webhook endpoint disabled", "endpoint_id", t.endpointID, "reason", reason)
+	ev := webhook.EndpointDisabled(uuid.Must(uuid.NewV7()).String(), t.tenantID, t.endpointID, t.url, reason, time.Now())
+	rows, err := tx.Query(ctx, `SELECT id::text FROM notification.webhook_endpoints
+		WHERE tenant_id = $1 AND status = 'enabled' AND ($2 = ANY(enabled_events) OR '*' = ANY(enabled_events))`, t.tenantID, ev.Type)
+	if err != nil {
+		return fmt.Errorf("webhook: tell of a disabled endpoint: %w", err)
+	}
+	endpoints, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("webhook: tell of a disabled endpoint: %w", err)
+	}
+	ids := make([]string, len(endpoints))
+	for i := range ids {
+		ids[i] = uuid.Must(uuid.NewV7()).String() // time-ordered, like every delivery id
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO notification.webhook_deliveries
+			(id, endpoint_id, event_id, event_type, event_time, body, next_attempt_at)
+		SELECT d.id, d.endpoint_id, $3, $4, $5, $6, now() FROM unnest($1::uuid[], $2::uuid[]) AS d(id, endpoint_id)`,
+		ids, endpoints, ev.ID, ev.Type, ev.Time, ev.Raw)
+	if err != nil {
+		return fmt.Errorf("webhook: tell of a disabled endpoint: %w", err)
+	}
+	return w.q.insertDeliveryTasks(ctx, tx, ids)
 }

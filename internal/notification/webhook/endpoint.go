@@ -3,6 +3,7 @@ package webhook
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -128,4 +129,40 @@ func ValidateDescription(d string) error {
 		return &InvalidError{Field: "description", Message: fmt.Sprintf("must be at most %d bytes", MaxDescriptionLength)}
 	}
 	return nil
+}
+
+// EndpointDisabledType is the type of the event that tells a tenant's other
+// endpoints that one of its endpoints was disabled by the service.
+const EndpointDisabledType = "invoicing.webhook_endpoint.disabled"
+
+// DisabledEvent is a CloudEvent of type EndpointDisabledType, encoded.
+type DisabledEvent struct {
+	ID, Type string
+	Time     time.Time
+	Raw      []byte
+}
+
+// EndpointDisabled returns the CloudEvent (structured JSON, like the
+// invoicing events) saying that the endpoint of tenant at url was disabled
+// at at for reason.
+func EndpointDisabled(id, tenant, endpointID, url, reason string, at time.Time) DisabledEvent {
+	type data struct {
+		EndpointID string `json:"endpoint_id"`
+		URL        string `json:"url"`
+		Reason     string `json:"reason"`
+	}
+	ev := struct {
+		SpecVersion     string `json:"specversion"`
+		ID              string `json:"id"`
+		Source          string `json:"source"`
+		Type            string `json:"type"`
+		Subject         string `json:"subject"`
+		Time            string `json:"time"`
+		TenantID        string `json:"tenantid"`
+		DataContentType string `json:"datacontenttype"`
+		Data            data   `json:"data"`
+	}{"1.0", id, "/invoicing/webhooks", EndpointDisabledType, endpointID, at.UTC().Format(time.RFC3339Nano), tenant,
+		"application/json", data{endpointID, url, reason}}
+	raw, _ := json.Marshal(ev) // strings only
+	return DisabledEvent{ID: id, Type: EndpointDisabledType, Time: at, Raw: raw}
 }
