@@ -96,7 +96,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{q: q})
 	river.AddWorker(workers, &pruneWorker{q: q})
-	river.AddWorker(workers, &webhookWorker{q: q, inUse: map[string]int{}})
+	river.AddWorker(workers, &webhookWorker{q: q, slots: map[string]chan struct{}{}})
 	rc := &river.Config{
 		Schema:      Schema,
 		Workers:     workers,
@@ -117,7 +117,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		rc.Queues = map[string]river.QueueConfig{}
 	}
 	if cfg.Webhooks.Sender != nil {
-		rc.Queues[webhookQueue] = river.QueueConfig{MaxWorkers: cfg.Webhooks.Workers}
+		rc.Queues[webhookQueue] = webhookQueueConfig(cfg.Webhooks)
 	}
 	if cfg.Mailer != nil {
 		rc.Queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: cfg.Workers}

@@ -83,7 +83,7 @@ type harness struct {
 	in   *postgres.WebhookInbox
 }
 
-func newHarness(t *testing.T, cfg postgres.WebhookConfig) *harness {
+func newHarness(t testing.TB, cfg postgres.WebhookConfig) *harness {
 	t.Helper()
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
@@ -113,7 +113,7 @@ func newHarness(t *testing.T, cfg postgres.WebhookConfig) *harness {
 	return &harness{pool: pool, q: q, wh: q.Webhooks(), in: q.WebhookInbox("webhooks")}
 }
 
-func (h *harness) register(t *testing.T, tenant, url string, events ...string) webhook.Endpoint {
+func (h *harness) register(t testing.TB, tenant, url string, events ...string) webhook.Endpoint {
 	t.Helper()
 	e, err := h.wh.Create(context.Background(), tenant, webhook.NewEndpoint{URL: url, EnabledEvents: events})
 	if err != nil {
@@ -123,7 +123,7 @@ func (h *harness) register(t *testing.T, tenant, url string, events ...string) w
 }
 
 // event returns a CloudEvent of typ for tenant, as the relay publishes it.
-func event(t *testing.T, tenant, typ string, at time.Time) notification.Event {
+func event(t testing.TB, tenant, typ string, at time.Time) notification.Event {
 	t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
 	raw := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/invoicing","type":%q,"subject":"inv_1","time":%q,"tenantid":%q,"sequence":"7","datacontenttype":"application/json","data":{"invoice_id":"inv_1","amount_paid":1190}}`,
@@ -135,7 +135,7 @@ func event(t *testing.T, tenant, typ string, at time.Time) notification.Event {
 	return ev
 }
 
-func (h *harness) publish(t *testing.T, evs ...notification.Event) {
+func (h *harness) publish(t testing.TB, evs ...notification.Event) {
 	t.Helper()
 	if _, err := h.in.Handle(context.Background(), evs); err != nil {
 		t.Fatal(err)
