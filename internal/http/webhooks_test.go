@@ -328,6 +328,10 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 	if w := <-got; w != id {
 		t.Errorf("replayed webhook-id %q, want %q", w, id)
 	}
+	if res := c.do(t, "POST", "/v1/webhook_endpoints/"+e.ID+"/deliveries/"+uuid.NewString()+"/retry", c.keyA, nil); res.status != http.StatusNotFound ||
+		!strings.Contains(string(res.body), "webhook_delivery_not_found") {
+		t.Errorf("retry of an unknown delivery: %d %s", res.status, res.body)
+	}
 	if res := c.invalid().do(t, "GET", "/v1/webhook_endpoints/"+e.ID+"/deliveries?status=lost", c.keyA, nil); res.status != http.StatusUnprocessableEntity {
 		t.Errorf("status=lost: %d", res.status)
 	}

@@ -255,23 +255,8 @@ func (w *webhookWorker) record(ctx context.Context, deliveryID string, t target,
 }
 
 // disableTx runs disable in a transaction of its own.
-func (w *webhookWorker) disableTx(ctx context.Context, t target, reason string) (err error) {
-	tx, err := w.q.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("webhook: disable endpoint: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, tx.Rollback(context.WithoutCancel(ctx)))
-		}
-	}()
-	if err := w.disable(ctx, tx, t, reason); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("webhook: disable endpoint: commit: %w", err)
-	}
-	return nil
+func (w *webhookWorker) disableTx(ctx context.Context, t target, reason string) error {
+	return inTx(ctx, w.q, "webhook: disable endpoint", func(tx pgx.Tx) error { return w.disable(ctx, tx, t, reason) })
 }
 
 // disable disables the endpoint of t for reason and, in the same
@@ -301,12 +286,10 @@ func (w *webhookWorker) disable(ctx context.Context, tx pgx.Tx, t target, reason
 	for i := range ids {
 		ids[i] = uuid.Must(uuid.NewV7()).String() // time-ordered, like every delivery id
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO notification.webhook_deliveries
+	_, err = w.q.queueDeliveries(ctx, tx, `INSERT INTO notification.webhook_deliveries
 			(id, endpoint_id, event_id, event_type, event_time, body, next_attempt_at)
-		SELECT d.id, d.endpoint_id, $3, $4, $5, $6, now() FROM unnest($1::uuid[], $2::uuid[]) AS d(id, endpoint_id)`,
+		SELECT d.id, d.endpoint_id, $3, $4, $5, $6, now() FROM unnest($1::uuid[], $2::uuid[]) AS d(id, endpoint_id)
+		RETURNING id::text`,
 		ids, endpoints, ev.ID, ev.Type, ev.Time, ev.Raw)
-	if err != nil {
-		return fmt.Errorf("webhook: tell of a disabled endpoint: %w", err)
-	}
-	return w.q.insertDeliveryTasks(ctx, tx, ids)
+	return err
 }

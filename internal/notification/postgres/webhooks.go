@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
@@ -248,10 +247,19 @@ func (s *Webhooks) Retry(ctx context.Context, tenant, endpointID, deliveryID str
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return fmt.Errorf("%w: the delivery is still pending", webhook.ErrConflict)
+	if n > 0 {
+		return nil
 	}
-	return nil
+	var exists bool
+	err = s.q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notification.webhook_deliveries WHERE endpoint_id = $1 AND id = $2)`,
+		endpointID, deliveryID).Scan(&exists)
+	switch {
+	case err != nil:
+		return fmt.Errorf("webhook: retry: %w", err)
+	case !exists:
+		return webhook.ErrNotFound
+	}
+	return fmt.Errorf("%w: the delivery is still pending", webhook.ErrConflict)
 }
 
 // Replay queues again every delivery to the endpoint of events since since
@@ -263,7 +271,8 @@ func (s *Webhooks) Replay(ctx context.Context, tenant, endpointID string, since 
 }
 
 // requeue sets the endpoint's non-pending deliveries matching cond (on $3)
-// pending again and stores a task for each, in one transaction.
+// pending again and stores a task for each, in one transaction. It returns
+// how many.
 func (s *Webhooks) requeue(ctx context.Context, tenant, endpointID, cond string, arg any) (n int, err error) {
 	e, err := s.Get(ctx, tenant, endpointID)
 	if err != nil {
@@ -272,54 +281,12 @@ func (s *Webhooks) requeue(ctx context.Context, tenant, endpointID, cond string,
 	if e.Status != webhook.StatusEnabled {
 		return 0, fmt.Errorf("%w: the endpoint is disabled; enable it first", webhook.ErrConflict)
 	}
-	tx, err := s.q.pool.Begin(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("webhook: requeue: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, tx.Rollback(context.WithoutCancel(ctx)))
-		}
-	}()
-	var found bool
-	if cond == `id = $3::uuid` {
-		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notification.webhook_deliveries WHERE endpoint_id = $1 AND id = $2)`, endpointID, arg).Scan(&found)
-		if err != nil {
-			return 0, fmt.Errorf("webhook: requeue: %w", err)
-		}
-		if !found {
-			return 0, webhook.ErrNotFound
-		}
-	}
-	rows, err := tx.Query(ctx, `UPDATE notification.webhook_deliveries SET status = 'pending', failures = 0, next_attempt_at = now()
-		WHERE endpoint_id = $1 AND status <> $2 AND `+cond+` RETURNING id::text`, endpointID, webhook.DeliveryPending, arg)
-	if err != nil {
-		return 0, fmt.Errorf("webhook: requeue: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return 0, fmt.Errorf("webhook: requeue: %w", err)
-	}
-	if err := s.q.insertDeliveryTasks(ctx, tx, ids); err != nil {
-		return 0, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("webhook: requeue: commit: %w", err)
-	}
-	return len(ids), nil
-}
-
-// insertDeliveryTasks stores one task per delivery id in tx.
-func (q *Queue) insertDeliveryTasks(ctx context.Context, tx pgx.Tx, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	params := make([]river.InsertManyParams, len(ids))
-	for i, id := range ids {
-		params[i] = river.InsertManyParams{Args: webhookArgs{DeliveryID: id}}
-	}
-	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("webhook: store delivery tasks: %w", err)
-	}
-	return nil
+	err = inTx(ctx, s.q, "webhook: requeue", func(tx pgx.Tx) error {
+		ids, err := s.q.queueDeliveries(ctx, tx, `UPDATE notification.webhook_deliveries
+			SET status = 'pending', failures = 0, next_attempt_at = now()
+			WHERE endpoint_id = $1 AND status <> $2 AND `+cond+` RETURNING id::text`, endpointID, webhook.DeliveryPending, arg)
+		n = len(ids)
+		return err
+	})
+	return n, err
 }
