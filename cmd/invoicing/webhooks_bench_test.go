@@ -1,21 +1,15 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
 )
 
 // TestBenchCommitToWebhook measures, against the real program (serve with
@@ -44,26 +38,8 @@ func TestBenchCommitToWebhook(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer rcv.Close()
-	ns := natstest.New(t)
-	getenv := env(map[string]string{
-		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(),
-		"NOTIFY_ENABLED": "true", "WEBHOOKS_ENABLED": "true", "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "bench"}, getenv, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs, io.Discard) }()
-	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: lastLine(out.String())}
+	base, keys, stop := startWebhookServe(t, "bench")
+	c := client{t: t, base: base, key: keys["bench"]}
 
 	ids := make([]string, n)
 	for i := range n {
@@ -119,5 +95,4 @@ func TestBenchCommitToWebhook(t *testing.T) {
 		}
 	}
 	stop()
-	<-done
 }

@@ -53,30 +53,7 @@ func (r *hookReceiver) requests() []hookRequest {
 // receivers on loopback got: the paid event, signed so that the Standard
 // Webhooks library verifies it; the filter; nothing across tenants.
 func TestServeDeliversWebhooksEndToEnd(t *testing.T) {
-	ns := natstest.New(t)
-	getenv := env(map[string]string{
-		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(),
-		"NOTIFY_ENABLED": "true", "WEBHOOKS_ENABLED": "true", "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
-	keys := map[string]string{}
-	for _, tenant := range []string{"acme", "globex"} {
-		var out strings.Builder
-		if err := run(ctx, []string{"apikey", "create", "--tenant", tenant}, getenv, &out, io.Discard); err != nil {
-			t.Fatalf("apikey create: %v", err)
-		}
-		keys[tenant] = lastLine(out.String())
-	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs, io.Discard) }()
-	base := "http://" + waitListening(t, logs, done)
+	base, keys, stop := startWebhookServe(t, "acme", "globex")
 	acme := client{t: t, base: base, key: keys["acme"]}
 	globex := client{t: t, base: base, key: keys["globex"]}
 
@@ -128,12 +105,52 @@ func TestServeDeliversWebhooksEndToEnd(t *testing.T) {
 	}
 
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v after cancel, want nil", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop within 30s of cancellation")
+}
+
+// startWebhookServe migrates a fresh database, creates an API key per
+// tenant and runs serve with its relay, the notification consumers and the
+// webhook workers inside (its own embedded NATS; private URLs allowed for
+// receivers on loopback). It returns the base URL, the keys by tenant, and
+// a stop that shuts serve down and fails the test unless it returns nil
+// within 30s.
+func startWebhookServe(t *testing.T, tenants ...string) (base string, keys map[string]string, stop func()) {
+	t.Helper()
+	ns := natstest.New(t)
+	getenv := env(map[string]string{
+		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(),
+		"NOTIFY_ENABLED": "true", "WEBHOOKS_ENABLED": "true", "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+	})
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
 	}
+	keys = map[string]string{}
+	for _, tenant := range tenants {
+		var out strings.Builder
+		if err := run(ctx, []string{"apikey", "create", "--tenant", tenant}, getenv, &out, io.Discard); err != nil {
+			t.Fatalf("apikey create: %v", err)
+		}
+		keys[tenant] = lastLine(out.String())
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(sctx, []string{"serve"}, getenv, logs, io.Discard) }()
+	base = "http://" + waitListening(t, logs, done)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve returned %v after cancel, want nil", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("serve did not stop within 30s of cancellation")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return base, keys, stop
 }
