@@ -118,6 +118,9 @@ func TestWebhookEndpointCRUD(t *testing.T) {
 	if patched.Status != "disabled" || len(patched.EnabledEvents) != 1 || patched.EnabledEvents[0] != "*" || patched.URL != e.URL {
 		t.Errorf("patched %+v", patched)
 	}
+	if res := c.do(t, "POST", "/v1/webhook_endpoints/"+e.ID+"/replay", c.keyA, map[string]any{"since": "2026-01-01T00:00:00Z"}); res.status != http.StatusConflict {
+		t.Errorf("replay to a disabled endpoint: %d %s, want 409", res.status, res.body)
+	}
 	rotated := decodeAs[endpointJSON](t, c.do(t, "POST", "/v1/webhook_endpoints/"+e.ID+"/rotate_secret", c.keyA, nil), http.StatusOK)
 	if rotated.Secret == "" || rotated.Secret == e.Secret || rotated.PreviousSecretExpiresAt == nil {
 		t.Errorf("rotated %+v, want a new secret and the old one's expiry", rotated)

@@ -343,7 +343,15 @@ func TestWebhookReplayResendsSinceWithTheSameIDs(t *testing.T) {
 		evs = append(evs, event(t, "acme", notification.InvoicePaid, base.Add(time.Duration(i)*time.Minute)))
 	}
 	h.publish(t, evs...)
-	waitFor(t, "5 deliveries", func() bool { return len(r.received()) == 5 })
+	waitFor(t, "5 deliveries succeeded", func() bool {
+		ds := h.deliveries(t, "acme", e)
+		for _, d := range ds {
+			if d.Status != webhook.DeliverySucceeded {
+				return false
+			}
+		}
+		return len(ds) == 5
+	})
 	n, err := h.wh.Replay(context.Background(), "acme", e.ID, base.Add(2*time.Minute))
 	if err != nil {
 		t.Fatal(err)
