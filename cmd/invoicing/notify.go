@@ -177,6 +177,15 @@ func (p *notifyProc) checks() []httpapi.Check {
 			}
 			return err
 		}},
+		{Name: "webhooks", Run: func(ctx context.Context) error {
+			if p.hooks == nil {
+				return nil // WEBHOOKS_ENABLED=false: nothing to check
+			}
+			if err := p.hooks.Ready(ctx); err != nil {
+				return errors.Join(&httpapi.Unready{Reason: "consumer " + p.hooks.Durable() + " not ready"}, err)
+			}
+			return nil
+		}},
 		{Name: "smtp", Run: func(ctx context.Context) error {
 			if p.mailer == nil {
 				return &httpapi.Unready{Reason: "emails disabled: SMTP_URL not set"}
@@ -199,6 +208,7 @@ var (
 	notifyTasksDesc  = prometheus.NewDesc("notification_tasks", "Email tasks by River state (discarded: parked, see `invoicing notify failed`).", []string{"state"}, nil)
 	notifyEventsDesc = prometheus.NewDesc("notification_events_received_total", "Events the consumer handled (inbox committed), re-deliveries included.", nil, nil)
 	notifyNewDesc    = prometheus.NewDesc("notification_events_new_total", "Events new to the inbox, turned into tasks.", nil, nil)
+	webhookTasksDesc = prometheus.NewDesc("notification_webhook_tasks", "Webhook delivery tasks by River state (scheduled: waiting for a retry).", []string{"state"}, nil)
 )
 
 // Describe sends the descriptors.
@@ -206,6 +216,7 @@ func (c *notifyCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- notifyTasksDesc
 	ch <- notifyEventsDesc
 	ch <- notifyNewDesc
+	ch <- webhookTasksDesc
 }
 
 // Collect sends the counts; a failed task query leaves the gauge out.
@@ -215,13 +226,17 @@ func (c *notifyCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(notifyNewDesc, prometheus.CounterValue, float64(fresh))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	counts, err := c.p.queue.Counts(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(notifyTasksDesc, err)
-		return
-	}
-	for _, state := range []string{"available", "scheduled", "retryable", "running", "completed", "discarded", "cancelled"} {
-		ch <- prometheus.MustNewConstMetric(notifyTasksDesc, prometheus.GaugeValue, float64(counts[state]), state)
+	for desc, count := range map[*prometheus.Desc]func(context.Context) (map[string]int64, error){
+		notifyTasksDesc: c.p.queue.Counts, webhookTasksDesc: c.p.queue.WebhookCounts,
+	} {
+		counts, err := count(ctx)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(desc, err)
+			continue
+		}
+		for _, state := range []string{"available", "scheduled", "retryable", "running", "completed", "discarded", "cancelled"} {
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(counts[state]), state)
+		}
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
@@ -153,4 +155,67 @@ func startWebhookServe(t *testing.T, tenants ...string) (base string, keys map[s
 	}
 	t.Cleanup(stop)
 	return base, keys, stop
+}
+
+// TestNotifyWithWebhooksChecksAndMeasuresThem: notify with WEBHOOKS_ENABLED
+// reports its webhooks consumer in /readyz (failed until the stream exists,
+// then ok) and its delivery tasks in /metrics.
+func TestNotifyWithWebhooksChecksAndMeasuresThem(t *testing.T) {
+	ns := natstest.New(t)
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(), "WEBHOOKS_ENABLED": "true"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(sctx, []string{"notify"}, getenv, logs, io.Discard) }()
+	base := "http://" + waitListening(t, logs, done)
+	check := func() struct{ Status, Reason string } {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Checks map[string]struct{ Status, Reason string }
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return body.Checks["webhooks"]
+	}
+	if c := check(); c.Status != "failed" || !strings.Contains(c.Reason, "webhooks") {
+		t.Errorf("webhooks check without a stream = %+v, want failed naming the consumer", c)
+	}
+	nc, err := natsgo.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "INVOICING", Subjects: []string{"invoicing.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); check().Status != "ok"; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("webhooks check still %+v a minute after the stream was created", check())
+		}
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `notification_webhook_tasks{state="scheduled"} 0`) {
+		t.Errorf("metrics lack notification_webhook_tasks:\n%.2000s", b)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("notify returned %v after cancel", err)
+	}
 }

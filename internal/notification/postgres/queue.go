@@ -310,8 +310,16 @@ func (q *Queue) RetryAll(ctx context.Context) (int, error) {
 // Counts returns the number of email tasks in each River state (available,
 // scheduled, retryable, running, completed, discarded, cancelled), in one
 // query. It returns an error if the query fails.
-func (q *Queue) Counts(ctx context.Context) (map[string]int64, error) {
-	rows, err := q.pool.Query(ctx, `SELECT state::text, count(*) FROM notification.river_job WHERE kind = $1 GROUP BY state`, emailKind)
+func (q *Queue) Counts(ctx context.Context) (map[string]int64, error) { return q.counts(ctx, emailKind) }
+
+// WebhookCounts is Counts for the webhook delivery tasks.
+func (q *Queue) WebhookCounts(ctx context.Context) (map[string]int64, error) {
+	return q.counts(ctx, webhookArgs{}.Kind())
+}
+
+// counts returns the number of tasks of kind in each River state.
+func (q *Queue) counts(ctx context.Context, kind string) (map[string]int64, error) {
+	rows, err := q.pool.Query(ctx, `SELECT state::text, count(*) FROM notification.river_job WHERE kind = $1 GROUP BY state`, kind)
 	if err != nil {
 		return nil, fmt.Errorf("notification: count tasks: %w", err)
 	}
