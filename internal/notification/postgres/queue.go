@@ -310,7 +310,9 @@ func (q *Queue) RetryAll(ctx context.Context) (int, error) {
 // Counts returns the number of email tasks in each River state (available,
 // scheduled, retryable, running, completed, discarded, cancelled), in one
 // query. It returns an error if the query fails.
-func (q *Queue) Counts(ctx context.Context) (map[string]int64, error) { return q.counts(ctx, emailKind) }
+func (q *Queue) Counts(ctx context.Context) (map[string]int64, error) {
+	return q.counts(ctx, emailKind)
+}
 
 // WebhookCounts is Counts for the webhook delivery tasks.
 func (q *Queue) WebhookCounts(ctx context.Context) (map[string]int64, error) {
