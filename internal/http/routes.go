@@ -28,8 +28,16 @@ func routes(s *server, cfg Config) http.Handler {
 			r.Post("/invoices/{id}/void", s.voidInvoice)
 			r.Get("/invoices/{id}/events", s.invoiceEvents)
 			r.Get("/events", s.listEvents)
-			if s.webhooks != nil {
-				webhookRoutes(r, s)
+			if s.webhooks != nil { // the notification context's, served here (Config.Webhooks)
+				r.Post("/webhook_endpoints", s.createWebhookEndpoint)
+				r.Get("/webhook_endpoints", s.listWebhookEndpoints)
+				r.Get("/webhook_endpoints/{id}", s.getWebhookEndpoint)
+				r.Patch("/webhook_endpoints/{id}", s.updateWebhookEndpoint)
+				r.Delete("/webhook_endpoints/{id}", s.deleteWebhookEndpoint)
+				r.Post("/webhook_endpoints/{id}/rotate_secret", s.rotateWebhookSecret)
+				r.Get("/webhook_endpoints/{id}/deliveries", s.listWebhookDeliveries)
+				r.Post("/webhook_endpoints/{id}/deliveries/{delivery_id}/retry", s.retryWebhookDelivery)
+				r.Post("/webhook_endpoints/{id}/replay", s.replayWebhookEndpoint)
 			}
 		})
 	})

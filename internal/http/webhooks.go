@@ -32,20 +32,6 @@ type Webhooks interface {
 	Replay(ctx context.Context, tenant, endpointID string, since time.Time) (int, error)
 }
 
-// webhookRoutes adds the /webhook_endpoints routes to r (inside /v1 and its
-// authentication).
-func webhookRoutes(r chi.Router, s *server) {
-	r.Post("/webhook_endpoints", s.createWebhookEndpoint)
-	r.Get("/webhook_endpoints", s.listWebhookEndpoints)
-	r.Get("/webhook_endpoints/{id}", s.getWebhookEndpoint)
-	r.Patch("/webhook_endpoints/{id}", s.updateWebhookEndpoint)
-	r.Delete("/webhook_endpoints/{id}", s.deleteWebhookEndpoint)
-	r.Post("/webhook_endpoints/{id}/rotate_secret", s.rotateWebhookSecret)
-	r.Get("/webhook_endpoints/{id}/deliveries", s.listWebhookDeliveries)
-	r.Post("/webhook_endpoints/{id}/deliveries/{delivery_id}/retry", s.retryWebhookDelivery)
-	r.Post("/webhook_endpoints/{id}/replay", s.replayWebhookEndpoint)
-}
-
 // Errors of the webhook routes, in the API's error kinds.
 var (
 	errWebhookEndpointNotFound = &invoice.Error{Kind: invoice.KindNotFound, Code: "webhook_endpoint_not_found", Message: "no webhook endpoint with this id"}
