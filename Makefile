@@ -1,7 +1,7 @@
 # The test command (the README's) and the side-by-side benchmark (bench/README.md),
-# then the notification consumer's (bench/notify.sh). bench-pay measures the pay
-# path alone (bench/pay.sh, part of bench/run.sh): wrk beside pgbench, CPU per
-# payment, and two binaries side by side, e.g.
+# then the notification consumer's (bench/notify.sh) and the webhooks' (bench/webhooks.sh).
+# bench-pay measures the pay path alone (bench/pay.sh, part of bench/run.sh): wrk
+# beside pgbench, CPU per payment, and two binaries side by side, e.g.
 #   BENCH_BEFORE=main BENCH_AFTER=h9-writepath make bench-pay
 # bench-pay-quick is its quick check: 16 clients, 5 s, one round.
 .PHONY: test bench bench-pay bench-pay-quick
@@ -12,6 +12,7 @@ test:
 bench:
 	bash bench/run.sh
 	bash bench/notify.sh
+	bash bench/webhooks.sh
 
 bench-pay:
 	bash bench/pay.sh

@@ -89,11 +89,11 @@ var rules = []rule{
 	},
 	{
 		// The event feed serves cloudevent's bytes, as the relay publishes them.
-		name:   "http reaches the service through the app only: no relay, no adapter, no notification",
+		name:   "http reaches the service through the app only: no relay, no adapter, no notification but its webhook package",
 		scopes: []string{"internal/http"},
 		allowed: func(mod, dep string, _ bool) bool {
 			return !under(dep, mod+"/internal/relay") && !under(dep, mod+"/internal/infra") &&
-				!under(dep, mod+"/internal/notification")
+				(!under(dep, mod+"/internal/notification") || under(dep, mod+"/internal/notification/webhook"))
 		},
 	},
 	{
@@ -143,6 +143,21 @@ var rules = []rule{
 		allowed: func(mod, dep string, _ bool) bool {
 			return !under(dep, mod+"/internal") || under(dep, mod+"/internal/notification")
 		},
+	},
+	{
+		// The webhook API is served by the invoicing HTTP adapter through
+		// a port (http.Webhooks) in the context's own terms; the adapters
+		// behind it are wired by main.
+		name:   "the HTTP adapter knows the notification context only through its webhook package",
+		scopes: []string{"internal/http"},
+		allowed: func(mod, dep string, _ bool) bool {
+			return !under(dep, mod+"/internal/notification") || dep == mod+"/internal/notification/webhook"
+		},
+	},
+	{
+		name:    "the webhook package depends only on the standard library",
+		scopes:  []string{"internal/notification/webhook"},
+		allowed: func(_, _ string, std bool) bool { return std },
 	},
 	{
 		name:   "adapters never depend on cmd",
@@ -321,17 +336,24 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add(mod+"/internal/newthing", false, nil)
 	add(mod+"/internal/notification/postgres", false, []string{mod + "/internal/infra/postgres"},
 		mod+"/internal/infra/postgres", mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
+	add(mod+"/internal/notification/webhook", false, []string{"github.com/jackc/pgx/v5"}, "github.com/jackc/pgx/v5", "context")
+	add(mod+"/internal/http/webhooks", false, []string{mod + "/internal/notification/postgres"},
+		mod+"/internal/notification/postgres", mod+"/internal/infra/postgres", mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
 
 	got := violations(mod, pkgs)
 	want := []string{
 		mod + "/internal/app depends on " + mod + "/internal/infra/postgres (the app depends only on the standard library, uuid, the error type and the domain)",
 		mod + "/internal/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library, uuid and the error type)",
-		mod + "/internal/http depends on " + mod + "/internal/relay (http reaches the service through the app only: no relay, no adapter, no notification)",
-		mod + "/internal/http depends on " + mod + "/internal/infra/postgres via " + mod + "/internal/app (http reaches the service through the app only: no relay, no adapter, no notification)",
+		mod + "/internal/http depends on " + mod + "/internal/relay (http reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
+		mod + "/internal/http depends on " + mod + "/internal/infra/postgres via " + mod + "/internal/app (http reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
 		mod + "/internal/http depends on github.com/prometheus/client_golang/prometheus via " + mod + "/internal/relay (only the metrics adapter and main know Prometheus)",
 		mod + "/internal/http depends on " + mod + "/cmd/svc via " + mod + "/internal/app (adapters never depend on cmd)",
+		mod + "/internal/http/webhooks depends on " + mod + "/internal/notification/postgres (http reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
+		mod + "/internal/http/webhooks depends on " + mod + "/internal/notification/postgres (the HTTP adapter knows the notification context only through its webhook package)",
+		mod + "/internal/http/webhooks depends on " + mod + "/cmd/svc via " + mod + "/internal/notification/postgres (adapters never depend on cmd)",
 		mod + "/internal/infra/postgres depends on " + mod + "/cmd/svc (adapters never depend on cmd)",
 		mod + "/internal/notification/postgres depends on " + mod + "/internal/infra/postgres (the notification context knows nothing of the invoicing packages)",
+		mod + "/internal/notification/webhook depends on github.com/jackc/pgx/v5 (the webhook package depends only on the standard library)",
 		mod + "/internal/relay depends on github.com/prometheus/client_golang/prometheus (the relay depends only on the app, the CloudEvent envelope and what they depend on)",
 		mod + "/internal/relay depends on github.com/prometheus/client_golang/prometheus (only the metrics adapter and main know Prometheus)",
 	}

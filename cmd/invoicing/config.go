@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -46,6 +47,15 @@ type config struct {
 	NotifyRetryBase      time.Duration // NOTIFY_RETRY_BASE
 	NotifyRetryMax       time.Duration // NOTIFY_RETRY_MAX
 	NotifyInboxRetention time.Duration // NOTIFY_INBOX_RETENTION
+
+	WebhooksEnabled     bool             // WEBHOOKS_ENABLED
+	WebhookTimeout      time.Duration    // WEBHOOK_TIMEOUT
+	WebhookSchedule     webhook.Schedule // WEBHOOK_RETRY_SCHEDULE
+	WebhookDisableAfter time.Duration    // WEBHOOK_DISABLE_AFTER
+	WebhookOverlap      time.Duration    // WEBHOOK_SECRET_OVERLAP
+	WebhookAllowPrivate bool             // WEBHOOK_ALLOW_PRIVATE_URLS
+	WebhookWorkers      int              // WEBHOOK_WORKERS
+	WebhookPerEndpoint  int              // WEBHOOK_ENDPOINT_CONCURRENCY
 
 	PprofAddr string // PPROF_ADDR
 }
@@ -132,6 +142,18 @@ var envVars = []envVar{
 	{"NOTIFY_RETRY_BASE", "1s", "wait after an email's first failed attempt; it doubles with each failure", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryBase })},
 	{"NOTIFY_RETRY_MAX", "1h", "longest wait between two attempts of an email", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryMax })},
 	{"NOTIFY_INBOX_RETENTION", "720h", "how long the inbox remembers handled event ids; replays may not reach further back", durationVar(func(c *config) *time.Duration { return &c.NotifyInboxRetention })},
+	{"WEBHOOKS_ENABLED", "false", "serve /v1/webhook_endpoints (needs the notification schema: `invoicing migrate up`) and deliver webhooks from notify (or serve with NOTIFY_ENABLED)", boolVar(func(c *config) *bool { return &c.WebhooksEnabled })},
+	{"WEBHOOK_TIMEOUT", "15s", "bound on one webhook attempt, connection to response; longer is a failure", durationVar(func(c *config) *time.Duration { return &c.WebhookTimeout })},
+	{"WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "waits between a webhook delivery's attempts; after the last the delivery has failed", func(c *config, v string) error {
+		s, err := webhook.ParseSchedule(v)
+		c.WebhookSchedule = s
+		return err
+	}},
+	{"WEBHOOK_DISABLE_AFTER", "120h", "an endpoint whose attempts all fail for this long is disabled", durationVar(func(c *config) *time.Duration { return &c.WebhookDisableAfter })},
+	{"WEBHOOK_SECRET_OVERLAP", "24h", "after a secret rotation, how long the old secret signs too", durationVar(func(c *config) *time.Duration { return &c.WebhookOverlap })},
+	{"WEBHOOK_ALLOW_PRIVATE_URLS", "false", "allow http and loopback/private addresses as webhook URLs (development and tests only: it opens SSRF)", boolVar(func(c *config) *bool { return &c.WebhookAllowPrivate })},
+	{"WEBHOOK_WORKERS", "50", "webhook attempts at once, in all", intVar(1, 1000, func(c *config) *int { return &c.WebhookWorkers })},
+	{"WEBHOOK_ENDPOINT_CONCURRENCY", "4", "webhook attempts at once to one endpoint: a slow endpoint holds at most this many workers", intVar(1, 1000, func(c *config) *int { return &c.WebhookPerEndpoint })},
 	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error {
 		c.PprofAddr = v
 		if v == "" {

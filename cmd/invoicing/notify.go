@@ -16,12 +16,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/invoicing-dev/invoicing/internal/cloudevent"
 	httpapi "github.com/invoicing-dev/invoicing/internal/http"
 	metricsinfra "github.com/invoicing-dev/invoicing/internal/infra/metrics"
 	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
 	notifynats "github.com/invoicing-dev/invoicing/internal/notification/nats"
 	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
 	"github.com/invoicing-dev/invoicing/internal/notification/smtp"
+	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
 
 // notifyProc is the notification context: its pool, task queue (with the
@@ -32,6 +34,25 @@ type notifyProc struct {
 	mailer *smtp.Mailer // nil: emails disabled
 	nc     *natsgo.Conn
 	cons   *notifynats.Consumer
+	hooks  *notifynats.Consumer // nil unless WEBHOOKS_ENABLED
+}
+
+// webhooksDurable is the JetStream consumer (and inbox) of webhooks: apart
+// from the emails', so each keeps its own position and memory.
+const webhooksDurable = "webhooks"
+
+// webhookConfig is the webhook part of the queue's configuration; with a
+// Sender only if sender.
+func webhookConfig(cfg config, sender bool) notifypg.WebhookConfig {
+	policy := webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate}
+	w := notifypg.WebhookConfig{
+		Policy: policy, Schedule: cfg.WebhookSchedule, DisableAfter: cfg.WebhookDisableAfter,
+		SecretOverlap: cfg.WebhookOverlap, Workers: cfg.WebhookWorkers, PerEndpoint: cfg.WebhookPerEndpoint,
+	}
+	if sender {
+		w.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: cfg.WebhookTimeout, Policy: policy})
+	}
+	return w
 }
 
 // newNotify connects the notification context to its database
@@ -63,6 +84,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	qcfg := notifypg.QueueConfig{
 		MaxAttempts: cfg.NotifyMaxAttempts, RetryBase: cfg.NotifyRetryBase, RetryMax: cfg.NotifyRetryMax,
 		Workers: cfg.NotifyWorkers, InboxRetention: cfg.NotifyInboxRetention, TaskTimeout: cfg.NotifySendTimeout,
+		Webhooks: webhookConfig(cfg, cfg.WebhooksEnabled && withNATS),
 	}
 	if p.mailer != nil {
 		qcfg.Mailer = p.mailer // not a typed nil: a nil *smtp.Mailer would look set
@@ -76,7 +98,14 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	if p.nc, err = natsinfra.Connect(ctx, cfg.NATSURL, logger); err != nil {
 		return nil, err
 	}
-	p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: natsinfra.DefaultStream}, logger)
+	if p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: natsinfra.DefaultStream}, logger); err != nil {
+		return nil, err
+	}
+	if cfg.WebhooksEnabled {
+		p.hooks, err = notifynats.New(p.nc, p.queue.WebhookInbox(webhooksDurable), notifynats.Config{
+			Stream: natsinfra.DefaultStream, Durable: webhooksDurable, Subjects: []string{cloudevent.SubjectPrefix + ">"},
+		}, logger)
+	}
 	return p, err
 }
 
@@ -110,7 +139,13 @@ func (p *notifyProc) run(ctx context.Context, timeout time.Duration) error {
 	if err := p.queue.Start(ctx); err != nil {
 		return err
 	}
-	err := p.cons.Run(ctx)
+	hooksDone := make(chan error, 1)
+	if p.hooks != nil {
+		go func() { hooksDone <- p.hooks.Run(ctx) }()
+	} else {
+		hooksDone <- nil
+	}
+	err := errors.Join(p.cons.Run(ctx), <-hooksDone)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	return errors.Join(err, p.queue.Stop(sctx))
@@ -143,6 +178,15 @@ func (p *notifyProc) checks() []httpapi.Check {
 			}
 			return err
 		}},
+		{Name: "webhooks", Run: func(ctx context.Context) error {
+			if p.hooks == nil {
+				return nil // WEBHOOKS_ENABLED=false: nothing to check
+			}
+			if err := p.hooks.Ready(ctx); err != nil {
+				return errors.Join(&httpapi.Unready{Reason: "consumer " + p.hooks.Durable() + " not ready"}, err)
+			}
+			return nil
+		}},
 		{Name: "smtp", Run: func(ctx context.Context) error {
 			if p.mailer == nil {
 				return &httpapi.Unready{Reason: "emails disabled: SMTP_URL not set"}
@@ -165,6 +209,7 @@ var (
 	notifyTasksDesc  = prometheus.NewDesc("notification_tasks", "Email tasks by River state (discarded: parked, see `invoicing notify failed`).", []string{"state"}, nil)
 	notifyEventsDesc = prometheus.NewDesc("notification_events_received_total", "Events the consumer handled (inbox committed), re-deliveries included.", nil, nil)
 	notifyNewDesc    = prometheus.NewDesc("notification_events_new_total", "Events new to the inbox, turned into tasks.", nil, nil)
+	webhookTasksDesc = prometheus.NewDesc("notification_webhook_tasks", "Webhook delivery tasks by River state (scheduled: waiting for a retry).", []string{"state"}, nil)
 )
 
 // Describe sends the descriptors.
@@ -172,6 +217,7 @@ func (c *notifyCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- notifyTasksDesc
 	ch <- notifyEventsDesc
 	ch <- notifyNewDesc
+	ch <- webhookTasksDesc
 }
 
 // Collect sends the counts; a failed task query leaves the gauge out.
@@ -181,13 +227,17 @@ func (c *notifyCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(notifyNewDesc, prometheus.CounterValue, float64(fresh))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	counts, err := c.p.queue.Counts(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(notifyTasksDesc, err)
-		return
-	}
-	for _, state := range []string{"available", "scheduled", "retryable", "running", "completed", "discarded", "cancelled"} {
-		ch <- prometheus.MustNewConstMetric(notifyTasksDesc, prometheus.GaugeValue, float64(counts[state]), state)
+	for desc, count := range map[*prometheus.Desc]func(context.Context) (map[string]int64, error){
+		notifyTasksDesc: c.p.queue.Counts, webhookTasksDesc: c.p.queue.WebhookCounts,
+	} {
+		counts, err := count(ctx)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(desc, err)
+			continue
+		}
+		for _, state := range []string{"available", "scheduled", "retryable", "running", "completed", "discarded", "cancelled"} {
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(counts[state]), state)
+		}
 	}
 }
 

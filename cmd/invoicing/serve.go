@@ -82,12 +82,25 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		}
 	}
 
+	hcfg := m.httpConfig(logger, readinessChecks(pool, want, pub))
+	if cfg.WebhooksEnabled {
+		wp := np
+		if wp == nil {
+			// The API's store only: deliveries run in `invoicing notify`.
+			if wp, err = newNotify(ctx, cfg, logger, false); err != nil {
+				return err
+			}
+			defer wp.close()
+		}
+		hcfg.Webhooks = wp.queue.Webhooks()
+	}
+
 	var keys app.APIKeys = postgres.NewAPIKeys(pool)
 	if cfg.APIKeyCacheTTL > 0 {
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
 	a := app.New(postgres.NewInvoices(pool, opts...), keys, postgres.NewEvents(pool), app.SystemClock{})
-	srv := newHTTPServer(httpapi.NewHandler(a, m.httpConfig(logger, readinessChecks(pool, want, pub))), logger)
+	srv := newHTTPServer(httpapi.NewHandler(a, hcfg), logger)
 
 	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)
 	g, gctx := errgroup.WithContext(ctx)

@@ -43,6 +43,9 @@ type Config struct {
 	// The route needs no API key: keep the port off the public internet, or
 	// block /metrics at the edge.
 	MetricsHandler http.Handler
+	// Webhooks serves /v1/webhook_endpoints (the notification context's
+	// store). Nil: no such routes.
+	Webhooks Webhooks
 }
 
 // RequestObserver records served requests, e.g. as Prometheus metrics.
@@ -78,8 +81,9 @@ func (noObserver) ObserveRequest(string, string, int, time.Duration) {}
 
 // server holds what the handlers need; its methods are the handlers.
 type server struct {
-	app     *app.App
-	maxBody int64
+	app      *app.App
+	maxBody  int64
+	webhooks Webhooks
 }
 
 // NewHandler returns the API: a chi router serving the /v1 routes and the
@@ -89,7 +93,7 @@ type server struct {
 // problem+json responses.
 func NewHandler(a *app.App, cfg Config) http.Handler {
 	cfg.setDefaults()
-	return routes(&server{app: a, maxBody: cfg.MaxBodyBytes}, cfg)
+	return routes(&server{app: a, maxBody: cfg.MaxBodyBytes, webhooks: cfg.Webhooks}, cfg)
 }
 
 // NewOpsHandler returns only the operational routes, /healthz, /readyz and

@@ -48,6 +48,12 @@ func newAPI(t *testing.T) *api {
 // serve creates the two tenants' keys through the use case and serves a.
 func serve(t *testing.T, a *app.App) *api {
 	t.Helper()
+	return serveWith(t, a, httpapi.Config{})
+}
+
+// serveWith is serve with cfg (its Logger is set here).
+func serveWith(t *testing.T, a *app.App, cfg httpapi.Config) *api {
+	t.Helper()
 	ctx := context.Background()
 	keyA, _, err := a.CreateAPIKey.Handle(ctx, app.CreateAPIKey{TenantName: "Tenant A"})
 	if err != nil {
@@ -58,7 +64,8 @@ func serve(t *testing.T, a *app.App) *api {
 		t.Fatalf("create key B: %v", err)
 	}
 	logs := &syncBuffer{}
-	h := httpapi.NewHandler(a, httpapi.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	h := httpapi.NewHandler(a, cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	c := &api{url: srv.URL, keyA: keyA, keyB: keyB, logs: logs}

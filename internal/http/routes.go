@@ -29,6 +29,17 @@ func routes(s *server, cfg Config) http.Handler {
 		r.Post("/invoices/{id}/void", auth(s.voidInvoice))
 		r.Get("/invoices/{id}/events", auth(s.invoiceEvents))
 		r.Get("/events", auth(s.listEvents))
+		if s.webhooks != nil { // the notification context's, served here (Config.Webhooks)
+			r.Post("/webhook_endpoints", auth(s.createWebhookEndpoint))
+			r.Get("/webhook_endpoints", auth(s.listWebhookEndpoints))
+			r.Get("/webhook_endpoints/{id}", auth(s.getWebhookEndpoint))
+			r.Patch("/webhook_endpoints/{id}", auth(s.updateWebhookEndpoint))
+			r.Delete("/webhook_endpoints/{id}", auth(s.deleteWebhookEndpoint))
+			r.Post("/webhook_endpoints/{id}/rotate_secret", auth(s.rotateWebhookSecret))
+			r.Get("/webhook_endpoints/{id}/deliveries", auth(s.listWebhookDeliveries))
+			r.Post("/webhook_endpoints/{id}/deliveries/{delivery_id}/retry", auth(s.retryWebhookDelivery))
+			r.Post("/webhook_endpoints/{id}/replay", auth(s.replayWebhookEndpoint))
+		}
 	})
 	return r
 }

@@ -32,6 +32,9 @@ type Event struct {
 	TenantID string          `json:"tenantid"`
 	Sequence Sequence        `json:"sequence"`
 	Data     json.RawMessage `json:"data"`
+	// Raw is the CloudEvent as published, byte for byte (set by
+	// DecodeEvent): the body of its webhooks.
+	Raw []byte `json:"-"`
 }
 
 // Sequence is the CloudEvent extension `sequence`, kept as its decimal text.
@@ -70,6 +73,7 @@ func DecodeEvent(b []byte) (Event, error) {
 	if len(ev.ID) > 64 || strings.Trim(ev.ID, "0123456789abcdefABCDEF-") != "" {
 		return Event{}, fmt.Errorf("%w: id %q is not a UUID", ErrMalformed, ev.ID)
 	}
+	ev.Raw = b
 	return ev, nil
 }
 

@@ -43,32 +43,9 @@ func (in *Inbox) Handle(ctx context.Context, evs []notification.Event) (fresh in
 			err = errors.Join(err, tx.Rollback(context.WithoutCancel(ctx)))
 		}
 	}()
-	ids, types := make([]string, len(evs)), make([]string, len(evs))
-	for i, ev := range evs {
-		ids[i], types[i] = ev.ID, ev.Type
-	}
-	// ON CONFLICT DO NOTHING skips ids handled before and an id twice in
-	// the batch alike; RETURNING names the ones that are new.
-	rows, err := tx.Query(ctx, `INSERT INTO notification.inbox (consumer, event_id, event_type)
-		SELECT $1, id, type FROM unnest($2::text[], $3::text[]) AS e(id, type)
-		ON CONFLICT DO NOTHING RETURNING event_id`, in.consumer, ids, types)
+	news, err := newEvents(ctx, tx, in.consumer, evs)
 	if err != nil {
-		return 0, fmt.Errorf("notification: inbox: insert events: %w", err)
-	}
-	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return 0, fmt.Errorf("notification: inbox: insert events: %w", err)
-	}
-	isNew := make(map[string]bool, len(inserted))
-	for _, id := range inserted {
-		isNew[id] = true
-	}
-	var news []notification.Event
-	for _, ev := range evs {
-		if isNew[ev.ID] {
-			news = append(news, ev)
-			delete(isNew, ev.ID) // the first copy only
-		}
+		return 0, err
 	}
 	recipients, err := in.recipients(ctx, tx, news)
 	if err != nil {
@@ -146,4 +123,37 @@ func (in *Inbox) recipients(ctx context.Context, tx pgx.Tx, evs []notification.E
 		}
 	}
 	return named, nil
+}
+
+// newEvents inserts the ids of evs into consumer's inbox in tx and returns
+// the events that were new, in order, each once. ON CONFLICT DO NOTHING
+// skips ids handled before and an id twice in the batch alike; RETURNING
+// names the ones that are new.
+func newEvents(ctx context.Context, tx pgx.Tx, consumer string, evs []notification.Event) ([]notification.Event, error) {
+	ids, types := make([]string, len(evs)), make([]string, len(evs))
+	for i, ev := range evs {
+		ids[i], types[i] = ev.ID, ev.Type
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO notification.inbox (consumer, event_id, event_type)
+		SELECT $1, id, type FROM unnest($2::text[], $3::text[]) AS e(id, type)
+		ON CONFLICT DO NOTHING RETURNING event_id`, consumer, ids, types)
+	if err != nil {
+		return nil, fmt.Errorf("notification: inbox: insert events: %w", err)
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("notification: inbox: insert events: %w", err)
+	}
+	isNew := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	var news []notification.Event
+	for _, ev := range evs {
+		if isNew[ev.ID] {
+			news = append(news, ev)
+			delete(isNew, ev.ID) // the first copy only
+		}
+	}
+	return news, nil
 }

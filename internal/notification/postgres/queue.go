@@ -44,6 +44,8 @@ type QueueConfig struct {
 	// ones are pruned hourly. It must exceed the oldest redelivery or replay
 	// you expect (docs/architecture.md). Default 720h (30 days).
 	InboxRetention time.Duration
+	// Webhooks configures the webhook deliveries (run if it has a Sender).
+	Webhooks WebhookConfig
 }
 
 func (c *QueueConfig) setDefaults() {
@@ -56,6 +58,7 @@ func (c *QueueConfig) setDefaults() {
 	c.Workers = cmp.Or(c.Workers, 10)
 	c.TaskTimeout = cmp.Or(c.TaskTimeout, 30*time.Second)
 	c.InboxRetention = cmp.Or(c.InboxRetention, 720*time.Hour)
+	c.Webhooks.setDefaults()
 }
 
 // Queue is the durable store of tasks, one per reaction to an event, and
@@ -93,6 +96,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{q: q})
 	river.AddWorker(workers, &pruneWorker{q: q})
+	river.AddWorker(workers, &webhookWorker{q: q, slots: map[string]chan struct{}{}})
 	rc := &river.Config{
 		Schema:      Schema,
 		Workers:     workers,
@@ -101,7 +105,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		JobTimeout:  cfg.TaskTimeout,
 		// River's default is an hour: after a kill -9, the emails being
 		// sent would wait that long.
-		RescueStuckJobsAfter: 2 * cfg.TaskTimeout,
+		RescueStuckJobsAfter: 2 * max(cfg.TaskTimeout, webhookTimeout(cfg.Webhooks)),
 		Logger:               logger.With("component", "river"),
 		// Sent emails need not be kept long: the inbox remembers the event.
 		CompletedJobRetentionPeriod: time.Hour,
@@ -109,8 +113,16 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		DiscardedJobRetentionPeriod: cfg.InboxRetention,
 		CancelledJobRetentionPeriod: cfg.InboxRetention,
 	}
+	if q.Sending() {
+		rc.Queues = map[string]river.QueueConfig{}
+	}
+	if cfg.Webhooks.Sender != nil {
+		rc.Queues[webhookQueue] = webhookQueueConfig(cfg.Webhooks)
+	}
 	if cfg.Mailer != nil {
-		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.Queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: cfg.Workers}
+	}
+	if q.Sending() {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
@@ -123,10 +135,11 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 	return q, nil
 }
 
-// Sending reports whether this queue runs tasks (it has a Mailer).
-func (q *Queue) Sending() bool { return q.cfg.Mailer != nil }
+// Sending reports whether this queue runs tasks (it has a Mailer or a
+// webhook Sender).
+func (q *Queue) Sending() bool { return q.cfg.Mailer != nil || q.cfg.Webhooks.Sender != nil }
 
-// Start starts the workers, if the queue has a Mailer; they run until Stop.
+// Start starts the workers, if the queue has a Mailer or a webhook Sender; they run until Stop.
 // It returns an error if River cannot start.
 func (q *Queue) Start(ctx context.Context) error {
 	if !q.Sending() {
@@ -187,7 +200,13 @@ type pruneWorker struct {
 
 // Work deletes the expired inbox rows in one statement.
 func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
-	_, err := w.q.pool.Exec(ctx, `DELETE FROM notification.inbox WHERE received_at < $1`, time.Now().Add(-w.q.cfg.InboxRetention))
+	horizon := time.Now().Add(-w.q.cfg.InboxRetention)
+	if _, err := w.q.pool.Exec(ctx, `DELETE FROM notification.inbox WHERE received_at < $1`, horizon); err != nil {
+		return err
+	}
+	// Deliveries (and their attempts) are kept as long as the inbox
+	// remembers their event: replays reach no further.
+	_, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_deliveries WHERE created_at < $1 AND status <> 'pending'`, horizon)
 	return err
 }
 
@@ -292,7 +311,17 @@ func (q *Queue) RetryAll(ctx context.Context) (int, error) {
 // scheduled, retryable, running, completed, discarded, cancelled), in one
 // query. It returns an error if the query fails.
 func (q *Queue) Counts(ctx context.Context) (map[string]int64, error) {
-	rows, err := q.pool.Query(ctx, `SELECT state::text, count(*) FROM notification.river_job WHERE kind = $1 GROUP BY state`, emailKind)
+	return q.counts(ctx, emailKind)
+}
+
+// WebhookCounts is Counts for the webhook delivery tasks.
+func (q *Queue) WebhookCounts(ctx context.Context) (map[string]int64, error) {
+	return q.counts(ctx, webhookArgs{}.Kind())
+}
+
+// counts returns the number of tasks of kind in each River state.
+func (q *Queue) counts(ctx context.Context, kind string) (map[string]int64, error) {
+	rows, err := q.pool.Query(ctx, `SELECT state::text, count(*) FROM notification.river_job WHERE kind = $1 GROUP BY state`, kind)
 	if err != nil {
 		return nil, fmt.Errorf("notification: count tasks: %w", err)
 	}

@@ -1,0 +1,3 @@
+DROP TABLE notification.webhook_attempts;
+DROP TABLE notification.webhook_deliveries;
+DROP TABLE notification.webhook_endpoints;

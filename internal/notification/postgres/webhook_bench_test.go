@@ -1,0 +1,56 @@
+package postgres_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/notification"
+	"github.com/invoicing-dev/invoicing/internal/notification/postgres"
+)
+
+// BenchmarkWebhookDeliveries measures deliveries/s to local receivers that
+// answer 200 at once: b.N deliveries (b.N/4 events to 4 endpoints, with the
+// default concurrency: 50 workers, 4 per endpoint), their tasks stored
+// before the clock starts; each attempt signs, posts, and records the
+// attempt and the delivery's state. Reported as deliveries/s.
+func BenchmarkWebhookDeliveries(b *testing.B) {
+	const endpoints = 4
+	var got atomic.Int64
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
+	defer rcv.Close()
+	h := newHarness(b, postgres.WebhookConfig{})
+	for i := range endpoints {
+		h.register(b, "bench", rcv.URL+"/"+string(rune('a'+i)), "*")
+	}
+	events := max(1, b.N/endpoints)
+	// Stop the workers while the tasks are stored: the clock covers the
+	// deliveries alone.
+	if err := h.q.Stop(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for done := 0; done < events; {
+		batch := make([]notification.Event, 0, 500)
+		for ; len(batch) < 500 && done < events; done++ {
+			batch = append(batch, event(b, "bench", notification.InvoicePaid, time.Now()))
+		}
+		h.publish(b, batch...)
+	}
+	want := int64(events * endpoints)
+	b.ResetTimer()
+	start := time.Now()
+	if err := h.q.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Minute); got.Load() < want; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d deliveries in 10 minutes", got.Load(), want)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(want)/time.Since(start).Seconds(), "deliveries/s")
+	b.ReportMetric(0, "ns/op")
+}
