@@ -18,11 +18,13 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
-// relayProc is the outbox relay with the NATS connection it publishes on.
+// relayProc is the outbox relay with the NATS connection it publishes on and
+// the notifier that carries commit notices between processes.
 type relayProc struct {
 	*relay.Relay
-	nc  *natsgo.Conn
-	pub *natsinfra.Publisher
+	nc      *natsgo.Conn
+	pub     *natsinfra.Publisher
+	commits *postgres.OutboxNotifier
 }
 
 // newRelay builds the outbox relay on pool and a NATS connection to
@@ -44,18 +46,20 @@ func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.
 		nc.Close()
 		return nil, err
 	}
+	commits := postgres.NewOutboxNotifier(pool, 0, logger)
 	r, err := relay.New(postgres.NewOutbox(pool), pub, relay.Config{
 		PollInterval: cfg.RelayPollInterval,
 		BatchSize:    cfg.RelayBatchSize,
 		MaxAttempts:  cfg.RelayMaxAttempts,
 		Retention:    cfg.OutboxRetention,
 		Metrics:      m,
+		Commits:      commits,
 	}, logger)
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
-	return &relayProc{Relay: r, nc: nc, pub: pub}, nil
+	return &relayProc{Relay: r, nc: nc, pub: pub, commits: commits}, nil
 }
 
 // close closes the NATS connection. Call it after Run returned.

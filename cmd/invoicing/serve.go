@@ -65,8 +65,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 			return err
 		}
 		defer rp.close()
-		opts = append(opts, postgres.WithAfterCommit(rp.Wake))
 		pub = rp.pub
+	}
+	// Every commit wakes the relay leader, in this process at once and in
+	// any other through a notice sent after the commit (see
+	// postgres.OutboxNotifier).
+	if rp != nil {
+		opts = append(opts, postgres.WithAfterCommit(func() { rp.Wake(); rp.commits.Notify() }))
+	} else {
+		opts = append(opts, postgres.WithAfterCommit(postgres.NewOutboxNotifier(pool, 0, logger).Notify))
 	}
 
 	var np *notifyProc

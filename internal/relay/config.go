@@ -9,8 +9,8 @@ import (
 // Config tunes a Relay. Zero fields take the defaults noted.
 type Config struct {
 	// PollInterval is how often the leader looks for new records without a
-	// wake-up: at most this long for events committed by other processes,
-	// or after a missed Wake. Default 1s (RELAY_POLL_INTERVAL).
+	// wake-up: at most this long after a missed Wake or a lost Commits
+	// notice. Default 1s (RELAY_POLL_INTERVAL).
 	PollInterval time.Duration
 
 	// BatchSize is the most records read, held in memory and in flight at
@@ -42,6 +42,10 @@ type Config struct {
 
 	// Metrics receives the relay's measurements. Default: none.
 	Metrics Metrics
+
+	// Commits tells the leader of commits made by other processes. Default:
+	// none (only Wake and the poll).
+	Commits Commits
 }
 
 // maxBatchSize bounds BatchSize; publishers must admit this many messages

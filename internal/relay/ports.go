@@ -71,6 +71,16 @@ type Lease interface {
 	Release()
 }
 
+// Commits carries commit notices from every process to the leader, so that
+// events committed anywhere move at once instead of at the next poll. Only
+// the leader listens: notices are for whoever relays.
+type Commits interface {
+	// Listen calls wake for every commit notice until ctx is done, and
+	// once whenever it (re)starts listening, for notices it may have
+	// missed. It keeps listening through connection failures.
+	Listen(ctx context.Context, wake func())
+}
+
 // Message is an event as sent to the broker.
 type Message struct {
 	Subject string // "invoicing." + the event type

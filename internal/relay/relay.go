@@ -154,6 +154,12 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 		}
 	}
 
+	if r.cfg.Commits != nil {
+		listened := make(chan struct{})
+		defer func() { cancel(); <-listened }()
+		go func() { defer close(listened); r.cfg.Commits.Listen(ctx, r.Wake) }()
+	}
+
 	// Pruning touches only old published rows, never the ones being relayed,
 	// so it runs beside the batches instead of delaying them.
 	pruned := make(chan struct{})

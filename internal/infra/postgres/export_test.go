@@ -41,6 +41,7 @@ func Statements() map[string]string {
 		"getSQL": getSQL, "linesSQL": linesSQL, "listQuery": list, "nextNumberSQL": nextNumberSQL,
 		"lockKeySQL": lockKeySQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
 		"createKeySQL": createKeySQL, "tenantByKeySQL": tenantByKeySQL, "backlogSQL": backlogSQL,
+		"notifySQL": notifySQL, "listenSQL": listenSQL,
 	}
 }
 

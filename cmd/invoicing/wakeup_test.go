@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+)
+
+// TestServeReplicasWakeTheLeader runs three serve replicas on one database
+// and one broker, and pays invoices through the two that do not lead: each
+// paid event must reach the stream well before the 10 s poll, so the commit
+// on another process woke the leader. The 2 s bound is a behaviour check,
+// not a speed target (the benchmark measures the delay).
+func TestServeReplicasWakeTheLeader(t *testing.T) {
+	natsURL := natstest.New(t).URL()
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": natsURL, "RELAY_POLL_INTERVAL": "10s"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	var out strings.Builder
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
+		t.Fatalf("apikey create: %v", err)
+	}
+	key := lastLine(out.String())
+
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var clients []client
+	var dones []chan error
+	var logs []*syncBuffer
+	for i := 0; i < 3; i++ {
+		l := &syncBuffer{}
+		done := make(chan error, 1)
+		go func() { done <- run(sctx, []string{"serve"}, getenv, l) }()
+		clients = append(clients, client{t: t, base: "http://" + waitListening(t, l, done), key: key})
+		dones, logs = append(dones, done), append(logs, l)
+		if i == 0 {
+			// The first replica leads; the others start once it does.
+			for !strings.Contains(l.String(), `"relay: leading"`) {
+				if ctx.Err() != nil {
+					t.Fatalf("the first replica never led:\n%s", l.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+
+	nc, err := natsgo.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := waitStream(ctx, t, js).OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"invoicing.invoice.paid"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for n := 0; n < 4; n++ {
+		c := clients[1+n%2]
+		inv := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","lines":[{"description":"Consulting","quantity":1,"unit_amount":5000,"tax_rate_bps":0}]}`, 201)
+		id := inv["id"].(string)
+		c.call("POST", "/v1/invoices/"+id+"/issue", ``, 200)
+		c.call("POST", "/v1/invoices/"+id+"/payments", `{"amount":5000,"reference":"psp_1"}`, 200)
+		paidAt := time.Now()
+		msg, err := cons.Next(jetstream.FetchMaxWait(2 * time.Second))
+		if err != nil {
+			t.Fatalf("payment %d on replica %d: no invoicing.invoice.paid event within 2s (poll 10s): %v", n, 1+n%2, err)
+		}
+		if !strings.Contains(string(msg.Data()), id) {
+			t.Fatalf("payment %d: got the paid event %s, want invoice %s", n, msg.Data(), id)
+		}
+		t.Logf("payment %d on replica %d: paid event after %s", n, 1+n%2, time.Since(paidAt))
+	}
+	stop()
+	for i, done := range dones {
+		if err := <-done; err != nil {
+			t.Fatalf("replica %d: %v\n%s", i, err, logs[i].String())
+		}
+	}
+}
