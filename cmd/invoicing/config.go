@@ -86,7 +86,7 @@ var envVars = []envVar{
 	}},
 	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", durationVar(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
-	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay's leadership lock holds one more)", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
+	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more)", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
 	{"API_KEY_CACHE_TTL", "30s", "how long a process remembers a valid API key's tenant (0 disables): a revoked key keeps working that long", func(c *config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
