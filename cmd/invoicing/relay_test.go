@@ -25,11 +25,7 @@ func TestServePublishesPaidEventEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
-		t.Fatalf("apikey create: %v", err)
-	}
-	key := lastLine(out.String())
+	key := newAPIKey(ctx, t, getenv)
 
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -38,22 +34,7 @@ func TestServePublishesPaidEventEndToEnd(t *testing.T) {
 	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
 	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: key}
 
-	nc, err := natsgo.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream := waitStream(ctx, t, js)
-	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"invoicing.invoice.paid"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cons := paidConsumer(ctx, t, natsURL)
 
 	inv := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","lines":[{"description":"Consulting","quantity":2,"unit_amount":5000,"tax_rate_bps":2000}]}`, 201)
 	id := inv["id"].(string)
@@ -91,6 +72,38 @@ func TestServePublishesPaidEventEndToEnd(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+}
+
+// newAPIKey creates an API key of tenant acme with the program and returns it.
+func newAPIKey(ctx context.Context, t *testing.T, getenv func(string) string) string {
+	t.Helper()
+	var out strings.Builder
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
+		t.Fatalf("apikey create: %v", err)
+	}
+	return lastLine(out.String())
+}
+
+// paidConsumer returns an ordered consumer of the invoicing.invoice.paid
+// events on natsURL, once the relay has created the stream.
+func paidConsumer(ctx context.Context, t *testing.T, natsURL string) jetstream.Consumer {
+	t.Helper()
+	nc, err := natsgo.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := waitStream(ctx, t, js).OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"invoicing.invoice.paid"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cons
 }
 
 // waitStream returns the INVOICING stream once the relay has created it.

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
@@ -25,11 +24,7 @@ func TestServeReplicasWakeTheLeader(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
-		t.Fatalf("apikey create: %v", err)
-	}
-	key := lastLine(out.String())
+	key := newAPIKey(ctx, t, getenv)
 
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -53,21 +48,7 @@ func TestServeReplicasWakeTheLeader(t *testing.T) {
 		}
 	}
 
-	nc, err := natsgo.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := waitStream(ctx, t, js).OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"invoicing.invoice.paid"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cons := paidConsumer(ctx, t, natsURL)
 
 	for n := 0; n < 4; n++ {
 		c := clients[1+n%2]
