@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -157,10 +159,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 // ensure creates the durable consumer, or updates it to the configuration.
 func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
+	one, many := c.filter()
 	return c.js.CreateOrUpdateConsumer(ctx, c.cfg.Stream, jetstream.ConsumerConfig{
 		Durable:        c.cfg.Durable,
-		Description:    "notification context: emails to customers (internal/notification)",
-		FilterSubjects: c.cfg.Subjects,
+		Description:    "notification context (internal/notification): " + c.cfg.Durable,
+		FilterSubject:  one,
+		FilterSubjects: many,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		BackOff:        c.cfg.BackOff,
@@ -213,6 +217,12 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (
 	evs := make([]notification.Event, 0, len(msgs))
 	good := msgs[:0:0]
 	for _, m := range msgs {
+		if !c.wants(m.Subject()) { // a server before 2.10 filtered nothing
+			if ack {
+				_ = m.Ack()
+			}
+			continue
+		}
 		ev, err := notification.DecodeEvent(m.Data())
 		if err != nil {
 			c.log.ErrorContext(ctx, "undecodable message terminated", "subject", m.Subject(), "err", err)
@@ -248,6 +258,59 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (
 	return fresh, nil
 }
 
+// filter returns the subject filter to ask the server for: one subject as
+// FilterSubject, which every server takes; several as FilterSubjects, which
+// needs nats-server 2.10 or later. An older server (such as Debian's 2.9)
+// refuses FilterSubjects, so it gets no filter at all and handle skips the
+// other subjects itself: the consumer works on both, and on 2.10+ reads
+// only what it reacts to.
+func (c *Consumer) filter() (one string, many []string) {
+	switch {
+	case len(c.cfg.Subjects) == 1:
+		return c.cfg.Subjects[0], nil
+	case serverAtLeast(c.nc.ConnectedServerVersion(), 2, 10):
+		return "", c.cfg.Subjects
+	}
+	return "", nil
+}
+
+// wants reports whether subject matches one of the consumer's subjects.
+func (c *Consumer) wants(subject string) bool {
+	for _, s := range c.cfg.Subjects {
+		if subjectMatches(s, subject) {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectMatches reports whether subject matches the NATS filter: "*"
+// matches one token, a final ">" one or more.
+func subjectMatches(filter, subject string) bool {
+	f, s := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, tok := range f {
+		switch {
+		case tok == ">":
+			return i < len(s)
+		case i >= len(s) || (tok != "*" && tok != s[i]):
+			return false
+		}
+	}
+	return len(f) == len(s)
+}
+
+// serverAtLeast reports whether version ("2.9.10", "" when not connected)
+// is at least major.minor.
+func serverAtLeast(version string, major, minor int) bool {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(parts[1])
+	return err1 == nil && err2 == nil && (ma > major || ma == major && mi >= minor)
+}
+
 // Replayed is what a replay did.
 type Replayed struct {
 	Read  int // events read from the stream
@@ -267,8 +330,12 @@ func (c *Consumer) Replay(ctx context.Context, since time.Time) (Replayed, error
 		return r, fmt.Errorf("notification: replay: stream %s: %w", c.cfg.Stream, err)
 	}
 	last := stream.CachedInfo().State.LastSeq
+	one, many := c.filter()
+	if one != "" {
+		many = []string{one}
+	}
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: c.cfg.Subjects,
+		FilterSubjects: many,
 		DeliverPolicy:  jetstream.DeliverByStartTimePolicy,
 		OptStartTime:   &since,
 	})
