@@ -152,6 +152,34 @@ func (r *notifyRig) check(ids []string, start time.Time) {
 	}
 }
 
+// kill9DuringABurst publishes 2000 events while it starts notify and
+// kills it with SIGKILL five times, 700ms after each start; then it starts
+// notify for good (killed when the test ends) and returns the events' ids
+// and when the run began.
+func (r *notifyRig) kill9DuringABurst() (ids []string, start time.Time) {
+	r.t.Helper()
+	start = time.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	published := make(chan []string, 1)
+	go func() { published <- r.publish(ctx, 2000, 100*time.Millisecond) }()
+	kills := 0
+	for range 5 {
+		p := r.start()
+		time.Sleep(700 * time.Millisecond)
+		if err := p.cmd.Process.Kill(); err != nil { // SIGKILL
+			r.t.Fatal(err)
+		}
+		<-p.exit
+		kills++
+	}
+	p := r.start()
+	r.t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	ids = <-published
+	r.t.Logf("kill -9 of notify: %d times during a burst of %d events", kills, len(ids))
+	return ids, start
+}
+
 func TestFaultNotifySMTPOutage(t *testing.T) {
 	r := newNotifyRig(t)
 	p := r.start()
@@ -171,24 +199,6 @@ func TestFaultNotifySMTPOutage(t *testing.T) {
 
 func TestFaultNotifyKill9DuringABurst(t *testing.T) {
 	r := newNotifyRig(t)
-	start := time.Now()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	published := make(chan []string, 1)
-	go func() { published <- r.publish(ctx, 2000, 100*time.Millisecond) }()
-	kills := 0
-	for range 5 {
-		p := r.start()
-		time.Sleep(700 * time.Millisecond)
-		if err := p.cmd.Process.Kill(); err != nil { // SIGKILL
-			t.Fatal(err)
-		}
-		<-p.exit
-		kills++
-	}
-	p := r.start()
-	defer func() { _ = p.cmd.Process.Kill() }()
-	ids := <-published
-	t.Logf("kill -9 of notify: %d times during a burst of %d events", kills, len(ids))
+	ids, start := r.kill9DuringABurst()
 	r.check(ids, start)
 }

@@ -35,27 +35,9 @@ func eventIDs(c client, invoiceID string) map[string]string {
 // embedded NATS, an in-process SMTP server), and reads the invoice email and
 // the receipt the SMTP server received.
 func TestServeNotifiesEndToEnd(t *testing.T) {
-	ns := natstest.New(t)
 	mail := smtptest.New(t)
-	getenv := env(map[string]string{
-		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(),
-		"NOTIFY_ENABLED": "true", "SMTP_URL": mail.URL(), "MAIL_FROM": "Billing <billing@example.com>", "MAIL_DOMAIN": "mail.test",
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
-	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
-		t.Fatalf("apikey create: %v", err)
-	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
-	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: lastLine(out.String())}
+	base, keys, stop := startNotifyingServe(t, map[string]string{"SMTP_URL": mail.URL(), "MAIL_FROM": "Billing <billing@example.com>", "MAIL_DOMAIN": "mail.test"}, "acme")
+	c := client{t: t, base: base, key: keys["acme"]}
 
 	inv := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada <Lovelace>","email":"ada@example.com"},"currency":"KWD","due_date":"2026-12-31",
 		"lines":[{"description":"<b>Consulting</b>","quantity":2,"unit_amount":750,"tax_rate_bps":0}]}`, 201)
@@ -99,14 +81,6 @@ func TestServeNotifiesEndToEnd(t *testing.T) {
 	}
 
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v after cancel, want nil", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop within 30s of cancellation")
-	}
 }
 
 // TestNotifyWithoutSMTPIsNotReady runs `invoicing notify` alone without
@@ -122,12 +96,7 @@ func TestNotifyWithoutSMTPIsNotReady(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"notify"}, getenv, logs) }()
-	base := "http://" + waitListening(t, logs, done)
+	base, stop := startCommand(t, getenv, "notify")
 	resp, err := http.Get(base + "/readyz")
 	if err != nil {
 		t.Fatal(err)
@@ -146,19 +115,8 @@ func TestNotifyWithoutSMTPIsNotReady(t *testing.T) {
 	if db := body.Checks["database"]; db.Status != "ok" {
 		t.Errorf("database check = %+v", db)
 	}
-	resp, err = http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `notification_tasks{state="discarded"} 0`) {
-		t.Errorf("metrics lack notification_tasks:\n%.2000s", b)
-	}
+	wantMetric(t, base, `notification_tasks{state="discarded"} 0`, "notification_tasks")
 	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("notify returned %v after cancel", err)
-	}
 }
 
 // TestNotifyFailedAndRetry parks an email the SMTP server keeps refusing,
@@ -198,12 +156,7 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 	}
 	mail.Reject(func(smtptest.Message) error { return io.ErrUnexpectedEOF })
 
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"notify"}, getenv, logs) }()
-	waitListening(t, logs, done)
+	_, stop := startCommand(t, getenv, "notify")
 
 	var listing string
 	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(listing, "1 failed tasks"); time.Sleep(50 * time.Millisecond) {
@@ -240,9 +193,6 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 		t.Errorf("notify replay --since 1h: %v, %q", err, replayed.String())
 	}
 	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("notify returned %v after cancel", err)
-	}
 }
 
 func TestNotifyCommandLine(t *testing.T) {

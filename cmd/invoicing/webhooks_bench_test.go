@@ -2,11 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,11 +18,7 @@ import (
 // TestBenchCommitToSMTP it runs only with INVOICING_BENCH=1 (`make bench`);
 // the target (p99 <= 500 ms) is reported, not asserted.
 func TestBenchCommitToWebhook(t *testing.T) {
-	if os.Getenv("INVOICING_BENCH") != "1" {
-		t.Skip("a benchmark: set INVOICING_BENCH=1 (make bench)")
-	}
-	rate, secs := envInt("WEBHOOK_BENCH_RATE", 50), envInt("WEBHOOK_BENCH_SECONDS", 10)
-	n := rate * secs
+	rate, n := benchLoad(t, "WEBHOOK")
 	var mu sync.Mutex
 	arrived := map[string]time.Time{} // by invoice id
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -41,31 +34,11 @@ func TestBenchCommitToWebhook(t *testing.T) {
 	base, keys, stop := startWebhookServe(t, "bench")
 	c := client{t: t, base: base, key: keys["bench"]}
 
-	ids := make([]string, n)
-	for i := range n {
-		inv := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","lines":[{"description":"Consulting","quantity":1,"unit_amount":10000,"tax_rate_bps":2000}]}`, 201)
-		ids[i] = inv["id"].(string)
-		c.call("POST", "/v1/invoices/"+ids[i]+"/issue", ``, 200)
-	}
+	ids, _ := issueInvoices(c, n)
 	// Registered after the set-up: the receiver hears the payments only.
 	c.call("POST", "/v1/webhook_endpoints", `{"url":"`+rcv.URL+`","enabled_events":["invoicing.invoice.paid"]}`, 201)
 
-	committed := make(map[string]time.Time, n)
-	var wg sync.WaitGroup
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	start := time.Now()
-	for i := range n {
-		<-tick.C
-		wg.Go(func() {
-			c.call("POST", "/v1/invoices/"+ids[i]+"/payments", `{"amount":12000,"reference":"psp"}`, 200)
-			mu.Lock()
-			committed[ids[i]] = time.Now()
-			mu.Unlock()
-		})
-	}
-	tick.Stop()
-	wg.Wait()
-	offered := time.Since(start)
+	committed, offered := payAtRate(c, ids, rate, func(i int) string { return ids[i] })
 	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		mu.Lock()
 		got := len(arrived)
@@ -83,16 +56,6 @@ func TestBenchCommitToWebhook(t *testing.T) {
 		lat = append(lat, arrived[id].Sub(at))
 	}
 	mu.Unlock()
-	slices.Sort(lat)
-	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	report := fmt.Sprintf("commit-to-webhook at %d payments/s offered (%.1f achieved), %d webhooks: p50 %s, p90 %s, p99 %s, max %s (target p99 <= 500ms: %s)",
-		rate, float64(n)/offered.Seconds(), n, q(0.5).Round(time.Millisecond), q(0.9).Round(time.Millisecond),
-		q(0.99).Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), map[bool]string{true: "met", false: "missed"}[q(0.99) <= 500*time.Millisecond])
-	t.Log(report)
-	if path := os.Getenv("WEBHOOK_BENCH_OUT"); path != "" {
-		if err := os.WriteFile(path, []byte(report+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	reportLatency(t, "commit-to-webhook", "webhooks", rate, offered, lat, "WEBHOOK_BENCH_OUT")
 	stop()
 }

@@ -149,25 +149,7 @@ func TestFaultWebhookReceiverDown(t *testing.T) {
 
 func TestFaultWebhookKill9DuringABurst(t *testing.T) {
 	r, a, b := newWebhookRig(t)
-	start := time.Now()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	published := make(chan []string, 1)
-	go func() { published <- r.publish(ctx, 2000, 100*time.Millisecond) }()
-	kills := 0
-	for range 5 {
-		p := r.start()
-		time.Sleep(700 * time.Millisecond)
-		if err := p.cmd.Process.Kill(); err != nil { // SIGKILL
-			t.Fatal(err)
-		}
-		<-p.exit
-		kills++
-	}
-	p := r.start()
-	defer func() { _ = p.cmd.Process.Kill() }()
-	ids := <-published
-	t.Logf("kill -9 of notify: %d times during a burst of %d events", kills, len(ids))
+	ids, start := r.kill9DuringABurst()
 	a.check("receiver A", ids, start)
 	b.check("receiver B", ids, start)
 }

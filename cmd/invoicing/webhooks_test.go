@@ -109,52 +109,11 @@ func TestServeDeliversWebhooksEndToEnd(t *testing.T) {
 	stop()
 }
 
-// startWebhookServe migrates a fresh database, creates an API key per
-// tenant and runs serve with its relay, the notification consumers and the
-// webhook workers inside (its own embedded NATS; private URLs allowed for
-// receivers on loopback). It returns the base URL, the keys by tenant, and
-// a stop that shuts serve down and fails the test unless it returns nil
-// within 30s.
+// startWebhookServe is startNotifyingServe with the webhook workers inside
+// too, private URLs allowed for receivers on loopback.
 func startWebhookServe(t *testing.T, tenants ...string) (base string, keys map[string]string, stop func()) {
 	t.Helper()
-	ns := natstest.New(t)
-	getenv := env(map[string]string{
-		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL(),
-		"NOTIFY_ENABLED": "true", "WEBHOOKS_ENABLED": "true", "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-	})
-	ctx := context.Background()
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
-	keys = map[string]string{}
-	for _, tenant := range tenants {
-		var out strings.Builder
-		if err := run(ctx, []string{"apikey", "create", "--tenant", tenant}, getenv, &out); err != nil {
-			t.Fatalf("apikey create: %v", err)
-		}
-		keys[tenant] = lastLine(out.String())
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
-	base = "http://" + waitListening(t, logs, done)
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("serve returned %v after cancel, want nil", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Error("serve did not stop within 30s of cancellation")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return base, keys, stop
+	return startNotifyingServe(t, map[string]string{"WEBHOOKS_ENABLED": "true", "WEBHOOK_ALLOW_PRIVATE_URLS": "true"}, tenants...)
 }
 
 // TestNotifyWithWebhooksChecksAndMeasuresThem: notify with WEBHOOKS_ENABLED
@@ -168,12 +127,7 @@ func TestNotifyWithWebhooksChecksAndMeasuresThem(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"notify"}, getenv, logs) }()
-	base := "http://" + waitListening(t, logs, done)
+	base, stop := startCommand(t, getenv, "notify")
 	check := func() struct{ Status, Reason string } {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
@@ -205,17 +159,6 @@ func TestNotifyWithWebhooksChecksAndMeasuresThem(t *testing.T) {
 			t.Fatalf("webhooks check still %+v a minute after the stream was created", check())
 		}
 	}
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `notification_webhook_tasks{state="scheduled"} 0`) {
-		t.Errorf("metrics lack notification_webhook_tasks:\n%.2000s", b)
-	}
+	wantMetric(t, base, `notification_webhook_tasks{state="scheduled"} 0`, "notification_webhook_tasks")
 	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("notify returned %v after cancel", err)
-	}
 }
