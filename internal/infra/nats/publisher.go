@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,12 +22,14 @@ const ackTimeout = 10 * time.Second
 // batch (relay.Config.BatchSize is at most 10000).
 const maxPending = 10000
 
-// Publisher publishes the relay's messages to JetStream asynchronously. It
+// Publisher publishes the relay's messages to JetStream, in atomic batches
+// where the server and stream take them, else asynchronously one by one. It
 // implements relay.Publisher.
 type Publisher struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream StreamConfig
+	atomic atomic.Bool // the stream takes atomic batches (set by Prepare)
 }
 
 var _ relay.Publisher = (*Publisher)(nil)
@@ -49,7 +52,9 @@ func NewPublisher(nc *nats.Conn, stream StreamConfig) (*Publisher, error) {
 }
 
 // Prepare checks the server's max_payload (CheckMaxPayload), then creates
-// or updates the stream. It returns an error wrapping relay.ErrUnavailable
+// or updates the stream, and from then on publishes in atomic batches if
+// the stream allows them (EnsureStream allows them on nats-server 2.12 and
+// later). It returns an error wrapping relay.ErrUnavailable
 // while disconnected, one wrapping ErrMaxPayloadTooSmall, or EnsureStream's
 // error.
 func (p *Publisher) Prepare(ctx context.Context) error {
@@ -59,7 +64,12 @@ func (p *Publisher) Prepare(ctx context.Context) error {
 	if err := p.CheckMaxPayload(); err != nil {
 		return err
 	}
-	return EnsureStream(ctx, p.js, p.stream)
+	cfg, err := ensureStream(ctx, p.js, p.stream)
+	if err != nil {
+		return err
+	}
+	p.atomic.Store(cfg.AllowAtomicPublish)
+	return nil
 }
 
 // ErrMaxPayloadTooSmall is returned when the server's max_payload is below
@@ -134,14 +144,16 @@ func (p *Publisher) Reconnected(ctx context.Context) <-chan struct{} {
 // Stream returns the name of the stream the publisher publishes to.
 func (p *Publisher) Stream() string { return p.stream.Name }
 
-// Publish sends every message with PublishAsync (Nats-Msg-Id = its ID,
-// Content-Type = application/cloudevents+json), then waits for each ack. It
-// returns one error per message: nil if stored or a duplicate the stream
-// already holds; an error wrapping relay.ErrUnavailable if the connection is
-// down, the ack timed out, ctx ended or the server's max_payload is below
-// relay.MaxEventBytes (CheckMaxPayload); one wrapping relay.ErrTooLarge if
-// the message exceeds max_payload or the stream's maximum message size;
-// otherwise the server's rejection (e.g. no stream for the subject).
+// Publish sends msgs and waits for JetStream's answer to each
+// (Nats-Msg-Id = its ID, Content-Type = application/cloudevents+json): as
+// atomic batches where the stream allows them (publishBatches), else with
+// PublishAsync. It returns one error per message: nil if stored or a
+// duplicate the stream already holds; an error wrapping relay.ErrUnavailable
+// if the connection is down, the ack timed out, ctx ended or the server's
+// max_payload is below relay.MaxEventBytes (CheckMaxPayload); one wrapping
+// relay.ErrTooLarge if the message exceeds max_payload or the stream's
+// maximum message size; otherwise the server's rejection (e.g. no stream
+// for the subject). It is safe to call from several goroutines at once.
 func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) []error {
 	errs := make([]error, len(msgs))
 	// A server reached after Prepare (a reconnect, another cluster node)
@@ -153,6 +165,17 @@ func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) []error {
 		}
 		return errs
 	}
+	if p.atomic.Load() {
+		p.publishBatches(ctx, msgs, errs)
+	} else {
+		p.publishAsync(ctx, msgs, errs)
+	}
+	return errs
+}
+
+// publishAsync sends every message with PublishAsync, then waits for each
+// ack, and sets errs[i] to message i's outcome as Publish describes it.
+func (p *Publisher) publishAsync(ctx context.Context, msgs []relay.Message, errs []error) {
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i, m := range msgs {
 		if err := ctx.Err(); err != nil {
@@ -179,7 +202,6 @@ func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) []error {
 			errs[i] = fmt.Errorf("%w: %w", relay.ErrUnavailable, ctx.Err())
 		}
 	}
-	return errs
 }
 
 // Message headers besides Nats-Msg-Id. traceparent and tracestate are the W3C

@@ -68,16 +68,25 @@ func (c StreamConfig) Validate() error {
 }
 
 // EnsureStream creates the stream cfg describes (zero fields defaulted), or
-// updates it to cfg if it exists, with file storage and limits retention. It
+// updates it to cfg if it exists, with file storage and limits retention;
+// on nats-server 2.12 and later it allows atomic batch publishes. It
 // returns an error if cfg is invalid, the server cannot be reached, or it
 // refuses the change (e.g. subjects overlapping another stream, a storage
 // type change).
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) error {
+	_, err := ensureStream(ctx, js, cfg)
+	return err
+}
+
+// ensureStream is EnsureStream, returning the stream's configuration as
+// the server reports it: allow_atomic is unset there on a server that does
+// not know it.
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.StreamConfig, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
-		return err
+		return jetstream.StreamConfig{}, err
 	}
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        cfg.Name,
 		Description: "Domain events of the invoicing service, as CloudEvents (api/asyncapi.yaml).",
 		Subjects:    cfg.Subjects,
@@ -86,9 +95,22 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 		Duplicates:  cfg.Duplicates,
 		Replicas:    cfg.Replicas,
 		MaxMsgSize:  cfg.MaxMsgSize,
+		// Older servers would store a batch's messages one by one and
+		// answer only its last: asked only of servers that know batches.
+		AllowAtomicPublish: serverAtLeast(js.Conn().ConnectedServerVersion(), 2, 12),
 	})
 	if err != nil {
-		return fmt.Errorf("nats: create or update stream %s: %w", cfg.Name, err)
+		return jetstream.StreamConfig{}, fmt.Errorf("nats: create or update stream %s: %w", cfg.Name, err)
 	}
-	return nil
+	return s.CachedInfo().Config, nil
+}
+
+// serverAtLeast reports whether version ("2.15.2") is major.minor or later;
+// false if it does not parse.
+func serverAtLeast(version string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(version, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }

@@ -28,6 +28,13 @@ func MaxPayload(bytes int32) Option {
 	return func(o *server.Options) { o.MaxPayload = bytes }
 }
 
+// SyncAlways makes the server fsync every JetStream write before it
+// acknowledges it, as compose's deploy/nats.conf does (sync_interval:
+// always); the default syncs every two minutes.
+func SyncAlways() Option {
+	return func(o *server.Options) { o.SyncAlways = true }
+}
+
 // New starts a server on a random local port with opts applied, or fails the
 // test.
 func New(t testing.TB, opts ...Option) *Server {

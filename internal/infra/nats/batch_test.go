@@ -1,0 +1,196 @@
+package nats_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/nats"
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+// messages returns n messages with ids prefix-0 .. prefix-(n-1).
+func messages(prefix string, n int) []relay.Message {
+	out := make([]relay.Message, n)
+	for i := range out {
+		out[i] = relay.Message{Subject: "invoicing.invoice.paid", ID: fmt.Sprintf("%s-%d", prefix, i), Body: []byte(`{}`)}
+	}
+	return out
+}
+
+// publishAll publishes msgs and fails the test unless every one is stored
+// (or a duplicate).
+func publishAll(t *testing.T, pub *nats.Publisher, msgs []relay.Message) {
+	t.Helper()
+	for i, err := range pub.Publish(context.Background(), msgs) {
+		if err != nil {
+			t.Fatalf("message %d (%s): %v, want stored or a duplicate", i, msgs[i].ID, err)
+		}
+	}
+}
+
+// streamState returns the INVOICING stream's configuration and state.
+func streamState(t *testing.T, js jetstream.JetStream) *jetstream.StreamInfo {
+	t.Helper()
+	s, err := js.Stream(context.Background(), nats.DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+func TestPublisherSendsAtomicBatchesAndAReSentBatchIsDeduplicated(t *testing.T) {
+	ctx := context.Background()
+	nc := connect(t, natstest.New(t, natstest.SyncAlways()).URL())
+	eventually(t, "connected", nc.IsConnected)
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if info := streamState(t, js); !info.Config.AllowAtomicPublish {
+		t.Fatalf("stream on nats-server %s: allow_atomic unset, want set", nc.ConnectedServerVersion())
+	}
+
+	// 2,500 messages: three batches (1,000 at most each), sent at once.
+	first := messages("a", 2500)
+	publishAll(t, pub, first)
+	s, _ := js.Stream(ctx, nats.DefaultStream)
+	got, err := s.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Header.Get("Nats-Batch-Id") == "" || !strings.HasPrefix(got.Header.Get("Nats-Msg-Id"), "a-") {
+		t.Fatalf("first message's headers %v, want a Nats-Batch-Id (stored in a batch) and a Nats-Msg-Id a-*", got.Header)
+	}
+
+	// The relay re-sends what it could not mark published (a crash between
+	// the ack and the mark), alone or with new events.
+	publishAll(t, pub, first[:500])
+	publishAll(t, pub, append(messages("b", 300), first[2000:]...))
+	if n := streamState(t, js).State.Msgs; n != 2800 {
+		t.Fatalf("stream holds %d messages, want 2800 (a-0..a-2499 and b-0..b-299 once each)", n)
+	}
+}
+
+// TestPublisherIsSafeForConcurrentPublishes: the relay may publish the next
+// batch while the previous one's acks are awaited.
+func TestPublisherIsSafeForConcurrentPublishes(t *testing.T) {
+	nc := connect(t, natstest.New(t).URL())
+	eventually(t, "connected", nc.IsConnected)
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 5 {
+				// Overlapping ids across goroutines: duplicates are fine.
+				publishAll(t, pub, messages(fmt.Sprintf("g%d-r%d", g%2, round), 300))
+			}
+		})
+	}
+	wg.Wait()
+	js, _ := jetstream.New(nc)
+	if n := streamState(t, js).State.Msgs; n != 2*5*300 {
+		t.Fatalf("stream holds %d messages, want %d", n, 2*5*300)
+	}
+}
+
+// TestPublisherPublishesOneByOneOnAServerWithoutBatches runs the machine's
+// nats-server (2.9.10 when written), which knows no atomic batches.
+func TestPublisherPublishesOneByOneOnAServerWithoutBatches(t *testing.T) {
+	bin := oldServer(t)
+	nc := connect(t, startProcess(t, bin))
+	eventually(t, "connected", nc.IsConnected)
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Prepare(context.Background()); err != nil {
+		t.Fatalf("Prepare on nats-server %s: %v", nc.ConnectedServerVersion(), err)
+	}
+	publishAll(t, pub, messages("a", 600))
+	publishAll(t, pub, messages("a", 700))
+	js, _ := jetstream.New(nc)
+	if n := streamState(t, js).State.Msgs; n != 700 {
+		t.Fatalf("stream holds %d messages, want 700", n)
+	}
+}
+
+// oldServer returns NATS_OLD_SERVER_BIN, or nats-server on the PATH, or
+// /usr/sbin/nats-server, if it is older than 2.12; else it fails the test.
+func oldServer(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("NATS_OLD_SERVER_BIN")
+	if bin == "" {
+		if p, err := exec.LookPath("nats-server"); err == nil {
+			bin = p
+		} else {
+			bin = "/usr/sbin/nats-server"
+		}
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	var major, minor int
+	if err == nil {
+		_, err = fmt.Sscanf(strings.TrimPrefix(strings.TrimSpace(string(out)), "nats-server: v"), "%d.%d", &major, &minor)
+	}
+	if err != nil || major > 2 || major == 2 && minor >= 12 {
+		t.Fatalf("this test needs a nats-server before 2.12 (the machine's, `apt-get install nats-server`, is 2.9.10): "+
+			"set NATS_OLD_SERVER_BIN to one; %s says %q (%v)", bin, out, err)
+	}
+	return bin
+}
+
+// startProcess runs bin as a nats-server with JetStream on a free port, its
+// store in a temporary directory, until the test ends, and returns its URL.
+func startProcess(t *testing.T, bin string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", filepath.Join(dir, "store"),
+		"-l", filepath.Join(dir, "nats.log"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := "nats://127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", url[len("nats://"):]); err == nil {
+			c.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not listening on %s after 10s", bin, url)
+		}
+	}
+}
