@@ -34,15 +34,26 @@ type system struct {
 // processes. It fails the test if any step fails.
 func startSystem(t *testing.T, clients int) *system {
 	t.Helper()
+	nats := startNATS(t)
+	s := startSystemOn(t, clients, nats.URL())
+	s.nats = nats
+	return s
+}
+
+// startSystemOn is startSystem on the NATS servers at natsURL (a
+// comma-separated list), every process with the extra environment
+// variables (NAME=value); system.nats is left nil.
+func startSystemOn(t *testing.T, clients int, natsURL string, extraEnv ...string) *system {
+	t.Helper()
 	ctx := context.Background()
 	bin := buildBinary(t)
-	s := &system{pg: startPG(t), nats: startNATS(t), stats: &stats{}}
+	s := &system{pg: startPG(t), stats: &stats{}}
 	s.dbURL = s.pg.URL("invoicing", "faulttest")
 	createDatabase(t, s.pg.URL("postgres", "faulttest"), "invoicing")
 	logs := t.TempDir()
 	env := func(app string, extra ...string) []string {
-		return append([]string{"PATH=" + os.Getenv("PATH"), "LOG_LEVEL=warn", "NATS_URL=" + s.nats.URL(),
-			"DATABASE_URL=" + s.pg.URL("invoicing", app), "RELAY_POLL_INTERVAL=250ms", "SHUTDOWN_TIMEOUT=5s"}, extra...)
+		return slices.Concat([]string{"PATH=" + os.Getenv("PATH"), "LOG_LEVEL=warn", "NATS_URL=" + natsURL,
+			"DATABASE_URL=" + s.pg.URL("invoicing", app), "RELAY_POLL_INTERVAL=250ms", "SHUTDOWN_TIMEOUT=5s"}, extraEnv, extra)
 	}
 	if _, err := runOnce(ctx, bin, env("migrate"), "migrate", "up"); err != nil {
 		t.Fatal(err)
