@@ -13,9 +13,16 @@ bench:
 	bash bench/run.sh
 	bash bench/notify.sh
 	bash bench/webhooks.sh
+	bash bench/durable.sh
 
 bench-pay:
 	bash bench/pay.sh
 
 bench-pay-quick:
 	BENCH_PAY_SHORT=1 bash bench/pay.sh
+
+# bench-durable: JetStream with sync_interval: always, raw async vs raw atomic
+# batches vs the relay, side by side (bench/durable.sh, part of bench).
+.PHONY: bench-durable
+bench-durable:
+	bash bench/durable.sh
