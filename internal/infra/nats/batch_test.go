@@ -2,6 +2,7 @@ package nats_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -192,5 +193,39 @@ func startProcess(t *testing.T, bin string) string {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s not listening on %s after 10s", bin, url)
 		}
+	}
+}
+
+// TestPublisherTellsWhichMessageOfABatchIsTooLarge: a batch is all or
+// nothing, the answers are per message.
+func TestPublisherTellsWhichMessageOfABatchIsTooLarge(t *testing.T) {
+	for name, opts := range map[string]struct {
+		server []natstest.Option
+		stream nats.StreamConfig
+	}{
+		"over max_payload":        {server: []natstest.Option{natstest.MaxPayload(relay.MaxEventBytes)}},
+		"over the stream's limit": {stream: nats.StreamConfig{MaxMsgSize: 1024}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			nc := connect(t, natstest.New(t, opts.server...).URL())
+			eventually(t, "connected", nc.IsConnected)
+			pub, err := nats.NewPublisher(nc, opts.stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := pub.Prepare(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			msgs := messages("m", 3)
+			msgs[1].Body = []byte(`"` + strings.Repeat("x", relay.MaxEventBytes) + `"`)
+			errs := pub.Publish(context.Background(), msgs)
+			if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], relay.ErrTooLarge) {
+				t.Fatalf("answers %v, want nil, relay.ErrTooLarge, nil", errs)
+			}
+			js, _ := jetstream.New(nc)
+			if n := streamState(t, js).State.Msgs; n != 2 {
+				t.Fatalf("stream holds %d messages, want 2", n)
+			}
+		})
 	}
 }
