@@ -18,6 +18,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
 	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
@@ -32,45 +33,60 @@ const durableAsync = durableBacklog / 10
 
 // BenchmarkDurable measures JetStream with sync_interval: always (each
 // write fsynced before its ack, as compose ships nats-server) side by side,
-// in one run: plain async publishes, plain atomic batches of the relay's
-// default batch size, and the relay moving a committed backlog through its
-// Publisher. Run it with -benchtime 1x (bench/durable.sh does); the target
-// is the relay at 10,000 events/s or more.
+// in one run: plain async publishes, plain atomic batches, and the relay
+// moving a committed backlog through its Publisher (which sends atomic
+// batches), on one server (as compose's default) and, prefixed r3_, on a
+// three-node cluster with the stream at 3 replicas (compose's cluster
+// profile), all in process. Run it with -benchtime 1x (bench/durable.sh
+// does); the target is the relay at 10,000 events/s or more.
 func BenchmarkDurable(b *testing.B) {
 	body := durableBody(b)
-	b.Run("raw_async", func(b *testing.B) {
-		var failed atomic.Int64
-		js, subject := durableStream(b, &failed)
-		for b.Loop() {
-			for range durableAsync {
-				msg := &natsgo.Msg{Subject: subject, Data: body, Header: natsgo.Header{"Content-Type": []string{cloudevent.ContentType}}}
-				if _, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(uuid.NewString()), jetstream.WithStallWait(time.Minute)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			<-js.PublishAsyncComplete()
+	for _, br := range []durableBroker{
+		{"", 1, []int{500, 1000}, func(b *testing.B) string { return natstest.New(b, natstest.SyncAlways()).URL() }},
+		{"r3_", 3, []int{500}, func(b *testing.B) string { return natstest.NewCluster(b, 3, natstest.SyncAlways()).URL() }},
+	} {
+		b.Run(br.prefix+"raw_async", func(b *testing.B) { durableRawAsync(b, body, br) })
+		for _, size := range br.sizes {
+			b.Run(fmt.Sprintf("%sraw_batch_%d", br.prefix, size), func(b *testing.B) { durableRawBatches(b, body, br, size) })
 		}
-		if n := failed.Load(); n > 0 {
-			b.Fatalf("%d publishes failed", n)
+		for _, size := range br.sizes {
+			b.Run(fmt.Sprintf("%srelay_batch_%d", br.prefix, size), func(b *testing.B) { durableRelay(b, br, size) })
 		}
-		b.ReportMetric(float64(durableAsync*b.N)/b.Elapsed().Seconds(), "events/s")
-	})
-	for _, size := range durableBatchSizes {
-		b.Run(fmt.Sprintf("raw_batch_%d", size), func(b *testing.B) { durableRawBatches(b, body, size) })
-	}
-	for _, size := range durableBatchSizes {
-		b.Run(fmt.Sprintf("relay_batch_%d", size), func(b *testing.B) { durableRelay(b, size) })
 	}
 }
 
-// durableBatchSizes are the batch sizes measured: the relay's default
-// (RELAY_BATCH_SIZE) and nats-server's largest atomic batch.
-var durableBatchSizes = []int{500, 1000}
+// durableBroker is a JetStream deployment the benchmark measures.
+type durableBroker struct {
+	prefix   string                    // of the sub-benchmarks' names
+	replicas int                       // of the stream
+	sizes    []int                     // batch sizes measured
+	start    func(b *testing.B) string // starts the servers, returns their URLs
+}
+
+// durableRawAsync publishes durableAsync messages with PublishAsync, at
+// most 4,096 in flight, and waits for every ack.
+func durableRawAsync(b *testing.B, body []byte, br durableBroker) {
+	var failed atomic.Int64
+	js, subject := durableStream(b, br, &failed)
+	for b.Loop() {
+		for range durableAsync {
+			msg := &natsgo.Msg{Subject: subject, Data: body, Header: natsgo.Header{"Content-Type": []string{cloudevent.ContentType}}}
+			if _, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(uuid.NewString()), jetstream.WithStallWait(time.Minute)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-js.PublishAsyncComplete()
+	}
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d publishes failed", n)
+	}
+	b.ReportMetric(float64(durableAsync*b.N)/b.Elapsed().Seconds(), "events/s")
+}
 
 // durableRawBatches publishes durableBacklog messages as atomic batches of
 // size, one after another.
-func durableRawBatches(b *testing.B, body []byte, size int) {
-	js, subject := durableStream(b, nil)
+func durableRawBatches(b *testing.B, body []byte, br durableBroker, size int) {
+	js, subject := durableStream(b, br, nil)
 	for b.Loop() {
 		for sent := 0; sent < durableBacklog; sent += size {
 			batch := make([]*natsgo.Msg, min(size, durableBacklog-sent))
@@ -88,33 +104,55 @@ func durableRawBatches(b *testing.B, body []byte, size int) {
 
 // durableRelay runs the relay, batches of size, over a backlog of
 // durableBacklog committed events of 4,000 invoices.
-func durableRelay(b *testing.B, size int) {
+func durableRelay(b *testing.B, br durableBroker, size int) {
 	h := newHarness(b)
 	h.log = slog.New(slog.DiscardHandler)
-	h.nats = natstest.New(b, natstest.SyncAlways())
+	url := br.start(b)
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
 		seedBacklog(b, h, durableBacklog, 5, true)
+		nc, err := nats.Connect(ctx, url, h.log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub, err := nats.NewPublisher(nc, nats.StreamConfig{Replicas: br.replicas})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := relay.New(postgres.NewOutbox(h.pool), pub, relay.Config{BatchSize: size}, h.log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
 		b.StartTimer()
-		r := h.start(ctx, relay.Config{BatchSize: size}, nats.StreamConfig{}, nil)
+		go func() { done <- r.Run(rctx) }()
 		for h.anyUnpublished() {
 			time.Sleep(5 * time.Millisecond)
 		}
 		b.StopTimer()
-		r.stop(b)
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatalf("relay: %v", err)
+		}
+		nc.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(durableBacklog*b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
-// durableStream starts a server with sync_interval: always and returns a
-// JetStream context on it and a subject of a stream configured like
-// INVOICING (EnsureStream: atomic batches allowed). Failed async publishes
-// are counted in failed, if not nil.
-func durableStream(b *testing.B, failed *atomic.Int64) (jetstream.JetStream, string) {
-	h := &harness{t: b, log: slog.New(slog.DiscardHandler), nats: natstest.New(b, natstest.SyncAlways())}
-	js, err := jetstream.New(h.connect(), jetstream.WithPublishAsyncMaxPending(4096),
+// durableStream starts br's servers and returns a JetStream context on
+// them and a subject of a stream configured like INVOICING (EnsureStream:
+// atomic batches allowed), at br's replicas. Failed async publishes are
+// counted in failed, if not nil.
+func durableStream(b *testing.B, br durableBroker, failed *atomic.Int64) (jetstream.JetStream, string) {
+	nc, err := nats.Connect(context.Background(), br.start(b), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(nc.Close)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096),
 		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *natsgo.Msg, error) {
 			if failed != nil {
 				failed.Add(1)
@@ -123,7 +161,13 @@ func durableStream(b *testing.B, failed *atomic.Int64) (jetstream.JetStream, str
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := nats.EnsureStream(context.Background(), js, nats.StreamConfig{}); err != nil {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		// Connect returns before the connection is up.
+		if err = nats.EnsureStream(context.Background(), js, nats.StreamConfig{Replicas: br.replicas}); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
 		b.Fatal(err)
 	}
 	return js, "invoicing.invoice.paid"
