@@ -9,5 +9,11 @@
 //
 //	INVOICING_FAULT=1 go test -race -count=1 -timeout 20m -run '^TestFault' -v ./internal/faulttest
 //
+// TestFaultNATSCluster runs the binary on a three-node NATS cluster and
+// kills the stream's leader node; it needs nats-server 2.12 or later, which
+// .ci/run installs (see clusterInstall in cluster_test.go):
+//
+//	NATS_SERVER_BIN=/path/to/nats-server INVOICING_FAULT=1 go test -count=1 -run '^TestFaultNATSCluster$' -v ./internal/faulttest
+//
 // The package has no code outside its tests.
 package faulttest
