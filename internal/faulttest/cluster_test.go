@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,6 +12,8 @@ import (
 
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
 )
 
 // clusterInstall is the command the cluster test's failure names when no
@@ -103,27 +104,16 @@ func TestFaultNATSCluster(t *testing.T) {
 	}
 }
 
-// clusterServerBinary returns NATS_SERVER_BIN, or nats-server on the PATH,
-// if it is nats-server 2.12 or later; else it fails the test naming the
-// install command.
+// clusterServerBinary returns NATS_SERVER_BIN, or nats-server on the PATH
+// (or /usr/sbin/nats-server), if it is nats-server 2.12 or later; else it
+// fails the test naming the install command.
 func clusterServerBinary(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("NATS_SERVER_BIN")
-	if bin == "" {
-		bin, _ = exec.LookPath("nats-server")
-	}
-	var out []byte
-	err := fmt.Errorf("no nats-server on the PATH and NATS_SERVER_BIN unset")
-	if bin != "" {
-		out, err = exec.Command(bin, "--version").Output()
-	}
-	var major, minor int
-	if err == nil {
-		_, err = fmt.Sscanf(strings.TrimPrefix(strings.TrimSpace(string(out)), "nats-server: v"), "%d.%d", &major, &minor)
-	}
+	bin := natstest.Binary("NATS_SERVER_BIN")
+	major, minor, answer, err := natstest.Version(bin)
 	if err != nil || major < 2 || major == 2 && minor < 12 {
-		t.Fatalf("the cluster test needs nats-server 2.12 or later (2.15.2, as in go.mod); %q says %q (%v). Install it:\n  %s",
-			bin, strings.TrimSpace(string(out)), err, clusterInstall)
+		t.Fatalf("the cluster test needs nats-server 2.12 or later (2.15.2, as in go.mod); %s says %q (%v). Install it:\n  %s",
+			bin, answer, err, clusterInstall)
 	}
 	return bin
 }

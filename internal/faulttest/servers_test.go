@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
 )
 
 // pgCluster is a throwaway PostgreSQL cluster: initdb into a temporary
@@ -163,14 +165,7 @@ type natsServer struct {
 // (sync_interval: always, nats-server 2.10 or later), as deploy/nats.conf.
 func startNATS(t testing.TB) *natsServer {
 	t.Helper()
-	bin := os.Getenv("NATS_SERVER_BIN")
-	if bin == "" {
-		if p, err := exec.LookPath("nats-server"); err == nil {
-			bin = p
-		} else {
-			bin = "/usr/sbin/nats-server"
-		}
-	}
+	bin := natstest.Binary("NATS_SERVER_BIN")
 	s := &natsServer{bin: bin, dir: t.TempDir(), port: freePort(t)}
 	if os.Getenv("FAULT_NATS_SYNC_ALWAYS") != "" {
 		s.conf = filepath.Join(s.dir, "nats.conf")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -146,22 +145,11 @@ func TestPublisherPublishesOneByOneOnAServerWithoutBatches(t *testing.T) {
 // /usr/sbin/nats-server, if it is older than 2.12; else it fails the test.
 func oldServer(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("NATS_OLD_SERVER_BIN")
-	if bin == "" {
-		if p, err := exec.LookPath("nats-server"); err == nil {
-			bin = p
-		} else {
-			bin = "/usr/sbin/nats-server"
-		}
-	}
-	out, err := exec.Command(bin, "--version").Output()
-	var major, minor int
-	if err == nil {
-		_, err = fmt.Sscanf(strings.TrimPrefix(strings.TrimSpace(string(out)), "nats-server: v"), "%d.%d", &major, &minor)
-	}
+	bin := natstest.Binary("NATS_OLD_SERVER_BIN")
+	major, minor, answer, err := natstest.Version(bin)
 	if err != nil || major > 2 || major == 2 && minor >= 12 {
 		t.Fatalf("this test needs a nats-server before 2.12 (the machine's, `apt-get install nats-server`, is 2.9.10): "+
-			"set NATS_OLD_SERVER_BIN to one; %s says %q (%v)", bin, out, err)
+			"set NATS_OLD_SERVER_BIN to one; %s says %q (%v)", bin, answer, err)
 	}
 	return bin
 }

@@ -36,24 +36,12 @@ func NewCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	}
 	c := &Cluster{}
 	for i := range n {
-		s := &Server{t: t, opts: server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       server.RANDOM_PORT,
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			NoLog:      true,
-			NoSigs:     true,
-			Cluster:    server.ClusterOpts{Name: "natstest", Host: "127.0.0.1", Port: ports[i]},
-			Routes:     routes,
-		}}
-		for _, o := range opts {
-			o(&s.opts)
+		member := func(o *server.Options) {
+			o.ServerName = fmt.Sprintf("n%d", i+1)
+			o.Cluster = server.ClusterOpts{Name: "natstest", Host: "127.0.0.1", Port: ports[i]}
+			o.Routes = routes
 		}
-		s.start()
-		s.opts.Port = s.srv.Addr().(*net.TCPAddr).Port
-		t.Cleanup(s.Stop)
-		c.Servers = append(c.Servers, s)
+		c.Servers = append(c.Servers, New(t, append([]Option{member}, opts...)...))
 	}
 	for deadline := time.Now().Add(30 * time.Second); !c.hasMetaLeader(); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
