@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +30,8 @@ type config struct {
 	NATSURL             string        // NATS_URL
 	NATSDuplicateWindow time.Duration // NATS_DUPLICATE_WINDOW
 	NATSStreamReplicas  int           // NATS_STREAM_REPLICAS
+	NATSEmbeddedAddr    string        // NATS_EMBEDDED_ADDR
+	NATSEmbeddedDir     string        // NATS_EMBEDDED_DIR
 
 	RelayEnabled      bool          // RELAY_ENABLED
 	RelayPollInterval time.Duration // RELAY_POLL_INTERVAL
@@ -95,9 +98,23 @@ var envVars = []envVar{
 		c.APIKeyCacheTTL = d
 		return nil
 	}},
-	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (nats://, tls://, ws:// or wss://), or a comma-separated list of cluster URLs", func(c *config, v string) error { c.NATSURL = v; return natsURLs(v) }},
+	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (nats://, tls://, ws:// or wss://), or a comma-separated list of cluster URLs; `embedded`: a NATS server inside serve or relay, for development only (NATS_EMBEDDED_ADDR)", func(c *config, v string) error {
+		c.NATSURL = v
+		if v == embeddedNATS {
+			return nil
+		}
+		return natsURLs(v)
+	}},
 	{"NATS_DUPLICATE_WINDOW", "2m", "JetStream duplicate-detection window of the INVOICING stream", durationVar(func(c *config) *time.Duration { return &c.NATSDuplicateWindow })},
 	{"NATS_STREAM_REPLICAS", "1", "replicas of the INVOICING stream (3 in a cluster for no-loss)", intVar(1, 5, func(c *config) *int { return &c.NATSStreamReplicas })},
+	{"NATS_EMBEDDED_ADDR", "127.0.0.1:4222", "with NATS_URL=embedded (development only, never production): where the NATS server inside serve or relay listens; other commands given NATS_URL=embedded, and the nats CLI, reach it there", func(c *config, v string) error { c.NATSEmbeddedAddr = v; return listenAddr(v) }},
+	{"NATS_EMBEDDED_DIR", "", "with NATS_URL=embedded: the JetStream store of that server, an absolute path; empty: invoicing/nats in the user's cache directory (~/.cache on Linux)", func(c *config, v string) error {
+		c.NATSEmbeddedDir = v
+		if v != "" && !filepath.IsAbs(v) {
+			return errors.New("must be empty or an absolute path")
+		}
+		return nil
+	}},
 	{"RELAY_ENABLED", "true", "run the outbox relay inside serve", boolVar(func(c *config) *bool { return &c.RelayEnabled })},
 	{"RELAY_POLL_INTERVAL", "1s", "how often the relay looks for events it was not woken for", durationVar(func(c *config) *time.Duration { return &c.RelayPollInterval })},
 	{"RELAY_BATCH_SIZE", "500", "outbox rows the relay claims and publishes at once", intVar(1, 10000, func(c *config) *int { return &c.RelayBatchSize })},

@@ -246,6 +246,7 @@ func (c *notifyCollector) Collect(ch chan<- prometheus.Metric) {
 // ID|--all" and "notify replay --since TIME".
 func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	const usage = "notify takes: (nothing) | failed | retry TASK_ID|--all | replay --since TIME"
+	cfg = embeddedClient(cfg) // NATS_URL=embedded: serve's server, on NATS_EMBEDDED_ADDR
 	if len(args) > 0 {
 		switch {
 		case args[0] == "failed" && len(args) == 1,

@@ -120,6 +120,12 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 		return err
 	}
 	defer ln.Close() // for the failures before Serve; Serve closes it too
+	// With NATS_URL=embedded, a NATS server in this process.
+	cfg, stopNATS, err := embedNATS(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopNATS() // after every connection to it closed
 	pool, want, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
