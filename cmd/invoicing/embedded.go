@@ -37,6 +37,9 @@ func embedNATS(cfg config, logger *slog.Logger) (config, func(), error) {
 	}
 	host, port, _ := net.SplitHostPort(cfg.NATSEmbeddedAddr) // checked by loadConfig
 	portNum, _ := strconv.Atoi(port)
+	if portNum == 0 {
+		portNum = server.RANDOM_PORT // nats-server's 0 is its default, 4222
+	}
 	// The server would only log a port it cannot take: try it first, so
 	// start-up fails at once, naming the variable.
 	ln, err := net.Listen("tcp", cfg.NATSEmbeddedAddr)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,31 +17,21 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
 )
 
-// TestServeWithEmbeddedNATS runs serve with NATS_URL=embedded: it must warn
-// that this is for development, keep its JetStream store in
-// NATS_EMBEDDED_DIR, and publish a payment's invoicing.invoice.paid event to
-// its own server on NATS_EMBEDDED_ADDR, where notify's NATS_URL=embedded
-// finds it too.
+// TestServeWithEmbeddedNATS runs serve with NATS_URL=embedded: it must keep
+// its JetStream store in NATS_EMBEDDED_DIR and publish a payment's
+// invoicing.invoice.paid event to its own server on NATS_EMBEDDED_ADDR, where
+// notify's NATS_URL=embedded finds it too, and free that port when it stops.
 func TestServeWithEmbeddedNATS(t *testing.T) {
 	natsAddr, dir := freePort(t), t.TempDir()
-	vars := map[string]string{
+	getenv := env(map[string]string{
 		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "RELAY_POLL_INTERVAL": "1m",
 		"NATS_URL": "embedded", "NATS_EMBEDDED_ADDR": natsAddr, "NATS_EMBEDDED_DIR": dir,
-	}
-	getenv := env(vars)
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	key := newAPIKey(ctx, t, getenv)
-
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
-	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: key}
-	if !strings.Contains(logs.String(), `"level":"WARN","msg":"NATS_URL=embedded: a NATS server runs inside this process, for development only`) {
-		t.Errorf("serve with NATS_URL=embedded logged no warning against production use:\n%s", logs.String())
-	}
+	base, stop := startCommand(t, getenv, "serve")
+	c := client{t: t, base: base, key: key}
 
 	if got := embeddedClient(mustConfig(t, getenv)).NATSURL; got != "nats://"+natsAddr {
 		t.Fatalf("notify's NATS_URL=embedded connects to %s, want nats://%s", got, natsAddr)
@@ -51,7 +43,7 @@ func TestServeWithEmbeddedNATS(t *testing.T) {
 	c.call("POST", "/v1/invoices/"+id+"/payments", `{"amount":5000,"reference":"psp_1"}`, 200)
 	msg, err := cons.Next(jetstream.FetchMaxWait(20 * time.Second))
 	if err != nil {
-		t.Fatalf("no invoicing.invoice.paid event on the embedded server: %v\nserve's log:\n%s", err, logs.String())
+		t.Fatalf("no invoicing.invoice.paid event on the embedded server: %v", err)
 	}
 	if !strings.Contains(string(msg.Data()), id) {
 		t.Errorf("paid event %s is not the invoice %s's", msg.Data(), id)
@@ -59,16 +51,33 @@ func TestServeWithEmbeddedNATS(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "jetstream")); err != nil {
 		t.Errorf("no JetStream store in NATS_EMBEDDED_DIR: %v", err)
 	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-	// Shut down with serve: the port is free again.
+	stop() // fails the test unless serve returns nil
 	ln, err := net.Listen("tcp", natsAddr)
 	if err != nil {
 		t.Fatalf("the embedded server still holds NATS_EMBEDDED_ADDR after serve returned: %v", err)
 	}
 	ln.Close()
+}
+
+// TestEmbeddedNATSWarnsAgainstProduction: starting the embedded server logs
+// a warning that it is for development only, with its URL and store.
+func TestEmbeddedNATSWarnsAgainstProduction(t *testing.T) {
+	dir := t.TempDir()
+	cfg := mustConfig(t, env(map[string]string{"NATS_URL": "embedded", "NATS_EMBEDDED_ADDR": "127.0.0.1:0", "NATS_EMBEDDED_DIR": dir}))
+	var logs strings.Builder
+	got, stop, err := embedNATS(cfg, newLogger(&logs, slog.LevelInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if !strings.HasPrefix(got.NATSURL, "nats://127.0.0.1:") || strings.HasSuffix(got.NATSURL, ":0") {
+		t.Errorf("NATS_URL after start %q, want the server's nats://127.0.0.1:PORT", got.NATSURL)
+	}
+	var line struct{ Level, Msg, URL, Store string }
+	if err := json.Unmarshal([]byte(logs.String()), &line); err != nil || line.Level != "WARN" ||
+		!strings.Contains(line.Msg, "for development only: never use it in production") || line.URL != got.NATSURL || line.Store != dir {
+		t.Errorf("want one WARN line against production use naming the URL and store, got %q", logs.String())
+	}
 }
 
 // TestEmbeddedNATSRefusesATakenPort: a NATS server already on
