@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -134,6 +136,9 @@ func TestPaymentIsOneTrace(t *testing.T) {
 	}
 	if httpSpan.SpanKind != trace.SpanKindServer {
 		t.Errorf("request span kind %v", httpSpan.SpanKind)
+	}
+	if !slices.Contains(httpSpan.Attributes, attribute.String("request_id", resp.Header.Get("X-Request-Id"))) {
+		t.Errorf("request span attributes %v lack request_id %q", httpSpan.Attributes, resp.Header.Get("X-Request-Id"))
 	}
 	for _, want := range []struct {
 		name string

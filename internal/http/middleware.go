@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
@@ -56,7 +57,11 @@ func requestID(log *slog.Logger) func(http.Handler) http.Handler {
 				id = uuid.Must(uuid.NewV7()).String()
 			}
 			w.Header().Set("X-Request-Id", id)
-			sc := trace.SpanContextFromContext(r.Context())
+			span := trace.SpanFromContext(r.Context())
+			if span.IsRecording() {
+				span.SetAttributes(attribute.String("request_id", id)) // to find the trace by the response's X-Request-Id
+			}
+			sc := span.SpanContext()
 			parent, state := traceOf(sc)
 			l := log.With(slog.String("request_id", id))
 			if parent != "" {
