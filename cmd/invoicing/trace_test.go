@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
@@ -162,5 +166,62 @@ func TestPaymentIsOneTrace(t *testing.T) {
 	// and the consumer continued.
 	if want := "00-" + traceID + "-" + httpSpan.SpanContext.SpanID().String() + "-01"; traceParents["invoicing.invoice.paid"] != want {
 		t.Errorf("invoice.paid carries traceparent %q, want the request span's %q", traceParents["invoicing.invoice.paid"], want)
+	}
+}
+
+// TestServeExportsToTheOTLPEndpoint runs serve with
+// OTEL_EXPORTER_OTLP_ENDPOINT pointing at an OTLP/HTTP receiver of the
+// test's, makes one request and stops serve: the request's span must have
+// reached the receiver by then (shutdown flushes), from service invoicing.
+func TestServeExportsToTheOTLPEndpoint(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		names []string
+		svc   string
+	)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(b, &req) != nil {
+			http.Error(w, "not an OTLP/HTTP trace export", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rs := range req.ResourceSpans {
+			for _, kv := range rs.GetResource().GetAttributes() {
+				if kv.Key == "service.name" {
+					svc = kv.GetValue().GetStringValue()
+				}
+			}
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					names = append(names, s.Name)
+				}
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer receiver.Close()
+	// The OTel SDK reads its variables from the process environment.
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.URL)
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.URL})
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	var out strings.Builder
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
+		t.Fatalf("apikey create: %v", err)
+	}
+	base, stop := startCommand(t, getenv, "serve")
+	c := client{t: t, base: base, key: lastLine(out.String())}
+	c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR"}`, 201)
+	stop()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(names, "POST /v1/invoices") || !slices.Contains(names, "invoice add transaction") || svc != "invoicing" {
+		t.Errorf("the receiver got spans %q from service %q; want the request's and its transaction's, from invoicing", names, svc)
 	}
 }
