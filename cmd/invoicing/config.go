@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // config is every setting of the binary, read once from the environment.
@@ -26,6 +28,8 @@ type config struct {
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	DBMaxConns      int           // DB_MAX_CONNS
 	APIKeyCacheTTL  time.Duration // API_KEY_CACHE_TTL
+
+	OTel map[string]string // the OTEL_* variables of tracing.Variables, as set
 
 	NATSURL             string        // NATS_URL
 	NATSDuplicateWindow time.Duration // NATS_DUPLICATE_WINDOW
@@ -61,6 +65,10 @@ type config struct {
 	WebhookPerEndpoint  int              // WEBHOOK_ENDPOINT_CONCURRENCY
 
 	PprofAddr string // PPROF_ADDR
+
+	// traceExporter, set by tests only, receives the spans instead of
+	// OTLP: tracing is then on whatever the OTEL_* variables say.
+	traceExporter sdktrace.SpanExporter
 }
 
 // notifyDatabaseURL is where the notification context keeps its tables:
@@ -88,6 +96,11 @@ var envVars = []envVar{
 		return postgresURL(v)
 	}},
 	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry: OTLP/HTTP collector URL for traces (e.g. http://localhost:4318; /v1/traces is appended); empty: tracing off, at no cost. The SDK reads the other standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, ...)", otelVar("OTEL_EXPORTER_OTLP_ENDPOINT")},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "OpenTelemetry: full OTLP/HTTP URL for traces (…/v1/traces), instead of the one above", otelVar("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "", "OpenTelemetry: empty or http/protobuf, the only protocol this build speaks (no gRPC)", otelVar("OTEL_EXPORTER_OTLP_PROTOCOL")},
+	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "OpenTelemetry: as OTEL_EXPORTER_OTLP_PROTOCOL, for traces", otelVar("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")},
+	{"OTEL_TRACES_EXPORTER", "", "OpenTelemetry: empty or otlp (export when an endpoint is set), or none (tracing off)", otelVar("OTEL_TRACES_EXPORTER")},
 	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", durationVar(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
 	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more)", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
 	{"API_KEY_CACHE_TTL", "30s", "how long a process remembers a valid API key's tenant (0 disables): a revoked key keeps working that long", func(c *config, v string) error {
@@ -178,6 +191,25 @@ var envVars = []envVar{
 		}
 		return listenAddr(v)
 	}},
+}
+
+// otelVar returns the setter of an OTEL_* variable of tracing.Variables: it
+// keeps the value for tracing.FromEnv (see config.tracing) once tracing.Check
+// accepts it.
+func otelVar(name string) func(c *config, v string) error {
+	return func(c *config, v string) error {
+		if c.OTel == nil {
+			c.OTel = map[string]string{}
+		}
+		c.OTel[name] = v
+		return tracing.Check(name, v)
+	}
+}
+
+// tracing returns the tracing configuration of the OTEL_* variables.
+func (c config) tracing() tracing.Config {
+	tc, _ := tracing.FromEnv(func(name string) string { return c.OTel[name] }) // checked by loadConfig
+	return tc
 }
 
 // loadConfig reads every variable through getenv, applying defaults, and

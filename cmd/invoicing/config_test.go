@@ -50,6 +50,13 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"WEBHOOK_ALLOW_PRIVATE_URLS":   {"please"},
 		"WEBHOOK_WORKERS":              {"0", "1001"},
 		"WEBHOOK_ENDPOINT_CONCURRENCY": {"0", "many"},
+
+		// tracing (internal/infra/tracing.Check)
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"localhost:4318", "grpc://collector:4317", "http://"},
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": {"collector:4318/v1/traces"},
+		"OTEL_EXPORTER_OTLP_PROTOCOL":        {"grpc", "http/json"},
+		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": {"grpc"},
+		"OTEL_TRACES_EXPORTER":               {"jaeger", "console"},
 	}
 	for _, v := range envVars {
 		if len(bad[v.name]) == 0 {
@@ -82,6 +89,11 @@ func TestConfigAcceptsGoodValues(t *testing.T) {
 		"NOTIFY_DATABASE_URL": {"", "postgres://u@notify-db:5432/notification"},
 		"NATS_EMBEDDED_ADDR":  {"127.0.0.1:4222", "127.0.0.1:0", ":4223"},
 		"NATS_EMBEDDED_DIR":   {"", "/var/lib/invoicing/nats"},
+
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"", "http://localhost:4318", "https://otel.example.com:4318/prefix"},
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": {"", "http://jaeger:4318/v1/traces"},
+		"OTEL_EXPORTER_OTLP_PROTOCOL":        {"", "http/protobuf"},
+		"OTEL_TRACES_EXPORTER":               {"", "otlp", "none"},
 	}
 	for name, values := range good {
 		for _, val := range values {
