@@ -115,23 +115,23 @@ func MigrateVersion(ctx context.Context, dbURL string) (version uint, dirty bool
 	if !exists {
 		return 0, false, nil
 	}
-	var v int64
-	err = conn.QueryRow(ctx, `SELECT version, dirty FROM `+versionTable+` LIMIT 1`).Scan(&v, &dirty)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("notification: migrate version: %w", err)
-	}
-	return uint(max(v, 0)), dirty, nil
+	return readVersion(ctx, conn)
 }
 
 // SchemaVersion returns the context's applied migration version and whether
 // it is dirty, in one query cheap enough for a readiness probe. It returns
 // an error if the query fails (e.g. never migrated).
 func SchemaVersion(ctx context.Context, pool *pgxpool.Pool) (version uint, dirty bool, err error) {
+	return readVersion(ctx, pool)
+}
+
+// readVersion reads the version table on db (a pool or a connection): 0,
+// false, nil when it holds no row; an error if the query fails.
+func readVersion(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (version uint, dirty bool, err error) {
 	var v int64
-	err = pool.QueryRow(ctx, `SELECT version, dirty FROM `+versionTable+` LIMIT 1`).Scan(&v, &dirty)
+	err = db.QueryRow(ctx, `SELECT version, dirty FROM `+versionTable+` LIMIT 1`).Scan(&v, &dirty)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
