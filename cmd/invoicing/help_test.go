@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -164,5 +168,38 @@ func TestVersionOfTheBuiltBinaryNamesItsRevision(t *testing.T) {
 	}
 	if !strings.Contains(got, "  revision  "+strings.TrimSpace(string(head))+"\n") || !strings.Contains(got, "  modified  ") {
 		t.Errorf("invoicing version does not name HEAD %s:\n%s", head, got)
+	}
+}
+
+// TestEveryCommandHasHelp: every command runCommand dispatches (its `case`
+// labels in main.go) has an entry in commands, so none is missing from the
+// usage or without its own help.
+func TestEveryCommandHasHelp(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		if fd, ok := n.(*ast.FuncDecl); ok && fd.Name.Name != "runCommand" {
+			return false
+		}
+		if cc, ok := n.(*ast.CaseClause); ok {
+			for _, e := range cc.List {
+				if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					name, _ := strconv.Unquote(lit.Value)
+					names = append(names, name)
+				}
+			}
+		}
+		return true
+	})
+	if len(names) < 6 {
+		t.Fatalf("found only %v in runCommand's cases; the test's reading of main.go is wrong", names)
+	}
+	for _, name := range names {
+		if _, ok := findCommand(name); !ok {
+			t.Errorf("runCommand runs %q, which has no entry in commands (help.go): add its forms, what it does and its variables", name)
+		}
 	}
 }
