@@ -52,7 +52,22 @@ func TestFaultNATSCluster(t *testing.T) {
 		before := l.paymentCount()
 		t.Logf("round %d: killing %s, the stream's leader (%d messages, %d payments acknowledged)", round, leader.name, info.State.Msgs, before)
 		leader.Stop(syscall.SIGKILL)
-		time.Sleep(8 * time.Second) // a new leader is elected; the relay's publishes go there
+		killed := time.Now()
+		// A new leader is elected; the relay's publishes go there. How
+		// long the stream stands still is a figure, not a pass mark.
+		waitFor(t, "the stream to grow after the kill", 60*time.Second, func(ctx context.Context, js jetstream.JetStream) error {
+			s, err := js.Stream(ctx, "INVOICING")
+			if err != nil {
+				return err
+			}
+			now, err := s.Info(ctx)
+			if err == nil && now.State.Msgs <= info.State.Msgs {
+				err = fmt.Errorf("still %d messages", now.State.Msgs)
+			}
+			return err
+		}, cl.URLs())
+		t.Logf("round %d: the stream grew again %s after the kill", round, time.Since(killed).Round(100*time.Millisecond))
+		time.Sleep(time.Until(killed.Add(8 * time.Second)))
 		newLeader, info := cl.leader(t)
 		t.Logf("round %d: %s leads with %s down (%d messages, %d payments acknowledged meanwhile)",
 			round, newLeader.name, leader.name, info.State.Msgs, l.paymentCount()-before)
