@@ -50,6 +50,8 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"WEBHOOK_ALLOW_PRIVATE_URLS":   {"please"},
 		"WEBHOOK_WORKERS":              {"0", "1001"},
 		"WEBHOOK_ENDPOINT_CONCURRENCY": {"0", "many"},
+		"OVERDUE_INTERVAL":             {"-1m", "daily"},
+		"OVERDUE_BATCH_SIZE":           {"0", "10001", "some"},
 
 		// tracing (internal/infra/tracing.Check)
 		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"localhost:4318", "grpc://collector:4317", "http://"},

@@ -37,7 +37,7 @@ inside unless RELAY_ENABLED=false (several replicas may run: one leads); with NO
 the notification consumer and its workers run inside too, reading the notify variables
 (invoicing help notify). Refuses to start unless the schema is migrated (invoicing migrate status).`,
 		env: slices.Concat(runEnv, dbEnv, []string{"API_KEY_CACHE_TTL"}, natsEnv, []string{"RELAY_ENABLED"}, relayEnv,
-			[]string{"NOTIFY_ENABLED", "WEBHOOKS_ENABLED"})},
+			[]string{"NOTIFY_ENABLED", "WEBHOOKS_ENABLED", "OVERDUE_INTERVAL", "OVERDUE_BATCH_SIZE"})},
 	{name: "relay", synopsis: []string{"relay\trun the outbox relay alone"},
 		about: `Publishes committed outbox events to JetStream until SIGTERM or SIGINT, then drains within
 SHUTDOWN_TIMEOUT. Several may run at once; one leads. Serves /healthz, /readyz and /metrics (no API)
@@ -73,6 +73,12 @@ retry: the relay publishes the event, then the invoice's held events, in order.`
 (SMTP_URL) and, with WEBHOOKS_ENABLED=true, the webhooks. Serves /healthz, /readyz and /metrics on
 HTTP_ADDR. Its tables live in NOTIFY_DATABASE_URL (default DATABASE_URL), schema notification.`,
 		env: slices.Concat([]string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "PPROF_ADDR"}, dbEnv, []string{"NATS_URL"}, notifEnv)},
+	{name: "overdue", synopsis: []string{"overdue\trecord invoicing.invoice.overdue for invoices past their due date, once each"},
+		about: `Runs the overdue job once, for a scheduler outside the service (cron, a Kubernetes CronJob) when
+serve runs it not (OVERDUE_INTERVAL=0): every open or uncollectible invoice past its due date
+records invoicing.invoice.overdue, once per invoice however often the job runs. One process at a
+time runs it; if another does, it prints so and does nothing.`,
+		env: slices.Concat(dbEnv, []string{"OVERDUE_BATCH_SIZE"})},
 	{name: "version", synopsis: []string{"version\tprint the module version and the VCS revision it was built from"},
 		about: `Prints what debug.ReadBuildInfo knows: the module and its version, the VCS revision, its time
 and whether the tree had uncommitted changes, and the Go version. go run and -buildvcs=false

@@ -105,6 +105,8 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 			startPprof(ctx, cfg.PprofAddr, logger)
 		}
 		return notify(ctx, cfg, logger, args[1:], stdout)
+	case "overdue":
+		return overdue(ctx, cfg, logger, args[1:], stdout)
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}

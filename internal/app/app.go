@@ -15,6 +15,9 @@ type App struct {
 	InvoiceEvents InvoiceEventsHandler
 	Authenticate  AuthenticateHandler
 	CreateAPIKey  CreateAPIKeyHandler
+
+	MarkUncollectible MarkUncollectibleHandler
+	UpdateInvoice     UpdateInvoiceHandler
 }
 
 // New wires every use case to its ports.
@@ -33,5 +36,8 @@ func New(invoices Invoices, keys APIKeys, events Events, clock Clock) *App {
 		InvoiceEvents: InvoiceEventsHandler{events: events},
 		Authenticate:  AuthenticateHandler{keys: keys},
 		CreateAPIKey:  CreateAPIKeyHandler{keys: keys},
+
+		MarkUncollectible: MarkUncollectibleHandler{invoices: invoices, clock: clock},
+		UpdateInvoice:     UpdateInvoiceHandler{invoices: invoices, clock: clock},
 	}
 }

@@ -71,7 +71,7 @@ func (c *api) followRaw(t *testing.T, key, query string, after int64, want int) 
 }
 
 // Replaying the feed from 0 and applying the events rebuilds every invoice's
-// status and amount_paid; the tenants' feeds are disjoint.
+// status and amount_paid, write-offs included; the tenants' feeds are disjoint.
 func TestListEvents200RebuildsInvoices(t *testing.T) {
 	t.Parallel()
 	c := newAPI(t)
@@ -90,6 +90,15 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+voided.ID+"/void", c.keyA, map[string]any{"reason": "x"}), http.StatusOK)
 	bPaid := c.newOpen(t, c.keyB)
 	pay(c.keyB, bPaid.ID, 12000, "b1")
+	// Written off after a partial payment; written off, then paid in full;
+	// edited (metadata), which changes neither status nor amounts.
+	written := c.newOpen(t, c.keyA)
+	pay(c.keyA, written.ID, 3000, "w1")
+	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+written.ID+"/mark_uncollectible", c.keyA, nil), http.StatusOK)
+	wantInvoice(t, c.do(t, "PATCH", "/v1/invoices/"+written.ID, c.keyA, map[string]any{"metadata": map[string]string{"dunning": "stopped"}}), http.StatusOK)
+	recovered := c.newOpen(t, c.keyA)
+	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+recovered.ID+"/mark_uncollectible", c.keyA, nil), http.StatusOK)
+	pay(c.keyA, recovered.ID, 12000, "r1")
 
 	tenantOf := func(key string) string {
 		var id string
@@ -128,6 +137,8 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 				s.status = "paid"
 			case "invoicing.invoice.voided":
 				s.status = "void"
+			case "invoicing.invoice.marked_uncollectible":
+				s.status = "uncollectible"
 			}
 			if e.Data.Total != nil {
 				s.total = *e.Data.Total

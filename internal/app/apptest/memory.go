@@ -350,6 +350,7 @@ func SnapshotOf(inv *invoice.Invoice) invoice.Snapshot {
 		VoidReason: inv.VoidReason(), Version: inv.Version(),
 		CreatedAt: inv.CreatedAt(), UpdatedAt: inv.UpdatedAt(),
 		Payments: inv.Payments(),
+		Metadata: inv.Metadata(), MarkedUncollectibleAt: inv.MarkedUncollectibleAt(), OverdueAt: inv.OverdueAt(),
 	}
 	for l := range inv.AllLines() {
 		s.Lines = append(s.Lines, invoice.LineInputWithID{ID: l.ID, LineInput: invoice.LineInput{

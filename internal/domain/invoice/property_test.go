@@ -17,17 +17,19 @@ import (
 // machine drives an invoice through random commands and keeps a small model of
 // what it should have done.
 type machine struct {
-	inv    *invoice.Invoice
-	now    time.Time
-	pulled int64            // events pulled over the invoice's life
-	paid   int              // InvoicePaid events among them
-	refs   map[string]int64 // payment reference → amount recorded
-	lineID []invoice.LineID // every line id added, removed ones included
+	inv     *invoice.Invoice
+	now     time.Time
+	pulled  int64            // events pulled over the invoice's life
+	paid    int              // InvoicePaid events among them
+	overdue int              // InvoiceOverdue events among them
+	refs    map[string]int64 // payment reference → amount recorded
+	lineID  []invoice.LineID // every line id added, removed ones included
 }
 
 func TestInvoiceStateMachine(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		inv, err := invoice.New(invoice.NewID(), tenant, eur, customer, time.Time{}, nil, t0)
+		due := rapid.SampledFrom([]time.Time{{}, t0.AddDate(0, 0, 1)}).Draw(t, "due date")
+		inv, err := invoice.New(invoice.NewID(), tenant, eur, customer, due, nil, t0)
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
@@ -39,6 +41,9 @@ func TestInvoiceStateMachine(t *testing.T) {
 			"Issue":      m.issue,
 			"Pay":        m.pay,
 			"Void":       m.void,
+			"Uncollect":  m.markUncollectible,
+			"Overdue":    m.markOverdue,
+			"Edit":       m.edit,
 			"Rehydrate":  m.rehydrate,
 			"":           m.check,
 		})
@@ -172,7 +177,7 @@ func (m *machine) pay(t *rapid.T) {
 		wantTypes = nil // idempotent replay
 	case used:
 		want = invoice.ErrReferenceConflict
-	case m.inv.Status() != invoice.StatusOpen:
+	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusUncollectible:
 		want = invoice.ErrInvalidTransition
 	case amount > due:
 		want = invoice.ErrOverpayment
@@ -200,7 +205,7 @@ func (m *machine) void(t *rapid.T) {
 	switch {
 	case reason != "duplicate":
 		want = invoice.ErrInvalidReason
-	case m.inv.Status() != invoice.StatusOpen, len(m.inv.Payments()) > 0:
+	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusUncollectible, len(m.inv.Payments()) > 0:
 		want = invoice.ErrInvalidTransition
 	}
 	m.run(t, want, types(want, invoice.TypeVoided), func(now time.Time) error { return m.inv.Void(reason, now) })
@@ -235,6 +240,7 @@ func (m *machine) check(t *rapid.T) {
 	if want := map[bool]int{true: 1, false: 0}[inv.Status() == invoice.StatusPaid]; m.paid != want {
 		t.Fatalf("%d InvoicePaid events with status %s", m.paid, inv.Status())
 	}
+	m.checkWriteOff(t)
 	if _, err := invoice.Rehydrate(snapshotOf(inv)); err != nil {
 		t.Fatalf("Rehydrate of the current state: %v", err)
 	}

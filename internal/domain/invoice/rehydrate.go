@@ -25,6 +25,10 @@ type Snapshot struct {
 	Version    int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+
+	Metadata              Metadata
+	MarkedUncollectibleAt time.Time
+	OverdueAt             time.Time
 }
 
 // LineInputWithID is a stored line: its id and the inputs it was made from.
@@ -37,7 +41,8 @@ type LineInputWithID struct {
 // checks structural invariants (valid status, lines and payments in the
 // invoice's currency, totals that fit, paid ⇔ issued with nothing due, number
 // and issue time ⇔ issued, void ⇔ a void reason, no payments on a draft or
-// void invoice) but no clock-based rule, and records no events. It fails with
+// void invoice, uncollectible ⇒ a write-off time, overdue ⇒ issued with a due
+// date, metadata within its limits) but no clock-based rule, and records no events. It fails with
 // an error wrapping ErrCorruptInvoice that says which invariant broke.
 func Rehydrate(s Snapshot) (*Invoice, error) {
 	corrupt := func(format string, args ...any) error {
@@ -57,6 +62,10 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 		customer: s.Customer, dueDate: toDate(s.DueDate), issuedAt: s.IssuedAt, paidAt: s.PaidAt,
 		voidedAt: s.VoidedAt, voidReason: s.VoidReason, version: s.Version,
 		createdAt: s.CreatedAt, updatedAt: s.UpdatedAt,
+		markedUncollectibleAt: s.MarkedUncollectibleAt, overdueAt: s.OverdueAt,
+	}
+	if err := inv.rehydrateMetadata(s.Metadata); err != nil {
+		return nil, corrupt("%v", err)
 	}
 	if len(s.Lines) > MaxLines {
 		return nil, corrupt("%d lines", len(s.Lines))
@@ -84,7 +93,7 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 		}
 	}
 	inv.payments = append([]Payment(nil), s.Payments...)
-	issued := s.Status == StatusOpen || s.Status == StatusPaid || s.Status == StatusVoid
+	issued := s.Status != StatusDraft
 	switch {
 	case paid.amount > total.amount:
 		return nil, corrupt("amount paid %d exceeds total %d", paid.amount, total.amount)
@@ -98,6 +107,11 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 		return nil, corrupt("status %s with void reason %q", s.Status, s.VoidReason)
 	case (s.Status == StatusDraft || s.Status == StatusVoid) && len(s.Payments) > 0:
 		return nil, corrupt("%s with payments", s.Status)
+	case (s.Status == StatusUncollectible) && s.MarkedUncollectibleAt.IsZero(),
+		(s.Status == StatusDraft || s.Status == StatusOpen) && !s.MarkedUncollectibleAt.IsZero():
+		return nil, corrupt("status %s marked uncollectible at %v", s.Status, s.MarkedUncollectibleAt)
+	case !s.OverdueAt.IsZero() && (!issued || s.DueDate.IsZero()):
+		return nil, corrupt("status %s with due date %v overdue at %v", s.Status, s.DueDate, s.OverdueAt)
 	}
 	return inv, nil
 }

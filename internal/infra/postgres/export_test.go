@@ -42,6 +42,7 @@ func Statements() map[string]string {
 		"lockKeySQL": lockKeySQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
 		"createKeySQL": createKeySQL, "tenantByKeySQL": tenantByKeySQL, "backlogSQL": backlogSQL,
 		"notifySQL": notifySQL, "listenSQL": listenSQL,
+		"dueInvoicesSQL": dueInvoicesSQL, "tryJobLockSQL": tryJobLockSQL, "jobUnlockSQL": jobUnlockSQL,
 	}
 }
 
