@@ -149,7 +149,7 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 // BenchmarkWake is what the after-commit hook adds to every writing request
 // (instead of a pg_notify inside the transaction), from many goroutines.
 func BenchmarkWake(b *testing.B) {
-	r, err := relay.New(postgres.NewOutbox(nil), &nats.Publisher{}, relay.Config{}, slog.New(slog.DiscardHandler))
+	r, err := relay.New(postgres.NewOutbox(nil), postgres.NewRelayLeadership(nil), &nats.Publisher{}, relay.Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
