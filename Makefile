@@ -4,7 +4,7 @@
 # beside pgbench, CPU per payment, and two binaries side by side, e.g.
 #   BENCH_BEFORE=main BENCH_AFTER=h9-writepath make bench-pay
 # bench-pay-quick is its quick check: 16 clients, 5 s, one round.
-.PHONY: test bench bench-pay bench-pay-quick
+.PHONY: test bench bench-pay bench-pay-quick bench-c2d
 
 test:
 	go test -race -count=1 ./...
@@ -19,3 +19,8 @@ bench-pay:
 
 bench-pay-quick:
 	BENCH_PAY_SHORT=1 bash bench/pay.sh
+
+# bench-c2d: commit-to-delivery of two binaries side by side, e.g.
+#   BENCH_BEFORE=main make bench-c2d
+bench-c2d:
+	bash bench/c2d.sh

@@ -520,4 +520,10 @@ mkdir -p "$(dirname "$OUT")"
 	cat bench/README.md | sed -n '/^## Method/,$p'
 } >"$OUT"
 log "done: $OUT"
+# The relay's targets (issue 14), printed as well as written.
+r=$(ratio "$GOB_RELAY" "$GOB_JS")
+log "relay vs raw JetStream, Go benchmarks in one run: ${GOB_RELAY:-n/a} / ${GOB_JS:-n/a} events/s = $r (target >= 0.50: $(yesno "$r" 0.50 ">="))"
+r=$(ratio "$RE_RATE" "$JS")
+log "relay process vs jsbench async, same server: ${RE_RATE:-n/a} / ${JS:-n/a} events/s = $r (target >= 0.50: $(yesno "$r" 0.50 ">="))"
+log "commit-to-delivery p99 at half the best pay rate (${RATE_CAP:-n/a}/s): ${C2D_P99:-n/a} ms, p50 ${C2D_P50:-n/a} ms (target <= 25 ms: $(yesno "$C2D_P99" 25 "<="))"
 ((PAY_FAILED == 0)) || { log "FAILED: bench/pay.sh (see the notes in $OUT)"; exit 1; }
