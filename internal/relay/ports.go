@@ -37,10 +37,10 @@ type Failure struct {
 // methods lock rows.
 type Store interface {
 	// Pending returns up to limit unpublished records in sequence order,
-	// leaving out the sequences in skip (being marked published), parked
-	// records, ones waiting for their retry time, and any record of an
-	// invoice that has such an earlier record (order is per invoice). It
-	// returns an error if the query fails.
+	// leaving out the sequences in skip (in flight, or being marked
+	// published), parked records, ones waiting for their retry time, and
+	// any record of an invoice that has such an earlier record (order is
+	// per invoice). It returns an error if the query fails.
 	Pending(ctx context.Context, limit int, skip []int64) ([]Record, error)
 
 	// MarkPublished records that the broker stored the records with these

@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 )
 
 // Relay moves committed outbox records to the broker. Create it with New,
@@ -159,7 +158,7 @@ func (r *Relay) Close() error {
 // until the broker or the database fails: the records then wait for the
 // next leader), marks what it sent, releases the leadership and returns; a
 // standby returns at once. Drain does not wait; bound the drain by
-// cancelling Run's ctx at a deadline. It may be called more than once, from
+// cancelling Run's ctx, or calling Close, at a deadline. It may be called more than once, from
 // any goroutine.
 func (r *Relay) Drain() {
 	r.drainOnce.Do(func() { close(r.drain) })
@@ -173,20 +172,6 @@ func (r *Relay) draining() bool {
 	default:
 		return false
 	}
-}
-
-// pause waits d and reports true, or reports false at once if ctx is done or
-// the relay is draining.
-func (r *Relay) pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-	case <-r.drain:
-	}
-	return false
 }
 
 // lead relays while the lease holds and ctx is live. It returns an error
@@ -281,82 +266,4 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 		r.idle(ctx, reconnected)
 	}
 	return nil
-}
-
-// backOff waits out the backoff after *failures consecutive failures to
-// reach the broker and reports true, or reports false at once if ctx is
-// done or the relay is draining. The broker's return (a value on
-// reconnected) ends the wait early and resets *failures: the backoff spared
-// a broker that was away, and waiting on would only hold back the outbox
-// (issue 10: NATS was back for 25 s before a relay 9 failures deep tried).
-func (r *Relay) backOff(ctx context.Context, failures *int, reconnected <-chan struct{}) bool {
-	t := time.NewTimer(backoff(*failures, r.cfg.BackoffMin, r.cfg.BackoffMax))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-reconnected:
-		r.log.Info("relay: broker reachable again; retrying now", "failures", *failures)
-		*failures = 0
-		return true
-	case <-ctx.Done():
-	case <-r.drain:
-	}
-	return false
-}
-
-// idle waits for a wake-up, the poll interval, Drain, or ctx. A reconnect
-// wakes it too: it costs one read, and a signal left waiting would cut
-// short the first backoff of the next outage.
-func (r *Relay) idle(ctx context.Context, reconnected <-chan struct{}) {
-	t := time.NewTimer(r.cfg.PollInterval)
-	defer t.Stop()
-	select {
-	case <-r.wake:
-	case <-reconnected:
-	case <-t.C:
-	case <-r.drain:
-	case <-ctx.Done():
-	}
-}
-
-// pruneEvery prunes now and then every PruneInterval until ctx is done.
-func (r *Relay) pruneEvery(ctx context.Context) {
-	for ctx.Err() == nil {
-		r.prune(ctx)
-		sleep(ctx, r.cfg.PruneInterval)
-	}
-}
-
-// prune deletes published records older than the retention, a small batch
-// per statement, until none is left or ctx is done.
-func (r *Relay) prune(ctx context.Context) {
-	cutoff := time.Now().Add(-r.cfg.Retention)
-	var total int64
-	for ctx.Err() == nil {
-		n, err := r.store.Prune(ctx, cutoff, pruneBatch)
-		total += n
-		if err != nil {
-			if ctx.Err() == nil {
-				r.log.Warn("relay: prune failed", "err", err)
-			}
-			break
-		}
-		if n < pruneBatch {
-			break
-		}
-	}
-	if total > 0 {
-		r.log.Info("relay: pruned published events", "count", total, "before", cutoff)
-	}
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
