@@ -6,7 +6,7 @@
 # bench-pay-quick is its quick check: 16 clients, 5 s, one round.
 # bench-replicas: three serve replicas at 30 payments/s, commit-to-stream p99 per
 # replica (bench/replicas.sh, also part of bench).
-.PHONY: test bench bench-pay bench-pay-quick bench-replicas
+.PHONY: test bench bench-pay bench-pay-quick bench-replicas bench-c2d
 
 test:
 	go test -race -count=1 ./...
@@ -32,3 +32,8 @@ bench-replicas:
 .PHONY: bench-durable
 bench-durable:
 	bash bench/durable.sh
+
+# bench-c2d: commit-to-delivery of two binaries side by side, e.g.
+#   BENCH_BEFORE=main make bench-c2d
+bench-c2d:
+	bash bench/c2d.sh

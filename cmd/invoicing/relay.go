@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,12 +21,17 @@ import (
 )
 
 // relayProc is the outbox relay with the NATS connection it publishes on and
-// the notifier that carries commit notices between processes.
+// the notifier that carries commit notices between processes, and, once
+// started, the outcome of its Run.
 type relayProc struct {
 	*relay.Relay
 	nc      *natsgo.Conn
 	pub     *natsinfra.Publisher
 	commits *postgres.OutboxNotifier
+
+	finished chan struct{} // closed when Run has returned
+	mu       sync.Mutex
+	err      error // Run's error, until result reports it
 }
 
 // newRelay builds the outbox relay on pool and a NATS connection to
@@ -48,7 +54,7 @@ func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.
 		return nil, err
 	}
 	commits := postgres.NewOutboxNotifier(pool, 0, logger)
-	r, err := relay.New(postgres.NewOutbox(pool), tracedPublisher(pub, tp), relay.Config{
+	r, err := relay.New(postgres.NewOutbox(pool), postgres.NewRelayLeadership(pool), tracedPublisher(pub, tp), relay.Config{
 		PollInterval: cfg.RelayPollInterval,
 		BatchSize:    cfg.RelayBatchSize,
 		MaxAttempts:  cfg.RelayMaxAttempts,
@@ -63,43 +69,67 @@ func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.
 	return &relayProc{Relay: r, nc: nc, pub: pub, commits: commits}, nil
 }
 
-// close closes the NATS connection. Call it after Run returned.
-func (p *relayProc) close() { p.nc.Close() }
-
-// runUntil runs the relay until ctx is done, then lets it drain for at most
-// timeout (see relay.Drain) before stopping it. It returns once Run has
-// returned, that is, once the relay has marked what the broker acknowledged
-// and released its leadership.
-func (p *relayProc) runUntil(ctx context.Context, timeout time.Duration, logger *slog.Logger) error {
-	// Run's own ctx outlives ctx: the deadline below ends it.
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	return p.drain(stop, done, timeout, logger)
+// close closes the relay and then the NATS connection.
+func (p *relayProc) close() {
+	_ = p.Close() // it cannot fail
+	p.nc.Close()
 }
 
-// drain asks the running relay to drain and waits for it to return (done),
-// calling stop to cancel it if it takes longer than timeout.
-func (p *relayProc) drain(stop context.CancelFunc, done <-chan error, timeout time.Duration, logger *slog.Logger) error {
+// start runs the relay in a goroutine. Its ctx is detached from ctx's
+// cancellation: the relay must outlive the API, to publish the events of
+// its last requests; stop ends it.
+func (p *relayProc) start(ctx context.Context) {
+	p.finished = make(chan struct{})
+	go func() {
+		err := p.Run(context.WithoutCancel(ctx))
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.finished)
+	}()
+}
+
+// result waits for Run to return and returns its error the first time it
+// is asked, nil after: whoever sees the relay stop first reports why.
+func (p *relayProc) result() error {
+	<-p.finished
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err := p.err
+	p.err = nil
+	return err
+}
+
+// runUntil runs the relay until ctx is done, then lets it drain for at most
+// timeout (see stop). It returns once Run has returned, that is, once the
+// relay has marked what the broker acknowledged and released its
+// leadership, with Run's error: one saying why the relay could not go on.
+func (p *relayProc) runUntil(ctx context.Context, timeout time.Duration, logger *slog.Logger) error {
+	p.start(ctx)
+	select {
+	case <-p.finished:
+		return p.result()
+	case <-ctx.Done():
+	}
+	return p.stop(timeout, logger)
+}
+
+// stop asks the started relay to drain (see relay.Drain) and waits for it
+// to return, closing it if that takes longer than timeout. It returns Run's
+// error, unless result reported it already.
+func (p *relayProc) stop(timeout time.Duration, logger *slog.Logger) error {
 	start := time.Now()
 	p.Drain()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case err := <-done:
+	case <-p.finished:
 		logger.Info("relay stopped", "drained_in", time.Since(start).String())
-		return err
 	case <-t.C:
 		logger.Warn("relay did not drain within SHUTDOWN_TIMEOUT; stopping it, the next leader publishes the rest", "timeout", timeout.String())
-		stop()
-		return <-done
+		_ = p.Close() // it cannot fail
 	}
+	return p.result()
 }
 
 // opsShutdownTimeout bounds the close of `relay`'s HTTP server, which serves

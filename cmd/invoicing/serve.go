@@ -31,8 +31,9 @@ import (
 //  3. the NATS connection and the database pool close (deferred).
 //
 // It returns nil after a clean shutdown; an error if start-up fails, the
-// server fails, or requests were still running at the deadline (they are
-// then cut off; their transactions roll back or commit whole).
+// server fails, the relay cannot go on (relay.Run's error), or requests
+// were still running at the deadline (they are then cut off; their
+// transactions roll back or commit whole).
 func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
 	if len(args) != 0 {
 		return fmt.Errorf("%w: serve takes no arguments", errUsage)
@@ -124,13 +125,22 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 
 	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)
 	g, gctx := errgroup.WithContext(ctx)
-	// The relay's ctx is not gctx: the relay must outlive the server, to
-	// publish the events of its last requests. shutdown ends it.
-	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopRelay()
-	relayDone := make(chan error, 1)
 	if rp != nil {
-		go func() { relayDone <- rp.Run(relayCtx) }()
+		// The relay outlives the server, to publish the events of its last
+		// requests: shutdown stops it. A relay that stops before, because
+		// it cannot go on (the broker is misconfigured), stops serve too,
+		// as it would have at start.
+		rp.start(ctx)
+		g.Go(func() error {
+			select {
+			case <-rp.finished:
+				if err := rp.result(); err != nil {
+					return fmt.Errorf("relay: %w", err)
+				}
+			case <-gctx.Done():
+			}
+			return nil
+		})
 	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -156,7 +166,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	}
 	g.Go(func() error {
 		<-gctx.Done()
-		return shutdown(ctx, cfg, logger, srv, rp, stopRelay, relayDone)
+		return shutdown(ctx, cfg, logger, srv, rp)
 	})
 	err = g.Wait()
 	logger.Info("stopped", "error", err)
@@ -166,7 +176,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 // shutdown runs steps 1 and 2 of serve's shutdown under one deadline,
 // SHUTDOWN_TIMEOUT from now. It returns an error if requests were still in
 // flight at the deadline.
-func shutdown(ctx context.Context, cfg config, logger *slog.Logger, srv *http.Server, rp *relayProc, stopRelay context.CancelFunc, relayDone <-chan error) error {
+func shutdown(ctx context.Context, cfg config, logger *slog.Logger, srv *http.Server, rp *relayProc) error {
 	start := time.Now()
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
@@ -183,7 +193,7 @@ func shutdown(ctx context.Context, cfg config, logger *slog.Logger, srv *http.Se
 		// Whatever is left of the deadline, at least a moment to mark
 		// what the broker acknowledged.
 		left := max(time.Until(start.Add(cfg.ShutdownTimeout)), 100*time.Millisecond)
-		errs = append(errs, rp.drain(stopRelay, relayDone, left, logger))
+		errs = append(errs, rp.stop(left, logger))
 	}
 	return errors.Join(errs...)
 }

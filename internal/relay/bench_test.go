@@ -81,19 +81,23 @@ func BenchmarkRelayThroughput(b *testing.B) {
 			h := newHarness(b)
 			h.log = slog.New(slog.DiscardHandler)
 			ctx := context.Background()
+			cpu := &cpuMeter{pool: h.pool}
 			for b.Loop() {
 				b.StopTimer()
 				seedBacklog(b, h, backlog, c.perInvoice, c.interleaved)
 				b.StartTimer()
+				cpu.start(b)
 				r := h.start(ctx, relay.Config{}, nats.StreamConfig{}, nil)
 				for h.anyUnpublished() {
 					time.Sleep(5 * time.Millisecond)
 				}
 				b.StopTimer()
+				cpu.stop(b)
 				r.stop(b)
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(backlog*b.N)/b.Elapsed().Seconds(), "events/s")
+			cpu.report(b, backlog*b.N)
 		})
 	}
 }
@@ -130,6 +134,8 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("message body: %d bytes", len(body))
+	cpu := &cpuMeter{}
+	cpu.start(b)
 	for b.Loop() {
 		for range backlog {
 			msg := &natsgo.Msg{Subject: "invoicing.invoice.paid", Data: body,
@@ -140,16 +146,18 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 		}
 		<-js.PublishAsyncComplete()
 	}
+	cpu.stop(b)
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d publishes failed", n)
 	}
 	b.ReportMetric(float64(backlog*b.N)/b.Elapsed().Seconds(), "events/s")
+	cpu.report(b, backlog*b.N)
 }
 
 // BenchmarkWake is what the after-commit hook adds to every writing request
 // (instead of a pg_notify inside the transaction), from many goroutines.
 func BenchmarkWake(b *testing.B) {
-	r, err := relay.New(postgres.NewOutbox(nil), &nats.Publisher{}, relay.Config{}, slog.New(slog.DiscardHandler))
+	r, err := relay.New(postgres.NewOutbox(nil), postgres.NewRelayLeadership(nil), &nats.Publisher{}, relay.Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

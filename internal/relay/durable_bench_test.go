@@ -120,7 +120,7 @@ func durableRelay(b *testing.B, br durableBroker, size int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err := relay.New(postgres.NewOutbox(h.pool), pub, relay.Config{BatchSize: size}, h.log)
+		r, err := relay.New(postgres.NewOutbox(h.pool), postgres.NewRelayLeadership(h.pool), pub, relay.Config{BatchSize: size}, h.log)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -87,7 +87,7 @@ func (h *harness) start(ctx context.Context, cfg relay.Config, stream nats.Strea
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	r, err := relay.New(store, pub, cfg, h.log)
+	r, err := relay.New(store, postgres.NewRelayLeadership(h.pool), pub, cfg, h.log)
 	if err != nil {
 		h.t.Fatal(err)
 	}

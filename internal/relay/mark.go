@@ -5,22 +5,27 @@ import (
 	"fmt"
 )
 
-// marking is a MarkPublished running while the next batch is read and sent.
+// marking is a MarkPublished running beside the next step of the leader
+// (see advance).
 //
 // Why this is safe: it is started only for a batch whose every record the
-// broker acknowledged, and the next batch is read excluding those records.
-// A record of the next batch whose predecessor was in this batch therefore
-// follows an event known to be in the stream, as the round rule requires;
-// had any record failed, the relay would have marked synchronously, so its
-// failure is in the store before the next read holds back its invoice.
+// broker acknowledged, and the reads until it is settled leave those
+// records out. A later record of the same invoice therefore follows an
+// event known to be in the stream, as the round rule requires; had any
+// record failed, the relay would have marked synchronously, so its failure
+// is in the store before the next read holds back its invoice.
 type marking struct {
 	seqs []int64
 	done chan error
 }
 
 // markAsync starts marking seqs published, detached from ctx's cancellation
-// like bookkeep: the broker already has those events.
+// like bookkeep: the broker already has those events. It returns nil if
+// seqs is empty.
 func (r *Relay) markAsync(ctx context.Context, seqs []int64) *marking {
+	if len(seqs) == 0 {
+		return nil
+	}
 	m := &marking{seqs: seqs, done: make(chan error, 1)}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)

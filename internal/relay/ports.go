@@ -33,18 +33,14 @@ type Failure struct {
 }
 
 // Store is the outbox as the relay needs it. The relay only reads and writes
-// through it while it holds the Lease, so none of the methods lock rows.
+// through it while it holds a Lease from its Leadership, so none of the
+// methods lock rows.
 type Store interface {
-	// TryLead tries once to become the only active relay. It returns
-	// ErrNotLeader if another relay leads, or an error if the database
-	// cannot be reached.
-	TryLead(ctx context.Context) (Lease, error)
-
 	// Pending returns up to limit unpublished records in sequence order,
-	// leaving out the sequences in skip (being marked published), parked
-	// records, ones waiting for their retry time, and any record of an
-	// invoice that has such an earlier record (order is per invoice). It
-	// returns an error if the query fails.
+	// leaving out the sequences in skip (in flight, or being marked
+	// published), parked records, ones waiting for their retry time, and
+	// any record of an invoice that has such an earlier record (order is
+	// per invoice). It returns an error if the query fails.
 	Pending(ctx context.Context, limit int, skip []int64) ([]Record, error)
 
 	// MarkPublished records that the broker stored the records with these
@@ -60,6 +56,15 @@ type Store interface {
 	// Prune deletes at most limit records published before cutoff and
 	// returns how many it deleted, or an error if the delete fails.
 	Prune(ctx context.Context, cutoff time.Time, limit int) (int64, error)
+}
+
+// Leadership elects the one active relay among the relays of one outbox,
+// in this process and others.
+type Leadership interface {
+	// TryLead tries once to become the only active relay. It returns
+	// ErrNotLeader if another relay leads, or an error if the election
+	// cannot be held (e.g. the database cannot be reached).
+	TryLead(ctx context.Context) (Lease, error)
 }
 
 // Lease is the relay's leadership. It is lost when the connection holding
@@ -96,11 +101,14 @@ type Message struct {
 type Publisher interface {
 	// Prepare makes the destination ready (for NATS: creates or updates the
 	// stream). The relay calls it whenever it becomes leader and retries it
-	// with backoff while it returns an error.
+	// with backoff while it returns an error, unless the error wraps
+	// ErrMisconfigured: Run then gives up the lead and returns it.
 	Prepare(ctx context.Context) error
 
 	// Publish sends all msgs without waiting between them, then waits for
-	// the broker's answer to each. It returns one error per message, nil if
+	// the broker's answer to each. The relay calls it from one goroutine
+	// at a time (a batch is sent only once the previous one's answers are
+	// in), but not always the same goroutine. It returns one error per message, nil if
 	// the broker stored it (or already had it). An error wrapping
 	// ErrUnavailable means the broker could not be asked; one wrapping
 	// ErrTooLarge, that the message exceeds the broker's size limit; any
@@ -116,7 +124,8 @@ type Publisher interface {
 }
 
 var (
-	// ErrNotLeader is returned by Store.TryLead when another relay leads.
+	// ErrNotLeader is returned by Leadership.TryLead when another relay
+	// leads.
 	ErrNotLeader = errors.New("relay: another relay is the leader")
 
 	// ErrUnavailable marks a publish error that is not the message's fault
@@ -129,6 +138,15 @@ var (
 	// size). It is permanent until an operator raises the limit, so the
 	// relay parks the record at once instead of retrying it.
 	ErrTooLarge = errors.New("relay: message too large for the broker")
+
+	// ErrMisconfigured marks an error of Publisher.Prepare saying that the
+	// broker cannot take the relay's messages until an operator changes its
+	// configuration (e.g. its max_payload is below MaxEventBytes). Run
+	// returns it instead of retrying.
+	ErrMisconfigured = errors.New("relay: the broker is misconfigured")
+
+	// ErrClosed is returned by Run once Close was called.
+	ErrClosed = errors.New("relay: closed")
 
 	// ErrNotFailed is returned by Retry when no parked event has the id.
 	ErrNotFailed = errors.New("relay: no failed event with this id")

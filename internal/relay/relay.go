@@ -10,44 +10,58 @@
 //   - Per-invoice order: an event is sent only after the broker acknowledged
 //     its invoice's previous event (see batch.go). This holds even if two
 //     relays briefly run at once.
-//   - One active relay: relays elect a leader through the Store's lease (a
+//   - One active relay: relays elect a leader through their Leadership (a
 //     PostgreSQL advisory lock); standbys retry every LeaderRetry. A single
 //     leader sends nothing twice in normal operation.
+//
+// How the leader moves events, one step after another (see advance): it
+// reads and encodes the next batch while the broker's answers to the batch
+// in flight are awaited, records that batch's outcome, and sends the next
+// one. Records are marked published beside the following step.
 package relay
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 )
 
-// Relay moves committed outbox records to the broker. Create it with New and
-// start it with Run; Wake may be called from any goroutine.
+// Relay moves committed outbox records to the broker. Create it with New,
+// start it with Run and stop it with Close (or by cancelling Run's ctx);
+// Wake and Drain may be called from any goroutine.
 type Relay struct {
-	store Store
-	pub   Publisher
-	cfg   Config
-	log   *slog.Logger
-	wake  chan struct{}
+	store  Store
+	leader Leadership
+	pub    Publisher
+	cfg    Config
+	log    *slog.Logger
+	wake   chan struct{}
 
 	drainOnce sync.Once
 	drain     chan struct{} // closed by Drain
+
+	mu      sync.Mutex
+	running bool
+	closed  bool
+	closing chan struct{} // closed by Close
+	runs    sync.WaitGroup
 }
 
-// New returns a relay over store and pub, cfg's zero fields defaulted. It
-// returns an error if a dependency is nil or cfg is invalid.
-func New(store Store, pub Publisher, cfg Config, logger *slog.Logger) (*Relay, error) {
-	if store == nil || pub == nil || logger == nil {
-		return nil, errors.New("relay: store, publisher and logger are required")
+// New returns a relay that moves store's records to pub while leadership
+// makes it the leader, cfg's zero fields defaulted. It returns an error if a
+// dependency is nil or cfg is invalid.
+func New(store Store, leadership Leadership, pub Publisher, cfg Config, logger *slog.Logger) (*Relay, error) {
+	if store == nil || leadership == nil || pub == nil || logger == nil {
+		return nil, errors.New("relay: store, leadership, publisher and logger are required")
 	}
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Relay{store: store, pub: pub, cfg: cfg, log: logger.With("component", "relay"),
-		wake: make(chan struct{}, 1), drain: make(chan struct{})}, nil
+	return &Relay{store: store, leader: leadership, pub: pub, cfg: cfg, log: logger.With("component", "relay"),
+		wake: make(chan struct{}, 1), drain: make(chan struct{}), closing: make(chan struct{})}, nil
 }
 
 // Wake tells the relay that new records were committed. It never blocks:
@@ -61,25 +75,59 @@ func (r *Relay) Wake() {
 	}
 }
 
-// Run relays until ctx is done, or until it has drained after Drain, then
-// returns nil. It waits as a standby while another relay leads. It never
-// gives up on its own: database and broker errors are logged and retried.
+// Run relays until ctx is done, Close is called, or it has drained after
+// Drain, then returns nil. It waits as a standby while another relay leads.
+// Database and broker outages are logged and retried, never a reason to
+// stop. It returns an error when it cannot go on: one wrapping
+// ErrMisconfigured when the Publisher reports the broker misconfigured,
+// ErrClosed after Close, or an error if Run is already running.
 //
 // Cancelling ctx stops at once: publishes in flight are abandoned (the next
 // leader sends them again, and the broker drops the duplicates), but what
 // the broker already acknowledged is still marked published (see bookkeep).
 // Either way Run releases the leadership before it returns.
 func (r *Relay) Run(ctx context.Context) error {
+	r.mu.Lock()
+	switch {
+	case r.closed:
+		r.mu.Unlock()
+		return ErrClosed
+	case r.running:
+		r.mu.Unlock()
+		return errors.New("relay: Run is already running")
+	}
+	r.running = true
+	r.runs.Add(1)
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.running = false
+		r.mu.Unlock()
+		r.runs.Done()
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-r.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
 	for ctx.Err() == nil {
-		lease, err := r.store.TryLead(ctx)
+		lease, err := r.leader.TryLead(ctx)
 		switch {
 		case err == nil:
 			r.log.Info("relay: leading")
 			r.cfg.Metrics.Leading(true)
-			r.lead(ctx, lease)
+			err = r.lead(ctx, lease)
 			lease.Release()
 			r.cfg.Metrics.Leading(false)
 			r.log.Info("relay: no longer leading")
+			if err != nil {
+				return err
+			}
 		case errors.Is(err, ErrNotLeader) || ctx.Err() != nil:
 		default:
 			r.log.Warn("relay: cannot try for leadership", "err", err)
@@ -91,11 +139,26 @@ func (r *Relay) Run(ctx context.Context) error {
 	return nil
 }
 
+// Close stops Run, as cancelling its ctx does, and returns once it has
+// returned; Run cannot be started again. It may be called more than once,
+// from any goroutine, and before Run or without it. It returns nil: nothing
+// it releases can fail.
+func (r *Relay) Close() error {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.closing)
+	}
+	r.mu.Unlock()
+	r.runs.Wait()
+	return nil
+}
+
 // Drain asks Run to finish: a leader relays until no record is pending (or
 // until the broker or the database fails: the records then wait for the
 // next leader), marks what it sent, releases the leadership and returns; a
 // standby returns at once. Drain does not wait; bound the drain by
-// cancelling Run's ctx at a deadline. It may be called more than once, from
+// cancelling Run's ctx, or calling Close, at a deadline. It may be called more than once, from
 // any goroutine.
 func (r *Relay) Drain() {
 	r.drainOnce.Do(func() { close(r.drain) })
@@ -111,22 +174,10 @@ func (r *Relay) draining() bool {
 	}
 }
 
-// pause waits d and reports true, or reports false at once if ctx is done or
-// the relay is draining.
-func (r *Relay) pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-	case <-r.drain:
-	}
-	return false
-}
-
-// lead relays while the lease holds and ctx is live.
-func (r *Relay) lead(ctx context.Context, lease Lease) {
+// lead relays while the lease holds and ctx is live. It returns an error
+// wrapping ErrMisconfigured if the broker cannot be prepared until an
+// operator acts, nil when it stops for any other reason.
+func (r *Relay) lead(ctx context.Context, lease Lease) error {
 	// Losing the lease cancels everything in flight: a relay that is no
 	// longer sure it leads must stop sending at once.
 	ctx, cancel := context.WithCancel(ctx)
@@ -147,10 +198,14 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 		if err == nil || ctx.Err() != nil {
 			break
 		}
+		if errors.Is(err, ErrMisconfigured) {
+			r.log.Error("relay: the broker cannot take events until its configuration is fixed", "err", err)
+			return fmt.Errorf("relay: prepare the broker: %w", err)
+		}
 		failures++
 		r.log.Warn("relay: broker not ready", "err", err)
 		if !r.backOff(ctx, &failures, reconnected) {
-			return // draining, with no broker to drain to
+			return nil // draining, with no broker to drain to
 		}
 	}
 
@@ -166,22 +221,21 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 	defer func() { cancel(); <-pruned }()
 	go func() { defer close(pruned); r.pruneEvery(ctx) }()
 
-	// Marking a batch published overlaps with reading and sending the next
-	// one (see marking); at most one marking runs, and it is settled by the
-	// next batch or before the relay stops.
-	var marking *marking
+	// The batch in flight and the marking of the one before it outlive a
+	// step (see advance); both are settled before the relay stops.
+	var p pipeline
 	defer func() {
-		if err := r.settle(&marking); err != nil {
+		if err := r.settleAll(ctx, &p); err != nil {
 			r.log.Warn("relay: batch failed", "err", err)
 		}
 	}()
 
 	failures = 0
 	for ctx.Err() == nil {
-		n, err := r.relayBatch(ctx, &marking)
+		n, err := r.advance(ctx, &p)
 		if err != nil {
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			// An outage: wait it out without heeding wake-ups, which would
 			// otherwise hammer a broker that is down on every commit, but
@@ -190,103 +244,26 @@ func (r *Relay) lead(ctx context.Context, lease Lease) {
 			failures++
 			r.log.Warn("relay: batch failed", "err", err, "failures", failures)
 			if !r.backOff(ctx, &failures, reconnected) {
-				return
+				return nil
 			}
 			continue
 		}
 		failures = 0
-		if n == r.cfg.BatchSize {
-			continue // a backlog: keep draining
+		if n == r.cfg.BatchSize || p.flight != nil {
+			continue // a backlog, or a batch in flight: step on
 		}
 		// Caught up. Drain is checked only here, after a short batch, so a
 		// drain requested while idle still reads once more: what committed
 		// just before it is published too.
 		if r.draining() {
 			r.log.Info("relay: drained")
-			return
+			return nil
 		}
 		// The last batch's marking may still run while the relay waits: the
-		// next batch skips its records and settles it (see relayBatch), so
-		// an event committed now waits for one read and one publish, not
-		// also for the previous batch's commit.
+		// next step skips its records and settles it, so an event committed
+		// now waits for one read and one publish, not also for the previous
+		// batch's commit.
 		r.idle(ctx, reconnected)
 	}
-}
-
-// backOff waits out the backoff after *failures consecutive failures to
-// reach the broker and reports true, or reports false at once if ctx is
-// done or the relay is draining. The broker's return (a value on
-// reconnected) ends the wait early and resets *failures: the backoff spared
-// a broker that was away, and waiting on would only hold back the outbox
-// (issue 10: NATS was back for 25 s before a relay 9 failures deep tried).
-func (r *Relay) backOff(ctx context.Context, failures *int, reconnected <-chan struct{}) bool {
-	t := time.NewTimer(backoff(*failures, r.cfg.BackoffMin, r.cfg.BackoffMax))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-reconnected:
-		r.log.Info("relay: broker reachable again; retrying now", "failures", *failures)
-		*failures = 0
-		return true
-	case <-ctx.Done():
-	case <-r.drain:
-	}
-	return false
-}
-
-// idle waits for a wake-up, the poll interval, Drain, or ctx. A reconnect
-// wakes it too: it costs one read, and a signal left waiting would cut
-// short the first backoff of the next outage.
-func (r *Relay) idle(ctx context.Context, reconnected <-chan struct{}) {
-	t := time.NewTimer(r.cfg.PollInterval)
-	defer t.Stop()
-	select {
-	case <-r.wake:
-	case <-reconnected:
-	case <-t.C:
-	case <-r.drain:
-	case <-ctx.Done():
-	}
-}
-
-// pruneEvery prunes now and then every PruneInterval until ctx is done.
-func (r *Relay) pruneEvery(ctx context.Context) {
-	for ctx.Err() == nil {
-		r.prune(ctx)
-		sleep(ctx, r.cfg.PruneInterval)
-	}
-}
-
-// prune deletes published records older than the retention, a small batch
-// per statement, until none is left or ctx is done.
-func (r *Relay) prune(ctx context.Context) {
-	cutoff := time.Now().Add(-r.cfg.Retention)
-	var total int64
-	for ctx.Err() == nil {
-		n, err := r.store.Prune(ctx, cutoff, pruneBatch)
-		total += n
-		if err != nil {
-			if ctx.Err() == nil {
-				r.log.Warn("relay: prune failed", "err", err)
-			}
-			break
-		}
-		if n < pruneBatch {
-			break
-		}
-	}
-	if total > 0 {
-		r.log.Info("relay: pruned published events", "count", total, "before", cutoff)
-	}
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
+	return nil
 }

@@ -78,7 +78,7 @@ func TestRelayProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := relay.New(postgres.NewOutbox(pool), pub, relay.Config{}, log)
+	r, err := relay.New(postgres.NewOutbox(pool), postgres.NewRelayLeadership(pool), pub, relay.Config{}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

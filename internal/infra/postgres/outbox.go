@@ -14,15 +14,14 @@ import (
 // Outbox is the outbox table as the relay and its operators use it: it
 // implements relay.Store and the `outbox failed` / `outbox retry` commands.
 type Outbox struct {
-	pool       *pgxpool.Pool
-	leaseCheck time.Duration
+	pool *pgxpool.Pool
 }
 
 var _ relay.Store = (*Outbox)(nil)
 
 // NewOutbox returns the outbox on pool.
 func NewOutbox(pool *pgxpool.Pool) *Outbox {
-	return &Outbox{pool: pool, leaseCheck: defaultLeaseCheck}
+	return &Outbox{pool: pool}
 }
 
 // pendingSQL reads the relay's next batch from the partial index of

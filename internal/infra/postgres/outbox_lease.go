@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/relay"
 )
@@ -25,7 +26,22 @@ const (
 // lives. It bounds how long a leader that lost its connection keeps sending.
 const defaultLeaseCheck = time.Second
 
-// TryLead implements relay.Store.TryLead with a session-level advisory lock
+// RelayLeadership elects the outbox relay's leader among the relays on one
+// database. It implements relay.Leadership.
+type RelayLeadership struct {
+	pool       *pgxpool.Pool
+	leaseCheck time.Duration
+}
+
+var _ relay.Leadership = (*RelayLeadership)(nil)
+
+// NewRelayLeadership returns the relay election of pool's database. It
+// connects only in TryLead, with pool's connection settings.
+func NewRelayLeadership(pool *pgxpool.Pool) *RelayLeadership {
+	return &RelayLeadership{pool: pool, leaseCheck: defaultLeaseCheck}
+}
+
+// TryLead implements relay.Leadership.TryLead with a session-level advisory lock
 // on a dedicated connection (not the pool's: the lock must live exactly as
 // long as the session, and pool limits must not starve the election).
 //
@@ -36,7 +52,7 @@ const defaultLeaseCheck = time.Second
 // failure, so a leader cut off from the database stops within about a second.
 // It returns relay.ErrNotLeader if another session holds the lock, and
 // connection errors wrapped.
-func (o *Outbox) TryLead(ctx context.Context) (relay.Lease, error) {
+func (o *RelayLeadership) TryLead(ctx context.Context) (relay.Lease, error) {
 	cfg := o.pool.Config().ConnConfig.Copy()
 	// A leader cut off by the network holds the lock until the server sees
 	// its session die; by default TCP takes hours to tell. These make the

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# bench/c2d.sh: commit-to-delivery of one or two `invoicing` binaries side by
+# side in one run (issue 14): `invoicing serve` (relay inside) paid through
+# the public API by cmd/invoicing-load at a paced rate, an ordered consumer on
+# INVOICING timing each invoice.paid event from its CloudEvent `time` (taken
+# just before the commit) to its arrival. Rounds alternate the binaries; each
+# has its own database, both use one private nats-server.
+#
+# Settings (environment):
+#   BENCH_AFTER              git revision or `invoicing` binary (default: this working tree)
+#   BENCH_BEFORE             the same, for the comparison (default: none)
+#   BENCH_C2D_RATE           payments/s (default 350: half the best pay rate of docs/benchmarks.md)
+#   BENCH_C2D_CONCURRENCY    clients (default 16)
+#   BENCH_C2D_DURATION       seconds per run (default 15; the first fifth, at most 2 s, not counted)
+#   BENCH_C2D_ROUNDS         rounds (default 2)
+#   BENCH_PG                 PostgreSQL server URL without database
+#   BENCH_HTTP_PORT          service port (default 18095)
+#   BENCH_NATS_PORT          private nats-server port (default 14232)
+#
+# Prints one line per run and a summary against the target (p99 <= 25 ms).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RATE=${BENCH_C2D_RATE:-350}
+CONC=${BENCH_C2D_CONCURRENCY:-16}
+SECS=${BENCH_C2D_DURATION:-15}
+ROUNDS=${BENCH_C2D_ROUNDS:-2}
+PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+PORT=${BENCH_HTTP_PORT:-18095}
+NATS_PORT=${BENCH_NATS_PORT:-14232}
+WARMUP=$(awk -v s="$SECS" 'BEGIN { w = s / 5; if (w > 2) w = 2; printf "%.1f", w }')
+for tool in go psql nats-server jq curl; do
+	command -v "$tool" >/dev/null || { echo "c2d: $tool is required" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d /tmp/invoicing-c2d.XXXXXX)
+PIDS=()
+DBS=()
+log() { printf '[bench-c2d %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for db in "${DBS[@]}"; do
+		psql -X -q -d "$PG/postgres?sslmode=disable" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null || true
+	done
+	[[ $rc == 0 ]] && rm -rf "$WORK" || log "work directory kept: $WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# build NAME SPEC: an `invoicing` binary in $WORK/NAME from SPEC (a file, a
+# git revision, or empty: this working tree).
+build() {
+	local name=$1 spec=$2 dir=$WORK/$1
+	mkdir -p "$dir"
+	if [[ -z $spec ]]; then
+		go build -o "$dir/invoicing" ./cmd/invoicing
+	elif [[ -f $spec ]]; then
+		cp "$spec" "$dir/invoicing"
+	else
+		local rev
+		rev=$(git rev-parse --verify --quiet "$spec^{commit}") || die "$spec is neither a file nor a git revision"
+		mkdir -p "$dir/src"
+		git archive "$rev" | tar -x -C "$dir/src"
+		(cd "$dir/src" && go build -o "$dir/invoicing" ./cmd/invoicing) || die "building $spec failed"
+	fi
+	log "$name: ${spec:-working tree}"
+}
+SIDES=()
+[[ -n ${BENCH_BEFORE:-} ]] && { build before "$BENCH_BEFORE"; SIDES+=(before); }
+build after "${BENCH_AFTER:-}"
+SIDES+=(after)
+go build -o "$WORK/invoicing-load" ./cmd/invoicing-load
+
+port_free "$NATS_PORT" || die "port $NATS_PORT is taken; set BENCH_NATS_PORT"
+port_free "$PORT" || die "port $PORT is taken; set BENCH_HTTP_PORT"
+NATS_URL=nats://127.0.0.1:$NATS_PORT
+nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$WORK/nats-store" >"$WORK/nats.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do port_free "$NATS_PORT" || break; sleep 0.1; done
+
+declare -A KEY URL
+for side in "${SIDES[@]}"; do
+	db=c2d_${side}_$(date +%s)_$$
+	DBS+=("$db")
+	URL[$side]="$PG/$db?sslmode=disable"
+	psql -X -q -d "$PG/postgres?sslmode=disable" -c "CREATE DATABASE $db"
+	DATABASE_URL=${URL[$side]} NATS_URL=$NATS_URL "$WORK/$side/invoicing" migrate up >/dev/null
+	KEY[$side]=$(DATABASE_URL=${URL[$side]} NATS_URL=$NATS_URL "$WORK/$side/invoicing" apikey create --tenant c2d | tail -n1)
+done
+
+# run SIDE ROUND: serve of SIDE paid at RATE; appends "side p50 p99 max
+# received/expected rps" to $WORK/results.
+run() {
+	local side=$1 round=$2 serve
+	DATABASE_URL=${URL[$side]} NATS_URL=$NATS_URL HTTP_ADDR=127.0.0.1:$PORT "$WORK/$side/invoicing" serve \
+		>"$WORK/serve.$side.$round.log" 2>&1 &
+	serve=$!
+	PIDS+=("$serve")
+	for _ in $(seq 100); do
+		kill -0 "$serve" 2>/dev/null || die "serve ($side) exited: $(tail -n1 "$WORK/serve.$side.$round.log")"
+		[[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${KEY[$side]}" "http://127.0.0.1:$PORT/v1/invoices?limit=1") == 200 ]] && break
+		sleep 0.1
+	done
+	"$WORK/invoicing-load" -url "http://127.0.0.1:$PORT" -key "${KEY[$side]}" -concurrency "$CONC" -duration "${SECS}s" \
+		-warmup "${WARMUP}s" -rate "$RATE" -invoices $((RATE * SECS + 100)) -json -wait-events -nats-url "$NATS_URL" \
+		>"$WORK/load.$side.$round.json" 2>"$WORK/load.$side.$round.err" || die "invoicing-load ($side): $(tail -n1 "$WORK/load.$side.$round.err")"
+	kill "$serve"
+	wait "$serve" 2>/dev/null || true
+	jq -r --arg s "$side" '.levels[0] | "\($s) \(.events.p50_ms) \(.events.p99_ms) \(.events.max_ms) \(.events.received)/\(.events.expected) \(.rps)"' \
+		"$WORK/load.$side.$round.json" | tee -a "$WORK/results" >&2
+}
+log "commit-to-delivery at $RATE payments/s, $CONC clients, ${SECS}s per run, $ROUNDS rounds: side p50 p99 max (ms) events rps"
+for round in $(seq "$ROUNDS"); do
+	for side in "${SIDES[@]}"; do run "$side" "$round"; done
+done
+
+echo "| Binary | Runs | c2d p50 (ms, median) | c2d p99 (ms, median) | worst p99 | Target p99 ≤ 25 ms |"
+echo "|---|---|---|---|---|---|"
+for side in "${SIDES[@]}"; do
+	awk -v s="$side" '$1 == s { n++; p50[n] = $2; p99[n] = $3; if ($3 > w) w = $3 }
+		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+		END { m = med(p99, n); printf "| %s | %d | %.1f | %.1f | %.1f | %s |\n", s, n, med(p50, n), m, w, (m <= 25 ? "yes" : "**no**") }' "$WORK/results"
+done
