@@ -71,6 +71,9 @@ func responseCases(t *testing.T) []responseCase {
 		return mustJSON(t, map[string]any{"data": []any{e}, "next_after": 7})
 	}
 	jsonHeaders := headers("Content-Type", "application/json", "X-Request-Id", "r1")
+	readyHeaders := headers("Content-Type", "application/json", "Cache-Control", "no-store", "X-Request-Id", "r1")
+	const unavailable = `{"status":"unavailable","failing":["database"],"checks":{"database":{"status":"failed","reason":"unreachable"},` +
+		`"nats":{"status":"skipped"},"outbox":{"status":"unknown"}}}`
 
 	return []responseCase{
 		{"draft invoice", "GET", get, "", 200, invoiceHeaders, mustJSON(t, draft), false},
@@ -110,6 +113,13 @@ func responseCases(t *testing.T) []responseCase {
 			event(func(e map[string]any) { e["sequence"] = "07" }), true},
 		{"the document itself", "GET", "/v1/openapi.yaml", "", 200,
 			headers("Content-Type", "application/yaml", "X-Request-Id", "r1"), api.OpenAPI, false},
+		{"alive", "GET", "/healthz", "", 200, jsonHeaders, []byte(`{"status":"ok"}`), false},
+		{"unavailable", "GET", "/readyz", "", 503, readyHeaders, []byte(unavailable), false},
+		{"readiness without its checks", "GET", "/readyz", "", 200, readyHeaders, []byte(`{"status":"ready"}`), true},
+		{"readiness with a count as a string", "GET", "/readyz", "", 200, readyHeaders,
+			[]byte(`{"status":"ready","checks":{"outbox":{"status":"ok","parked":"0"}}}`), true},
+		{"metrics", "GET", "/metrics", "", 200,
+			headers("Content-Type", "text/plain; version=0.0.4; charset=utf-8", "X-Request-Id", "r1"), []byte("up 1\n"), false},
 	}
 }
 
