@@ -1,21 +1,16 @@
 package api_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/invoicing-dev/invoicing/api/prismtest"
 )
 
 // prismBlindSpots are the response cases Prism's proxy (5.14) lets through
@@ -32,10 +27,7 @@ var prismBlindSpots = map[string]string{
 // It runs only with INVOICING_PRISM set to Prism's binary, as .ci/run does
 // (tools/spec/check.sh prism).
 func TestPrismProxyEnforcesTheDocument(t *testing.T) {
-	prism := os.Getenv("INVOICING_PRISM")
-	if prism == "" {
-		t.Skip("set INVOICING_PRISM to Prism's binary: tools/spec/check.sh prism")
-	}
+	prism := prismtest.Binary(t)
 	cases := responseCases(t)
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -51,7 +43,7 @@ func TestPrismProxyEnforcesTheDocument(t *testing.T) {
 		_, _ = w.Write(cases[i].body)
 	}))
 	t.Cleanup(upstream.Close)
-	proxy := startPrism(t, prism, upstream.URL)
+	proxy := prismtest.Start(t, prism, "openapi.yaml", upstream.URL)
 
 	for i, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,78 +93,11 @@ func throughPrism(t *testing.T, proxy string, i int, tt responseCase) (flagged b
 	var problem struct{ Type string }
 	_ = json.Unmarshal(raw, &problem)
 	if problem.Type == "https://stoplight.io/prism/errors#VIOLATIONS" {
-		return true, res.Header.Get("sl-violations")
+		return true, prismtest.Violations(res)
 	}
 	if res.StatusCode != tt.status {
 		t.Fatalf("Prism answered %d %s, want the upstream's %d or a violation", res.StatusCode, raw, tt.status)
 	}
 	// A warning (not an error) passes with the header set: count it too.
-	return res.Header.Get("sl-violations") != "", res.Header.Get("sl-violations")
-}
-
-// startPrism runs `prism proxy --errors openapi.yaml upstream` on a free
-// port until the test ends, and returns its URL once it accepts connections.
-func startPrism(t *testing.T, prism, upstream string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	_ = ln.Close()
-
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, prism, "proxy", "--errors", "-h", "127.0.0.1", "-p", port, "openapi.yaml", upstream)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start Prism (%s): %v", prism, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cancel()
-		<-exited
-		if t.Failed() {
-			t.Logf("Prism's output:\n%s", out)
-		}
-	})
-
-	// Prism takes seconds to start, more on a loaded machine.
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
-		if err == nil {
-			_ = conn.Close()
-			return "http://127.0.0.1:" + port
-		}
-		select {
-		case <-exited:
-			t.Fatalf("Prism exited before listening:\n%s", out)
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Prism did not listen on %s within 2 minutes:\n%s", port, out)
-		}
-	}
-}
-
-// lockedBuffer collects a process's output, safe for its copying goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return prismtest.Violations(res) != "", prismtest.Violations(res)
 }

@@ -8,7 +8,8 @@
 #   tools/spec/check.sh redocly       Redocly lint, redocly.yaml: no error, no warning
 #   tools/spec/check.sh spectral      Spectral lint, .spectral.yaml: no finding at all
 #   tools/spec/check.sh prism         Prism's proxy (--errors) flags the responses the
-#                                     document forbids (api/prism_test.go)
+#                                     document forbids (api/prism_test.go) and passes
+#                                     the service's (internal/http/prism_test.go)
 #   tools/spec/check.sh oapi-codegen  a Go client generated with oapi-codegen's
 #                                     defaults compiles, in a throwaway module
 #   tools/spec/check.sh               all of them, installing first if needed
@@ -28,7 +29,7 @@ redocly() {
 }
 spectral() { "$bin/spectral" lint --ruleset .spectral.yaml --fail-severity hint "$spec"; }
 prism() {
-	INVOICING_PRISM="$bin/prism" go test -count=1 -run '^TestPrismProxyEnforcesTheDocument$' ./api
+	INVOICING_PRISM="$bin/prism" go test -count=1 -run '^TestPrism' ./api ./internal/http
 }
 
 # oapi_codegen generates, with oapi-codegen's defaults, the client a Go team
