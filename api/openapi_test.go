@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,8 +19,13 @@ import (
 	"github.com/invoicing-dev/invoicing/api"
 )
 
-// publicOperations are the only operations that take no API key.
-var publicOperations = []string{"GET /v1/openapi.yaml"}
+// notProblems are the error responses that are no problem+json: GET /readyz's
+// 503 is the readiness report, the same document as its 200, for probes.
+var notProblems = map[string]bool{"GET /readyz 503": true}
+
+// publicOperations are the only operations that take no API key: the
+// operational routes and the document.
+var publicOperations = []string{"GET /healthz", "GET /metrics", "GET /readyz", "GET /v1/openapi.yaml"}
 
 // spec loads the embedded document once and checks that it is a valid
 // OpenAPI 3.1 document. Validate also checks every example against its schema,
@@ -90,8 +94,8 @@ func hasParam(op *openapi3.Operation, pathItem *openapi3.PathItem, in, name stri
 
 func TestSpecIsValidOpenAPI31(t *testing.T) {
 	doc := loadSpec(t)
-	if len(operations(doc)) != 23 {
-		t.Errorf("%d operations, want 23", len(operations(doc)))
+	if len(operations(doc)) != 26 {
+		t.Errorf("%d operations, want 26", len(operations(doc)))
 	}
 }
 
@@ -127,7 +131,7 @@ func TestEveryOperationIsDocumented(t *testing.T) {
 				if h := resp.Headers["X-Request-Id"]; h == nil || !h.Value.Required {
 					t.Errorf("response %s does not require X-Request-Id", code)
 				}
-				if code[0] >= '4' {
+				if code[0] >= '4' && !notProblems[o.key+" "+code] {
 					if media := resp.Content.Get("application/problem+json"); media == nil ||
 						media.Schema.Ref != "#/components/schemas/Problem" {
 						t.Errorf("response %s is not an application/problem+json Problem", code)
@@ -291,142 +295,6 @@ func (c contract) validateResponse(method, target string, status int, header htt
 	}
 	in.SetBodyBytes(body)
 	return openapi3filter.ValidateResponse(context.Background(), in)
-}
-
-// example returns the value of components/examples/name as JSON-decoded data.
-func example(t *testing.T, name string) map[string]any {
-	t.Helper()
-	ex := loadSpec(t).Components.Examples[name]
-	if ex == nil {
-		t.Fatalf("no example %s", name)
-	}
-	b, err := json.Marshal(ex.Value.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func headers(kv ...string) http.Header {
-	h := http.Header{}
-	for i := 0; i < len(kv); i += 2 {
-		h.Set(kv[i], kv[i+1])
-	}
-	return h
-}
-
-func TestResponsesAreValidatedStrictly(t *testing.T) {
-	c := newContract(t)
-	const get = "/v1/invoices/0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d30"
-	invoiceHeaders := headers("Content-Type", "application/json", "ETag", `"v1"`, "X-Request-Id", "r1")
-	problemHeaders := headers("Content-Type", "application/problem+json", "X-Request-Id", "r1")
-
-	draft := example(t, "DraftInvoice")
-	if err := c.validateResponse("GET", get, 200, invoiceHeaders, mustJSON(t, draft)); err != nil {
-		t.Errorf("draft invoice rejected: %v", err)
-	}
-
-	withExtra := example(t, "DraftInvoice")
-	withExtra["discount"] = 0
-	noNumber := example(t, "DraftInvoice")
-	delete(noNumber, "number")
-	badStatus := example(t, "DraftInvoice")
-	badStatus["status"] = "cancelled"
-	floatAmount := example(t, "DraftInvoice")
-	floatAmount["total"] = 1844.5
-	badLine := example(t, "DraftInvoice")
-	badLine["lines"].([]any)[0].(map[string]any)["tax"] = 22800
-
-	problem := func(typ string) []byte {
-		return mustJSON(t, map[string]any{"type": typ, "title": "Overpayment", "status": 422, "detail": "too much",
-			"errors": []any{map[string]any{"field": "amount", "message": "too much"}}})
-	}
-
-	event := func(mutate func(map[string]any)) []byte {
-		e := map[string]any{
-			"specversion": "1.0", "id": "0197e5c3-0b45-7a01-9e22-3b4c5d6e7f04", "source": "/invoicing",
-			"type": "invoicing.invoice.voided", "subject": "0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d30",
-			"time": "2026-07-24T09:41:12.300123456Z", "datacontenttype": "application/json",
-			"tenantid": "0196f1d0-2c3b-7a4e-9b5c-6d7e8f9a0b1c", "sequence": "7", "invoiceversion": 3,
-			"data": map[string]any{"invoice_id": "0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d30", "number": "INV-2026-000001",
-				"reason": "duplicate", "voided_at": "2026-07-24T09:41:12.300123456Z"},
-		}
-		if mutate != nil {
-			mutate(e)
-		}
-		return mustJSON(t, map[string]any{"data": []any{e}, "next_after": 7})
-	}
-	jsonHeaders := headers("Content-Type", "application/json", "X-Request-Id", "r1")
-
-	tests := []struct {
-		name    string
-		method  string
-		target  string
-		status  int
-		header  http.Header
-		body    []byte
-		wantErr bool
-	}{
-		{"unknown field", "GET", get, 200, invoiceHeaders, mustJSON(t, withExtra), true},
-		{"missing nullable field", "GET", get, 200, invoiceHeaders, mustJSON(t, noNumber), true},
-		{"unknown status", "GET", get, 200, invoiceHeaders, mustJSON(t, badStatus), true},
-		{"fractional amount", "GET", get, 200, invoiceHeaders, mustJSON(t, floatAmount), true},
-		{"unknown line field", "GET", get, 200, invoiceHeaders, mustJSON(t, badLine), true},
-		{"no ETag", "GET", get, 200, headers("Content-Type", "application/json", "X-Request-Id", "r1"), mustJSON(t, draft), true},
-		{"no X-Request-Id", "GET", get, 200, headers("Content-Type", "application/json", "ETag", `"v1"`), mustJSON(t, draft), true},
-		{"undocumented status", "GET", get, 418, problemHeaders, problem("urn:invoicing:problem:teapot"), true},
-		{"304 without body", "GET", get, 304, headers("ETag", `"v1"`, "X-Request-Id", "r1"), nil, false},
-		{"problem", "POST", get + "/payments", 422, problemHeaders, problem("urn:invoicing:problem:overpayment"), false},
-		{"problem type not ours", "POST", get + "/payments", 422, problemHeaders, problem("about:blank"), true},
-		{"problem as plain JSON", "POST", get + "/payments", 422, jsonHeaders, problem("urn:invoicing:problem:overpayment"), true},
-		{"401 without WWW-Authenticate", "GET", get, 401, problemHeaders, problem("urn:invoicing:problem:unauthorized"), true},
-		{"201 without Location", "POST", "/v1/invoices", 201, invoiceHeaders, mustJSON(t, draft), true},
-		{"201", "POST", "/v1/invoices", 201,
-			headers("Content-Type", "application/json", "ETag", `"v1"`, "X-Request-Id", "r1", "Location", get), mustJSON(t, draft), false},
-		{"event", "GET", "/v1/events", 200, jsonHeaders, event(nil), false},
-		{"event with correlationid", "GET", "/v1/events", 200, jsonHeaders,
-			event(func(e map[string]any) { e["correlationid"] = "r1" }), false},
-		{"event with unknown attribute", "GET", "/v1/events", 200, jsonHeaders,
-			event(func(e map[string]any) { e["partition"] = 1 }), true},
-		{"event data of another type", "GET", "/v1/events", 200, jsonHeaders,
-			event(func(e map[string]any) { e["type"] = "invoicing.invoice.paid" }), true},
-		{"event with unknown data field", "GET", "/v1/events", 200, jsonHeaders,
-			event(func(e map[string]any) { e["data"].(map[string]any)["by"] = "x" }), true},
-		{"event of another specversion", "GET", "/v1/events", 200, jsonHeaders,
-			event(func(e map[string]any) { e["specversion"] = "0.3" }), true},
-		{"event with the largest sequence", "GET", "/v1/events", 200, jsonHeaders,
-			event(func(e map[string]any) { e["sequence"] = "9223372036854775807" }), false},
-		{"event with a numeric sequence", "GET", "/v1/events", 200, jsonHeaders,
-			event(func(e map[string]any) { e["sequence"] = 7 }), true},
-		{"event with a sequence not in decimal form", "GET", "/v1/events", 200, jsonHeaders,
-			event(func(e map[string]any) { e["sequence"] = "07" }), true},
-		{"the document itself", "GET", "/v1/openapi.yaml", 200,
-			headers("Content-Type", "application/yaml", "X-Request-Id", "r1"), api.OpenAPI, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := c.validateResponse(tt.method, tt.target, tt.status, tt.header, tt.body)
-			if err != nil {
-				t.Logf("rejected: %.300s", strings.ReplaceAll(err.Error(), "\n", " "))
-			}
-			if (err != nil) != tt.wantErr {
-				t.Errorf("err = %v, want error: %v", err, tt.wantErr)
-			}
-		})
-	}
 }
 
 // TestRequestsReachTheService checks that request schemas hold types and

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -167,4 +168,43 @@ func newSpecClient(c *contract, invalidRequest bool) *http.Client {
 // isContractError reports whether err is a contract violation of specTransport.
 func isContractError(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "contract: ")
+}
+
+// get returns the status and body of GET url; the exchange must follow
+// api/openapi.yaml (see specTransport).
+func get(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	return getWith(t, specClient(t, false), url)
+}
+
+// getInvalid is get for a route the document does not have: the answer
+// must be a documented problem.
+func getInvalid(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	return getWith(t, specClient(t, true), url)
+}
+
+// specClient returns newSpecClient's client.
+func specClient(t *testing.T, invalidRequest bool) *http.Client {
+	t.Helper()
+	contract, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newSpecClient(contract, invalidRequest)
+}
+
+// getWith returns the status and body of GET url sent by client.
+func getWith(t *testing.T, client *http.Client, url string) (int, []byte) {
+	t.Helper()
+	res, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, body
 }
