@@ -81,7 +81,7 @@ const (
 )
 
 // EventTypes lists every event type name.
-var EventTypes = []string{TypeCreated, TypeLineAdded, TypeLineRemoved, TypeIssued, TypePaymentRecorded, TypePaid, TypeVoided}
+var EventTypes = []string{TypeCreated, TypeLineAdded, TypeLineRemoved, TypeIssued, TypePaymentRecorded, TypePaid, TypeVoided, TypeCredited}
 
 // InvoiceCreated: a draft invoice was created. Lines holds its first
 // MaxEventLines lines, LineCount all of them.

@@ -83,6 +83,8 @@ func snapshotOf(inv *invoice.Invoice) invoice.Snapshot {
 		Payments: inv.Payments(), IssuedAt: inv.IssuedAt(), PaidAt: inv.PaidAt(),
 		VoidedAt: inv.VoidedAt(), VoidReason: inv.VoidReason(), Version: inv.Version(),
 		CreatedAt: inv.CreatedAt(), UpdatedAt: inv.UpdatedAt(),
+		PrePaymentCredit:  inv.PrePaymentCredit().Amount(),
+		PostPaymentCredit: inv.RefundDue().Amount(),
 	}
 	for _, l := range inv.Lines() {
 		s.Lines = append(s.Lines, invoice.LineInputWithID{ID: l.ID, LineInput: invoice.LineInput{

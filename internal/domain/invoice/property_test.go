@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"pgregory.net/rapid"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
@@ -22,7 +23,9 @@ type machine struct {
 	pulled int64            // events pulled over the invoice's life
 	paid   int              // InvoicePaid events among them
 	refs   map[string]int64 // payment reference → amount recorded
-	lineID []invoice.LineID // every line id added, removed ones included
+	// credited is the sum of the credits the invoice accepted.
+	credited int64
+	lineID   []invoice.LineID // every line id added, removed ones included
 }
 
 func TestInvoiceStateMachine(t *testing.T) {
@@ -39,6 +42,7 @@ func TestInvoiceStateMachine(t *testing.T) {
 			"Issue":      m.issue,
 			"Pay":        m.pay,
 			"Void":       m.void,
+			"Credit":     m.credit,
 			"Rehydrate":  m.rehydrate,
 			"":           m.check,
 		})
@@ -200,10 +204,51 @@ func (m *machine) void(t *rapid.T) {
 	switch {
 	case reason != "duplicate":
 		want = invoice.ErrInvalidReason
-	case m.inv.Status() != invoice.StatusOpen, len(m.inv.Payments()) > 0:
+	case m.inv.Status() != invoice.StatusOpen, len(m.inv.Payments()) > 0, m.credited > 0:
 		want = invoice.ErrInvalidTransition
 	}
 	m.run(t, want, types(want, invoice.TypeVoided), func(now time.Time) error { return m.inv.Void(reason, now) })
+}
+
+func (m *machine) credit(t *rapid.T) {
+	currency := rapid.SampledFrom([]invoice.Currency{eur, eur, eur, "USD"}).Draw(t, "currency")
+	total, due := m.inv.Total().Amount(), m.inv.AmountDue().Amount()
+	left := total - m.inv.AmountCredited().Amount()
+	over := min(left, maxI-2) + 1 // just above what is left, without wrapping
+	amount := rapid.OneOf(rapid.SampledFrom([]int64{due, left, over, max(due/2, 1), 0, -1}),
+		rapid.Int64Range(-1, over)).Draw(t, "amount")
+	var want error
+	wantTypes := []string{invoice.TypeCredited}
+	switch {
+	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusPaid:
+		want = invoice.ErrInvalidTransition
+	case currency != eur:
+		want = invoice.ErrCurrencyMismatch
+	case amount <= 0:
+		want = invoice.ErrInvalidAmount
+	case amount > left:
+		want = invoice.ErrCreditExceedsTotal
+	case m.inv.Status() == invoice.StatusOpen && amount >= due:
+		wantTypes = append(wantTypes, invoice.TypePaid)
+	}
+	if want != nil {
+		wantTypes = nil
+	}
+	var alloc invoice.CreditAllocation
+	m.run(t, want, wantTypes, func(now time.Time) (err error) {
+		amt, err := invoice.NewMoney(amount, currency)
+		if err != nil {
+			return err
+		}
+		alloc, err = m.inv.Credit(uuid.New(), "CN-1", amt, now)
+		return err
+	})
+	if want == nil {
+		m.credited += amount
+		if pre := min(amount, due); alloc.PrePayment.Amount() != pre || alloc.PostPayment.Amount() != amount-pre {
+			t.Fatalf("credit %d with %d due allocated %d + %d", amount, due, alloc.PrePayment.Amount(), alloc.PostPayment.Amount())
+		}
+	}
 }
 
 // rehydrate swaps the invoice for one rebuilt from its snapshot, as a
@@ -219,8 +264,12 @@ func (m *machine) rehydrate(t *rapid.T) {
 func (m *machine) check(t *rapid.T) {
 	inv := m.inv
 	total, paid, due := inv.Total().Amount(), inv.AmountPaid().Amount(), inv.AmountDue().Amount()
-	if paid < 0 || paid > total || due != total-paid {
-		t.Fatalf("paid %d, due %d, total %d", paid, due, total)
+	credited, pre, refund := inv.AmountCredited().Amount(), inv.PrePaymentCredit().Amount(), inv.RefundDue().Amount()
+	if paid < 0 || paid > total || due != total-paid-pre || due < 0 {
+		t.Fatalf("paid %d, due %d, total %d, pre-payment credit %d", paid, due, total, pre)
+	}
+	if credited != m.credited || credited > total || pre < 0 || refund < 0 || pre+refund != credited || refund > paid {
+		t.Fatalf("credited %d (model %d) = %d pre + %d post, total %d, paid %d", credited, m.credited, pre, refund, total, paid)
 	}
 	issued := inv.Status() != invoice.StatusDraft
 	if (inv.Status() == invoice.StatusPaid) != (issued && due == 0) {
