@@ -8,30 +8,35 @@ type App struct {
 	IssueInvoice  IssueInvoiceHandler
 	PayInvoice    PayInvoiceHandler
 	VoidInvoice   VoidInvoiceHandler
-	GetInvoice    GetInvoiceHandler
-	ListInvoices  ListInvoicesHandler
-	ListLines     ListLinesHandler
-	ListEvents    ListEventsHandler
-	InvoiceEvents InvoiceEventsHandler
-	Authenticate  AuthenticateHandler
-	CreateAPIKey  CreateAPIKeyHandler
+	// Credit notes: issuing is wired by New, the queries by WithCreditNotes.
+	IssueCreditNote IssueCreditNoteHandler
+	GetCreditNote   GetCreditNoteHandler
+	ListCreditNotes ListCreditNotesHandler
+	GetInvoice      GetInvoiceHandler
+	ListInvoices    ListInvoicesHandler
+	ListLines       ListLinesHandler
+	ListEvents      ListEventsHandler
+	InvoiceEvents   InvoiceEventsHandler
+	Authenticate    AuthenticateHandler
+	CreateAPIKey    CreateAPIKeyHandler
 }
 
 // New wires every use case to its ports.
 func New(invoices Invoices, keys APIKeys, events Events, clock Clock) *App {
 	return &App{
-		CreateInvoice: CreateInvoiceHandler{invoices: invoices, clock: clock},
-		AddLine:       AddLineHandler{invoices: invoices, clock: clock},
-		RemoveLine:    RemoveLineHandler{invoices: invoices, clock: clock},
-		IssueInvoice:  IssueInvoiceHandler{invoices: invoices, clock: clock},
-		PayInvoice:    PayInvoiceHandler{invoices: invoices, clock: clock},
-		VoidInvoice:   VoidInvoiceHandler{invoices: invoices, clock: clock},
-		GetInvoice:    GetInvoiceHandler{invoices: invoices},
-		ListInvoices:  ListInvoicesHandler{invoices: invoices},
-		ListLines:     ListLinesHandler{invoices: invoices},
-		ListEvents:    ListEventsHandler{events: events},
-		InvoiceEvents: InvoiceEventsHandler{events: events},
-		Authenticate:  AuthenticateHandler{keys: keys},
-		CreateAPIKey:  CreateAPIKeyHandler{keys: keys},
+		CreateInvoice:   CreateInvoiceHandler{invoices: invoices, clock: clock},
+		AddLine:         AddLineHandler{invoices: invoices, clock: clock},
+		RemoveLine:      RemoveLineHandler{invoices: invoices, clock: clock},
+		IssueInvoice:    IssueInvoiceHandler{invoices: invoices, clock: clock},
+		PayInvoice:      PayInvoiceHandler{invoices: invoices, clock: clock},
+		VoidInvoice:     VoidInvoiceHandler{invoices: invoices, clock: clock},
+		IssueCreditNote: IssueCreditNoteHandler{invoices: invoices, clock: clock},
+		GetInvoice:      GetInvoiceHandler{invoices: invoices},
+		ListInvoices:    ListInvoicesHandler{invoices: invoices},
+		ListLines:       ListLinesHandler{invoices: invoices},
+		ListEvents:      ListEventsHandler{events: events},
+		InvoiceEvents:   InvoiceEventsHandler{events: events},
+		Authenticate:    AuthenticateHandler{keys: keys},
+		CreateAPIKey:    CreateAPIKeyHandler{keys: keys},
 	}
 }

@@ -28,6 +28,7 @@ FROM (` + from + `) i` + linesOf("invoice_lines WHERE invoice_id = i.id") + paym
 // aliased i, lines aliased l and payments aliased p.
 const invoiceColumns = `i.id, i.tenant_id, i.number, i.status, i.currency, i.customer_name, i.customer_email,
        i.due_date, i.issued_at, i.paid_at, i.voided_at, i.void_reason, i.version, i.created_at, i.updated_at,
+       i.pre_payment_credit, i.post_payment_credit,
        l.ids, l.descriptions, l.quantities, l.unit_amounts, l.tax_rates,
        p.ids, p.amounts, p.refs, p.received`
 
@@ -65,6 +66,7 @@ type invoiceRow struct {
 	dueDate, issuedAt, paidAt, voidedAt *time.Time
 	version                             int64
 	createdAt, updatedAt                time.Time
+	preCredit, postCredit               int64
 
 	lineIDs                           [][16]byte
 	descriptions                      []string
@@ -81,6 +83,7 @@ func (r *invoiceRow) scan(row pgx.Row) error { return row.Scan(r.columns()...) }
 func (r *invoiceRow) columns() []any {
 	return []any{&r.id, &r.tenant, &r.number, &r.status, &r.currency, &r.name, &r.email,
 		&r.dueDate, &r.issuedAt, &r.paidAt, &r.voidedAt, &r.voidReason, &r.version, &r.createdAt, &r.updatedAt,
+		&r.preCredit, &r.postCredit,
 		&r.lineIDs, &r.descriptions, &r.quantities, &r.unitAmounts, &r.taxRates,
 		&r.paymentIDs, &r.amounts, &r.refs, &r.received}
 }
@@ -103,6 +106,9 @@ func (r *invoiceRow) snapshot() (invoice.Snapshot, error) {
 		Version:    r.version,
 		CreatedAt:  r.createdAt.UTC(),
 		UpdatedAt:  r.updatedAt.UTC(),
+
+		PrePaymentCredit:  r.preCredit,
+		PostPaymentCredit: r.postCredit,
 	}
 	n := len(r.lineIDs)
 	if len(r.descriptions) != n || len(r.quantities) != n || len(r.unitAmounts) != n || len(r.taxRates) != n {
@@ -165,6 +171,7 @@ func asCommitted(inv *invoice.Invoice) (*invoice.Invoice, error) {
 		IssuedAt: micro(inv.IssuedAt()), PaidAt: micro(inv.PaidAt()), VoidedAt: micro(inv.VoidedAt()),
 		VoidReason: inv.VoidReason(), Version: inv.Version(),
 		CreatedAt: micro(inv.CreatedAt()), UpdatedAt: micro(inv.UpdatedAt()),
+		PrePaymentCredit: inv.PrePaymentCredit().Amount(), PostPaymentCredit: inv.RefundDue().Amount(),
 	}
 	s.Lines = make([]invoice.LineInputWithID, 0, inv.LineCount())
 	for l := range inv.AllLines() {

@@ -269,5 +269,6 @@ func queueUpdate(b *pgx.Batch, inv *invoice.Invoice, loaded int64) *pgx.QueuedQu
 		string(inv.Status()), c.Name, c.Email, nullTime(inv.DueDate()),
 		t.Subtotal.Amount(), t.Tax.Amount(), t.Total.Amount(), t.AmountPaid.Amount(),
 		nullTime(inv.IssuedAt()), nullTime(inv.PaidAt()), nullTime(inv.VoidedAt()),
-		nullString(inv.VoidReason()), inv.Version(), inv.UpdatedAt())
+		nullString(inv.VoidReason()), inv.Version(), inv.UpdatedAt(),
+		inv.PrePaymentCredit().Amount(), t.RefundDue.Amount())
 }
