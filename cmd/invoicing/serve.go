@@ -106,7 +106,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if cfg.APIKeyCacheTTL > 0 {
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
-	a := app.New(postgres.NewInvoices(pool, opts...), keys, postgres.NewEvents(pool), app.SystemClock{})
+	a := app.New(postgres.NewInvoices(pool, opts...), keys, postgres.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(postgres.NewCreditNotes(pool))
 	srv := newHTTPServer(httpapi.NewHandler(a, hcfg), logger)
 
 	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)
