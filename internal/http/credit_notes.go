@@ -135,23 +135,7 @@ func (s *server) issueCreditNote(w http.ResponseWriter, r *http.Request, tenant 
 		}
 	}
 	issued, err := s.app.IssueCreditNote.Handle(r.Context(), cmd)
-	var replayed *app.Replayed
-	switch {
-	case errors.As(err, &replayed):
-		w.Header().Set("Idempotent-Replayed", "true")
-		writeFramed(w, r, replayed.Response)
-	case err != nil:
-		writeProblem(w, r, err)
-	case issued.Response != nil:
-		writeFramed(w, r, issued.Response)
-	default:
-		resp, err := renderCreditNote(issued.CreditNote)
-		if err != nil {
-			writeProblem(w, r, err)
-			return
-		}
-		writeResponse(w, resp)
-	}
+	writeChange(w, r, err, issued.Response, func() (response, error) { return renderCreditNote(issued.CreditNote) })
 }
 
 // getCreditNote serves GET /v1/credit_notes/{id}.

@@ -84,18 +84,7 @@ func (inv *Invoice) Credit(noteID uuid.UUID, noteNumber string, amount Money, no
 		CreditedAt:        now,
 	})
 	if inv.status != StatusPaid && after.AmountDue.IsZero() {
-		inv.status = StatusPaid
-		inv.paidAt = now
-		inv.record(InvoicePaid{
-			EventMeta:  inv.nextMeta(now),
-			InvoiceRef: InvoiceRef{InvoiceID: inv.id},
-			Number:     inv.number,
-			Customer:   inv.customer,
-			Currency:   inv.currency,
-			Total:      after.Total.amount,
-			AmountPaid: after.AmountPaid.amount,
-			PaidAt:     now,
-		})
+		inv.settle(after.Total, after.AmountPaid, now)
 	}
 	return alloc, nil
 }
