@@ -14,6 +14,7 @@ type CreateInvoice struct {
 	Currency string
 	DueDate  time.Time // zero: none
 	Lines    []invoice.LineInput
+	Metadata map[string]string // "" values are left out
 
 	Idempotency *IdempotentRequest // nil: not idempotent; see IdempotentRequest
 }
@@ -31,7 +32,8 @@ func (h CreateInvoiceHandler) Handle(ctx context.Context, cmd CreateInvoice) (Ch
 	if err != nil {
 		return Changed{}, err
 	}
-	inv, err := invoice.New(invoice.NewID(), cmd.Tenant, currency, cmd.Customer, cmd.DueDate, cmd.Lines, h.clock.Now())
+	inv, err := invoice.New(invoice.NewID(), cmd.Tenant, currency, cmd.Customer, cmd.DueDate, cmd.Lines, h.clock.Now(),
+		invoice.WithMetadata(cmd.Metadata))
 	if err != nil {
 		return Changed{}, err
 	}

@@ -29,6 +29,11 @@ type InvoiceView struct {
 	Version    int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+
+	Metadata              invoice.Metadata // nil: none
+	MarkedUncollectibleAt time.Time        // zero: never written off
+	OverdueAt             time.Time        // zero: never recorded overdue
+	Overdue               bool             // recorded overdue and still open or uncollectible
 }
 
 // ViewOf returns the view of inv with all its lines.
@@ -39,5 +44,7 @@ func ViewOf(inv *invoice.Invoice) InvoiceView {
 		Totals: inv.Totals(), Payments: inv.Payments(),
 		IssuedAt: inv.IssuedAt(), PaidAt: inv.PaidAt(), VoidedAt: inv.VoidedAt(), VoidReason: inv.VoidReason(),
 		Version: inv.Version(), CreatedAt: inv.CreatedAt(), UpdatedAt: inv.UpdatedAt(),
+		Metadata: inv.Metadata(), MarkedUncollectibleAt: inv.MarkedUncollectibleAt(), OverdueAt: inv.OverdueAt(),
+		Overdue: inv.Overdue(),
 	}
 }

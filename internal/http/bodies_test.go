@@ -48,6 +48,11 @@ type invoiceJSON struct {
 	Version    int64   `json:"version"`
 	CreatedAt  string  `json:"created_at"`
 	UpdatedAt  string  `json:"updated_at"`
+
+	Metadata              map[string]string `json:"metadata"`
+	Overdue               bool              `json:"overdue"`
+	OverdueAt             *string           `json:"overdue_at"`
+	MarkedUncollectibleAt *string           `json:"marked_uncollectible_at"`
 }
 
 // wantInvoice checks status and content type and decodes the invoice.

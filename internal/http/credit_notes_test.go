@@ -230,3 +230,21 @@ func TestIssueCreditNoteIdempotentAndConditional(t *testing.T) {
 		t.Fatalf("credited %d at version %d, want 700 at 3", got.AmountCredited, got.Version)
 	}
 }
+
+// A written-off invoice takes credit notes: credit lowers what is still due,
+// and settling all of it makes the invoice paid.
+func TestIssueCreditNote201Uncollectible(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	inv := c.newOpen(t, c.keyA)
+	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+inv.ID+"/mark_uncollectible", c.keyA, nil), http.StatusOK)
+	path := "/v1/invoices/" + inv.ID + "/credit_notes"
+	wantCreditNote(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 2000, "reason": "order_change"}), http.StatusCreated)
+	if got := c.get(t, c.keyA, inv.ID); got.Status != "uncollectible" || got.AmountDue != 10000 || got.AmountCredited != 2000 {
+		t.Fatalf("after a credit: %s due %d credited %d", got.Status, got.AmountDue, got.AmountCredited)
+	}
+	wantCreditNote(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 10000, "reason": "fraudulent"}), http.StatusCreated)
+	if got := c.get(t, c.keyA, inv.ID); got.Status != "paid" || got.AmountDue != 0 || got.AmountCredited != 12000 || got.RefundDue != 0 {
+		t.Fatalf("after settling: %s due %d credited %d refund %d", got.Status, got.AmountDue, got.AmountCredited, got.RefundDue)
+	}
+}

@@ -23,6 +23,7 @@ type createInvoiceRequest struct {
 	Currency *string       `json:"currency"`
 	DueDate  *string       `json:"due_date"`
 	Lines    []lineRequest `json:"lines"`
+	Metadata metadataInput `json:"metadata"`
 }
 
 type lineRequest struct {
@@ -46,7 +47,7 @@ type voidRequest struct {
 // because the body is well-formed JSON that breaks a rule of the API.
 var (
 	errMissingField  = &failure.Error{Kind: failure.Invalid, Code: "missing_field", Message: "a value is required"}
-	errInvalidStatus = &failure.Error{Kind: failure.Invalid, Code: "invalid_status", Field: "status", Message: "status must be one of draft, open, paid, void"}
+	errInvalidStatus = &failure.Error{Kind: failure.Invalid, Code: "invalid_status", Field: "status", Message: "status must be one of draft, open, paid, void, uncollectible"}
 )
 
 // missing returns errMissingField for field.
@@ -79,6 +80,7 @@ func (req createInvoiceRequest) command(t invoice.TenantID) (app.CreateInvoice, 
 		errs = append(errs, err)
 		cmd.Lines = append(cmd.Lines, in)
 	}
+	cmd.Metadata = req.Metadata.patch()
 	return cmd, errors.Join(errs...)
 }
 
@@ -153,6 +155,11 @@ type invoiceResponse struct {
 	Version        int64             `json:"version"`
 	CreatedAt      string            `json:"created_at"`
 	UpdatedAt      string            `json:"updated_at"`
+
+	Metadata              map[string]string `json:"metadata"` // {} for none
+	Overdue               bool              `json:"overdue"`
+	OverdueAt             *string           `json:"overdue_at"`
+	MarkedUncollectibleAt *string           `json:"marked_uncollectible_at"`
 }
 
 type lineResponse struct {
@@ -201,6 +208,14 @@ func newInvoiceResponse(v app.InvoiceView) invoiceResponse {
 		Version:        v.Version,
 		CreatedAt:      timestamp(v.CreatedAt),
 		UpdatedAt:      timestamp(v.UpdatedAt),
+
+		Metadata:              map[string]string(v.Metadata),
+		Overdue:               v.Overdue,
+		OverdueAt:             optionalTime(v.OverdueAt),
+		MarkedUncollectibleAt: optionalTime(v.MarkedUncollectibleAt),
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
 	}
 	if !v.DueDate.IsZero() {
 		out.DueDate = optional(v.DueDate.Format(time.DateOnly))

@@ -77,7 +77,8 @@ func (c *api) followRaw(t *testing.T, key, query string, after int64, want int) 
 
 // Replaying the feed from 0 and applying the events rebuilds every invoice's
 // status, amount_paid and credit (amount_credited, refund_due, so amount_due),
-// and the credit notes issued against each; the tenants' feeds are disjoint.
+// write-offs included, and the credit notes issued against each; the
+// tenants' feeds are disjoint.
 func TestListEvents200RebuildsInvoices(t *testing.T) {
 	t.Parallel()
 	c := newAPI(t)
@@ -104,6 +105,16 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+voided.ID+"/void", c.keyA, map[string]any{"reason": "x"}), http.StatusOK)
 	bPaid := c.newOpen(t, c.keyB)
 	pay(c.keyB, bPaid.ID, 12000, "b1")
+	// Written off after a partial payment; written off, then paid in full;
+	// edited (metadata), which changes neither status nor amounts.
+	written := c.newOpen(t, c.keyA)
+	pay(c.keyA, written.ID, 3000, "w1")
+	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+written.ID+"/mark_uncollectible", c.keyA, nil), http.StatusOK)
+	wantInvoice(t, c.do(t, "PATCH", "/v1/invoices/"+written.ID, c.keyA, map[string]any{"metadata": map[string]string{"dunning": "stopped"}}), http.StatusOK)
+	recovered := c.newOpen(t, c.keyA)
+	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+recovered.ID+"/mark_uncollectible", c.keyA, nil), http.StatusOK)
+	pay(c.keyA, recovered.ID, 12000, "r1")
+	credit(c.keyA, written.ID, 2000) // credit on a written-off invoice lowers what is still due
 
 	tenantOf := func(key string) string {
 		var id string
@@ -147,6 +158,8 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 				s.status = "paid"
 			case "invoicing.invoice.voided":
 				s.status = "void"
+			case "invoicing.invoice.marked_uncollectible":
+				s.status = "uncollectible"
 			case "invoicing.credit_note.issued":
 				s.creditNotes++
 				s.creditNoteSum += e.Data.Amount

@@ -90,11 +90,12 @@ func TestCreateInvoice201(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := strings.Fields("amount_due amount_paid created_at currency customer due_date id issued_at line_count lines number paid_at payments status subtotal tax total updated_at version void_reason voided_at")
+	want := strings.Fields("amount_due amount_paid created_at currency customer due_date id issued_at line_count lines marked_uncollectible_at metadata number overdue overdue_at paid_at payments status subtotal tax total updated_at version void_reason voided_at")
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys = %v\nwant   %v", keys, want)
 	}
-	for k, v := range map[string]string{"lines": "[]", "line_count": "0", "payments": "[]", "number": "null", "issued_at": "null", "paid_at": "null", "voided_at": "null", "void_reason": "null"} {
+	for k, v := range map[string]string{"lines": "[]", "line_count": "0", "payments": "[]", "number": "null", "issued_at": "null", "paid_at": "null", "voided_at": "null", "void_reason": "null",
+		"metadata": "{}", "overdue": "false", "overdue_at": "null", "marked_uncollectible_at": "null"} {
 		if string(raw[k]) != v {
 			t.Errorf("%s = %s, want %s", k, raw[k], v)
 		}

@@ -163,7 +163,7 @@ func TestAPI405(t *testing.T) {
 	c := newAPI(t)
 	inv := c.newDraft(t, c.keyA)
 	tests := []struct{ method, path, allow string }{
-		{"PUT", "/v1/invoices/" + inv.ID, "GET"},
+		{"PUT", "/v1/invoices/" + inv.ID, "GET, PATCH"},
 		{"DELETE", "/v1/invoices", "GET, POST"},
 		{"GET", "/v1/invoices/" + inv.ID + "/payments", "POST"},
 	}

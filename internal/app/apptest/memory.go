@@ -389,6 +389,7 @@ func SnapshotOf(inv *invoice.Invoice) invoice.Snapshot {
 		CreatedAt: inv.CreatedAt(), UpdatedAt: inv.UpdatedAt(),
 		Payments:         inv.Payments(),
 		PrePaymentCredit: inv.PrePaymentCredit().Amount(), PostPaymentCredit: inv.RefundDue().Amount(),
+		Metadata: inv.Metadata(), MarkedUncollectibleAt: inv.MarkedUncollectibleAt(), OverdueAt: inv.OverdueAt(),
 	}
 	for l := range inv.AllLines() {
 		s.Lines = append(s.Lines, invoice.LineInputWithID{ID: l.ID, LineInput: invoice.LineInput{

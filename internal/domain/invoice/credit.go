@@ -15,21 +15,20 @@ type CreditAllocation struct {
 }
 
 // creditable reports whether an invoice in status s takes credit notes: one
-// that was issued and not voided. (When the uncollectible status lands, it
-// joins this list: it is still owed.)
+// that was issued and not voided (an uncollectible one is still owed).
 func creditable(s Status) bool {
-	return s == StatusOpen || s == StatusPaid
+	return s == StatusOpen || s == StatusPaid || s == StatusUncollectible
 }
 
 // CanCredit returns nil if a credit note of amount can be issued against
 // the invoice now. It fails with ErrInvalidTransition unless the invoice is
-// open or paid, ErrCurrencyMismatch, ErrInvalidAmount (not positive) or
+// open, paid or uncollectible, ErrCurrencyMismatch, ErrInvalidAmount (not positive) or
 // ErrCreditExceedsTotal (the invoice's credited total would pass its total).
 // Credit applies the same rules; a caller checks first so it takes a credit
 // note number from the tenant's counter only for a credit that will succeed.
 func (inv *Invoice) CanCredit(amount Money) error {
 	if !creditable(inv.status) {
-		return ErrInvalidTransition.With("", "only an open or paid invoice can be credited; this one is %s", inv.status)
+		return ErrInvalidTransition.With("", "only an open, paid or uncollectible invoice can be credited; this one is %s", inv.status)
 	}
 	if amount.currency != inv.currency {
 		return ErrCurrencyMismatch.With("amount", "credit is in %s but the invoice is in %s", amount.currency, inv.currency)

@@ -39,6 +39,11 @@ func TestCredit(t *testing.T) {
 		{name: "open, beyond the total", state: "open", amount: 1201, want: invoice.ErrCreditExceedsTotal},
 		{name: "zero", state: "open", amount: 0, want: invoice.ErrInvalidAmount},
 		{name: "negative", state: "paid", amount: -1, want: invoice.ErrInvalidAmount},
+		{name: "uncollectible, part of what is due", state: "uncollectible", amount: 200, pre: 200, due: 1000,
+			status: invoice.StatusUncollectible, events: []string{invoice.TypeCredited}},
+		{name: "partly paid uncollectible, beyond due settles it", state: "partly_uncollectible", amount: 1000, pre: 700,
+			post: 300, refund: 300, status: invoice.StatusPaid, events: []string{invoice.TypeCredited, invoice.TypePaid}},
+		{name: "void after a write-off", state: "void_uncollectible", amount: 100, want: invoice.ErrInvalidTransition},
 		{name: "draft", state: "draft", amount: 100, want: invoice.ErrInvalidTransition},
 		{name: "void", state: "void", amount: 100, want: invoice.ErrInvalidTransition},
 	} {

@@ -81,7 +81,8 @@ const (
 )
 
 // EventTypes lists every event type name.
-var EventTypes = []string{TypeCreated, TypeLineAdded, TypeLineRemoved, TypeIssued, TypePaymentRecorded, TypePaid, TypeVoided, TypeCredited}
+var EventTypes = []string{TypeCreated, TypeLineAdded, TypeLineRemoved, TypeIssued, TypePaymentRecorded, TypePaid, TypeVoided,
+	TypeMarkedUncollectible, TypeOverdue, TypeUpdated, TypeCredited}
 
 // InvoiceCreated: a draft invoice was created. Lines holds its first
 // MaxEventLines lines, LineCount all of them.
@@ -96,6 +97,7 @@ type InvoiceCreated struct {
 	Subtotal  int64      `json:"subtotal"`
 	Tax       int64      `json:"tax"`
 	Total     int64      `json:"total"`
+	Metadata  Metadata   `json:"metadata,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 }
 
@@ -134,6 +136,7 @@ type InvoiceIssued struct {
 	Tax       int64      `json:"tax"`
 	Total     int64      `json:"total"`
 	AmountDue int64      `json:"amount_due"`
+	Metadata  Metadata   `json:"metadata,omitempty"`
 	IssuedAt  time.Time  `json:"issued_at"`
 }
 
@@ -160,15 +163,17 @@ type InvoicePaid struct {
 	Currency   Currency  `json:"currency"`
 	Total      int64     `json:"total"`
 	AmountPaid int64     `json:"amount_paid"`
+	Metadata   Metadata  `json:"metadata,omitempty"`
 	PaidAt     time.Time `json:"paid_at"`
 }
 
-// InvoiceVoided: an open, unpaid invoice was cancelled.
+// InvoiceVoided: an open or uncollectible, unpaid invoice was cancelled.
 type InvoiceVoided struct {
 	EventMeta `json:"-"`
 	InvoiceRef
 	Number   string    `json:"number"`
 	Reason   string    `json:"reason"`
+	Metadata Metadata  `json:"metadata,omitempty"`
 	VoidedAt time.Time `json:"voided_at"`
 }
 

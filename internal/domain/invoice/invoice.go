@@ -53,8 +53,13 @@ type Invoice struct {
 	voidedAt   time.Time
 	voidReason string
 	version    int64
-	createdAt  time.Time
-	updatedAt  time.Time
+
+	metadata              Metadata  // nil: none (metadata.go)
+	markedUncollectibleAt time.Time // zero: never written off (uncollectible.go)
+	overdueAt             time.Time // zero: not (yet) recorded overdue (overdue.go)
+
+	createdAt time.Time
+	updatedAt time.Time
 
 	events []Event
 }
@@ -64,10 +69,15 @@ type Invoice struct {
 // own location, is kept as midnight UTC, and must fall in the years
 // MinDueYear to MaxDueYear (ParseDueDate reads one from text).
 // It fails with a joined set of *failure.Error (one per field at fault) if any input is
-// invalid; fields of lines are reported as "lines[i].field".
-func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate time.Time, lines []LineInput, now time.Time) (*Invoice, error) {
+// invalid; fields of lines are reported as "lines[i].field". opts add
+// optional inputs (WithMetadata).
+func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate time.Time, lines []LineInput, now time.Time, opts ...Option) (*Invoice, error) {
 	now = now.UTC()
-	var errs []error
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	metadata, errs := applyMetadata(nil, o.metadata)
 	if _, err := NewMoney(0, currency); err != nil {
 		errs = append(errs, err)
 	}
@@ -86,6 +96,7 @@ func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate t
 		currency:  currency,
 		customer:  customer,
 		dueDate:   toDate(dueDate),
+		metadata:  metadata,
 		createdAt: now,
 		updatedAt: now,
 	}
@@ -122,6 +133,7 @@ func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate t
 		Subtotal:   sub.Amount(),
 		Tax:        tax.Amount(),
 		Total:      total.Amount(),
+		Metadata:   inv.Metadata(),
 		CreatedAt:  now,
 	})
 	return inv, nil

@@ -50,8 +50,11 @@ func newDraft(t testing.TB, lines ...invoice.LineInput) *invoice.Invoice {
 	return inv
 }
 
-// The states given returns an invoice in; "partly_paid" is open with 500 of 1200 paid.
-var states = []string{"draft", "open", "partly_paid", "paid", "void"}
+// The states given returns an invoice in; "partly_paid" is open with 500 of 1200 paid;
+// "uncollectible" was open when written off, "partly_uncollectible" partly paid;
+// "paid_uncollectible" and "void_uncollectible" were written off first.
+var states = []string{"draft", "open", "partly_paid", "paid", "void",
+	"uncollectible", "partly_uncollectible", "paid_uncollectible", "void_uncollectible"}
 
 // given returns a fresh invoice with one consulting line in state st, its events pulled.
 func given(t testing.TB, st string) *invoice.Invoice {
@@ -68,6 +71,17 @@ func given(t testing.TB, st string) *invoice.Invoice {
 		must(t, inv.Pay(money(t, 1200, eur), "pay-1", t0))
 	case "void":
 		must(t, inv.Void("sent twice", t0))
+	case "uncollectible":
+		must(t, inv.MarkUncollectible(t0))
+	case "partly_uncollectible":
+		must(t, inv.Pay(money(t, 500, eur), "pay-1", t0))
+		must(t, inv.MarkUncollectible(t0))
+	case "paid_uncollectible":
+		must(t, inv.MarkUncollectible(t0))
+		must(t, inv.Pay(money(t, 1200, eur), "pay-1", t0))
+	case "void_uncollectible":
+		must(t, inv.MarkUncollectible(t0))
+		must(t, inv.Void("written off, then cancelled", t0))
 	default:
 		t.Fatalf("unknown state %q", st)
 	}
@@ -85,6 +99,7 @@ func snapshotOf(inv *invoice.Invoice) invoice.Snapshot {
 		CreatedAt: inv.CreatedAt(), UpdatedAt: inv.UpdatedAt(),
 		PrePaymentCredit:  inv.PrePaymentCredit().Amount(),
 		PostPaymentCredit: inv.RefundDue().Amount(),
+		Metadata:          inv.Metadata(), MarkedUncollectibleAt: inv.MarkedUncollectibleAt(), OverdueAt: inv.OverdueAt(),
 	}
 	for _, l := range inv.Lines() {
 		s.Lines = append(s.Lines, invoice.LineInputWithID{ID: l.ID, LineInput: invoice.LineInput{

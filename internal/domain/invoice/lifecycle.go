@@ -49,21 +49,23 @@ func (inv *Invoice) Issue(number string, now time.Time) error {
 		Tax:        t.Tax.amount,
 		Total:      t.Total.amount,
 		AmountDue:  t.AmountDue.amount,
+		Metadata:   inv.Metadata(),
 		IssuedAt:   now,
 	})
 	return nil
 }
 
-// Void cancels an open invoice that has received no payment and records
-// InvoiceVoided. It fails with ErrInvalidReason for a blank or over-long
-// reason and with ErrInvalidTransition if the invoice is not open or has
-// payments or credit notes (refunds are out of scope).
+// Void cancels an open or uncollectible invoice that has received no payment
+// and records InvoiceVoided. It fails with ErrInvalidReason for a blank or
+// over-long reason and with ErrInvalidTransition if the invoice is neither
+// open nor uncollectible or has payments or credit notes (refunds are out of
+// scope).
 func (inv *Invoice) Void(reason string, now time.Time) error {
 	if !validText(reason, MaxReason) {
 		return ErrInvalidReason.With("reason", "reason is required, at most %d characters, without control characters", MaxReason)
 	}
-	if inv.status != StatusOpen {
-		return ErrInvalidTransition.With("", "only an open invoice can be voided; this one is %s", inv.status)
+	if !inv.collectible() {
+		return ErrInvalidTransition.With("", "only an open or uncollectible invoice can be voided; this one is %s", inv.status)
 	}
 	if len(inv.payments) > 0 {
 		return ErrInvalidTransition.With("", "an invoice with payments cannot be voided")
@@ -80,6 +82,7 @@ func (inv *Invoice) Void(reason string, now time.Time) error {
 		InvoiceRef: InvoiceRef{InvoiceID: inv.id},
 		Number:     inv.number,
 		Reason:     reason,
+		Metadata:   inv.Metadata(),
 		VoidedAt:   now,
 	})
 	return nil

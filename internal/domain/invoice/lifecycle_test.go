@@ -2,6 +2,7 @@ package invoice_test
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -27,7 +28,14 @@ var behaviours = map[string]func(*testing.T, *invoice.Invoice) error{
 		}
 		return inv.Pay(money(t, due, eur), "pay-new", t1)
 	},
-	"void": func(_ *testing.T, inv *invoice.Invoice) error { return inv.Void("customer cancelled", t1) },
+	"void":               func(_ *testing.T, inv *invoice.Invoice) error { return inv.Void("customer cancelled", t1) },
+	"mark_uncollectible": func(_ *testing.T, inv *invoice.Invoice) error { return inv.MarkUncollectible(t1) },
+	"edit_customer": func(_ *testing.T, inv *invoice.Invoice) error {
+		return inv.Edit(invoice.Changes{Customer: &invoice.Customer{Name: "Grace Hopper", Email: "grace@example.com"}}, t1)
+	},
+	"edit_metadata": func(_ *testing.T, inv *invoice.Invoice) error {
+		return inv.Edit(invoice.Changes{Metadata: map[string]string{"order_id": "6735"}}, t1)
+	},
 }
 
 func TestTransitions(t *testing.T) {
@@ -38,29 +46,62 @@ func TestTransitions(t *testing.T) {
 		payment = invoice.TypePaymentRecorded
 		paid    = invoice.TypePaid
 		voided  = invoice.TypeVoided
+		written = invoice.TypeMarkedUncollectible
+		updated = invoice.TypeUpdated
 	)
 	type want struct {
 		status invoice.Status // after success
 		events []string       // nil: the command must fail with ErrInvalidTransition
 	}
 	forbidden := want{}
+	// Metadata can be edited in every status; the rest is per state.
+	meta := want{events: []string{updated}}
+	closed := map[string]want{"add_line": forbidden, "remove_line": forbidden, "issue": forbidden, "pay_part": forbidden,
+		"pay_due": forbidden, "void": forbidden, "mark_uncollectible": forbidden, "edit_customer": forbidden}
 	matrix := map[string]map[string]want{
 		"draft": {
 			"add_line": {invoice.StatusDraft, []string{added}}, "remove_line": {invoice.StatusDraft, []string{removed}},
 			"issue": {invoice.StatusOpen, []string{issued}}, "pay_part": forbidden, "pay_due": forbidden, "void": forbidden,
+			"mark_uncollectible": forbidden, "edit_customer": {invoice.StatusDraft, []string{updated}},
 		},
 		"open": {
 			"add_line": forbidden, "remove_line": forbidden, "issue": forbidden,
 			"pay_part": {invoice.StatusOpen, []string{payment}}, "pay_due": {invoice.StatusPaid, []string{payment, paid}},
-			"void": {invoice.StatusVoid, []string{voided}},
+			"void": {invoice.StatusVoid, []string{voided}}, "mark_uncollectible": {invoice.StatusUncollectible, []string{written}},
+			"edit_customer": forbidden,
 		},
 		"partly_paid": {
 			"add_line": forbidden, "remove_line": forbidden, "issue": forbidden,
 			"pay_part": {invoice.StatusOpen, []string{payment}}, "pay_due": {invoice.StatusPaid, []string{payment, paid}},
-			"void": forbidden, // refunds are out of scope
+			"void":               forbidden, // refunds are out of scope
+			"mark_uncollectible": {invoice.StatusUncollectible, []string{written}}, "edit_customer": forbidden,
 		},
-		"paid": {"add_line": forbidden, "remove_line": forbidden, "issue": forbidden, "pay_part": forbidden, "pay_due": forbidden, "void": forbidden},
-		"void": {"add_line": forbidden, "remove_line": forbidden, "issue": forbidden, "pay_part": forbidden, "pay_due": forbidden, "void": forbidden},
+		"paid": closed,
+		"void": closed,
+		"uncollectible": {
+			"add_line": forbidden, "remove_line": forbidden, "issue": forbidden,
+			"pay_part": {invoice.StatusUncollectible, []string{payment}}, "pay_due": {invoice.StatusPaid, []string{payment, paid}},
+			"void": {invoice.StatusVoid, []string{voided}}, "mark_uncollectible": forbidden, "edit_customer": forbidden,
+		},
+		"partly_uncollectible": {
+			"add_line": forbidden, "remove_line": forbidden, "issue": forbidden,
+			"pay_part": {invoice.StatusUncollectible, []string{payment}}, "pay_due": {invoice.StatusPaid, []string{payment, paid}},
+			"void": forbidden, "mark_uncollectible": forbidden, "edit_customer": forbidden,
+		},
+		"paid_uncollectible": closed,
+		"void_uncollectible": closed,
+	}
+	for st := range matrix {
+		w := meta
+		w.status = invoice.Status(strings.TrimSuffix(st, "_uncollectible"))
+		switch st {
+		case "partly_paid":
+			w.status = invoice.StatusOpen
+		case "partly_uncollectible":
+			w.status = invoice.StatusUncollectible
+		}
+		matrix[st] = maps.Clone(matrix[st])
+		matrix[st]["edit_metadata"] = w
 	}
 	for _, st := range states {
 		for name, do := range behaviours {

@@ -11,7 +11,7 @@ type Payment struct {
 	ReceivedAt time.Time
 }
 
-// Pay records a payment against an open invoice and records PaymentRecorded;
+// Pay records a payment against an open or uncollectible invoice and records PaymentRecorded;
 // the payment that brings the amount due to zero also makes the invoice paid
 // and records InvoicePaid (once per invoice, since a paid invoice takes no more
 // payments).
@@ -20,7 +20,7 @@ type Payment struct {
 // returns nil and records nothing, whatever the status now is. With a different
 // amount it fails with ErrReferenceConflict. Otherwise it fails with
 // ErrInvalidAmount (not positive), ErrCurrencyMismatch, ErrInvalidReference,
-// ErrInvalidTransition (not open), ErrTooManyPayments (MaxPayments recorded
+// ErrInvalidTransition (neither open nor uncollectible), ErrTooManyPayments (MaxPayments recorded
 // already: it keeps one invoice's response and rows small) or ErrOverpayment
 // (over the amount due).
 func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
@@ -42,8 +42,8 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 		}
 		return ErrReferenceConflict.With("reference", "reference %q was already used for %d, not %d", reference, p.Amount.amount, amount.amount)
 	}
-	if inv.status != StatusOpen {
-		return ErrInvalidTransition.With("", "only an open invoice can be paid; this one is %s", inv.status)
+	if !inv.collectible() {
+		return ErrInvalidTransition.With("", "only an open or uncollectible invoice can be paid; this one is %s", inv.status)
 	}
 	if len(inv.payments) >= MaxPayments {
 		return ErrTooManyPayments.With("", "an invoice takes at most %d payments", MaxPayments)
@@ -91,6 +91,7 @@ func (inv *Invoice) settle(total, paid Money, now time.Time) {
 		Currency:   inv.currency,
 		Total:      total.amount,
 		AmountPaid: paid.amount,
+		Metadata:   inv.Metadata(),
 		PaidAt:     now,
 	})
 }

@@ -2,6 +2,7 @@ package invoice_test
 
 import (
 	"errors"
+	"maps"
 	"math/big"
 	"reflect"
 	"slices"
@@ -18,19 +19,21 @@ import (
 // machine drives an invoice through random commands and keeps a small model of
 // what it should have done.
 type machine struct {
-	inv    *invoice.Invoice
-	now    time.Time
-	pulled int64            // events pulled over the invoice's life
-	paid   int              // InvoicePaid events among them
-	refs   map[string]int64 // payment reference → amount recorded
+	inv     *invoice.Invoice
+	now     time.Time
+	pulled  int64            // events pulled over the invoice's life
+	paid    int              // InvoicePaid events among them
+	overdue int              // InvoiceOverdue events among them
+	refs    map[string]int64 // payment reference → amount recorded
+	lineID  []invoice.LineID // every line id added, removed ones included
 	// credited is the sum of the credits the invoice accepted.
 	credited int64
-	lineID   []invoice.LineID // every line id added, removed ones included
 }
 
 func TestInvoiceStateMachine(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		inv, err := invoice.New(invoice.NewID(), tenant, eur, customer, time.Time{}, nil, t0)
+		due := rapid.SampledFrom([]time.Time{{}, t0.AddDate(0, 0, 1)}).Draw(t, "due date")
+		inv, err := invoice.New(invoice.NewID(), tenant, eur, customer, due, nil, t0)
 		if err != nil {
 			t.Fatalf("New: %v", err)
 		}
@@ -43,6 +46,9 @@ func TestInvoiceStateMachine(t *testing.T) {
 			"Pay":        m.pay,
 			"Void":       m.void,
 			"Credit":     m.credit,
+			"Uncollect":  m.markUncollectible,
+			"Overdue":    m.markOverdue,
+			"Edit":       m.edit,
 			"Rehydrate":  m.rehydrate,
 			"":           m.check,
 		})
@@ -176,7 +182,7 @@ func (m *machine) pay(t *rapid.T) {
 		wantTypes = nil // idempotent replay
 	case used:
 		want = invoice.ErrReferenceConflict
-	case m.inv.Status() != invoice.StatusOpen:
+	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusUncollectible:
 		want = invoice.ErrInvalidTransition
 	case amount > due:
 		want = invoice.ErrOverpayment
@@ -204,7 +210,7 @@ func (m *machine) void(t *rapid.T) {
 	switch {
 	case reason != "duplicate":
 		want = invoice.ErrInvalidReason
-	case m.inv.Status() != invoice.StatusOpen, len(m.inv.Payments()) > 0, m.credited > 0:
+	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusUncollectible, len(m.inv.Payments()) > 0, m.credited > 0:
 		want = invoice.ErrInvalidTransition
 	}
 	m.run(t, want, types(want, invoice.TypeVoided), func(now time.Time) error { return m.inv.Void(reason, now) })
@@ -220,7 +226,7 @@ func (m *machine) credit(t *rapid.T) {
 	var want error
 	wantTypes := []string{invoice.TypeCredited}
 	switch {
-	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusPaid:
+	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusPaid && m.inv.Status() != invoice.StatusUncollectible:
 		want = invoice.ErrInvalidTransition
 	case currency != eur:
 		want = invoice.ErrCurrencyMismatch
@@ -228,7 +234,7 @@ func (m *machine) credit(t *rapid.T) {
 		want = invoice.ErrInvalidAmount
 	case amount > left:
 		want = invoice.ErrCreditExceedsTotal
-	case m.inv.Status() == invoice.StatusOpen && amount >= due:
+	case m.inv.Status() != invoice.StatusPaid && amount >= due:
 		wantTypes = append(wantTypes, invoice.TypePaid)
 	}
 	if want != nil {
@@ -249,6 +255,69 @@ func (m *machine) credit(t *rapid.T) {
 			t.Fatalf("credit %d with %d due allocated %d + %d", amount, due, alloc.PrePayment.Amount(), alloc.PostPayment.Amount())
 		}
 	}
+}
+
+func (m *machine) markUncollectible(t *rapid.T) {
+	var want error
+	if m.inv.Status() != invoice.StatusOpen {
+		want = invoice.ErrInvalidTransition
+	}
+	m.run(t, want, types(want, invoice.TypeMarkedUncollectible), func(now time.Time) error { return m.inv.MarkUncollectible(now) })
+}
+
+// markOverdue asks the invoice whether it is overdue, hours or days on: it
+// records the event once at most, and only for an unpaid invoice past its due date.
+func (m *machine) markOverdue(t *rapid.T) {
+	m.now = m.now.Add(time.Duration(rapid.IntRange(0, 48).Draw(t, "hours")) * time.Hour)
+	st := m.inv.Status()
+	due := (st == invoice.StatusOpen || st == invoice.StatusUncollectible) && !m.inv.DueDate().IsZero() &&
+		m.inv.OverdueAt().IsZero() && !m.now.Add(time.Minute).Before(m.inv.DueDate().AddDate(0, 0, 1))
+	var wantTypes []string
+	if due {
+		wantTypes = []string{invoice.TypeOverdue}
+	}
+	m.run(t, nil, wantTypes, func(now time.Time) error {
+		if recorded := m.inv.MarkOverdue(now); recorded != due {
+			t.Fatalf("MarkOverdue recorded %v, want %v", recorded, due)
+		}
+		return nil
+	})
+	if due {
+		m.overdue++
+	}
+}
+
+// edit changes metadata, and the customer on some; only a draft takes a customer.
+func (m *machine) edit(t *rapid.T) {
+	var c invoice.Changes
+	if rapid.Bool().Draw(t, "customer") {
+		c.Customer = &invoice.Customer{Name: rapid.SampledFrom([]string{"Ada Lovelace", "Grace Hopper"}).Draw(t, "name"), Email: "ada@example.com"}
+	}
+	key := rapid.SampledFrom([]string{"order", "crm", strings.Repeat("k", 41)}).Draw(t, "key")
+	value := rapid.SampledFrom([]string{"", "1", "2"}).Draw(t, "value")
+	c.Metadata = map[string]string{key: value}
+	next := m.inv.Metadata()
+	if next == nil {
+		next = invoice.Metadata{}
+	}
+	if value == "" {
+		delete(next, key)
+	} else {
+		next[key] = value
+	}
+	var want error
+	switch {
+	case c.Customer != nil && m.inv.Status() != invoice.StatusDraft:
+		want = invoice.ErrInvalidTransition
+	case len(key) > invoice.MaxMetadataKey:
+		want = invoice.ErrInvalidMetadata
+	}
+	changed := (c.Customer != nil && *c.Customer != m.inv.Customer()) || !maps.Equal(next, m.inv.Metadata()) && !(len(next) == 0 && m.inv.Metadata() == nil)
+	wantTypes := types(want, invoice.TypeUpdated)
+	if !changed {
+		wantTypes = nil
+	}
+	m.run(t, want, wantTypes, func(now time.Time) error { return m.inv.Edit(c, now) })
 }
 
 // rehydrate swaps the invoice for one rebuilt from its snapshot, as a
@@ -283,6 +352,15 @@ func (m *machine) check(t *rapid.T) {
 	}
 	if want := map[bool]int{true: 1, false: 0}[inv.Status() == invoice.StatusPaid]; m.paid != want {
 		t.Fatalf("%d InvoicePaid events with status %s", m.paid, inv.Status())
+	}
+	if m.overdue > 1 || (m.overdue == 1) != !inv.OverdueAt().IsZero() {
+		t.Fatalf("%d InvoiceOverdue events, overdue at %v", m.overdue, inv.OverdueAt())
+	}
+	if inv.Overdue() != (m.overdue == 1 && (inv.Status() == invoice.StatusOpen || inv.Status() == invoice.StatusUncollectible)) {
+		t.Fatalf("overdue %v with status %s", inv.Overdue(), inv.Status())
+	}
+	if (inv.Status() == invoice.StatusUncollectible) && inv.MarkedUncollectibleAt().IsZero() {
+		t.Fatalf("uncollectible without its write-off time")
 	}
 	if _, err := invoice.Rehydrate(snapshotOf(inv)); err != nil {
 		t.Fatalf("Rehydrate of the current state: %v", err)

@@ -9,27 +9,32 @@ import (
 // Line amounts and taxes are derived again on rehydration, so Line.Amount and
 // Line.Tax are ignored here.
 type Snapshot struct {
-	ID       ID
-	Tenant   TenantID
-	Number   string
-	Status   Status
-	Currency Currency
-	Customer Customer
-	DueDate  time.Time
-	Lines    []LineInputWithID
-	Payments []Payment
+	ID         ID
+	Tenant     TenantID
+	Number     string
+	Status     Status
+	Currency   Currency
+	Customer   Customer
+	DueDate    time.Time
+	Lines      []LineInputWithID
+	Payments   []Payment
+	IssuedAt   time.Time
+	PaidAt     time.Time
+	VoidedAt   time.Time
+	VoidReason string
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+
+	Metadata              Metadata
+	MarkedUncollectibleAt time.Time
+	OverdueAt             time.Time
+
 	// PrePaymentCredit and PostPaymentCredit are the credit notes' totals
 	// (in Currency's minor units): what reduced the amount due, and what
 	// went beyond it (refund due).
 	PrePaymentCredit  int64
 	PostPaymentCredit int64
-	IssuedAt          time.Time
-	PaidAt            time.Time
-	VoidedAt          time.Time
-	VoidReason        string
-	Version           int64
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
 }
 
 // LineInputWithID is a stored line: its id and the inputs it was made from.
@@ -43,7 +48,8 @@ type LineInputWithID struct {
 // invoice's currency, totals that fit, credit within what was paid and due,
 // paid ⇔ issued with nothing due, number
 // and issue time ⇔ issued, void ⇔ a void reason, no payments on a draft or
-// void invoice) but no clock-based rule, and records no events. It fails with
+// void invoice, uncollectible ⇒ a write-off time, overdue ⇒ issued with a due
+// date, metadata within its limits) but no clock-based rule, and records no events. It fails with
 // an error wrapping ErrCorruptInvoice that says which invariant broke.
 func Rehydrate(s Snapshot) (*Invoice, error) {
 	corrupt := func(format string, args ...any) error {
@@ -64,6 +70,10 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 		voidedAt: s.VoidedAt, voidReason: s.VoidReason, version: s.Version,
 		creditPre: s.PrePaymentCredit, creditPost: s.PostPaymentCredit,
 		createdAt: s.CreatedAt, updatedAt: s.UpdatedAt,
+		markedUncollectibleAt: s.MarkedUncollectibleAt, overdueAt: s.OverdueAt,
+	}
+	if err := inv.rehydrateMetadata(s.Metadata); err != nil {
+		return nil, corrupt("%v", err)
 	}
 	if len(s.Lines) > MaxLines {
 		return nil, corrupt("%d lines", len(s.Lines))
@@ -91,7 +101,7 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 		}
 	}
 	inv.payments = append([]Payment(nil), s.Payments...)
-	issued := s.Status == StatusOpen || s.Status == StatusPaid || s.Status == StatusVoid
+	issued := s.Status != StatusDraft
 	switch {
 	case paid.amount > total.amount:
 		return nil, corrupt("amount paid %d exceeds total %d", paid.amount, total.amount)
@@ -110,6 +120,11 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 		return nil, corrupt("status %s with void reason %q", s.Status, s.VoidReason)
 	case (s.Status == StatusDraft || s.Status == StatusVoid) && len(s.Payments) > 0:
 		return nil, corrupt("%s with payments", s.Status)
+	case (s.Status == StatusUncollectible) && s.MarkedUncollectibleAt.IsZero(),
+		(s.Status == StatusDraft || s.Status == StatusOpen) && !s.MarkedUncollectibleAt.IsZero():
+		return nil, corrupt("status %s marked uncollectible at %v", s.Status, s.MarkedUncollectibleAt)
+	case !s.OverdueAt.IsZero() && (!issued || s.DueDate.IsZero()):
+		return nil, corrupt("status %s with due date %v overdue at %v", s.Status, s.DueDate, s.OverdueAt)
 	}
 	return inv, nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,12 @@ func TestRehydrateRejectsCorruptSnapshots(t *testing.T) {
 		mod   func(*testing.T, *invoice.Snapshot)
 	}{
 		{"unknown status", "open", func(_ *testing.T, s *invoice.Snapshot) { s.Status = "sent" }},
+		{"uncollectible without its write-off time", "uncollectible", func(_ *testing.T, s *invoice.Snapshot) { s.MarkedUncollectibleAt = time.Time{} }},
+		{"open with a write-off time", "open", func(_ *testing.T, s *invoice.Snapshot) { s.MarkedUncollectibleAt = t0 }},
+		{"overdue draft", "draft", func(_ *testing.T, s *invoice.Snapshot) { s.DueDate, s.OverdueAt = t0, t1 }},
+		{"overdue without a due date", "open", func(_ *testing.T, s *invoice.Snapshot) { s.OverdueAt = t1 }},
+		{"metadata with an empty value", "open", func(_ *testing.T, s *invoice.Snapshot) { s.Metadata = invoice.Metadata{"k": ""} }},
+		{"metadata with a long key", "paid", func(_ *testing.T, s *invoice.Snapshot) { s.Metadata = invoice.Metadata{strings.Repeat("k", 41): "v"} }},
 		{"empty status", "draft", func(_ *testing.T, s *invoice.Snapshot) { s.Status = "" }},
 		{"unknown currency", "draft", func(_ *testing.T, s *invoice.Snapshot) { s.Currency = "XXX" }},
 		{"lower-case currency", "draft", func(_ *testing.T, s *invoice.Snapshot) { s.Currency = "eur" }},

@@ -45,6 +45,7 @@ func Statements() map[string]string {
 		"nextCreditNoteNumberSQL": nextCreditNoteNumberSQL, "insertCreditNoteSQL": insertCreditNoteSQL,
 		"getCreditNoteSQL": getCreditNoteSQL, "listCreditNotesSQL": listCreditNotesSQL,
 		"creditNoteCursorSQL": creditNoteCursorSQL, "invoiceExistsSQL": invoiceExistsSQL,
+		"dueInvoicesSQL": dueInvoicesSQL, "tryJobLockSQL": tryJobLockSQL, "jobUnlockSQL": jobUnlockSQL,
 	}
 }
 

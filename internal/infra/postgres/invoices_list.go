@@ -144,6 +144,8 @@ func (r *summaryRow) view() (app.InvoiceView, error) {
 		DueDate: s.DueDate, Lines: make([]invoice.Line, 0, len(s.Lines)), LineCount: int(r.lineCount),
 		Payments: s.Payments, IssuedAt: s.IssuedAt, PaidAt: s.PaidAt, VoidedAt: s.VoidedAt,
 		VoidReason: s.VoidReason, Version: s.Version, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		Metadata: s.Metadata, MarkedUncollectibleAt: s.MarkedUncollectibleAt, OverdueAt: s.OverdueAt,
+		Overdue: !s.OverdueAt.IsZero() && (s.Status == invoice.StatusOpen || s.Status == invoice.StatusUncollectible),
 	}
 	for _, in := range s.Lines {
 		l, err := invoice.RehydrateLine(in, s.Currency)

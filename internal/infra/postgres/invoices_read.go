@@ -28,6 +28,7 @@ FROM (` + from + `) i` + linesOf("invoice_lines WHERE invoice_id = i.id") + paym
 // aliased i, lines aliased l and payments aliased p.
 const invoiceColumns = `i.id, i.tenant_id, i.number, i.status, i.currency, i.customer_name, i.customer_email,
        i.due_date, i.issued_at, i.paid_at, i.voided_at, i.void_reason, i.version, i.created_at, i.updated_at,
+       i.metadata, i.marked_uncollectible_at, i.overdue_at,
        i.pre_payment_credit, i.post_payment_credit,
        l.ids, l.descriptions, l.quantities, l.unit_amounts, l.tax_rates,
        p.ids, p.amounts, p.refs, p.received`
@@ -66,6 +67,8 @@ type invoiceRow struct {
 	dueDate, issuedAt, paidAt, voidedAt *time.Time
 	version                             int64
 	createdAt, updatedAt                time.Time
+	metadata                            map[string]string
+	markedUncollectibleAt, overdueAt    *time.Time
 	preCredit, postCredit               int64
 
 	lineIDs                           [][16]byte
@@ -83,6 +86,7 @@ func (r *invoiceRow) scan(row pgx.Row) error { return row.Scan(r.columns()...) }
 func (r *invoiceRow) columns() []any {
 	return []any{&r.id, &r.tenant, &r.number, &r.status, &r.currency, &r.name, &r.email,
 		&r.dueDate, &r.issuedAt, &r.paidAt, &r.voidedAt, &r.voidReason, &r.version, &r.createdAt, &r.updatedAt,
+		&r.metadata, &r.markedUncollectibleAt, &r.overdueAt,
 		&r.preCredit, &r.postCredit,
 		&r.lineIDs, &r.descriptions, &r.quantities, &r.unitAmounts, &r.taxRates,
 		&r.paymentIDs, &r.amounts, &r.refs, &r.received}
@@ -107,8 +111,13 @@ func (r *invoiceRow) snapshot() (invoice.Snapshot, error) {
 		CreatedAt:  r.createdAt.UTC(),
 		UpdatedAt:  r.updatedAt.UTC(),
 
-		PrePaymentCredit:  r.preCredit,
-		PostPaymentCredit: r.postCredit,
+		PrePaymentCredit:      r.preCredit,
+		PostPaymentCredit:     r.postCredit,
+		MarkedUncollectibleAt: utc(r.markedUncollectibleAt),
+		OverdueAt:             utc(r.overdueAt),
+	}
+	if len(r.metadata) > 0 {
+		s.Metadata = r.metadata
 	}
 	n := len(r.lineIDs)
 	if len(r.descriptions) != n || len(r.quantities) != n || len(r.unitAmounts) != n || len(r.taxRates) != n {
@@ -171,6 +180,7 @@ func asCommitted(inv *invoice.Invoice) (*invoice.Invoice, error) {
 		IssuedAt: micro(inv.IssuedAt()), PaidAt: micro(inv.PaidAt()), VoidedAt: micro(inv.VoidedAt()),
 		VoidReason: inv.VoidReason(), Version: inv.Version(),
 		CreatedAt: micro(inv.CreatedAt()), UpdatedAt: micro(inv.UpdatedAt()),
+		Metadata: inv.Metadata(), MarkedUncollectibleAt: micro(inv.MarkedUncollectibleAt()), OverdueAt: micro(inv.OverdueAt()),
 		PrePaymentCredit: inv.PrePaymentCredit().Amount(), PostPaymentCredit: inv.RefundDue().Amount(),
 	}
 	s.Lines = make([]invoice.LineInputWithID, 0, inv.LineCount())
@@ -192,7 +202,8 @@ func micro(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
 // inMicroseconds reports whether every timestamp of inv is a whole number of
 // microseconds, so that storing it loses nothing.
 func inMicroseconds(inv *invoice.Invoice) bool {
-	for _, t := range []time.Time{inv.IssuedAt(), inv.PaidAt(), inv.VoidedAt(), inv.CreatedAt(), inv.UpdatedAt()} {
+	for _, t := range []time.Time{inv.IssuedAt(), inv.PaidAt(), inv.VoidedAt(), inv.CreatedAt(), inv.UpdatedAt(),
+		inv.MarkedUncollectibleAt(), inv.OverdueAt()} {
 		if t.Nanosecond()%1000 != 0 {
 			return false
 		}

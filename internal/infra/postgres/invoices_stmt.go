@@ -17,14 +17,16 @@ import (
 // increasing outbox sequence numbers in the order the aggregate has them.
 const (
 	insertInvoiceSQL = `INSERT INTO invoices (id, tenant_id, number, status, currency, customer_name, customer_email,
-    due_date, subtotal, tax, total, amount_paid, issued_at, paid_at, voided_at, void_reason, version, created_at, updated_at)
+    due_date, subtotal, tax, total, amount_paid, issued_at, paid_at, voided_at, void_reason, version, created_at, updated_at,
+    metadata, marked_uncollectible_at, overdue_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13, $14, $15, $16,
-    $17::bigint, $18, $19)`
+    $17::bigint, $18, $19, $20::jsonb, $21, $22)`
 
 	updateInvoiceSQL = `UPDATE invoices SET number = $4, status = $5, customer_name = $6, customer_email = $7,
     due_date = $8, subtotal = $9::bigint, tax = $10::bigint, total = $11::bigint, amount_paid = $12::bigint,
     issued_at = $13, paid_at = $14, voided_at = $15, void_reason = $16, version = $17::bigint, updated_at = $18,
-    pre_payment_credit = $19::bigint, post_payment_credit = $20::bigint
+    currency = $19, metadata = $20::jsonb, marked_uncollectible_at = $21, overdue_at = $22,
+    pre_payment_credit = $23::bigint, post_payment_credit = $24::bigint
 WHERE id = $1 AND tenant_id = $2 AND version = $3::bigint`
 
 	insertLinesSQL = `INSERT INTO invoice_lines (id, invoice_id, description, quantity, unit_amount, tax_rate_bps)

@@ -257,7 +257,8 @@ func queueNew(b *pgx.Batch, c change) error {
 		string(inv.Status()), string(inv.Currency()), cu.Name, cu.Email,
 		nullTime(inv.DueDate()), t.Subtotal.Amount(), t.Tax.Amount(), t.Total.Amount(),
 		t.AmountPaid.Amount(), nullTime(inv.IssuedAt()), nullTime(inv.PaidAt()), nullTime(inv.VoidedAt()),
-		nullString(inv.VoidReason()), inv.Version(), inv.CreatedAt(), inv.UpdatedAt())
+		nullString(inv.VoidReason()), inv.Version(), inv.CreatedAt(), inv.UpdatedAt(),
+		metadataJSON(inv), nullTime(inv.MarkedUncollectibleAt()), nullTime(inv.OverdueAt()))
 	queueChildren(b, inv, nil, nil)
 	return queueOutbox(b, c.events, c.trace)
 }
@@ -270,5 +271,15 @@ func queueUpdate(b *pgx.Batch, inv *invoice.Invoice, loaded int64) *pgx.QueuedQu
 		t.Subtotal.Amount(), t.Tax.Amount(), t.Total.Amount(), t.AmountPaid.Amount(),
 		nullTime(inv.IssuedAt()), nullTime(inv.PaidAt()), nullTime(inv.VoidedAt()),
 		nullString(inv.VoidReason()), inv.Version(), inv.UpdatedAt(),
+		string(inv.Currency()), metadataJSON(inv), nullTime(inv.MarkedUncollectibleAt()), nullTime(inv.OverdueAt()),
 		inv.PrePaymentCredit().Amount(), t.RefundDue.Amount())
+}
+
+// metadataJSON returns inv's metadata for the metadata column: a JSON
+// object, empty for none (the column is NOT NULL).
+func metadataJSON(inv *invoice.Invoice) map[string]string {
+	if m := inv.Metadata(); m != nil {
+		return m
+	}
+	return map[string]string{}
 }

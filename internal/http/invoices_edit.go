@@ -1,0 +1,113 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+)
+
+// metadataInput is the metadata of a request: string values, or null, which
+// like "" removes the key (JSON merge patch, RFC 7396, as Stripe reads "").
+type metadataInput map[string]*string
+
+// patch returns the metadata as the domain merges it: "" for a removal.
+func (m metadataInput) patch() map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if v == nil {
+			out[k] = ""
+		} else {
+			out[k] = *v
+		}
+	}
+	return out
+}
+
+// updateInvoiceRequest is the body of PATCH /v1/invoices/{id}, a JSON merge
+// patch: an absent member changes nothing; due_date null removes the due
+// date; metadata merges key by key.
+type updateInvoiceRequest struct {
+	Customer *customerJSON  `json:"customer"`
+	DueDate  jsontext.Value `json:"due_date"` // absent, null or a string
+	Currency *string        `json:"currency"`
+	Metadata metadataInput  `json:"metadata"`
+}
+
+// command maps the body to UpdateInvoice. It fails with a 400 wrong_type
+// if due_date is neither a string nor null.
+func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.UpdateInvoice, error) {
+	cmd := app.UpdateInvoice{Tenant: t, InvoiceID: id, Currency: req.Currency, Metadata: req.Metadata.patch()}
+	if req.Customer != nil {
+		cmd.Customer = &invoice.Customer{Name: req.Customer.Name, Email: req.Customer.Email}
+	}
+	switch req.DueDate.Kind() {
+	case 0: // absent
+	case 'n':
+		none := ""
+		cmd.DueDate = &none
+	case '"':
+		var d string
+		if err := json.Unmarshal(req.DueDate, &d); err != nil {
+			return cmd, &requestError{status: http.StatusBadRequest, code: "wrong_type", field: "due_date", message: "due_date must be a JSON string or null"}
+		}
+		cmd.DueDate = &d
+	default:
+		return cmd, &requestError{status: http.StatusBadRequest, code: "wrong_type", field: "due_date",
+			message: "due_date must be a JSON string or null, not " + jsonKind(req.DueDate.Kind())}
+	}
+	return cmd, nil
+}
+
+// updateInvoice serves PATCH /v1/invoices/{id}: customer, due date and
+// currency of a draft, metadata of any invoice.
+func (s *server) updateInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	var req updateInvoiceRequest
+	body, err := s.decode(w, r, &req, false)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd, err := req.command(tenant, id)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd.IfMatch = ifMatch(r)
+	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.UpdateInvoice.Handle(r.Context(), cmd)
+	})
+}
+
+// markUncollectible serves POST /v1/invoices/{id}/mark_uncollectible. The
+// body is optional; if sent it must be an empty JSON object.
+func (s *server) markUncollectible(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	var req struct{}
+	body, err := s.decode(w, r, &req, true)
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	cmd := app.MarkUncollectible{Tenant: tenant, InvoiceID: id, IfMatch: ifMatch(r)}
+	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
+		cmd.Idempotency = key
+		return s.app.MarkUncollectible.Handle(r.Context(), cmd)
+	})
+}
