@@ -114,6 +114,10 @@ func TestIssueCreditNote201(t *testing.T) {
 	if strings.Join(seen, ",") != strings.Join([]string{third.ID, second.ID, first.ID}, ",") {
 		t.Errorf("all credit notes %v", seen)
 	}
+	// The feed filters on the credit notes' event type as on any other.
+	if events, _ := c.follow(t, c.keyA, "&type=invoicing.credit_note.issued", 0, 3); len(events) != 3 || events[0].Subject != first.ID {
+		t.Errorf("credit_note.issued events %+v", events)
+	}
 	if l := c.creditNotes(t, c.keyB, "/v1/credit_notes"); len(l.Data) != 0 {
 		t.Errorf("tenant B sees %d of A's credit notes", len(l.Data))
 	}
@@ -187,6 +191,10 @@ func TestIssueCreditNoteErrors(t *testing.T) {
 		http.StatusUnprocessableEntity, "invalid_amount", "lines[0].amount")
 	wantProblem(t, c.invalid().do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reason": "whim", "memo": strings.Repeat("m", 501)}),
 		http.StatusUnprocessableEntity, "invalid_credit_reason", "memo")
+	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reason": "duplicate", "memo": "a\u0000b"}),
+		http.StatusUnprocessableEntity, "invalid_memo", "memo")
+	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"lines": []map[string]any{{"description": " ", "amount": 1}}, "reason": "duplicate"}),
+		http.StatusUnprocessableEntity, "invalid_description", "lines[0].description")
 	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reason": "duplicate"}, "If-Match", `"v1"`),
 		http.StatusPreconditionFailed, "version_mismatch", "")
 	wantProblem(t, c.invalid().do(t, "POST", path, c.keyA, `{"amount": "1", "reason": "duplicate"}`), http.StatusBadRequest, "wrong_type", "amount")
