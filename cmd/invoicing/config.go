@@ -58,6 +58,9 @@ type config struct {
 	WebhookPerEndpoint  int              // WEBHOOK_ENDPOINT_CONCURRENCY
 
 	PprofAddr string // PPROF_ADDR
+
+	OverdueInterval  time.Duration // OVERDUE_INTERVAL
+	OverdueBatchSize int           // OVERDUE_BATCH_SIZE
 }
 
 // notifyDatabaseURL is where the notification context keeps its tables:
@@ -154,6 +157,15 @@ var envVars = []envVar{
 	{"WEBHOOK_ALLOW_PRIVATE_URLS", "false", "allow http and loopback/private addresses as webhook URLs (development and tests only: it opens SSRF)", boolVar(func(c *config) *bool { return &c.WebhookAllowPrivate })},
 	{"WEBHOOK_WORKERS", "50", "webhook attempts at once, in all", intVar(1, 1000, func(c *config) *int { return &c.WebhookWorkers })},
 	{"WEBHOOK_ENDPOINT_CONCURRENCY", "4", "webhook attempts at once to one endpoint: a slow endpoint holds at most this many workers", intVar(1, 1000, func(c *config) *int { return &c.WebhookPerEndpoint })},
+	{"OVERDUE_INTERVAL", "1m", "how often serve runs the overdue job (invoices past their due date record invoicing.invoice.overdue; one process at a time); 0 disables it (run `invoicing overdue` from a scheduler instead)", func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("must be 0 or a positive duration such as 1m")
+		}
+		c.OverdueInterval = d
+		return nil
+	}},
+	{"OVERDUE_BATCH_SIZE", "100", "invoices the overdue job reads at once (each is changed in its own transaction)", intVar(1, 10000, func(c *config) *int { return &c.OverdueBatchSize })},
 	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error {
 		c.PprofAddr = v
 		if v == "" {

@@ -48,6 +48,8 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"WEBHOOK_ALLOW_PRIVATE_URLS":   {"please"},
 		"WEBHOOK_WORKERS":              {"0", "1001"},
 		"WEBHOOK_ENDPOINT_CONCURRENCY": {"0", "many"},
+		"OVERDUE_INTERVAL":             {"-1m", "daily"},
+		"OVERDUE_BATCH_SIZE":           {"0", "10001", "some"},
 	}
 	for _, v := range envVars {
 		if len(bad[v.name]) == 0 {

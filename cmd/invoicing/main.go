@@ -33,6 +33,7 @@ commands:
   notify failed                  list email tasks that failed for good
   notify retry TASK_ID|--all     re-queue failed email tasks
   notify replay --since TIME     re-read the stream from TIME (RFC 3339, or 1h back) through the inbox
+  overdue                        record invoicing.invoice.overdue for invoices past their due date, once
 `
 
 // errUsage marks a command line that could not be understood.
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			startPprof(ctx, cfg.PprofAddr, logger)
 		}
 		return notify(ctx, cfg, logger, args[1:], stdout)
+	case "overdue":
+		return overdue(ctx, cfg, logger, args[1:], stdout)
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err

@@ -106,8 +106,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if cfg.APIKeyCacheTTL > 0 {
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
-	a := app.New(postgres.NewInvoices(pool, opts...), keys, postgres.NewEvents(pool), app.SystemClock{}).
-		WithCreditNotes(postgres.NewCreditNotes(pool))
+	invoices := postgres.NewInvoices(pool, opts...)
+	a := app.New(invoices, keys, postgres.NewEvents(pool), app.SystemClock{}).WithCreditNotes(postgres.NewCreditNotes(pool))
 	srv := newHTTPServer(httpapi.NewHandler(a, hcfg), logger)
 
 	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)
@@ -135,6 +135,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 			}
 			return nil
 		})
+	}
+	if cfg.OverdueInterval > 0 {
+		// Stops with the server: a run cut off keeps what it committed, and
+		// the next run, here or in another replica, does the rest.
+		job := newOverdueJob(postgres.NewJobs(pool), invoices, cfg.OverdueBatchSize, logger)
+		g.Go(func() error { job.runEvery(gctx, cfg.OverdueInterval); return nil })
 	}
 	g.Go(func() error {
 		<-gctx.Done()

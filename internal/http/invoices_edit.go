@@ -94,6 +94,16 @@ func (s *server) updateInvoice(w http.ResponseWriter, r *http.Request, tenant in
 // markUncollectible serves POST /v1/invoices/{id}/mark_uncollectible. The
 // body is optional; if sent it must be an empty JSON object.
 func (s *server) markUncollectible(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+	s.transition(w, r, func(id invoice.ID, cond app.Condition, key *app.IdempotentRequest) (app.Changed, error) {
+		return s.app.MarkUncollectible.Handle(r.Context(), app.MarkUncollectible{Tenant: tenant, InvoiceID: id, IfMatch: cond, Idempotency: key})
+	})
+}
+
+// transition serves a change of the invoice {id} that takes no options
+// (issue, mark_uncollectible): the body is optional and, if sent, an empty
+// JSON object. do runs the use case with the id, the request's If-Match
+// and Idempotency-Key.
+func (s *server) transition(w http.ResponseWriter, r *http.Request, do func(invoice.ID, app.Condition, *app.IdempotentRequest) (app.Changed, error)) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -105,9 +115,8 @@ func (s *server) markUncollectible(w http.ResponseWriter, r *http.Request, tenan
 		writeProblem(w, r, err)
 		return
 	}
-	cmd := app.MarkUncollectible{Tenant: tenant, InvoiceID: id, IfMatch: ifMatch(r)}
+	cond := ifMatch(r)
 	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
-		cmd.Idempotency = key
-		return s.app.MarkUncollectible.Handle(r.Context(), cmd)
+		return do(id, cond, key)
 	})
 }

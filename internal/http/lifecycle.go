@@ -10,21 +10,8 @@ import (
 // issueInvoice serves POST /v1/invoices/{id}/issue. The body is optional; if
 // sent it must be an empty JSON object.
 func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
-	id, err := invoiceID(r)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	var req struct{}
-	body, err := s.decode(w, r, &req, true)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	cmd := app.IssueInvoice{Tenant: tenant, InvoiceID: id, IfMatch: ifMatch(r)}
-	s.change(w, r, body, http.StatusOK, false, func(key *app.IdempotentRequest) (app.Changed, error) {
-		cmd.Idempotency = key
-		return s.app.IssueInvoice.Handle(r.Context(), cmd)
+	s.transition(w, r, func(id invoice.ID, cond app.Condition, key *app.IdempotentRequest) (app.Changed, error) {
+		return s.app.IssueInvoice.Handle(r.Context(), app.IssueInvoice{Tenant: tenant, InvoiceID: id, IfMatch: cond, Idempotency: key})
 	})
 }
 

@@ -26,8 +26,13 @@ var dataSchemas = map[string]string{
 	invoice.TypePaymentRecorded: "PaymentRecorded",
 	invoice.TypePaid:            "InvoicePaid",
 	invoice.TypeVoided:          "InvoiceVoided",
-	invoice.TypeCredited:        "InvoiceCredited",
-	creditnote.TypeIssued:       "CreditNoteIssued",
+
+	invoice.TypeMarkedUncollectible: "InvoiceMarkedUncollectible",
+	invoice.TypeOverdue:             "InvoiceOverdue",
+	invoice.TypeUpdated:             "InvoiceUpdated",
+
+	invoice.TypeCredited:  "InvoiceCredited",
+	creditnote.TypeIssued: "CreditNoteIssued",
 }
 
 // eventTypes lists every event type the service publishes.
@@ -77,14 +82,20 @@ func everyEvent(t *testing.T) []published {
 			t.Fatal(err)
 		}
 	}
-	inv, err := invoice.New(invoice.NewID(), tenant, "EUR", customer, now.AddDate(0, 0, 30), []invoice.LineInput{line}, now)
+	inv, err := invoice.New(invoice.NewID(), tenant, "EUR", customer, now.AddDate(0, 0, 30), []invoice.LineInput{line}, now,
+		invoice.WithMetadata(map[string]string{"erp_order": "SO-4711"}))
 	must(err)
+	must(inv.Edit(invoice.Changes{Metadata: map[string]string{"crm": "42"}}, now))
 	id, err := inv.AddLine(line, now)
 	must(err)
 	must(inv.RemoveLine(id, now))
 	must(inv.Issue("INV-2026-000001", now))
 	part, _ := invoice.NewMoney(2000, "EUR")
 	must(inv.Pay(part, "psp_1", now))
+	must(inv.MarkUncollectible(now))
+	if !inv.MarkOverdue(now.AddDate(0, 0, 32)) {
+		t.Fatal("no overdue event")
+	}
 	must(inv.Pay(inv.AmountDue(), "psp_2", now))
 	req, err := creditnote.NewRequest("EUR", []creditnote.LineInput{{Description: "Goodwill", Amount: 500}}, nil, "order_change", "sorry")
 	must(err)

@@ -40,7 +40,8 @@ type life struct {
 // the limits allow in cs: an invoice of invoice.MaxLines lines of
 // invoice.MaxDescription characters created, a line removed and added,
 // issued with the longest number, paid in two payments with the longest
-// references; another one issued and voided with the longest reason.
+// references; another one issued, written off, overdue, edited and voided
+// with the longest reason. Both carry the largest metadata.
 func largestLives(tenant invoice.TenantID, cs invoicetest.Charset) []life {
 	now := time.Now()
 	// The longest numbers the domain accepts, one per invoice.
@@ -49,7 +50,7 @@ func largestLives(tenant invoice.TenantID, cs invoicetest.Charset) []life {
 	}
 	paid := life{
 		create: func() (*invoice.Invoice, error) {
-			return invoice.New(invoice.NewID(), tenant, "EUR", cs.Customer(), now, cs.Lines(), now)
+			return invoice.New(invoice.NewID(), tenant, "EUR", cs.Customer(), now, cs.Lines(), now, invoice.WithMetadata(cs.Metadata()))
 		},
 		steps: []func(*invoice.Invoice) error{
 			func(inv *invoice.Invoice) error { return inv.RemoveLine(inv.Lines()[0].ID, now) },
@@ -66,9 +67,15 @@ func largestLives(tenant invoice.TenantID, cs invoicetest.Charset) []life {
 	}
 	voided := life{
 		create: func() (*invoice.Invoice, error) {
-			return invoice.New(invoice.NewID(), tenant, "EUR", cs.Customer(), now, []invoice.LineInput{cs.Line()}, now)
+			return invoice.New(invoice.NewID(), tenant, "EUR", cs.Customer(), now, []invoice.LineInput{cs.Line()}, now, invoice.WithMetadata(cs.Metadata()))
 		},
-		steps: []func(*invoice.Invoice) error{issue("v"), func(inv *invoice.Invoice) error { return inv.Void(cs.Text(invoice.MaxReason), now) }},
+		steps: []func(*invoice.Invoice) error{issue("v"),
+			func(inv *invoice.Invoice) error { return inv.MarkUncollectible(now) },
+			func(inv *invoice.Invoice) error { inv.MarkOverdue(now.AddDate(0, 0, 2)); return nil },
+			func(inv *invoice.Invoice) error {
+				return inv.Edit(invoice.Changes{Metadata: map[string]string{"00" + cs.Text(invoice.MaxMetadataKey-2): ""}}, now)
+			},
+			func(inv *invoice.Invoice) error { return inv.Void(cs.Text(invoice.MaxReason), now) }},
 	}
 	return []life{paid, voided}
 }

@@ -1,6 +1,7 @@
 package invoice
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -14,6 +15,12 @@ const (
 	MaxMetadataKeys  = 50
 	MaxMetadataKey   = 40  // characters
 	MaxMetadataValue = 500 // characters
+	// MaxMetadataBytes bounds the metadata's JSON encoding (as encoding/json
+	// writes it, escapes included): the keys and values above, in ASCII,
+	// take at most 27,551 bytes; text that JSON escapes (up to 6 bytes a
+	// character) could take 162,000, too much to add to an event of 100
+	// lines and stay within the broker's message limit (relay.MaxEventBytes).
+	MaxMetadataBytes = 32 << 10
 )
 
 // ErrInvalidMetadata is the error of metadata beyond its limits; its field is
@@ -22,7 +29,7 @@ var ErrInvalidMetadata = &failure.Error{Kind: failure.Invalid, Code: "invalid_me
 
 // Metadata is the caller's own data on an invoice: at most MaxMetadataKeys
 // keys of 1 to MaxMetadataKey characters, each with a value of 1 to
-// MaxMetadataValue characters. The invoice keeps it and carries it in its
+// MaxMetadataValue characters, MaxMetadataBytes in all as JSON. The invoice keeps it and carries it in its
 // events, but no rule reads it.
 type Metadata map[string]string
 
@@ -56,6 +63,8 @@ func applyMetadata(base Metadata, patch map[string]string) (Metadata, []error) {
 	}
 	if len(out) > MaxMetadataKeys {
 		errs = append(errs, ErrInvalidMetadata.With("metadata", "metadata has at most %d keys", MaxMetadataKeys))
+	} else if b, _ := json.Marshal(out); len(errs) == 0 && len(b) > MaxMetadataBytes {
+		errs = append(errs, ErrInvalidMetadata.With("metadata", "metadata takes at most %d bytes as JSON", MaxMetadataBytes))
 	}
 	if len(out) == 0 {
 		out = nil

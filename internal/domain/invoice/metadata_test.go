@@ -17,6 +17,10 @@ func TestMetadataLimits(t *testing.T) {
 	for i := range invoice.MaxMetadataKeys {
 		fifty[fmt.Sprint("k", i)] = "v"
 	}
+	escaped := map[string]string{} // 50 × 500 characters JSON writes as 6 bytes each
+	for i := range invoice.MaxMetadataKeys {
+		escaped[fmt.Sprint("k", i)] = strings.Repeat("\u2028", invoice.MaxMetadataValue)
+	}
 	fiftyOne := maps.Clone(fifty)
 	fiftyOne["one-more"] = "v"
 	tests := []struct {
@@ -28,6 +32,7 @@ func TestMetadataLimits(t *testing.T) {
 		{"50 keys", fifty, nil},
 		{"longest key and value", map[string]string{strings.Repeat("é", 40): strings.Repeat("日", 500)}, nil},
 		{"51 keys", fiftyOne, []string{"metadata"}},
+		{"over MaxMetadataBytes as JSON", escaped, []string{"metadata"}},
 		{"key of 41 characters", map[string]string{strings.Repeat("k", 41): "v"}, []string{"metadata." + strings.Repeat("k", 41)}},
 		{"value of 501 characters", map[string]string{"k": strings.Repeat("v", 501)}, []string{"metadata.k"}},
 		{"empty key", map[string]string{"": "v"}, []string{"metadata."}},

@@ -2,7 +2,6 @@ package invoice_test
 
 import (
 	"errors"
-	"maps"
 	"math/big"
 	"reflect"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"pgregory.net/rapid"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
@@ -216,110 +214,6 @@ func (m *machine) void(t *rapid.T) {
 	m.run(t, want, types(want, invoice.TypeVoided), func(now time.Time) error { return m.inv.Void(reason, now) })
 }
 
-func (m *machine) credit(t *rapid.T) {
-	currency := rapid.SampledFrom([]invoice.Currency{eur, eur, eur, "USD"}).Draw(t, "currency")
-	total, due := m.inv.Total().Amount(), m.inv.AmountDue().Amount()
-	left := total - m.inv.AmountCredited().Amount()
-	over := min(left, maxI-2) + 1 // just above what is left, without wrapping
-	amount := rapid.OneOf(rapid.SampledFrom([]int64{due, left, over, max(due/2, 1), 0, -1}),
-		rapid.Int64Range(-1, over)).Draw(t, "amount")
-	var want error
-	wantTypes := []string{invoice.TypeCredited}
-	switch {
-	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusPaid && m.inv.Status() != invoice.StatusUncollectible:
-		want = invoice.ErrInvalidTransition
-	case currency != eur:
-		want = invoice.ErrCurrencyMismatch
-	case amount <= 0:
-		want = invoice.ErrInvalidAmount
-	case amount > left:
-		want = invoice.ErrCreditExceedsTotal
-	case m.inv.Status() != invoice.StatusPaid && amount >= due:
-		wantTypes = append(wantTypes, invoice.TypePaid)
-	}
-	if want != nil {
-		wantTypes = nil
-	}
-	var alloc invoice.CreditAllocation
-	m.run(t, want, wantTypes, func(now time.Time) (err error) {
-		amt, err := invoice.NewMoney(amount, currency)
-		if err != nil {
-			return err
-		}
-		alloc, err = m.inv.Credit(uuid.New(), "CN-1", amt, now)
-		return err
-	})
-	if want == nil {
-		m.credited += amount
-		if pre := min(amount, due); alloc.PrePayment.Amount() != pre || alloc.PostPayment.Amount() != amount-pre {
-			t.Fatalf("credit %d with %d due allocated %d + %d", amount, due, alloc.PrePayment.Amount(), alloc.PostPayment.Amount())
-		}
-	}
-}
-
-func (m *machine) markUncollectible(t *rapid.T) {
-	var want error
-	if m.inv.Status() != invoice.StatusOpen {
-		want = invoice.ErrInvalidTransition
-	}
-	m.run(t, want, types(want, invoice.TypeMarkedUncollectible), func(now time.Time) error { return m.inv.MarkUncollectible(now) })
-}
-
-// markOverdue asks the invoice whether it is overdue, hours or days on: it
-// records the event once at most, and only for an unpaid invoice past its due date.
-func (m *machine) markOverdue(t *rapid.T) {
-	m.now = m.now.Add(time.Duration(rapid.IntRange(0, 48).Draw(t, "hours")) * time.Hour)
-	st := m.inv.Status()
-	due := (st == invoice.StatusOpen || st == invoice.StatusUncollectible) && !m.inv.DueDate().IsZero() &&
-		m.inv.OverdueAt().IsZero() && !m.now.Add(time.Minute).Before(m.inv.DueDate().AddDate(0, 0, 1))
-	var wantTypes []string
-	if due {
-		wantTypes = []string{invoice.TypeOverdue}
-	}
-	m.run(t, nil, wantTypes, func(now time.Time) error {
-		if recorded := m.inv.MarkOverdue(now); recorded != due {
-			t.Fatalf("MarkOverdue recorded %v, want %v", recorded, due)
-		}
-		return nil
-	})
-	if due {
-		m.overdue++
-	}
-}
-
-// edit changes metadata, and the customer on some; only a draft takes a customer.
-func (m *machine) edit(t *rapid.T) {
-	var c invoice.Changes
-	if rapid.Bool().Draw(t, "customer") {
-		c.Customer = &invoice.Customer{Name: rapid.SampledFrom([]string{"Ada Lovelace", "Grace Hopper"}).Draw(t, "name"), Email: "ada@example.com"}
-	}
-	key := rapid.SampledFrom([]string{"order", "crm", strings.Repeat("k", 41)}).Draw(t, "key")
-	value := rapid.SampledFrom([]string{"", "1", "2"}).Draw(t, "value")
-	c.Metadata = map[string]string{key: value}
-	next := m.inv.Metadata()
-	if next == nil {
-		next = invoice.Metadata{}
-	}
-	if value == "" {
-		delete(next, key)
-	} else {
-		next[key] = value
-	}
-	var want error
-	switch {
-	case c.Customer != nil && m.inv.Status() != invoice.StatusDraft:
-		want = invoice.ErrInvalidTransition
-	case len(key) > invoice.MaxMetadataKey:
-		want = invoice.ErrInvalidMetadata
-	}
-	changed := (c.Customer != nil && *c.Customer != m.inv.Customer()) || !maps.Equal(next, m.inv.Metadata()) && !(len(next) == 0 && m.inv.Metadata() == nil)
-	wantTypes := types(want, invoice.TypeUpdated)
-	if !changed {
-		wantTypes = nil
-	}
-	m.run(t, want, wantTypes, func(now time.Time) error { return m.inv.Edit(c, now) })
-}
-
 // rehydrate swaps the invoice for one rebuilt from its snapshot, as a
 // repository would between two requests.
 func (m *machine) rehydrate(t *rapid.T) {
@@ -353,15 +247,7 @@ func (m *machine) check(t *rapid.T) {
 	if want := map[bool]int{true: 1, false: 0}[inv.Status() == invoice.StatusPaid]; m.paid != want {
 		t.Fatalf("%d InvoicePaid events with status %s", m.paid, inv.Status())
 	}
-	if m.overdue > 1 || (m.overdue == 1) != !inv.OverdueAt().IsZero() {
-		t.Fatalf("%d InvoiceOverdue events, overdue at %v", m.overdue, inv.OverdueAt())
-	}
-	if inv.Overdue() != (m.overdue == 1 && (inv.Status() == invoice.StatusOpen || inv.Status() == invoice.StatusUncollectible)) {
-		t.Fatalf("overdue %v with status %s", inv.Overdue(), inv.Status())
-	}
-	if (inv.Status() == invoice.StatusUncollectible) && inv.MarkedUncollectibleAt().IsZero() {
-		t.Fatalf("uncollectible without its write-off time")
-	}
+	m.checkWriteOff(t)
 	if _, err := invoice.Rehydrate(snapshotOf(inv)); err != nil {
 		t.Fatalf("Rehydrate of the current state: %v", err)
 	}

@@ -3,6 +3,7 @@
 package invoicetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -101,4 +102,20 @@ func (cs Charset) Line() invoice.LineInput {
 	// 500 lines × (9e15 amount + 9e15 tax) = 9e18, just under MaxInt64.
 	return invoice.LineInput{Description: cs.Text(invoice.MaxDescription), Quantity: invoice.MaxQuantity,
 		UnitAmount: 9_000_000_000, TaxRateBPS: invoice.MaxTaxRateBPS}
+}
+
+// Metadata returns the largest metadata in cs the limits allow: keys of
+// invoice.MaxMetadataKey characters with values of invoice.MaxMetadataValue,
+// as many as fit invoice.MaxMetadataKeys and invoice.MaxMetadataBytes.
+func (cs Charset) Metadata() map[string]string {
+	m := map[string]string{}
+	for i := range invoice.MaxMetadataKeys {
+		key := fmt.Sprintf("%02d", i) + cs.Text(invoice.MaxMetadataKey-2)
+		m[key] = cs.Text(invoice.MaxMetadataValue)
+		if b, _ := json.Marshal(m); len(b) > invoice.MaxMetadataBytes {
+			delete(m, key)
+			break
+		}
+	}
+	return m
 }
