@@ -51,3 +51,15 @@ func (m *machine) credit(t *rapid.T) {
 		}
 	}
 }
+
+// checkCredit checks what holds of credit after every command: the model's
+// credited sum, never above the total, split into pre-payment credit and
+// refund due, the refund never above what was paid.
+func (m *machine) checkCredit(t *rapid.T) {
+	inv := m.inv
+	total, paid := inv.Total().Amount(), inv.AmountPaid().Amount()
+	credited, pre, refund := inv.AmountCredited().Amount(), inv.PrePaymentCredit().Amount(), inv.RefundDue().Amount()
+	if credited != m.credited || credited > total || pre < 0 || refund < 0 || pre+refund != credited || refund > paid {
+		t.Fatalf("credited %d (model %d) = %d pre + %d post, total %d, paid %d", credited, m.credited, pre, refund, total, paid)
+	}
+}
