@@ -107,6 +107,12 @@ var rules = []rule{
 		allowed: forbid("internal/infra/postgres", "internal/infra/metrics", "internal/http", "internal/notification"),
 	},
 	{
+		// Decorators of the app's and the relay's ports, wired by main.
+		name:    "tracing decorates ports: it depends on no adapter, nor on http or the notification context",
+		scopes:  []string{"internal/infra/tracing"},
+		allowed: forbid("internal/infra/postgres", "internal/infra/nats", "internal/infra/metrics", "internal/http", "internal/notification"),
+	},
+	{
 		name:    "adapters do not depend on one another, nor on http",
 		scopes:  []string{"internal/infra/metrics"},
 		allowed: forbid("internal/infra/postgres", "internal/infra/nats", "internal/http", "internal/notification"),

@@ -7,13 +7,16 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // config is every setting of the binary, read once from the environment.
@@ -26,9 +29,13 @@ type config struct {
 	DBMaxConns      int           // DB_MAX_CONNS
 	APIKeyCacheTTL  time.Duration // API_KEY_CACHE_TTL
 
+	OTel map[string]string // the OTEL_* variables of tracing.Variables, as set
+
 	NATSURL             string        // NATS_URL
 	NATSDuplicateWindow time.Duration // NATS_DUPLICATE_WINDOW
 	NATSStreamReplicas  int           // NATS_STREAM_REPLICAS
+	NATSEmbeddedAddr    string        // NATS_EMBEDDED_ADDR
+	NATSEmbeddedDir     string        // NATS_EMBEDDED_DIR
 
 	RelayEnabled      bool          // RELAY_ENABLED
 	RelayPollInterval time.Duration // RELAY_POLL_INTERVAL
@@ -61,6 +68,10 @@ type config struct {
 
 	OverdueInterval  time.Duration // OVERDUE_INTERVAL
 	OverdueBatchSize int           // OVERDUE_BATCH_SIZE
+
+	// traceExporter, set by tests only, receives the spans instead of
+	// OTLP: tracing is then on whatever the OTEL_* variables say.
+	traceExporter sdktrace.SpanExporter
 }
 
 // notifyDatabaseURL is where the notification context keeps its tables:
@@ -88,6 +99,11 @@ var envVars = []envVar{
 		return postgresURL(v)
 	}},
 	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry: OTLP/HTTP collector URL for traces (e.g. http://localhost:4318; /v1/traces is appended); empty: tracing off, at no cost. The SDK reads the other standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, ...)", otelVar("OTEL_EXPORTER_OTLP_ENDPOINT")},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "OpenTelemetry: full OTLP/HTTP URL for traces (…/v1/traces), instead of the one above", otelVar("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "", "OpenTelemetry: empty or http/protobuf, the only protocol this build speaks (no gRPC)", otelVar("OTEL_EXPORTER_OTLP_PROTOCOL")},
+	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "OpenTelemetry: as OTEL_EXPORTER_OTLP_PROTOCOL, for traces", otelVar("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")},
+	{"OTEL_TRACES_EXPORTER", "", "OpenTelemetry: empty or otlp (export when an endpoint is set), or none (tracing off)", otelVar("OTEL_TRACES_EXPORTER")},
 	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", durationVar(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
 	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more)", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
 	{"API_KEY_CACHE_TTL", "30s", "how long a process remembers a valid API key's tenant (0 disables): a revoked key keeps working that long", func(c *config, v string) error {
@@ -98,9 +114,23 @@ var envVars = []envVar{
 		c.APIKeyCacheTTL = d
 		return nil
 	}},
-	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (nats://, tls://, ws:// or wss://), or a comma-separated list of cluster URLs", func(c *config, v string) error { c.NATSURL = v; return natsURLs(v) }},
+	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (nats://, tls://, ws:// or wss://), or a comma-separated list of cluster URLs; `embedded`: a NATS server inside serve or relay, for development only (NATS_EMBEDDED_ADDR)", func(c *config, v string) error {
+		c.NATSURL = v
+		if v == embeddedNATS {
+			return nil
+		}
+		return natsURLs(v)
+	}},
 	{"NATS_DUPLICATE_WINDOW", "2m", "JetStream duplicate-detection window of the INVOICING stream", durationVar(func(c *config) *time.Duration { return &c.NATSDuplicateWindow })},
 	{"NATS_STREAM_REPLICAS", "1", "replicas of the INVOICING stream (3 in a cluster for no-loss)", intVar(1, 5, func(c *config) *int { return &c.NATSStreamReplicas })},
+	{"NATS_EMBEDDED_ADDR", "127.0.0.1:4222", "with NATS_URL=embedded (development only, never production): where the NATS server inside serve or relay listens; other commands given NATS_URL=embedded, and the nats CLI, reach it there", func(c *config, v string) error { c.NATSEmbeddedAddr = v; return listenAddr(v) }},
+	{"NATS_EMBEDDED_DIR", "", "with NATS_URL=embedded: the JetStream store of that server, an absolute path; empty: invoicing/nats in the user's cache directory (~/.cache on Linux)", func(c *config, v string) error {
+		c.NATSEmbeddedDir = v
+		if v != "" && !filepath.IsAbs(v) {
+			return errors.New("must be empty or an absolute path")
+		}
+		return nil
+	}},
 	{"RELAY_ENABLED", "true", "run the outbox relay inside serve", boolVar(func(c *config) *bool { return &c.RelayEnabled })},
 	{"RELAY_POLL_INTERVAL", "1s", "how often the relay looks for events it was not woken for", durationVar(func(c *config) *time.Duration { return &c.RelayPollInterval })},
 	{"RELAY_BATCH_SIZE", "500", "outbox rows the relay claims and publishes at once", intVar(1, 10000, func(c *config) *int { return &c.RelayBatchSize })},
@@ -173,6 +203,25 @@ var envVars = []envVar{
 		}
 		return listenAddr(v)
 	}},
+}
+
+// otelVar returns the setter of an OTEL_* variable of tracing.Variables: it
+// keeps the value for tracing.FromEnv (see config.tracing) once tracing.Check
+// accepts it.
+func otelVar(name string) func(c *config, v string) error {
+	return func(c *config, v string) error {
+		if c.OTel == nil {
+			c.OTel = map[string]string{}
+		}
+		c.OTel[name] = v
+		return tracing.Check(name, v)
+	}
+}
+
+// tracing returns the tracing configuration of the OTEL_* variables.
+func (c config) tracing() tracing.Config {
+	tc, _ := tracing.FromEnv(func(name string) string { return c.OTel[name] }) // checked by loadConfig
+	return tc
 }
 
 // loadConfig reads every variable through getenv, applying defaults, and

@@ -20,8 +20,10 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"SHUTDOWN_TIMEOUT":             {"15", "0s", "-1s"},
 		"DB_MAX_CONNS":                 {"0", "many"},
 		"API_KEY_CACHE_TTL":            {"-1s", "forever"},
-		"NATS_URL":                     {"http://x", "nats://", "nats://h:notaport", "nats://h:0", "nats://a:4222,http://b:4222", "nats://a:4222,,", "ws://a,nats://b", "127.0.0.1:4222", " , "},
+		"NATS_URL":                     {"http://x", "nats://", "nats://h:notaport", "nats://h:0", "nats://a:4222,http://b:4222", "nats://a:4222,,", "ws://a,nats://b", "127.0.0.1:4222", " , ", "embedded,nats://a:4222", "embedded://"},
 		"NATS_DUPLICATE_WINDOW":        {"0s", "2"},
+		"NATS_EMBEDDED_ADDR":           {"4222", "127.0.0.1:nats", "localhost:70000"},
+		"NATS_EMBEDDED_DIR":            {"nats-data", "./nats"},
 		"NATS_STREAM_REPLICAS":         {"0", "6"},
 		"RELAY_ENABLED":                {"yes please"},
 		"RELAY_POLL_INTERVAL":          {"0s", "soon"},
@@ -50,6 +52,13 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"WEBHOOK_ENDPOINT_CONCURRENCY": {"0", "many"},
 		"OVERDUE_INTERVAL":             {"-1m", "daily"},
 		"OVERDUE_BATCH_SIZE":           {"0", "10001", "some"},
+
+		// tracing (internal/infra/tracing.Check)
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"localhost:4318", "grpc://collector:4317", "http://"},
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": {"collector:4318/v1/traces"},
+		"OTEL_EXPORTER_OTLP_PROTOCOL":        {"grpc", "http/json"},
+		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": {"grpc"},
+		"OTEL_TRACES_EXPORTER":               {"jaeger", "console"},
 	}
 	for _, v := range envVars {
 		if len(bad[v.name]) == 0 {
@@ -76,10 +85,17 @@ func TestConfigAcceptsGoodValues(t *testing.T) {
 	good := map[string][]string{
 		"HTTP_ADDR":           {":8080", "127.0.0.1:0", "[::1]:8080", "localhost:8080", "api.internal:443"},
 		"DATABASE_URL":        {"postgresql://u:p@db.internal:6432/invoicing?sslmode=require&pool_max_conns=5", "postgres://u@h1:5432,h2:5433/db"},
-		"NATS_URL":            {"nats://127.0.0.1:4222", "tls://u:p@n1:4222, tls://n2:4222", "nats://n1,nats://n2:4223", "ws://n1:8080", "wss://n1/nats"},
+		"NATS_URL":            {"embedded", "nats://127.0.0.1:4222", "tls://u:p@n1:4222, tls://n2:4222", "nats://n1,nats://n2:4223", "ws://n1:8080", "wss://n1/nats"},
 		"PPROF_ADDR":          {"", "127.0.0.1:6060", "localhost:0"},
 		"SMTP_URL":            {"", "smtp://127.0.0.1:1025", "smtps://u:p@mail.example.com:465"},
 		"NOTIFY_DATABASE_URL": {"", "postgres://u@notify-db:5432/notification"},
+		"NATS_EMBEDDED_ADDR":  {"127.0.0.1:4222", "127.0.0.1:0", ":4223"},
+		"NATS_EMBEDDED_DIR":   {"", "/var/lib/invoicing/nats"},
+
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"", "http://localhost:4318", "https://otel.example.com:4318/prefix"},
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": {"", "http://jaeger:4318/v1/traces"},
+		"OTEL_EXPORTER_OTLP_PROTOCOL":        {"", "http/protobuf"},
+		"OTEL_TRACES_EXPORTER":               {"", "otlp", "none"},
 	}
 	for name, values := range good {
 		for _, val := range values {

@@ -2,10 +2,12 @@
 //
 //	invoicing serve                      HTTP API (and, by default, the outbox relay)
 //	invoicing relay                      the outbox relay alone
-//	invoicing migrate up|down|version    database schema
+//	invoicing migrate up|down N|down --all|status|version   database schema
 //	invoicing apikey create --tenant N   create an API key (printed once, last line)
 //	invoicing outbox failed|retry ...    inspect and re-queue parked events
 //	invoicing notify [failed|retry|replay] the notification consumer and its tools
+//	invoicing version                    module version and VCS revision
+//	invoicing help [COMMAND|env]         a command's help, or every variable
 //
 // Configuration comes from the environment; see the README's table.
 package main
@@ -15,26 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
-
-const usage = `usage: invoicing <command> [arguments]
-
-commands:
-  serve                          run the HTTP API (and the outbox relay unless RELAY_ENABLED=false)
-  relay                          run the outbox relay alone
-  migrate up|down|version        apply, revert or show database migrations
-  apikey create --tenant NAME    create an API key for a tenant (printed once, on the last line)
-  outbox failed                  list events parked after failing to publish
-  outbox retry EVENT_ID|--all    re-queue parked events
-  notify                         run the notification consumer and email workers alone
-  notify failed                  list email tasks that failed for good
-  notify retry TASK_ID|--all     re-queue failed email tasks
-  notify replay --since TIME     re-read the stream from TIME (RFC 3339, or 1h back) through the inbox
-  overdue                        record invoicing.invoice.overdue for invoices past their due date, once
-`
 
 // errUsage marks a command line that could not be understood.
 var errUsage = errors.New("invalid command line")
@@ -46,7 +34,14 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "invoicing:", err)
 		if errors.Is(err, errUsage) {
-			fmt.Fprint(os.Stderr, usage)
+			// The command's own forms, or the list of commands.
+			if c, ok := findCommand(firstArg(os.Args[1:])); ok && c.name != "help" {
+				fmt.Fprint(os.Stderr, "usage:\n")
+				writeSynopsis(os.Stderr, c)
+				fmt.Fprintf(os.Stderr, "(invoicing help %s says more)\n", c.name)
+			} else {
+				fmt.Fprint(os.Stderr, usage())
+			}
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -60,6 +55,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) == 0 {
 		return fmt.Errorf("%w: no command", errUsage)
 	}
+	// Help and version read no configuration: they work whatever the
+	// environment holds.
+	switch {
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		return help(stdout, args[1:])
+	case wantsHelp(args[1:]):
+		return help(stdout, args[:1])
+	case args[0] == "version":
+		if len(args) != 1 {
+			return fmt.Errorf("%w: version takes no arguments", errUsage)
+		}
+		info, _ := debug.ReadBuildInfo()
+		return printVersion(stdout, info)
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -69,6 +78,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// start-up.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	return hintMissingDatabase(runCommand(ctx, cfg, logger, args, stdout), cfg)
+}
+
+// runCommand runs the command of args[0] with cfg, as run describes.
+func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	switch args[0] {
 	case "serve":
 		if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
@@ -93,10 +107,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return notify(ctx, cfg, logger, args[1:], stdout)
 	case "overdue":
 		return overdue(ctx, cfg, logger, args[1:], stdout)
-	case "help", "-h", "--help":
-		_, err := fmt.Fprint(stdout, usage)
-		return err
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
+}
+
+// firstArg returns args[0], or "" if there is none.
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }

@@ -4,38 +4,136 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
 	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
 )
 
-// migrate runs "migrate up|down|version" against DATABASE_URL. "up" also
-// applies the notification context's migrations, to NOTIFY_DATABASE_URL
-// (its schema `notification`, its own version table); "down" leaves them.
+// migrate runs "migrate up|down N|down --all|status|version" against
+// DATABASE_URL. "up" also applies the notification context's migrations, to
+// NOTIFY_DATABASE_URL (its schema `notification`, its own version table);
+// "down" leaves them. "down" reverts nothing unless told how far: a step
+// count, or --all for every migration.
 func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return fmt.Errorf("%w: migrate takes one of up, down, version", errUsage)
+	if len(args) == 0 {
+		return fmt.Errorf("%w: migrate takes one of up, down N, down --all, status, version", errUsage)
 	}
-	switch args[0] {
-	case "up":
+	switch {
+	case args[0] == "up" && len(args) == 1:
 		if err := postgres.MigrateUp(cfg.DatabaseURL); err != nil {
 			return err
 		}
 		if err := notifypg.Migrate(ctx, cfg.notifyDatabaseURL()); err != nil {
 			return err
 		}
-	case "down":
-		if err := postgres.MigrateDown(cfg.DatabaseURL); err != nil {
+	case args[0] == "down":
+		if err := migrateDown(cfg, args[1:]); err != nil {
 			return err
 		}
-	case "version":
+	case args[0] == "status" && len(args) == 1:
+		return migrateStatus(ctx, cfg, stdout)
+	case args[0] == "version" && len(args) == 1:
 	default:
-		return fmt.Errorf("%w: migrate takes one of up, down, version, not %q", errUsage, args[0])
+		return fmt.Errorf("%w: migrate takes one of up, down N, down --all, status, version, not %q", errUsage, strings.Join(args, " "))
 	}
 	v, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "schema version %d (dirty: %t)\n", v, dirty)
+	return err
+}
+
+// migrateDown runs "migrate down N" (the last N migrations) or "migrate down
+// --all" (every one, back to version 0). It refuses a missing or invalid
+// count, and a count larger than the migrations applied, before changing
+// anything.
+func migrateDown(cfg config, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%w: migrate down needs how many migrations to revert: migrate down N (e.g. 1), or migrate down --all for every one", errUsage)
+	}
+	if args[0] == "--all" {
+		return postgres.MigrateDown(cfg.DatabaseURL)
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 {
+		return fmt.Errorf("%w: migrate down %q: want a count of migrations from 1, or --all", errUsage, args[0])
+	}
+	versions, err := postgres.Migrations()
+	if err != nil {
+		return err
+	}
+	v, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	if dirty {
+		return fmt.Errorf("the schema is dirty at version %d (a migration failed half-way): repair the schema by hand and clear the flag (UPDATE schema_migrations SET dirty = false) before reverting", v)
+	}
+	if applied := len(appliedOf(versions, v)); n > applied {
+		return fmt.Errorf("migrate down %d: only %d migrations are applied (version %d); nothing was reverted", n, applied, v)
+	}
+	return postgres.MigrateDownSteps(cfg.DatabaseURL, n)
+}
+
+// appliedOf returns the versions up to v: those a database at version v has
+// applied.
+func appliedOf(versions []uint, v uint) []uint {
+	var out []uint
+	for _, m := range versions {
+		if m <= v {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// migrateStatus prints, for the invoicing schema (DATABASE_URL) and the
+// notification schema (NOTIFY_DATABASE_URL), the version applied, whether it
+// is dirty, the latest version this binary embeds and how many are pending.
+func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
+	invVersions, err := postgres.Migrations()
+	if err != nil {
+		return err
+	}
+	invV, invDirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	notVersions, err := notifypg.Migrations()
+	if err != nil {
+		return err
+	}
+	notV, notDirty, err := notifypg.MigrateVersion(ctx, cfg.notifyDatabaseURL())
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCHEMA\tVERSION\tDIRTY\tLATEST\tPENDING")
+	pending := 0
+	for _, s := range []struct {
+		name     string
+		v        uint
+		dirty    bool
+		versions []uint
+	}{
+		{"invoicing", invV, invDirty, invVersions},
+		{"notification", notV, notDirty, notVersions},
+	} {
+		p := len(s.versions) - len(appliedOf(s.versions, s.v))
+		pending += p
+		fmt.Fprintf(tw, "%s\t%d\t%t\t%d\t%d\n", s.name, s.v, s.dirty, s.versions[len(s.versions)-1], p)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if pending > 0 || invDirty || notDirty {
+		_, err = fmt.Fprintln(stdout, "run `invoicing migrate up` to apply the pending migrations (a dirty schema needs repair first)")
+	} else {
+		_, err = fmt.Fprintln(stdout, "up to date")
+	}
 	return err
 }

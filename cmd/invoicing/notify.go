@@ -20,6 +20,7 @@ import (
 	httpapi "github.com/invoicing-dev/invoicing/internal/http"
 	metricsinfra "github.com/invoicing-dev/invoicing/internal/infra/metrics"
 	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
+	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
 	notifynats "github.com/invoicing-dev/invoicing/internal/notification/nats"
 	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
 	"github.com/invoicing-dev/invoicing/internal/notification/smtp"
@@ -60,7 +61,8 @@ func webhookConfig(cfg config, sender bool) notifypg.WebhookConfig {
 // anything. It returns
 // an error if the database is unreachable or not migrated, or the SMTP
 // settings are invalid; an unreachable NATS is retried in the background.
-func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bool) (_ *notifyProc, err error) {
+// The consumers and the workers continue the trace an event carries, in tp.
+func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bool, tp *tracing.Provider) (_ *notifyProc, err error) {
 	logger = logger.With("context", "notification")
 	p := &notifyProc{}
 	defer func() {
@@ -85,6 +87,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 		MaxAttempts: cfg.NotifyMaxAttempts, RetryBase: cfg.NotifyRetryBase, RetryMax: cfg.NotifyRetryMax,
 		Workers: cfg.NotifyWorkers, InboxRetention: cfg.NotifyInboxRetention, TaskTimeout: cfg.NotifySendTimeout,
 		Webhooks: webhookConfig(cfg, cfg.WebhooksEnabled && withNATS),
+		Tracer:   notifyTracer(tp),
 	}
 	if p.mailer != nil {
 		qcfg.Mailer = p.mailer // not a typed nil: a nil *smtp.Mailer would look set
@@ -98,12 +101,13 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	if p.nc, err = natsinfra.Connect(ctx, cfg.NATSURL, logger); err != nil {
 		return nil, err
 	}
-	if p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: natsinfra.DefaultStream}, logger); err != nil {
+	if p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: natsinfra.DefaultStream, Tracer: notifyTracer(tp)}, logger); err != nil {
 		return nil, err
 	}
 	if cfg.WebhooksEnabled {
 		p.hooks, err = notifynats.New(p.nc, p.queue.WebhookInbox(webhooksDurable), notifynats.Config{
 			Stream: natsinfra.DefaultStream, Durable: webhooksDurable, Subjects: []string{cloudevent.SubjectPrefix + ">"},
+			Tracer: notifyTracer(tp),
 		}, logger)
 	}
 	return p, err
@@ -246,6 +250,7 @@ func (c *notifyCollector) Collect(ch chan<- prometheus.Metric) {
 // ID|--all" and "notify replay --since TIME".
 func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	const usage = "notify takes: (nothing) | failed | retry TASK_ID|--all | replay --since TIME"
+	cfg = embeddedClient(cfg) // NATS_URL=embedded: serve's server, on NATS_EMBEDDED_ADDR
 	if len(args) > 0 {
 		switch {
 		case args[0] == "failed" && len(args) == 1,
@@ -284,7 +289,12 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		}
 		defer ln.Close() // for the failures before Serve; Serve closes it too
 	}
-	p, err := newNotify(ctx, cfg, logger, len(args) == 0 || args[0] == "replay")
+	tp, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing(ctx, tp, logger) // last: after the workers stopped
+	p, err := newNotify(ctx, cfg, logger, len(args) == 0 || args[0] == "replay", tp)
 	if err != nil {
 		return err
 	}

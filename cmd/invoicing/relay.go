@@ -15,6 +15,7 @@ import (
 	httpapi "github.com/invoicing-dev/invoicing/internal/http"
 	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
 	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
@@ -32,7 +33,7 @@ type relayProc struct {
 // error: the connection keeps retrying and events wait in the outbox. A
 // reachable one whose max_payload is below relay.MaxEventBytes is. Close the
 // returned relay's connection with close.
-func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.Logger, m relay.Metrics) (*relayProc, error) {
+func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.Logger, m relay.Metrics, tp *tracing.Provider) (*relayProc, error) {
 	nc, err := natsinfra.Connect(ctx, cfg.NATSURL, logger)
 	if err != nil {
 		return nil, err
@@ -47,7 +48,7 @@ func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.
 		return nil, err
 	}
 	commits := postgres.NewOutboxNotifier(pool, 0, logger)
-	r, err := relay.New(postgres.NewOutbox(pool), pub, relay.Config{
+	r, err := relay.New(postgres.NewOutbox(pool), tracedPublisher(pub, tp), relay.Config{
 		PollInterval: cfg.RelayPollInterval,
 		BatchSize:    cfg.RelayBatchSize,
 		MaxAttempts:  cfg.RelayMaxAttempts,
@@ -120,6 +121,17 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 		return err
 	}
 	defer ln.Close() // for the failures before Serve; Serve closes it too
+	// With NATS_URL=embedded, a NATS server in this process.
+	cfg, stopNATS, err := embedNATS(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopNATS() // after every connection to it closed
+	tp, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing(ctx, tp, logger) // last: after the relay's drain
 	pool, want, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
@@ -129,7 +141,7 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	if err != nil {
 		return err
 	}
-	r, err := newRelay(ctx, cfg, pool, logger, m.relay)
+	r, err := newRelay(ctx, cfg, pool, logger, m.relay, tp)
 	if err != nil {
 		return err
 	}

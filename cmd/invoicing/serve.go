@@ -45,6 +45,17 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		return err
 	}
 	defer ln.Close() // for the failures before Serve; Serve closes it too
+	// With NATS_URL=embedded, a NATS server in this process.
+	cfg, stopNATS, err := embedNATS(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopNATS() // after every connection to it closed
+	tp, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing(ctx, tp, logger) // last: after the relay's drain
 	pool, want, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
@@ -61,7 +72,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		pub  *natsinfra.Publisher
 	)
 	if cfg.RelayEnabled {
-		if rp, err = newRelay(ctx, cfg, pool, logger, m.relay); err != nil {
+		if rp, err = newRelay(ctx, cfg, pool, logger, m.relay, tp); err != nil {
 			return err
 		}
 		defer rp.close()
@@ -78,7 +89,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 
 	var np *notifyProc
 	if cfg.NotifyEnabled {
-		if np, err = newNotify(ctx, cfg, logger, true); err != nil {
+		if np, err = newNotify(ctx, cfg, logger, true, tp); err != nil {
 			return err
 		}
 		defer np.close()
@@ -90,11 +101,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	}
 
 	hcfg := m.httpConfig(logger, readinessChecks(pool, want, pub))
+	hcfg.Tracer = tp
 	if cfg.WebhooksEnabled {
 		wp := np
 		if wp == nil {
 			// The API's store only: deliveries run in `invoicing notify`.
-			if wp, err = newNotify(ctx, cfg, logger, false); err != nil {
+			if wp, err = newNotify(ctx, cfg, logger, false, tp); err != nil {
 				return err
 			}
 			defer wp.close()
@@ -107,7 +119,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
 	invoices := postgres.NewInvoices(pool, opts...)
-	a := app.New(invoices, keys, postgres.NewEvents(pool), app.SystemClock{}).WithCreditNotes(postgres.NewCreditNotes(pool))
+	a := app.New(tracedInvoices(invoices, tp), keys, postgres.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(postgres.NewCreditNotes(pool))
 	srv := newHTTPServer(httpapi.NewHandler(a, hcfg), logger)
 
 	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)

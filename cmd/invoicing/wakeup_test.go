@@ -16,9 +16,12 @@ import (
 // TestServeReplicasWakeTheLeader runs three serve replicas on one database
 // and one broker, and pays invoices through the two that do not lead: each
 // paid event must reach the stream well before the 10 s poll, so the commit
-// on another process woke the leader. The 2 s bound is a behaviour check,
-// not a speed target (the benchmark measures the delay).
+// on another process woke the leader, and the p99 of the delays must stay
+// within 250 ms. Both bounds are behaviour checks, generous for a loaded
+// machine, not speed targets: bench/replicas.sh measures the delay against
+// its 25 ms target.
 func TestServeReplicasWakeTheLeader(t *testing.T) {
+	const followerP99Bound = 250 * time.Millisecond
 	natsURL := natstest.New(t).URL()
 	dbURL := pgtest.NewURL(t)
 	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": natsURL, "RELAY_POLL_INTERVAL": "10s"})
@@ -71,6 +74,10 @@ func TestServeReplicasWakeTheLeader(t *testing.T) {
 		delays = append(delays, time.Since(paidAt))
 	}
 	slices.Sort(delays)
+	if p99 := delays[len(delays)*99/100]; p99 > followerP99Bound {
+		t.Errorf("payments on the replicas that do not lead: p99 %s from payment response to paid event, want <= %s (a wake-up missed, left to a later commit or the poll?): %v",
+			p99, followerP99Bound, delays)
+	}
 	t.Logf("%d payments on the replicas that do not lead: payment response to paid event in the stream p50 %s, p99 %s, max %s",
 		payments, delays[len(delays)/2], delays[len(delays)*99/100], delays[len(delays)-1])
 	stop()

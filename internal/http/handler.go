@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/invoicing-dev/invoicing/internal/app"
 )
 
@@ -46,6 +49,10 @@ type Config struct {
 	// Webhooks serves /v1/webhook_endpoints (the notification context's
 	// store). Nil: no such routes.
 	Webhooks Webhooks
+	// Tracer starts a span per request (probes and scrapes aside). Nil:
+	// OTel's no-op provider, which only hands the caller's W3C trace
+	// context on to the events the request causes.
+	Tracer trace.TracerProvider
 }
 
 // RequestObserver records served requests, e.g. as Prometheus metrics.
@@ -71,6 +78,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Metrics == nil {
 		c.Metrics = noObserver{}
+	}
+	if c.Tracer == nil {
+		c.Tracer = noop.NewTracerProvider()
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
@@ -44,9 +46,9 @@ func logger(ctx context.Context) *slog.Logger {
 
 // requestID takes the caller's X-Request-Id if it is sane, else makes one
 // (UUIDv7), and echoes it in the response. It puts into the request context
-// the id, a logger carrying it (and the trace id of a valid traceparent), and
-// an app.Trace with both, which the repository stores with the events the
-// request causes.
+// the id, a logger carrying it (and the trace id of the request's span, see
+// traced), and an app.Trace with both, which the repository stores with the
+// events the request causes.
 func requestID(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -55,10 +57,15 @@ func requestID(log *slog.Logger) func(http.Handler) http.Handler {
 				id = uuid.Must(uuid.NewV7()).String()
 			}
 			w.Header().Set("X-Request-Id", id)
-			parent, state := traceContext(r.Header)
+			span := trace.SpanFromContext(r.Context())
+			if span.IsRecording() {
+				span.SetAttributes(attribute.String("request_id", id)) // to find the trace by the response's X-Request-Id
+			}
+			sc := span.SpanContext()
+			parent, state := traceOf(sc)
 			l := log.With(slog.String("request_id", id))
 			if parent != "" {
-				l = l.With(slog.String("trace_id", traceID(parent)))
+				l = l.With(slog.String("trace_id", sc.TraceID().String()))
 			}
 			ctx := context.WithValue(r.Context(), requestIDKey, id)
 			ctx = context.WithValue(ctx, loggerKey, l)

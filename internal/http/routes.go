@@ -54,7 +54,7 @@ func routes(s *server, cfg Config) http.Handler {
 // answers for unknown routes and methods that every route shares.
 func newRouter(cfg Config) *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(requestID(cfg.Logger), accessLog(cfg.Metrics), recoverer)
+	r.Use(traced(cfg.Tracer), requestID(cfg.Logger), accessLog(cfg.Metrics), recoverer)
 
 	// Set before Route: chi copies them into sub-routers when mounting.
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -3,73 +3,91 @@ package http
 import (
 	"net/http"
 	"strings"
+
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 )
+
+// instrumentation names the tracer of the request spans.
+const instrumentation = "github.com/invoicing-dev/invoicing/internal/http"
 
 // maxTraceState bounds the tracestate kept; W3C Trace Context asks vendors to
 // propagate at least 512 characters.
 const maxTraceState = 512
 
-// traceContext returns the request's W3C trace context, the traceparent and
-// tracestate headers, or two empty strings if traceparent is missing,
-// repeated or malformed: a bad header is ignored, never an error. tracestate
-// is kept only beside a valid traceparent and only if it is at most 512
-// visible ASCII characters (repeated headers joined with commas, as the
-// specification says).
-func traceContext(h http.Header) (traceParent, traceState string) {
-	values := h.Values("Traceparent")
-	if len(values) != 1 {
+// traced starts each request's server span, a child of the caller's W3C
+// trace context (traceparent, tracestate) if it sent a valid one, and names
+// it by method and route pattern once routed ("POST
+// /v1/invoices/{id}/payments"). A bad header is ignored, never an error.
+// Probes and scrapes (quietRoutes) get no span of their own.
+//
+// With tracing off (tp a no-op provider) the "span" is the caller's context
+// itself, so requestID still hands the caller's traceparent to the events;
+// with it on, the request's span, so the events' trace points at it.
+func traced(tp trace.TracerProvider) func(http.Handler) http.Handler {
+	tracer := tp.Tracer(instrumentation)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := propagation.TraceContext{}.Extract(r.Context(), traceHeaders(r.Header))
+			if quietRoutes[r.URL.Path] {
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
+			ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path)))
+			if !span.IsRecording() {
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
+			rec := &statusRecorder{ResponseWriter: w}
+			defer func() {
+				// After a panic too (recoverer is inside): the span ends.
+				route := routePattern(r)
+				status := rec.status
+				if status == 0 {
+					status = http.StatusOK
+				}
+				span.SetName(r.Method + " " + route)
+				span.SetAttributes(semconv.HTTPRoute(route), semconv.HTTPResponseStatusCode(status))
+				if status >= 500 {
+					span.SetStatus(codes.Error, http.StatusText(status))
+				}
+				span.End()
+			}()
+			next.ServeHTTP(rec, r.WithContext(ctx))
+		})
+	}
+}
+
+// traceHeaders is the propagation carrier of a request's trace headers as
+// W3C Trace Context reads them: a repeated traceparent is no traceparent;
+// repeated tracestate headers are joined with commas; a tracestate over
+// maxTraceState characters is dropped.
+type traceHeaders http.Header
+
+func (h traceHeaders) Get(key string) string {
+	values := http.Header(h).Values(key)
+	if strings.EqualFold(key, "traceparent") && len(values) != 1 {
+		return ""
+	}
+	v := strings.Join(values, ",")
+	if strings.EqualFold(key, "tracestate") && len(v) > maxTraceState {
+		return ""
+	}
+	return v
+}
+
+func (h traceHeaders) Set(key, value string) { http.Header(h).Set(key, value) }
+
+func (h traceHeaders) Keys() []string { return propagation.HeaderCarrier(h).Keys() }
+
+// traceOf returns the W3C traceparent and tracestate of sc, or two empty
+// strings if sc is not valid.
+func traceOf(sc trace.SpanContext) (traceParent, traceState string) {
+	if !sc.IsValid() {
 		return "", ""
 	}
-	traceParent, ok := parseTraceParent(values[0])
-	if !ok {
-		return "", ""
-	}
-	traceState = strings.Join(h.Values("Tracestate"), ",")
-	if len(traceState) > maxTraceState || !printable(traceState) {
-		traceState = ""
-	}
-	return traceParent, traceState
-}
-
-// parseTraceParent validates a W3C traceparent, version-traceid-parentid-flags
-// in lowercase hex ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").
-// Version ff, an all-zero trace or parent id are invalid. A version above 00
-// may append fields after a dash; only the four fields this version defines
-// are kept, as the specification tells a parser of an older version to do.
-func parseTraceParent(v string) (string, bool) {
-	const n = 55 // 2 + 1 + 32 + 1 + 16 + 1 + 2
-	if len(v) < n || (len(v) > n && (v[:2] == "00" || v[n] != '-')) {
-		return "", false
-	}
-	v = v[:n]
-	if v[2] != '-' || v[35] != '-' || v[52] != '-' {
-		return "", false
-	}
-	version, traceID, parentID, flags := v[:2], v[3:35], v[36:52], v[53:]
-	if !lowerHex(version) || version == "ff" || !lowerHex(traceID) || !lowerHex(parentID) || !lowerHex(flags) ||
-		strings.Trim(traceID, "0") == "" || strings.Trim(parentID, "0") == "" {
-		return "", false
-	}
-	return v, true
-}
-
-// traceID returns the trace id of a valid traceparent.
-func traceID(traceParent string) string { return traceParent[3:35] }
-
-func lowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+	return "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + sc.TraceFlags().String(), sc.TraceState().String()
 }

@@ -1,10 +1,21 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
+
+// traceContext returns the W3C trace context traced reads from h, as
+// requestID hands it to the events with tracing off.
+func traceContext(h http.Header) (traceParent, traceState string) {
+	ctx := propagation.TraceContext{}.Extract(context.Background(), traceHeaders(h))
+	return traceOf(trace.SpanContextFromContext(ctx))
+}
 
 func TestTraceContextKeepsOnlyAValidTraceParent(t *testing.T) {
 	const valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -26,7 +37,9 @@ func TestTraceContextKeepsOnlyAValidTraceParent(t *testing.T) {
 		{name: "version 00 with more", parent: []string{valid + "-00"}},
 		{name: "wrong separator", parent: []string{strings.Replace(valid, "-", "_", 1)}},
 		{name: "not hex", parent: []string{"00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01"}},
-		{name: "future version with more", parent: []string{"01" + valid[2:] + "-what-comes"}, wantParent: "01" + valid[2:]},
+		// Passed on in the version this service speaks, as W3C asks.
+		{name: "future version with more", parent: []string{"01" + valid[2:] + "-what-comes"}, wantParent: valid},
+		{name: "reserved flags", parent: []string{valid[:53] + "ff"}},
 		{name: "future version glued", parent: []string{"01" + valid[2:] + "x"}},
 		{name: "states joined", parent: []string{valid}, state: []string{"a=1", "b=2"}, wantParent: valid, wantState: "a=1,b=2"},
 		{name: "state too long", parent: []string{valid}, state: []string{strings.Repeat("a", 513)}, wantParent: valid},

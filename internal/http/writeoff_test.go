@@ -181,6 +181,13 @@ func TestUpdateInvoiceIssuedOnlyMetadata(t *testing.T) {
 		wantProblem(t, c.do(t, "PATCH", path, c.keyA, map[string]any{field: value}), http.StatusConflict, "invalid_transition", field)
 	}
 	c.wantUnchanged(t, c.keyA, inv)
+	// The invoice's own values are no change: only the metadata is.
+	same := wantInvoice(t, c.do(t, "PATCH", path, c.keyA, map[string]any{"customer": inv.Customer, "currency": inv.Currency, "due_date": nil,
+		"metadata": map[string]string{"x": "1"}}), http.StatusOK)
+	if same.Version != inv.Version+1 || same.Metadata["x"] != "1" {
+		t.Errorf("patch of the metadata with the invoice's own values: %+v", same)
+	}
+	wantInvoice(t, c.do(t, "PATCH", path, c.keyA, map[string]any{"metadata": map[string]any{"x": nil}}), http.StatusOK)
 
 	got := wantInvoice(t, c.do(t, "PATCH", path, c.keyA, map[string]any{"metadata": map[string]string{"a": "1", "b": "2"}}), http.StatusOK)
 	if fmt.Sprint(got.Metadata) != "map[a:1 b:2]" {

@@ -32,6 +32,11 @@ type Event struct {
 	TenantID string          `json:"tenantid"`
 	Sequence Sequence        `json:"sequence"`
 	Data     json.RawMessage `json:"data"`
+	// TraceParent and TraceState are the W3C trace context of the request
+	// that caused the event (extensions traceparent, tracestate), if any:
+	// the consumer's and the tasks' spans continue that trace (StartSpan).
+	TraceParent string `json:"traceparent,omitempty"`
+	TraceState  string `json:"tracestate,omitempty"`
 	// Raw is the CloudEvent as published, byte for byte (set by
 	// DecodeEvent): the body of its webhooks.
 	Raw []byte `json:"-"`

@@ -42,7 +42,8 @@ type Changes struct {
 
 // Edit changes the invoice's fields: customer, due date and currency on a
 // draft only (the currency only while it has no lines), metadata in any
-// status. It records InvoiceUpdated, or nothing if no value changes. It
+// status; a field given with its current value is no change, in any status.
+// It records InvoiceUpdated, or nothing if no value changes. It
 // fails, changing nothing, with ErrInvalidTransition (field named) for a
 // field other than metadata on an invoice that is not a draft, with
 // ErrCurrencyFixed for a currency change of a draft with lines, and with
@@ -59,16 +60,17 @@ func (inv *Invoice) Edit(c Changes, now time.Time) error {
 		currency Currency
 	}{inv.customer, inv.dueDate, inv.currency}
 	if c.Customer != nil {
-		if inv.status != StatusDraft {
+		switch cu, cerrs := validCustomer(*c.Customer); {
+		case inv.status != StatusDraft && cu != inv.customer:
 			draftOnly("customer")
-		} else {
-			cu, cerrs := validCustomer(*c.Customer)
+		default:
 			errs = append(errs, cerrs...)
 			next.customer = cu
 		}
 	}
 	if c.DueDate != nil {
 		switch d := toDate(*c.DueDate); {
+		case d.Equal(inv.dueDate):
 		case inv.status != StatusDraft:
 			draftOnly("due_date")
 		case !d.IsZero() && !dueDateInRange(d):

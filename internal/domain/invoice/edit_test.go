@@ -38,6 +38,8 @@ func TestEdit(t *testing.T) {
 		{"draft: nothing changes", "draft", true, invoice.Changes{Customer: &customer}, nil, nil},
 		{"open: metadata", "open", true, invoice.Changes{Metadata: map[string]string{"order": "1"}}, nil, []string{"metadata"}},
 		{"open: customer", "open", true, invoice.Changes{Customer: &grace}, invoice.ErrInvalidTransition, []string{"customer"}},
+		{"open: the same customer, currency and due date, new metadata", "open", true,
+			invoice.Changes{Customer: &customer, Currency: ptr(eur), DueDate: &none, Metadata: map[string]string{"order": "1"}}, nil, []string{"metadata"}},
 		{"paid: due date and currency", "paid", true, invoice.Changes{DueDate: &due, Currency: &usd}, invoice.ErrInvalidTransition, []string{"due_date", "currency"}},
 		{"void: metadata", "void", true, invoice.Changes{Metadata: map[string]string{"order": "1"}}, nil, []string{"metadata"}},
 		{"uncollectible: metadata removal of an absent key", "uncollectible", true, invoice.Changes{Metadata: map[string]string{"order": ""}}, nil, nil},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers the "pgx5" database driver
@@ -29,6 +30,17 @@ func MigrateUp(url string) error {
 // cannot be reached, is dirty, or a migration fails.
 func MigrateDown(url string) error {
 	return withMigrate(url, "down", func(m *migrate.Migrate) error { return m.Down() })
+}
+
+// MigrateDownSteps reverts the last n applied migrations of the database at
+// url (n >= 1). It returns an error if the database cannot be reached, is
+// dirty, a migration fails, or fewer than n migrations were applied (those
+// that were are then reverted: check the version first).
+func MigrateDownSteps(url string, n int) error {
+	if n < 1 {
+		return fmt.Errorf("postgres: migrate down: %d steps, want at least 1", n)
+	}
+	return withMigrate(url, "down", func(m *migrate.Migrate) error { return m.Steps(-n) })
 }
 
 // MigrateVersion returns the version of the last migration applied to the
@@ -66,24 +78,36 @@ func SchemaVersion(ctx context.Context, pool *pgxpool.Pool) (version uint, dirty
 // version a fully migrated database reports. It returns an error if the
 // embedded files cannot be read or none is a migration.
 func LatestMigration() (uint, error) {
+	versions, err := Migrations()
+	if err != nil {
+		return 0, err
+	}
+	return versions[len(versions)-1], nil
+}
+
+// Migrations returns the versions of the migrations in migrations.FS, in
+// ascending order. It returns an error if the embedded files cannot be read
+// or none is a migration.
+func Migrations() ([]uint, error) {
 	entries, err := fs.ReadDir(migrations.FS, ".")
 	if err != nil {
-		return 0, fmt.Errorf("postgres: read migrations: %w", err)
+		return nil, fmt.Errorf("postgres: read migrations: %w", err)
 	}
-	var latest uint
-	found := false
+	var versions []uint
 	for _, e := range entries {
 		m, err := source.DefaultParse(e.Name())
 		if err != nil {
 			continue // not a migration file (embed.go is not embedded, but be lenient)
 		}
-		found = true
-		latest = max(latest, m.Version)
+		if !slices.Contains(versions, m.Version) { // its up and its down file
+			versions = append(versions, m.Version)
+		}
 	}
-	if !found {
-		return 0, errors.New("postgres: no migrations embedded")
+	if len(versions) == 0 {
+		return nil, errors.New("postgres: no migrations embedded")
 	}
-	return latest, nil
+	slices.Sort(versions)
+	return versions, nil
 }
 
 // withMigrate opens a migrator on migrations.FS and the database at dbURL,

@@ -16,6 +16,7 @@ import (
 
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 )
@@ -49,6 +50,9 @@ type Config struct {
 	// commit per batch, not per event. Default 500 (BenchmarkIngest on the
 	// benchmark machine: 1,690 events/s at 100, 2,670 at 500).
 	Batch int
+	// Tracer records a span per event handled, in the trace the event
+	// carries. Nil: no spans (tracing off).
+	Tracer trace.TracerProvider
 }
 
 func (c *Config) setDefaults() {
@@ -237,7 +241,9 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (
 	if len(evs) == 0 {
 		return 0, nil
 	}
+	end := c.processSpans(ctx, evs)
 	fresh, err = c.h.Handle(ctx, evs)
+	defer end(err) // after the acks
 	if err != nil {
 		// No nak: JetStream redelivers after the ack wait, by BackOff, so
 		// MaxDeliver spans the whole schedule (about two days), not

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers the "pgx5" database driver
@@ -69,28 +70,68 @@ func Migrate(ctx context.Context, dbURL string) error {
 // LatestMigration returns the highest version among the context's embedded
 // migrations. It returns an error if none can be read.
 func LatestMigration() (uint, error) {
+	versions, err := Migrations()
+	if err != nil {
+		return 0, err
+	}
+	return versions[len(versions)-1], nil
+}
+
+// Migrations returns the versions of the context's embedded migrations, in
+// ascending order (River's are not among them). It returns an error if none
+// can be read.
+func Migrations() ([]uint, error) {
 	entries, err := fs.ReadDir(migrations.FS, ".")
 	if err != nil {
-		return 0, fmt.Errorf("notification: read migrations: %w", err)
+		return nil, fmt.Errorf("notification: read migrations: %w", err)
 	}
-	var latest uint
+	var versions []uint
 	for _, e := range entries {
-		if m, err := source.DefaultParse(e.Name()); err == nil {
-			latest = max(latest, m.Version)
+		if m, err := source.DefaultParse(e.Name()); err == nil && !slices.Contains(versions, m.Version) {
+			versions = append(versions, m.Version)
 		}
 	}
-	if latest == 0 {
-		return 0, errors.New("notification: no migrations embedded")
+	if len(versions) == 0 {
+		return nil, errors.New("notification: no migrations embedded")
 	}
-	return latest, nil
+	slices.Sort(versions)
+	return versions, nil
+}
+
+// MigrateVersion returns the context's applied migration version in the
+// database at dbURL and whether it is dirty, changing nothing: 0, false,
+// nil while the schema or its version table does not exist yet. It returns
+// an error if the database cannot be reached or read.
+func MigrateVersion(ctx context.Context, dbURL string) (version uint, dirty bool, err error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return 0, false, fmt.Errorf("notification: migrate version: connect: %w", err)
+	}
+	defer func() { err = errors.Join(err, conn.Close(ctx)) }()
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass($1::text) IS NOT NULL`, versionTable).Scan(&exists); err != nil {
+		return 0, false, fmt.Errorf("notification: migrate version: %w", err)
+	}
+	if !exists {
+		return 0, false, nil
+	}
+	return readVersion(ctx, conn)
 }
 
 // SchemaVersion returns the context's applied migration version and whether
 // it is dirty, in one query cheap enough for a readiness probe. It returns
 // an error if the query fails (e.g. never migrated).
 func SchemaVersion(ctx context.Context, pool *pgxpool.Pool) (version uint, dirty bool, err error) {
+	return readVersion(ctx, pool)
+}
+
+// readVersion reads the version table on db (a pool or a connection): 0,
+// false, nil when it holds no row; an error if the query fails.
+func readVersion(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (version uint, dirty bool, err error) {
 	var v int64
-	err = pool.QueryRow(ctx, `SELECT version, dirty FROM `+versionTable+` LIMIT 1`).Scan(&v, &dirty)
+	err = db.QueryRow(ctx, `SELECT version, dirty FROM `+versionTable+` LIMIT 1`).Scan(&v, &dirty)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 )
@@ -46,6 +48,9 @@ type QueueConfig struct {
 	InboxRetention time.Duration
 	// Webhooks configures the webhook deliveries (run if it has a Sender).
 	Webhooks WebhookConfig
+	// Tracer records a span per task attempt, in the trace of the event
+	// that caused the task. Nil: no spans (tracing off).
+	Tracer trace.TracerProvider
 }
 
 func (c *QueueConfig) setDefaults() {
@@ -176,7 +181,10 @@ type emailWorker struct {
 // or whose email the server refuses for good, is cancelled (retrying cannot
 // help; `invoicing notify retry` can once the cause is fixed); any other
 // failed send is retried.
-func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) error {
+func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) (err error) {
+	ctx, span := notification.StartSpan(ctx, w.q.cfg.Tracer, "email "+job.Args.Reaction, job.Args.Event,
+		trace.WithAttributes(attribute.String("event.id", job.Args.EventID), attribute.Int("task.attempt", job.Attempt)))
+	defer func() { notification.EndSpan(span, err) }()
 	e, err := notification.Render(job.Args.Task, w.q.cfg.Reactions)
 	if err != nil {
 		return river.JobCancel(err)

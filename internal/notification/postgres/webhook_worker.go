@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
 
@@ -147,11 +148,11 @@ type target struct {
 // until the next attempt is due, if one is: River's own retries are left to
 // failures of this process (database down), and the delivery's schedule
 // lives in the delivery row.
-func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) (err error) {
 	cfg := w.q.cfg.Webhooks
 	var t target
 	var prevUntil time.Time
-	err := w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, d.body, d.failures, e.id::text, e.tenant_id, e.url, e.status,
+	err = w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, d.body, d.failures, e.id::text, e.tenant_id, e.url, e.status,
 			e.secret, e.previous_secret, coalesce(e.previous_until, 'epoch')
 		FROM notification.webhook_deliveries d JOIN notification.webhook_endpoints e ON e.id = d.endpoint_id
 		WHERE d.id = $1`, job.Args.DeliveryID).Scan(&t.status, &t.eventID, &t.body, &t.failures, &t.endpointID, &t.tenantID, &t.url,
@@ -171,6 +172,8 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) e
 			WHERE id = $1 AND status = 'pending'`, job.Args.DeliveryID)
 		return err
 	}
+	ctx, span := w.startSpan(ctx, t, job.Attempt)
+	defer func() { notification.EndSpan(span, err) }()
 	if !w.acquire(ctx, t.endpointID) {
 		// Leave the worker to another endpoint's delivery.
 		return river.JobSnooze(time.Duration(500+rand.IntN(1000)) * time.Millisecond)

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// embeddedNATS is the NATS_URL that runs a NATS server with JetStream inside
+// serve or relay: a development convenience for a machine without one, never
+// for production (one process, no replicas, its store on local disk).
+const embeddedNATS = "embedded"
+
+// embedNATS starts the embedded NATS server if NATS_URL=embedded, listening
+// on NATS_EMBEDDED_ADDR with its store in NATS_EMBEDDED_DIR, and returns cfg
+// with NATS_URL replaced by the server's client URL, and a stop that shuts the
+// server down (call it after the last NATS connection closed). Otherwise it
+// returns cfg unchanged and a stop that does nothing. It returns an error
+// naming the variable at fault if the server cannot start.
+func embedNATS(cfg config, logger *slog.Logger) (config, func(), error) {
+	if cfg.NATSURL != embeddedNATS {
+		return cfg, func() {}, nil
+	}
+	dir := cfg.NATSEmbeddedDir
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return cfg, nil, fmt.Errorf("NATS_EMBEDDED_DIR is empty and there is no user cache directory to default to: %w", err)
+		}
+		dir = filepath.Join(cache, "invoicing", "nats")
+	}
+	host, port, _ := net.SplitHostPort(cfg.NATSEmbeddedAddr) // checked by loadConfig
+	portNum, _ := strconv.Atoi(port)
+	if portNum == 0 {
+		portNum = server.RANDOM_PORT // nats-server's 0 is its default, 4222
+	}
+	// The server would only log a port it cannot take: try it first, so
+	// start-up fails at once, naming the variable.
+	ln, err := net.Listen("tcp", cfg.NATSEmbeddedAddr)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("NATS_URL=embedded: listen on NATS_EMBEDDED_ADDR %s: %w", cfg.NATSEmbeddedAddr, err)
+	}
+	ln.Close()
+	srv, err := server.NewServer(&server.Options{
+		ServerName: "invoicing-embedded",
+		Host:       host,
+		Port:       portNum,
+		JetStream:  true,
+		StoreDir:   dir,
+		NoSigs:     true, // the process's signals are serve's
+	})
+	if err != nil {
+		return cfg, nil, fmt.Errorf("NATS_URL=embedded: %w", err)
+	}
+	srv.SetLoggerV2(natsLogger{logger}, false, false, false)
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return cfg, nil, fmt.Errorf("NATS_URL=embedded: the server on NATS_EMBEDDED_ADDR %s with its store in NATS_EMBEDDED_DIR %s did not start within 10s (see the log)", cfg.NATSEmbeddedAddr, dir)
+	}
+	addr := srv.Addr().(*net.TCPAddr)
+	if addr.IP.IsUnspecified() {
+		addr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: addr.Port}
+	}
+	cfg.NATSURL = "nats://" + addr.String()
+	logger.Warn("NATS_URL=embedded: a NATS server runs inside this process, for development only: never use it in production",
+		"url", cfg.NATSURL, "store", dir)
+	return cfg, func() { srv.Shutdown(); srv.WaitForShutdown() }, nil
+}
+
+// embeddedClient returns cfg with NATS_URL=embedded replaced by the address
+// of the embedded server of a serve or relay on this machine
+// (NATS_EMBEDDED_ADDR), for the commands that connect to NATS without
+// hosting it (notify). Any other NATS_URL is returned unchanged.
+func embeddedClient(cfg config) config {
+	if cfg.NATSURL == embeddedNATS {
+		host, port, _ := net.SplitHostPort(cfg.NATSEmbeddedAddr)
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		cfg.NATSURL = "nats://" + net.JoinHostPort(host, port)
+	}
+	return cfg
+}
+
+// natsLogger writes the embedded server's notices, warnings and errors to
+// the service's log; a fatal error is logged as an error, never exits.
+type natsLogger struct{ l *slog.Logger }
+
+func (n natsLogger) Noticef(format string, v ...any) { n.l.Debug("nats: " + fmt.Sprintf(format, v...)) }
+func (n natsLogger) Warnf(format string, v ...any)   { n.l.Warn("nats: " + fmt.Sprintf(format, v...)) }
+func (n natsLogger) Errorf(format string, v ...any)  { n.l.Error("nats: " + fmt.Sprintf(format, v...)) }
+func (n natsLogger) Fatalf(format string, v ...any)  { n.l.Error("nats: " + fmt.Sprintf(format, v...)) }
+func (n natsLogger) Debugf(string, ...any)           {}
+func (n natsLogger) Tracef(string, ...any)           {}

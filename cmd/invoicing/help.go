@@ -1,0 +1,200 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// command is one subcommand's help: how it is called, what it does, and the
+// environment variables it reads (names in envVars).
+type command struct {
+	name     string
+	synopsis []string // call forms, each with its one-line summary after a tab
+	about    string   // what it does, in a few lines
+	env      []string
+}
+
+// Variable groups several commands read.
+var (
+	dbEnv    = []string{"DATABASE_URL", "LOG_LEVEL"}
+	natsEnv  = []string{"NATS_URL", "NATS_DUPLICATE_WINDOW", "NATS_STREAM_REPLICAS"}
+	relayEnv = []string{"RELAY_POLL_INTERVAL", "RELAY_BATCH_SIZE", "RELAY_MAX_ATTEMPTS", "OUTBOX_RETENTION"}
+	runEnv   = []string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "DB_MAX_CONNS", "PPROF_ADDR"}
+	notifEnv = []string{"NOTIFY_DATABASE_URL", "SMTP_URL", "MAIL_FROM", "MAIL_DOMAIN", "NOTIFY_WORKERS",
+		"NOTIFY_SEND_TIMEOUT", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_RETRY_BASE", "NOTIFY_RETRY_MAX", "NOTIFY_INBOX_RETENTION",
+		"WEBHOOKS_ENABLED", "WEBHOOK_TIMEOUT", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER",
+		"WEBHOOK_SECRET_OVERLAP", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKERS", "WEBHOOK_ENDPOINT_CONCURRENCY"}
+)
+
+// commands is every subcommand, in the order the usage lists them.
+var commands = []command{
+	{name: "serve", synopsis: []string{"serve\trun the HTTP API (and the outbox relay unless RELAY_ENABLED=false)"},
+		about: `Serves the API, /healthz, /readyz and /metrics on HTTP_ADDR until SIGTERM or SIGINT, then
+finishes the requests in flight and drains the relay within SHUTDOWN_TIMEOUT. The relay runs
+inside unless RELAY_ENABLED=false (several replicas may run: one leads); with NOTIFY_ENABLED=true
+the notification consumer and its workers run inside too, reading the notify variables
+(invoicing help notify). Refuses to start unless the schema is migrated (invoicing migrate status).`,
+		env: slices.Concat(runEnv, dbEnv, []string{"API_KEY_CACHE_TTL"}, natsEnv, []string{"RELAY_ENABLED"}, relayEnv,
+			[]string{"NOTIFY_ENABLED", "WEBHOOKS_ENABLED", "OVERDUE_INTERVAL", "OVERDUE_BATCH_SIZE"})},
+	{name: "relay", synopsis: []string{"relay\trun the outbox relay alone"},
+		about: `Publishes committed outbox events to JetStream until SIGTERM or SIGINT, then drains within
+SHUTDOWN_TIMEOUT. Several may run at once; one leads. Serves /healthz, /readyz and /metrics (no API)
+on HTTP_ADDR.`,
+		env: slices.Concat(runEnv, dbEnv, natsEnv, relayEnv)},
+	{name: "migrate", synopsis: []string{
+		"migrate up\tapply every pending migration, the notification schema's too",
+		"migrate down N\trevert the last N migrations of the invoicing schema",
+		"migrate down --all\trevert every migration of the invoicing schema (its data is lost)",
+		"migrate status\tshow each schema's version, dirty flag, latest version and pending count",
+		"migrate version\tprint the invoicing schema's version"},
+		about: `Migrates the database of DATABASE_URL; the notification context's schema (notification) lives
+in NOTIFY_DATABASE_URL, by default the same database. down never touches the notification schema,
+and never runs without a count or --all. A database that does not exist yet is named, with the
+createdb command that creates it.`,
+		env: []string{"DATABASE_URL", "NOTIFY_DATABASE_URL"}},
+	{name: "apikey", synopsis: []string{"apikey create --tenant NAME\tcreate an API key for a tenant (printed once, on the last line)"},
+		about: `Creates the tenant if it is new and a key for it. The key is shown once, alone on the last line,
+so scripts can take it with tail -n1; only its hash is stored.`,
+		env: []string{"DATABASE_URL"}},
+	{name: "outbox", synopsis: []string{
+		"outbox failed\tlist events parked after failing to publish",
+		"outbox retry EVENT_ID|--all\tre-queue parked events"},
+		about: `Parked events hold back the later events of their invoice. Fix the cause named in LAST_ERROR, then
+retry: the relay publishes the event, then the invoice's held events, in order.`,
+		env: []string{"DATABASE_URL"}},
+	{name: "notify", synopsis: []string{
+		"notify\trun the notification consumer and its email and webhook workers alone",
+		"notify failed\tlist email tasks that failed for good",
+		"notify retry TASK_ID|--all\tre-queue failed email tasks",
+		"notify replay --since TIME\tre-read the stream from TIME (RFC 3339, or 1h back) through the inbox"},
+		about: `The notification context: consumes the INVOICING stream into its inbox and sends the emails
+(SMTP_URL) and, with WEBHOOKS_ENABLED=true, the webhooks. Serves /healthz, /readyz and /metrics on
+HTTP_ADDR. Its tables live in NOTIFY_DATABASE_URL (default DATABASE_URL), schema notification.`,
+		env: slices.Concat([]string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "PPROF_ADDR"}, dbEnv, []string{"NATS_URL"}, notifEnv)},
+	{name: "overdue", synopsis: []string{"overdue\trecord invoicing.invoice.overdue for invoices past their due date, once each"},
+		about: `Runs the overdue job once, for a scheduler outside the service (cron, a Kubernetes CronJob) when
+serve runs it not (OVERDUE_INTERVAL=0): every open or uncollectible invoice past its due date
+records invoicing.invoice.overdue, once per invoice however often the job runs. One process at a
+time runs it; if another does, it prints so and does nothing.`,
+		env: slices.Concat(dbEnv, []string{"OVERDUE_BATCH_SIZE"})},
+	{name: "version", synopsis: []string{"version\tprint the module version and the VCS revision it was built from"},
+		about: `Prints what debug.ReadBuildInfo knows: the module and its version, the VCS revision, its time
+and whether the tree had uncommitted changes, and the Go version. go run and -buildvcs=false
+leave out the revision.`},
+	{name: "help", synopsis: []string{
+		"help [COMMAND]\tthis list, or a command's help (also: invoicing COMMAND -h)",
+		"help env\tevery environment variable, its default and meaning"},
+		about: `Help reads no configuration: it works whatever the environment holds.`},
+}
+
+// findCommand returns the command called name, or false.
+func findCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// usage is the list of commands printed by `invoicing help` and after a
+// command line that could not be understood.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: invoicing <command> [arguments]\n\ncommands:\n")
+	for _, c := range commands {
+		writeSynopsis(&b, c)
+	}
+	b.WriteString(`
+Run 'invoicing help COMMAND' (or 'invoicing COMMAND -h') for a command's details and the
+environment variables it reads. Configuration comes from the environment only:
+'invoicing help env' lists every variable, as does the Configuration table of README.md.
+`)
+	return b.String()
+}
+
+// writeSynopsis writes c's call forms with their summaries, aligned.
+func writeSynopsis(w io.Writer, c command) {
+	for _, s := range c.synopsis {
+		form, summary, _ := strings.Cut(s, "\t")
+		fmt.Fprintf(w, "  %-30s %s\n", form, summary)
+	}
+}
+
+// help writes the help of `invoicing help args...` to w: the usage, a
+// command's help, or every variable. It returns a usage error for an
+// unknown topic.
+func help(w io.Writer, args []string) error {
+	switch {
+	case len(args) == 0:
+		_, err := io.WriteString(w, usage())
+		return err
+	case len(args) == 1 && args[0] == "env":
+		var b strings.Builder
+		b.WriteString("Environment variables (all optional; README.md's Configuration table says the same):\n\n")
+		for _, v := range envVars {
+			writeVar(&b, v)
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	c, ok := findCommand(args[0])
+	if len(args) != 1 || !ok {
+		return fmt.Errorf("%w: no help for %q; commands: %s, env", errUsage, strings.Join(args, " "), commandNames())
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage:\n")
+	for _, s := range c.synopsis {
+		form, _, _ := strings.Cut(s, "\t")
+		fmt.Fprintf(&b, "  invoicing %s\n", form)
+	}
+	fmt.Fprintf(&b, "\n%s\n\n", c.about)
+	writeSynopsis(&b, c)
+	if len(c.env) > 0 {
+		b.WriteString("\nenvironment (defaults in parentheses; every variable: invoicing help env, or README.md's Configuration table):\n")
+		for _, name := range c.env {
+			if v, ok := lookupVar(name); ok {
+				writeVar(&b, v)
+			}
+		}
+	} else {
+		b.WriteString("\nenvironment: none\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeVar writes one variable, its default and its meaning.
+func writeVar(b *strings.Builder, v envVar) {
+	def := v.def
+	if def == "" {
+		def = "empty"
+	}
+	fmt.Fprintf(b, "  %s (%s)\n      %s\n", v.name, def, strings.ReplaceAll(v.usage, "`", ""))
+}
+
+// lookupVar returns the envVars entry called name, or false.
+func lookupVar(name string) (envVar, bool) {
+	for _, v := range envVars {
+		if v.name == name {
+			return v, true
+		}
+	}
+	return envVar{}, false
+}
+
+// commandNames returns the commands' names, comma-separated.
+func commandNames() string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// wantsHelp reports whether args (a command's arguments) ask for its help.
+func wantsHelp(args []string) bool {
+	return slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" })
+}

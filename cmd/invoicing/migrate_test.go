@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
+)
+
+// schemaVersion returns the invoicing schema's version at dbURL.
+func schemaVersion(t *testing.T, dbURL string) uint {
+	t.Helper()
+	v, dirty, err := postgres.MigrateVersion(dbURL)
+	if err != nil || dirty {
+		t.Fatalf("MigrateVersion = %d, %t, %v", v, dirty, err)
+	}
+	return v
+}
+
+// TestMigrateDownRevertsOnlyWhatItIsTold: a bare `migrate down` used to
+// revert every migration; it now refuses, as do a count that is not one
+// and a count larger than what is applied, and changes nothing. A count
+// reverts that many, --all every one.
+func TestMigrateDownRevertsOnlyWhatItIsTold(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL})
+	ctx := context.Background()
+	versions, err := postgres.Migrations()
+	if err != nil || len(versions) < 3 {
+		t.Fatalf("Migrations() = %v, %v; the test needs 3", versions, err)
+	}
+	latest := versions[len(versions)-1]
+
+	for _, args := range [][]string{{"down"}, {"down", "0"}, {"down", "-1"}, {"down", "two"}, {"down", "1", "2"}} {
+		err := run(ctx, append([]string{"migrate"}, args...), getenv, &strings.Builder{})
+		if !errors.Is(err, errUsage) {
+			t.Errorf("migrate %s: %v, want a usage error", strings.Join(args, " "), err)
+		}
+		if v := schemaVersion(t, dbURL); v != latest {
+			t.Fatalf("migrate %s left the schema at version %d, want %d (untouched)", strings.Join(args, " "), v, latest)
+		}
+	}
+	err = run(ctx, []string{"migrate", "down", fmt.Sprint(len(versions) + 1)}, getenv, &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), "nothing was reverted") {
+		t.Errorf("migrate down %d: %v, want a refusal", len(versions)+1, err)
+	}
+	if v := schemaVersion(t, dbURL); v != latest {
+		t.Fatalf("a refused migrate down left version %d, want %d", v, latest)
+	}
+
+	var out strings.Builder
+	if err := run(ctx, []string{"migrate", "down", "2"}, getenv, &out); err != nil {
+		t.Fatalf("migrate down 2: %v", err)
+	}
+	if v, want := schemaVersion(t, dbURL), versions[len(versions)-3]; v != want {
+		t.Fatalf("migrate down 2: version %d, want %d", v, want)
+	}
+	if want := fmt.Sprintf("schema version %d (dirty: false)\n", versions[len(versions)-3]); out.String() != want {
+		t.Errorf("migrate down 2 printed %q, want %q", out.String(), want)
+	}
+	if err := run(ctx, []string{"migrate", "down", "--all"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("migrate down --all: %v", err)
+	}
+	if v := schemaVersion(t, dbURL); v != 0 {
+		t.Fatalf("migrate down --all: version %d, want 0", v)
+	}
+}
+
+// TestMigrateStatus shows both schemas, up to date, then pending after a
+// partial revert and with the notification schema gone.
+func TestMigrateStatus(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL})
+	ctx := context.Background()
+	inv, err := postgres.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	not, err := notifypg.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		t.Helper()
+		var out strings.Builder
+		if err := run(ctx, []string{"migrate", "status"}, getenv, &out); err != nil {
+			t.Fatalf("migrate status: %v", err)
+		}
+		return out.String()
+	}
+	// The template pgtest copies has the invoicing schema only: migrate up
+	// adds the notification one.
+	if err := run(ctx, []string{"migrate", "up"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	row := func(name string, v uint, latest uint, pending int) string {
+		return fmt.Sprintf("%-12s  %-7d  %-5t  %-6d  %d\n", name, v, false, latest, pending)
+	}
+	iLatest, nLatest := inv[len(inv)-1], not[len(not)-1]
+	want := "SCHEMA        VERSION  DIRTY  LATEST  PENDING\n" + row("invoicing", iLatest, iLatest, 0) +
+		row("notification", nLatest, nLatest, 0) + "up to date\n"
+	if got := status(); got != want {
+		t.Errorf("migrate status, migrated:\n%s\nwant:\n%s", got, want)
+	}
+
+	if err := run(ctx, []string{"migrate", "down", "2"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "DROP SCHEMA "+notifypg.Schema+" CASCADE")
+	if err := errors.Join(err, conn.Close(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	got := status()
+	for _, w := range []string{row("invoicing", inv[len(inv)-3], iLatest, 2), row("notification", 0, nLatest, len(not)), "run `invoicing migrate up`"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("migrate status, 2 invoicing and every notification migration pending, lacks %q:\n%s", w, got)
+		}
+	}
+	// status changed nothing: no notification schema appeared.
+	if got2 := status(); got2 != got {
+		t.Errorf("a second migrate status differs:\n%s\nfirst:\n%s", got2, got)
+	}
+}
+
+// missingURL returns dbURL with its database replaced by one that does not
+// exist, and that database's name.
+func missingURL(t *testing.T, dbURL string) (string, string) {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/") + "_missing"
+	u.Path = "/" + name
+	return u.String(), name
+}
+
+// TestMissingDatabaseSaysWhichCreatedbToRun: every command that opens the
+// database names the missing one and the createdb that creates it, instead
+// of the driver's "3D000".
+func TestMissingDatabaseSaysWhichCreatedbToRun(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	missing, name := missingURL(t, dbURL)
+	want := fmt.Sprintf("database %q does not exist: run `%s`", name, createdbCommand(missing, name))
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"migrate", "up"}, {"migrate", "status"}, {"migrate", "version"}, {"migrate", "down", "1"},
+		{"serve"}, {"relay"}, {"notify"}, {"notify", "failed"}, {"apikey", "create", "--tenant", "acme"}, {"outbox", "failed"},
+	} {
+		getenv := env(map[string]string{"DATABASE_URL": missing, "HTTP_ADDR": "127.0.0.1:0"})
+		err := run(ctx, args, getenv, &strings.Builder{})
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "3D000") || !strings.Contains(err.Error(), "DATABASE_URL") {
+			t.Errorf("invoicing %s on a missing database: %v\nwant: %s…", strings.Join(args, " "), err, want)
+		}
+	}
+	// The notification context's own database.
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "NOTIFY_DATABASE_URL": missing})
+	err := run(ctx, []string{"migrate", "status"}, getenv, &strings.Builder{})
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "NOTIFY_DATABASE_URL") {
+		t.Errorf("migrate status with NOTIFY_DATABASE_URL missing: %v, want %s… naming NOTIFY_DATABASE_URL", err, want)
+	}
+}
+
+func TestCreatedbCommand(t *testing.T) {
+	for _, c := range []struct{ url, name, want string }{
+		{"postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "invoicing", "createdb -h 127.0.0.1 -U postgres invoicing"},
+		{"postgres://app:secret@db.internal:6432/billing", "billing", "createdb -h db.internal -p 6432 -U app billing"},
+		{"postgres://postgres@127.0.0.1/it's", "it's", `createdb -h 127.0.0.1 -U postgres 'it'\''s'`},
+	} {
+		if got := createdbCommand(c.url, c.name); got != c.want {
+			t.Errorf("createdbCommand(%s) = %s, want %s", c.url, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+)
+
+// startTracedServe runs serve, with its relay and notification consumer
+// inside (its own embedded NATS, smtp's server), recording its spans in exp
+// instead of exporting them. It returns the base URL, an API key of tenant
+// acme and a stop that cancels serve and waits for it.
+func startTracedServe(t *testing.T, exp sdktrace.SpanExporter, smtp string) (base, key string, stop func()) {
+	t.Helper()
+	getenv := env(map[string]string{
+		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": natstest.New(t).URL(),
+		"NOTIFY_ENABLED": "true", "SMTP_URL": smtp,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	var out strings.Builder
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
+		t.Fatalf("apikey create: %v", err)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.traceExporter = exp
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, newLogger(logs, cfg.LogLevel), nil) }()
+	base = "http://" + waitListening(t, logs, done)
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v after cancel", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("serve did not stop within 30s of cancellation")
+		}
+	}
+	t.Cleanup(stop)
+	return base, lastLine(out.String()), stop
+}
+
+// keptSpans is an in-memory exporter that keeps its spans when serve shuts
+// tracing down (InMemoryExporter forgets them then).
+type keptSpans struct{ *tracetest.InMemoryExporter }
+
+func (keptSpans) Shutdown(context.Context) error { return nil }
+
+// TestPaymentIsOneTrace pays an invoice with a caller's traceparent against
+// the real program and reads the spans it recorded: the request's server
+// span (child of the caller's), its database transaction beneath it, the
+// relay's publish of invoice.paid, the notification consumer's processing
+// of it and the receipt's email task, all in the caller's trace and parented
+// by the request's span, whose context the event carries.
+func TestPaymentIsOneTrace(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	mail := smtptest.New(t)
+	base, key, stop := startTracedServe(t, keptSpans{exp}, mail.URL())
+	c := client{t: t, base: base, key: key}
+	id := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR",
+		"lines":[{"description":"Consulting","quantity":1,"unit_amount":1500,"tax_rate_bps":0}]}`, 201)["id"].(string)
+	c.call("POST", "/v1/invoices/"+id+"/issue", ``, 200)
+
+	const caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	req, _ := http.NewRequest("POST", base+"/v1/invoices/"+id+"/payments", strings.NewReader(`{"amount":1500,"reference":"psp_1"}`))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("traceparent", caller)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("pay: %d", resp.StatusCode)
+	}
+	mail.Wait(2, time.Minute) // the invoice's email and the receipt
+	traceParents := map[string]string{}
+	for _, e := range c.call("GET", "/v1/invoices/"+id+"/events", ``, 200)["data"].([]any) {
+		ev := e.(map[string]any)
+		traceParents[ev["type"].(string)], _ = ev["traceparent"].(string)
+	}
+	stop() // every span has ended
+
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	var inTrace []tracetest.SpanStub
+	for _, s := range exp.GetSpans() {
+		if s.SpanContext.TraceID().String() == traceID {
+			inTrace = append(inTrace, s)
+		}
+	}
+	find := func(name string) tracetest.SpanStub {
+		t.Helper()
+		for _, s := range inTrace {
+			if s.Name == name {
+				return s
+			}
+		}
+		var names []string
+		for _, s := range inTrace {
+			names = append(names, s.Name)
+		}
+		t.Fatalf("no span %q in the payment's trace; it has %q", name, names)
+		return tracetest.SpanStub{}
+	}
+	httpSpan := find("POST /v1/invoices/{id}/payments")
+	if got := httpSpan.Parent.SpanID().String(); got != "00f067aa0ba902b7" || !httpSpan.Parent.IsRemote() {
+		t.Errorf("request span's parent %s (remote %t), want the caller's 00f067aa0ba902b7", got, httpSpan.Parent.IsRemote())
+	}
+	if httpSpan.SpanKind != trace.SpanKindServer {
+		t.Errorf("request span kind %v", httpSpan.SpanKind)
+	}
+	if !slices.Contains(httpSpan.Attributes, attribute.String("request_id", resp.Header.Get("X-Request-Id"))) {
+		t.Errorf("request span attributes %v lack request_id %q", httpSpan.Attributes, resp.Header.Get("X-Request-Id"))
+	}
+	for _, want := range []struct {
+		name string
+		kind trace.SpanKind
+	}{
+		{"invoice update transaction", trace.SpanKindClient},
+		{"publish invoicing.invoice.paid", trace.SpanKindProducer},
+		{"process invoicing.invoice.paid", trace.SpanKindConsumer},
+		{"email receipt", trace.SpanKindInternal},
+	} {
+		s := find(want.name)
+		if s.Parent.SpanID() != httpSpan.SpanContext.SpanID() {
+			t.Errorf("%s: parent %s, want the request's span %s", want.name, s.Parent.SpanID(), httpSpan.SpanContext.SpanID())
+		}
+		if s.SpanKind != want.kind {
+			t.Errorf("%s: kind %v, want %v", want.name, s.SpanKind, want.kind)
+		}
+	}
+
+	// The event stores the request span's context: that is what the relay
+	// and the consumer continued.
+	if want := "00-" + traceID + "-" + httpSpan.SpanContext.SpanID().String() + "-01"; traceParents["invoicing.invoice.paid"] != want {
+		t.Errorf("invoice.paid carries traceparent %q, want the request span's %q", traceParents["invoicing.invoice.paid"], want)
+	}
+}
+
+// TestServeExportsToTheOTLPEndpoint runs serve with
+// OTEL_EXPORTER_OTLP_ENDPOINT pointing at an OTLP/HTTP receiver of the
+// test's, makes one request and stops serve: the request's span must have
+// reached the receiver by then (shutdown flushes), from service invoicing.
+func TestServeExportsToTheOTLPEndpoint(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		names []string
+		svc   string
+	)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(b, &req) != nil {
+			http.Error(w, "not an OTLP/HTTP trace export", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, rs := range req.ResourceSpans {
+			for _, kv := range rs.GetResource().GetAttributes() {
+				if kv.Key == "service.name" {
+					svc = kv.GetValue().GetStringValue()
+				}
+			}
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					names = append(names, s.Name)
+				}
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer receiver.Close()
+	// The OTel SDK reads its variables from the process environment.
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.URL)
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.URL})
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	var out strings.Builder
+	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
+		t.Fatalf("apikey create: %v", err)
+	}
+	base, stop := startCommand(t, getenv, "serve")
+	c := client{t: t, base: base, key: lastLine(out.String())}
+	c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR"}`, 201)
+	stop()
+
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(names, "POST /v1/invoices") || !slices.Contains(names, "invoice add transaction") || svc != "invoicing" {
+		t.Errorf("the receiver got spans %q from service %q; want the request's and its transaction's, from invoicing", names, svc)
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
+	"github.com/invoicing-dev/invoicing/internal/relay"
+)
+
+// tracingFlushTimeout bounds the export of the spans still buffered when a
+// command stops.
+const tracingFlushTimeout = 5 * time.Second
+
+// startTracing returns the tracer provider the OTEL_* variables ask for (a
+// no-op one when OTEL_EXPORTER_OTLP_ENDPOINT is unset), or the test's
+// exporter's. Stop it with stopTracing once the command's work is done. It
+// returns an error if the exporter cannot be created.
+func startTracing(ctx context.Context, cfg config, logger *slog.Logger) (*tracing.Provider, error) {
+	tc := cfg.tracing()
+	tc.Exporter = cfg.traceExporter
+	tp, err := tracing.New(ctx, tc, logger)
+	if err == nil && tp.Enabled() {
+		logger.Info("tracing on", "endpoint", tc.Endpoint)
+	}
+	return tp, err
+}
+
+// stopTracing exports the spans still buffered, within tracingFlushTimeout,
+// and logs a failure: the command's own outcome does not depend on it.
+func stopTracing(ctx context.Context, tp *tracing.Provider, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tracingFlushTimeout)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		logger.Warn("tracing: spans lost at shutdown", "err", err)
+	}
+}
+
+// tracedInvoices returns invs with a span around each unit of work when
+// tracing is on, else invs itself (no cost).
+func tracedInvoices(invs app.Invoices, tp *tracing.Provider) app.Invoices {
+	if !tp.Enabled() {
+		return invs
+	}
+	return tracing.Invoices(invs, tp)
+}
+
+// tracedPublisher returns pub with a span per published event, in the trace
+// of the request that committed it, when tracing is on, else pub itself.
+func tracedPublisher(pub relay.Publisher, tp *tracing.Provider) relay.Publisher {
+	if !tp.Enabled() {
+		return pub
+	}
+	return tracing.Publisher(pub, tp)
+}
+
+// notifyTracer returns tp when tracing is on, else nil: the notification
+// context then starts no span at all.
+func notifyTracer(tp *tracing.Provider) trace.TracerProvider {
+	if !tp.Enabled() {
+		return nil
+	}
+	return tp
+}
