@@ -17,6 +17,7 @@ BEGIN;
 SELECT i.id, i.tenant_id, i.number, i.status, i.currency, i.customer_name, i.customer_email,
        i.due_date, i.issued_at, i.paid_at, i.voided_at, i.void_reason, i.version, i.created_at, i.updated_at,
        i.metadata, i.marked_uncollectible_at, i.overdue_at,
+       i.pre_payment_credit, i.post_payment_credit,
        l.ids, l.descriptions, l.quantities, l.unit_amounts, l.tax_rates,
        p.ids, p.amounts, p.refs, p.received
 FROM (SELECT * FROM invoices WHERE id = lpad(to_hex(:n::bigint), 32, '0')::uuid AND tenant_id = '00000000-0000-7000-8000-0000000000b1') i
@@ -40,7 +41,8 @@ CROSS JOIN LATERAL (
 UPDATE invoices SET number = 'INV-2030-' || lpad(:n::text, 7, '0'), status = 'paid', customer_name = 'Load Test GmbH', customer_email = 'billing@load.example',
     due_date = '2030-12-31', subtotal = 169997::bigint, tax = 29450::bigint, total = 199447::bigint, amount_paid = 199447::bigint,
     issued_at = now(), paid_at = now(), voided_at = NULL, void_reason = NULL, version = 4::bigint, updated_at = now(),
-    currency = 'EUR', metadata = '{}'::jsonb, marked_uncollectible_at = NULL, overdue_at = NULL
+    currency = 'EUR', metadata = '{}'::jsonb, marked_uncollectible_at = NULL, overdue_at = NULL,
+    pre_payment_credit = 0::bigint, post_payment_credit = 0::bigint
 WHERE id = lpad(to_hex(:n::bigint), 32, '0')::uuid AND tenant_id = '00000000-0000-7000-8000-0000000000b1' AND version = 2::bigint;
 INSERT INTO payments (id, invoice_id, amount, reference, received_at)
 SELECT p.id, lpad(to_hex(:n::bigint), 32, '0')::uuid, p.amount, p.reference, p.received_at

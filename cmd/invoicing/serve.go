@@ -120,7 +120,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
 	invoices := postgres.NewInvoices(pool, opts...)
-	a := app.New(tracedInvoices(invoices, tp), keys, postgres.NewEvents(pool), app.SystemClock{})
+	a := app.New(tracedInvoices(invoices, tp), keys, postgres.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(postgres.NewCreditNotes(pool))
 	srv := newHTTPServer(httpapi.NewHandler(a, hcfg), logger)
 
 	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)

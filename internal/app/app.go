@@ -18,6 +18,11 @@ type App struct {
 
 	MarkUncollectible MarkUncollectibleHandler
 	UpdateInvoice     UpdateInvoiceHandler
+
+	// Credit notes: issuing is wired by New, the queries by WithCreditNotes.
+	IssueCreditNote IssueCreditNoteHandler
+	GetCreditNote   GetCreditNoteHandler
+	ListCreditNotes ListCreditNotesHandler
 }
 
 // New wires every use case to its ports.
@@ -39,5 +44,7 @@ func New(invoices Invoices, keys APIKeys, events Events, clock Clock) *App {
 
 		MarkUncollectible: MarkUncollectibleHandler{invoices: invoices, clock: clock},
 		UpdateInvoice:     UpdateInvoiceHandler{invoices: invoices, clock: clock},
+
+		IssueCreditNote: IssueCreditNoteHandler{invoices: invoices, clock: clock},
 	}
 }

@@ -10,11 +10,13 @@ import (
 // EventRecord is a committed domain event as the outbox keeps it: what the
 // relay publishes and the event feed serves.
 type EventRecord struct {
-	Sequence   int64 // the outbox's global sequence
-	ID         invoice.EventID
-	Tenant     invoice.TenantID
+	Sequence int64 // the outbox's global sequence
+	ID       invoice.EventID
+	Tenant   invoice.TenantID
+	// InvoiceID is the aggregate the event belongs to: the invoice, or for
+	// a credit_note.* event the credit note (its data names the invoice).
 	InvoiceID  invoice.ID
-	Version    int64  // the invoice's version after the event
+	Version    int64  // the aggregate's version after the event
 	Type       string // e.g. "invoice.paid"
 	Payload    []byte // the event's JSON data
 	OccurredAt time.Time
@@ -24,7 +26,7 @@ type EventRecord struct {
 // FeedFilter selects a page of the event feed.
 type FeedFilter struct {
 	After int64  // the Sequence of the last event read, 0 to start from the beginning
-	Type  string // empty: any; else one of invoice.EventTypes
+	Type  string // empty: any; else one of invoice.EventTypes or creditnote.EventTypes
 	Limit int    // 1..MaxFeedLimit
 	// MaxBytes bounds the payloads of a page: reading stops before the event
 	// that would pass it, unless it is the first. 0: no bound.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/invoicing-dev/invoicing/internal/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/failure"
 )
@@ -27,7 +28,7 @@ var (
 type ListEvents struct {
 	Tenant invoice.TenantID
 	After  int64  // FeedPage.NextAfter of the previous page; 0 for the first
-	Type   string // empty: any; else one of invoice.EventTypes, e.g. "invoice.paid"
+	Type   string // empty: any; else one of invoice.EventTypes or creditnote.EventTypes, e.g. "invoice.paid"
 	Limit  int    // 0: DefaultFeedLimit
 }
 
@@ -49,7 +50,7 @@ func (h ListEventsHandler) Handle(ctx context.Context, q ListEvents) (FeedPage, 
 		return FeedPage{}, ErrInvalidCursor.At("after")
 	case q.Limit < 1 || q.Limit > MaxFeedLimit:
 		return FeedPage{}, ErrInvalidFeedLimit
-	case q.Type != "" && !slices.Contains(invoice.EventTypes, q.Type):
+	case q.Type != "" && !slices.Contains(invoice.EventTypes, q.Type) && !slices.Contains(creditnote.EventTypes, q.Type):
 		return FeedPage{}, ErrInvalidEventType
 	}
 	// Read a chunk at a time, while chunks come back full and the budget

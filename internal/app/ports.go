@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
@@ -18,6 +19,16 @@ type Tx interface {
 	// sequence for year, with no gaps: taken in the transaction, it goes back
 	// to the pool if the transaction rolls back. It returns storage errors.
 	NextInvoiceNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error)
+
+	// NextCreditNoteNumber is NextInvoiceNumber for the tenant's credit
+	// notes, a sequence of its own.
+	NextCreditNoteNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error)
+
+	// AddCreditNote stores a credit note just issued and the events pulled
+	// from it, committed or rolled back with the invoice's change: the
+	// invoice owns the credited total, and saving both at once keeps the
+	// credit notes' sum equal to it. It returns storage errors.
+	AddCreditNote(ctx context.Context, cn *creditnote.CreditNote) error
 }
 
 // UpdateFunc changes an invoice inside Invoices.Update's transaction, which

@@ -31,7 +31,10 @@ type invoiceJSON struct {
 	Total      int64 `json:"total"`
 	AmountPaid int64 `json:"amount_paid"`
 	AmountDue  int64 `json:"amount_due"`
-	Payments   []struct {
+	// AmountCredited and RefundDue: see credit_notes_test.go.
+	AmountCredited int64 `json:"amount_credited"`
+	RefundDue      int64 `json:"refund_due"`
+	Payments       []struct {
 		ID         string `json:"id"`
 		Amount     int64  `json:"amount"`
 		Reference  string `json:"reference"`

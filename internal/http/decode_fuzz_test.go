@@ -18,6 +18,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 	httpapi "github.com/invoicing-dev/invoicing/internal/http"
 )
@@ -97,6 +98,12 @@ func (fuzzInvoices) Update(ctx context.Context, tenant invoice.TenantID, id invo
 type fuzzTx struct{}
 
 func (fuzzTx) NextInvoiceNumber(context.Context, invoice.TenantID, int) (int64, error) { return 1, nil }
+
+func (fuzzTx) NextCreditNoteNumber(context.Context, invoice.TenantID, int) (int64, error) {
+	return 1, nil
+}
+
+func (fuzzTx) AddCreditNote(context.Context, *creditnote.CreditNote) error { return nil }
 
 // fuzzHandler returns the real handler over the in-memory ports and its
 // API key.

@@ -130,27 +130,31 @@ func (req payRequest) command(t invoice.TenantID, id invoice.ID) (app.PayInvoice
 // Response bodies.
 
 type invoiceResponse struct {
-	ID         invoice.ID        `json:"id"`
-	Number     *string           `json:"number"`
-	Status     invoice.Status    `json:"status"`
-	Currency   invoice.Currency  `json:"currency"`
-	Customer   customerJSON      `json:"customer"`
-	Lines      []lineResponse    `json:"lines"`
-	LineCount  int               `json:"line_count"`
-	Subtotal   int64             `json:"subtotal"`
-	Tax        int64             `json:"tax"`
-	Total      int64             `json:"total"`
-	AmountPaid int64             `json:"amount_paid"`
-	AmountDue  int64             `json:"amount_due"`
-	Payments   []paymentResponse `json:"payments"`
-	DueDate    *string           `json:"due_date"`
-	IssuedAt   *string           `json:"issued_at"`
-	PaidAt     *string           `json:"paid_at"`
-	VoidedAt   *string           `json:"voided_at"`
-	VoidReason *string           `json:"void_reason"`
-	Version    int64             `json:"version"`
-	CreatedAt  string            `json:"created_at"`
-	UpdatedAt  string            `json:"updated_at"`
+	ID         invoice.ID       `json:"id"`
+	Number     *string          `json:"number"`
+	Status     invoice.Status   `json:"status"`
+	Currency   invoice.Currency `json:"currency"`
+	Customer   customerJSON     `json:"customer"`
+	Lines      []lineResponse   `json:"lines"`
+	LineCount  int              `json:"line_count"`
+	Subtotal   int64            `json:"subtotal"`
+	Tax        int64            `json:"tax"`
+	Total      int64            `json:"total"`
+	AmountPaid int64            `json:"amount_paid"`
+	AmountDue  int64            `json:"amount_due"`
+	// AmountCredited is what credit notes took off the invoice; RefundDue
+	// the part of it beyond what was due, owed back to the customer.
+	AmountCredited int64             `json:"amount_credited"`
+	RefundDue      int64             `json:"refund_due"`
+	Payments       []paymentResponse `json:"payments"`
+	DueDate        *string           `json:"due_date"`
+	IssuedAt       *string           `json:"issued_at"`
+	PaidAt         *string           `json:"paid_at"`
+	VoidedAt       *string           `json:"voided_at"`
+	VoidReason     *string           `json:"void_reason"`
+	Version        int64             `json:"version"`
+	CreatedAt      string            `json:"created_at"`
+	UpdatedAt      string            `json:"updated_at"`
 
 	Metadata              map[string]string `json:"metadata"` // {} for none
 	Overdue               bool              `json:"overdue"`
@@ -182,26 +186,28 @@ type listResponse struct {
 
 func newInvoiceResponse(v app.InvoiceView) invoiceResponse {
 	out := invoiceResponse{
-		ID:         v.ID,
-		Number:     optional(v.Number),
-		Status:     v.Status,
-		Currency:   v.Currency,
-		Customer:   customerJSON{Name: v.Customer.Name, Email: v.Customer.Email},
-		Lines:      make([]lineResponse, 0, len(v.Lines)),
-		LineCount:  v.LineCount,
-		Subtotal:   v.Totals.Subtotal.Amount(),
-		Tax:        v.Totals.Tax.Amount(),
-		Total:      v.Totals.Total.Amount(),
-		AmountPaid: v.Totals.AmountPaid.Amount(),
-		AmountDue:  v.Totals.AmountDue.Amount(),
-		Payments:   make([]paymentResponse, 0, len(v.Payments)),
-		IssuedAt:   optionalTime(v.IssuedAt),
-		PaidAt:     optionalTime(v.PaidAt),
-		VoidedAt:   optionalTime(v.VoidedAt),
-		VoidReason: optional(v.VoidReason),
-		Version:    v.Version,
-		CreatedAt:  timestamp(v.CreatedAt),
-		UpdatedAt:  timestamp(v.UpdatedAt),
+		ID:             v.ID,
+		Number:         optional(v.Number),
+		Status:         v.Status,
+		Currency:       v.Currency,
+		Customer:       customerJSON{Name: v.Customer.Name, Email: v.Customer.Email},
+		Lines:          make([]lineResponse, 0, len(v.Lines)),
+		LineCount:      v.LineCount,
+		Subtotal:       v.Totals.Subtotal.Amount(),
+		Tax:            v.Totals.Tax.Amount(),
+		Total:          v.Totals.Total.Amount(),
+		AmountPaid:     v.Totals.AmountPaid.Amount(),
+		AmountDue:      v.Totals.AmountDue.Amount(),
+		AmountCredited: v.Totals.AmountCredited.Amount(),
+		RefundDue:      v.Totals.RefundDue.Amount(),
+		Payments:       make([]paymentResponse, 0, len(v.Payments)),
+		IssuedAt:       optionalTime(v.IssuedAt),
+		PaidAt:         optionalTime(v.PaidAt),
+		VoidedAt:       optionalTime(v.VoidedAt),
+		VoidReason:     optional(v.VoidReason),
+		Version:        v.Version,
+		CreatedAt:      timestamp(v.CreatedAt),
+		UpdatedAt:      timestamp(v.UpdatedAt),
 
 		Metadata:              map[string]string(v.Metadata),
 		Overdue:               v.Overdue,

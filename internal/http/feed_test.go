@@ -19,6 +19,11 @@ type cloudEvent struct {
 	Data           struct {
 		Total      *int64 `json:"total"`
 		AmountPaid *int64 `json:"amount_paid"`
+		// Of invoice.credited; InvoiceID and Amount also of credit_note.issued.
+		AmountCredited *int64 `json:"amount_credited"`
+		RefundDue      *int64 `json:"refund_due"`
+		InvoiceID      string `json:"invoice_id"`
+		Amount         int64  `json:"amount"`
 	} `json:"data"`
 }
 
@@ -71,7 +76,9 @@ func (c *api) followRaw(t *testing.T, key, query string, after int64, want int) 
 }
 
 // Replaying the feed from 0 and applying the events rebuilds every invoice's
-// status and amount_paid, write-offs included; the tenants' feeds are disjoint.
+// status, amount_paid and credit (amount_credited, refund_due, so amount_due),
+// write-offs included, and the credit notes issued against each; the
+// tenants' feeds are disjoint.
 func TestListEvents200RebuildsInvoices(t *testing.T) {
 	t.Parallel()
 	c := newAPI(t)
@@ -86,6 +93,14 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 	paid := c.newOpen(t, c.keyA)
 	pay(c.keyA, paid.ID, 2000, "p2")
 	pay(c.keyA, paid.ID, 10000, "p3")
+	credit := func(key, id string, amount int64) {
+		wantCreditNote(t, c.do(t, "POST", "/v1/invoices/"+id+"/credit_notes", key, map[string]any{"amount": amount, "reason": "order_change"}), http.StatusCreated)
+	}
+	credit(c.keyA, partly.ID, 1000) // pre-payment: 6000 still due
+	credit(c.keyA, paid.ID, 3000)   // post-payment: refund due
+	settled := c.newOpen(t, c.keyA)
+	pay(c.keyA, settled.ID, 4000, "p4")
+	credit(c.keyA, settled.ID, 10000) // 8000 settle it, 2000 are owed back
 	voided := c.newOpen(t, c.keyA)
 	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+voided.ID+"/void", c.keyA, map[string]any{"reason": "x"}), http.StatusOK)
 	bPaid := c.newOpen(t, c.keyB)
@@ -99,6 +114,7 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 	recovered := c.newOpen(t, c.keyA)
 	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+recovered.ID+"/mark_uncollectible", c.keyA, nil), http.StatusOK)
 	pay(c.keyA, recovered.ID, 12000, "r1")
+	credit(c.keyA, written.ID, 2000) // credit on a written-off invoice lowers what is still due
 
 	tenantOf := func(key string) string {
 		var id string
@@ -107,8 +123,9 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 		return id
 	}
 	type state struct {
-		status            string
-		total, amountPaid int64
+		status                              string
+		total, amountPaid, credited, refund int64
+		creditNotes, creditNoteSum          int64 // from credit_note.issued
 	}
 	rebuild := func(key string) map[string]*state {
 		want := c.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = $1", tenantOf(key))
@@ -123,10 +140,14 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 				t.Fatalf("event %s repeated or of another tenant (%s)", e.ID, e.TenantID)
 			}
 			seen[e.ID] = true
-			s := invoices[e.Subject]
+			subject := e.Subject
+			if e.Type == "invoicing.credit_note.issued" { // its subject is the credit note
+				subject = e.Data.InvoiceID
+			}
+			s := invoices[subject]
 			if s == nil {
 				s = &state{}
-				invoices[e.Subject] = s
+				invoices[subject] = s
 			}
 			switch e.Type {
 			case "invoicing.invoice.created":
@@ -139,6 +160,12 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 				s.status = "void"
 			case "invoicing.invoice.marked_uncollectible":
 				s.status = "uncollectible"
+			case "invoicing.credit_note.issued":
+				s.creditNotes++
+				s.creditNoteSum += e.Data.Amount
+			}
+			if e.Data.AmountCredited != nil {
+				s.credited, s.refund = *e.Data.AmountCredited, *e.Data.RefundDue
 			}
 			if e.Data.Total != nil {
 				s.total = *e.Data.Total
@@ -161,8 +188,14 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 		}
 		for _, inv := range p.Data {
 			got := rebuilt[inv.ID]
-			if got == nil || got.status != inv.Status || got.amountPaid != inv.AmountPaid || got.total != inv.Total {
-				t.Errorf("invoice %s rebuilt as %+v, is %s paid %d total %d", inv.ID, got, inv.Status, inv.AmountPaid, inv.Total)
+			if got == nil || got.status != inv.Status || got.amountPaid != inv.AmountPaid || got.total != inv.Total ||
+				got.credited != inv.AmountCredited || got.refund != inv.RefundDue || got.creditNoteSum != got.credited ||
+				got.total-got.amountPaid-(got.credited-got.refund) != inv.AmountDue {
+				t.Errorf("invoice %s rebuilt as %+v, is %s paid %d total %d credited %d refund %d due %d", inv.ID, got,
+					inv.Status, inv.AmountPaid, inv.Total, inv.AmountCredited, inv.RefundDue, inv.AmountDue)
+			}
+			if l := c.creditNotes(t, key, "/v1/invoices/"+inv.ID+"/credit_notes"); int64(len(l.Data)) != got.creditNotes {
+				t.Errorf("invoice %s: %d credit notes in the feed, %d listed", inv.ID, got.creditNotes, len(l.Data))
 			}
 		}
 	}

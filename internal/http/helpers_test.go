@@ -40,7 +40,8 @@ type api struct {
 func newAPI(t *testing.T) *api {
 	t.Helper()
 	pool := pgtest.New(t)
-	c := serve(t, app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{}))
+	c := serve(t, app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(postgres.NewCreditNotes(pool)))
 	c.pool = pool
 	return c
 }

@@ -42,6 +42,13 @@ func (s *server) change(w http.ResponseWriter, r *http.Request, body []byte, sta
 		}
 	}
 	changed, err := do(key)
+	writeChange(w, r, err, changed.Response, func() (response, error) { return renderInvoice(changed.Invoice, status, location) })
+}
+
+// writeChange writes the answer to a change that failed with err or stored
+// stored (nil: no key, or nothing stored): the stored bytes replayed (with
+// Idempotent-Replayed) or as stored, the problem, or else render's answer.
+func writeChange(w http.ResponseWriter, r *http.Request, err error, stored []byte, render func() (response, error)) {
 	var replayed *app.Replayed
 	switch {
 	case errors.As(err, &replayed):
@@ -49,10 +56,15 @@ func (s *server) change(w http.ResponseWriter, r *http.Request, body []byte, sta
 		writeFramed(w, r, replayed.Response)
 	case err != nil:
 		writeProblem(w, r, err)
-	case changed.Response != nil:
-		writeFramed(w, r, changed.Response)
+	case stored != nil:
+		writeFramed(w, r, stored)
 	default: // no key, or the request changed nothing and nothing was stored
-		writeInvoice(w, r, changed.Invoice, status, location)
+		resp, err := render()
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		writeResponse(w, resp)
 	}
 }
 

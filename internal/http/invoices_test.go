@@ -90,7 +90,7 @@ func TestCreateInvoice201(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := strings.Fields("amount_due amount_paid created_at currency customer due_date id issued_at line_count lines marked_uncollectible_at metadata number overdue overdue_at paid_at payments status subtotal tax total updated_at version void_reason voided_at")
+	want := strings.Fields("amount_credited amount_due amount_paid created_at currency customer due_date id issued_at line_count lines marked_uncollectible_at metadata number overdue overdue_at paid_at payments refund_due status subtotal tax total updated_at version void_reason voided_at")
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys = %v\nwant   %v", keys, want)
 	}

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/cloudevent"
+	"github.com/invoicing-dev/invoicing/internal/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
@@ -28,6 +30,21 @@ var dataSchemas = map[string]string{
 	invoice.TypeMarkedUncollectible: "InvoiceMarkedUncollectible",
 	invoice.TypeOverdue:             "InvoiceOverdue",
 	invoice.TypeUpdated:             "InvoiceUpdated",
+
+	invoice.TypeCredited:  "InvoiceCredited",
+	creditnote.TypeIssued: "CreditNoteIssued",
+}
+
+// eventTypes lists every event type the service publishes.
+var eventTypes = append(slices.Clone(invoice.EventTypes), creditnote.EventTypes...)
+
+// published is an event of any aggregate, as the outbox stores it.
+type published struct {
+	event interface {
+		Type() string
+		Meta() invoice.EventMeta
+	}
+	aggregate [16]byte
 }
 
 // asyncAPISchemas loads the components.schemas of api/asyncapi.yaml. The
@@ -52,8 +69,8 @@ func asyncAPISchemas(t *testing.T) (doc string, schemas openapi3.Schemas) {
 	return doc, oas.Components.Schemas
 }
 
-// everyEvent returns events of every type, raised by the real aggregate.
-func everyEvent(t *testing.T) []invoice.Event {
+// everyEvent returns events of every type, raised by the real aggregates.
+func everyEvent(t *testing.T) []published {
 	t.Helper()
 	now := time.Now()
 	tenant := invoice.TenantID(uuid.New())
@@ -80,7 +97,20 @@ func everyEvent(t *testing.T) []invoice.Event {
 		t.Fatal("no overdue event")
 	}
 	must(inv.Pay(inv.AmountDue(), "psp_2", now))
-	events := inv.PullEvents()
+	req, err := creditnote.NewRequest("EUR", []creditnote.LineInput{{Description: "Goodwill", Amount: 500}}, nil, "order_change", "sorry")
+	must(err)
+	cnID := creditnote.NewID()
+	alloc, err := inv.Credit(uuid.UUID(cnID), "CN-2026-000001", req.Amount(), now)
+	must(err)
+	cn, err := creditnote.Issue(cnID, inv, "CN-2026-000001", req, alloc, now)
+	must(err)
+	var events []published
+	for _, e := range inv.PullEvents() {
+		events = append(events, published{e, [16]byte(e.AggregateID())})
+	}
+	for _, e := range cn.PullEvents() {
+		events = append(events, published{e, [16]byte(e.AggregateID())})
+	}
 
 	other, err := invoice.New(invoice.NewID(), tenant, "EUR", customer, time.Time{}, nil, now) // no lines, no due date
 	must(err)
@@ -88,12 +118,15 @@ func everyEvent(t *testing.T) []invoice.Event {
 	must(err)
 	must(other.Issue("INV-2026-000002", now))
 	must(other.Void("sent to the wrong customer", now))
-	return append(events, other.PullEvents()...)
+	for _, e := range other.PullEvents() {
+		events = append(events, published{e, [16]byte(e.AggregateID())})
+	}
+	return events
 }
 
 func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 	doc, schemas := asyncAPISchemas(t)
-	for _, typ := range invoice.EventTypes {
+	for _, typ := range eventTypes {
 		name, ok := dataSchemas[typ]
 		if !ok || schemas[name] == nil {
 			t.Errorf("event type %s has no data schema in asyncapi.yaml", typ)
@@ -105,13 +138,14 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 	}
 
 	seen := map[string]bool{}
-	for i, e := range everyEvent(t) {
+	for i, p := range everyEvent(t) {
+		e := p.event
 		data, err := json.Marshal(e)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, err := cloudevent.Encode(app.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
-			Tenant: e.Meta().Tenant, InvoiceID: e.AggregateID(),
+			Tenant: e.Meta().Tenant, InvoiceID: invoice.ID(p.aggregate),
 			Version: e.Meta().Version, Type: e.Type(), Payload: data, OccurredAt: e.Meta().OccurredAt})
 		if err != nil {
 			t.Fatal(err)
@@ -128,7 +162,7 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 		}
 		seen[e.Type()] = true
 	}
-	for _, typ := range invoice.EventTypes {
+	for _, typ := range eventTypes {
 		if !seen[typ] {
 			t.Errorf("no %s event was checked", typ)
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
+	"github.com/invoicing-dev/invoicing/internal/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
@@ -36,6 +37,9 @@ type Invoices struct {
 	inFlight map[keyID]bool
 	counters map[counterID]*counter
 	events   []invoice.Event
+
+	creditNotes      []*creditnote.CreditNote // committed, in commit order
+	creditNoteEvents []creditnote.Event
 }
 
 type keyID struct {
@@ -49,8 +53,9 @@ type storedKey struct {
 }
 
 type counterID struct {
-	tenant invoice.TenantID
-	year   int
+	tenant      invoice.TenantID
+	year        int
+	creditNotes bool // the credit notes' sequence, not the invoices'
 }
 
 // counter is a tenant's sequence of invoice numbers for a year. Its lock is
@@ -67,6 +72,14 @@ func NewInvoices() *Invoices {
 		invoices: map[invoice.ID]invoice.Snapshot{}, keys: map[keyID]storedKey{},
 		inFlight: map[keyID]bool{}, counters: map[counterID]*counter{},
 	}
+}
+
+// CreditNotes returns the credit notes committed so far, in commit order,
+// and their events.
+func (m *Invoices) CreditNotes() ([]*creditnote.CreditNote, []creditnote.Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.creditNotes), slices.Clone(m.creditNoteEvents)
 }
 
 // Events returns the events committed so far, in commit order.
@@ -241,16 +254,35 @@ func encode(key *app.IdempotentRequest, inv *invoice.Invoice) ([]byte, error) {
 type tx struct {
 	m     *Invoices
 	taken map[*counter]int64 // the last number taken from each, not yet committed
+	notes []*creditnote.CreditNote
 }
 
 // NextInvoiceNumber implements app.Tx. It waits while another update holds
 // the counter.
 func (t *tx) NextInvoiceNumber(_ context.Context, tenant invoice.TenantID, year int) (int64, error) {
+	return t.next(counterID{tenant, year, false}), nil
+}
+
+// NextCreditNoteNumber implements app.Tx, as NextInvoiceNumber.
+func (t *tx) NextCreditNoteNumber(_ context.Context, tenant invoice.TenantID, year int) (int64, error) {
+	return t.next(counterID{tenant, year, true}), nil
+}
+
+// AddCreditNote implements app.Tx: the credit note is stored when the
+// update commits, with its events.
+func (t *tx) AddCreditNote(_ context.Context, cn *creditnote.CreditNote) error {
+	t.notes = append(t.notes, cn)
+	return nil
+}
+
+// next takes the next number of counter id, waiting while another update
+// holds it.
+func (t *tx) next(id counterID) int64 {
 	t.m.mu.Lock()
-	c, ok := t.m.counters[counterID{tenant, year}]
+	c, ok := t.m.counters[id]
 	if !ok {
 		c = &counter{}
-		t.m.counters[counterID{tenant, year}] = c
+		t.m.counters[id] = c
 	}
 	t.m.mu.Unlock()
 	if t.taken == nil {
@@ -262,7 +294,7 @@ func (t *tx) NextInvoiceNumber(_ context.Context, tenant invoice.TenantID, year 
 		n = c.last
 	}
 	t.taken[c] = n + 1
-	return n + 1, nil
+	return n + 1
 }
 
 // end commits (or, if !commit, gives back) the numbers taken and unlocks
@@ -274,7 +306,13 @@ func (t *tx) end(commit bool) {
 		}
 		c.lock.Unlock()
 	}
-	t.taken = nil
+	if commit {
+		for _, cn := range t.notes {
+			t.m.creditNotes = append(t.m.creditNotes, cn)
+			t.m.creditNoteEvents = append(t.m.creditNoteEvents, cn.PullEvents()...)
+		}
+	}
+	t.taken, t.notes = nil, nil
 }
 
 // List implements app.Invoices.List: views of the tenant's invoices
@@ -349,7 +387,8 @@ func SnapshotOf(inv *invoice.Invoice) invoice.Snapshot {
 		IssuedAt: inv.IssuedAt(), PaidAt: inv.PaidAt(), VoidedAt: inv.VoidedAt(),
 		VoidReason: inv.VoidReason(), Version: inv.Version(),
 		CreatedAt: inv.CreatedAt(), UpdatedAt: inv.UpdatedAt(),
-		Payments: inv.Payments(),
+		Payments:         inv.Payments(),
+		PrePaymentCredit: inv.PrePaymentCredit().Amount(), PostPaymentCredit: inv.RefundDue().Amount(),
 		Metadata: inv.Metadata(), MarkedUncollectibleAt: inv.MarkedUncollectibleAt(), OverdueAt: inv.OverdueAt(),
 	}
 	for l := range inv.AllLines() {

@@ -22,6 +22,7 @@ var (
 	ErrInvalidNumber      = &failure.Error{Kind: failure.Invalid, Code: "invalid_number", Message: "invoice number is invalid"}
 	ErrEmptyInvoice       = &failure.Error{Kind: failure.Invalid, Code: "empty_invoice", Message: "an invoice needs a positive total to be issued"}
 	ErrOverpayment        = &failure.Error{Kind: failure.Invalid, Code: "overpayment", Message: "payment exceeds the amount due"}
+	ErrCreditExceedsTotal = &failure.Error{Kind: failure.Invalid, Code: "credit_exceeds_total", Message: "credit would exceed the invoice's total"}
 	ErrInvalidTransition  = &failure.Error{Kind: failure.Conflict, Code: "invalid_transition", Message: "the invoice's status does not allow this"}
 	ErrReferenceConflict  = &failure.Error{Kind: failure.Conflict, Code: "payment_reference_conflict", Message: "payment reference already used with a different amount"}
 	ErrLineNotFound       = &failure.Error{Kind: failure.NotFound, Code: "line_not_found", Message: "line not found"}

@@ -82,7 +82,7 @@ const (
 
 // EventTypes lists every event type name.
 var EventTypes = []string{TypeCreated, TypeLineAdded, TypeLineRemoved, TypeIssued, TypePaymentRecorded, TypePaid, TypeVoided,
-	TypeMarkedUncollectible, TypeOverdue, TypeUpdated}
+	TypeMarkedUncollectible, TypeOverdue, TypeUpdated, TypeCredited}
 
 // InvoiceCreated: a draft invoice was created. Lines holds its first
 // MaxEventLines lines, LineCount all of them.

@@ -46,6 +46,8 @@ type Invoice struct {
 	dueDate    time.Time // zero: none; otherwise midnight UTC
 	lines      []Line
 	payments   []Payment
+	creditPre  int64 // credit notes' pre-payment credit, in currency's minor units
+	creditPost int64 // their post-payment credit (refund due)
 	issuedAt   time.Time
 	paidAt     time.Time
 	voidedAt   time.Time
@@ -241,7 +243,11 @@ type Totals struct {
 	Tax        Money // the sum of per-line taxes
 	Total      Money // subtotal plus tax
 	AmountPaid Money // the sum of recorded payments
-	AmountDue  Money // total minus amount paid
+	AmountDue  Money // total minus amount paid minus pre-payment credit
+	// AmountCredited is the sum of the credit notes issued against the
+	// invoice; RefundDue the part of it beyond what was due (post-payment).
+	AmountCredited Money
+	RefundDue      Money
 }
 
 // Totals returns all the invoice's derived amounts from one pass over its
@@ -253,8 +259,12 @@ func (inv *Invoice) Totals() Totals {
 	// and that nothing is paid beyond the total.
 	sub, tax, total, _ := totals(inv.lines, inv.currency)
 	paid := inv.AmountPaid()
-	due, _ := total.Sub(paid)
-	return Totals{Subtotal: sub, Tax: tax, Total: total, AmountPaid: paid, AmountDue: due}
+	// Cannot overflow either: paid plus pre-payment credit never passes the
+	// total, nor does all credit.
+	due := Money{total.amount - paid.amount - inv.creditPre, inv.currency}
+	credited := Money{inv.creditPre + inv.creditPost, inv.currency}
+	return Totals{Subtotal: sub, Tax: tax, Total: total, AmountPaid: paid, AmountDue: due,
+		AmountCredited: credited, RefundDue: Money{inv.creditPost, inv.currency}}
 }
 
 // Subtotal returns the sum of line amounts before tax.
@@ -276,5 +286,5 @@ func (inv *Invoice) AmountPaid() Money {
 	return paid
 }
 
-// AmountDue returns total minus amount paid.
+// AmountDue returns total minus amount paid minus pre-payment credit.
 func (inv *Invoice) AmountDue() Money { return inv.Totals().AmountDue }

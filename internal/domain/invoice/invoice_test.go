@@ -97,7 +97,9 @@ func snapshotOf(inv *invoice.Invoice) invoice.Snapshot {
 		Payments: inv.Payments(), IssuedAt: inv.IssuedAt(), PaidAt: inv.PaidAt(),
 		VoidedAt: inv.VoidedAt(), VoidReason: inv.VoidReason(), Version: inv.Version(),
 		CreatedAt: inv.CreatedAt(), UpdatedAt: inv.UpdatedAt(),
-		Metadata: inv.Metadata(), MarkedUncollectibleAt: inv.MarkedUncollectibleAt(), OverdueAt: inv.OverdueAt(),
+		PrePaymentCredit:  inv.PrePaymentCredit().Amount(),
+		PostPaymentCredit: inv.RefundDue().Amount(),
+		Metadata:          inv.Metadata(), MarkedUncollectibleAt: inv.MarkedUncollectibleAt(), OverdueAt: inv.OverdueAt(),
 	}
 	for _, l := range inv.Lines() {
 		s.Lines = append(s.Lines, invoice.LineInputWithID{ID: l.ID, LineInput: invoice.LineInput{

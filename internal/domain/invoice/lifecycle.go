@@ -58,7 +58,8 @@ func (inv *Invoice) Issue(number string, now time.Time) error {
 // Void cancels an open or uncollectible invoice that has received no payment
 // and records InvoiceVoided. It fails with ErrInvalidReason for a blank or
 // over-long reason and with ErrInvalidTransition if the invoice is neither
-// open nor uncollectible or has payments (refunds are out of scope).
+// open nor uncollectible or has payments or credit notes (refunds are out of
+// scope).
 func (inv *Invoice) Void(reason string, now time.Time) error {
 	if !validText(reason, MaxReason) {
 		return ErrInvalidReason.With("reason", "reason is required, at most %d characters, without control characters", MaxReason)
@@ -68,6 +69,9 @@ func (inv *Invoice) Void(reason string, now time.Time) error {
 	}
 	if len(inv.payments) > 0 {
 		return ErrInvalidTransition.With("", "an invoice with payments cannot be voided")
+	}
+	if inv.creditPre+inv.creditPost > 0 {
+		return ErrInvalidTransition.With("", "an invoice with credit notes cannot be voided")
 	}
 	now = now.UTC()
 	inv.status = StatusVoid

@@ -72,19 +72,26 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 		ReceivedAt: now,
 	})
 	if due.IsZero() {
-		inv.status = StatusPaid
-		inv.paidAt = now
-		inv.record(InvoicePaid{
-			EventMeta:  inv.nextMeta(now),
-			InvoiceRef: InvoiceRef{InvoiceID: inv.id},
-			Number:     inv.number,
-			Customer:   inv.customer,
-			Currency:   inv.currency,
-			Total:      t.Total.amount,
-			AmountPaid: paid.amount,
-			Metadata:   inv.Metadata(),
-			PaidAt:     now,
-		})
+		inv.settle(t.Total, paid, now)
 	}
 	return nil
+}
+
+// settle makes the invoice paid at now, nothing being due any more, and
+// records InvoicePaid with its total and what was paid (below the total
+// when credit notes made up the rest).
+func (inv *Invoice) settle(total, paid Money, now time.Time) {
+	inv.status = StatusPaid
+	inv.paidAt = now
+	inv.record(InvoicePaid{
+		EventMeta:  inv.nextMeta(now),
+		InvoiceRef: InvoiceRef{InvoiceID: inv.id},
+		Number:     inv.number,
+		Customer:   inv.customer,
+		Currency:   inv.currency,
+		Total:      total.amount,
+		AmountPaid: paid.amount,
+		Metadata:   inv.Metadata(),
+		PaidAt:     now,
+	})
 }

@@ -24,6 +24,8 @@ type machine struct {
 	overdue int              // InvoiceOverdue events among them
 	refs    map[string]int64 // payment reference → amount recorded
 	lineID  []invoice.LineID // every line id added, removed ones included
+	// credited is the sum of the credits the invoice accepted.
+	credited int64
 }
 
 func TestInvoiceStateMachine(t *testing.T) {
@@ -41,6 +43,7 @@ func TestInvoiceStateMachine(t *testing.T) {
 			"Issue":      m.issue,
 			"Pay":        m.pay,
 			"Void":       m.void,
+			"Credit":     m.credit,
 			"Uncollect":  m.markUncollectible,
 			"Overdue":    m.markOverdue,
 			"Edit":       m.edit,
@@ -205,7 +208,7 @@ func (m *machine) void(t *rapid.T) {
 	switch {
 	case reason != "duplicate":
 		want = invoice.ErrInvalidReason
-	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusUncollectible, len(m.inv.Payments()) > 0:
+	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusUncollectible, len(m.inv.Payments()) > 0, m.credited > 0:
 		want = invoice.ErrInvalidTransition
 	}
 	m.run(t, want, types(want, invoice.TypeVoided), func(now time.Time) error { return m.inv.Void(reason, now) })
@@ -224,8 +227,9 @@ func (m *machine) rehydrate(t *rapid.T) {
 func (m *machine) check(t *rapid.T) {
 	inv := m.inv
 	total, paid, due := inv.Total().Amount(), inv.AmountPaid().Amount(), inv.AmountDue().Amount()
-	if paid < 0 || paid > total || due != total-paid {
-		t.Fatalf("paid %d, due %d, total %d", paid, due, total)
+	pre := inv.PrePaymentCredit().Amount()
+	if paid < 0 || paid > total || due != total-paid-pre || due < 0 {
+		t.Fatalf("paid %d, due %d, total %d, pre-payment credit %d", paid, due, total, pre)
 	}
 	issued := inv.Status() != invoice.StatusDraft
 	if (inv.Status() == invoice.StatusPaid) != (issued && due == 0) {
@@ -241,6 +245,7 @@ func (m *machine) check(t *rapid.T) {
 		t.Fatalf("%d InvoicePaid events with status %s", m.paid, inv.Status())
 	}
 	m.checkWriteOff(t)
+	m.checkCredit(t)
 	if _, err := invoice.Rehydrate(snapshotOf(inv)); err != nil {
 		t.Fatalf("Rehydrate of the current state: %v", err)
 	}

@@ -29,6 +29,12 @@ type Snapshot struct {
 	Metadata              Metadata
 	MarkedUncollectibleAt time.Time
 	OverdueAt             time.Time
+
+	// PrePaymentCredit and PostPaymentCredit are the credit notes' totals
+	// (in Currency's minor units): what reduced the amount due, and what
+	// went beyond it (refund due).
+	PrePaymentCredit  int64
+	PostPaymentCredit int64
 }
 
 // LineInputWithID is a stored line: its id and the inputs it was made from.
@@ -39,7 +45,8 @@ type LineInputWithID struct {
 
 // Rehydrate rebuilds an invoice from storage. It is for repositories only: it
 // checks structural invariants (valid status, lines and payments in the
-// invoice's currency, totals that fit, paid ⇔ issued with nothing due, number
+// invoice's currency, totals that fit, credit within what was paid and due,
+// paid ⇔ issued with nothing due, number
 // and issue time ⇔ issued, void ⇔ a void reason, no payments on a draft or
 // void invoice, uncollectible ⇒ a write-off time, overdue ⇒ issued with a due
 // date, metadata within its limits) but no clock-based rule, and records no events. It fails with
@@ -61,6 +68,7 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 		id: s.ID, tenant: s.Tenant, number: s.Number, status: s.Status, currency: s.Currency,
 		customer: s.Customer, dueDate: toDate(s.DueDate), issuedAt: s.IssuedAt, paidAt: s.PaidAt,
 		voidedAt: s.VoidedAt, voidReason: s.VoidReason, version: s.Version,
+		creditPre: s.PrePaymentCredit, creditPost: s.PostPaymentCredit,
 		createdAt: s.CreatedAt, updatedAt: s.UpdatedAt,
 		markedUncollectibleAt: s.MarkedUncollectibleAt, overdueAt: s.OverdueAt,
 	}
@@ -97,10 +105,15 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 	switch {
 	case paid.amount > total.amount:
 		return nil, corrupt("amount paid %d exceeds total %d", paid.amount, total.amount)
+	case s.PrePaymentCredit < 0 || s.PostPaymentCredit < 0 || s.PrePaymentCredit > total.amount-paid.amount ||
+		s.PostPaymentCredit > paid.amount:
+		return nil, corrupt("credit %d before and %d after payment with %d of %d paid", s.PrePaymentCredit, s.PostPaymentCredit, paid.amount, total.amount)
+	case !creditable(s.Status) && s.PrePaymentCredit+s.PostPaymentCredit > 0:
+		return nil, corrupt("%s with credit", s.Status)
 	case issued != (s.Number != ""), issued != !s.IssuedAt.IsZero():
 		return nil, corrupt("status %s with number %q issued at %v", s.Status, s.Number, s.IssuedAt)
-	case (s.Status == StatusPaid) != (issued && paid.amount == total.amount):
-		return nil, corrupt("status %s with %d of %d paid", s.Status, paid.amount, total.amount)
+	case (s.Status == StatusPaid) != (issued && paid.amount+s.PrePaymentCredit == total.amount):
+		return nil, corrupt("status %s with %d of %d paid, %d credited", s.Status, paid.amount, total.amount, s.PrePaymentCredit)
 	case (s.Status == StatusPaid) != !s.PaidAt.IsZero(), (s.Status == StatusVoid) != !s.VoidedAt.IsZero():
 		return nil, corrupt("status %s disagrees with its timestamps", s.Status)
 	case (s.Status == StatusVoid) != (s.VoidReason != ""):

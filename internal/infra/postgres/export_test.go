@@ -42,6 +42,9 @@ func Statements() map[string]string {
 		"lockKeySQL": lockKeySQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
 		"createKeySQL": createKeySQL, "tenantByKeySQL": tenantByKeySQL, "backlogSQL": backlogSQL,
 		"notifySQL": notifySQL, "listenSQL": listenSQL,
+		"nextCreditNoteNumberSQL": nextCreditNoteNumberSQL, "insertCreditNoteSQL": insertCreditNoteSQL,
+		"getCreditNoteSQL": getCreditNoteSQL, "listCreditNotesSQL": listCreditNotesSQL,
+		"creditNoteCursorSQL": creditNoteCursorSQL, "invoiceExistsSQL": invoiceExistsSQL,
 		"dueInvoicesSQL": dueInvoicesSQL, "tryJobLockSQL": tryJobLockSQL, "jobUnlockSQL": jobUnlockSQL,
 	}
 }

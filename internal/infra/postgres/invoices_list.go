@@ -156,7 +156,8 @@ func (r *summaryRow) view() (app.InvoiceView, error) {
 	}
 	v.Totals = invoice.Totals{
 		Subtotal: money(r.subtotal), Tax: money(r.tax), Total: money(r.total),
-		AmountPaid: money(r.amountPaid), AmountDue: money(r.total - r.amountPaid),
+		AmountPaid: money(r.amountPaid), AmountDue: money(r.total - r.amountPaid - r.preCredit),
+		AmountCredited: money(r.preCredit + r.postCredit), RefundDue: money(r.postCredit),
 	}
 	return v, nil
 }

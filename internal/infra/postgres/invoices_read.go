@@ -29,6 +29,7 @@ FROM (` + from + `) i` + linesOf("invoice_lines WHERE invoice_id = i.id") + paym
 const invoiceColumns = `i.id, i.tenant_id, i.number, i.status, i.currency, i.customer_name, i.customer_email,
        i.due_date, i.issued_at, i.paid_at, i.voided_at, i.void_reason, i.version, i.created_at, i.updated_at,
        i.metadata, i.marked_uncollectible_at, i.overdue_at,
+       i.pre_payment_credit, i.post_payment_credit,
        l.ids, l.descriptions, l.quantities, l.unit_amounts, l.tax_rates,
        p.ids, p.amounts, p.refs, p.received`
 
@@ -68,6 +69,7 @@ type invoiceRow struct {
 	createdAt, updatedAt                time.Time
 	metadata                            map[string]string
 	markedUncollectibleAt, overdueAt    *time.Time
+	preCredit, postCredit               int64
 
 	lineIDs                           [][16]byte
 	descriptions                      []string
@@ -85,6 +87,7 @@ func (r *invoiceRow) columns() []any {
 	return []any{&r.id, &r.tenant, &r.number, &r.status, &r.currency, &r.name, &r.email,
 		&r.dueDate, &r.issuedAt, &r.paidAt, &r.voidedAt, &r.voidReason, &r.version, &r.createdAt, &r.updatedAt,
 		&r.metadata, &r.markedUncollectibleAt, &r.overdueAt,
+		&r.preCredit, &r.postCredit,
 		&r.lineIDs, &r.descriptions, &r.quantities, &r.unitAmounts, &r.taxRates,
 		&r.paymentIDs, &r.amounts, &r.refs, &r.received}
 }
@@ -108,6 +111,8 @@ func (r *invoiceRow) snapshot() (invoice.Snapshot, error) {
 		CreatedAt:  r.createdAt.UTC(),
 		UpdatedAt:  r.updatedAt.UTC(),
 
+		PrePaymentCredit:      r.preCredit,
+		PostPaymentCredit:     r.postCredit,
 		MarkedUncollectibleAt: utc(r.markedUncollectibleAt),
 		OverdueAt:             utc(r.overdueAt),
 	}
@@ -176,6 +181,7 @@ func asCommitted(inv *invoice.Invoice) (*invoice.Invoice, error) {
 		VoidReason: inv.VoidReason(), Version: inv.Version(),
 		CreatedAt: micro(inv.CreatedAt()), UpdatedAt: micro(inv.UpdatedAt()),
 		Metadata: inv.Metadata(), MarkedUncollectibleAt: micro(inv.MarkedUncollectibleAt()), OverdueAt: micro(inv.OverdueAt()),
+		PrePaymentCredit: inv.PrePaymentCredit().Amount(), PostPaymentCredit: inv.RefundDue().Amount(),
 	}
 	s.Lines = make([]invoice.LineInputWithID, 0, inv.LineCount())
 	for l := range inv.AllLines() {

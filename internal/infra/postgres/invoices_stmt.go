@@ -25,7 +25,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::bigint, $11::bigint, $1
 	updateInvoiceSQL = `UPDATE invoices SET number = $4, status = $5, customer_name = $6, customer_email = $7,
     due_date = $8, subtotal = $9::bigint, tax = $10::bigint, total = $11::bigint, amount_paid = $12::bigint,
     issued_at = $13, paid_at = $14, voided_at = $15, void_reason = $16, version = $17::bigint, updated_at = $18,
-    currency = $19, metadata = $20::jsonb, marked_uncollectible_at = $21, overdue_at = $22
+    currency = $19, metadata = $20::jsonb, marked_uncollectible_at = $21, overdue_at = $22,
+    pre_payment_credit = $23::bigint, post_payment_credit = $24::bigint
 WHERE id = $1 AND tenant_id = $2 AND version = $3::bigint`
 
 	insertLinesSQL = `INSERT INTO invoice_lines (id, invoice_id, description, quantity, unit_amount, tax_rate_bps)
@@ -114,10 +115,18 @@ func queueChildren(b *pgx.Batch, inv *invoice.Invoice, loadedLines []invoice.Lin
 	}
 }
 
+// recorded is an event of any aggregate, as the outbox stores it: the
+// invoice's (invoice.Event) and the credit note's (creditnote.Event).
+type recorded[ID ~[16]byte] interface {
+	Type() string
+	Meta() invoice.EventMeta
+	AggregateID() ID
+}
+
 // queueOutbox queues the insert of events into the outbox, with the trace of
 // the request that caused them; the payload is the event's JSON encoding, its
 // public data contract. It fails only if an event cannot be encoded.
-func queueOutbox(b *pgx.Batch, events []invoice.Event, trace app.Trace) error {
+func queueOutbox[ID ~[16]byte, E recorded[ID]](b *pgx.Batch, events []E, trace app.Trace) error {
 	if len(events) == 0 {
 		return nil
 	}

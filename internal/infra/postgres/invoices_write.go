@@ -271,7 +271,8 @@ func queueUpdate(b *pgx.Batch, inv *invoice.Invoice, loaded int64) *pgx.QueuedQu
 		t.Subtotal.Amount(), t.Tax.Amount(), t.Total.Amount(), t.AmountPaid.Amount(),
 		nullTime(inv.IssuedAt()), nullTime(inv.PaidAt()), nullTime(inv.VoidedAt()),
 		nullString(inv.VoidReason()), inv.Version(), inv.UpdatedAt(),
-		string(inv.Currency()), metadataJSON(inv), nullTime(inv.MarkedUncollectibleAt()), nullTime(inv.OverdueAt()))
+		string(inv.Currency()), metadataJSON(inv), nullTime(inv.MarkedUncollectibleAt()), nullTime(inv.OverdueAt()),
+		inv.PrePaymentCredit().Amount(), t.RefundDue.Amount())
 }
 
 // metadataJSON returns inv's metadata for the metadata column: a JSON

@@ -56,7 +56,7 @@ BEGIN;
 \startpipeline
 ` + bind(updateInvoiceSQL, benchInvoice, benchTenant, "2", `'INV-2030-' || lpad(:n::text, 7, '0')`, "'paid'",
 		"'Load Test GmbH'", "'billing@load.example'", "'2030-12-31'", "169997", "29450", "199447", "199447",
-		"now()", "now()", "NULL", "NULL", "4", "now()", "'EUR'", "'{}'", "NULL", "NULL") + `;
+		"now()", "now()", "NULL", "NULL", "4", "now()", "'EUR'", "'{}'", "NULL", "NULL", "0", "0") + `;
 ` + bind(insertPaymentsSQL, benchInvoice, "ARRAY[gen_random_uuid()]", "ARRAY[199447]",
 		"ARRAY['pgbench-' || gen_random_uuid()]", "ARRAY[now()]") + `;
 ` + bind(insertOutboxSQL, "ARRAY[gen_random_uuid(), gen_random_uuid()]", "ARRAY["+benchTenant+", "+benchTenant+"]",
