@@ -38,18 +38,28 @@ type lineView struct {
 // formatted. Descriptions, names and reasons are user input: the HTML
 // template escapes them.
 type view struct {
-	Name       string
-	Number     string
-	DueDate    string
-	Lines      []lineView
-	NotShown   int // lines the event did not carry
-	Subtotal   string
-	Tax        string
-	Total      string
-	AmountDue  string
-	AmountPaid string
-	PaidAt     string
-	Reason     string
+	Name        string
+	Number      string
+	DueDate     string
+	Lines       []lineView
+	NotShown    int // lines the event did not carry
+	Subtotal    string
+	Tax         string
+	Total       string
+	AmountDue   string
+	AmountPaid  string
+	Credited    string // credit notes' part of a settlement; "" without
+	PaidNothing bool   // settled by credit notes alone
+	PaidAt      string
+	Reason      string
+}
+
+// credited formats a settlement's credit, or "" when there was none.
+func credited(amount int64, currency string) string {
+	if amount == 0 {
+		return ""
+	}
+	return FormatAmount(amount, currency)
 }
 
 // template is one email's subject, text and HTML templates, parsed once.
@@ -110,9 +120,13 @@ var receiptTemplate = newTemplate(
 	`Receipt for invoice {{.Number}}`,
 	`Dear {{.Name}},
 
-we received your payment of {{.AmountPaid}} for invoice {{.Number}} (total {{.Total}}) on {{.PaidAt}}. Thank you.
-`,
-	`<p>Dear {{.Name}},</p><p>we received your payment of <b>{{.AmountPaid}}</b> for invoice <b>{{.Number}}</b> (total {{.Total}}) on {{.PaidAt}}. Thank you.</p>`)
+{{if not .Credited}}we received your payment of {{.AmountPaid}} for invoice {{.Number}} (total {{.Total}}) on {{.PaidAt}}. Thank you.
+{{else if .PaidNothing}}invoice {{.Number}} (total {{.Total}}) is settled by credit notes of {{.Credited}} on {{.PaidAt}}. Nothing is due.
+{{else}}invoice {{.Number}} (total {{.Total}}) is settled on {{.PaidAt}}: we received payments of {{.AmountPaid}}, and credit notes cover {{.Credited}}. Thank you.
+{{end}}`,
+	`<p>Dear {{.Name}},</p><p>{{if not .Credited}}we received your payment of <b>{{.AmountPaid}}</b> for invoice <b>{{.Number}}</b> (total {{.Total}}) on {{.PaidAt}}. Thank you.`+
+		`{{else if .PaidNothing}}invoice <b>{{.Number}}</b> (total {{.Total}}) is settled by credit notes of <b>{{.Credited}}</b> on {{.PaidAt}}. Nothing is due.`+
+		`{{else}}invoice <b>{{.Number}}</b> (total {{.Total}}) is settled on {{.PaidAt}}: we received payments of <b>{{.AmountPaid}}</b>, and credit notes cover {{.Credited}}. Thank you.{{end}}</p>`)
 
 var voidTemplate = newTemplate(
 	`Invoice {{.Number}} cancelled`,
@@ -151,7 +165,8 @@ func renderReceipt(ev Event, to Customer) (Email, error) {
 	return receiptTemplate.render(view{
 		Name: to.Name, Number: d.Number,
 		Total: FormatAmount(d.Total, d.Currency), AmountPaid: FormatAmount(d.AmountPaid, d.Currency),
-		PaidAt: d.PaidAt.UTC().Format(time.DateOnly),
+		PaidAt: d.PaidAt.UTC().Format(time.DateOnly), PaidNothing: d.AmountPaid == 0,
+		Credited: credited(d.PrePaymentCredit, d.Currency),
 	})
 }
 

@@ -118,13 +118,15 @@ type Issued struct {
 
 // Paid is the data of invoicing.invoice.paid.
 type Paid struct {
-	InvoiceID  string    `json:"invoice_id"`
-	Number     string    `json:"number"`
-	Customer   Customer  `json:"customer"`
-	Currency   string    `json:"currency"`
-	Total      int64     `json:"total"`
-	AmountPaid int64     `json:"amount_paid"`
-	PaidAt     time.Time `json:"paid_at"`
+	InvoiceID  string   `json:"invoice_id"`
+	Number     string   `json:"number"`
+	Customer   Customer `json:"customer"`
+	Currency   string   `json:"currency"`
+	Total      int64    `json:"total"`
+	AmountPaid int64    `json:"amount_paid"`
+	// PrePaymentCredit is what credit notes settled of Total (0 without).
+	PrePaymentCredit int64     `json:"pre_payment_credit"`
+	PaidAt           time.Time `json:"paid_at"`
 }
 
 // Voided is the data of invoicing.invoice.voided. It names no customer: the

@@ -2,6 +2,7 @@ package notification
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -92,5 +93,42 @@ func TestSubjectStaysOneLine(t *testing.T) {
 	}
 	if strings.ContainsAny(e.Subject, "\r\n") {
 		t.Errorf("subject %q spans lines", e.Subject)
+	}
+}
+
+// A receipt says what settled the invoice: payments, credit notes, or both.
+func TestRenderReceiptNamesWhatSettledTheInvoice(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		paid, credit  int64
+		want, notWant string
+	}{
+		{"payments", 1200, 0, "we received your payment of JPY 1,200 for invoice INV-2026-000001", "credit"},
+		{"payments and credit", 700, 500, "we received payments of JPY 700, and credit notes cover JPY 500", "payment of"},
+		{"credit alone", 0, 1200, "is settled by credit notes of JPY 1,200 on 2026-11-30. Nothing is due.", "payment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := fmt.Sprintf(`{"invoice_id":"0197c0b2-4a1d-7c52-8b7e-3d9f6a2c8e41","number":"INV-2026-000001",`+
+				`"customer":{"name":"Ada","email":"ada@example.com"},"currency":"JPY","total":1200,`+
+				`"amount_paid":%d,"pre_payment_credit":%d,"paid_at":"2026-11-30T10:00:00Z"}`, tc.paid, tc.credit)
+			ev := Event{ID: "e2", Type: InvoicePaid, Data: []byte(data)}
+			to, ok, err := Recipient(ev)
+			if err != nil || !ok {
+				t.Fatalf("Recipient: %v, %t", err, ok)
+			}
+			tasks := Plan(ev, to, DefaultReactions())
+			if len(tasks) != 1 || tasks[0].Reaction != "receipt" {
+				t.Fatalf("Plan = %+v, want one receipt task", tasks)
+			}
+			e, err := Render(tasks[0], DefaultReactions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, body := range []string{e.Text, strings.NewReplacer("<b>", "", "</b>", "").Replace(e.HTML)} {
+				if !strings.Contains(body, tc.want) || strings.Contains(body, tc.notWant) {
+					t.Errorf("receipt should say %q, not %q:\n%s", tc.want, tc.notWant, body)
+				}
+			}
+		})
 	}
 }

@@ -109,9 +109,16 @@ func TestPaymentAfterCreditSettlesTheRest(t *testing.T) {
 	if err := inv.Pay(money(t, 1001, eur), "p1", t1); !errors.Is(err, invoice.ErrOverpayment) {
 		t.Fatalf("paying past the credited due: %v", err)
 	}
+	inv.PullEvents()
 	must(t, inv.Pay(money(t, 1000, eur), "p1", t1))
 	if inv.Status() != invoice.StatusPaid || inv.AmountDue().Amount() != 0 {
 		t.Fatalf("status %s, due %d", inv.Status(), inv.AmountDue().Amount())
+	}
+	// The paid event says what settled the invoice: its receipt needs it.
+	evs := inv.PullEvents()
+	paid, ok := evs[len(evs)-1].(invoice.InvoicePaid)
+	if !ok || paid.AmountPaid != 1000 || paid.PrePaymentCredit != 200 || paid.Total != 1200 {
+		t.Fatalf("last event %+v, want paid with 1000 paid and 200 pre-payment credit of 1200", evs[len(evs)-1])
 	}
 }
 

@@ -158,13 +158,16 @@ type PaymentRecorded struct {
 type InvoicePaid struct {
 	EventMeta `json:"-"`
 	InvoiceRef
-	Number     string    `json:"number"`
-	Customer   Customer  `json:"customer"`
-	Currency   Currency  `json:"currency"`
-	Total      int64     `json:"total"`
-	AmountPaid int64     `json:"amount_paid"`
-	Metadata   Metadata  `json:"metadata,omitempty"`
-	PaidAt     time.Time `json:"paid_at"`
+	Number     string   `json:"number"`
+	Customer   Customer `json:"customer"`
+	Currency   Currency `json:"currency"`
+	Total      int64    `json:"total"`
+	AmountPaid int64    `json:"amount_paid"`
+	// PrePaymentCredit is the part of Total settled by credit notes, not
+	// payments: AmountPaid + PrePaymentCredit = Total.
+	PrePaymentCredit int64     `json:"pre_payment_credit"`
+	Metadata         Metadata  `json:"metadata,omitempty"`
+	PaidAt           time.Time `json:"paid_at"`
 }
 
 // InvoiceVoided: an open or uncollectible, unpaid invoice was cancelled.

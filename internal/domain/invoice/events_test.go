@@ -118,7 +118,9 @@ func TestInvoicePaidJSON(t *testing.T) {
 		"currency":    "EUR",
 		"total":       float64(1200),
 		"amount_paid": float64(1200),
-		"paid_at":     "2025-03-02T10:11:12.000000013Z",
+		// amount_paid + pre_payment_credit = total; no credit notes here.
+		"pre_payment_credit": float64(0),
+		"paid_at":            "2025-03-02T10:11:12.000000013Z",
 	}
 	if !maps.EqualFunc(got, want, func(a, b any) bool { return jsonEqual(t, a, b) }) {
 		t.Errorf("InvoicePaid data\n%s\nwant keys and values %v", raw, want)

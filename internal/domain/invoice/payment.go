@@ -91,7 +91,9 @@ func (inv *Invoice) settle(total, paid Money, now time.Time) {
 		Currency:   inv.currency,
 		Total:      total.amount,
 		AmountPaid: paid.amount,
-		Metadata:   inv.Metadata(),
-		PaidAt:     now,
+		// Settled means nothing is due: what payments left, credit covered.
+		PrePaymentCredit: inv.creditPre,
+		Metadata:         inv.Metadata(),
+		PaidAt:           now,
 	})
 }
