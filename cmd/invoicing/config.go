@@ -34,6 +34,7 @@ type config struct {
 	NATSURL             string        // NATS_URL
 	NATSDuplicateWindow time.Duration // NATS_DUPLICATE_WINDOW
 	NATSStreamReplicas  int           // NATS_STREAM_REPLICAS
+	NATSAtomicBatches   bool          // NATS_ATOMIC_BATCHES
 	NATSEmbeddedAddr    string        // NATS_EMBEDDED_ADDR
 	NATSEmbeddedDir     string        // NATS_EMBEDDED_DIR
 
@@ -123,6 +124,7 @@ var envVars = []envVar{
 	}},
 	{"NATS_DUPLICATE_WINDOW", "2m", "JetStream duplicate-detection window of the INVOICING stream", durationVar(func(c *config) *time.Duration { return &c.NATSDuplicateWindow })},
 	{"NATS_STREAM_REPLICAS", "1", "replicas of the INVOICING stream (3 in a cluster for no-loss)", intVar(1, 5, func(c *config) *int { return &c.NATSStreamReplicas })},
+	{"NATS_ATOMIC_BATCHES", "false", "publish relay batches of 16 events or more as JetStream atomic batches (nats-server 2.12+): for a server that fsyncs every write (sync_interval: always, as compose runs it), slower on one that does not", boolVar(func(c *config) *bool { return &c.NATSAtomicBatches })},
 	{"NATS_EMBEDDED_ADDR", "127.0.0.1:4222", "with NATS_URL=embedded (development only, never production): where the NATS server inside serve or relay listens; other commands given NATS_URL=embedded, and the nats CLI, reach it there", func(c *config, v string) error { c.NATSEmbeddedAddr = v; return listenAddr(v) }},
 	{"NATS_EMBEDDED_DIR", "", "with NATS_URL=embedded: the JetStream store of that server, an absolute path; empty: invoicing/nats in the user's cache directory (~/.cache on Linux)", func(c *config, v string) error {
 		c.NATSEmbeddedDir = v

@@ -25,6 +25,7 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"NATS_EMBEDDED_ADDR":           {"4222", "127.0.0.1:nats", "localhost:70000"},
 		"NATS_EMBEDDED_DIR":            {"nats-data", "./nats"},
 		"NATS_STREAM_REPLICAS":         {"0", "6"},
+		"NATS_ATOMIC_BATCHES":          {"maybe"},
 		"RELAY_ENABLED":                {"yes please"},
 		"RELAY_POLL_INTERVAL":          {"0s", "soon"},
 		"RELAY_BATCH_SIZE":             {"0", "10001"},

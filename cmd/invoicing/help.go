@@ -19,7 +19,7 @@ type command struct {
 // Variable groups several commands read.
 var (
 	dbEnv    = []string{"DATABASE_URL", "LOG_LEVEL"}
-	natsEnv  = []string{"NATS_URL", "NATS_DUPLICATE_WINDOW", "NATS_STREAM_REPLICAS"}
+	natsEnv  = []string{"NATS_URL", "NATS_DUPLICATE_WINDOW", "NATS_STREAM_REPLICAS", "NATS_ATOMIC_BATCHES"}
 	relayEnv = []string{"RELAY_POLL_INTERVAL", "RELAY_BATCH_SIZE", "RELAY_MAX_ATTEMPTS", "OUTBOX_RETENTION"}
 	runEnv   = []string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "DB_MAX_CONNS", "PPROF_ADDR"}
 	notifEnv = []string{"NOTIFY_DATABASE_URL", "SMTP_URL", "MAIL_FROM", "MAIL_DOMAIN", "NOTIFY_WORKERS",

@@ -44,7 +44,8 @@ func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.
 	if err != nil {
 		return nil, err
 	}
-	pub, err := natsinfra.NewPublisher(nc, natsinfra.StreamConfig{Duplicates: cfg.NATSDuplicateWindow, Replicas: cfg.NATSStreamReplicas})
+	pub, err := natsinfra.NewPublisher(nc, natsinfra.StreamConfig{
+		Duplicates: cfg.NATSDuplicateWindow, Replicas: cfg.NATSStreamReplicas, AtomicBatches: cfg.NATSAtomicBatches})
 	if err == nil {
 		// A server reached only later is checked when the relay prepares it.
 		err = pub.CheckMaxPayload()

@@ -36,7 +36,7 @@ func TestFaultNATSCluster(t *testing.T) {
 		t.Skip("the cluster fault test runs only with INVOICING_FAULT=1 (see doc.go)")
 	}
 	cl := startNATSCluster(t, clusterServerBinary(t))
-	sys := startSystemOn(t, 8, cl.URLs(), "NATS_STREAM_REPLICAS=3")
+	sys := startSystemOn(t, 8, cl.URLs(), "NATS_STREAM_REPLICAS=3", "NATS_ATOMIC_BATCHES=true")
 	stopProcs := sys.run(t)
 	defer stopProcs()
 

@@ -116,7 +116,7 @@ func durableRelay(b *testing.B, br durableBroker, size int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		pub, err := nats.NewPublisher(nc, nats.StreamConfig{Replicas: br.replicas})
+		pub, err := nats.NewPublisher(nc, nats.StreamConfig{Replicas: br.replicas, AtomicBatches: true})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -163,7 +163,7 @@ func durableStream(b *testing.B, br durableBroker, failed *atomic.Int64) (jetstr
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		// Connect returns before the connection is up.
-		if err = nats.EnsureStream(context.Background(), js, nats.StreamConfig{Replicas: br.replicas}); err == nil || time.Now().After(deadline) {
+		if err = nats.EnsureStream(context.Background(), js, nats.StreamConfig{Replicas: br.replicas, AtomicBatches: true}); err == nil || time.Now().After(deadline) {
 			break
 		}
 	}

@@ -15,6 +15,15 @@ import (
 // default max_batch_size.
 const maxBatch = 1000
 
+// minAtomicBatch is the fewest messages a call must hold to go as an atomic
+// batch; smaller calls (the relay's rounds at a low commit rate, or an
+// invoice's many events in a row) are published async. Measured on
+// nats-server 2.15.2 with sync_interval: always, async vs one atomic batch
+// per call: 4,167 vs 1,574 msgs/s with 5 messages a call, 4,255 vs 5,080
+// with 16, 5,510 vs 17,603 with 64. A batch costs about 4 ms whatever its
+// size.
+const minAtomicBatch = 16
+
 // publishBatches sends msgs as atomic batches of at most maxBatch messages,
 // all of them at once, and sets errs[i] to message i's outcome as Publish
 // describes it.

@@ -60,7 +60,7 @@ func TestPublisherSendsAtomicBatchesAndAReSentBatchIsDeduplicated(t *testing.T) 
 	ctx := context.Background()
 	nc := connect(t, natstest.New(t, natstest.SyncAlways()).URL())
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestPublisherSendsAtomicBatchesAndAReSentBatchIsDeduplicated(t *testing.T) 
 func TestPublisherIsSafeForConcurrentPublishes(t *testing.T) {
 	nc := connect(t, natstest.New(t).URL())
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestPublisherPublishesOneByOneOnAServerWithoutBatches(t *testing.T) {
 	bin := oldServer(t)
 	nc := connect(t, startProcess(t, bin))
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +212,8 @@ func TestPublisherTellsWhichMessageOfABatchIsTooLarge(t *testing.T) {
 		server []natstest.Option
 		stream nats.StreamConfig
 	}{
-		"over max_payload":        {server: []natstest.Option{natstest.MaxPayload(relay.MaxEventBytes)}},
-		"over the stream's limit": {stream: nats.StreamConfig{MaxMsgSize: 1024}},
+		"over max_payload":        {server: []natstest.Option{natstest.MaxPayload(relay.MaxEventBytes)}, stream: nats.StreamConfig{AtomicBatches: true}},
+		"over the stream's limit": {stream: nats.StreamConfig{MaxMsgSize: 1024, AtomicBatches: true}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			nc := connect(t, natstest.New(t, opts.server...).URL())
@@ -225,16 +225,40 @@ func TestPublisherTellsWhichMessageOfABatchIsTooLarge(t *testing.T) {
 			if err := pub.Prepare(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			msgs := messages("m", 3)
+			msgs := messages("m", 20) // enough to go as one batch
 			msgs[1].Body = []byte(`"` + strings.Repeat("x", relay.MaxEventBytes) + `"`)
 			errs := pub.Publish(context.Background(), msgs)
-			if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], relay.ErrTooLarge) {
-				t.Fatalf("answers %v, want nil, relay.ErrTooLarge, nil", errs)
+			for i, err := range errs {
+				if i == 1 && !errors.Is(err, relay.ErrTooLarge) || i != 1 && err != nil {
+					t.Fatalf("answers %v, want relay.ErrTooLarge for message 1 only", errs)
+				}
 			}
 			js, _ := jetstream.New(nc)
-			if n := streamState(t, js).State.Msgs; n != 2 {
-				t.Fatalf("stream holds %d messages, want 2", n)
+			if n := streamState(t, js).State.Msgs; n != 19 {
+				t.Fatalf("stream holds %d messages, want 19", n)
 			}
 		})
+	}
+}
+
+// Atomic batches cost a server that does not fsync every write more than
+// async publishes: the stream takes them only when the config asks.
+func TestStreamAllowsAtomicBatchesOnlyWhenAsked(t *testing.T) {
+	for _, asked := range []bool{false, true} {
+		nc := connect(t, natstest.New(t).URL())
+		eventually(t, "connected", nc.IsConnected)
+		pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: asked})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Prepare(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		publishAll(t, pub, messages("a", 40))
+		js, _ := jetstream.New(nc)
+		if info := streamState(t, js); info.Config.AllowAtomicPublish != asked || info.State.Msgs != 40 {
+			t.Errorf("AtomicBatches %t: stream allow_atomic %t with %d messages, want %t with 40",
+				asked, info.Config.AllowAtomicPublish, info.State.Msgs, asked)
+		}
 	}
 }
