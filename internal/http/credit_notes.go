@@ -107,24 +107,13 @@ func renderCreditNote(cn *creditnote.CreditNote) (response, error) {
 // credit note. If-Match names versions of the invoice; an Idempotency-Key
 // replays the first answer as for every change (see change).
 func (s *server) issueCreditNote(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
-	id, err := invoiceID(r)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	var req creditNoteRequest
-	body, err := s.decode(w, r, &req, false)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	cmd, err := req.command(tenant, id)
-	if err != nil {
-		writeProblem(w, r, err)
+	cmd, body, ok := decodeInvoiceCommand[app.IssueCreditNote, creditNoteRequest](s, w, r, tenant)
+	if !ok {
 		return
 	}
 	cmd.IfMatch = ifMatch(r)
 	if keys, ok := r.Header["Idempotency-Key"]; ok {
+		var err error
 		if cmd.Idempotency, err = app.NewIdempotentRequest(strings.Join(keys, ","), fingerprint(r, body), nil); err != nil {
 			writeProblem(w, r, err)
 			return

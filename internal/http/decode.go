@@ -13,6 +13,8 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
 // decode reads r's JSON body into dst and returns the body as read. The body
@@ -187,4 +189,32 @@ func jsonKind(k jsontext.Kind) string {
 	default:
 		return "object"
 	}
+}
+
+// invoiceCommand is a request body that becomes a command on one invoice.
+type invoiceCommand[C any] interface {
+	command(invoice.TenantID, invoice.ID) (C, error)
+}
+
+// decodeInvoiceCommand reads the invoice id from the path and the body into
+// an R, and returns the command the body makes and the body itself (an
+// Idempotency-Key's fingerprint covers it). On any failure it has written
+// the problem and returns ok false.
+func decodeInvoiceCommand[C any, R invoiceCommand[C]](s *server, w http.ResponseWriter, r *http.Request,
+	tenant invoice.TenantID) (cmd C, body []byte, ok bool) {
+	id, err := invoiceID(r)
+	if err != nil {
+		writeProblem(w, r, err)
+		return cmd, nil, false
+	}
+	var req R
+	if body, err = s.decode(w, r, &req, false); err != nil {
+		writeProblem(w, r, err)
+		return cmd, nil, false
+	}
+	if cmd, err = req.command(tenant, id); err != nil {
+		writeProblem(w, r, err)
+		return cmd, nil, false
+	}
+	return cmd, body, true
 }

@@ -68,20 +68,8 @@ func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.
 // updateInvoice serves PATCH /v1/invoices/{id}: customer, due date and
 // currency of a draft, metadata of any invoice.
 func (s *server) updateInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
-	id, err := invoiceID(r)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	var req updateInvoiceRequest
-	body, err := s.decode(w, r, &req, false)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	cmd, err := req.command(tenant, id)
-	if err != nil {
-		writeProblem(w, r, err)
+	cmd, body, ok := decodeInvoiceCommand[app.UpdateInvoice, updateInvoiceRequest](s, w, r, tenant)
+	if !ok {
 		return
 	}
 	cmd.IfMatch = ifMatch(r)

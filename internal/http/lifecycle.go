@@ -18,20 +18,8 @@ func (s *server) issueInvoice(w http.ResponseWriter, r *http.Request, tenant inv
 // payInvoice serves POST /v1/invoices/{id}/payments. A repeated payment (same
 // reference and amount) is answered like the first, with the invoice as is.
 func (s *server) payInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
-	id, err := invoiceID(r)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	var req payRequest
-	body, err := s.decode(w, r, &req, false)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	cmd, err := req.command(tenant, id)
-	if err != nil {
-		writeProblem(w, r, err)
+	cmd, body, ok := decodeInvoiceCommand[app.PayInvoice, payRequest](s, w, r, tenant)
+	if !ok {
 		return
 	}
 	cmd.IfMatch = ifMatch(r)
