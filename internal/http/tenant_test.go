@@ -23,6 +23,12 @@ func TestTenantIsolation404(t *testing.T) {
 		{"POST", "/v1/invoices/" + draft.ID + "/issue", nil},
 		{"POST", "/v1/invoices/" + draft.ID + "/lines", map[string]any{"description": "x", "quantity": 1, "unit_amount": 1}},
 		{"DELETE", "/v1/invoices/" + draft.ID + "/lines/" + draft.Lines[0].ID, nil},
+		{"GET", "/v1/invoices/" + draft.ID + "/lines", nil},
+		{"PATCH", "/v1/invoices/" + draft.ID, map[string]any{"metadata": map[string]any{"owner": "B"}}},
+		{"PATCH", "/v1/invoices/" + open.ID, map[string]any{"metadata": map[string]any{"owner": "B"}}},
+		{"POST", "/v1/invoices/" + open.ID + "/mark_uncollectible", nil},
+		{"POST", "/v1/invoices/" + open.ID + "/credit_notes", map[string]any{"amount": 100, "reason": "duplicate"}},
+		{"GET", "/v1/invoices/" + open.ID + "/credit_notes", nil},
 	}
 	for _, tt := range tests {
 		wantProblem(t, c.do(t, tt.method, tt.path, c.keyB, tt.body), http.StatusNotFound, "invoice_not_found", "")
