@@ -16,21 +16,9 @@ func TestServeRunsTheOverdueJobAndTheCommandFindsNothingTwice(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "RELAY_ENABLED": "false", "OVERDUE_INTERVAL": "50ms"})
 	ctx := context.Background()
-	var out bytes.Buffer
-	if err := run(ctx, []string{"migrate", "up"}, getenv, &out); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
-	out.Reset()
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
-		t.Fatalf("apikey create: %v", err)
-	}
-	key := lastLine(out.String())
-
-	sctx, stop := context.WithCancel(ctx)
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
-	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: key}
+	key := migrateWithKey(ctx, t, getenv)
+	base, stop := startCommand(t, getenv, "serve")
+	c := client{t: t, base: base, key: key}
 	var ids []string
 	for range 2 {
 		inv := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","due_date":"2026-01-15",
@@ -43,17 +31,14 @@ func TestServeRunsTheOverdueJobAndTheCommandFindsNothingTwice(t *testing.T) {
 	for _, id := range ids {
 		for got := c.call("GET", "/v1/invoices/"+id, ``, 200); got["overdue"] != true; got = c.call("GET", "/v1/invoices/"+id, ``, 200) {
 			if time.Now().After(deadline) {
-				t.Fatalf("invoice %s not overdue after 15s: %v\n%s", id, got, logs.String())
+				t.Fatalf("invoice %s not overdue after 15s: %v", id, got)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
 
-	out.Reset()
+	var out bytes.Buffer
 	if err := run(ctx, []string{"overdue"}, getenv, &out); err != nil {
 		t.Fatalf("overdue: %v", err)
 	}

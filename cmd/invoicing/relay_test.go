@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,16 @@ func TestServePublishesPaidEventEndToEnd(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+}
+
+// migrateWithKey migrates the database getenv names with the program, then
+// creates an API key of tenant acme and returns it.
+func migrateWithKey(ctx context.Context, t *testing.T, getenv func(string) string) string {
+	t.Helper()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	return newAPIKey(ctx, t, getenv)
 }
 
 // newAPIKey creates an API key of tenant acme with the program and returns it.

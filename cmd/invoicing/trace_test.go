@@ -35,13 +35,7 @@ func startTracedServe(t *testing.T, exp sdktrace.SpanExporter, smtp string) (bas
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
-	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
-		t.Fatalf("apikey create: %v", err)
-	}
+	key = migrateWithKey(ctx, t, getenv)
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +62,7 @@ func startTracedServe(t *testing.T, exp sdktrace.SpanExporter, smtp string) (bas
 		}
 	}
 	t.Cleanup(stop)
-	return base, lastLine(out.String()), stop
+	return base, key, stop
 }
 
 // keptSpans is an in-memory exporter that keeps its spans when serve shuts
@@ -207,15 +201,9 @@ func TestServeExportsToTheOTLPEndpoint(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.URL)
 	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.URL})
 	ctx := context.Background()
-	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
-		t.Fatalf("migrate up: %v", err)
-	}
-	var out strings.Builder
-	if err := run(ctx, []string{"apikey", "create", "--tenant", "acme"}, getenv, &out); err != nil {
-		t.Fatalf("apikey create: %v", err)
-	}
+	key := migrateWithKey(ctx, t, getenv)
 	base, stop := startCommand(t, getenv, "serve")
-	c := client{t: t, base: base, key: lastLine(out.String())}
+	c := client{t: t, base: base, key: key}
 	c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR"}`, 201)
 	stop()
 
