@@ -165,7 +165,7 @@ func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) []error {
 		}
 		return errs
 	}
-	if p.atomic.Load() && len(msgs) >= minAtomicBatch {
+	if p.atomic.Load() {
 		p.publishBatches(ctx, msgs, errs)
 	} else {
 		p.publishAsync(ctx, msgs, errs)
