@@ -15,8 +15,41 @@ import (
 )
 
 func (e *env) credit(tenant invoice.TenantID, id invoice.ID, amount int64) (app.CreditNoteIssued, error) {
-	return e.app.IssueCreditNote.Handle(context.Background(), app.IssueCreditNote{Tenant: tenant, InvoiceID: id,
+	return e.creditCtx(context.Background(), tenant, id, amount)
+}
+
+func (e *env) creditCtx(ctx context.Context, tenant invoice.TenantID, id invoice.ID, amount int64) (app.CreditNoteIssued, error) {
+	return e.app.IssueCreditNote.Handle(ctx, app.IssueCreditNote{Tenant: tenant, InvoiceID: id,
 		Amount: &amount, Reason: "order_change"})
+}
+
+// A credit note whose transaction fails just before its commit leaves no
+// credit note, no event and no credit on the invoice, and uses up no
+// number: the next one is CN-…-000001.
+func TestCreditNoteFailingBeforeCommitLeavesNothingAndNoGap(t *testing.T) {
+	t.Parallel()
+	e, tracer := newEnvAfterWrites(t)
+	inv := e.createOpen(t, e.tenant)
+	before := e.state(t, inv.ID())
+	if _, err := e.creditCtx(tracer.failNext(t), e.tenant, inv.ID(), 100); !errors.Is(err, context.Canceled) {
+		t.Fatalf("credit: %v, want the cancellation", err)
+	}
+	if !tracer.sawWrites.Load() {
+		t.Fatal("the failure did not come after the writes: it came at the wrong point")
+	}
+	if after := e.state(t, inv.ID()); after != before {
+		t.Fatalf("invoice after a failed commit %+v, want %+v", after, before)
+	}
+	if n := e.count(t, `SELECT count(*) FROM credit_notes WHERE tenant_id = $1`, [16]byte(e.tenant)); n != 0 {
+		t.Fatalf("%d credit notes after a failed commit", n)
+	}
+	issued, err := e.credit(e.tenant, inv.ID(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := creditnote.FormatNumber(issued.CreditNote.IssuedAt().Year(), 1); issued.CreditNote.Number() != want {
+		t.Fatalf("next credit note %s, want %s: the failed one used a number", issued.CreditNote.Number(), want)
+	}
 }
 
 // Twenty credit notes of 100 at once on an invoice of 1,200: exactly twelve
