@@ -146,32 +146,12 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	if len(args) != 0 {
 		return fmt.Errorf("%w: relay takes no arguments", errUsage)
 	}
-	// As in serve: a taken port fails start-up before any connection.
-	ln, err := listen(cfg.HTTPAddr)
+	p, err := startProcessBase(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer ln.Close() // for the failures before Serve; Serve closes it too
-	// With NATS_URL=embedded, a NATS server in this process.
-	cfg, stopNATS, err := embedNATS(cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer stopNATS() // after every connection to it closed
-	tp, err := startTracing(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer stopTracing(ctx, tp, logger) // last: after the relay's drain
-	pool, want, err := openDatabase(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	m, err := newMetrics(pool)
-	if err != nil {
-		return err
-	}
+	defer p.close() // after the command's own parts stopped
+	cfg, ln, pool, want, m, tp := p.cfg, p.ln, p.pool, p.schema, p.m, p.tp
 	r, err := newRelay(ctx, cfg, pool, logger, m.relay, tp)
 	if err != nil {
 		return err

@@ -38,34 +38,13 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if len(args) != 0 {
 		return fmt.Errorf("%w: serve takes no arguments", errUsage)
 	}
-	// Listen before connecting to anything: a taken port fails start-up
-	// at once, naming HTTP_ADDR. Connections wait in the backlog until
-	// Serve; "listening" is logged then, once requests can be answered.
-	ln, err := listen(cfg.HTTPAddr)
+	// "listening" is logged once requests can be answered, at Serve.
+	p, err := startProcessBase(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer ln.Close() // for the failures before Serve; Serve closes it too
-	// With NATS_URL=embedded, a NATS server in this process.
-	cfg, stopNATS, err := embedNATS(cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer stopNATS() // after every connection to it closed
-	tp, err := startTracing(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer stopTracing(ctx, tp, logger) // last: after the relay's drain
-	pool, want, err := openDatabase(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	m, err := newMetrics(pool)
-	if err != nil {
-		return err
-	}
+	defer p.close() // after the command's own parts stopped
+	cfg, ln, pool, want, m, tp := p.cfg, p.ln, p.pool, p.schema, p.m, p.tp
 
 	var (
 		opts []postgres.InvoicesOption
