@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -112,12 +111,10 @@ func (s *server) issueCreditNote(w http.ResponseWriter, r *http.Request, tenant 
 		return
 	}
 	cmd.IfMatch = ifMatch(r)
-	if keys, ok := r.Header["Idempotency-Key"]; ok {
-		var err error
-		if cmd.Idempotency, err = app.NewIdempotentRequest(strings.Join(keys, ","), fingerprint(r, body), nil); err != nil {
-			writeProblem(w, r, err)
-			return
-		}
+	if cmd.Idempotency, ok = idempotencyKey(w, r, body, nil); !ok {
+		return
+	}
+	if cmd.Idempotency != nil {
 		cmd.Respond = func(cn *creditnote.CreditNote) ([]byte, error) {
 			resp, err := renderCreditNote(cn)
 			return resp.frame(), err

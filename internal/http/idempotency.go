@@ -26,23 +26,36 @@ import (
 // read, part of the request's fingerprint.
 func (s *server) change(w http.ResponseWriter, r *http.Request, body []byte, status int, location bool,
 	do func(key *app.IdempotentRequest) (app.Changed, error)) {
-	var key *app.IdempotentRequest
-	if keys, ok := r.Header["Idempotency-Key"]; ok {
-		encode := func(inv *invoice.Invoice) ([]byte, error) {
-			resp, err := renderInvoice(inv, status, location)
-			if err != nil {
-				return nil, err
-			}
-			return resp.frame(), nil
+	key, ok := idempotencyKey(w, r, body, func(inv *invoice.Invoice) ([]byte, error) {
+		resp, err := renderInvoice(inv, status, location)
+		if err != nil {
+			return nil, err
 		}
-		var err error
-		if key, err = app.NewIdempotentRequest(strings.Join(keys, ","), fingerprint(r, body), encode); err != nil {
-			writeProblem(w, r, err)
-			return
-		}
+		return resp.frame(), nil
+	})
+	if !ok {
+		return
 	}
 	changed, err := do(key)
 	writeChange(w, r, err, changed.Response, func() (response, error) { return renderInvoice(changed.Invoice, status, location) })
+}
+
+// idempotencyKey returns the request's Idempotency-Key, fingerprinted with
+// its body, whose stored answer encode makes of the changed invoice (nil:
+// the command sets its own); nil without the header. A malformed key is
+// answered with its problem, and ok is false.
+func idempotencyKey(w http.ResponseWriter, r *http.Request, body []byte,
+	encode func(*invoice.Invoice) ([]byte, error)) (_ *app.IdempotentRequest, ok bool) {
+	keys, sent := r.Header["Idempotency-Key"]
+	if !sent {
+		return nil, true
+	}
+	key, err := app.NewIdempotentRequest(strings.Join(keys, ","), fingerprint(r, body), encode)
+	if err != nil {
+		writeProblem(w, r, err)
+		return nil, false
+	}
+	return key, true
 }
 
 // writeChange writes the answer to a change that failed with err or stored
