@@ -70,23 +70,28 @@ func readStream(ctx context.Context, natsURL string) ([]streamed, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Messages, not Fetch: each Fetch of an ordered consumer creates a new
+	// server-side consumer, and on a cluster a pull sent before the new
+	// consumer's interest has reached the node the client is connected to
+	// is answered "no responders". The iterator recreates its consumer from
+	// the last message delivered on such an answer instead of failing.
+	it, err := cons.Messages()
+	if err != nil {
+		return nil, err
+	}
+	defer it.Stop()
 	out := make([]streamed, 0, info.State.Msgs)
 	for uint64(len(out)) < info.State.Msgs {
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		m, err := it.Next(jetstream.NextMaxWait(10 * time.Second))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("message %d of %d: %w", len(out)+1, info.State.Msgs, err)
 		}
-		for m := range batch.Messages() {
-			var s streamed
-			s.msgID = m.Headers().Get(natsgo.MsgIdHdr)
-			if err := json.Unmarshal(m.Data(), &s.ce); err != nil {
-				return nil, fmt.Errorf("stream message is not a CloudEvent: %w: %s", err, m.Data())
-			}
-			out = append(out, s)
+		var s streamed
+		s.msgID = m.Headers().Get(natsgo.MsgIdHdr)
+		if err := json.Unmarshal(m.Data(), &s.ce); err != nil {
+			return nil, fmt.Errorf("stream message is not a CloudEvent: %w: %s", err, m.Data())
 		}
-		if err := batch.Error(); err != nil {
-			return nil, err
-		}
+		out = append(out, s)
 	}
 	return out, nil
 }
