@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Checks api/openapi.yaml with the tools client teams reach for first, each pinned:
-# Redocly, Spectral and Prism in package-lock.json here, oapi-codegen by its module
-# version below. .ci/run runs each check as a step of its own.
+# Checks api/openapi.yaml (and api/asyncapi.yaml) with the tools client teams reach
+# for first, each pinned: Redocly, Spectral and Prism in package-lock.json here,
+# oapi-codegen by its module version below. .ci/run runs each check as a step of
+# its own.
 #
 #   tools/spec/check.sh install       npm ci: a fresh node_modules here (install
 #                                     scripts skipped: none of the tools needs one)
 #   tools/spec/check.sh redocly       Redocly lint, redocly.yaml: no error, no warning
 #   tools/spec/check.sh spectral      Spectral lint, .spectral.yaml: no finding at all
+#   tools/spec/check.sh asyncapi      Spectral lint of api/asyncapi.yaml,
+#                                     .spectral-asyncapi.yaml: no finding at all
 #   tools/spec/check.sh prism         Prism's proxy (--errors) flags the responses the
 #                                     document forbids (api/prism_test.go) and passes
 #                                     the service's (internal/http/prism_test.go)
@@ -28,6 +31,7 @@ redocly() {
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "$bin/redocly" lint --config redocly.yaml "$spec"
 }
 spectral() { "$bin/spectral" lint --ruleset .spectral.yaml --fail-severity hint "$spec"; }
+asyncapi() { "$bin/spectral" lint --ruleset .spectral-asyncapi.yaml --fail-severity hint api/asyncapi.yaml; }
 prism() {
 	INVOICING_PRISM="$bin/prism" go test -count=1 -run '^TestPrism' ./api ./internal/http
 }
@@ -64,6 +68,7 @@ case "${1:-all}" in
 install) install ;;
 redocly) redocly ;;
 spectral) spectral ;;
+asyncapi) asyncapi ;;
 prism) prism ;;
 oapi-codegen) oapi_codegen ;;
 all)
@@ -72,11 +77,12 @@ all)
 	fi
 	redocly
 	spectral
+	asyncapi
 	prism
 	oapi_codegen
 	;;
 *)
-	echo "usage: tools/spec/check.sh [install|redocly|spectral|prism|oapi-codegen]" >&2
+	echo "usage: tools/spec/check.sh [install|redocly|spectral|asyncapi|prism|oapi-codegen]" >&2
 	exit 2
 	;;
 esac
