@@ -30,22 +30,51 @@ func (m metadataInput) patch() map[string]string {
 	return out
 }
 
+// patchMember is a member of a JSON merge patch, which tells apart what a
+// pointer cannot: absent (set false), null (set and null: remove) and a value.
+type patchMember[T any] struct {
+	set, null bool
+	value     T
+}
+
+// UnmarshalJSONFrom reads null or a T; a T's errors name their place in the
+// body as any other member's do.
+func (m *patchMember[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	m.set = true
+	if dec.PeekKind() == 'n' {
+		m.null = true
+		_, err := dec.ReadToken()
+		return err
+	}
+	return json.UnmarshalDecode(dec, &m.value)
+}
+
 // updateInvoiceRequest is the body of PATCH /v1/invoices/{id}, a JSON merge
 // patch: an absent member changes nothing; due_date null removes the due
-// date; metadata merges key by key.
+// date; metadata merges key by key; customer and currency cannot be removed.
 type updateInvoiceRequest struct {
-	Customer *customerJSON  `json:"customer"`
-	DueDate  jsontext.Value `json:"due_date"` // absent, null or a string
-	Currency *string        `json:"currency"`
-	Metadata metadataInput  `json:"metadata"`
+	Customer patchMember[customerJSON] `json:"customer"`
+	DueDate  jsontext.Value            `json:"due_date"` // absent, null or a string
+	Currency patchMember[string]       `json:"currency"`
+	Metadata metadataInput             `json:"metadata"`
 }
 
 // command maps the body to UpdateInvoice. It fails with a 400 wrong_type
-// if due_date is neither a string nor null.
+// if due_date is neither a string nor null, or if customer or currency is
+// null (they cannot be removed).
 func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.UpdateInvoice, error) {
-	cmd := app.UpdateInvoice{Tenant: t, InvoiceID: id, Currency: req.Currency, Metadata: req.Metadata.patch()}
-	if req.Customer != nil {
-		cmd.Customer = &invoice.Customer{Name: req.Customer.Name, Email: req.Customer.Email}
+	cmd := app.UpdateInvoice{Tenant: t, InvoiceID: id, Metadata: req.Metadata.patch()}
+	switch {
+	case req.Customer.null:
+		return cmd, removedMember("customer", "object")
+	case req.Currency.null:
+		return cmd, removedMember("currency", "string")
+	}
+	if req.Customer.set {
+		cmd.Customer = &invoice.Customer{Name: req.Customer.value.Name, Email: req.Customer.value.Email}
+	}
+	if req.Currency.set {
+		cmd.Currency = &req.Currency.value
 	}
 	switch req.DueDate.Kind() {
 	case 0: // absent
@@ -63,6 +92,13 @@ func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.
 			message: "due_date must be a JSON string or null, not " + jsonKind(req.DueDate.Kind())}
 	}
 	return cmd, nil
+}
+
+// removedMember is the 400 wrong_type of a null for a member that cannot be
+// removed, whose JSON type is kind.
+func removedMember(field, kind string) error {
+	return &requestError{status: http.StatusBadRequest, code: "wrong_type", field: field,
+		message: field + " must be a JSON " + kind + ", not null: it cannot be removed"}
 }
 
 // updateInvoice serves PATCH /v1/invoices/{id}: customer, due date and

@@ -242,3 +242,27 @@ func TestGetInvoice200Overdue(t *testing.T) {
 type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c).Truncate(time.Microsecond) }
+
+// customer and currency cannot be removed: a null (RFC 7396's removal),
+// which the contract does not allow, is a 400 naming the member, and changes
+// nothing. Before, it was a 200 that changed nothing, so the client believed
+// the patch applied.
+func TestUpdateInvoice400NullCustomerOrCurrency(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	for _, inv := range []invoiceJSON{c.newDraft(t, c.keyA), c.newOpen(t, c.keyA)} {
+		for _, field := range []string{"customer", "currency"} {
+			t.Run(inv.Status+" "+field, func(t *testing.T) {
+				wantProblem(t, c.invalid().do(t, "PATCH", "/v1/invoices/"+inv.ID, c.keyA, `{"`+field+`":null,"metadata":{"x":"1"}}`),
+					http.StatusBadRequest, "wrong_type", field)
+				c.wantUnchanged(t, c.keyA, inv)
+			})
+		}
+	}
+	// A value's own errors still name their place in the body.
+	draft := c.newDraft(t, c.keyA)
+	wantProblem(t, c.invalid().do(t, "PATCH", "/v1/invoices/"+draft.ID, c.keyA, `{"customer":{"name":1,"email":"a@b.example"}}`), http.StatusBadRequest, "wrong_type", "customer.name")
+	wantProblem(t, c.invalid().do(t, "PATCH", "/v1/invoices/"+draft.ID, c.keyA, `{"customer":{"Email":"a@b.example"}}`), http.StatusBadRequest, "unknown_field", "customer.Email")
+	wantProblem(t, c.invalid().do(t, "PATCH", "/v1/invoices/"+draft.ID, c.keyA, `{"currency":7}`), http.StatusBadRequest, "wrong_type", "currency")
+	c.wantUnchanged(t, c.keyA, draft)
+}
