@@ -11,14 +11,16 @@ import (
 // UpdateInvoice edits an invoice's fields (PATCH): customer, due date and
 // currency on a draft, metadata in any status. A nil field is left as is.
 type UpdateInvoice struct {
-	Tenant      invoice.TenantID
-	InvoiceID   invoice.ID
-	Customer    *invoice.Customer
-	DueDate     *string           // YYYY-MM-DD, or "" to remove the due date
-	Currency    *string           // an ISO 4217 code
-	Metadata    map[string]string // merged; a "" value removes its key
-	IfMatch     Condition         // the versions the change may apply to (If-Match)
-	Idempotency *IdempotentRequest
+	Tenant    invoice.TenantID
+	InvoiceID invoice.ID
+	Customer  *invoice.Customer
+	DueDate   *string           // YYYY-MM-DD, or "" to remove the due date
+	Currency  *string           // an ISO 4217 code
+	Metadata  map[string]string // merged; a "" value removes its key
+	// ClearMetadata removes every key before Metadata merges ("metadata": null).
+	ClearMetadata bool
+	IfMatch       Condition // the versions the change may apply to (If-Match)
+	Idempotency   *IdempotentRequest
 }
 
 // UpdateInvoiceHandler handles UpdateInvoice.
@@ -33,7 +35,7 @@ type UpdateInvoiceHandler struct {
 // ErrVersionMismatch if cmd.IfMatch does not allow the invoice's version,
 // and otherwise with the errors of Invoices.Update and of invoice.Edit.
 func (h UpdateInvoiceHandler) Handle(ctx context.Context, cmd UpdateInvoice) (Changed, error) {
-	changes := invoice.Changes{Customer: cmd.Customer, Metadata: cmd.Metadata}
+	changes := invoice.Changes{Customer: cmd.Customer, Metadata: cmd.Metadata, ClearMetadata: cmd.ClearMetadata}
 	var errs []error
 	if cmd.DueDate != nil {
 		var d time.Time // "": no due date

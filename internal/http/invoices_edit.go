@@ -51,19 +51,20 @@ func (m *patchMember[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 
 // updateInvoiceRequest is the body of PATCH /v1/invoices/{id}, a JSON merge
 // patch: an absent member changes nothing; due_date null removes the due
-// date; metadata merges key by key; customer and currency cannot be removed.
+// date; metadata merges key by key, and metadata null removes every key;
+// customer and currency cannot be removed.
 type updateInvoiceRequest struct {
-	Customer patchMember[customerJSON] `json:"customer"`
-	DueDate  jsontext.Value            `json:"due_date"` // absent, null or a string
-	Currency patchMember[string]       `json:"currency"`
-	Metadata metadataInput             `json:"metadata"`
+	Customer patchMember[customerJSON]  `json:"customer"`
+	DueDate  jsontext.Value             `json:"due_date"` // absent, null or a string
+	Currency patchMember[string]        `json:"currency"`
+	Metadata patchMember[metadataInput] `json:"metadata"`
 }
 
 // command maps the body to UpdateInvoice. It fails with a 400 wrong_type
 // if due_date is neither a string nor null, or if customer or currency is
 // null (they cannot be removed).
 func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.UpdateInvoice, error) {
-	cmd := app.UpdateInvoice{Tenant: t, InvoiceID: id, Metadata: req.Metadata.patch()}
+	cmd := app.UpdateInvoice{Tenant: t, InvoiceID: id, Metadata: req.Metadata.value.patch(), ClearMetadata: req.Metadata.null}
 	switch {
 	case req.Customer.null:
 		return cmd, removedMember("customer", "object")

@@ -243,6 +243,30 @@ type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c).Truncate(time.Microsecond) }
 
+// PATCH is a JSON merge patch (RFC 7396): "metadata": null removes the
+// metadata, every key of it, as Stripe's metadata="" does. Before, it was a
+// 200 that kept every key: the client believed it had cleared them.
+func TestUpdateInvoice200MetadataNullRemovesEveryKey(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	inv := c.newOpen(t, c.keyA)
+	path := "/v1/invoices/" + inv.ID
+	set := wantInvoice(t, c.do(t, "PATCH", path, c.keyA, map[string]any{"metadata": map[string]string{"a": "1", "b": "2"}}), http.StatusOK)
+	res := c.do(t, "PATCH", path, c.keyA, `{"metadata":null}`, "If-Match", fmt.Sprintf(`"v%d"`, set.Version))
+	got := wantInvoice(t, res, http.StatusOK)
+	if len(got.Metadata) != 0 || got.Version != set.Version+1 {
+		t.Fatalf(`after {"metadata":null}: metadata %v, version %d; want none, version %d`, got.Metadata, got.Version, set.Version+1)
+	}
+	// Without metadata, null again is no change.
+	if again := wantInvoice(t, c.do(t, "PATCH", path, c.keyA, `{"metadata":null}`), http.StatusOK); again.Version != got.Version {
+		t.Errorf("null on no metadata moved the version to %d", again.Version)
+	}
+	// A value's own errors still name their key.
+	wantProblem(t, c.invalid().do(t, "PATCH", path, c.keyA, `{"metadata":{"k":1}}`), http.StatusBadRequest, "wrong_type", "metadata.k")
+	wantProblem(t, c.invalid().do(t, "PATCH", path, c.keyA, `{"metadata":[]}`), http.StatusBadRequest, "wrong_type", "metadata")
+	c.wantUnchanged(t, c.keyA, got)
+}
+
 // customer and currency cannot be removed: a null (RFC 7396's removal),
 // which the contract does not allow, is a 400 naming the member, and changes
 // nothing. Before, it was a 200 that changed nothing, so the client believed

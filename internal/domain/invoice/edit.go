@@ -38,11 +38,14 @@ type Changes struct {
 	DueDate  *time.Time // the zero time removes the due date
 	Currency *Currency
 	Metadata map[string]string // merged into the metadata; a "" value removes its key
+	// ClearMetadata removes every key before Metadata merges (a JSON merge
+	// patch's "metadata": null).
+	ClearMetadata bool
 }
 
 // Edit changes the invoice's fields: customer, due date and currency on a
 // draft only (the currency only while it has no lines), metadata in any
-// status; a field given with its current value is no change, in any status.
+// status (cleared first if c.ClearMetadata); a field given with its current value is no change, in any status.
 // It records InvoiceUpdated, or nothing if no value changes. It
 // fails, changing nothing, with ErrInvalidTransition (field named) for a
 // field other than metadata on an invoice that is not a draft, with
@@ -91,7 +94,11 @@ func (inv *Invoice) Edit(c Changes, now time.Time) error {
 			next.currency = *c.Currency
 		}
 	}
-	metadata, merrs := applyMetadata(inv.metadata, c.Metadata)
+	base := inv.metadata
+	if c.ClearMetadata {
+		base = nil
+	}
+	metadata, merrs := applyMetadata(base, c.Metadata)
 	errs = append(errs, merrs...)
 	if len(errs) > 0 {
 		return joinErrors(errs)

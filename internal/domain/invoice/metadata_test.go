@@ -95,3 +95,29 @@ func TestMetadataMergesAndTravelsInEvents(t *testing.T) {
 		t.Error("Metadata() shares the invoice's map")
 	}
 }
+
+// ClearMetadata removes every key (a merge patch's "metadata": null) before
+// Metadata merges, in any status; on no metadata it is no change.
+func TestEditClearMetadata(t *testing.T) {
+	inv, err := invoice.New(invoice.NewID(), tenant, eur, customer, time.Time{}, []invoice.LineInput{consulting}, t0,
+		invoice.WithMetadata(map[string]string{"a": "1", "b": "2"}))
+	must(t, err)
+	must(t, inv.Issue("INV-1", t1))
+	inv.PullEvents()
+	must(t, inv.Edit(invoice.Changes{ClearMetadata: true}, t1))
+	if got := inv.Metadata(); len(got) != 0 {
+		t.Fatalf("metadata %v after clearing", got)
+	}
+	events := inv.PullEvents()
+	if len(events) != 1 || fmt.Sprint(events[0].(invoice.InvoiceUpdated).Fields) != "[metadata]" {
+		t.Fatalf("events %v", events)
+	}
+	must(t, inv.Edit(invoice.Changes{ClearMetadata: true}, t1))
+	if events := inv.PullEvents(); len(events) != 0 {
+		t.Errorf("clearing no metadata recorded %v", events)
+	}
+	must(t, inv.Edit(invoice.Changes{ClearMetadata: true, Metadata: map[string]string{"c": "3"}}, t1))
+	if got := inv.Metadata(); !maps.Equal(got, invoice.Metadata{"c": "3"}) {
+		t.Errorf("metadata %v, want only c", got)
+	}
+}
