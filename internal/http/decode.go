@@ -45,6 +45,12 @@ func (s *server) decode(w http.ResponseWriter, r *http.Request, dst any, optiona
 		return nil, decodeError(err)
 	}
 	dec := jsontext.NewDecoder(bytes.NewReader(raw), strictJSON)
+	// Unmarshalled into a struct, null would read as {}: a PATCH of null
+	// (RFC 7396: remove the whole target) as no change, an issue as if no
+	// body were sent. Every body is an object.
+	if dec.PeekKind() == 'n' {
+		return nil, &requestError{status: http.StatusBadRequest, code: "wrong_type", message: "the request body must be a JSON object, not null"}
+	}
 	if err := json.UnmarshalDecode(dec, dst); err != nil {
 		if optional && errors.Is(err, io.EOF) {
 			return raw, nil

@@ -92,3 +92,35 @@ func TestCreateInvoiceDueDate(t *testing.T) {
 		})
 	}
 }
+
+// A body of null is not the JSON object every route takes (the contract says
+// object; issue and mark_uncollectible take none or {}): a 400 wrong_type
+// that changes nothing. Before, null was read as {}: a PATCH of null, which
+// RFC 7396 reads as "remove the invoice", was a 200, and null issued and wrote
+// off invoices.
+func TestNullBody400(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	draft := c.newDraft(t, c.keyA)
+	open := c.newOpen(t, c.keyA)
+	before := c.tally(t)
+	for _, r := range []struct{ method, path string }{
+		{"POST", "/v1/invoices"},
+		{"PATCH", "/v1/invoices/" + draft.ID},
+		{"POST", "/v1/invoices/" + draft.ID + "/lines"},
+		{"POST", "/v1/invoices/" + draft.ID + "/issue"},
+		{"POST", "/v1/invoices/" + open.ID + "/payments"},
+		{"POST", "/v1/invoices/" + open.ID + "/void"},
+		{"POST", "/v1/invoices/" + open.ID + "/mark_uncollectible"},
+		{"POST", "/v1/invoices/" + open.ID + "/credit_notes"},
+	} {
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			wantProblem(t, c.invalid().do(t, r.method, r.path, c.keyA, "null"), http.StatusBadRequest, "wrong_type", "")
+		})
+	}
+	if n := c.tally(t); n != before {
+		t.Errorf("null bodies wrote rows (invoices, lines, payments, outbox, keys): %v, want %v", n, before)
+	}
+	c.wantUnchanged(t, c.keyA, draft)
+	c.wantUnchanged(t, c.keyA, open)
+}
