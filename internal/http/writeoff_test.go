@@ -243,6 +243,24 @@ type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c).Truncate(time.Microsecond) }
 
+// A metadata value with U+0000 is a 422 naming its key that changes nothing,
+// on creation and in a PATCH. Before, it reached PostgreSQL, whose jsonb
+// cannot hold U+0000, and was a 500.
+func TestMetadata422NUL(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	inv := c.newOpen(t, c.keyA)
+	before := c.tally(t)
+	wantProblem(t, c.do(t, "POST", "/v1/invoices", c.keyA, `{"customer":{"name":"A","email":"a@b.example"},"currency":"EUR","metadata":{"k":"a\u0000b"}}`),
+		http.StatusUnprocessableEntity, "invalid_metadata", "metadata.k")
+	wantProblem(t, c.do(t, "PATCH", "/v1/invoices/"+inv.ID, c.keyA, `{"metadata":{"k":"a\u0000b"}}`),
+		http.StatusUnprocessableEntity, "invalid_metadata", "metadata.k")
+	if n := c.tally(t); n != before {
+		t.Errorf("rejected metadata wrote rows (invoices, lines, payments, outbox, keys): %v, want %v", n, before)
+	}
+	c.wantUnchanged(t, c.keyA, inv)
+}
+
 // PATCH is a JSON merge patch (RFC 7396): "metadata": null removes the
 // metadata, every key of it, as Stripe's metadata="" does. Before, it was a
 // 200 that kept every key: the client believed it had cleared them.

@@ -29,7 +29,7 @@ var ErrInvalidMetadata = &failure.Error{Kind: failure.Invalid, Code: "invalid_me
 
 // Metadata is the caller's own data on an invoice: at most MaxMetadataKeys
 // keys of 1 to MaxMetadataKey characters, each with a value of 1 to
-// MaxMetadataValue characters, MaxMetadataBytes in all as JSON. The invoice keeps it and carries it in its
+// MaxMetadataValue characters without U+0000, MaxMetadataBytes in all as JSON. The invoice keeps it and carries it in its
 // events, but no rule reads it.
 type Metadata map[string]string
 
@@ -51,8 +51,11 @@ func applyMetadata(base Metadata, patch map[string]string) (Metadata, []error) {
 				"a metadata key is 1 to %d characters, without surrounding spaces, brackets or control characters", MaxMetadataKey))
 			continue
 		}
-		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > MaxMetadataValue {
-			errs = append(errs, ErrInvalidMetadata.With(metadataField(k), "a metadata value is at most %d characters of UTF-8", MaxMetadataValue))
+		// U+0000 is refused: PostgreSQL's jsonb, where the invoice and its
+		// events keep the metadata, cannot hold it. Other control characters
+		// (a newline in an address) are the caller's own data.
+		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > MaxMetadataValue || strings.ContainsRune(v, 0) {
+			errs = append(errs, ErrInvalidMetadata.With(metadataField(k), "a metadata value is at most %d characters of UTF-8, without U+0000", MaxMetadataValue))
 			continue
 		}
 		if v == "" {

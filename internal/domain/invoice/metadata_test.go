@@ -39,6 +39,8 @@ func TestMetadataLimits(t *testing.T) {
 		{"key with brackets", map[string]string{"a[b]": "v"}, []string{"metadata.a[b]"}},
 		{"key with a control character", map[string]string{"a\nb": "v"}, []string{"metadata"}},
 		{"value not UTF-8", map[string]string{"k": "\xff"}, []string{"metadata.k"}},
+		{"value with NUL, which PostgreSQL cannot store as JSON", map[string]string{"k": "a\x00b"}, []string{"metadata.k"}},
+		{"value with a tab and a newline", map[string]string{"address": "Main St 1\n\t12345 Town"}, nil},
 		{"two bad keys, in order", map[string]string{"b": strings.Repeat("v", 501), "a": strings.Repeat("v", 501)}, []string{"metadata.a", "metadata.b"}},
 	}
 	for _, tt := range tests {
