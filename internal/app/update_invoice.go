@@ -14,9 +14,12 @@ type UpdateInvoice struct {
 	Tenant    invoice.TenantID
 	InvoiceID invoice.ID
 	Customer  *invoice.Customer
-	DueDate   *string           // YYYY-MM-DD, or "" to remove the due date
-	Currency  *string           // an ISO 4217 code
-	Metadata  map[string]string // merged; a "" value removes its key
+	DueDate   *string // YYYY-MM-DD
+	// ClearDueDate removes the due date ("due_date": null); DueDate is then
+	// left unread.
+	ClearDueDate bool
+	Currency     *string           // an ISO 4217 code
+	Metadata     map[string]string // merged; a "" value removes its key
 	// ClearMetadata removes every key before Metadata merges ("metadata": null).
 	ClearMetadata bool
 	IfMatch       Condition // the versions the change may apply to (If-Match)
@@ -37,13 +40,12 @@ type UpdateInvoiceHandler struct {
 func (h UpdateInvoiceHandler) Handle(ctx context.Context, cmd UpdateInvoice) (Changed, error) {
 	changes := invoice.Changes{Customer: cmd.Customer, Metadata: cmd.Metadata, ClearMetadata: cmd.ClearMetadata}
 	var errs []error
-	if cmd.DueDate != nil {
-		var d time.Time // "": no due date
-		if *cmd.DueDate != "" {
-			var err error
-			d, err = invoice.ParseDueDate(*cmd.DueDate)
-			errs = append(errs, err)
-		}
+	switch {
+	case cmd.ClearDueDate:
+		changes.DueDate = &time.Time{} // the zero time: no due date
+	case cmd.DueDate != nil:
+		d, err := invoice.ParseDueDate(*cmd.DueDate)
+		errs = append(errs, err)
 		changes.DueDate = &d
 	}
 	if cmd.Currency != nil {

@@ -80,8 +80,7 @@ func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.
 	switch req.DueDate.Kind() {
 	case 0: // absent
 	case 'n':
-		none := ""
-		cmd.DueDate = &none
+		cmd.ClearDueDate = true
 	case '"':
 		var d string
 		if err := json.Unmarshal(req.DueDate, &d); err != nil {

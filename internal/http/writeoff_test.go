@@ -261,6 +261,22 @@ func TestMetadata422NUL(t *testing.T) {
 	c.wantUnchanged(t, c.keyA, inv)
 }
 
+// null removes a draft's due date; "" is no date, a 422 invalid_due_date as
+// on creation, and changes nothing. Before, "" removed the due date too (the
+// use case took "" for its removal), so a blank form field erased it.
+func TestUpdateInvoice422EmptyDueDate(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	draft := wantInvoice(t, c.do(t, "POST", "/v1/invoices", c.keyA, map[string]any{
+		"customer": map[string]string{"name": "ACME", "email": "billing@acme.example"}, "currency": "EUR", "due_date": "2026-12-31",
+	}), http.StatusCreated)
+	wantProblem(t, c.do(t, "PATCH", "/v1/invoices/"+draft.ID, c.keyA, map[string]any{"due_date": ""}), http.StatusUnprocessableEntity, "invalid_due_date", "due_date")
+	c.wantUnchanged(t, c.keyA, draft)
+	if got := wantInvoice(t, c.do(t, "PATCH", "/v1/invoices/"+draft.ID, c.keyA, map[string]any{"due_date": nil}), http.StatusOK); got.DueDate != nil {
+		t.Errorf("due_date %v after null", *got.DueDate)
+	}
+}
+
 // PATCH is a JSON merge patch (RFC 7396): "metadata": null removes the
 // metadata, every key of it, as Stripe's metadata="" does. Before, it was a
 // 200 that kept every key: the client believed it had cleared them.
