@@ -298,6 +298,8 @@ func TestUpdateInvoice200MetadataNullRemovesEveryKey(t *testing.T) {
 	// A value's own errors still name their key.
 	wantProblem(t, c.invalid().do(t, "PATCH", path, c.keyA, `{"metadata":{"k":1}}`), http.StatusBadRequest, "wrong_type", "metadata.k")
 	wantProblem(t, c.invalid().do(t, "PATCH", path, c.keyA, `{"metadata":[]}`), http.StatusBadRequest, "wrong_type", "metadata")
+	wantProblem(t, c.invalid().do(t, "PATCH", path, c.keyA, `{"metadata":{"k":"1","k":"2"}}`), http.StatusBadRequest, "duplicate_field", "metadata.k")
+	wantProblem(t, c.invalid().do(t, "PATCH", path, c.keyA, `{"metadata":null,"metadata":{}}`), http.StatusBadRequest, "duplicate_field", "metadata")
 	c.wantUnchanged(t, c.keyA, got)
 }
 
