@@ -45,7 +45,8 @@ type Changes struct {
 
 // Edit changes the invoice's fields: customer, due date and currency on a
 // draft only (the currency only while it has no lines), metadata in any
-// status (cleared first if c.ClearMetadata); a field given with its current value is no change, in any status.
+// status (cleared first if c.ClearMetadata); a field given with its current
+// value is no change, in any status.
 // It records InvoiceUpdated, or nothing if no value changes. It
 // fails, changing nothing, with ErrInvalidTransition (field named) for a
 // field other than metadata on an invoice that is not a draft, with
