@@ -10,7 +10,8 @@ var ErrInvalidTenant = &failure.Error{Kind: failure.Invalid, Code: "invalid_tena
 
 // ErrVersionMismatch means a change's Condition does not allow the
 // invoice's current version: the caller expected another one.
-var ErrVersionMismatch = &failure.Error{Kind: failure.Precondition, Code: "version_mismatch", Message: "the invoice's version is not one the request allows"}
+var ErrVersionMismatch = &failure.Error{Kind: failure.Precondition, Code: "version_mismatch", Field: "If-Match",
+	Message: "the invoice's version is not one the request allows"}
 
 // ErrUnavailable marks an error of a port that could not do its work for
 // now, whatever the request: its database is unreachable, restarting or

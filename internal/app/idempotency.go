@@ -13,9 +13,9 @@ const MaxIdempotencyKey = 255
 var (
 	ErrInvalidIdempotencyKey = &failure.Error{Kind: failure.Invalid, Code: "invalid_idempotency_key", Field: "Idempotency-Key",
 		Message: "Idempotency-Key must be 1 to 255 visible ASCII characters"}
-	ErrIdempotencyKeyReused = &failure.Error{Kind: failure.Invalid, Code: "idempotency_key_reused",
+	ErrIdempotencyKeyReused = &failure.Error{Kind: failure.Invalid, Code: "idempotency_key_reused", Field: "Idempotency-Key",
 		Message: "this Idempotency-Key was used with a different request"}
-	ErrIdempotencyKeyInUse = &failure.Error{Kind: failure.Conflict, Code: "idempotency_key_in_use",
+	ErrIdempotencyKeyInUse = &failure.Error{Kind: failure.Conflict, Code: "idempotency_key_in_use", Field: "Idempotency-Key",
 		Message: "a request with this Idempotency-Key is still being processed; retry later"}
 )
 

@@ -196,7 +196,7 @@ func TestIssueCreditNoteErrors(t *testing.T) {
 	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"lines": []map[string]any{{"description": " ", "amount": 1}}, "reason": "duplicate"}),
 		http.StatusUnprocessableEntity, "invalid_description", "lines[0].description")
 	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reason": "duplicate"}, "If-Match", `"v1"`),
-		http.StatusPreconditionFailed, "version_mismatch", "")
+		http.StatusPreconditionFailed, "version_mismatch", "If-Match")
 	wantProblem(t, c.invalid().do(t, "POST", path, c.keyA, `{"amount": "1", "reason": "duplicate"}`), http.StatusBadRequest, "wrong_type", "amount")
 	wantProblem(t, c.invalid().do(t, "POST", path, c.keyA, `{"amount": 1, "reason": "duplicate", "discount": 1}`), http.StatusBadRequest, "unknown_field", "discount")
 	c.wantUnchanged(t, c.keyA, open)
@@ -233,7 +233,7 @@ func TestIssueCreditNoteIdempotentAndConditional(t *testing.T) {
 		t.Fatalf("replay: %d %s %v", again.status, again.body, again.header)
 	}
 	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 701, "reason": "duplicate"}, "Idempotency-Key", "cn-1"),
-		http.StatusUnprocessableEntity, "idempotency_key_reused", "")
+		http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key")
 	if got := c.get(t, c.keyA, inv.ID); got.AmountCredited != 700 || got.Version != 3 {
 		t.Fatalf("credited %d at version %d, want 700 at 3", got.AmountCredited, got.Version)
 	}

@@ -54,7 +54,7 @@ func TestChangeInvoice412IfMatch(t *testing.T) {
 			before := c.get(t, c.keyA, tt.inv.ID)
 			events := c.count(t, "SELECT count(*) FROM outbox WHERE aggregate_id = $1", tt.inv.ID)
 			wantProblem(t, c.do(t, "POST", "/v1/invoices/"+tt.inv.ID+tt.path, c.keyA, tt.body, "If-Match", stale),
-				http.StatusPreconditionFailed, "version_mismatch", "")
+				http.StatusPreconditionFailed, "version_mismatch", "If-Match")
 			c.wantUnchanged(t, c.keyA, before)
 			if n := c.count(t, "SELECT count(*) FROM outbox WHERE aggregate_id = $1", tt.inv.ID); n != events {
 				t.Errorf("%s with If-Match %s: %d events, want %d", tt.name, stale, n, events)
@@ -62,7 +62,7 @@ func TestChangeInvoice412IfMatch(t *testing.T) {
 		}
 	}
 	wantProblem(t, c.do(t, "DELETE", "/v1/invoices/"+draft.ID+"/lines/"+draft.Lines[0].ID, c.keyA, nil, "If-Match", `"v2"`),
-		http.StatusPreconditionFailed, "version_mismatch", "")
+		http.StatusPreconditionFailed, "version_mismatch", "If-Match")
 
 	// The current tag, or "*", lets the change through; its response carries the new tag.
 	res := c.do(t, "POST", "/v1/invoices/"+open.ID+"/payments", c.keyA, map[string]any{"amount": 100, "reference": "r"}, "If-Match", `"v2"`)

@@ -87,7 +87,7 @@ func TestChangeInvoiceIdempotentReplayOnEveryPost(t *testing.T) {
 
 			// The key with another request of the same route: 422, nothing written.
 			wantProblem(t, c.do(t, "POST", otherPath, c.keyA, otherBody, "Idempotency-Key", "key-1"),
-				http.StatusUnprocessableEntity, "idempotency_key_reused", "")
+				http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key")
 			if n := c.tally(t); n != after {
 				t.Errorf("the refused reuse wrote rows: %v, want %v", n, after)
 			}
@@ -262,7 +262,7 @@ func TestRemoveLine412ChangesNothing(t *testing.T) {
 	rows := c.tally(t)
 	for _, stale := range []string{`"v1"`, `W/"v2"`, `"v3"`} {
 		wantProblem(t, c.do(t, "DELETE", "/v1/invoices/"+draft.ID+"/lines/"+before.Lines[0].ID, c.keyA, nil, "If-Match", stale),
-			http.StatusPreconditionFailed, "version_mismatch", "")
+			http.StatusPreconditionFailed, "version_mismatch", "If-Match")
 	}
 	c.wantUnchanged(t, c.keyA, before)
 	if n := c.tally(t); n != rows {

@@ -81,9 +81,9 @@ func TestPayInvoice200IdempotencyKey(t *testing.T) {
 
 	// The same key for another request: 422, nothing changes.
 	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 4000, "reference": "psp-1"}, "Idempotency-Key", "pay-1"),
-		http.StatusUnprocessableEntity, "idempotency_key_reused", "")
+		http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key")
 	wantProblem(t, c.do(t, "POST", "/v1/invoices/"+inv.ID+"/void", c.keyA, map[string]any{"reason": "x"}, "Idempotency-Key", "pay-1"),
-		http.StatusUnprocessableEntity, "idempotency_key_reused", "")
+		http.StatusUnprocessableEntity, "idempotency_key_reused", "Idempotency-Key")
 	c.wantUnchanged(t, c.keyA, before)
 	if n := c.count(t, "SELECT count(*) FROM outbox WHERE aggregate_id = $1", inv.ID); n != events+1 {
 		t.Errorf("%d events, want %d: the replay and the refused reuse must add none", n, events+1)
@@ -146,7 +146,7 @@ func TestPayInvoiceConcurrentIdempotencyKey(t *testing.T) {
 		}
 		switch {
 		case res.status == http.StatusConflict:
-			wantProblem(t, res, http.StatusConflict, "idempotency_key_in_use", "")
+			wantProblem(t, res, http.StatusConflict, "idempotency_key_in_use", "Idempotency-Key")
 			inUse++
 			continue
 		case res.status != http.StatusOK:

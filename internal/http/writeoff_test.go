@@ -54,7 +54,7 @@ func TestMarkUncollectibleErrors(t *testing.T) {
 	draft := c.newDraft(t, c.keyA)
 	open := c.newOpen(t, c.keyA)
 	wantProblem(t, c.do(t, "POST", "/v1/invoices/"+draft.ID+"/mark_uncollectible", c.keyA, nil), http.StatusConflict, "invalid_transition", "")
-	wantProblem(t, c.do(t, "POST", "/v1/invoices/"+open.ID+"/mark_uncollectible", c.keyA, nil, "If-Match", `"1"`), http.StatusPreconditionFailed, "version_mismatch", "")
+	wantProblem(t, c.do(t, "POST", "/v1/invoices/"+open.ID+"/mark_uncollectible", c.keyA, nil, "If-Match", `"1"`), http.StatusPreconditionFailed, "version_mismatch", "If-Match")
 	wantProblem(t, c.do(t, "POST", "/v1/invoices/"+open.ID+"/mark_uncollectible", c.keyB, nil), http.StatusNotFound, "invoice_not_found", "")
 	wantProblem(t, c.invalid().do(t, "POST", "/v1/invoices/"+open.ID+"/mark_uncollectible", c.keyA, `{"now":true}`), http.StatusBadRequest, "unknown_field", "now")
 	c.wantUnchanged(t, c.keyA, open)
@@ -165,7 +165,7 @@ func TestUpdateInvoice200Draft(t *testing.T) {
 		http.StatusUnprocessableEntity, "invalid_customer", "customer.email")
 	wantProblem(t, c.invalid().do(t, "PATCH", "/v1/invoices/"+withLines.ID, c.keyA, `{"due_date": 20261231}`), http.StatusBadRequest, "wrong_type", "due_date")
 	wantProblem(t, c.invalid().do(t, "PATCH", "/v1/invoices/"+withLines.ID, c.keyA, `{"number": "INV-1"}`), http.StatusBadRequest, "unknown_field", "number")
-	wantProblem(t, c.do(t, "PATCH", "/v1/invoices/"+withLines.ID, c.keyA, map[string]any{}, "If-Match", `"7"`), http.StatusPreconditionFailed, "version_mismatch", "")
+	wantProblem(t, c.do(t, "PATCH", "/v1/invoices/"+withLines.ID, c.keyA, map[string]any{}, "If-Match", `"7"`), http.StatusPreconditionFailed, "version_mismatch", "If-Match")
 	wantProblem(t, c.do(t, "PATCH", "/v1/invoices/"+withLines.ID, c.keyB, map[string]any{}), http.StatusNotFound, "invoice_not_found", "")
 	c.wantUnchanged(t, c.keyA, withLines)
 }
