@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -202,10 +205,16 @@ type tenantHandler func(w http.ResponseWriter, r *http.Request, tenant invoice.T
 // authenticated returns a wrapper of tenantHandlers that resolves the bearer
 // API key to its tenant and passes it on; a missing or unknown key gets a
 // 401 problem. The tenant is a parameter, not a value hidden in the context.
-func authenticated(h app.AuthenticateHandler) func(tenantHandler) http.HandlerFunc {
-	return func(next tenantHandler) http.HandlerFunc {
+// The wrapper is given the query parameters its route takes: a request with
+// any other, or with one of them twice, is refused by checkQuery before the
+// handler runs.
+func authenticated(h app.AuthenticateHandler) func(next tenantHandler, query ...string) http.HandlerFunc {
+	return func(next tenantHandler, query ...string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			t, err := h.Handle(r.Context(), app.Authenticate{Key: bearer(r)})
+			if err == nil {
+				err = checkQuery(r.URL.RawQuery, query)
+			}
 			if err != nil {
 				writeProblem(w, r, err)
 				return
@@ -213,6 +222,28 @@ func authenticated(h app.AuthenticateHandler) func(tenantHandler) http.HandlerFu
 			next(w, r, t)
 		}
 	}
+}
+
+// checkQuery refuses a query string that is malformed, names a parameter
+// not in allowed, or names one twice, with a 400 naming the parameter: a
+// filter the route does not know (?invoice=… on a list) would otherwise be
+// ignored, and the caller would take every item for the filtered ones.
+func checkQuery(raw string, allowed []string) error {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return &requestError{status: http.StatusBadRequest, code: "malformed_query", message: "the query string is not valid: " + err.Error()}
+	}
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case !slices.Contains(allowed, name):
+			return &requestError{status: http.StatusBadRequest, code: "unknown_parameter", field: name,
+				message: fmt.Sprintf("unknown query parameter %q", name)}
+		case len(q[name]) > 1:
+			return &requestError{status: http.StatusBadRequest, code: "duplicate_parameter", field: name,
+				message: fmt.Sprintf("query parameter %q appears more than once", name)}
+		}
+	}
+	return nil
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header, or "".

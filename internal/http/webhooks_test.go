@@ -64,7 +64,8 @@ func newWebhookAPI(t *testing.T, cfg notifypg.WebhookConfig) *webhookAPI {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = q.Stop(context.Background()) })
-	a := app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{})
+	a := app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(postgres.NewCreditNotes(pool))
 	c := serveWith(t, a, httpapi.Config{Webhooks: q.Webhooks()})
 	c.pool = pool
 	return &webhookAPI{api: c, queue: q}
