@@ -184,3 +184,23 @@ func TestCreatedbCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateAndServeTakeAPoolSetting: DATABASE_URL may carry pgxpool's
+// settings (pool_max_conns, as the README's table says); the migrations,
+// which open plain connections, must not send them to the server as
+// run-time parameters, which PostgreSQL refuses ("unrecognized
+// configuration parameter"), nor may serve's schema check.
+func TestMigrateAndServeTakeAPoolSetting(t *testing.T) {
+	dbURL := pgtest.NewURL(t) + "&pool_max_conns=5&pool_max_conn_lifetime=1h"
+	if !strings.Contains(dbURL, "?") {
+		t.Fatalf("pgtest URL %s has no query; the test appends with &", dbURL)
+	}
+	getenv := env(map[string]string{"DATABASE_URL": dbURL})
+	ctx := context.Background()
+	for _, args := range [][]string{{"up"}, {"status"}, {"version"}, {"down", "1"}, {"up"}} {
+		if err := run(ctx, append([]string{"migrate"}, args...), getenv, &strings.Builder{}); err != nil {
+			t.Errorf("migrate %s with pool settings in DATABASE_URL: %v", strings.Join(args, " "), err)
+		}
+	}
+	startServe(t, map[string]string{"DATABASE_URL": dbURL})
+}
