@@ -84,6 +84,14 @@ func (c config) notifyDatabaseURL() string {
 	return c.DatabaseURL
 }
 
+// notifyDatabaseVar names the variable notifyDatabaseURL comes from.
+func (c config) notifyDatabaseVar() string {
+	if c.NotifyDatabaseURL != "" {
+		return "NOTIFY_DATABASE_URL"
+	}
+	return "DATABASE_URL"
+}
+
 // envVar describes one setting: its name, default and how to parse it into the
 // config. The table below is the single list of variables the binary reads.
 type envVar struct {

@@ -80,6 +80,10 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	if p.pool, err = pgxpool.New(ctx, cfg.notifyDatabaseURL()); err != nil {
 		return nil, fmt.Errorf("notification database: %w", err)
 	}
+	// Reached first: an unreachable database is not a schema to migrate.
+	if err := p.pool.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("notification database (%s): %w", cfg.notifyDatabaseVar(), err)
+	}
 	if err := notifySchemaReady(ctx, p.pool); err != nil {
 		return nil, err
 	}

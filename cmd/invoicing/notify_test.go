@@ -207,3 +207,29 @@ func TestNotifyCommandLine(t *testing.T) {
 		t.Errorf("replay beyond the inbox horizon: %v, want a refusal naming NOTIFY_INBOX_RETENTION", err)
 	}
 }
+
+// TestNotifyOnAnUnreachableDatabaseSaysSo: the notify commands, given a
+// database where nothing listens, say that they could not reach it and
+// through which variable, not that the schema needs `migrate up` (which
+// would fail the same way).
+func TestNotifyOnAnUnreachableDatabaseSaysSo(t *testing.T) {
+	nowhere := "postgres://postgres@" + freePort(t) + "/invoicing?sslmode=disable"
+	for _, vars := range []map[string]string{
+		{"DATABASE_URL": nowhere},
+		{"DATABASE_URL": pgtest.NewURL(t), "NOTIFY_DATABASE_URL": nowhere},
+	} {
+		want := "DATABASE_URL"
+		if vars["NOTIFY_DATABASE_URL"] != "" {
+			want = "NOTIFY_DATABASE_URL"
+		}
+		vars["HTTP_ADDR"] = "127.0.0.1:0"
+		for _, args := range [][]string{{"notify"}, {"notify", "failed"}, {"notify", "retry", "--all"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := run(ctx, args, env(vars), io.Discard)
+			cancel()
+			if err == nil || strings.Contains(err.Error(), "migrate up") || !strings.Contains(err.Error(), want) {
+				t.Errorf("invoicing %s with %s unreachable: %v\nwant an error naming %s, not asking for migrate up", strings.Join(args, " "), want, err, want)
+			}
+		}
+	}
+}
