@@ -233,3 +233,35 @@ func TestNotifyOnAnUnreachableDatabaseSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyReplayWithoutNATSSaysSo: `notify replay` with no NATS server
+// to reach fails at once naming NATS_URL (and, with NATS_URL=embedded, the
+// serve or relay that must host it), not with nats.go's "outbound buffer
+// limit exceeded".
+func TestNotifyReplayWithoutNATSSaysSo(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"migrate", "up"}, env(map[string]string{"DATABASE_URL": dbURL}), io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	for _, c := range []struct {
+		vars map[string]string
+		want []string
+	}{
+		{map[string]string{"NATS_URL": "nats://u:hunter2@" + freePort(t)}, []string{"NATS_URL"}},
+		{map[string]string{"NATS_URL": "embedded", "NATS_EMBEDDED_ADDR": freePort(t)}, []string{"NATS_URL=embedded", "NATS_EMBEDDED_ADDR", "serve"}},
+	} {
+		c.vars["DATABASE_URL"] = dbURL
+		err := run(ctx, []string{"notify", "replay", "--since", "1h"}, env(c.vars), io.Discard)
+		if err == nil || strings.Contains(err.Error(), "buffer") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("notify replay with %v: %v, want an error naming %v (and no password)", c.vars, err, c.want)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("notify replay with %v: %v, want it to name %s", c.vars, err, w)
+			}
+		}
+	}
+}
