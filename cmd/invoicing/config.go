@@ -163,6 +163,9 @@ var envVars = []envVar{
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || u.Port() == "" {
 			return errors.New("must be empty, smtp://host:port or smtps://host:port")
 		}
+		if n, err := strconv.ParseUint(u.Port(), 10, 16); err != nil || n == 0 {
+			return fmt.Errorf("port %q must be a number from 1 to 65535", u.Port())
+		}
 		return nil
 	}},
 	{"MAIL_FROM", "Invoicing <invoicing@localhost>", "sender of the notification emails", func(c *config, v string) error {
