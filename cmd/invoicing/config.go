@@ -114,7 +114,7 @@ var envVars = []envVar{
 	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "OpenTelemetry: as OTEL_EXPORTER_OTLP_PROTOCOL, for traces", otelVar("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")},
 	{"OTEL_TRACES_EXPORTER", "", "OpenTelemetry: empty or otlp (export when an endpoint is set), or none (tracing off)", otelVar("OTEL_TRACES_EXPORTER")},
 	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", durationVar(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
-	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more)", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
+	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more); unset, DATABASE_URL's pool_max_conns if it has one", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
 	{"API_KEY_CACHE_TTL", "30s", "how long a process remembers a valid API key's tenant (0 disables): a revoked key keeps working that long", func(c *config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
@@ -255,7 +255,28 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if len(errs) > 0 {
 		return config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
+	if getenv("DB_MAX_CONNS") == "" {
+		// DB_MAX_CONNS's default must not override the pool size the URL
+		// asks for.
+		if n, ok := urlPoolMaxConns(c.DatabaseURL); ok {
+			c.DBMaxConns = n
+		}
+	}
 	return c, nil
+}
+
+// urlPoolMaxConns returns the pool_max_conns of a PostgreSQL URL that
+// postgresURL accepted, and whether it has one.
+func urlPoolMaxConns(v string) (int, bool) {
+	u, err := url.Parse(v)
+	if err != nil || !u.Query().Has("pool_max_conns") {
+		return 0, false
+	}
+	pc, err := pgxpool.ParseConfig(v)
+	if err != nil {
+		return 0, false
+	}
+	return int(pc.MaxConns), true
 }
 
 // postgresURL checks that v is a postgres:// URL that pgx takes.
