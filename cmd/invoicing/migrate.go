@@ -23,6 +23,9 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	}
 	switch {
 	case args[0] == "up" && len(args) == 1:
+		if err := refuseDirty(cfg, "migrating"); err != nil {
+			return err
+		}
 		if err := postgres.MigrateUp(cfg.DatabaseURL); err != nil {
 			return err
 		}
@@ -55,28 +58,49 @@ func migrateDown(cfg config, args []string) error {
 	if len(args) != 1 {
 		return fmt.Errorf("%w: migrate down needs how many migrations to revert: migrate down N (e.g. 1), or migrate down --all for every one", errUsage)
 	}
+	n, err := strconv.Atoi(args[0])
+	if args[0] != "--all" && (err != nil || n < 1) {
+		return fmt.Errorf("%w: migrate down %q: want a count of migrations from 1, or --all", errUsage, args[0])
+	}
+	if err := refuseDirty(cfg, "reverting"); err != nil {
+		return err
+	}
 	if args[0] == "--all" {
 		return postgres.MigrateDown(cfg.DatabaseURL)
-	}
-	n, err := strconv.Atoi(args[0])
-	if err != nil || n < 1 {
-		return fmt.Errorf("%w: migrate down %q: want a count of migrations from 1, or --all", errUsage, args[0])
 	}
 	versions, err := postgres.Migrations()
 	if err != nil {
 		return err
 	}
-	v, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	v, _, err := postgres.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
 		return err
-	}
-	if dirty {
-		return fmt.Errorf("the schema is dirty at version %d (a migration failed half-way): repair the schema by hand and clear the flag (UPDATE schema_migrations SET dirty = false) before reverting", v)
 	}
 	if applied := len(appliedOf(versions, v)); n > applied {
 		return fmt.Errorf("migrate down %d: only %d migrations are applied (version %d); nothing was reverted", n, applied, v)
 	}
 	return postgres.MigrateDownSteps(cfg.DatabaseURL, n)
+}
+
+// refuseDirty returns dirtySchema's error if the invoicing schema is dirty,
+// an error if its version cannot be read, else nil.
+func refuseDirty(cfg config, before string) error {
+	v, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	if dirty {
+		return dirtySchema(v, before)
+	}
+	return nil
+}
+
+// dirtySchema is the refusal of a command that finds the invoicing schema
+// dirty at version v, saying how to repair it before doing what before
+// names: golang-migrate's own "Fix and force version" names a command this
+// binary does not have, and migrate up fails the same way.
+func dirtySchema(v uint, before string) error {
+	return fmt.Errorf("the schema is dirty at version %d (migration %d failed half-way): finish it by hand (or undo it and set version to the one before), and clear the flag (UPDATE schema_migrations SET dirty = false) before %s", v, v, before)
 }
 
 // appliedOf returns the versions up to v: those a database at version v has

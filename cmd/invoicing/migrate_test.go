@@ -204,3 +204,35 @@ func TestMigrateAndServeTakeAPoolSetting(t *testing.T) {
 	}
 	startServe(t, map[string]string{"DATABASE_URL": dbURL})
 }
+
+// TestDirtySchemaSaysHowToRepair: on a schema a failed migration left dirty,
+// migrate up and down --all, which golang-migrate refuses with "Fix and
+// force version" (there is no force command), and serve, which said to run
+// migrate up, tell how to clear the flag, as migrate down N does, and
+// change nothing.
+func TestDirtySchemaSaysHowToRepair(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"})
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	latest := schemaVersion(t, dbURL)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "UPDATE schema_migrations SET dirty = true")
+	if err := errors.Join(err, conn.Close(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"migrate", "up"}, {"migrate", "down", "--all"}, {"migrate", "down", "1"}, {"serve"}, {"relay"}} {
+		err := run(ctx, args, getenv, &strings.Builder{})
+		if err == nil || strings.Contains(err.Error(), "force") || !strings.Contains(err.Error(), "UPDATE schema_migrations SET dirty = false") {
+			t.Errorf("invoicing %s on a dirty schema: %v\nwant how to clear the flag", strings.Join(args, " "), err)
+		}
+	}
+	if v, dirty, err := postgres.MigrateVersion(dbURL); v != latest || !dirty || err != nil {
+		t.Errorf("after the refusals: version %d, dirty %t, %v; want %d, dirty, untouched", v, dirty, err, latest)
+	}
+}

@@ -221,8 +221,11 @@ func openDatabase(ctx context.Context, cfg config) (_ *pgxpool.Pool, schema uint
 	if err != nil {
 		return nil, 0, err
 	}
-	if have != want || dirty {
-		return nil, 0, fmt.Errorf("database schema is at version %d (dirty: %t), this binary needs %d: run `invoicing migrate up`", have, dirty, want)
+	if dirty {
+		return nil, 0, dirtySchema(have, "starting")
+	}
+	if have != want {
+		return nil, 0, fmt.Errorf("database schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)
 	}
 	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DBMaxConns))
 	return pool, want, err
