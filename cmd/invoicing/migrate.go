@@ -26,6 +26,12 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 		if err := refuseDirty(cfg, "migrating"); err != nil {
 			return err
 		}
+		// Both schemas are checked before either is migrated.
+		if v, dirty, err := notifypg.MigrateVersion(ctx, cfg.notifyDatabaseURL()); err != nil {
+			return err
+		} else if dirty {
+			return dirtySchema("notification.schema_migrations", v, "migrating")
+		}
 		if err := postgres.MigrateUp(cfg.DatabaseURL); err != nil {
 			return err
 		}
@@ -90,17 +96,21 @@ func refuseDirty(cfg config, before string) error {
 		return err
 	}
 	if dirty {
-		return dirtySchema(v, before)
+		return dirtySchema("schema_migrations", v, before)
 	}
 	return nil
 }
 
-// dirtySchema is the refusal of a command that finds the invoicing schema
-// dirty at version v, saying how to repair it before doing what before
-// names: golang-migrate's own "Fix and force version" names a command this
-// binary does not have, and migrate up fails the same way.
-func dirtySchema(v uint, before string) error {
-	return fmt.Errorf("the schema is dirty at version %d (migration %d failed half-way): finish it by hand (or undo it and set version to the one before), and clear the flag (UPDATE schema_migrations SET dirty = false) before %s", v, v, before)
+// dirtySchema is the refusal of a command that finds a schema dirty at
+// version v in its version table, saying how to repair it before doing what
+// before names: golang-migrate's own "Fix and force version" names a
+// command this binary does not have, and migrate up fails the same way.
+func dirtySchema(table string, v uint, before string) error {
+	schema := "the schema"
+	if t, ok := strings.CutSuffix(table, ".schema_migrations"); ok {
+		schema = "the " + t + " schema"
+	}
+	return fmt.Errorf("%s is dirty at version %d (migration %d failed half-way): finish it by hand (or undo it and set version to the one before), and clear the flag (UPDATE %s SET dirty = false) before %s", schema, v, v, table, before)
 }
 
 // appliedOf returns the versions up to v: those a database at version v has

@@ -236,3 +236,28 @@ func TestDirtySchemaSaysHowToRepair(t *testing.T) {
 		t.Errorf("after the refusals: version %d, dirty %t, %v; want %d, dirty, untouched", v, dirty, err, latest)
 	}
 }
+
+// TestDirtyNotificationSchemaSaysHowToRepair: the same for the
+// notification schema, whose flag lives in its own version table.
+func TestDirtyNotificationSchemaSaysHowToRepair(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"})
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "UPDATE notification.schema_migrations SET dirty = true")
+	if err := errors.Join(err, conn.Close(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"migrate", "up"}, {"notify"}, {"notify", "failed"}} {
+		err := run(ctx, args, getenv, &strings.Builder{})
+		if err == nil || strings.Contains(err.Error(), "force") || !strings.Contains(err.Error(), "UPDATE notification.schema_migrations SET dirty = false") {
+			t.Errorf("invoicing %s on a dirty notification schema: %v\nwant how to clear the flag", strings.Join(args, " "), err)
+		}
+	}
+}

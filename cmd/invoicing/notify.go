@@ -125,7 +125,10 @@ func notifySchemaReady(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	have, dirty, err := notifypg.SchemaVersion(ctx, pool)
-	if err != nil || have != want || dirty {
+	if err == nil && dirty {
+		return dirtySchema("notification.schema_migrations", have, "starting")
+	}
+	if err != nil || have != want {
 		return fmt.Errorf("the notification schema is at version %d (dirty: %t, %v), this binary needs %d: run `invoicing migrate up`", have, dirty, err, want)
 	}
 	return nil

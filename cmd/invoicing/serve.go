@@ -222,7 +222,7 @@ func openDatabase(ctx context.Context, cfg config) (_ *pgxpool.Pool, schema uint
 		return nil, 0, err
 	}
 	if dirty {
-		return nil, 0, dirtySchema(have, "starting")
+		return nil, 0, dirtySchema("schema_migrations", have, "starting")
 	}
 	if have != want {
 		return nil, 0, fmt.Errorf("database schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)
