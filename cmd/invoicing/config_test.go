@@ -122,10 +122,10 @@ func TestConfigErrorHidesPasswords(t *testing.T) {
 	}
 }
 
-// TestServeRefusesBadAddressBeforeConnecting starts serve and relay with
-// HTTP_ADDR wrong (malformed, or a port already taken) and DATABASE_URL and
-// NATS_URL pointing where nothing listens: start-up must fail naming
-// HTTP_ADDR, having tried to connect to neither.
+// TestServeRefusesBadAddressBeforeConnecting starts serve, relay and notify
+// with HTTP_ADDR or PPROF_ADDR wrong (malformed, or a port already taken)
+// and DATABASE_URL and NATS_URL pointing where nothing listens: start-up
+// must fail naming that variable, having tried to connect to neither.
 func TestServeRefusesBadAddressBeforeConnecting(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -133,7 +133,7 @@ func TestServeRefusesBadAddressBeforeConnecting(t *testing.T) {
 	}
 	defer taken.Close()
 	nowhere := freePort(t)
-	for _, cmd := range []string{"serve", "relay"} {
+	for _, cmd := range []string{"serve", "relay", "notify"} {
 		for _, vars := range []map[string]string{
 			{"HTTP_ADDR": "nonsense"},
 			{"HTTP_ADDR": taken.Addr().String()},

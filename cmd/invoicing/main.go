@@ -107,7 +107,9 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 		return outbox(ctx, cfg, args[1:], stdout)
 	case "notify":
 		if len(args) == 1 {
-			startPprof(ctx, cfg.PprofAddr, logger)
+			if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
+				return err
+			}
 		}
 		return notify(ctx, cfg, logger, args[1:], stdout)
 	case "overdue":
