@@ -261,3 +261,27 @@ func TestDirtyNotificationSchemaSaysHowToRepair(t *testing.T) {
 		}
 	}
 }
+
+// TestNewerSchemaIsNotSentToMigrateUp: serve against a schema a later
+// release migrated refuses to start, but not with "run invoicing migrate
+// up", which this binary, lacking the newer migrations, cannot do.
+func TestNewerSchemaIsNotSentToMigrateUp(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"})
+	ctx := context.Background()
+	latest := schemaVersion(t, dbURL)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "UPDATE schema_migrations SET version = $1", latest+1)
+	if err := errors.Join(err, conn.Close(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"serve", "relay"} {
+		err := run(ctx, []string{cmd}, getenv, &strings.Builder{})
+		if err == nil || strings.Contains(err.Error(), "migrate up") || !strings.Contains(err.Error(), "newer") {
+			t.Errorf("%s on a schema at version %d, this binary's latest %d: %v\nwant a refusal saying the schema is newer", cmd, latest+1, latest, err)
+		}
+	}
+}
