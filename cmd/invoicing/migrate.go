@@ -148,6 +148,7 @@ func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCHEMA\tVERSION\tDIRTY\tLATEST\tPENDING")
 	pending := 0
+	var newer []string
 	for _, s := range []struct {
 		name     string
 		v        uint
@@ -159,14 +160,21 @@ func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
 	} {
 		p := len(s.versions) - len(appliedOf(s.versions, s.v))
 		pending += p
-		fmt.Fprintf(tw, "%s\t%d\t%t\t%d\t%d\n", s.name, s.v, s.dirty, s.versions[len(s.versions)-1], p)
+		latest := s.versions[len(s.versions)-1]
+		if s.v > latest {
+			newer = append(newer, s.name)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%t\t%d\t%d\n", s.name, s.v, s.dirty, latest, p)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if pending > 0 || invDirty || notDirty {
+	switch {
+	case len(newer) > 0:
+		_, err = fmt.Fprintf(stdout, "the %s schema is newer than this binary's latest migration: a later release migrated it; run that release\n", strings.Join(newer, " and "))
+	case pending > 0 || invDirty || notDirty:
 		_, err = fmt.Fprintln(stdout, "run `invoicing migrate up` to apply the pending migrations (a dirty schema needs repair first)")
-	} else {
+	default:
 		_, err = fmt.Fprintln(stdout, "up to date")
 	}
 	return err

@@ -264,11 +264,15 @@ func TestDirtyNotificationSchemaSaysHowToRepair(t *testing.T) {
 
 // TestNewerSchemaIsNotSentToMigrateUp: serve against a schema a later
 // release migrated refuses to start, but not with "run invoicing migrate
-// up", which this binary, lacking the newer migrations, cannot do.
+// up", which this binary, lacking the newer migrations, cannot do; and
+// migrate status does not call that schema up to date.
 func TestNewerSchemaIsNotSentToMigrateUp(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"})
 	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
 	latest := schemaVersion(t, dbURL)
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -283,5 +287,9 @@ func TestNewerSchemaIsNotSentToMigrateUp(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "migrate up") || !strings.Contains(err.Error(), "newer") {
 			t.Errorf("%s on a schema at version %d, this binary's latest %d: %v\nwant a refusal saying the schema is newer", cmd, latest+1, latest, err)
 		}
+	}
+	var out strings.Builder
+	if err := run(ctx, []string{"migrate", "status"}, getenv, &out); err != nil || strings.Contains(out.String(), "up to date") || !strings.Contains(out.String(), "newer") {
+		t.Errorf("migrate status on a newer schema: %v\n%s\nwant it to say the schema is newer, not up to date", err, out.String())
 	}
 }
