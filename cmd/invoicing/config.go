@@ -84,6 +84,14 @@ func (c config) notifyDatabaseURL() string {
 	return c.DatabaseURL
 }
 
+// notifyDatabaseVar names the variable notifyDatabaseURL comes from.
+func (c config) notifyDatabaseVar() string {
+	if c.NotifyDatabaseURL != "" {
+		return "NOTIFY_DATABASE_URL"
+	}
+	return "DATABASE_URL"
+}
+
 // envVar describes one setting: its name, default and how to parse it into the
 // config. The table below is the single list of variables the binary reads.
 type envVar struct {
@@ -106,7 +114,7 @@ var envVars = []envVar{
 	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "OpenTelemetry: as OTEL_EXPORTER_OTLP_PROTOCOL, for traces", otelVar("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")},
 	{"OTEL_TRACES_EXPORTER", "", "OpenTelemetry: empty or otlp (export when an endpoint is set), or none (tracing off)", otelVar("OTEL_TRACES_EXPORTER")},
 	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", durationVar(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
-	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more)", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
+	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more); unset, DATABASE_URL's pool_max_conns if it has one", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
 	{"API_KEY_CACHE_TTL", "30s", "how long a process remembers a valid API key's tenant (0 disables): a revoked key keeps working that long", func(c *config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
@@ -154,6 +162,9 @@ var envVars = []envVar{
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || u.Port() == "" {
 			return errors.New("must be empty, smtp://host:port or smtps://host:port")
+		}
+		if n, err := strconv.ParseUint(u.Port(), 10, 16); err != nil || n == 0 {
+			return fmt.Errorf("port %q must be a number from 1 to 65535", u.Port())
 		}
 		return nil
 	}},
@@ -244,7 +255,28 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if len(errs) > 0 {
 		return config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
+	if getenv("DB_MAX_CONNS") == "" {
+		// DB_MAX_CONNS's default must not override the pool size the URL
+		// asks for.
+		if n, ok := urlPoolMaxConns(c.DatabaseURL); ok {
+			c.DBMaxConns = n
+		}
+	}
 	return c, nil
+}
+
+// urlPoolMaxConns returns the pool_max_conns of a PostgreSQL URL that
+// postgresURL accepted, and whether it has one.
+func urlPoolMaxConns(v string) (int, bool) {
+	u, err := url.Parse(v)
+	if err != nil || !u.Query().Has("pool_max_conns") {
+		return 0, false
+	}
+	pc, err := pgxpool.ParseConfig(v)
+	if err != nil {
+		return 0, false
+	}
+	return int(pc.MaxConns), true
 }
 
 // postgresURL checks that v is a postgres:// URL that pgx takes.

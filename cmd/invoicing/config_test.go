@@ -14,7 +14,7 @@ import (
 func TestConfigRefusesEveryBadValue(t *testing.T) {
 	bad := map[string][]string{
 		"HTTP_ADDR": {"nonsense", "127.0.0.1", "127.0.0.1:http", ":70000", ":-1", "[::1:8080", "a b:80"},
-		"DATABASE_URL": {"mysql://u@h/db", "postgres://h:notaport/db", "postgres://h/db?sslmode=sometimes",
+		"DATABASE_URL": {"mysql://u@h/db", "postgres://h:notaport/db", "postgres://h:99999/db", "postgres://h/db?sslmode=sometimes",
 			"postgres://h/db?pool_max_conns=many", "postgres://h/db?connect_timeout=soon"},
 		"LOG_LEVEL":                    {"loud"},
 		"SHUTDOWN_TIMEOUT":             {"15", "0s", "-1s"},
@@ -34,7 +34,7 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"PPROF_ADDR":                   {"xyz", "localhost", "127.0.0.1:99999"},
 		"NOTIFY_ENABLED":               {"sometimes"},
 		"NOTIFY_DATABASE_URL":          {"mysql://u@h/db", "postgres://h:notaport/db"},
-		"SMTP_URL":                     {"http://mail:25", "smtp://mail", "smtp://:25", "mail:25"},
+		"SMTP_URL":                     {"http://mail:25", "smtp://mail", "smtp://:25", "mail:25", "smtp://mail:99999", "smtps://mail:0"},
 		"MAIL_FROM":                    {"not an address", "a@"},
 		"MAIL_DOMAIN":                  {"example.com>", "a b", "x@y"},
 		"NOTIFY_WORKERS":               {"0", "1001", "ten"},
@@ -55,8 +55,8 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"OVERDUE_BATCH_SIZE":           {"0", "10001", "some"},
 
 		// tracing (internal/infra/tracing.Check)
-		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"localhost:4318", "grpc://collector:4317", "http://"},
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": {"collector:4318/v1/traces"},
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"localhost:4318", "grpc://collector:4317", "http://", "http://collector:99999", "http://collector:0"},
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": {"collector:4318/v1/traces", "http://jaeger:70000/v1/traces"},
 		"OTEL_EXPORTER_OTLP_PROTOCOL":        {"grpc", "http/json"},
 		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": {"grpc"},
 		"OTEL_TRACES_EXPORTER":               {"jaeger", "console"},
@@ -122,10 +122,10 @@ func TestConfigErrorHidesPasswords(t *testing.T) {
 	}
 }
 
-// TestServeRefusesBadAddressBeforeConnecting starts serve and relay with
-// HTTP_ADDR wrong (malformed, or a port already taken) and DATABASE_URL and
-// NATS_URL pointing where nothing listens: start-up must fail naming
-// HTTP_ADDR, having tried to connect to neither.
+// TestServeRefusesBadAddressBeforeConnecting starts serve, relay and notify
+// with HTTP_ADDR or PPROF_ADDR wrong (malformed, or a port already taken)
+// and DATABASE_URL and NATS_URL pointing where nothing listens: start-up
+// must fail naming that variable, having tried to connect to neither.
 func TestServeRefusesBadAddressBeforeConnecting(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -133,7 +133,7 @@ func TestServeRefusesBadAddressBeforeConnecting(t *testing.T) {
 	}
 	defer taken.Close()
 	nowhere := freePort(t)
-	for _, cmd := range []string{"serve", "relay"} {
+	for _, cmd := range []string{"serve", "relay", "notify"} {
 		for _, vars := range []map[string]string{
 			{"HTTP_ADDR": "nonsense"},
 			{"HTTP_ADDR": taken.Addr().String()},

@@ -22,6 +22,9 @@ var (
 	natsEnv  = []string{"NATS_URL", "NATS_DUPLICATE_WINDOW", "NATS_STREAM_REPLICAS", "NATS_ATOMIC_BATCHES"}
 	relayEnv = []string{"RELAY_POLL_INTERVAL", "RELAY_BATCH_SIZE", "RELAY_MAX_ATTEMPTS", "OUTBOX_RETENTION"}
 	runEnv   = []string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "DB_MAX_CONNS", "PPROF_ADDR"}
+	embedEnv = []string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR"} // NATS_URL=embedded
+	otelEnv  = []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_TRACES_EXPORTER"}
 	notifEnv = []string{"NOTIFY_DATABASE_URL", "SMTP_URL", "MAIL_FROM", "MAIL_DOMAIN", "NOTIFY_WORKERS",
 		"NOTIFY_SEND_TIMEOUT", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_RETRY_BASE", "NOTIFY_RETRY_MAX", "NOTIFY_INBOX_RETENTION",
 		"WEBHOOKS_ENABLED", "WEBHOOK_TIMEOUT", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER",
@@ -36,13 +39,14 @@ finishes the requests in flight and drains the relay within SHUTDOWN_TIMEOUT. Th
 inside unless RELAY_ENABLED=false (several replicas may run: one leads); with NOTIFY_ENABLED=true
 the notification consumer and its workers run inside too, reading the notify variables
 (invoicing help notify). Refuses to start unless the schema is migrated (invoicing migrate status).`,
-		env: slices.Concat(runEnv, dbEnv, []string{"API_KEY_CACHE_TTL"}, natsEnv, []string{"RELAY_ENABLED"}, relayEnv,
-			[]string{"NOTIFY_ENABLED", "WEBHOOKS_ENABLED", "OVERDUE_INTERVAL", "OVERDUE_BATCH_SIZE"})},
+		env: slices.Concat(runEnv, dbEnv, []string{"API_KEY_CACHE_TTL"}, natsEnv, embedEnv, []string{"RELAY_ENABLED"}, relayEnv,
+			[]string{"NOTIFY_ENABLED", "WEBHOOKS_ENABLED", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_SECRET_OVERLAP",
+				"OVERDUE_INTERVAL", "OVERDUE_BATCH_SIZE"}, otelEnv)},
 	{name: "relay", synopsis: []string{"relay\trun the outbox relay alone"},
 		about: `Publishes committed outbox events to JetStream until SIGTERM or SIGINT, then drains within
 SHUTDOWN_TIMEOUT. Several may run at once; one leads. Serves /healthz, /readyz and /metrics (no API)
 on HTTP_ADDR.`,
-		env: slices.Concat(runEnv, dbEnv, natsEnv, relayEnv)},
+		env: slices.Concat(runEnv, dbEnv, natsEnv, embedEnv, relayEnv, otelEnv)},
 	{name: "migrate", synopsis: []string{
 		"migrate up\tapply every pending migration, the notification schema's too",
 		"migrate down N\trevert the last N migrations of the invoicing schema",
@@ -72,7 +76,7 @@ retry: the relay publishes the event, then the invoice's held events, in order.`
 		about: `The notification context: consumes the INVOICING stream into its inbox and sends the emails
 (SMTP_URL) and, with WEBHOOKS_ENABLED=true, the webhooks. Serves /healthz, /readyz and /metrics on
 HTTP_ADDR. Its tables live in NOTIFY_DATABASE_URL (default DATABASE_URL), schema notification.`,
-		env: slices.Concat([]string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "PPROF_ADDR"}, dbEnv, []string{"NATS_URL"}, notifEnv)},
+		env: slices.Concat([]string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "PPROF_ADDR"}, dbEnv, []string{"NATS_URL", "NATS_EMBEDDED_ADDR"}, notifEnv, otelEnv)},
 	{name: "overdue", synopsis: []string{"overdue\trecord invoicing.invoice.overdue for invoices past their due date, once each"},
 		about: `Runs the overdue job once, for a scheduler outside the service (cron, a Kubernetes CronJob) when
 serve runs it not (OVERDUE_INTERVAL=0): every open or uncollectible invoice past its due date

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"os/exec"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -200,6 +201,29 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	for _, name := range names {
 		if _, ok := findCommand(name); !ok {
 			t.Errorf("runCommand runs %q, which has no entry in commands (help.go): add its forms, what it does and its variables", name)
+		}
+	}
+}
+
+// TestHelpNamesTheVariablesACommandReads: a command's help lists the
+// variables its code reads, such as the embedded NATS server's for serve
+// and relay, and the tracing ones for every process that traces.
+func TestHelpNamesTheVariablesACommandReads(t *testing.T) {
+	otel := []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_TRACES_EXPORTER"}
+	for name, vars := range map[string][]string{
+		// startProcessBase: embedNATS, startTracing; with WEBHOOKS_ENABLED
+		// the webhook API's store (newNotify) and its URL policy.
+		"serve": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS"}, otel...),
+		"relay": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR"}, otel...),
+		// embeddedClient, startTracing.
+		"notify": append([]string{"NATS_EMBEDDED_ADDR"}, otel...),
+	} {
+		c, _ := findCommand(name)
+		for _, v := range vars {
+			if !slices.Contains(c.env, v) {
+				t.Errorf("invoicing help %s does not list %s, which it reads", name, v)
+			}
 		}
 	}
 }

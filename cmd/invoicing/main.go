@@ -69,6 +69,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		info, _ := debug.ReadBuildInfo()
 		return printVersion(stdout, info)
 	}
+	if _, ok := findCommand(args[0]); !ok {
+		// Before the configuration: a mistyped command is the error to
+		// report, whatever the environment holds.
+		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -102,7 +107,9 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 		return outbox(ctx, cfg, args[1:], stdout)
 	case "notify":
 		if len(args) == 1 {
-			startPprof(ctx, cfg.PprofAddr, logger)
+			if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
+				return err
+			}
 		}
 		return notify(ctx, cfg, logger, args[1:], stdout)
 	case "overdue":

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -58,6 +59,12 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 	err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "frobnicate") {
 		t.Fatalf("want usage error naming the command, got %v", err)
+	}
+	// Whatever the environment holds: a mistyped command is what to fix
+	// first, and exits 2, not 1 as an invalid configuration.
+	err = run(context.Background(), []string{"serv"}, badEnv, io.Discard)
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "serv") {
+		t.Errorf("an unknown command with an invalid environment: %v, want a usage error naming it", err)
 	}
 }
 

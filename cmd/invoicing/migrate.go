@@ -23,6 +23,15 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	}
 	switch {
 	case args[0] == "up" && len(args) == 1:
+		if err := refuseDirty(cfg, "migrating"); err != nil {
+			return err
+		}
+		// Both schemas are checked before either is migrated.
+		if v, dirty, err := notifypg.MigrateVersion(ctx, cfg.notifyDatabaseURL()); err != nil {
+			return err
+		} else if dirty {
+			return dirtySchema("notification.schema_migrations", v, "migrating")
+		}
 		if err := postgres.MigrateUp(cfg.DatabaseURL); err != nil {
 			return err
 		}
@@ -55,28 +64,53 @@ func migrateDown(cfg config, args []string) error {
 	if len(args) != 1 {
 		return fmt.Errorf("%w: migrate down needs how many migrations to revert: migrate down N (e.g. 1), or migrate down --all for every one", errUsage)
 	}
+	n, err := strconv.Atoi(args[0])
+	if args[0] != "--all" && (err != nil || n < 1) {
+		return fmt.Errorf("%w: migrate down %q: want a count of migrations from 1, or --all", errUsage, args[0])
+	}
+	if err := refuseDirty(cfg, "reverting"); err != nil {
+		return err
+	}
 	if args[0] == "--all" {
 		return postgres.MigrateDown(cfg.DatabaseURL)
-	}
-	n, err := strconv.Atoi(args[0])
-	if err != nil || n < 1 {
-		return fmt.Errorf("%w: migrate down %q: want a count of migrations from 1, or --all", errUsage, args[0])
 	}
 	versions, err := postgres.Migrations()
 	if err != nil {
 		return err
 	}
-	v, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	v, _, err := postgres.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
 		return err
-	}
-	if dirty {
-		return fmt.Errorf("the schema is dirty at version %d (a migration failed half-way): repair the schema by hand and clear the flag (UPDATE schema_migrations SET dirty = false) before reverting", v)
 	}
 	if applied := len(appliedOf(versions, v)); n > applied {
 		return fmt.Errorf("migrate down %d: only %d migrations are applied (version %d); nothing was reverted", n, applied, v)
 	}
 	return postgres.MigrateDownSteps(cfg.DatabaseURL, n)
+}
+
+// refuseDirty returns dirtySchema's error if the invoicing schema is dirty,
+// an error if its version cannot be read, else nil.
+func refuseDirty(cfg config, before string) error {
+	v, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	if dirty {
+		return dirtySchema("schema_migrations", v, before)
+	}
+	return nil
+}
+
+// dirtySchema is the refusal of a command that finds a schema dirty at
+// version v in its version table, saying how to repair it before doing what
+// before names: golang-migrate's own "Fix and force version" names a
+// command this binary does not have, and migrate up fails the same way.
+func dirtySchema(table string, v uint, before string) error {
+	schema := "the schema"
+	if t, ok := strings.CutSuffix(table, ".schema_migrations"); ok {
+		schema = "the " + t + " schema"
+	}
+	return fmt.Errorf("%s is dirty at version %d (migration %d failed half-way): finish it by hand (or undo it and set version to the one before), and clear the flag (UPDATE %s SET dirty = false) before %s", schema, v, v, table, before)
 }
 
 // appliedOf returns the versions up to v: those a database at version v has
@@ -114,6 +148,7 @@ func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCHEMA\tVERSION\tDIRTY\tLATEST\tPENDING")
 	pending := 0
+	var newer []string
 	for _, s := range []struct {
 		name     string
 		v        uint
@@ -125,14 +160,21 @@ func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
 	} {
 		p := len(s.versions) - len(appliedOf(s.versions, s.v))
 		pending += p
-		fmt.Fprintf(tw, "%s\t%d\t%t\t%d\t%d\n", s.name, s.v, s.dirty, s.versions[len(s.versions)-1], p)
+		latest := s.versions[len(s.versions)-1]
+		if s.v > latest {
+			newer = append(newer, s.name)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%t\t%d\t%d\n", s.name, s.v, s.dirty, latest, p)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if pending > 0 || invDirty || notDirty {
+	switch {
+	case len(newer) > 0:
+		_, err = fmt.Fprintf(stdout, "the %s schema is newer than this binary's latest migration: a later release migrated it; run that release\n", strings.Join(newer, " and "))
+	case pending > 0 || invDirty || notDirty:
 		_, err = fmt.Fprintln(stdout, "run `invoicing migrate up` to apply the pending migrations (a dirty schema needs repair first)")
-	} else {
+	default:
 		_, err = fmt.Fprintln(stdout, "up to date")
 	}
 	return err

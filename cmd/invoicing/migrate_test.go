@@ -184,3 +184,112 @@ func TestCreatedbCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateAndServeTakeAPoolSetting: DATABASE_URL may carry pgxpool's
+// settings (pool_max_conns, as the README's table says); the migrations,
+// which open plain connections, must not send them to the server as
+// run-time parameters, which PostgreSQL refuses ("unrecognized
+// configuration parameter"), nor may serve's schema check.
+func TestMigrateAndServeTakeAPoolSetting(t *testing.T) {
+	dbURL := pgtest.NewURL(t) + "&pool_max_conns=5&pool_max_conn_lifetime=1h"
+	if !strings.Contains(dbURL, "?") {
+		t.Fatalf("pgtest URL %s has no query; the test appends with &", dbURL)
+	}
+	getenv := env(map[string]string{"DATABASE_URL": dbURL})
+	ctx := context.Background()
+	for _, args := range [][]string{{"up"}, {"status"}, {"version"}, {"down", "1"}, {"up"}} {
+		if err := run(ctx, append([]string{"migrate"}, args...), getenv, &strings.Builder{}); err != nil {
+			t.Errorf("migrate %s with pool settings in DATABASE_URL: %v", strings.Join(args, " "), err)
+		}
+	}
+	startServe(t, map[string]string{"DATABASE_URL": dbURL})
+}
+
+// TestDirtySchemaSaysHowToRepair: on a schema a failed migration left dirty,
+// migrate up and down --all, which golang-migrate refuses with "Fix and
+// force version" (there is no force command), and serve, which said to run
+// migrate up, tell how to clear the flag, as migrate down N does, and
+// change nothing.
+func TestDirtySchemaSaysHowToRepair(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"})
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	latest := schemaVersion(t, dbURL)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "UPDATE schema_migrations SET dirty = true")
+	if err := errors.Join(err, conn.Close(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"migrate", "up"}, {"migrate", "down", "--all"}, {"migrate", "down", "1"}, {"serve"}, {"relay"}} {
+		err := run(ctx, args, getenv, &strings.Builder{})
+		if err == nil || strings.Contains(err.Error(), "force") || !strings.Contains(err.Error(), "UPDATE schema_migrations SET dirty = false") {
+			t.Errorf("invoicing %s on a dirty schema: %v\nwant how to clear the flag", strings.Join(args, " "), err)
+		}
+	}
+	if v, dirty, err := postgres.MigrateVersion(dbURL); v != latest || !dirty || err != nil {
+		t.Errorf("after the refusals: version %d, dirty %t, %v; want %d, dirty, untouched", v, dirty, err, latest)
+	}
+}
+
+// TestDirtyNotificationSchemaSaysHowToRepair: the same for the
+// notification schema, whose flag lives in its own version table.
+func TestDirtyNotificationSchemaSaysHowToRepair(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"})
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "UPDATE notification.schema_migrations SET dirty = true")
+	if err := errors.Join(err, conn.Close(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"migrate", "up"}, {"notify"}, {"notify", "failed"}} {
+		err := run(ctx, args, getenv, &strings.Builder{})
+		if err == nil || strings.Contains(err.Error(), "force") || !strings.Contains(err.Error(), "UPDATE notification.schema_migrations SET dirty = false") {
+			t.Errorf("invoicing %s on a dirty notification schema: %v\nwant how to clear the flag", strings.Join(args, " "), err)
+		}
+	}
+}
+
+// TestNewerSchemaIsNotSentToMigrateUp: serve against a schema a later
+// release migrated refuses to start, but not with "run invoicing migrate
+// up", which this binary, lacking the newer migrations, cannot do; and
+// migrate status does not call that schema up to date.
+func TestNewerSchemaIsNotSentToMigrateUp(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"})
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, &strings.Builder{}); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	latest := schemaVersion(t, dbURL)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, "UPDATE schema_migrations SET version = $1", latest+1)
+	if err := errors.Join(err, conn.Close(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"serve", "relay"} {
+		err := run(ctx, []string{cmd}, getenv, &strings.Builder{})
+		if err == nil || strings.Contains(err.Error(), "migrate up") || !strings.Contains(err.Error(), "newer") {
+			t.Errorf("%s on a schema at version %d, this binary's latest %d: %v\nwant a refusal saying the schema is newer", cmd, latest+1, latest, err)
+		}
+	}
+	var out strings.Builder
+	if err := run(ctx, []string{"migrate", "status"}, getenv, &out); err != nil || strings.Contains(out.String(), "up to date") || !strings.Contains(out.String(), "newer") {
+		t.Errorf("migrate status on a newer schema: %v\n%s\nwant it to say the schema is newer, not up to date", err, out.String())
+	}
+}

@@ -80,6 +80,10 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	if p.pool, err = pgxpool.New(ctx, cfg.notifyDatabaseURL()); err != nil {
 		return nil, fmt.Errorf("notification database: %w", err)
 	}
+	// Reached first: an unreachable database is not a schema to migrate.
+	if err := p.pool.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("notification database (%s): %w", cfg.notifyDatabaseVar(), err)
+	}
 	if err := notifySchemaReady(ctx, p.pool); err != nil {
 		return nil, err
 	}
@@ -121,7 +125,10 @@ func notifySchemaReady(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	have, dirty, err := notifypg.SchemaVersion(ctx, pool)
-	if err != nil || have != want || dirty {
+	if err == nil && dirty {
+		return dirtySchema("notification.schema_migrations", have, "starting")
+	}
+	if err != nil || have != want {
 		return fmt.Errorf("the notification schema is at version %d (dirty: %t, %v), this binary needs %d: run `invoicing migrate up`", have, dirty, err, want)
 	}
 	return nil
@@ -250,6 +257,7 @@ func (c *notifyCollector) Collect(ch chan<- prometheus.Metric) {
 // ID|--all" and "notify replay --since TIME".
 func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	const usage = "notify takes: (nothing) | failed | retry TASK_ID|--all | replay --since TIME"
+	embedded := cfg.NATSURL == embeddedNATS
 	cfg = embeddedClient(cfg) // NATS_URL=embedded: serve's server, on NATS_EMBEDDED_ADDR
 	if len(args) > 0 {
 		switch {
@@ -305,6 +313,12 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	case args[0] == "failed":
 		return listFailedTasks(ctx, p.queue, stdout)
 	case args[0] == "replay":
+		if !p.nc.IsConnected() {
+			// A one-shot command does not wait for the background
+			// reconnection: nats.go would answer "outbound buffer limit
+			// exceeded".
+			return noNATSError(cfg, embedded)
+		}
 		r, err := p.cons.Replay(ctx, since)
 		if err != nil {
 			return err
@@ -329,6 +343,15 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		_, err = fmt.Fprintf(stdout, "re-queued task %d\n", taskID)
 		return err
 	}
+}
+
+// noNATSError says that no NATS server answered at cfg.NATSURL, and, if
+// NATS_URL is embedded, that serve or relay hosts that server.
+func noNATSError(cfg config, embedded bool) error {
+	if embedded {
+		return fmt.Errorf("no NATS server at %s: with NATS_URL=embedded, the server runs inside invoicing serve or relay, which must be running on this machine with the same NATS_EMBEDDED_ADDR", cfg.NATSURL)
+	}
+	return fmt.Errorf("no NATS server reachable at NATS_URL=%s", hidePasswords(cfg.NATSURL))
 }
 
 // parseSince reads TIME as RFC 3339 or as a duration back from now ("1h").

@@ -207,3 +207,61 @@ func TestNotifyCommandLine(t *testing.T) {
 		t.Errorf("replay beyond the inbox horizon: %v, want a refusal naming NOTIFY_INBOX_RETENTION", err)
 	}
 }
+
+// TestNotifyOnAnUnreachableDatabaseSaysSo: the notify commands, given a
+// database where nothing listens, say that they could not reach it and
+// through which variable, not that the schema needs `migrate up` (which
+// would fail the same way).
+func TestNotifyOnAnUnreachableDatabaseSaysSo(t *testing.T) {
+	nowhere := "postgres://postgres@" + freePort(t) + "/invoicing?sslmode=disable"
+	for _, vars := range []map[string]string{
+		{"DATABASE_URL": nowhere},
+		{"DATABASE_URL": pgtest.NewURL(t), "NOTIFY_DATABASE_URL": nowhere},
+	} {
+		want := "DATABASE_URL"
+		if vars["NOTIFY_DATABASE_URL"] != "" {
+			want = "NOTIFY_DATABASE_URL"
+		}
+		vars["HTTP_ADDR"] = "127.0.0.1:0"
+		for _, args := range [][]string{{"notify"}, {"notify", "failed"}, {"notify", "retry", "--all"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := run(ctx, args, env(vars), io.Discard)
+			cancel()
+			if err == nil || strings.Contains(err.Error(), "migrate up") || !strings.Contains(err.Error(), want) {
+				t.Errorf("invoicing %s with %s unreachable: %v\nwant an error naming %s, not asking for migrate up", strings.Join(args, " "), want, err, want)
+			}
+		}
+	}
+}
+
+// TestNotifyReplayWithoutNATSSaysSo: `notify replay` with no NATS server
+// to reach fails at once naming NATS_URL (and, with NATS_URL=embedded, the
+// serve or relay that must host it), not with nats.go's "outbound buffer
+// limit exceeded".
+func TestNotifyReplayWithoutNATSSaysSo(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, []string{"migrate", "up"}, env(map[string]string{"DATABASE_URL": dbURL}), io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	for _, c := range []struct {
+		vars map[string]string
+		want []string
+	}{
+		{map[string]string{"NATS_URL": "nats://u:hunter2@" + freePort(t)}, []string{"NATS_URL"}},
+		{map[string]string{"NATS_URL": "embedded", "NATS_EMBEDDED_ADDR": freePort(t)}, []string{"NATS_URL=embedded", "NATS_EMBEDDED_ADDR", "serve"}},
+	} {
+		c.vars["DATABASE_URL"] = dbURL
+		err := run(ctx, []string{"notify", "replay", "--since", "1h"}, env(c.vars), io.Discard)
+		if err == nil || strings.Contains(err.Error(), "buffer") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("notify replay with %v: %v, want an error naming %v (and no password)", c.vars, err, c.want)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("notify replay with %v: %v, want it to name %s", c.vars, err, w)
+			}
+		}
+	}
+}

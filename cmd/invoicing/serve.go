@@ -221,8 +221,14 @@ func openDatabase(ctx context.Context, cfg config) (_ *pgxpool.Pool, schema uint
 	if err != nil {
 		return nil, 0, err
 	}
-	if have != want || dirty {
-		return nil, 0, fmt.Errorf("database schema is at version %d (dirty: %t), this binary needs %d: run `invoicing migrate up`", have, dirty, want)
+	if dirty {
+		return nil, 0, dirtySchema("schema_migrations", have, "starting")
+	}
+	if have > want {
+		return nil, 0, fmt.Errorf("database schema is at version %d, newer than this binary's %d (a later release migrated it): run that release, or revert the schema with its migrate down", have, want)
+	}
+	if have < want {
+		return nil, 0, fmt.Errorf("database schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)
 	}
 	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DBMaxConns))
 	return pool, want, err

@@ -75,3 +75,28 @@ func TestServeAndRelayRefuseOversizedHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolSizeOfDatabaseURLCounts: DATABASE_URL's pool_max_conns sizes
+// serve's pool unless DB_MAX_CONNS is set, which then wins; DB_MAX_CONNS's
+// default (20) used to override the URL's setting without a word.
+func TestPoolSizeOfDatabaseURLCounts(t *testing.T) {
+	dbURL := pgtest.NewURL(t)
+	for _, c := range []struct {
+		vars map[string]string
+		want int32
+	}{
+		{map[string]string{"DATABASE_URL": dbURL}, 20},
+		{map[string]string{"DATABASE_URL": dbURL + "&pool_max_conns=5"}, 5},
+		{map[string]string{"DATABASE_URL": dbURL + "&pool_max_conns=5", "DB_MAX_CONNS": "7"}, 7},
+		{map[string]string{"DATABASE_URL": dbURL, "DB_MAX_CONNS": "3"}, 3},
+	} {
+		pool, _, err := openDatabase(context.Background(), mustConfig(t, env(c.vars)))
+		if err != nil {
+			t.Fatalf("openDatabase with %v: %v", c.vars, err)
+		}
+		if got := pool.Config().MaxConns; got != c.want {
+			t.Errorf("pool of %v: max %d connections, want %d", c.vars, got, c.want)
+		}
+		pool.Close()
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers the "pgx5" database driver
@@ -151,5 +152,20 @@ func migrateURL(dbURL string) (string, error) {
 		return "", fmt.Errorf("postgres: migrate: database URL %s: scheme must be postgres://", redact(dbURL))
 	}
 	u.Scheme = "pgx5"
+	u.RawQuery = withoutPoolSettings(u.Query()).Encode()
 	return u.String(), nil
+}
+
+// withoutPoolSettings returns q without pgxpool's settings (pool_max_conns,
+// pool_max_conn_lifetime, ...). A DATABASE_URL may carry them for the pool;
+// golang-migrate opens plain connections, which would send them to the
+// server as run-time parameters, and PostgreSQL refuses the connection
+// ("unrecognized configuration parameter").
+func withoutPoolSettings(q url.Values) url.Values {
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	return q
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers the "pgx5" database driver
@@ -38,7 +39,7 @@ const versionTable = `"` + Schema + `"."schema_migrations"`
 // an error. It returns an error if the database cannot be reached or a
 // migration fails.
 func Migrate(ctx context.Context, dbURL string) error {
-	conn, err := pgx.Connect(ctx, dbURL)
+	conn, err := connect(ctx, dbURL)
 	if err != nil {
 		return fmt.Errorf("notification: migrate: connect: %w", err)
 	}
@@ -103,7 +104,7 @@ func Migrations() ([]uint, error) {
 // nil while the schema or its version table does not exist yet. It returns
 // an error if the database cannot be reached or read.
 func MigrateVersion(ctx context.Context, dbURL string) (version uint, dirty bool, err error) {
-	conn, err := pgx.Connect(ctx, dbURL)
+	conn, err := connect(ctx, dbURL)
 	if err != nil {
 		return 0, false, fmt.Errorf("notification: migrate version: connect: %w", err)
 	}
@@ -150,6 +151,13 @@ func withMigrate(dbURL string, fn func(*migrate.Migrate) error) (err error) {
 	}
 	u.Scheme = "pgx5"
 	q := u.Query()
+	// pgxpool's settings (pool_max_conns, ...) would reach the server as
+	// run-time parameters, which it refuses: they are the pool's only.
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
 	q.Set("x-migrations-table", versionTable)
 	q.Set("x-migrations-table-quoted", "1")
 	u.RawQuery = q.Encode()
@@ -169,4 +177,15 @@ func withMigrate(dbURL string, fn func(*migrate.Migrate) error) (err error) {
 		return fmt.Errorf("notification: migrate: %w", err)
 	}
 	return nil
+}
+
+// connect opens one connection to dbURL, which may carry pgxpool's settings
+// (pool_max_conns, ...): pgxpool's parser takes them out, where pgx's would
+// send them to the server as run-time parameters, which it refuses.
+func connect(ctx context.Context, dbURL string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
 }
