@@ -47,7 +47,7 @@ func startProcessBase(ctx context.Context, cfg config, logger *slog.Logger) (_ *
 		return nil, err
 	}
 	p.undo = append(p.undo, func() { stopTracing(ctx, p.tp, logger) }) // after the command's drain
-	if p.pool, p.schema, err = openDatabase(ctx, cfg); err != nil {
+	if p.pool, p.schema, err = openDatabase(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
 	p.undo = append(p.undo, p.pool.Close)

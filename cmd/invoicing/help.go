@@ -38,7 +38,8 @@ var commands = []command{
 finishes the requests in flight and drains the relay within SHUTDOWN_TIMEOUT. The relay runs
 inside unless RELAY_ENABLED=false (several replicas may run: one leads); with NOTIFY_ENABLED=true
 the notification consumer and its workers run inside too, reading the notify variables
-(invoicing help notify). Refuses to start unless the schema is migrated (invoicing migrate status).`,
+(invoicing help notify). Refuses to start on a schema not yet migrated or dirty (invoicing migrate
+status); on one a later release migrated it starts and warns, as during a rolling deploy.`,
 		env: slices.Concat(runEnv, dbEnv, []string{"API_KEY_CACHE_TTL"}, natsEnv, embedEnv, []string{"RELAY_ENABLED"}, relayEnv,
 			[]string{"NOTIFY_ENABLED", "WEBHOOKS_ENABLED", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_SECRET_OVERLAP",
 				"OVERDUE_INTERVAL", "OVERDUE_BATCH_SIZE"}, otelEnv)},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
 	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
@@ -262,11 +263,11 @@ func TestDirtyNotificationSchemaSaysHowToRepair(t *testing.T) {
 	}
 }
 
-// TestNewerSchemaIsNotSentToMigrateUp: serve against a schema a later
-// release migrated refuses to start, but not with "run invoicing migrate
-// up", which this binary, lacking the newer migrations, cannot do; and
+// TestNewerSchemaRunsWithAWarning: serve and relay against a schema a later
+// release migrated start, warning, as readiness accepts that schema (a
+// rolling deploy migrates before it replaces the old instances); and
 // migrate status does not call that schema up to date.
-func TestNewerSchemaIsNotSentToMigrateUp(t *testing.T) {
+func TestNewerSchemaRunsWithAWarning(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"})
 	ctx := context.Background()
@@ -282,10 +283,24 @@ func TestNewerSchemaIsNotSentToMigrateUp(t *testing.T) {
 	if err := errors.Join(err, conn.Close(ctx)); err != nil {
 		t.Fatal(err)
 	}
+	// serve and relay run on it, warning, as readiness accepts it: an
+	// instance of the previous release that restarts during a rolling
+	// deploy must come back.
+	natsURL := natstest.New(t).URL()
 	for _, cmd := range []string{"serve", "relay"} {
-		err := run(ctx, []string{cmd}, getenv, &strings.Builder{})
-		if err == nil || strings.Contains(err.Error(), "migrate up") || !strings.Contains(err.Error(), "newer") {
-			t.Errorf("%s on a schema at version %d, this binary's latest %d: %v\nwant a refusal saying the schema is newer", cmd, latest+1, latest, err)
+		logs := &syncBuffer{}
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			done <- run(cctx, []string{cmd}, env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": natsURL}), logs)
+		}()
+		waitListening(t, logs, done)
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s on a schema at version %d, this binary's latest %d: %v", cmd, latest+1, latest, err)
+		}
+		if !strings.Contains(logs.String(), "database schema is newer") {
+			t.Errorf("%s on a newer schema logged no warning:\n%s", cmd, logs.String())
 		}
 	}
 	var out strings.Builder

@@ -210,9 +210,13 @@ func listen(addr string) (net.Listener, error) {
 }
 
 // openDatabase connects to DATABASE_URL and refuses to run against a schema
-// that is not at the version this binary embeds. It returns the pool and
-// that version, which readiness keeps checking.
-func openDatabase(ctx context.Context, cfg config) (_ *pgxpool.Pool, schema uint, _ error) {
+// older than the version this binary embeds, or dirty. A newer schema is
+// run against, with a warning, as readiness accepts it: in a rolling deploy
+// the next release migrates before this one's instances are replaced, and
+// one of them that restarts meanwhile must come back (migrations keep the
+// previous release working). It returns the pool and the version this
+// binary embeds, which readiness keeps checking.
+func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (_ *pgxpool.Pool, schema uint, _ error) {
 	want, err := postgres.LatestMigration()
 	if err != nil {
 		return nil, 0, err
@@ -225,7 +229,8 @@ func openDatabase(ctx context.Context, cfg config) (_ *pgxpool.Pool, schema uint
 		return nil, 0, dirtySchema("schema_migrations", have, "starting")
 	}
 	if have > want {
-		return nil, 0, fmt.Errorf("database schema is at version %d, newer than this binary's %d (a later release migrated it): run that release, or revert the schema with its migrate down", have, want)
+		logger.Warn("database schema is newer than this binary's latest migration: a later release migrated it; running as during a rolling deploy, replace this binary with that release",
+			"schema_version", have, "binary_version", want)
 	}
 	if have < want {
 		return nil, 0, fmt.Errorf("database schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -90,7 +91,7 @@ func TestPoolSizeOfDatabaseURLCounts(t *testing.T) {
 		{map[string]string{"DATABASE_URL": dbURL + "&pool_max_conns=5", "DB_MAX_CONNS": "7"}, 7},
 		{map[string]string{"DATABASE_URL": dbURL, "DB_MAX_CONNS": "3"}, 3},
 	} {
-		pool, _, err := openDatabase(context.Background(), mustConfig(t, env(c.vars)))
+		pool, _, err := openDatabase(context.Background(), mustConfig(t, env(c.vars)), slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatalf("openDatabase with %v: %v", c.vars, err)
 		}
