@@ -27,7 +27,7 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"NATS_STREAM_REPLICAS":         {"0", "6"},
 		"NATS_ATOMIC_BATCHES":          {"maybe"},
 		"RELAY_ENABLED":                {"yes please"},
-		"RELAY_POLL_INTERVAL":          {"0s", "soon"},
+		"RELAY_POLL_INTERVAL":          {"0s", "soon", "1ns", "9ms"},
 		"RELAY_BATCH_SIZE":             {"0", "10001"},
 		"RELAY_MAX_ATTEMPTS":           {"0"},
 		"OUTBOX_RETENTION":             {"-1h", "a week"},
@@ -51,7 +51,7 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"WEBHOOK_ALLOW_PRIVATE_URLS":   {"please"},
 		"WEBHOOK_WORKERS":              {"0", "1001"},
 		"WEBHOOK_ENDPOINT_CONCURRENCY": {"0", "many"},
-		"OVERDUE_INTERVAL":             {"-1m", "daily"},
+		"OVERDUE_INTERVAL":             {"-1m", "daily", "1ns", "9ms"},
 		"OVERDUE_BATCH_SIZE":           {"0", "10001", "some"},
 
 		// tracing (internal/infra/tracing.Check)
