@@ -29,6 +29,11 @@ var errUsage = errors.New("invalid command line")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM starts the drain; stop then hands the
+	// signals back to Go's default, so a second one ends the process at
+	// once (nothing committed is lost: the relay re-sends what it had not
+	// marked, and JetStream drops the duplicates).
+	context.AfterFunc(ctx, stop)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
 	stop()
 	if err != nil {
