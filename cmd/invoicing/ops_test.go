@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -380,6 +381,26 @@ func runRelayCommand(t *testing.T, vars map[string]string) (logs *syncBuffer, st
 		case <-time.After(30 * time.Second):
 			t.Fatal("the relay did not stop within 30s")
 			return nil
+		}
+	}
+}
+
+// serve and relay asked for a stream the NATS server refuses for good
+// (three replicas of a server not in a cluster) stop, saying why, instead of
+// retrying for ever behind a readiness check that says only "stream not
+// found".
+func TestServeAndRelayStopOnAStreamTheServerRefuses(t *testing.T) {
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "NATS_URL": natstest.New(t).URL(),
+		"HTTP_ADDR": "127.0.0.1:0", "NATS_STREAM_REPLICAS": "3"})
+	if err := run(context.Background(), []string{"migrate", "up"}, getenv, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"serve", "relay"} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := run(ctx, []string{cmd}, getenv, &syncBuffer{})
+		if ctx.Err() != nil || err == nil || !strings.Contains(err.Error(), "misconfigured") || !strings.Contains(err.Error(), "replicas") {
+			t.Errorf("%s with NATS_STREAM_REPLICAS=3 on a single server: %v (after %v); want it to stop, naming the replicas", cmd, err, ctx.Err())
 		}
 	}
 }

@@ -115,7 +115,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 			select {
 			case <-rp.finished:
 				if err := rp.result(); err != nil {
-					return fmt.Errorf("relay: %w", err)
+					return err // relay.Run's, which names the relay
 				}
 			case <-gctx.Done():
 			}

@@ -141,8 +141,9 @@ var (
 
 	// ErrMisconfigured marks an error of Publisher.Prepare saying that the
 	// broker cannot take the relay's messages until an operator changes its
-	// configuration (e.g. its max_payload is below MaxEventBytes). Run
-	// returns it instead of retrying.
+	// configuration or the service's (for NATS: a stream of several
+	// replicas asked of a server not in a cluster). Run returns it instead
+	// of retrying.
 	ErrMisconfigured = errors.New("relay: the broker is misconfigured")
 
 	// ErrClosed is returned by Run once Close was called.

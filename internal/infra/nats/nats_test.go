@@ -233,3 +233,25 @@ func TestPublisherReportsEachReconnectUntilCancelled(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// A stream the server refuses for good (three replicas asked of a server
+// that is not in a cluster: NATS_STREAM_REPLICAS=3 against one node) is a
+// misconfiguration: Prepare says so with relay.ErrMisconfigured, which the
+// relay returns instead of retrying for ever, while a broker that merely
+// cannot be reached is not (relay.ErrUnavailable).
+func TestPrepareCallsAStreamTheServerRefusesMisconfigured(t *testing.T) {
+	nc := connect(t, natstest.New(t).URL())
+	eventually(t, "connected", nc.IsConnected)
+	pub, err := nats.NewPublisher(nc, nats.StreamConfig{Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = pub.Prepare(context.Background())
+	if !errors.Is(err, relay.ErrMisconfigured) || !strings.Contains(err.Error(), "replicas") {
+		t.Fatalf("Prepare with 3 replicas on a single server: %v, want relay.ErrMisconfigured naming the replicas", err)
+	}
+	nc.Close()
+	if err := pub.Prepare(context.Background()); errors.Is(err, relay.ErrMisconfigured) || !errors.Is(err, relay.ErrUnavailable) {
+		t.Fatalf("Prepare on a closed connection: %v, want relay.ErrUnavailable only", err)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/cloudevent"
+	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
 // StreamConfig describes the stream events are published to. Zero fields
@@ -107,10 +109,27 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 		// answer only its last: asked only of servers that know batches.
 		AllowAtomicPublish: cfg.AtomicBatches && serverAtLeast(js.Conn().ConnectedServerVersion(), 2, 12),
 	})
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && slices.Contains(refusedForGood, apiErr.ErrorCode) {
+		return jetstream.StreamConfig{}, fmt.Errorf("nats: create or update stream %s: %w: %w", cfg.Name, relay.ErrMisconfigured, err)
+	}
 	if err != nil {
 		return jetstream.StreamConfig{}, fmt.Errorf("nats: create or update stream %s: %w", cfg.Name, err)
 	}
 	return s.CachedInfo().Config, nil
+}
+
+// refusedForGood are the JetStream errors of creating or updating the
+// stream that no retry clears, only an operator changing the server's
+// configuration or this service's: ensureStream marks them
+// relay.ErrMisconfigured, so the relay stops (and serve or relay exits
+// saying why) instead of retrying for ever behind a readiness check that
+// can only say the stream is missing. An error a server's restart or a
+// node's outage can also cause (JetStream not enabled while a server shuts
+// down, insufficient resources, no quorum) is not one of them.
+var refusedForGood = []jetstream.ErrorCode{
+	10074, // replicas > 1 not supported in non-clustered mode: NATS_STREAM_REPLICAS above 1 on a single server
+	10065, // subjects overlap with an existing stream: another stream takes invoicing.>
 }
 
 // serverAtLeast reports whether version ("2.15.2") is major.minor or later;
