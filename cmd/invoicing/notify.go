@@ -74,7 +74,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 		if p.mailer, err = smtp.New(smtp.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Domain: cfg.MailDomain, Timeout: cfg.NotifySendTimeout}); err != nil {
 			return nil, err
 		}
-	} else {
+	} else if withNATS { // a process that consumes events, which make emails
 		logger.Warn("SMTP_URL is not set: emails are disabled; their tasks wait in the queue")
 	}
 	if p.pool, err = pgxpool.New(ctx, cfg.notifyDatabaseURL()); err != nil {

@@ -265,3 +265,20 @@ func TestNotifyReplayWithoutNATSSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// notify failed and notify retry send nothing: their output is their
+// listing, without the warning that emails are off (SMTP_URL unset), which
+// only the processes that consume events log.
+func TestNotifyToolsDoNotWarnOfEmailsTheyNeverSend(t *testing.T) {
+	ctx := context.Background()
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t)})
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	for _, args := range [][]string{{"notify", "failed"}, {"notify", "retry", "--all"}} {
+		var out strings.Builder
+		if err := run(ctx, args, getenv, &out); err != nil || strings.Contains(out.String(), "SMTP_URL") {
+			t.Errorf("invoicing %s: %v\n%s\nwant its output only", strings.Join(args, " "), err, out.String())
+		}
+	}
+}
