@@ -383,9 +383,13 @@ func TestConsumerResumesAfterNATSRestart(t *testing.T) {
 		r.publish(uuid.NewString(), notification.InvoiceIssued, issued(fmt.Sprintf("INV-2026-%06d", i+1), "ada@example.com"))
 	}
 	r.smtp.Wait(5, 30*time.Second)
+	reconnects := r.nc.Stats().Reconnects
 	r.ns.Restart()
+	// IsConnected alone can still be true of the connection to the stopped
+	// server, before the client notices: then the next publish waits out
+	// the reconnect and times out. Wait for the reconnect itself.
 	deadline := time.Now().Add(30 * time.Second)
-	for !r.nc.IsConnected() {
+	for r.nc.Stats().Reconnects == reconnects || !r.nc.IsConnected() {
 		if time.Now().After(deadline) {
 			t.Fatal("the client did not reconnect")
 		}
