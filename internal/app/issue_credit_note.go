@@ -9,7 +9,8 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
 )
 
-// IssueCreditNote issues a credit note against an open or paid invoice.
+// IssueCreditNote issues a credit note against an open, paid or
+// uncollectible invoice.
 type IssueCreditNote struct {
 	Tenant    invoice.TenantID
 	InvoiceID invoice.ID
