@@ -27,6 +27,8 @@ func TestParseCurrency(t *testing.T) {
 		{"KRW", nil, 0},
 		{"KWD", nil, 3},
 		{"BHD", nil, 3},
+		{"VES", nil, 2},
+		{"VED", nil, 2}, // list one holds both Venezuelan codes since 2021
 		{"eur", invoice.ErrInvalidCurrency, 0},
 		{"Eur", invoice.ErrInvalidCurrency, 0},
 		{"", invoice.ErrInvalidCurrency, 0},
