@@ -70,7 +70,7 @@ func (h IssueCreditNoteHandler) Handle(ctx context.Context, cmd IssueCreditNote)
 		// Check before taking a number: a doomed credit should not
 		// serialize behind the tenant's counter lock.
 		if err := inv.CanCredit(req.Amount()); err != nil {
-			return err
+			return req.Blame(err)
 		}
 		now := h.clock.Now()
 		n, err := tx.NextCreditNoteNumber(ctx, cmd.Tenant, now.Year())
@@ -80,7 +80,7 @@ func (h IssueCreditNoteHandler) Handle(ctx context.Context, cmd IssueCreditNote)
 		id, number := creditnote.NewID(), creditnote.FormatNumber(now.Year(), n)
 		alloc, err := inv.Credit(uuid.UUID(id), number, req.Amount(), now)
 		if err != nil {
-			return err
+			return req.Blame(err)
 		}
 		issued, err := creditnote.Issue(id, inv, number, req, alloc, now)
 		if err != nil {

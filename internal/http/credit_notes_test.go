@@ -179,6 +179,9 @@ func TestIssueCreditNoteErrors(t *testing.T) {
 	wantProblem(t, c.do(t, "POST", "/v1/invoices/"+void.ID+"/credit_notes", c.keyA, ok), http.StatusConflict, "invalid_transition", "")
 	wantProblem(t, c.do(t, "POST", "/v1/invoices/"+open.ID+"/credit_notes", c.keyB, ok), http.StatusNotFound, "invoice_not_found", "")
 	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 12001, "reason": "duplicate"}), http.StatusUnprocessableEntity, "credit_exceeds_total", "amount")
+	// Credited by lines, the request has no amount: the lines are at fault.
+	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"lines": []map[string]any{{"description": "a", "amount": 6001}, {"description": "b", "amount": 6000}}, "reason": "duplicate"}),
+		http.StatusUnprocessableEntity, "credit_exceeds_total", "lines")
 	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 0, "reason": "duplicate"}), http.StatusUnprocessableEntity, "invalid_amount", "amount")
 	// What the spec forbids is sent through c.invalid(): only the answer is checked.
 	wantProblem(t, c.invalid().do(t, "POST", path, c.keyA, map[string]any{"amount": 1}), http.StatusUnprocessableEntity, "missing_field", "reason")

@@ -193,3 +193,30 @@ func TestFormatNumberAndParse(t *testing.T) {
 		t.Fatalf("ParseID(nope) = %v", err)
 	}
 }
+
+// A credit of lines that the invoice refuses blames the lines: the request
+// sent no amount. A credit of an amount, and other errors, stay as they are.
+func TestRequestBlame(t *testing.T) {
+	inv := openInvoice(t) // 1200
+	byLines, err := creditnote.NewRequest("EUR", []creditnote.LineInput{{Description: "a", Amount: 700}, {Description: "b", Amount: 600}}, nil, "duplicate", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAmount, err := creditnote.NewRequest("EUR", nil, ptr(1300), "duplicate", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		req  creditnote.Request
+		want string
+	}{{byLines, "lines"}, {byAmount, "amount"}} {
+		err := tt.req.Blame(inv.CanCredit(tt.req.Amount()))
+		var fe *failure.Error
+		if !errors.Is(err, invoice.ErrCreditExceedsTotal) || !errors.As(err, &fe) || fe.Field != tt.want {
+			t.Errorf("Blame(CanCredit(%d)) = %v, want credit_exceeds_total naming %q", tt.req.Amount().Amount(), err, tt.want)
+		}
+	}
+	if err := byLines.Blame(invoice.ErrInvalidTransition); err != invoice.ErrInvalidTransition {
+		t.Errorf("Blame(ErrInvalidTransition) = %v, want it unchanged", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 )
 
 // Limits on a credit note's contents.
@@ -112,6 +113,20 @@ func NewRequest(c invoice.Currency, lines []LineInput, amount *int64, reason, me
 
 // Amount returns the amount the request credits.
 func (r Request) Amount() invoice.Money { return r.amount }
+
+// Blame returns err as the request's fault: a *failure.Error naming
+// "amount" names "lines" instead when the request credits lines, since the
+// invoice's rules (invoice.Invoice.CanCredit) judge the credit note's amount,
+// which such a request does not send. Any other err is returned as it is.
+func (r Request) Blame(err error) error {
+	var fe *failure.Error
+	if len(r.lines) == 0 || !errors.As(err, &fe) || fe.Field != "amount" {
+		return err
+	}
+	c := *fe
+	c.Field = "lines"
+	return &c
+}
 
 // positive returns minor units of c, or invoice.ErrInvalidAmount at field
 // unless positive (or invoice.ErrInvalidCurrency for an unknown c).
