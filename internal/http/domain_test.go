@@ -171,19 +171,24 @@ func TestIssueInvoice422Empty(t *testing.T) {
 }
 
 // An invoice takes at most invoice.MaxPayments payments, so that one invoice,
-// however it is paid, stays a small response and a small row set to load.
+// however it is paid, stays a small response and a small row set to load;
+// the last must pay what is due, or the rest could never be paid.
 func TestPayInvoice422TooManyPayments(t *testing.T) {
 	t.Parallel()
 	c := newAPI(t)
 	inv := c.newOpen(t, c.keyA) // 12000 due
 	path := "/v1/invoices/" + inv.ID + "/payments"
-	for i := range 100 {
+	for i := range 99 {
 		wantInvoice(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reference": fmt.Sprintf("psp-%d", i)}), http.StatusOK)
 	}
 	before := c.get(t, c.keyA, inv.ID)
-	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reference": "psp-100"}),
-		http.StatusUnprocessableEntity, "too_many_payments", "")
+	wantProblem(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reference": "psp-99"}),
+		http.StatusUnprocessableEntity, "too_many_payments", "amount")
 	// A retry of a recorded payment is still the no-op it always was.
 	wantInvoice(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 1, "reference": "psp-7"}), http.StatusOK)
 	c.wantUnchanged(t, c.keyA, before)
+	paid := wantInvoice(t, c.do(t, "POST", path, c.keyA, map[string]any{"amount": 12000 - 99, "reference": "psp-99"}), http.StatusOK)
+	if paid.Status != "paid" || len(paid.Payments) != 100 {
+		t.Fatalf("payment 100 of what is due: status %s with %d payments", paid.Status, len(paid.Payments))
+	}
 }

@@ -21,7 +21,8 @@ type Payment struct {
 // amount it fails with ErrReferenceConflict. Otherwise it fails with
 // ErrInvalidAmount (not positive), ErrCurrencyMismatch, ErrInvalidReference,
 // ErrInvalidTransition (neither open nor uncollectible), ErrTooManyPayments (MaxPayments recorded
-// already: it keeps one invoice's response and rows small) or ErrOverpayment
+// already, which keeps one invoice's response and rows small, or a MaxPayments-th
+// payment below the amount due, which would leave it unpayable) or ErrOverpayment
 // (over the amount due).
 func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 	if !validText(reference, MaxReference) {
@@ -51,6 +52,11 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 	t := inv.Totals()
 	if amount.amount > t.AmountDue.amount {
 		return ErrOverpayment.With("amount", "amount %d exceeds the amount due %d", amount.amount, t.AmountDue.amount)
+	}
+	// The last payment must settle: a partial one would leave an amount due
+	// that no payment could ever record.
+	if len(inv.payments) == MaxPayments-1 && amount.amount != t.AmountDue.amount {
+		return ErrTooManyPayments.With("amount", "an invoice takes at most %d payments; this last one must pay the %d due", MaxPayments, t.AmountDue.amount)
 	}
 
 	now = now.UTC()

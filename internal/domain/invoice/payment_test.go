@@ -165,20 +165,27 @@ func TestPayAcceptsLimits(t *testing.T) {
 	}
 }
 
+// The last payment an invoice takes must pay what is due: were it partial,
+// the rest could never be paid, and the invoice would stay open for good
+// with money owed that no payment can record.
 func TestPayRefusesPaymentsBeyondMaxPayments(t *testing.T) {
 	inv := given(t, "open") // 1200 due
-	for i := range invoice.MaxPayments {
+	for i := range invoice.MaxPayments - 1 {
 		must(t, inv.Pay(money(t, 1, eur), fmt.Sprintf("pay-%d", i), t1))
 	}
 	inv.PullEvents()
 	version := inv.Version()
-	if err := inv.Pay(money(t, 1, eur), "pay-last", t1); !errors.Is(err, invoice.ErrTooManyPayments) {
-		t.Fatalf("payment %d: %v, want ErrTooManyPayments", invoice.MaxPayments+1, err)
+	if err := inv.Pay(money(t, 1, eur), "pay-last", t1); !errors.Is(err, invoice.ErrTooManyPayments) || !slices.Equal(fieldsOf(err), []string{"amount"}) {
+		t.Fatalf("partial payment %d: %v, want ErrTooManyPayments naming amount", invoice.MaxPayments, err)
 	}
 	if err := inv.Pay(money(t, 1, eur), "pay-3", t1); err != nil {
 		t.Fatalf("retry of a recorded payment at the limit: %v, want the no-op nil", err)
 	}
-	if n := len(inv.Payments()); n != invoice.MaxPayments || inv.Version() != version || len(inv.PullEvents()) != 0 {
+	if n := len(inv.Payments()); n != invoice.MaxPayments-1 || inv.Version() != version || len(inv.PullEvents()) != 0 {
 		t.Errorf("after refusals: %d payments, version %d (want %d), events recorded", n, inv.Version(), version)
+	}
+	must(t, inv.Pay(inv.AmountDue(), "pay-last", t1))
+	if inv.Status() != invoice.StatusPaid || len(inv.Payments()) != invoice.MaxPayments {
+		t.Errorf("payment %d of what is due: status %s with %d payments", invoice.MaxPayments, inv.Status(), len(inv.Payments()))
 	}
 }
