@@ -170,33 +170,36 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 	}
 }
 
-// TestREADMESubscribingNamesEverySubject keeps the subjects the README's
-// Subscribing section lists (brace lists expanded, as a shell would) equal to
-// the subjects the relay publishes to: a subscriber copying that list must not
-// miss a type.
-func TestREADMESubscribingNamesEverySubject(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(b), "\n## Subscribing\n")
-	if !ok {
-		t.Fatal("README.md has no Subscribing section")
-	}
-	section, _, _ = strings.Cut(section, "\n- ")
-	listed := map[string]bool{}
-	for _, m := range regexp.MustCompile("`(invoicing\\.[a-z_]+\\.)(?:\\{([a-z_,]+)\\}|([a-z_]+))`").FindAllStringSubmatch(section, -1) {
-		for _, name := range strings.Split(m[2]+m[3], ",") {
-			listed[m[1]+name] = true
+// TestSubscribingSectionsNameEverySubject keeps the subjects listed by the
+// Subscribing sections of README.md and docs/architecture.md (brace lists
+// expanded, as a shell would) equal to the subjects the relay publishes to: a
+// subscriber copying either list must not miss a type.
+func TestSubscribingSectionsNameEverySubject(t *testing.T) {
+	for _, path := range []string{"../../README.md", "../../docs/architecture.md"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, typ := range eventTypes {
-		if !listed[cloudevent.Subject(typ)] {
-			t.Errorf("README.md's Subscribing section does not list the subject %s", cloudevent.Subject(typ))
+		_, section, ok := strings.Cut(string(b), "\n## Subscribing\n")
+		if !ok {
+			t.Fatalf("%s has no Subscribing section", path)
 		}
-		delete(listed, cloudevent.Subject(typ))
-	}
-	for s := range listed {
-		t.Errorf("README.md's Subscribing section lists %s, which no event is published to", s)
+		section, _, _ = strings.Cut(section, "\n## ")
+		listed := map[string]bool{}
+		for _, m := range regexp.MustCompile("`(invoicing\\.[a-z_]+\\.)(?:\\{([a-z_,]+)\\}|([a-z_]+))`").FindAllStringSubmatch(section, -1) {
+			for _, name := range strings.Split(m[2]+m[3], ",") {
+				listed[m[1]+name] = true
+			}
+		}
+		for _, typ := range eventTypes {
+			if !listed[cloudevent.Subject(typ)] {
+				t.Errorf("%s's Subscribing section does not list the subject %s", path, cloudevent.Subject(typ))
+			}
+		}
+		for s := range listed {
+			if !slices.ContainsFunc(eventTypes, func(typ string) bool { return cloudevent.Subject(typ) == s }) {
+				t.Errorf("%s's Subscribing section lists %s, which no event is published to", path, s)
+			}
+		}
 	}
 }
