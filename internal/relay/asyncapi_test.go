@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
+	yaml "github.com/oasdiff/yaml3"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/cloudevent"
@@ -201,5 +203,74 @@ func TestSubscribingSectionsNameEverySubject(t *testing.T) {
 				t.Errorf("%s's Subscribing section lists %s, which no event is published to", path, s)
 			}
 		}
+	}
+}
+
+// schemaKeywords are the JSON Schema keywords api/asyncapi.yaml's schemas may
+// use (plus AsyncAPI's format and description, which are annotations).
+var schemaKeywords = map[string]bool{
+	"type": true, "format": true, "description": true, "const": true, "enum": true, "pattern": true,
+	"minLength": true, "maxLength": true, "minimum": true, "maximum": true, "minItems": true, "maxItems": true,
+	"maxProperties": true, "required": true, "properties": true, "additionalProperties": true, "items": true,
+	"allOf": true, "oneOf": true, "anyOf": true, "$ref": true,
+}
+
+// TestAsyncAPISchemasUseOnlyKnownKeywords walks every schema of
+// api/asyncapi.yaml, and every message's payload, and fails on a member that is no schema keyword: in a YAML
+// flow mapping ({type: integer, description: a, b}) an unquoted comma ends the
+// value, so the rest of a description became a keyword of its own ("b": null)
+// that validators ignore and generated documentation shows as the schema's.
+func TestAsyncAPISchemasUseOnlyKnownKeywords(t *testing.T) {
+	b, err := os.ReadFile("../../api/asyncapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas  map[string]any `yaml:"schemas"`
+			Messages map[string]struct {
+				Payload any `yaml:"payload"`
+			} `yaml:"messages"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, schema any)
+	walk = func(path string, schema any) {
+		m, ok := schema.(map[string]any)
+		if !ok {
+			if _, isBool := schema.(bool); !isBool {
+				t.Errorf("%s: a schema is an object or a boolean, not %T", path, schema)
+			}
+			return
+		}
+		for k, v := range m {
+			switch {
+			case !schemaKeywords[k]:
+				t.Errorf("%s: %q is no schema keyword (an unquoted comma in a flow mapping?)", path, k)
+			case k == "properties":
+				props, _ := v.(map[string]any)
+				for name, p := range props {
+					walk(path+"/properties/"+name, p)
+				}
+			case k == "items" || k == "additionalProperties":
+				walk(path+"/"+k, v)
+			case k == "allOf" || k == "oneOf" || k == "anyOf":
+				list, _ := v.([]any)
+				for i, s := range list {
+					walk(fmt.Sprintf("%s/%s/%d", path, k, i), s)
+				}
+			}
+		}
+	}
+	for name, s := range doc.Components.Schemas {
+		walk("#/components/schemas/"+name, s)
+	}
+	for name, m := range doc.Components.Messages {
+		walk("#/components/messages/"+name+"/payload", m.Payload)
+	}
+	if len(doc.Components.Schemas) == 0 || len(doc.Components.Messages) == 0 {
+		t.Fatal("asyncapi.yaml has no components.schemas or components.messages")
 	}
 }
