@@ -3,6 +3,7 @@ package relay_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -157,13 +158,23 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 		if err := json.Unmarshal(body, &envelope); err != nil {
 			t.Fatal(err)
 		}
-		if err := schemas["CloudEvent"].Value.VisitJSON(envelope); err != nil {
+		if err := schemas["CloudEvent"].Value.VisitJSON(envelope, openapi3.EnableJSONSchema2020()); err != nil {
 			t.Errorf("%s envelope does not match CloudEvent: %v", e.Type(), err)
 		}
-		if err := schemas[dataSchemas[e.Type()]].Value.VisitJSON(envelope["data"]); err != nil {
+		if err := schemas[dataSchemas[e.Type()]].Value.VisitJSON(envelope["data"], openapi3.EnableJSONSchema2020()); err != nil {
 			t.Errorf("%s data does not match %s: %v\n%s", e.Type(), dataSchemas[e.Type()], err, data)
 		}
 		seen[e.Type()] = true
+		// The validation is JSON Schema 2020-12, not kin-openapi's OpenAPI
+		// 3.0 validator, which ignores const: with it an envelope of
+		// specversion 2.0 from another source matched.
+		for member, wrong := range map[string]any{"specversion": "2.0", "source": "/elsewhere", "datacontenttype": "text/plain"} {
+			bad := maps.Clone(envelope)
+			bad[member] = wrong
+			if schemas["CloudEvent"].Value.VisitJSON(bad, openapi3.EnableJSONSchema2020()) == nil {
+				t.Errorf("%s envelope with %s %q matches CloudEvent", e.Type(), member, wrong)
+			}
+		}
 	}
 	for _, typ := range eventTypes {
 		if !seen[typ] {
