@@ -251,6 +251,18 @@ func TestInvoiceEvents200History(t *testing.T) {
 	wantProblem(t, c.do(t, "GET", "/v1/invoices/nope/events", c.keyA, nil), http.StatusNotFound, "invoice_not_found", "")
 }
 
+// A credit note's id is not an invoice's: its history is a 404, as GET
+// /v1/invoices/{id} is, not the credit note's credit_note.issued (its
+// invoiceversion counts the credit note's versions, not an invoice's).
+func TestInvoiceEvents404CreditNoteID(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	inv := c.newOpen(t, c.keyA)
+	cn := wantCreditNote(t, c.do(t, "POST", "/v1/invoices/"+inv.ID+"/credit_notes", c.keyA, map[string]any{"amount": 100, "reason": "duplicate"}), http.StatusCreated)
+	wantProblem(t, c.do(t, "GET", "/v1/invoices/"+cn.ID, c.keyA, nil), http.StatusNotFound, "invoice_not_found", "")
+	wantProblem(t, c.do(t, "GET", "/v1/invoices/"+cn.ID+"/events", c.keyA, nil), http.StatusNotFound, "invoice_not_found", "")
+}
+
 func TestOpenAPI200Public(t *testing.T) {
 	t.Parallel()
 	c := newAPI(t)

@@ -2,7 +2,10 @@ package relay_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
+	yaml "github.com/oasdiff/yaml3"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/cloudevent"
@@ -154,17 +158,130 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 		if err := json.Unmarshal(body, &envelope); err != nil {
 			t.Fatal(err)
 		}
-		if err := schemas["CloudEvent"].Value.VisitJSON(envelope); err != nil {
+		if err := schemas["CloudEvent"].Value.VisitJSON(envelope, openapi3.EnableJSONSchema2020()); err != nil {
 			t.Errorf("%s envelope does not match CloudEvent: %v", e.Type(), err)
 		}
-		if err := schemas[dataSchemas[e.Type()]].Value.VisitJSON(envelope["data"]); err != nil {
+		if err := schemas[dataSchemas[e.Type()]].Value.VisitJSON(envelope["data"], openapi3.EnableJSONSchema2020()); err != nil {
 			t.Errorf("%s data does not match %s: %v\n%s", e.Type(), dataSchemas[e.Type()], err, data)
 		}
 		seen[e.Type()] = true
+		// The validation is JSON Schema 2020-12, not kin-openapi's OpenAPI
+		// 3.0 validator, which ignores const: with it an envelope of
+		// specversion 2.0 from another source matched.
+		for member, wrong := range map[string]any{"specversion": "2.0", "source": "/elsewhere", "datacontenttype": "text/plain"} {
+			bad := maps.Clone(envelope)
+			bad[member] = wrong
+			if schemas["CloudEvent"].Value.VisitJSON(bad, openapi3.EnableJSONSchema2020()) == nil {
+				t.Errorf("%s envelope with %s %q matches CloudEvent", e.Type(), member, wrong)
+			}
+		}
 	}
 	for _, typ := range eventTypes {
 		if !seen[typ] {
 			t.Errorf("no %s event was checked", typ)
 		}
+	}
+}
+
+// TestSubscribingSectionsNameEverySubject keeps the subjects listed by the
+// Subscribing sections of README.md and docs/architecture.md (brace lists
+// expanded, as a shell would) equal to the subjects the relay publishes to: a
+// subscriber copying either list must not miss a type.
+func TestSubscribingSectionsNameEverySubject(t *testing.T) {
+	for _, path := range []string{"../../README.md", "../../docs/architecture.md"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, section, ok := strings.Cut(string(b), "\n## Subscribing\n")
+		if !ok {
+			t.Fatalf("%s has no Subscribing section", path)
+		}
+		section, _, _ = strings.Cut(section, "\n## ")
+		listed := map[string]bool{}
+		for _, m := range regexp.MustCompile("`(invoicing\\.[a-z_]+\\.)(?:\\{([a-z_,]+)\\}|([a-z_]+))`").FindAllStringSubmatch(section, -1) {
+			for _, name := range strings.Split(m[2]+m[3], ",") {
+				listed[m[1]+name] = true
+			}
+		}
+		for _, typ := range eventTypes {
+			if !listed[cloudevent.Subject(typ)] {
+				t.Errorf("%s's Subscribing section does not list the subject %s", path, cloudevent.Subject(typ))
+			}
+		}
+		for s := range listed {
+			if !slices.ContainsFunc(eventTypes, func(typ string) bool { return cloudevent.Subject(typ) == s }) {
+				t.Errorf("%s's Subscribing section lists %s, which no event is published to", path, s)
+			}
+		}
+	}
+}
+
+// schemaKeywords are the JSON Schema keywords api/asyncapi.yaml's schemas may
+// use (plus AsyncAPI's format and description, which are annotations).
+var schemaKeywords = map[string]bool{
+	"type": true, "format": true, "description": true, "const": true, "enum": true, "pattern": true,
+	"minLength": true, "maxLength": true, "minimum": true, "maximum": true, "minItems": true, "maxItems": true,
+	"maxProperties": true, "required": true, "properties": true, "additionalProperties": true, "items": true,
+	"allOf": true, "oneOf": true, "anyOf": true, "$ref": true,
+}
+
+// TestAsyncAPISchemasUseOnlyKnownKeywords walks every schema of
+// api/asyncapi.yaml, and every message's payload, and fails on a member that is no schema keyword: in a YAML
+// flow mapping ({type: integer, description: a, b}) an unquoted comma ends the
+// value, so the rest of a description became a keyword of its own ("b": null)
+// that validators ignore and generated documentation shows as the schema's.
+func TestAsyncAPISchemasUseOnlyKnownKeywords(t *testing.T) {
+	b, err := os.ReadFile("../../api/asyncapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas  map[string]any `yaml:"schemas"`
+			Messages map[string]struct {
+				Payload any `yaml:"payload"`
+			} `yaml:"messages"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, schema any)
+	walk = func(path string, schema any) {
+		m, ok := schema.(map[string]any)
+		if !ok {
+			if _, isBool := schema.(bool); !isBool {
+				t.Errorf("%s: a schema is an object or a boolean, not %T", path, schema)
+			}
+			return
+		}
+		for k, v := range m {
+			switch {
+			case !schemaKeywords[k]:
+				t.Errorf("%s: %q is no schema keyword (an unquoted comma in a flow mapping?)", path, k)
+			case k == "properties":
+				props, _ := v.(map[string]any)
+				for name, p := range props {
+					walk(path+"/properties/"+name, p)
+				}
+			case k == "items" || k == "additionalProperties":
+				walk(path+"/"+k, v)
+			case k == "allOf" || k == "oneOf" || k == "anyOf":
+				list, _ := v.([]any)
+				for i, s := range list {
+					walk(fmt.Sprintf("%s/%s/%d", path, k, i), s)
+				}
+			}
+		}
+	}
+	for name, s := range doc.Components.Schemas {
+		walk("#/components/schemas/"+name, s)
+	}
+	for name, m := range doc.Components.Messages {
+		walk("#/components/messages/"+name+"/payload", m.Payload)
+	}
+	if len(doc.Components.Schemas) == 0 || len(doc.Components.Messages) == 0 {
+		t.Fatal("asyncapi.yaml has no components.schemas or components.messages")
 	}
 }

@@ -153,8 +153,12 @@ func (b *budget) take(size int) bool {
 	return true
 }
 
+// historySQL reads an invoice's events only: the outbox also holds the events
+// of credit notes, whose aggregate_id is the credit note's id, so without the
+// type filter a credit note's id would answer as an invoice with a history.
 const historySQL = `SELECT ` + eventColumns + ` FROM outbox o
 WHERE o.aggregate_id = $1 AND o.tenant_id = $2 AND o.aggregate_version > $3::bigint
+  AND o.event_type LIKE 'invoice.%'
 ORDER BY o.aggregate_version LIMIT $4::bigint`
 
 // History implements app.Events.History: the invoice's retained events after
