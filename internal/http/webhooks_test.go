@@ -227,6 +227,10 @@ func TestWebhookEndpointCreate422(t *testing.T) {
 		{"no url", map[string]any{"enabled_events": []string{"*"}}, "url"},
 		{"no events", map[string]any{"url": "https://203.0.113.7/hook"}, "enabled_events"},
 		{"bad event type", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"paid"}}, "enabled_events[0]"},
+		// Well formed, but no event of this service: the endpoint would
+		// wait for ever for events that never come.
+		{"unknown event type", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"invoicing.invoice.paid", "invoicing.invoice.payed"}}, "enabled_events[1]"},
+		{"credit note type misspelt", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"invoicing.creditnote.issued"}}, "enabled_events[0]"},
 		{"long description", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"*"}, "description": strings.Repeat("x", 501)}, "description"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,6 +255,12 @@ func TestWebhookEndpointCreate422(t *testing.T) {
 	}
 	// A public address is accepted (registration resolves; it connects to nothing).
 	c.register(t, c.keyA, "https://203.0.113.7/hook", "*")
+	// Every type the service sends can be subscribed to, the newer ones too.
+	e := c.register(t, c.keyA, "https://203.0.113.7/hook", webhook.EventTypes...)
+	if res := c.invalid().do(t, "PATCH", "/v1/webhook_endpoints/"+e.ID, c.keyA,
+		map[string]any{"enabled_events": []string{"invoicing.invoice.overdue", "invoicing.invoice.write_off"}}); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("PATCH to an unknown event type: %d %s, want 422", res.status, res.body)
+	}
 }
 
 // TestWebhookDeliveriesAPI drives deliveries through the inbox to a

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -88,32 +87,33 @@ var (
 	ErrConflict = errors.New("webhook: conflict")
 )
 
-// EventTypePattern is what an entry of EnabledEvents looks like: "*" or a
-// dotted lower-case type such as "invoicing.invoice.paid".
+// EventTypes are the event types an endpoint may subscribe to: those the
+// invoicing service publishes (the channels of api/asyncapi.yaml, which is
+// all this context knows of it) and EndpointDisabledType.
+var EventTypes = []string{
+	"invoicing.invoice.created", "invoicing.invoice.line_added", "invoicing.invoice.line_removed",
+	"invoicing.invoice.issued", "invoicing.invoice.payment_recorded", "invoicing.invoice.paid",
+	"invoicing.invoice.voided", "invoicing.invoice.marked_uncollectible", "invoicing.invoice.overdue",
+	"invoicing.invoice.updated", "invoicing.invoice.credited", "invoicing.credit_note.issued",
+	EndpointDisabledType,
+}
+
+// validEventType reports whether s may be an entry of EnabledEvents: "*"
+// or one of EventTypes.
 func validEventType(s string) bool {
-	if s == AllEvents {
-		return true
-	}
-	if len(s) == 0 || len(s) > 100 || !strings.Contains(s, ".") {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_') {
-			return false
-		}
-	}
-	return !strings.HasPrefix(s, ".") && !strings.HasSuffix(s, ".") && !strings.Contains(s, "..")
+	return s == AllEvents || slices.Contains(EventTypes, s)
 }
 
 // ValidateEvents returns an *InvalidError (field enabled_events) unless
-// events is 1 to MaxEnabledEvents distinct event types or "*".
+// events is 1 to MaxEnabledEvents distinct entries, each "*" or one of
+// EventTypes.
 func ValidateEvents(events []string) error {
 	if len(events) == 0 || len(events) > MaxEnabledEvents {
 		return &InvalidError{Field: "enabled_events", Message: fmt.Sprintf("must list 1 to %d event types, or \"*\"", MaxEnabledEvents)}
 	}
 	for i, ev := range events {
 		if !validEventType(ev) {
-			return &InvalidError{Field: fmt.Sprintf("enabled_events[%d]", i), Message: fmt.Sprintf("%q is not an event type such as \"invoicing.invoice.paid\", nor \"*\"", ev)}
+			return &InvalidError{Field: fmt.Sprintf("enabled_events[%d]", i), Message: fmt.Sprintf("%q is not an event type of this service (such as \"invoicing.invoice.paid\"), nor \"*\"", ev)}
 		}
 		if slices.Contains(events[:i], ev) {
 			return &InvalidError{Field: fmt.Sprintf("enabled_events[%d]", i), Message: fmt.Sprintf("%q is listed twice", ev)}

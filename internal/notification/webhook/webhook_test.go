@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -172,5 +175,39 @@ func TestSchedule(t *testing.T) {
 	}
 	if !errors.Is(fmt.Errorf("x: %w", webhook.ErrForbiddenAddress), webhook.ErrForbiddenAddress) {
 		t.Fatal("unreachable")
+	}
+}
+
+// TestEventTypesAreThePublishedOnes keeps the types an endpoint may
+// subscribe to equal to the channels of the published contract
+// (api/asyncapi.yaml), with the endpoint_disabled event of this context:
+// a type missing here could not be subscribed to, one too many would be
+// an endpoint waiting for nothing.
+func TestEventTypesAreThePublishedOnes(t *testing.T) {
+	b, err := os.ReadFile("../../../api/asyncapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{webhook.EndpointDisabledType}
+	for _, m := range regexp.MustCompile(`(?m)^    address: (\S+)$`).FindAllSubmatch(b, -1) {
+		want = append(want, string(m[1]))
+	}
+	if len(want) < 13 {
+		t.Fatalf("found %d channels in asyncapi.yaml: %v", len(want)-1, want)
+	}
+	got := slices.Clone(webhook.EventTypes)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("EventTypes = %v\nwant the contract's channels and %s: %v", got, webhook.EndpointDisabledType, want)
+	}
+	if err := webhook.ValidateEvents(webhook.EventTypes); err != nil {
+		t.Errorf("ValidateEvents(EventTypes) = %v", err)
+	}
+	for _, bad := range []string{"invoicing.invoice.payed", "invoicing.invoice", "invoicing.credit_note.voided", "*.paid"} {
+		var ie *webhook.InvalidError
+		if err := webhook.ValidateEvents([]string{bad}); !errors.As(err, &ie) || ie.Field != "enabled_events[0]" {
+			t.Errorf("ValidateEvents([%q]) = %v, want an InvalidError naming enabled_events[0]", bad, err)
+		}
 	}
 }
