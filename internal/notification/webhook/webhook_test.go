@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/invoicing-dev/invoicing/api"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
 
@@ -209,5 +212,39 @@ func TestEventTypesAreThePublishedOnes(t *testing.T) {
 		if err := webhook.ValidateEvents([]string{bad}); !errors.As(err, &ie) || ie.Field != "enabled_events[0]" {
 			t.Errorf("ValidateEvents([%q]) = %v, want an InvalidError naming enabled_events[0]", bad, err)
 		}
+	}
+}
+
+// TestEndpointDisabledEventMatchesTheWebhookSchema checks the event that
+// tells a tenant of a disabled endpoint against what api/openapi.yaml says
+// a webhook's body is: a receiver validating bodies by the document must
+// take it, as it takes the invoicing events.
+func TestEndpointDisabledEventMatchesTheWebhookSchema(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := doc.Webhooks["invoicingEvent"]
+	if hook == nil || hook.Post == nil || hook.Post.RequestBody == nil {
+		t.Fatal("openapi.yaml has no webhooks.invoicingEvent.post.requestBody")
+	}
+	schema := hook.Post.RequestBody.Value.Content.Get("application/cloudevents+json").Schema.Value
+	ev := webhook.EndpointDisabled("0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d31", "0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d32",
+		"0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d30", "https://erp.acme.example/hooks", "410 Gone", time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
+	var body any
+	if err := json.Unmarshal(ev.Raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.VisitJSON(body, openapi3.EnableJSONSchema2020()); err != nil {
+		t.Errorf("%s does not match the webhook body's schema: %v", ev.Raw, err)
+	}
+	paid := `{"specversion":"1.0","id":"0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d33","source":"/invoicing","type":"invoicing.invoice.paid",` +
+		`"subject":"0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d34","time":"2026-11-30T10:00:00Z","datacontenttype":"application/json",` +
+		`"tenantid":"0197c0a1-3f2e-7b41-9a6d-2c8e5f1b7d32","sequence":"42","invoiceversion":4,"data":{}}`
+	if err := json.Unmarshal([]byte(paid), &body); err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.VisitJSON(body, openapi3.EnableJSONSchema2020()); err != nil {
+		t.Errorf("an invoicing event does not match the webhook body's schema: %v", err)
 	}
 }
