@@ -145,7 +145,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if _, err := c.handle(ctx, msgs, true); err != nil {
+		if _, _, err := c.handle(ctx, msgs, true); err != nil {
 			// The database is likely down: wait before the next batch
 			// rather than fail it too. The failed batch comes back by
 			// the consumer's BackOff.
@@ -214,10 +214,12 @@ func drain(b jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
 }
 
 // handle decodes msgs, gives the events to the handler in one transaction
-// and, if ack, acks them after it committed. A message that is not a
-// CloudEvent is terminated: no redelivery can fix it. If the handler fails,
-// it returns the error and the messages are redelivered later.
-func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (fresh int, err error) {
+// and, if ack, acks them after it committed. It returns how many events it
+// gave (messages on the consumer's subjects that decode) and how many of
+// them were new. A message that is not a CloudEvent is terminated: no
+// redelivery can fix it. If the handler fails, it returns the error and the
+// messages are redelivered later.
+func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (handled, fresh int, err error) {
 	evs := make([]notification.Event, 0, len(msgs))
 	good := msgs[:0:0]
 	for _, m := range msgs {
@@ -239,7 +241,7 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (
 		good = append(good, m)
 	}
 	if len(evs) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	end := c.processSpans(ctx, evs)
 	fresh, err = c.h.Handle(ctx, evs)
@@ -249,7 +251,7 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (
 		// MaxDeliver spans the whole schedule (about two days), not
 		// MaxDeliver quick naks during a database outage.
 		c.log.WarnContext(ctx, "inbox failed; the batch will be redelivered", "events", len(evs), "err", err)
-		return 0, err
+		return 0, 0, err
 	}
 	c.fresh.Add(int64(fresh))
 	c.received.Add(int64(len(evs)))
@@ -261,7 +263,7 @@ func (c *Consumer) handle(ctx context.Context, msgs []jetstream.Msg, ack bool) (
 			}
 		}
 	}
-	return fresh, nil
+	return len(evs), fresh, nil
 }
 
 // filter returns the subject filter to ask the server for: one subject as
@@ -319,7 +321,9 @@ func serverAtLeast(version string, major, minor int) bool {
 
 // Replayed is what a replay did.
 type Replayed struct {
-	Read  int // events read from the stream
+	// Read is how many events on the consumer's subjects were read: a
+	// server before 2.10 sends the others too, which are skipped.
+	Read  int
 	Fresh int // of them, new to the inbox (handled now)
 }
 
@@ -357,11 +361,11 @@ func (c *Consumer) Replay(ctx context.Context, since time.Time) (Replayed, error
 		if len(msgs) == 0 {
 			return r, nil // nothing more on the filtered subjects
 		}
-		fresh, err := c.handle(ctx, msgs, false)
+		handled, fresh, err := c.handle(ctx, msgs, false)
 		if err != nil {
 			return r, err
 		}
-		r.Read += len(msgs)
+		r.Read += handled
 		r.Fresh += fresh
 		md, err := msgs[len(msgs)-1].Metadata()
 		if err != nil || md.Sequence.Stream >= last || md.NumPending == 0 {
