@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -125,7 +120,7 @@ func TestPublisherIsSafeForConcurrentPublishes(t *testing.T) {
 // nats-server (2.9.10 when written), which knows no atomic batches.
 func TestPublisherPublishesOneByOneOnAServerWithoutBatches(t *testing.T) {
 	bin := oldServer(t)
-	nc := connect(t, startProcess(t, bin))
+	nc := connect(t, natstest.StartProcess(t, bin))
 	eventually(t, "connected", nc.IsConnected)
 	pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: true})
 	if err != nil {
@@ -173,36 +168,6 @@ func oldServer(t *testing.T) string {
 func before212(bin string) bool {
 	major, minor, _, err := natstest.Version(bin)
 	return err == nil && (major < 2 || major == 2 && minor < 12)
-}
-
-// startProcess runs bin as a nats-server with JetStream on a free port, its
-// store in a temporary directory, until the test ends, and returns its URL.
-func startProcess(t *testing.T, bin string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", filepath.Join(dir, "store"),
-		"-l", filepath.Join(dir, "nats.log"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := "nats://127.0.0.1:" + strconv.Itoa(port)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", url[len("nats://"):]); err == nil {
-			c.Close()
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not listening on %s after 10s", bin, url)
-		}
-	}
 }
 
 // TestPublisherTellsWhichMessageOfABatchIsTooLarge: a batch is all or

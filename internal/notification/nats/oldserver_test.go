@@ -5,11 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,7 +37,7 @@ func TestReplayOnAServerBefore210CountsTheEventsItReactsTo(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	nc, err := natsgo.Connect(startServer(t, bin))
+	nc, err := natsgo.Connect(natstest.StartProcess(t, bin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,34 +98,4 @@ func serverBefore210(t *testing.T) string {
 	}
 	t.Skipf("no nats-server before 2.10 at %v: set NATS_OLD_SERVER_BIN to one (Debian's is 2.9.10)", candidates)
 	return ""
-}
-
-// startServer runs bin with JetStream on a free port, its store in a
-// temporary directory, until the test ends, and returns its URL.
-func startServer(t *testing.T, bin string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", filepath.Join(dir, "store"),
-		"-l", filepath.Join(dir, "nats.log"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return "nats://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not listening on %s after 10s", bin, addr)
-		}
-	}
 }

@@ -2,9 +2,15 @@ package natstest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
+	"testing"
+	"time"
 )
 
 // Binary returns the nats-server executable for tests that run it as a
@@ -34,4 +40,34 @@ func Version(bin string) (major, minor int, answer string, err error) {
 		return 0, 0, answer, fmt.Errorf("natstest: %s --version said %q: %w", bin, answer, err)
 	}
 	return major, minor, answer, nil
+}
+
+// StartProcess runs bin as a nats-server with JetStream on a free port, its
+// store in a temporary directory, until the test ends, and returns its URL.
+func StartProcess(t testing.TB, bin string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", filepath.Join(dir, "store"),
+		"-l", filepath.Join(dir, "nats.log"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := "nats://127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", url[len("nats://"):]); err == nil {
+			c.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not listening on %s after 10s", bin, url)
+		}
+	}
 }
