@@ -218,3 +218,42 @@ func TestRelayRetriesAtOnceWhenNATSComesBack(t *testing.T) {
 		waitForStream(t, h, 1)
 	})
 }
+
+// TestRelayBacksOffExponentiallyDuringANATSOutage: while the broker is down
+// the relay's tries must space out (exponential from BackoffMin, capped at
+// BackoffMax, docs/architecture.md "Failures"), not come every BackoffMin:
+// each try reads and encodes a batch, and logs a warning. The pipelined loop
+// once counted a batch merely sent as a success, so the failure count went
+// 1, 0, 1, 0... and the relay retried every 100 ms however long the outage
+// (393 warnings in a 30 s outage, every one "failures":1).
+func TestRelayBacksOffExponentiallyDuringANATSOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stops and restarts a NATS server")
+	}
+	t.Parallel()
+	h := newHarness(t)
+	m := &countingMetrics{}
+	cfg := fastConfig()
+	cfg.BackoffMin, cfg.BackoffMax, cfg.Metrics = 20*time.Millisecond, 500*time.Millisecond, m
+	r := h.start(context.Background(), cfg, nats.StreamConfig{}, nil)
+	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+	h.newInvoice(repo)
+	eventually(t, 10*time.Second, "the first event is in the stream", func() bool { return len(h.streamIfAny()) == 1 })
+
+	h.nats.Stop()
+	h.newInvoice(repo)
+	eventually(t, 10*time.Second, "the relay failed to publish", func() bool { return m.snapshot().unavailable > 0 })
+	before := m.snapshot().rounds
+	const outage = 3 * time.Second
+	time.Sleep(outage)
+	tries := m.snapshot().rounds - before
+	h.nats.Restart()
+	eventually(t, 20*time.Second, "the stream holds both events", func() bool { return len(h.streamIfAny()) == 2 })
+
+	// Backing off 20, 40, 80... ms up to 500 ms (each wait at least half
+	// of that) makes at most about 15 tries in 3 s.
+	if tries > 20 {
+		t.Errorf("%d tries to publish in a %s outage, want at most 20 (backoff %s..%s)", tries, outage, cfg.BackoffMin, cfg.BackoffMax)
+	}
+	t.Logf("%d tries in a %s outage", tries, outage)
+}

@@ -232,6 +232,7 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 
 	failures = 0
 	for ctx.Err() == nil {
+		answering := p.flight != nil
 		n, err := r.advance(ctx, &p)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -248,7 +249,13 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 			}
 			continue
 		}
-		failures = 0
+		// Only answers end an outage's backoff: a step that merely sent a
+		// batch (none was in flight) says nothing of the broker, and
+		// resetting then would retry every BackoffMin however long the
+		// outage lasts.
+		if answered := answering || p.flight == nil; answered {
+			failures = 0
+		}
 		if n == r.cfg.BatchSize || p.flight != nil {
 			continue // a backlog, or a batch in flight: step on
 		}
