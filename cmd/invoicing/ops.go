@@ -76,7 +76,14 @@ func (m *metrics) httpConfig(logger *slog.Logger, checks []httpapi.Check) httpap
 // the largest event and the stream exists; and, without failing readiness,
 // how many outbox events are parked. Each reason is a fixed phrase: no
 // address or error text.
-func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher) []httpapi.Check {
+//
+// In a process that serves the API (api), the NATS check is advisory too:
+// the API takes payments into the outbox whether or not the broker is up,
+// which is what the outbox is for, and every replica shares the one
+// broker, so failing readiness would take the whole API out of rotation
+// for an outage its callers need not notice. The relay process has no API:
+// there it fails readiness.
+func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher, api bool) []httpapi.Check {
 	checks := []httpapi.Check{
 		{Name: "database", Run: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
@@ -107,6 +114,7 @@ func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher) []
 			Warning: "parked events hold back their invoices' later events: see `invoicing outbox failed`"},
 	}
 	if pub != nil {
+		checks[2].Advisory = api
 		checks[2].Run = func(ctx context.Context) error {
 			err := pub.Ready(ctx)
 			switch {

@@ -158,7 +158,7 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	}
 	defer r.close()
 
-	h := httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub)))
+	h := httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub, false)))
 	return runWithOps(ctx, ln, logger, h, func() error { return r.runUntil(ctx, cfg.ShutdownTimeout, logger) }, "api", false)
 }
 

@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		}
 	}
 
-	hcfg := m.httpConfig(logger, readinessChecks(pool, want, pub))
+	hcfg := m.httpConfig(logger, readinessChecks(pool, want, pub, true))
 	hcfg.Tracer = tp
 	if cfg.WebhooksEnabled {
 		wp := np

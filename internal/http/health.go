@@ -35,6 +35,10 @@ type Check struct {
 	// CountName and Warning describe what Report counts, e.g. "parked" and
 	// "events parked: see `invoicing outbox failed`".
 	CountName, Warning string
+	// Advisory, with Run, makes the check never fail readiness: a failing
+	// Run shows the status "warning" with the reason it would have failed
+	// with.
+	Advisory bool
 }
 
 // Unready is a check failure whose Reason is safe to show anyone: short,
@@ -125,6 +129,8 @@ func (rd *ready) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			res.Status = "skipped"
 		case c.Run == nil:
 			res = advice(c, counts[i], err)
+		case err != nil && c.Advisory:
+			res = checkResult{Status: "warning", Reason: reason(err)}
 		case err != nil:
 			res = checkResult{Status: "failed", Reason: reason(err)}
 			body.Failing = append(body.Failing, c.Name)
