@@ -64,11 +64,21 @@ func outbox(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 	}
 }
 
-// listFailed prints up to 1,000 parked events, oldest first.
+// maxListed is the most parked events `outbox failed` prints.
+const maxListed = 1000
+
+// listFailed prints up to maxListed parked events, oldest first, and how
+// many are parked in all.
 func listFailed(ctx context.Context, store *postgres.Outbox, stdout io.Writer) error {
-	failed, err := store.ListFailed(ctx, 1000)
+	failed, err := store.ListFailed(ctx, maxListed)
 	if err != nil {
 		return err
+	}
+	total := int64(len(failed))
+	if len(failed) == maxListed {
+		if total, err = store.Parked(ctx); err != nil {
+			return err
+		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EVENT_ID\tTYPE\tINVOICE\tVERSION\tATTEMPTS\tFAILED_AT\tLAST_ERROR")
@@ -79,6 +89,10 @@ func listFailed(ctx context.Context, store *postgres.Outbox, stdout io.Writer) e
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "%d parked events\n", len(failed))
+	if total > int64(len(failed)) {
+		_, err = fmt.Fprintf(stdout, "%d parked events, the oldest %d shown\n", total, len(failed))
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%d parked events\n", total)
 	return err
 }
