@@ -411,22 +411,40 @@ func runRelayCommand(t *testing.T, vars map[string]string) (logs *syncBuffer, st
 	}
 }
 
-// serve and relay asked for a stream the NATS server refuses for good
-// (three replicas of a server not in a cluster) stop, saying why, instead of
-// retrying for ever behind a readiness check that says only "stream not
-// found".
-func TestServeAndRelayStopOnAStreamTheServerRefuses(t *testing.T) {
+// Asked for a stream the NATS server refuses for good (three replicas of a
+// server not in a cluster), the relay stops saying why instead of retrying
+// for ever behind a readiness check that says only "stream not found":
+// `invoicing relay` exits with the error; serve logs it and goes on serving
+// the API, whose payments wait in the outbox, as in a broker outage.
+func TestAStreamTheServerRefusesStopsTheRelayNotTheAPI(t *testing.T) {
 	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "NATS_URL": natstest.New(t).URL(),
 		"HTTP_ADDR": "127.0.0.1:0", "NATS_STREAM_REPLICAS": "3"})
 	if err := run(context.Background(), []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"serve", "relay"} {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		err := run(ctx, []string{cmd}, getenv, &syncBuffer{})
-		if ctx.Err() != nil || err == nil || !strings.Contains(err.Error(), "misconfigured") || !strings.Contains(err.Error(), "replicas") {
-			t.Errorf("%s with NATS_STREAM_REPLICAS=3 on a single server: %v (after %v); want it to stop, naming the replicas", cmd, err, ctx.Err())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := run(ctx, []string{"relay"}, getenv, &syncBuffer{})
+	if ctx.Err() != nil || err == nil || !strings.Contains(err.Error(), "misconfigured") || !strings.Contains(err.Error(), "replicas") {
+		t.Errorf("relay with NATS_STREAM_REPLICAS=3 on a single server: %v (after %v); want it to stop, naming the replicas", err, ctx.Err())
+	}
+
+	key := newAPIKey(context.Background(), t, getenv)
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(sctx, []string{"serve"}, getenv, logs) }()
+	c := client{t: t, base: "http://" + waitListening(t, logs, done), key: key}
+	for !strings.Contains(logs.String(), "relay stopped") {
+		if ctx.Err() != nil {
+			t.Fatalf("serve's relay did not stop on the refused stream:\n%s", logs)
 		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR"}`, 201)
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v after its relay stopped and it was cancelled, want nil", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	httpapi "github.com/invoicing-dev/invoicing/internal/http"
 	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/relay"
 )
 
 // serve runs the HTTP API and, unless RELAY_ENABLED=false, the outbox relay,
@@ -31,7 +32,8 @@ import (
 //  3. the NATS connection and the database pool close (deferred).
 //
 // It returns nil after a clean shutdown; an error if start-up fails, the
-// server fails, the relay cannot go on (relay.Run's error), or requests
+// server fails, the relay stops for a reason other than a misconfigured
+// broker (relay.Run's error), or requests
 // were still running at the deadline (they are then cut off; their
 // transactions roll back or commit whole).
 func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) error {
@@ -107,14 +109,19 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	g, gctx := errgroup.WithContext(ctx)
 	if rp != nil {
 		// The relay outlives the server, to publish the events of its last
-		// requests: shutdown stops it. A relay that stops before, because
-		// it cannot go on (the broker is misconfigured), stops serve too,
-		// as it would have at start.
+		// requests: shutdown stops it. A relay that stops before because
+		// the broker is misconfigured does not stop the API, as a broker
+		// outage does not: payments go on into the outbox, the error is
+		// logged and the nats check warns, and another replica's relay
+		// tries the lead. Any other reason to stop stops serve.
 		rp.start(ctx)
 		g.Go(func() error {
 			select {
 			case <-rp.finished:
-				if err := rp.result(); err != nil {
+				switch err := rp.result(); {
+				case errors.Is(err, relay.ErrMisconfigured):
+					logger.Error("relay stopped: the broker refuses the stream as configured; the API goes on, events wait in the outbox until the configuration is fixed and serve restarted", "err", err)
+				case err != nil:
 					return err // relay.Run's, which names the relay
 				}
 			case <-gctx.Done():

@@ -122,11 +122,12 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 // refusedForGood are the JetStream errors of creating or updating the
 // stream that no retry clears, only an operator changing the server's
 // configuration or this service's: ensureStream marks them
-// relay.ErrMisconfigured, so the relay stops (and serve or relay exits
-// saying why) instead of retrying for ever behind a readiness check that
-// can only say the stream is missing. An error a server's restart or a
-// node's outage can also cause (JetStream not enabled while a server shuts
-// down, insufficient resources, no quorum) is not one of them.
+// relay.ErrMisconfigured, so the relay stops saying why (`invoicing relay`
+// exits; serve logs it and keeps its API) instead of retrying for ever
+// behind a readiness check that can only say the stream is missing. An
+// error a server's restart or a node's outage can also cause (JetStream not
+// enabled while a server shuts down, insufficient resources, no quorum) is
+// not one of them.
 var refusedForGood = []jetstream.ErrorCode{
 	10074, // replicas > 1 not supported in non-clustered mode: NATS_STREAM_REPLICAS above 1 on a single server
 	10065, // subjects overlap with an existing stream: another stream takes invoicing.>
