@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -119,7 +117,7 @@ func TestPublisherIsSafeForConcurrentPublishes(t *testing.T) {
 // TestPublisherPublishesOneByOneOnAServerWithoutBatches runs the machine's
 // nats-server (2.9.10 when written), which knows no atomic batches.
 func TestPublisherPublishesOneByOneOnAServerWithoutBatches(t *testing.T) {
-	bin := oldServer(t)
+	bin := natstest.OldServer(t, 2, 12) // before atomic batches
 	nc := connect(t, natstest.StartProcess(t, bin))
 	eventually(t, "connected", nc.IsConnected)
 	pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: true})
@@ -135,39 +133,6 @@ func TestPublisherPublishesOneByOneOnAServerWithoutBatches(t *testing.T) {
 	if n := streamState(t, js).State.Msgs; n != 700 {
 		t.Fatalf("stream holds %d messages, want 700", n)
 	}
-}
-
-// oldServer returns the nats-server NATS_OLD_SERVER_BIN names, failing the
-// test if it is 2.12 or later or cannot be run. Without the variable it
-// looks for one before 2.12 at /usr/sbin/nats-server (Debian's) or on the
-// PATH, and skips the test if there is none: this compatibility check is the
-// one test that needs a binary the embedded server cannot stand in for, and
-// `go test ./...` needs nothing but PostgreSQL. CI sets the variable, so
-// there it always runs.
-func oldServer(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("NATS_OLD_SERVER_BIN"); bin != "" {
-		if !before212(bin) {
-			t.Fatalf("NATS_OLD_SERVER_BIN=%s is not a nats-server before 2.12 (the machine's, `apt-get install nats-server`, is 2.9.10)", bin)
-		}
-		return bin
-	}
-	candidates := []string{"/usr/sbin/nats-server"}
-	if p, err := exec.LookPath("nats-server"); err == nil {
-		candidates = append(candidates, p)
-	}
-	for _, bin := range candidates {
-		if before212(bin) {
-			return bin
-		}
-	}
-	t.Skipf("no nats-server before 2.12 at %v: set NATS_OLD_SERVER_BIN to one (Debian's nats-server is 2.9.10) to run this check", candidates)
-	return ""
-}
-
-func before212(bin string) bool {
-	major, minor, _, err := natstest.Version(bin)
-	return err == nil && (major < 2 || major == 2 && minor < 12)
 }
 
 // TestPublisherTellsWhichMessageOfABatchIsTooLarge: a batch is all or

@@ -26,7 +26,7 @@ import (
 // read, and "already handled", must be the events it reacts to, not the
 // invoice.created, credited and credit_note.issued it skipped.
 func TestReplayOnAServerBefore210CountsTheEventsItReactsTo(t *testing.T) {
-	bin := serverBefore210(t)
+	bin := natstest.OldServer(t, 2, 10) // before FilterSubjects
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
 	if err := postgres.Migrate(ctx, dbURL); err != nil {
@@ -82,20 +82,4 @@ func TestReplayOnAServerBefore210CountsTheEventsItReactsTo(t *testing.T) {
 			t.Errorf("replay on nats-server %s = %+v, want %+v", nc.ConnectedServerVersion(), got, want)
 		}
 	}
-}
-
-// serverBefore210 returns a nats-server before 2.10 (which refuses
-// FilterSubjects): NATS_OLD_SERVER_BIN if it is one, else Debian's or the
-// one on the PATH; it skips the test if there is none, as the relay's
-// old-server test does.
-func serverBefore210(t *testing.T) string {
-	t.Helper()
-	candidates := []string{natstest.Binary("NATS_OLD_SERVER_BIN"), "/usr/sbin/nats-server"}
-	for _, bin := range candidates {
-		if major, minor, _, err := natstest.Version(bin); err == nil && (major < 2 || major == 2 && minor < 10) {
-			return bin
-		}
-	}
-	t.Skipf("no nats-server before 2.10 at %v: set NATS_OLD_SERVER_BIN to one (Debian's is 2.9.10)", candidates)
-	return ""
 }

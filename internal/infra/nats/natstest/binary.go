@@ -42,6 +42,38 @@ func Version(bin string) (major, minor int, answer string, err error) {
 	return major, minor, answer, nil
 }
 
+// OldServer returns a nats-server binary older than major.minor, for the
+// tests of what the service does on a server without a newer feature. It is
+// the one in NATS_OLD_SERVER_BIN, failing the test if that one is not older;
+// without the variable, /usr/sbin/nats-server (Debian's, 2.9.10 when
+// written) or nats-server on the PATH if one is older, else it skips the
+// test: `go test ./...` needs nothing but PostgreSQL. CI sets the variable,
+// so there such tests always run.
+func OldServer(t testing.TB, major, minor int) string {
+	t.Helper()
+	older := func(bin string) bool {
+		ma, mi, _, err := Version(bin)
+		return err == nil && (ma < major || ma == major && mi < minor)
+	}
+	if bin := os.Getenv("NATS_OLD_SERVER_BIN"); bin != "" {
+		if !older(bin) {
+			t.Fatalf("NATS_OLD_SERVER_BIN=%s is not a nats-server before %d.%d (the machine's, `apt-get install nats-server`, is 2.9.10)", bin, major, minor)
+		}
+		return bin
+	}
+	candidates := []string{"/usr/sbin/nats-server"}
+	if p, err := exec.LookPath("nats-server"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for _, bin := range candidates {
+		if older(bin) {
+			return bin
+		}
+	}
+	t.Skipf("no nats-server before %d.%d at %v: set NATS_OLD_SERVER_BIN to one (Debian's is 2.9.10) to run this test", major, minor, candidates)
+	return ""
+}
+
 // StartProcess runs bin as a nats-server with JetStream on a free port, its
 // store in a temporary directory, until the test ends, and returns its URL.
 func StartProcess(t testing.TB, bin string) string {
