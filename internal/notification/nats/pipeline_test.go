@@ -51,6 +51,14 @@ func newRig(t *testing.T, reactions []notification.Reaction) *rig {
 // gets it.
 func newRigWith(t *testing.T, reactions []notification.Reaction, wrap func(notifynats.Handler) notifynats.Handler) *rig {
 	t.Helper()
+	ns := natstest.New(t)
+	return newRigOn(t, ns, ns.URL(), reactions, wrap)
+}
+
+// newRigOn is newRigWith on the NATS server at natsURL: ns if it is an
+// embedded one (the tests that restart it), nil for a server process.
+func newRigOn(t *testing.T, ns *natstest.Server, natsURL string, reactions []notification.Reaction, wrap func(notifynats.Handler) notifynats.Handler) *rig {
+	t.Helper()
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
 	if err := postgres.Migrate(ctx, dbURL); err != nil {
@@ -66,8 +74,7 @@ func newRigWith(t *testing.T, reactions []notification.Reaction, wrap func(notif
 	}
 	t.Cleanup(pool.Close)
 
-	ns := natstest.New(t)
-	nc, err := natsgo.Connect(ns.URL(), natsgo.MaxReconnects(-1), natsgo.ReconnectWait(100*time.Millisecond))
+	nc, err := natsgo.Connect(natsURL, natsgo.MaxReconnects(-1), natsgo.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
