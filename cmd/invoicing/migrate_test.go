@@ -26,6 +26,21 @@ func schemaVersion(t *testing.T, dbURL string) uint {
 	return v
 }
 
+// execSQL runs sql on the database of dbURL, over a connection of its own:
+// what a test does by hand to a schema or its rows.
+func execSQL(t *testing.T, dbURL, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, sql, args...)
+	if err := errors.Join(err, conn.Close(ctx)); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
 // TestMigrateDownRevertsOnlyWhatItIsTold: a bare `migrate down` used to
 // revert every migration; it now refuses, as do a count that is not one
 // and a count larger than what is applied, and changes nothing. A count
@@ -115,14 +130,7 @@ func TestMigrateStatus(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "down", "2"}, getenv, &strings.Builder{}); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Exec(ctx, "DROP SCHEMA "+notifypg.Schema+" CASCADE")
-	if err := errors.Join(err, conn.Close(ctx)); err != nil {
-		t.Fatal(err)
-	}
+	execSQL(t, dbURL, "DROP SCHEMA "+notifypg.Schema+" CASCADE")
 	got := status()
 	for _, w := range []string{row("invoicing", inv[len(inv)-3], iLatest, 2), row("notification", 0, nLatest, len(not)), "run `invoicing migrate up`"} {
 		if !strings.Contains(got, w) {
@@ -219,14 +227,7 @@ func TestDirtySchemaSaysHowToRepair(t *testing.T) {
 		t.Fatalf("migrate up: %v", err)
 	}
 	latest := schemaVersion(t, dbURL)
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Exec(ctx, "UPDATE schema_migrations SET dirty = true")
-	if err := errors.Join(err, conn.Close(ctx)); err != nil {
-		t.Fatal(err)
-	}
+	execSQL(t, dbURL, "UPDATE schema_migrations SET dirty = true")
 	for _, args := range [][]string{{"migrate", "up"}, {"migrate", "down", "--all"}, {"migrate", "down", "1"}, {"serve"}, {"relay"}} {
 		err := run(ctx, args, getenv, &strings.Builder{})
 		if err == nil || strings.Contains(err.Error(), "force") || !strings.Contains(err.Error(), "UPDATE schema_migrations SET dirty = false") {
@@ -247,14 +248,7 @@ func TestDirtyNotificationSchemaSaysHowToRepair(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, getenv, &strings.Builder{}); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Exec(ctx, "UPDATE notification.schema_migrations SET dirty = true")
-	if err := errors.Join(err, conn.Close(ctx)); err != nil {
-		t.Fatal(err)
-	}
+	execSQL(t, dbURL, "UPDATE notification.schema_migrations SET dirty = true")
 	for _, args := range [][]string{{"migrate", "up"}, {"notify"}, {"notify", "failed"}} {
 		err := run(ctx, args, getenv, &strings.Builder{})
 		if err == nil || strings.Contains(err.Error(), "force") || !strings.Contains(err.Error(), "UPDATE notification.schema_migrations SET dirty = false") {
@@ -275,14 +269,7 @@ func TestNewerSchemaRunsWithAWarning(t *testing.T) {
 		t.Fatalf("migrate up: %v", err)
 	}
 	latest := schemaVersion(t, dbURL)
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Exec(ctx, "UPDATE schema_migrations SET version = $1", latest+1)
-	if err := errors.Join(err, conn.Close(ctx)); err != nil {
-		t.Fatal(err)
-	}
+	execSQL(t, dbURL, "UPDATE schema_migrations SET version = $1", latest+1)
 	// serve and relay run on it, warning, as readiness accepts it: an
 	// instance of the previous release that restarts during a rolling
 	// deploy must come back.

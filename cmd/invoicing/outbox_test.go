@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
 )
 
@@ -20,17 +18,10 @@ func TestOutboxFailedCountsEveryParkedEvent(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
+	execSQL(t, dbURL, `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
     attempts, last_error, failed_at)
 SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{"invoice_id": "x"}', now(), 10, 'refused', now()
-FROM generate_series(1, 1003)`); err != nil {
-		t.Fatal(err)
-	}
+FROM generate_series(1, 1003)`)
 	var out strings.Builder
 	if err := run(ctx, []string{"outbox", "failed"}, getenv, &out); err != nil {
 		t.Fatalf("outbox failed: %v", err)
