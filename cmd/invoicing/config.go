@@ -142,14 +142,7 @@ var envVars = []envVar{
 		return nil
 	}},
 	{"RELAY_ENABLED", "true", "run the outbox relay inside serve", boolVar(func(c *config) *bool { return &c.RelayEnabled })},
-	{"RELAY_POLL_INTERVAL", "1s", "how often the relay looks for events it was not woken for (at least 10ms)", func(c *config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < minInterval {
-			return fmt.Errorf("must be a duration of at least %s such as 1s", minInterval)
-		}
-		c.RelayPollInterval = d
-		return nil
-	}},
+	{"RELAY_POLL_INTERVAL", "1s", "how often the relay looks for events it was not woken for (at least 10ms)", intervalVar(false, func(c *config) *time.Duration { return &c.RelayPollInterval })},
 	{"RELAY_BATCH_SIZE", "500", "outbox rows the relay claims and publishes at once", intVar(1, 10000, func(c *config) *int { return &c.RelayBatchSize })},
 	{"RELAY_MAX_ATTEMPTS", "10", "publish attempts of a failing event before it is parked", intVar(1, 1000000, func(c *config) *int { return &c.RelayMaxAttempts })},
 	{"OUTBOX_RETENTION", "168h", "how long published events are kept for the event feed", durationVar(func(c *config) *time.Duration { return &c.OutboxRetention })},
@@ -207,14 +200,7 @@ var envVars = []envVar{
 	{"WEBHOOK_ALLOW_PRIVATE_URLS", "false", "allow http and loopback/private addresses as webhook URLs (development and tests only: it opens SSRF)", boolVar(func(c *config) *bool { return &c.WebhookAllowPrivate })},
 	{"WEBHOOK_WORKERS", "50", "webhook attempts at once, in all", intVar(1, 1000, func(c *config) *int { return &c.WebhookWorkers })},
 	{"WEBHOOK_ENDPOINT_CONCURRENCY", "4", "webhook attempts at once to one endpoint: a slow endpoint holds at most this many workers", intVar(1, 1000, func(c *config) *int { return &c.WebhookPerEndpoint })},
-	{"OVERDUE_INTERVAL", "1m", "how often serve runs the overdue job (invoices past their due date record invoicing.invoice.overdue; one process at a time); 0 disables it (run `invoicing overdue` from a scheduler instead); else at least 10ms", func(c *config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d != 0 && d < minInterval {
-			return fmt.Errorf("must be 0 or a duration of at least %s such as 1m", minInterval)
-		}
-		c.OverdueInterval = d
-		return nil
-	}},
+	{"OVERDUE_INTERVAL", "1m", "how often serve runs the overdue job (invoices past their due date record invoicing.invoice.overdue; one process at a time); 0 disables it (run `invoicing overdue` from a scheduler instead); else at least 10ms", intervalVar(true, func(c *config) *time.Duration { return &c.OverdueInterval })},
 	{"OVERDUE_BATCH_SIZE", "100", "invoices the overdue job reads at once (each is changed in its own transaction)", intVar(1, 10000, func(c *config) *int { return &c.OverdueBatchSize })},
 	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error {
 		c.PprofAddr = v
@@ -374,6 +360,23 @@ func hidePasswords(s string) string {
 // (RELAY_POLL_INTERVAL, OVERDUE_INTERVAL): below it, a typo such as 1ns
 // would run that query back to back.
 const minInterval = 10 * time.Millisecond
+
+// intervalVar parses the period of such a loop: at least minInterval, or
+// 0 (the loop is off) if off is allowed.
+func intervalVar(off bool, field func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err == nil && (d >= minInterval || off && d == 0):
+			*field(c) = d
+			return nil
+		case off:
+			return fmt.Errorf("must be 0 or a duration of at least %s such as 1m", minInterval)
+		default:
+			return fmt.Errorf("must be a duration of at least %s such as 1s", minInterval)
+		}
+	}
+}
 
 func durationVar(field func(*config) *time.Duration) func(*config, string) error {
 	return func(c *config, v string) error {
