@@ -55,14 +55,14 @@ func (m *patchMember[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // customer and currency cannot be removed.
 type updateInvoiceRequest struct {
 	Customer patchMember[customerJSON]  `json:"customer"`
-	DueDate  jsontext.Value             `json:"due_date"` // absent, null or a string
+	DueDate  patchMember[string]        `json:"due_date"`
 	Currency patchMember[string]        `json:"currency"`
 	Metadata patchMember[metadataInput] `json:"metadata"`
 }
 
 // command maps the body to UpdateInvoice. It fails with a 400 wrong_type
-// if due_date is neither a string nor null, or if customer or currency is
-// null (they cannot be removed).
+// if customer or currency is null (they cannot be removed); a member of
+// another wrong type is refused as the body is decoded.
 func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.UpdateInvoice, error) {
 	cmd := app.UpdateInvoice{Tenant: t, InvoiceID: id, Metadata: req.Metadata.value.patch(), ClearMetadata: req.Metadata.null}
 	switch {
@@ -77,19 +77,11 @@ func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.
 	if req.Currency.set {
 		cmd.Currency = &req.Currency.value
 	}
-	switch req.DueDate.Kind() {
-	case 0: // absent
-	case 'n':
+	switch {
+	case req.DueDate.null:
 		cmd.ClearDueDate = true
-	case '"':
-		var d string
-		if err := json.Unmarshal(req.DueDate, &d); err != nil {
-			return cmd, &requestError{status: http.StatusBadRequest, code: "wrong_type", field: "due_date", message: "due_date must be a JSON string or null"}
-		}
-		cmd.DueDate = &d
-	default:
-		return cmd, &requestError{status: http.StatusBadRequest, code: "wrong_type", field: "due_date",
-			message: "due_date must be a JSON string or null, not " + jsonKind(req.DueDate.Kind())}
+	case req.DueDate.set:
+		cmd.DueDate = &req.DueDate.value
 	}
 	return cmd, nil
 }
