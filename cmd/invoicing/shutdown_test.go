@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -404,4 +405,65 @@ func paidEvents(t *testing.T, natsURL string, want map[string]bool) int {
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
+}
+
+// TestASecondSIGTERMEndsTheDrain: the first SIGTERM starts the drain, which
+// waits for a request still sending its body; a second one ends the
+// process at once (Go's default action), instead of after the request's
+// deadline or SHUTDOWN_TIMEOUT.
+func TestASecondSIGTERMEndsTheDrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	natsURL := natstest.New(t).URL()
+	dbURL := pgtest.NewURL(t)
+	bin := buildBinary(t)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"apikey", "create", "--tenant", "acme"}, env(map[string]string{"DATABASE_URL": dbURL}), &out); err != nil {
+		t.Fatal(err)
+	}
+	p := startProcess(t, bin, map[string]string{"DATABASE_URL": dbURL, "NATS_URL": natsURL, "HTTP_ADDR": "127.0.0.1:0", "SHUTDOWN_TIMEOUT": "60s"}, "serve")
+	var addr string
+	select {
+	case addr = <-p.addr:
+	case err := <-p.exit:
+		t.Fatalf("serve exited before listening: %v\n%s", err, p.logs)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("serve did not listen within 15s\n%s", p.logs)
+	}
+	// A create whose body never ends: in flight, the drain waits for it.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/invoices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"cu", lastLine(out.String()))
+	time.Sleep(500 * time.Millisecond) // until the server reads it: a connection with no request yet is closed by the drain
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(p.logs.String(), `"shutting down"`); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start its drain within 15s of SIGTERM\n%s", p.logs)
+		}
+	}
+	select {
+	case err := <-p.exit:
+		t.Fatalf("serve exited after one SIGTERM (%v) with a request in flight: the test shows nothing\n%s", err, p.logs)
+	case <-time.After(time.Second):
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exit:
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+			t.Errorf("serve ended with %v, want killed by the second SIGTERM", err)
+		}
+	case <-time.After(10 * time.Second): // the drain would wait 30s (the request's deadline)
+		t.Fatalf("serve still draining 10s after a second SIGTERM\n%s", p.logs)
+	}
 }
