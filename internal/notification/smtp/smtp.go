@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -37,6 +38,9 @@ type Config struct {
 	// TLS, if set, is used for STARTTLS and smtps (tests trust their own
 	// certificate with it). Default: the system roots, the URL's host name.
 	TLS *tls.Config
+	// Logger receives what goes wrong after the server accepted a message
+	// (a failed QUIT), which Send does not return. Default: discarded.
+	Logger *slog.Logger
 }
 
 // Mailer sends emails through one SMTP server, one connection per email.
@@ -68,6 +72,9 @@ func New(cfg Config) (*Mailer, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	m := &Mailer{cfg: cfg, addr: u.Host, host: u.Hostname(), implicit: u.Scheme == "smtps", from: from}
 	if u.User != nil {
 		pw, _ := u.User.Password()
@@ -80,7 +87,9 @@ func New(cfg Config) (*Mailer, error) {
 // address is invalid or the server did not accept the message, wrapping
 // notification.ErrUndeliverable for an invalid address or a permanent (5xx)
 // refusal of the message; the caller retries the others, so the server may
-// receive a message twice, with the same Message-ID.
+// receive a message twice, with the same Message-ID. Once the server has
+// accepted the message (its reply to DATA), Send returns nil whatever
+// follows: a later error is logged.
 func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
 	to, err := mail.ParseAddress(e.To.Email)
 	if err != nil {
@@ -91,7 +100,8 @@ func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
 	if err != nil {
 		return err
 	}
-	return m.session(ctx, func(c *netsmtp.Client) error {
+	accepted := false
+	err = m.session(ctx, func(c *netsmtp.Client) error {
 		if err := c.Mail(m.from.Address); err != nil {
 			return err
 		}
@@ -105,8 +115,20 @@ func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
 		if _, err := w.Write(msg); err != nil {
 			return errors.Join(err, w.Close())
 		}
-		return w.Close()
+		if err := w.Close(); err != nil {
+			return err
+		}
+		accepted = true
+		return nil
 	})
+	if err != nil && accepted {
+		// The server took the message over with its 250: a retry would
+		// deliver a second copy.
+		m.cfg.Logger.WarnContext(ctx, "smtp: session failed after the server accepted the message",
+			"message_id", e.MessageID(m.cfg.Domain), "err", err)
+		return nil
+	}
+	return err
 }
 
 // Ping connects, greets and quits: the server is up and, if the URL has

@@ -1,8 +1,10 @@
 package smtp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -131,5 +133,29 @@ func TestUndeliverable(t *testing.T) {
 	srv.Reject(func(smtptest.Message) error { return &gosmtp.SMTPError{Code: 550, Message: "no such mailbox"} })
 	if err := m.Send(context.Background(), email); !errors.Is(err, notification.ErrUndeliverable) {
 		t.Errorf("permanent refusal (550): %v, want ErrUndeliverable", err)
+	}
+}
+
+// Once the server has answered 250 to DATA the message is its to deliver:
+// an error after that, at QUIT, must not make the task send it again.
+func TestAcceptedEmailIsNotResentWhenQuitFails(t *testing.T) {
+	srv := smtptest.NewWith(t, smtptest.Options{DropAtQuit: true})
+	var log bytes.Buffer
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(context.Background(), email); err != nil {
+		t.Errorf("send whose QUIT failed after DATA was accepted: %v, want nil (sent)", err)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("%d messages accepted, want 1", n)
+	}
+	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), email.MessageID("mail.test")) {
+		t.Errorf("the failed QUIT was not logged with the Message-ID:\n%s", log.String())
+	}
+	// Nothing was accepted before a failed QUIT of a ping: it fails.
+	if err := m.Ping(context.Background()); err == nil {
+		t.Error("ping whose QUIT failed: nil, want an error")
 	}
 }

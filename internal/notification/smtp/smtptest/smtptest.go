@@ -63,6 +63,11 @@ type Options struct {
 	// User and Password, if User is set, are required through AUTH PLAIN
 	// before MAIL.
 	User, Password string
+	// DropAtQuit closes the connection when the client sends QUIT instead
+	// of answering 221, as a server or a network failing at the end of a
+	// session does; what the server accepted before stays accepted. It
+	// cannot see into sessions upgraded with STARTTLS.
+	DropAtQuit bool
 }
 
 // Server is an SMTP server on a random local port, closed when the test ends.
@@ -162,6 +167,9 @@ func (s *Server) Start() {
 	if s.opts.Implicit {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*s.cert}})
 	}
+	if s.opts.DropAtQuit {
+		ln = quitDropListener{ln}
+	}
 	srv := gosmtp.NewServer(backend{s})
 	if s.opts.TLS {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.cert}}
@@ -219,6 +227,31 @@ func (s *Server) Wait(n int, timeout time.Duration) []Message {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// quitDropListener hands out connections that close instead of sending the
+// reply to QUIT.
+type quitDropListener struct{ net.Listener }
+
+// Accept wraps the next connection.
+func (l quitDropListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return quitDropConn{c}, nil
+}
+
+type quitDropConn struct{ net.Conn }
+
+// Write closes the connection in place of the 221 reply, the only one
+// that code: go-smtp writes each reply in one call.
+func (c quitDropConn) Write(b []byte) (int, error) {
+	if bytes.HasPrefix(b, []byte("221 ")) {
+		c.Conn.Close()
+		return 0, net.ErrClosed
+	}
+	return c.Conn.Write(b)
 }
 
 type backend struct{ s *Server }
