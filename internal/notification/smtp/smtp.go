@@ -10,15 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
-	"net/mail"
 	netsmtp "net/smtp"
 	"net/textproto"
 	"net/url"
 	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 )
@@ -193,41 +192,44 @@ func (m *Mailer) session(ctx context.Context, fn func(*netsmtp.Client) error) er
 }
 
 // compose returns e as an RFC 5322 message: headers, then plain text and
-// HTML alternatives in quoted-printable.
+// HTML alternatives in quoted-printable. go-message encodes non-ASCII
+// header text and folds every header line, so no line of the message
+// exceeds 998 octets (RFC 5322 2.1.1), whatever the names and texts hold.
 func (m *Mailer) compose(e notification.Email, to *mail.Address) ([]byte, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
+	// go-message writes the field set last first: set in reverse, the
+	// header reads From, To, Subject, Date, Message-ID and so on.
+	var h mail.Header
+	h.SetContentType("multipart/alternative", nil)
+	h.Set("MIME-Version", "1.0")
+	h.Set("X-Invoicing-Reaction", e.Reaction)
+	h.Set("X-Invoicing-Event-Id", e.EventID)
+	h.Set("Message-ID", e.MessageID(m.cfg.Domain))
+	h.SetDate(time.Now().UTC())
+	h.SetSubject(e.Subject)
+	h.SetAddressList("To", []*mail.Address{to})
+	h.SetAddressList("From", []*mail.Address{m.from})
+	var msg bytes.Buffer
+	w, err := message.CreateWriter(&msg, h.Header)
+	if err != nil {
+		return nil, err
+	}
 	for _, part := range []struct{ typ, content string }{{"text/plain", e.Text}, {"text/html", e.HTML}} {
-		w, err := mw.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {part.typ + "; charset=utf-8"},
-			"Content-Transfer-Encoding": {"quoted-printable"},
-		})
+		var ph message.Header
+		ph.SetContentType(part.typ, map[string]string{"charset": "utf-8"})
+		ph.Set("Content-Transfer-Encoding", "quoted-printable")
+		pw, err := w.CreatePart(ph)
 		if err != nil {
 			return nil, err
 		}
-		qp := quotedprintable.NewWriter(w)
-		if _, err := qp.Write([]byte(part.content)); err != nil {
+		if _, err := pw.Write([]byte(part.content)); err != nil {
 			return nil, err
 		}
-		if err := qp.Close(); err != nil {
+		if err := pw.Close(); err != nil {
 			return nil, err
 		}
 	}
-	if err := mw.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	var msg bytes.Buffer
-	header := func(k, v string) { fmt.Fprintf(&msg, "%s: %s\r\n", k, v) }
-	header("From", m.from.String())
-	header("To", to.String())
-	header("Subject", mime.QEncoding.Encode("utf-8", e.Subject))
-	header("Date", time.Now().UTC().Format(time.RFC1123Z))
-	header("Message-ID", e.MessageID(m.cfg.Domain))
-	header("X-Invoicing-Event-Id", e.EventID)
-	header("X-Invoicing-Reaction", e.Reaction)
-	header("MIME-Version", "1.0")
-	header("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
-	msg.WriteString("\r\n")
-	msg.Write(body.Bytes())
 	return msg.Bytes(), nil
 }

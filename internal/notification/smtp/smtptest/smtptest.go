@@ -37,6 +37,8 @@ type Message struct {
 	Header mail.Header
 	Text   string // the text/plain part, decoded
 	HTML   string // the text/html part, decoded
+	// Raw is the message as it came after DATA, CRLF line ends and all.
+	Raw []byte
 	// Received is when the server accepted the message.
 	Received time.Time
 }
@@ -68,6 +70,24 @@ type Options struct {
 	// session does; what the server accepted before stays accepted. It
 	// cannot see into sessions upgraded with STARTTLS.
 	DropAtQuit bool
+	// RefuseLongLines drops the connection, without a reply, on a message
+	// with a line over 998 octets (RFC 5322 2.1.1), as mail servers that
+	// refuse such lines have been seen to do.
+	RefuseLongLines bool
+}
+
+// MaxLine is the most octets a line of a message may hold, CRLF aside
+// (RFC 5322 2.1.1).
+const MaxLine = 998
+
+// LongestLine returns the length in octets of the longest line of raw,
+// its line end aside.
+func LongestLine(raw []byte) int {
+	longest := 0
+	for line := range bytes.SplitSeq(raw, []byte("\n")) {
+		longest = max(longest, len(bytes.TrimSuffix(line, []byte("\r"))))
+	}
+	return longest
 }
 
 // Server is an SMTP server on a random local port, closed when the test ends.
@@ -174,6 +194,9 @@ func (s *Server) Start() {
 	if s.opts.TLS {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.cert}}
 	}
+	if s.opts.RefuseLongLines {
+		srv.MaxLineLength = 0 // Data measures lines itself, to the octet
+	}
 	srv.Domain = "smtptest.local"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
@@ -257,10 +280,13 @@ func (c quitDropConn) Write(b []byte) (int, error) {
 type backend struct{ s *Server }
 
 // NewSession starts the state of one connection.
-func (b backend) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
+}
 
 type session struct {
 	s      *Server
+	conn   *gosmtp.Conn
 	from   string
 	to     []string
 	authed bool
@@ -306,12 +332,22 @@ func (se *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	return nil
 }
 
-// Data parses the message and keeps it, unless Reject refuses it.
+// Data parses the message and keeps it, unless Reject refuses it or, with
+// RefuseLongLines, a line is too long.
 func (se *session) Data(r io.Reader) error {
-	m, err := parse(r)
+	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
+	if n := LongestLine(raw); se.s.opts.RefuseLongLines && n > MaxLine {
+		se.conn.Conn().Close()
+		return fmt.Errorf("a line of %d octets", n)
+	}
+	m, err := parse(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	m.Raw = raw
 	m.From, m.To, m.Received = se.from, se.to, time.Now()
 	se.s.mu.Lock()
 	defer se.s.mu.Unlock()
