@@ -206,8 +206,8 @@ func (m *Mailer) compose(e notification.Email, to *mail.Address) ([]byte, error)
 	h.Set("Message-ID", e.MessageID(m.cfg.Domain))
 	h.SetDate(time.Now().UTC())
 	h.SetSubject(e.Subject)
-	h.SetAddressList("To", []*mail.Address{to})
-	h.SetAddressList("From", []*mail.Address{m.from})
+	h.Set("To", formatAddress(to))
+	h.Set("From", formatAddress(m.from))
 	var msg bytes.Buffer
 	w, err := message.CreateWriter(&msg, h.Header)
 	if err != nil {

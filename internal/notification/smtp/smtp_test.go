@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/url"
 	"strings"
 	"testing"
@@ -157,5 +158,45 @@ func TestAcceptedEmailIsNotResentWhenQuitFails(t *testing.T) {
 	// Nothing was accepted before a failed QUIT of a ping: it fails.
 	if err := m.Ping(context.Background()); err == nil {
 		t.Error("ping whose QUIT failed: nil, want an error")
+	}
+}
+
+// A display name shaped like RFC 2047 encoded words must reach the reader
+// as the text it is: decoders that decode encoded words even inside a
+// quoted string would turn "=?utf-8?q?=0D=0A...?=" into a line break and a
+// header of its own.
+func TestANameLikeAnEncodedWordDecodesToItself(t *testing.T) {
+	srv := smtptest.New(t)
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{
+		"=?utf-8?q?=0D=0ABcc:_attacker@evil.example?=",
+		"=?UTF-8?B?DQpCY2M6IGF0dGFja2VyQGV2aWwuZXhhbXBsZQ==?=",
+		"Ada =?utf-8?q?=0A?= Lovelace",
+		`Zoë "=?utf-8?q?=0D=0A?=" O'Brien`,
+		`=?`,
+		strings.Repeat("=?utf-8?q?=0A?=", 13), // 195 octets: several encoded words
+	}
+	for i, name := range names {
+		e := email
+		e.To.Name = name
+		if err := m.Send(context.Background(), e); err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		got := srv.Wait(i+1, 10*time.Second)[i]
+		raw := got.Header.Get("To")
+		if to, err := got.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Name != name {
+			t.Errorf("To %q parses as %v, %v; want the name %q", raw, to, err, name)
+		}
+		// Decoded as lenient readers do: every encoded word, quoted or not.
+		lenient, err := new(mime.WordDecoder).DecodeHeader(raw)
+		if err != nil || strings.ContainsAny(lenient, "\r\n") {
+			t.Errorf("To %q decodes leniently to %q, %v: a line break", raw, lenient, err)
+		}
+		if len(got.Header["Bcc"]) != 0 {
+			t.Errorf("To %q: the message has a Bcc header", raw)
+		}
 	}
 }
