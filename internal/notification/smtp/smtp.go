@@ -82,25 +82,32 @@ func New(cfg Config) (*Mailer, error) {
 	return m, nil
 }
 
-// Send delivers e to its recipient. It returns an error if the recipient's
-// address is invalid or the server did not accept the message, wrapping
-// notification.ErrUndeliverable for an invalid address or a permanent (5xx)
-// refusal of the message; the caller retries the others, so the server may
-// receive a message twice, with the same Message-ID. Once the server has
-// accepted the message (its reply to DATA), Send returns nil whatever
-// follows: a later error is logged.
+// Send delivers e to its recipient, whose domain goes out as its A-label.
+// It returns an error if the recipient's address is invalid or the server
+// did not accept the message, wrapping notification.ErrUndeliverable for
+// an address outside internet mail (see recipient), a non-ASCII local part
+// the server cannot take (no SMTPUTF8) or a permanent (5xx) refusal; the
+// caller retries the others, so the server may receive a message twice,
+// with the same Message-ID. Once the server has accepted the message (its
+// reply to DATA), Send returns nil whatever follows: a later error is
+// logged.
 func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
-	to, err := mail.ParseAddress(e.To.Email)
+	addr, utf8Local, err := recipient(e.To.Email)
 	if err != nil {
 		return fmt.Errorf("smtp: recipient %q: %w: %w", e.To.Email, notification.ErrUndeliverable, err)
 	}
-	to.Name = e.To.Name
+	to := &mail.Address{Name: e.To.Name, Address: addr}
 	msg, err := m.compose(e, to)
 	if err != nil {
 		return err
 	}
 	accepted := false
 	err = m.session(ctx, func(c *netsmtp.Client) error {
+		// net/smtp declares SMTPUTF8 in MAIL whenever the server offers it.
+		if ok, _ := c.Extension("SMTPUTF8"); utf8Local && !ok {
+			return fmt.Errorf("%w: recipient %q has a non-ASCII local part and the server does not offer SMTPUTF8",
+				notification.ErrUndeliverable, e.To.Email)
+		}
 		if err := c.Mail(m.from.Address); err != nil {
 			return err
 		}

@@ -200,3 +200,84 @@ func TestANameLikeAnEncodedWordDecodesToItself(t *testing.T) {
 		}
 	}
 }
+
+// An address outside internet mail, which an event published before the
+// API refused it may carry, is never mailed: the task fails for good and
+// says why.
+func TestAddressOutsideInternetMailIsUndeliverable(t *testing.T) {
+	srv := smtptest.New(t)
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{
+		"a@[127.0.0.1]", "a@[IPv6:::1]", "root@localhost", "a@b", "a@-x.com", "a@x-.com", "a@127.0.0.1", "a@example.123",
+		"a@under_score.example", "a@" + strings.Repeat("x", 64) + ".example", "Ada <ada@example.com>", "not an address",
+	} {
+		e := email
+		e.To.Email = addr
+		err := m.Send(context.Background(), e)
+		if !errors.Is(err, notification.ErrUndeliverable) || !strings.Contains(err.Error(), "recipient") {
+			t.Errorf("%q: %v, want ErrUndeliverable naming the recipient", addr, err)
+		}
+	}
+	if msgs := srv.Messages(); len(msgs) != 0 {
+		t.Errorf("%d messages accepted, first to %v", len(msgs), msgs[0].To)
+	}
+}
+
+// An internationalised domain goes out as its A-label (punycode), in the
+// envelope and in the header, which then needs no SMTPUTF8.
+func TestInternationalisedDomainIsSentAsItsALabel(t *testing.T) {
+	srv := smtptest.New(t)
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := email
+	e.To.Email = "ada@Bücher.example"
+	if err := m.Send(context.Background(), e); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	got := srv.Wait(1, 10*time.Second)[0]
+	const want = "ada@xn--bcher-kva.example"
+	if len(got.To) != 1 || got.To[0] != want {
+		t.Errorf("envelope to %q, want %q", got.To, want)
+	}
+	if to, err := got.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != want {
+		t.Errorf("To %q, want the address %q", got.Header.Get("To"), want)
+	}
+}
+
+// A non-ASCII local part has no ASCII form: it is sent where the server
+// offers SMTPUTF8, and fails for good, saying so, where it does not.
+func TestNonASCIILocalPartNeedsSMTPUTF8(t *testing.T) {
+	e := email
+	e.To.Email = "zoë@bücher.example"
+	const want = "zoë@xn--bcher-kva.example"
+	t.Run("offered", func(t *testing.T) {
+		srv := smtptest.NewWith(t, smtptest.Options{SMTPUTF8: true})
+		m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		if err := m.Send(context.Background(), e); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		got := srv.Wait(1, 10*time.Second)[0]
+		if !got.UTF8 || len(got.To) != 1 || got.To[0] != want {
+			t.Errorf("envelope to %q, SMTPUTF8 %t; want %q, true", got.To, got.UTF8, want)
+		}
+		if to, err := got.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != want {
+			t.Errorf("To %q, want the address %q", got.Header.Get("To"), want)
+		}
+	})
+	t.Run("not offered", func(t *testing.T) {
+		srv := smtptest.New(t)
+		m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		err := m.Send(context.Background(), e)
+		if !errors.Is(err, notification.ErrUndeliverable) || !strings.Contains(err.Error(), "SMTPUTF8") {
+			t.Errorf("send: %v, want ErrUndeliverable naming SMTPUTF8", err)
+		}
+		if n := len(srv.Messages()); n != 0 {
+			t.Errorf("%d messages accepted", n)
+		}
+	})
+}

@@ -39,6 +39,8 @@ type Message struct {
 	HTML   string // the text/html part, decoded
 	// Raw is the message as it came after DATA, CRLF line ends and all.
 	Raw []byte
+	// UTF8 is whether MAIL declared SMTPUTF8 (RFC 6531).
+	UTF8 bool
 	// Received is when the server accepted the message.
 	Received time.Time
 }
@@ -74,6 +76,10 @@ type Options struct {
 	// with a line over 998 octets (RFC 5322 2.1.1), as mail servers that
 	// refuse such lines have been seen to do.
 	RefuseLongLines bool
+	// SMTPUTF8 offers the SMTPUTF8 extension (RFC 6531): addresses with
+	// non-ASCII local parts. Without it, the server refuses a MAIL that
+	// declares it.
+	SMTPUTF8 bool
 }
 
 // MaxLine is the most octets a line of a message may hold, CRLF aside
@@ -197,6 +203,7 @@ func (s *Server) Start() {
 	if s.opts.RefuseLongLines {
 		srv.MaxLineLength = 0 // Data measures lines itself, to the octet
 	}
+	srv.EnableSMTPUTF8 = s.opts.SMTPUTF8
 	srv.Domain = "smtptest.local"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
@@ -288,6 +295,7 @@ type session struct {
 	s      *Server
 	conn   *gosmtp.Conn
 	from   string
+	utf8   bool
 	to     []string
 	authed bool
 }
@@ -312,17 +320,17 @@ func (se *session) Auth(string) (sasl.Server, error) {
 }
 
 // Reset forgets the envelope (RSET, or after DATA).
-func (se *session) Reset() { se.from, se.to = "", nil }
+func (se *session) Reset() { se.from, se.utf8, se.to = "", false, nil }
 
 // Logout ends the session.
 func (se *session) Logout() error { return nil }
 
 // Mail records the sender, once authenticated if the server requires it.
-func (se *session) Mail(from string, _ *gosmtp.MailOptions) error {
+func (se *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	if se.s.opts.User != "" && !se.authed {
 		return gosmtp.ErrAuthRequired
 	}
-	se.from = from
+	se.from, se.utf8 = from, opts != nil && opts.UTF8
 	return nil
 }
 
@@ -348,7 +356,7 @@ func (se *session) Data(r io.Reader) error {
 		return err
 	}
 	m.Raw = raw
-	m.From, m.To, m.Received = se.from, se.to, time.Now()
+	m.From, m.To, m.UTF8, m.Received = se.from, se.to, se.utf8, time.Now()
 	se.s.mu.Lock()
 	defer se.s.mu.Unlock()
 	if se.s.reject != nil {
