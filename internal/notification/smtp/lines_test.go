@@ -28,6 +28,20 @@ const (
 // longestEmail is an address of 254 octets, the most the API accepts.
 var longestEmail = strings.Repeat("a", 242) + "@example.com"
 
+// longestEmailIn returns the longest address whose local part is written
+// in s and whose domain is internationalised, within 254 octets.
+func longestEmailIn(s string) string {
+	const domain = "@bücher.example"
+	var local strings.Builder
+	for _, r := range repeat(s, 254) {
+		if local.Len()+len(string(r))+len(domain) > 254 {
+			break
+		}
+		local.WriteRune(r)
+	}
+	return local.String() + domain
+}
+
 // scripts are texts whose encoded forms are long: four-octet emoji, joined
 // emoji, CJK, right-to-left Arabic, stacked combining marks, and ASCII with
 // no space to fold at.
@@ -52,8 +66,8 @@ func repeat(s string, n int) string {
 
 // longestEvents returns one event of each type this context mails, every
 // text at its longest in script s and every amount at its largest.
-func longestEvents(t *testing.T, s string) []notification.Event {
-	customer := notification.Customer{Name: repeat(s, maxName), Email: longestEmail}
+func longestEvents(t *testing.T, s, email string) []notification.Event {
+	customer := notification.Customer{Name: repeat(s, maxName), Email: email}
 	number := repeat(s, maxNumber)
 	lines := make([]notification.Line, maxEventLines)
 	for i := range lines {
@@ -85,41 +99,51 @@ func longestEvents(t *testing.T, s string) []notification.Event {
 // No line of any email exceeds 998 octets, whatever the tenant wrote, so a
 // server that enforces the limit takes every one.
 func TestNoLineOfAnEmailExceeds998Octets(t *testing.T) {
-	srv := smtptest.NewWith(t, smtptest.Options{RefuseLongLines: true})
+	srv := smtptest.NewWith(t, smtptest.Options{RefuseLongLines: true, SMTPUTF8: true})
 	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "Billing <billing@example.com>", Domain: "mail.test", Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, s := range scripts {
 		t.Run(name, func(t *testing.T) {
-			for _, ev := range longestEvents(t, s) {
-				to := notification.Customer{Name: repeat(s, maxName), Email: longestEmail}
-				tasks := notification.Plan(ev, to, notification.DefaultReactions())
-				if len(tasks) == 0 {
-					t.Fatalf("no reaction to %s", ev.Type)
-				}
-				for _, task := range tasks {
-					e, err := notification.Render(task, notification.DefaultReactions())
-					if err != nil {
-						t.Fatal(err)
-					}
-					before := len(srv.Messages())
-					if err := m.Send(context.Background(), e); err != nil {
-						t.Errorf("%s: send: %v", task.Reaction, err)
-						continue
-					}
-					got := srv.Messages()[before]
-					if n := smtptest.LongestLine(got.Raw); n > smtptest.MaxLine {
-						t.Errorf("%s: a line of %d octets", task.Reaction, n)
-					}
-					if to, err := got.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Name != e.To.Name || to[0].Address != longestEmail {
-						t.Errorf("%s: To %q parses as %v, %v", task.Reaction, got.Header.Get("To"), to, err)
-					}
-					if got.Subject() != e.Subject {
-						t.Errorf("%s: subject %q, want %q", task.Reaction, got.Subject(), e.Subject)
-					}
+			for _, addr := range []string{longestEmail, longestEmailIn(s)} {
+				for _, ev := range longestEvents(t, s, addr) {
+					to := notification.Customer{Name: repeat(s, maxName), Email: addr}
+					sendLongest(t, srv, m, ev, to)
 				}
 			}
 		})
+	}
+}
+
+// sendLongest sends the emails of the reactions to ev and checks what the
+// server received: no line over 998 octets, To and Subject decoding to
+// what was rendered.
+func sendLongest(t *testing.T, srv *smtptest.Server, m *smtp.Mailer, ev notification.Event, to notification.Customer) {
+	t.Helper()
+	tasks := notification.Plan(ev, to, notification.DefaultReactions())
+	if len(tasks) == 0 {
+		t.Fatalf("no reaction to %s", ev.Type)
+	}
+	for _, task := range tasks {
+		e, err := notification.Render(task, notification.DefaultReactions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(srv.Messages())
+		if err := m.Send(context.Background(), e); err != nil {
+			t.Errorf("%s: send: %v", task.Reaction, err)
+			continue
+		}
+		got := srv.Messages()[before]
+		if n := smtptest.LongestLine(got.Raw); n > smtptest.MaxLine {
+			t.Errorf("%s: a line of %d octets", task.Reaction, n)
+		}
+		if to, err := got.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Name != e.To.Name || len(got.To) != 1 || to[0].Address != got.To[0] {
+			t.Errorf("%s: To %q parses as %v, %v", task.Reaction, got.Header.Get("To"), to, err)
+		}
+		if got.Subject() != e.Subject {
+			t.Errorf("%s: subject %q, want %q", task.Reaction, got.Subject(), e.Subject)
+		}
 	}
 }
