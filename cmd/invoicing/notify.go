@@ -71,7 +71,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 		}
 	}()
 	if cfg.SMTPURL != "" {
-		if p.mailer, err = smtp.New(smtp.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Domain: cfg.MailDomain, Timeout: cfg.NotifySendTimeout}); err != nil {
+		if p.mailer, err = smtp.New(smtp.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Domain: cfg.MailDomain, Timeout: cfg.NotifySendTimeout, Logger: logger}); err != nil {
 			return nil, err
 		}
 	} else if withNATS { // a process that consumes events, which make emails

@@ -5,7 +5,6 @@ package invoice
 
 import (
 	"iter"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -147,9 +146,8 @@ func validCustomer(c Customer) (Customer, []error) {
 	if c.Name == "" || !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxCustomerName || hasControl(c.Name) {
 		errs = append(errs, ErrInvalidCustomer.With("customer.name", "name is required, at most %d characters, without control characters", MaxCustomerName))
 	}
-	addr, err := mail.ParseAddress(c.Email)
-	if err != nil || addr.Address != c.Email || len(c.Email) > MaxEmail {
-		errs = append(errs, ErrInvalidCustomer.With("customer.email", "email must be a plain address such as billing@example.com"))
+	if !validEmail(c.Email) {
+		errs = append(errs, ErrInvalidCustomer.With("customer.email", "email must be a plain address at a public host name, such as billing@example.com"))
 	}
 	return c, errs
 }

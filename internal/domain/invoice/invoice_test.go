@@ -243,10 +243,33 @@ func TestNewReportsEveryBadField(t *testing.T) {
 	}
 }
 
+// Internet mail reaches public host names only: an address literal, a
+// single label or a label that is not a host name would be mailed to an
+// internal host, or nowhere.
+func TestNewRefusesAddressesOutsideInternetMail(t *testing.T) {
+	for _, email := range []string{
+		"a@[127.0.0.1]", "a@[IPv6:::1]", "root@localhost", "a@b", "a@-x.com", "a@x-.com", "a@x..com", "a@example.com.",
+		"a@127.0.0.1", "a@example.123", "a@under_score.example", "a@" + strings.Repeat("x", 64) + ".example",
+		"a@bad‍.example",
+	} {
+		t.Run(email, func(t *testing.T) {
+			_, err := invoice.New(invoice.NewID(), tenant, eur, invoice.Customer{Name: "Ada", Email: email}, time.Time{}, nil, t0)
+			if got := fieldsOf(err); !slices.Equal(got, []string{"customer.email"}) || !errors.Is(err, invoice.ErrInvalidCustomer) {
+				t.Errorf("New with %q: %v (fields %q), want invalid_customer naming customer.email", email, err, got)
+			}
+		})
+	}
+}
+
 func TestNewAcceptsLimits(t *testing.T) {
 	tests := map[string]invoice.Customer{
-		"name 200 runes":  {Name: strings.Repeat("é", 200), Email: customer.Email},
-		"email 254 bytes": {Name: "Ada", Email: strings.Repeat("a", 242) + "@example.com"},
+		"name 200 runes":            {Name: strings.Repeat("é", 200), Email: customer.Email},
+		"email 254 bytes":           {Name: "Ada", Email: strings.Repeat("a", 242) + "@example.com"},
+		"label 63 octets":           {Name: "Ada", Email: "a@" + strings.Repeat("x", 63) + ".example"},
+		"internationalised domain":  {Name: "Ada", Email: "ada@bücher.example"},
+		"its A-label":               {Name: "Ada", Email: "ada@xn--bcher-kva.example"},
+		"non-ASCII local part":      {Name: "Zoë", Email: "zoë@example.com"},
+		"upper case, hyphen, digit": {Name: "Ada", Email: "Ada@Mail-1.Example.COM"},
 	}
 	for name, c := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -9,15 +9,16 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
+	"log/slog"
 	"net"
-	"net/mail"
 	netsmtp "net/smtp"
 	"net/textproto"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	// TLS, if set, is used for STARTTLS and smtps (tests trust their own
 	// certificate with it). Default: the system roots, the URL's host name.
 	TLS *tls.Config
+	// Logger receives what goes wrong after the server accepted a message
+	// (a failed QUIT), which Send does not return. Default: discarded.
+	Logger *slog.Logger
 }
 
 // Mailer sends emails through one SMTP server, one connection per email.
@@ -68,6 +72,9 @@ func New(cfg Config) (*Mailer, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	m := &Mailer{cfg: cfg, addr: u.Host, host: u.Hostname(), implicit: u.Scheme == "smtps", from: from}
 	if u.User != nil {
 		pw, _ := u.User.Password()
@@ -76,22 +83,32 @@ func New(cfg Config) (*Mailer, error) {
 	return m, nil
 }
 
-// Send delivers e to its recipient. It returns an error if the recipient's
-// address is invalid or the server did not accept the message, wrapping
-// notification.ErrUndeliverable for an invalid address or a permanent (5xx)
-// refusal of the message; the caller retries the others, so the server may
-// receive a message twice, with the same Message-ID.
+// Send delivers e to its recipient, whose domain goes out as its A-label.
+// It returns an error if the recipient's address is invalid or the server
+// did not accept the message, wrapping notification.ErrUndeliverable for
+// an address outside internet mail (see recipient), a non-ASCII local part
+// the server cannot take (no SMTPUTF8) or a permanent (5xx) refusal; the
+// caller retries the others, so the server may receive a message twice,
+// with the same Message-ID. Once the server has accepted the message (its
+// reply to DATA), Send returns nil whatever follows: a later error is
+// logged.
 func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
-	to, err := mail.ParseAddress(e.To.Email)
+	addr, utf8Local, err := recipient(e.To.Email)
 	if err != nil {
 		return fmt.Errorf("smtp: recipient %q: %w: %w", e.To.Email, notification.ErrUndeliverable, err)
 	}
-	to.Name = e.To.Name
+	to := &mail.Address{Name: e.To.Name, Address: addr}
 	msg, err := m.compose(e, to)
 	if err != nil {
 		return err
 	}
-	return m.session(ctx, func(c *netsmtp.Client) error {
+	accepted := false
+	err = m.session(ctx, func(c *netsmtp.Client) error {
+		// net/smtp declares SMTPUTF8 in MAIL whenever the server offers it.
+		if ok, _ := c.Extension("SMTPUTF8"); utf8Local && !ok {
+			return fmt.Errorf("%w: recipient %q has a non-ASCII local part and the server does not offer SMTPUTF8",
+				notification.ErrUndeliverable, e.To.Email)
+		}
 		if err := c.Mail(m.from.Address); err != nil {
 			return err
 		}
@@ -105,8 +122,20 @@ func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
 		if _, err := w.Write(msg); err != nil {
 			return errors.Join(err, w.Close())
 		}
-		return w.Close()
+		if err := w.Close(); err != nil {
+			return err
+		}
+		accepted = true
+		return nil
 	})
+	if err != nil && accepted {
+		// The server took the message over with its 250: a retry would
+		// deliver a second copy.
+		m.cfg.Logger.WarnContext(ctx, "smtp: session failed after the server accepted the message",
+			"message_id", e.MessageID(m.cfg.Domain), "err", err)
+		return nil
+	}
+	return err
 }
 
 // Ping connects, greets and quits: the server is up and, if the URL has
@@ -171,41 +200,50 @@ func (m *Mailer) session(ctx context.Context, fn func(*netsmtp.Client) error) er
 }
 
 // compose returns e as an RFC 5322 message: headers, then plain text and
-// HTML alternatives in quoted-printable.
+// HTML alternatives in quoted-printable. go-message encodes non-ASCII
+// header text and folds every header line, so no line of the message
+// exceeds 998 octets (RFC 5322 2.1.1), whatever the names and texts hold.
 func (m *Mailer) compose(e notification.Email, to *mail.Address) ([]byte, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
+	// go-message writes the field set last first: set in reverse, the
+	// header reads From, To, Subject, Date, Message-ID and so on.
+	var h mail.Header
+	h.SetContentType("multipart/alternative", nil)
+	h.Set("MIME-Version", "1.0")
+	h.Set("X-Invoicing-Reaction", e.Reaction)
+	h.Set("X-Invoicing-Event-Id", e.EventID)
+	h.Set("Message-ID", e.MessageID(m.cfg.Domain))
+	h.SetDate(time.Now().UTC())
+	if strings.Contains(e.Subject, "=?") {
+		// Readers decode encoded words in a subject: text that merely
+		// looks like one must be encoded to reach them as itself.
+		h.Set("Subject", encodeWords(e.Subject))
+	} else {
+		h.SetSubject(e.Subject)
+	}
+	h.Set("To", formatAddress(to))
+	h.Set("From", formatAddress(m.from))
+	var msg bytes.Buffer
+	w, err := message.CreateWriter(&msg, h.Header)
+	if err != nil {
+		return nil, err
+	}
 	for _, part := range []struct{ typ, content string }{{"text/plain", e.Text}, {"text/html", e.HTML}} {
-		w, err := mw.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {part.typ + "; charset=utf-8"},
-			"Content-Transfer-Encoding": {"quoted-printable"},
-		})
+		var ph message.Header
+		ph.SetContentType(part.typ, map[string]string{"charset": "utf-8"})
+		ph.Set("Content-Transfer-Encoding", "quoted-printable")
+		pw, err := w.CreatePart(ph)
 		if err != nil {
 			return nil, err
 		}
-		qp := quotedprintable.NewWriter(w)
-		if _, err := qp.Write([]byte(part.content)); err != nil {
+		if _, err := pw.Write([]byte(part.content)); err != nil {
 			return nil, err
 		}
-		if err := qp.Close(); err != nil {
+		if err := pw.Close(); err != nil {
 			return nil, err
 		}
 	}
-	if err := mw.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	var msg bytes.Buffer
-	header := func(k, v string) { fmt.Fprintf(&msg, "%s: %s\r\n", k, v) }
-	header("From", m.from.String())
-	header("To", to.String())
-	header("Subject", mime.QEncoding.Encode("utf-8", e.Subject))
-	header("Date", time.Now().UTC().Format(time.RFC1123Z))
-	header("Message-ID", e.MessageID(m.cfg.Domain))
-	header("X-Invoicing-Event-Id", e.EventID)
-	header("X-Invoicing-Reaction", e.Reaction)
-	header("MIME-Version", "1.0")
-	header("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
-	msg.WriteString("\r\n")
-	msg.Write(body.Bytes())
 	return msg.Bytes(), nil
 }

@@ -1,8 +1,11 @@
 package smtp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"mime"
 	"net/url"
 	"strings"
 	"testing"
@@ -131,5 +134,170 @@ func TestUndeliverable(t *testing.T) {
 	srv.Reject(func(smtptest.Message) error { return &gosmtp.SMTPError{Code: 550, Message: "no such mailbox"} })
 	if err := m.Send(context.Background(), email); !errors.Is(err, notification.ErrUndeliverable) {
 		t.Errorf("permanent refusal (550): %v, want ErrUndeliverable", err)
+	}
+}
+
+// Once the server has answered 250 to DATA the message is its to deliver:
+// an error after that, at QUIT, must not make the task send it again.
+func TestAcceptedEmailIsNotResentWhenQuitFails(t *testing.T) {
+	srv := smtptest.NewWith(t, smtptest.Options{DropAtQuit: true})
+	var log bytes.Buffer
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(context.Background(), email); err != nil {
+		t.Errorf("send whose QUIT failed after DATA was accepted: %v, want nil (sent)", err)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("%d messages accepted, want 1", n)
+	}
+	if !strings.Contains(log.String(), "level=WARN") || !strings.Contains(log.String(), email.MessageID("mail.test")) {
+		t.Errorf("the failed QUIT was not logged with the Message-ID:\n%s", log.String())
+	}
+	// Nothing was accepted before a failed QUIT of a ping: it fails.
+	if err := m.Ping(context.Background()); err == nil {
+		t.Error("ping whose QUIT failed: nil, want an error")
+	}
+}
+
+// A display name shaped like RFC 2047 encoded words must reach the reader
+// as the text it is: decoders that decode encoded words even inside a
+// quoted string would turn "=?utf-8?q?=0D=0A...?=" into a line break and a
+// header of its own.
+func TestANameLikeAnEncodedWordDecodesToItself(t *testing.T) {
+	srv := smtptest.New(t)
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{
+		"=?utf-8?q?=0D=0ABcc:_attacker@evil.example?=",
+		"=?UTF-8?B?DQpCY2M6IGF0dGFja2VyQGV2aWwuZXhhbXBsZQ==?=",
+		"Ada =?utf-8?q?=0A?= Lovelace",
+		`Zoë "=?utf-8?q?=0D=0A?=" O'Brien`,
+		`=?`,
+		strings.Repeat("=?utf-8?q?=0A?=", 13), // 195 octets: several encoded words
+	}
+	for i, name := range names {
+		e := email
+		e.To.Name = name
+		if err := m.Send(context.Background(), e); err != nil {
+			t.Fatalf("%q: %v", name, err)
+		}
+		got := srv.Wait(i+1, 10*time.Second)[i]
+		raw := got.Header.Get("To")
+		if to, err := got.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Name != name {
+			t.Errorf("To %q parses as %v, %v; want the name %q", raw, to, err, name)
+		}
+		// Decoded as lenient readers do: every encoded word, quoted or not.
+		lenient, err := new(mime.WordDecoder).DecodeHeader(raw)
+		if err != nil || strings.ContainsAny(lenient, "\r\n") {
+			t.Errorf("To %q decodes leniently to %q, %v: a line break", raw, lenient, err)
+		}
+		if len(got.Header["Bcc"]) != 0 {
+			t.Errorf("To %q: the message has a Bcc header", raw)
+		}
+	}
+}
+
+// An address outside internet mail, which an event published before the
+// API refused it may carry, is never mailed: the task fails for good and
+// says why.
+func TestAddressOutsideInternetMailIsUndeliverable(t *testing.T) {
+	srv := smtptest.New(t)
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{
+		"a@[127.0.0.1]", "a@[IPv6:::1]", "root@localhost", "a@b", "a@-x.com", "a@x-.com", "a@127.0.0.1", "a@example.123",
+		"a@under_score.example", "a@" + strings.Repeat("x", 64) + ".example", "Ada <ada@example.com>", "not an address",
+	} {
+		e := email
+		e.To.Email = addr
+		err := m.Send(context.Background(), e)
+		if !errors.Is(err, notification.ErrUndeliverable) || !strings.Contains(err.Error(), "recipient") {
+			t.Errorf("%q: %v, want ErrUndeliverable naming the recipient", addr, err)
+		}
+	}
+	if msgs := srv.Messages(); len(msgs) != 0 {
+		t.Errorf("%d messages accepted, first to %v", len(msgs), msgs[0].To)
+	}
+}
+
+// An internationalised domain goes out as its A-label (punycode), in the
+// envelope and in the header, which then needs no SMTPUTF8.
+func TestInternationalisedDomainIsSentAsItsALabel(t *testing.T) {
+	srv := smtptest.New(t)
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := email
+	e.To.Email = "ada@Bücher.example"
+	if err := m.Send(context.Background(), e); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	got := srv.Wait(1, 10*time.Second)[0]
+	const want = "ada@xn--bcher-kva.example"
+	if len(got.To) != 1 || got.To[0] != want {
+		t.Errorf("envelope to %q, want %q", got.To, want)
+	}
+	if to, err := got.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != want {
+		t.Errorf("To %q, want the address %q", got.Header.Get("To"), want)
+	}
+}
+
+// A non-ASCII local part has no ASCII form: it is sent where the server
+// offers SMTPUTF8, and fails for good, saying so, where it does not.
+func TestNonASCIILocalPartNeedsSMTPUTF8(t *testing.T) {
+	e := email
+	e.To.Email = "zoë@bücher.example"
+	const want = "zoë@xn--bcher-kva.example"
+	t.Run("offered", func(t *testing.T) {
+		srv := smtptest.NewWith(t, smtptest.Options{SMTPUTF8: true})
+		m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		if err := m.Send(context.Background(), e); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		got := srv.Wait(1, 10*time.Second)[0]
+		if !got.UTF8 || len(got.To) != 1 || got.To[0] != want {
+			t.Errorf("envelope to %q, SMTPUTF8 %t; want %q, true", got.To, got.UTF8, want)
+		}
+		if to, err := got.Header.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != want {
+			t.Errorf("To %q, want the address %q", got.Header.Get("To"), want)
+		}
+	})
+	t.Run("not offered", func(t *testing.T) {
+		srv := smtptest.New(t)
+		m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		err := m.Send(context.Background(), e)
+		if !errors.Is(err, notification.ErrUndeliverable) || !strings.Contains(err.Error(), "SMTPUTF8") {
+			t.Errorf("send: %v, want ErrUndeliverable naming SMTPUTF8", err)
+		}
+		if n := len(srv.Messages()); n != 0 {
+			t.Errorf("%d messages accepted", n)
+		}
+	})
+}
+
+// The subject is decoded by every reader, encoded words and all: one that
+// holds what looks like an encoded word (an invoice number of an old or
+// forged event) must decode to itself, not to a line break.
+func TestASubjectLikeAnEncodedWordDecodesToItself(t *testing.T) {
+	srv := smtptest.New(t)
+	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := email
+	e.Subject = "Invoice =?utf-8?q?=0D=0ABcc:_attacker@evil.example?="
+	if err := m.Send(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Wait(1, 10*time.Second)[0]
+	if got.Subject() != e.Subject {
+		t.Errorf("Subject %q decodes to %q, want %q", got.Header.Get("Subject"), got.Subject(), e.Subject)
 	}
 }

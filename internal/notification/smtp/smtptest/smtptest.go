@@ -37,6 +37,10 @@ type Message struct {
 	Header mail.Header
 	Text   string // the text/plain part, decoded
 	HTML   string // the text/html part, decoded
+	// Raw is the message as it came after DATA, CRLF line ends and all.
+	Raw []byte
+	// UTF8 is whether MAIL declared SMTPUTF8 (RFC 6531).
+	UTF8 bool
 	// Received is when the server accepted the message.
 	Received time.Time
 }
@@ -63,6 +67,33 @@ type Options struct {
 	// User and Password, if User is set, are required through AUTH PLAIN
 	// before MAIL.
 	User, Password string
+	// DropAtQuit closes the connection when the client sends QUIT instead
+	// of answering 221, as a server or a network failing at the end of a
+	// session does; what the server accepted before stays accepted. It
+	// cannot see into sessions upgraded with STARTTLS.
+	DropAtQuit bool
+	// RefuseLongLines drops the connection, without a reply, on a message
+	// with a line over 998 octets (RFC 5322 2.1.1), as mail servers that
+	// refuse such lines have been seen to do.
+	RefuseLongLines bool
+	// SMTPUTF8 offers the SMTPUTF8 extension (RFC 6531): addresses with
+	// non-ASCII local parts. Without it, the server refuses a MAIL that
+	// declares it.
+	SMTPUTF8 bool
+}
+
+// MaxLine is the most octets a line of a message may hold, CRLF aside
+// (RFC 5322 2.1.1).
+const MaxLine = 998
+
+// LongestLine returns the length in octets of the longest line of raw,
+// its line end aside.
+func LongestLine(raw []byte) int {
+	longest := 0
+	for line := range bytes.SplitSeq(raw, []byte("\n")) {
+		longest = max(longest, len(bytes.TrimSuffix(line, []byte("\r"))))
+	}
+	return longest
 }
 
 // Server is an SMTP server on a random local port, closed when the test ends.
@@ -162,10 +193,17 @@ func (s *Server) Start() {
 	if s.opts.Implicit {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*s.cert}})
 	}
+	if s.opts.DropAtQuit {
+		ln = quitDropListener{ln}
+	}
 	srv := gosmtp.NewServer(backend{s})
 	if s.opts.TLS {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.cert}}
 	}
+	if s.opts.RefuseLongLines {
+		srv.MaxLineLength = 0 // Data measures lines itself, to the octet
+	}
+	srv.EnableSMTPUTF8 = s.opts.SMTPUTF8
 	srv.Domain = "smtptest.local"
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
@@ -221,14 +259,43 @@ func (s *Server) Wait(n int, timeout time.Duration) []Message {
 	}
 }
 
+// quitDropListener hands out connections that close instead of sending the
+// reply to QUIT.
+type quitDropListener struct{ net.Listener }
+
+// Accept wraps the next connection.
+func (l quitDropListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return quitDropConn{c}, nil
+}
+
+type quitDropConn struct{ net.Conn }
+
+// Write closes the connection in place of the 221 reply, the only one
+// that code: go-smtp writes each reply in one call.
+func (c quitDropConn) Write(b []byte) (int, error) {
+	if bytes.HasPrefix(b, []byte("221 ")) {
+		c.Conn.Close()
+		return 0, net.ErrClosed
+	}
+	return c.Conn.Write(b)
+}
+
 type backend struct{ s *Server }
 
 // NewSession starts the state of one connection.
-func (b backend) NewSession(*gosmtp.Conn) (gosmtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
+}
 
 type session struct {
 	s      *Server
+	conn   *gosmtp.Conn
 	from   string
+	utf8   bool
 	to     []string
 	authed bool
 }
@@ -253,17 +320,17 @@ func (se *session) Auth(string) (sasl.Server, error) {
 }
 
 // Reset forgets the envelope (RSET, or after DATA).
-func (se *session) Reset() { se.from, se.to = "", nil }
+func (se *session) Reset() { se.from, se.utf8, se.to = "", false, nil }
 
 // Logout ends the session.
 func (se *session) Logout() error { return nil }
 
 // Mail records the sender, once authenticated if the server requires it.
-func (se *session) Mail(from string, _ *gosmtp.MailOptions) error {
+func (se *session) Mail(from string, opts *gosmtp.MailOptions) error {
 	if se.s.opts.User != "" && !se.authed {
 		return gosmtp.ErrAuthRequired
 	}
-	se.from = from
+	se.from, se.utf8 = from, opts != nil && opts.UTF8
 	return nil
 }
 
@@ -273,13 +340,23 @@ func (se *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 	return nil
 }
 
-// Data parses the message and keeps it, unless Reject refuses it.
+// Data parses the message and keeps it, unless Reject refuses it or, with
+// RefuseLongLines, a line is too long.
 func (se *session) Data(r io.Reader) error {
-	m, err := parse(r)
+	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
-	m.From, m.To, m.Received = se.from, se.to, time.Now()
+	if n := LongestLine(raw); se.s.opts.RefuseLongLines && n > MaxLine {
+		se.conn.Conn().Close()
+		return fmt.Errorf("a line of %d octets", n)
+	}
+	m, err := parse(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	m.Raw = raw
+	m.From, m.To, m.UTF8, m.Received = se.from, se.to, se.utf8, time.Now()
 	se.s.mu.Lock()
 	defer se.s.mu.Unlock()
 	if se.s.reject != nil {
