@@ -17,6 +17,12 @@ import (
 // the delivery log; the rest is discarded.
 const MaxResponseBody = 1 << 10
 
+// MaxResponseHeader bounds the response headers read per attempt; a
+// response with more fails the attempt unread. Go's default (10 MB) is a
+// receiver's to fill, once per worker. Webhook receivers answer with a
+// status and a few headers; only Retry-After is read.
+const MaxResponseHeader = 16 << 10
+
 // SenderConfig configures a Sender. Zero fields take the defaults noted.
 type SenderConfig struct {
 	// Timeout bounds one attempt, from connecting to the response's end.
@@ -40,12 +46,13 @@ func NewSender(cfg SenderConfig) *Sender {
 	cfg.Timeout = cmp.Or(cfg.Timeout, 15*time.Second)
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, "invoicing-webhooks/1")
 	tr := &http.Transport{
-		DialContext:           cfg.Policy.DialContext(&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}),
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+		DialContext:            cfg.Policy.DialContext(&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}),
+		TLSHandshakeTimeout:    cfg.Timeout,
+		ResponseHeaderTimeout:  cfg.Timeout,
+		MaxResponseHeaderBytes: MaxResponseHeader,
+		MaxIdleConnsPerHost:    16,
+		IdleConnTimeout:        90 * time.Second,
+		ForceAttemptHTTP2:      true,
 	}
 	return &Sender{cfg: cfg, client: &http.Client{
 		Transport: tr,
