@@ -72,6 +72,10 @@ type Message struct {
 	ID      string // webhook-id: the event id
 	Body    []byte // the CloudEvent as published
 	Secrets []string
+	// TraceParent and TraceState are the W3C trace context the request
+	// carries in its traceparent and tracestate headers (none if empty),
+	// so that the receiver's trace joins the event's.
+	TraceParent, TraceState string
 }
 
 // Result is the outcome of one attempt.
@@ -108,6 +112,12 @@ func (s *Sender) Send(ctx context.Context, m Message) (Result, error) {
 	req.Header.Set(HeaderID, m.ID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, sig)
+	if m.TraceParent != "" {
+		req.Header.Set("traceparent", m.TraceParent)
+		if m.TraceState != "" {
+			req.Header.Set("tracestate", m.TraceState)
+		}
+	}
 	resp, err := s.client.Do(req)
 	res := Result{At: now}
 	if err != nil {

@@ -41,3 +41,26 @@ func TestSenderCapsResponseHeaders(t *testing.T) {
 		t.Errorf("the attempt allocated %d KiB, want the headers left unread", n>>10)
 	}
 }
+
+// TestSenderSendsTraceContext: the message's W3C trace context arrives in
+// the traceparent and tracestate headers, and none is made up without one.
+func TestSenderSendsTraceContext(t *testing.T) {
+	got := make(chan http.Header, 2)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Clone() }))
+	defer rcv.Close()
+	s := webhook.NewSender(webhook.SenderConfig{Timeout: 5 * time.Second, Policy: webhook.Policy{AllowPrivate: true}})
+	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for _, m := range []webhook.Message{
+		{TraceParent: parent, TraceState: "vendor=opaque"},
+		{},
+	} {
+		m.URL, m.ID, m.Body, m.Secrets = rcv.URL, "m", []byte("{}"), []string{webhook.NewSecret()}
+		if r, err := s.Send(context.Background(), m); err != nil || !r.OK() {
+			t.Fatalf("%+v %v", r, err)
+		}
+		h := <-got
+		if h.Get("traceparent") != m.TraceParent || h.Get("tracestate") != m.TraceState {
+			t.Errorf("traceparent %q, tracestate %q; want %q, %q", h.Get("traceparent"), h.Get("tracestate"), m.TraceParent, m.TraceState)
+		}
+	}
+}
