@@ -23,6 +23,13 @@ const MaxResponseBody = 1 << 10
 // status and a few headers; only Retry-After is read.
 const MaxResponseHeader = 16 << 10
 
+// http2Window is the HTTP/2 flow-control window of a response, per stream
+// and per connection: how much a receiver may send ahead of the attempt's
+// reading. An attempt reads 1 KiB of the body and drops the rest; Go's
+// default window (4 MiB a stream) would let every worker's receiver park
+// that much in memory first.
+const http2Window = 64 << 10
+
 // SenderConfig configures a Sender. Zero fields take the defaults noted.
 type SenderConfig struct {
 	// Timeout bounds one attempt, from connecting to the response's end.
@@ -53,6 +60,7 @@ func NewSender(cfg SenderConfig) *Sender {
 		MaxIdleConnsPerHost:    16,
 		IdleConnTimeout:        90 * time.Second,
 		ForceAttemptHTTP2:      true,
+		HTTP2:                  &http.HTTP2Config{MaxReceiveBufferPerStream: http2Window, MaxReceiveBufferPerConnection: http2Window},
 	}
 	return &Sender{cfg: cfg, client: &http.Client{
 		Transport: tr,
