@@ -3,6 +3,7 @@ module github.com/invoicing-dev/invoicing
 go 1.26.8
 
 require (
+	code.dny.dev/ssrf v0.3.0
 	github.com/cloudevents/sdk-go/v2 v2.16.2
 	github.com/emersion/go-message v0.18.2
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6

@@ -203,8 +203,10 @@ func TestWebhookEndpointCreate422(t *testing.T) {
 	// is ever connected to.
 	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{Resolver: stubResolver{
 		"internal.example": {netip.MustParseAddr("10.1.2.3")},
-		"mixed.example":    {netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("192.168.0.1")},
+		"mixed.example":    {netip.MustParseAddr("8.8.8.8"), netip.MustParseAddr("192.168.0.1")},
 		"meta.example":     {netip.MustParseAddr("169.254.169.254")},
+		"nat64.example":    {netip.MustParseAddr("64:ff9b::a9fe:a9fe")},
+		"public.example":   {netip.MustParseAddr("8.8.8.8"), netip.MustParseAddr("2001:4860:4860::8888")},
 	}}})
 	for _, tc := range []struct {
 		name  string
@@ -220,18 +222,30 @@ func TestWebhookEndpointCreate422(t *testing.T) {
 		{"host resolving to 10.x", map[string]any{"url": "https://internal.example/hook", "enabled_events": []string{"*"}}, "url"},
 		{"host resolving partly private", map[string]any{"url": "https://mixed.example/hook", "enabled_events": []string{"*"}}, "url"},
 		{"host resolving to metadata", map[string]any{"url": "https://meta.example/hook", "enabled_events": []string{"*"}}, "url"},
+		{"host resolving to NAT64 of metadata", map[string]any{"url": "https://nat64.example/hook", "enabled_events": []string{"*"}}, "url"},
+		// IPv6 forms that embed a refused IPv4 address, and special-purpose IPv6.
+		{"NAT64 of metadata", map[string]any{"url": "https://[64:ff9b::a9fe:a9fe]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"NAT64 of 10.0.0.1", map[string]any{"url": "https://[64:ff9b::a00:1]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"IPv4-compatible loopback", map[string]any{"url": "https://[::127.0.0.1]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"IPv4-translated loopback", map[string]any{"url": "https://[::ffff:0:7f00:1]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"6to4 of loopback", map[string]any{"url": "https://[2002:7f00:1::]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"Teredo", map[string]any{"url": "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"discard-only", map[string]any{"url": "https://[100::1]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"IPv6 documentation", map[string]any{"url": "https://[2001:db8::1]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"site-local", map[string]any{"url": "https://[fec0::1]/hook", "enabled_events": []string{"*"}}, "url"},
+		{"IPv4 documentation", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"*"}}, "url"},
 		{"localhost", map[string]any{"url": "https://localhost/hook", "enabled_events": []string{"*"}}, "url"},
 		{"not resolving", map[string]any{"url": "https://nowhere.example/hook", "enabled_events": []string{"*"}}, "url"},
 		{"plain http", map[string]any{"url": "http://public.example/hook", "enabled_events": []string{"*"}}, "url"},
 		{"credentials", map[string]any{"url": "https://u:p@public.example/hook", "enabled_events": []string{"*"}}, "url"},
 		{"no url", map[string]any{"enabled_events": []string{"*"}}, "url"},
-		{"no events", map[string]any{"url": "https://203.0.113.7/hook"}, "enabled_events"},
-		{"bad event type", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"paid"}}, "enabled_events[0]"},
+		{"no events", map[string]any{"url": "https://public.example/hook"}, "enabled_events"},
+		{"bad event type", map[string]any{"url": "https://public.example/hook", "enabled_events": []string{"paid"}}, "enabled_events[0]"},
 		// Well formed, but no event of this service: the endpoint would
 		// wait for ever for events that never come.
-		{"unknown event type", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"invoicing.invoice.paid", "invoicing.invoice.payed"}}, "enabled_events[1]"},
-		{"credit note type misspelt", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"invoicing.creditnote.issued"}}, "enabled_events[0]"},
-		{"long description", map[string]any{"url": "https://203.0.113.7/hook", "enabled_events": []string{"*"}, "description": strings.Repeat("x", 501)}, "description"},
+		{"unknown event type", map[string]any{"url": "https://public.example/hook", "enabled_events": []string{"invoicing.invoice.paid", "invoicing.invoice.payed"}}, "enabled_events[1]"},
+		{"credit note type misspelt", map[string]any{"url": "https://public.example/hook", "enabled_events": []string{"invoicing.creditnote.issued"}}, "enabled_events[0]"},
+		{"long description", map[string]any{"url": "https://public.example/hook", "enabled_events": []string{"*"}, "description": strings.Repeat("x", 501)}, "description"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := c.invalid().do(t, "POST", "/v1/webhook_endpoints", c.keyA, tc.body)
@@ -253,10 +267,13 @@ func TestWebhookEndpointCreate422(t *testing.T) {
 	if res := c.do(t, "GET", "/v1/webhook_endpoints", c.keyA, nil); string(res.body) != emptyList {
 		t.Errorf("after the refusals the list is %s, want empty", res.body)
 	}
-	// A public address is accepted (registration resolves; it connects to nothing).
-	c.register(t, c.keyA, "https://203.0.113.7/hook", "*")
+	// A name resolving to public addresses, and a public address, are
+	// accepted (registration resolves with the stub; this queue has no
+	// Sender and connects to nothing).
+	c.register(t, c.keyA, "https://public.example/hook", "*")
+	c.register(t, c.keyA, "https://[2606:4700:4700::1111]/hook", "*")
 	// Every type the service sends can be subscribed to, the newer ones too.
-	e := c.register(t, c.keyA, "https://203.0.113.7/hook", webhook.EventTypes...)
+	e := c.register(t, c.keyA, "https://public.example/hook", webhook.EventTypes...)
 	if res := c.invalid().do(t, "PATCH", "/v1/webhook_endpoints/"+e.ID, c.keyA,
 		map[string]any{"enabled_events": []string{"invoicing.invoice.overdue", "invoicing.invoice.write_off"}}); res.status != http.StatusUnprocessableEntity {
 		t.Errorf("PATCH to an unknown event type: %d %s, want 422", res.status, res.body)

@@ -85,6 +85,13 @@ type harness struct {
 
 func newHarness(t testing.TB, cfg postgres.WebhookConfig) *harness {
 	t.Helper()
+	return newHarnessOf(t, postgres.QueueConfig{Webhooks: cfg})
+}
+
+// newHarnessOf is newHarness with the rest of the queue's configuration.
+func newHarnessOf(t testing.TB, qc postgres.QueueConfig) *harness {
+	t.Helper()
+	cfg := qc.Webhooks
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
 	if err := postgres.Migrate(ctx, dbURL); err != nil {
@@ -102,7 +109,8 @@ func newHarness(t testing.TB, cfg postgres.WebhookConfig) *harness {
 	if cfg.Schedule == nil {
 		cfg.Schedule = webhook.Schedule{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}
 	}
-	q, err := postgres.NewQueue(pool, postgres.QueueConfig{Webhooks: cfg}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	qc.Webhooks = cfg
+	q, err := postgres.NewQueue(pool, qc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

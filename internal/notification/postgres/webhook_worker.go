@@ -179,7 +179,9 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) (
 		return river.JobSnooze(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
 	}
 	defer w.release(t.endpointID)
-	res, err := cfg.Sender.Send(ctx, webhook.Message{URL: t.url, ID: t.eventID, Body: t.body, Secrets: t.endpoint.Secrets(time.Now())})
+	msg := webhook.Message{URL: t.url, ID: t.eventID, Body: t.body, Secrets: t.endpoint.Secrets(time.Now())}
+	msg.TraceParent, msg.TraceState = traceContext(ctx, t.body)
+	res, err := cfg.Sender.Send(ctx, msg)
 	if err != nil {
 		return river.JobCancel(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"code.dny.dev/ssrf"
 )
 
 // Resolver looks up a host's addresses; *net.Resolver is one. Tests give a
@@ -18,36 +20,24 @@ type Resolver interface {
 }
 
 // ErrForbiddenAddress marks a URL or a connection to an address webhooks may
-// not reach: loopback, private, link-local, multicast, unspecified, or a
-// cloud metadata address.
+// not reach: any but a public unicast address (Allowed).
 var ErrForbiddenAddress = errors.New("webhook: address not allowed")
 
-// reserved are ranges no public receiver lives in that net/netip does not
-// classify: shared (CGNAT), protocol, benchmarking and reserved space, and
-// the metadata addresses among them. (Cloud metadata at 169.254.169.254 is
-// link-local; fd00:ec2::254 is private.)
-var reserved = []netip.Prefix{
-	netip.MustParsePrefix("100.100.100.200/32"), // Alibaba Cloud
-	netip.MustParsePrefix("100.64.0.0/10"),      // carrier-grade NAT, not the internet
-	netip.MustParsePrefix("192.0.0.0/24"),       // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),      // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),        // reserved
-}
+// guardian holds the IANA special-purpose registries of IPv4 and IPv6
+// (code.dny.dev/ssrf, generated from them) and refuses every IPv6 address
+// outside global unicast (2000::/3). That refuses whole prefixes whose
+// addresses embed an IPv4 one, whichever it is: NAT64 (64:ff9b::/96,
+// 64:ff9b:1::/48), IPv4-compatible and IPv4-translated (within ::/8), 6to4
+// (2002::/16) and Teredo (2001::/32). Ports and networks are the URL's
+// business, not the address check's.
+var guardian = ssrf.New(ssrf.WithAnyPort(), ssrf.WithAnyNetwork())
 
-// Allowed reports whether a webhook may connect to ip: a global unicast
-// address, outside the private, shared and reserved ranges.
+// Allowed reports whether a webhook may connect to ip: a public unicast
+// address, in no special-purpose range (loopback, private, shared,
+// link-local, multicast, documentation, reserved, metadata and the rest).
+// An IPv4-mapped address is judged as the IPv4 address it is dialled as.
 func Allowed(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if !ip.IsValid() || !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() ||
-		ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsUnspecified() {
-		return false
-	}
-	for _, p := range reserved {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
+	return ip.IsValid() && guardian.SafeAddr(ip.Unmap()) == nil
 }
 
 // Policy is where webhooks may go.
@@ -93,7 +83,7 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	host := u.Hostname()
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !Allowed(ip) {
-			return bad(fmt.Sprintf("%s is a loopback, private, link-local, multicast or metadata address", ip))
+			return bad(fmt.Sprintf("%s is not a public address (it is loopback, private, link-local, multicast, reserved or special-purpose)", ip))
 		}
 		return nil
 	}
@@ -106,7 +96,7 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	}
 	for _, ip := range ips {
 		if !Allowed(ip) {
-			return bad(fmt.Sprintf("host %q resolves to %s, a loopback, private, link-local, multicast or metadata address", host, ip.Unmap()))
+			return bad(fmt.Sprintf("host %q resolves to %s, not a public address (it is loopback, private, link-local, multicast, reserved or special-purpose)", host, ip.Unmap()))
 		}
 	}
 	return nil
@@ -115,36 +105,51 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 // DialContext returns a dial function for an http.Transport that resolves
 // with the policy's resolver and refuses, before connecting, any address not
 // Allowed (unless AllowPrivate): DNS may have changed since registration.
-// Its errors wrap ErrForbiddenAddress for such addresses.
+// Its errors wrap ErrForbiddenAddress for such addresses. d's own Control
+// or ControlContext, if any, runs after the check.
 func (p Policy) DialContext(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	dd := *d
 	if !p.AllowPrivate {
-		// Control runs after the socket is made and before it connects:
-		// the last word on the address actually dialled.
-		dd.Control = func(_, address string, _ syscall.RawConn) error {
+		// ControlContext runs after the socket is made and before it
+		// connects: the last word on the address actually dialled, where
+		// Go's resolver chose it. It takes precedence over Control, so it
+		// is the one set, and it calls d's.
+		ctl, ctlCtx := d.Control, d.ControlContext
+		dd.Control = nil
+		dd.ControlContext = func(ctx context.Context, network, address string, c syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil || !Allowed(ap.Addr()) {
 				return fmt.Errorf("%w: %s", ErrForbiddenAddress, address)
+			}
+			switch {
+			case ctlCtx != nil:
+				return ctlCtx(ctx, network, address, c)
+			case ctl != nil:
+				return ctl(network, address, c)
 			}
 			return nil
 		}
 	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if p.Resolver == nil {
-			return dd.DialContext(ctx, network, addr)
-		}
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
 			return nil, err
 		}
-		ips := []netip.Addr{}
+		var ips []netip.Addr
 		if ip, err := netip.ParseAddr(host); err == nil {
-			ips = append(ips, ip)
+			ips = []netip.Addr{ip}
+		} else if p.Resolver == nil {
+			return dd.DialContext(ctx, network, addr)
 		} else if ips, err = p.Resolver.LookupNetIP(ctx, "ip", host); err != nil {
 			return nil, err
 		}
 		var errs []error
 		for _, ip := range ips {
+			if !p.AllowPrivate && !Allowed(ip) {
+				// Refused before a socket is even made.
+				errs = append(errs, fmt.Errorf("%w: %s", ErrForbiddenAddress, ip))
+				continue
+			}
 			c, err := dd.DialContext(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
 			if err == nil {
 				return c, nil

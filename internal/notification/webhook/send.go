@@ -17,6 +17,19 @@ import (
 // the delivery log; the rest is discarded.
 const MaxResponseBody = 1 << 10
 
+// MaxResponseHeader bounds the response headers read per attempt; a
+// response with more fails the attempt unread. Go's default (10 MB) is a
+// receiver's to fill, once per worker. Webhook receivers answer with a
+// status and a few headers; only Retry-After is read.
+const MaxResponseHeader = 16 << 10
+
+// http2Window is the HTTP/2 flow-control window of a response, per stream
+// and per connection: how much a receiver may send ahead of the attempt's
+// reading. An attempt reads 1 KiB of the body and drops the rest; Go's
+// default window (4 MiB a stream) would let every worker's receiver park
+// that much in memory first.
+const http2Window = 64 << 10
+
 // SenderConfig configures a Sender. Zero fields take the defaults noted.
 type SenderConfig struct {
 	// Timeout bounds one attempt, from connecting to the response's end.
@@ -40,12 +53,14 @@ func NewSender(cfg SenderConfig) *Sender {
 	cfg.Timeout = cmp.Or(cfg.Timeout, 15*time.Second)
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, "invoicing-webhooks/1")
 	tr := &http.Transport{
-		DialContext:           cfg.Policy.DialContext(&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}),
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+		DialContext:            cfg.Policy.DialContext(&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}),
+		TLSHandshakeTimeout:    cfg.Timeout,
+		ResponseHeaderTimeout:  cfg.Timeout,
+		MaxResponseHeaderBytes: MaxResponseHeader,
+		MaxIdleConnsPerHost:    16,
+		IdleConnTimeout:        90 * time.Second,
+		ForceAttemptHTTP2:      true,
+		HTTP2:                  &http.HTTP2Config{MaxReceiveBufferPerStream: http2Window, MaxReceiveBufferPerConnection: http2Window},
 	}
 	return &Sender{cfg: cfg, client: &http.Client{
 		Transport: tr,
@@ -65,6 +80,10 @@ type Message struct {
 	ID      string // webhook-id: the event id
 	Body    []byte // the CloudEvent as published
 	Secrets []string
+	// TraceParent and TraceState are the W3C trace context the request
+	// carries in its traceparent and tracestate headers (none if empty),
+	// so that the receiver's trace joins the event's.
+	TraceParent, TraceState string
 }
 
 // Result is the outcome of one attempt.
@@ -101,6 +120,12 @@ func (s *Sender) Send(ctx context.Context, m Message) (Result, error) {
 	req.Header.Set(HeaderID, m.ID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, sig)
+	if m.TraceParent != "" {
+		req.Header.Set("traceparent", m.TraceParent)
+		if m.TraceState != "" {
+			req.Header.Set("tracestate", m.TraceState)
+		}
+	}
 	resp, err := s.client.Do(req)
 	res := Result{At: now}
 	if err != nil {
