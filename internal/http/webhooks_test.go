@@ -361,3 +361,43 @@ func (c *webhookAPI) tenantOf(t *testing.T, key string) string {
 	}
 	return id
 }
+
+// TestWebhookTextWithNUL422 sends U+0000 in every text member of the webhook
+// API: each is a 422 naming the member, and nothing is stored.
+func TestWebhookTextWithNUL422(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "invoicing.invoice.paid")
+	for _, tc := range []struct {
+		name, method, path string
+		body               map[string]any
+		field              string
+	}{
+		{"create description", "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:9/x", "enabled_events": []string{"*"}, "description": "a\x00b"}, "description"},
+		{"create description control", "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:9/x", "enabled_events": []string{"*"}, "description": "a\x1bb"}, "description"},
+		{"create url", "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:9/x\x00", "enabled_events": []string{"*"}}, "url"},
+		{"create event", "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:9/x", "enabled_events": []string{"invoicing.invoice.paid\x00"}}, "enabled_events[0]"},
+		{"patch description", "PATCH", "/v1/webhook_endpoints/" + e.ID, map[string]any{"description": "\x00"}, "description"},
+		{"patch url", "PATCH", "/v1/webhook_endpoints/" + e.ID, map[string]any{"url": "http://127.0.0.1:9/\x00"}, "url"},
+		{"patch event", "PATCH", "/v1/webhook_endpoints/" + e.ID, map[string]any{"enabled_events": []string{"*\x00"}}, "enabled_events[0]"},
+		{"patch status", "PATCH", "/v1/webhook_endpoints/" + e.ID, map[string]any{"status": "enabled\x00"}, "status"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := c.invalid().do(t, tc.method, tc.path, c.keyA, tc.body)
+			if res.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422: %s", res.status, res.body)
+			}
+			var p problemJSON
+			_ = json.Unmarshal(res.body, &p)
+			if !hasField(p, tc.field) {
+				t.Errorf("problem %s does not name %s", res.body, tc.field)
+			}
+		})
+	}
+	type list struct {
+		Data []endpointJSON `json:"data"`
+	}
+	l := decodeAs[list](t, c.do(t, "GET", "/v1/webhook_endpoints", c.keyA, nil), http.StatusOK)
+	if len(l.Data) != 1 || l.Data[0].Description != "test" || l.Data[0].URL != e.URL || fmt.Sprint(l.Data[0].EnabledEvents) != "[invoicing.invoice.paid]" {
+		t.Errorf("after the refusals the endpoints are %+v, want only %+v unchanged", l.Data, e)
+	}
+}
