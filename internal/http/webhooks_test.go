@@ -401,3 +401,69 @@ func TestWebhookTextWithNUL422(t *testing.T) {
 		t.Errorf("after the refusals the endpoints are %+v, want only %+v unchanged", l.Data, e)
 	}
 }
+
+// TestWebhookSecondRotationWithinOverlap409 rotates a secret, then again
+// while the first one still signs: the second rotation is refused with the
+// time the first secret stops signing, and both secrets stay as they were.
+// Once that time has passed, rotating works again; of rotations racing on a
+// fresh endpoint, one wins.
+func TestWebhookSecondRotationWithinOverlap409(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}, SecretOverlap: time.Hour})
+	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
+	rotate := "/v1/webhook_endpoints/" + e.ID + "/rotate_secret"
+	first := decodeAs[endpointJSON](t, c.do(t, "POST", rotate, c.keyA, nil), http.StatusOK)
+	p := wantProblem(t, c.do(t, "POST", rotate, c.keyA, nil), http.StatusConflict, "webhook_conflict", "")
+	if first.PreviousSecretExpiresAt == nil || !strings.Contains(p.Detail, *first.PreviousSecretExpiresAt) {
+		t.Errorf("second rotation: %q, want the time the old secret stops signing (%v)", p.Detail, first.PreviousSecretExpiresAt)
+	}
+	secrets := func() (current, previous string) {
+		t.Helper()
+		if err := c.pool.QueryRow(t.Context(), `SELECT secret, previous_secret FROM notification.webhook_endpoints WHERE id = $1`,
+			e.ID).Scan(&current, &previous); err != nil {
+			t.Fatal(err)
+		}
+		return current, previous
+	}
+	if cur, prev := secrets(); cur != first.Secret || prev != e.Secret {
+		t.Errorf("after the refused rotation the secrets are %q and %q, want %q and %q (still signing)", cur, prev, first.Secret, e.Secret)
+	}
+	got := decodeAs[endpointJSON](t, c.do(t, "GET", "/v1/webhook_endpoints/"+e.ID, c.keyA, nil), http.StatusOK)
+	if got.PreviousSecretExpiresAt == nil || *got.PreviousSecretExpiresAt != *first.PreviousSecretExpiresAt {
+		t.Errorf("previous_secret_expires_at %v, want %v", got.PreviousSecretExpiresAt, *first.PreviousSecretExpiresAt)
+	}
+
+	// The overlap ends (moved to the past rather than waited for).
+	if _, err := c.pool.Exec(t.Context(), `UPDATE notification.webhook_endpoints SET previous_until = now() - interval '1 second' WHERE id = $1`, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	third := decodeAs[endpointJSON](t, c.do(t, "POST", rotate, c.keyA, nil), http.StatusOK)
+	if cur, prev := secrets(); cur != third.Secret || prev != first.Secret {
+		t.Errorf("after the overlap a rotation gave secrets %q and %q, want %q and %q", cur, prev, third.Secret, first.Secret)
+	}
+
+	fresh := c.register(t, c.keyA, "http://127.0.0.1:9/other", "*")
+	const racers = 8
+	statuses := make(chan int, racers)
+	for range racers {
+		go func() {
+			res, err := c.try("POST", "/v1/webhook_endpoints/"+fresh.ID+"/rotate_secret", c.keyA, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			statuses <- res.status
+		}()
+	}
+	won := 0
+	for range racers {
+		switch s := <-statuses; s {
+		case http.StatusOK:
+			won++
+		case http.StatusConflict:
+		default:
+			t.Errorf("a racing rotation answered %d", s)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d racing rotations succeeded, want 1", won, racers)
+	}
+}

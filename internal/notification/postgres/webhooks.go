@@ -146,20 +146,34 @@ func (s *Webhooks) Delete(ctx context.Context, tenant, id string) error {
 
 // RotateSecret gives the endpoint id of tenant a new secret; the current
 // one keeps signing too for the configured overlap. It returns the endpoint
-// (with both secrets), or webhook.ErrNotFound.
+// (with both secrets), webhook.ErrNotFound, or webhook.ErrConflict, saying
+// when rotating is possible again, while the secret before the last
+// rotation still signs: dropping it early would break receivers that have
+// not switched yet, and keeping it makes a third signature with no bound.
 func (s *Webhooks) RotateSecret(ctx context.Context, tenant, id string) (webhook.Endpoint, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return webhook.Endpoint{}, webhook.ErrNotFound
 	}
+	// The overlap condition is in the UPDATE so that of two rotations
+	// racing, the second, once the first's row lock is released, re-reads
+	// the row and finds the overlap begun.
 	e, err := scanEndpoint(s.q.pool.QueryRow(ctx, `UPDATE notification.webhook_endpoints SET
 		previous_secret = secret, previous_until = now() + $3::bigint * interval '1 microsecond',
 		secret = $4, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2 RETURNING `+endpointColumns,
+		WHERE tenant_id = $1 AND id = $2 AND (previous_until IS NULL OR previous_until <= now())
+		RETURNING `+endpointColumns,
 		tenant, id, s.q.cfg.Webhooks.SecretOverlap.Microseconds(), webhook.NewSecret()))
-	if err != nil && !errors.Is(err, webhook.ErrNotFound) {
+	if errors.Is(err, webhook.ErrNotFound) {
+		if e, err = s.Get(ctx, tenant, id); err != nil {
+			return e, err
+		}
+		return webhook.Endpoint{}, fmt.Errorf("%w: the secret before the last rotation signs until %s; rotate again after then",
+			webhook.ErrConflict, e.PreviousUntil.UTC().Format(time.RFC3339Nano))
+	}
+	if err != nil {
 		return e, fmt.Errorf("webhook: rotate secret: %w", err)
 	}
-	return e, err
+	return e, nil
 }
 
 // Deliveries returns a page of the endpoint's deliveries with their
