@@ -467,3 +467,19 @@ func TestWebhookSecondRotationWithinOverlap409(t *testing.T) {
 		t.Errorf("%d of %d racing rotations succeeded, want 1", won, racers)
 	}
 }
+
+// TestWebhookReplaySinceNotATime422 sends a since that is no RFC 3339
+// time: the problem names since and the format, and nothing is queued.
+func TestWebhookReplaySinceNotATime422(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
+	for _, since := range []string{"yesterday", "2026-01-01", "2026-01-01 00:00:00Z", "2026-01-01T00:00:00Z\x00", ""} {
+		t.Run(since, func(t *testing.T) {
+			p := wantProblem(t, c.invalid().do(t, "POST", "/v1/webhook_endpoints/"+e.ID+"/replay", c.keyA, map[string]any{"since": since}),
+				http.StatusUnprocessableEntity, "invalid_replay", "since")
+			if !strings.Contains(p.Detail, "RFC 3339") {
+				t.Errorf("detail %q does not say the format", p.Detail)
+			}
+		})
+	}
+}
