@@ -483,3 +483,23 @@ func TestWebhookReplaySinceNotATime422(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookListsRefuseAForeignCursor422 pages the endpoint and delivery
+// lists after ids that are well formed but not of the list: each is the
+// invalid_cursor the other lists answer, not an empty page.
+func TestWebhookListsRefuseAForeignCursor422(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
+	other := c.register(t, c.keyB, "http://127.0.0.1:9/b", "*")
+	for _, path := range []string{
+		"/v1/webhook_endpoints?starting_after=" + uuid.NewString(),
+		"/v1/webhook_endpoints?starting_after=" + other.ID, // tenant B's
+		"/v1/webhook_endpoints/" + e.ID + "/deliveries?starting_after=" + uuid.NewString(),
+		"/v1/webhook_endpoints/" + e.ID + "/deliveries?starting_after=" + e.ID, // an endpoint, not a delivery
+		"/v1/webhook_endpoints/" + e.ID + "/deliveries?starting_after=nope",
+	} {
+		t.Run(path, func(t *testing.T) {
+			wantProblem(t, c.do(t, "GET", path, c.keyA, nil), http.StatusUnprocessableEntity, "invalid_cursor", "starting_after")
+		})
+	}
+}
