@@ -43,7 +43,7 @@ func startProcessBase(ctx context.Context, cfg config, logger *slog.Logger) (_ *
 	}
 	p.cfg = cfg
 	p.undo = append(p.undo, stopNATS) // after every connection to it closed
-	if p.tp, err = startTracing(ctx, cfg, logger); err != nil {
+	if p.tp, err = startTracing(ctx, cfg, logger, tracing.DefaultServiceName); err != nil {
 		return nil, err
 	}
 	p.undo = append(p.undo, func() { stopTracing(ctx, p.tp, logger) }) // after the command's drain

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
+	notifynats "github.com/invoicing-dev/invoicing/internal/notification/nats"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -154,7 +155,7 @@ var envVars = []envVar{
 		}
 		return postgresURL(v)
 	}},
-	{"SMTP_URL", "", "SMTP server for the notification emails: smtp://host:port (STARTTLS when offered) or smtps://host:port, user:password@ to authenticate; empty: emails disabled (tasks wait)", func(c *config, v string) error {
+	{"SMTP_URL", "", "SMTP server for the notification emails: smtp://host:port (STARTTLS when offered) or smtps://host:port, user:password@ to authenticate, no path or query; empty: emails disabled (tasks wait)", func(c *config, v string) error {
 		c.SMTPURL = v
 		if v == "" {
 			return nil
@@ -165,6 +166,16 @@ var envVars = []envVar{
 		}
 		if n, err := strconv.ParseUint(u.Port(), 10, 16); err != nil || n == 0 {
 			return fmt.Errorf("port %q must be a number from 1 to 65535", u.Port())
+		}
+		// The mailer reads only the scheme, user, host and port: anything
+		// else would be taken for a setting and silently ignored.
+		switch {
+		case u.Path != "" && u.Path != "/":
+			return errors.New("must have no path: smtp://host:port or smtps://host:port")
+		case u.RawQuery != "" || u.ForceQuery:
+			return errors.New("must have no query: smtp://host:port or smtps://host:port")
+		case u.Fragment != "":
+			return errors.New("must have no fragment: smtp://host:port or smtps://host:port")
 		}
 		return nil
 	}},
@@ -187,10 +198,18 @@ var envVars = []envVar{
 	{"NOTIFY_MAX_ATTEMPTS", "25", "attempts of an email before its task is discarded (`invoicing notify failed`)", intVar(1, 1000, func(c *config) *int { return &c.NotifyMaxAttempts })},
 	{"NOTIFY_RETRY_BASE", "1s", "wait after an email's first failed attempt; it doubles with each failure", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryBase })},
 	{"NOTIFY_RETRY_MAX", "1h", "longest wait between two attempts of an email", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryMax })},
-	{"NOTIFY_INBOX_RETENTION", "720h", "how long the inbox remembers handled event ids; replays may not reach further back", durationVar(func(c *config) *time.Duration { return &c.NotifyInboxRetention })},
+	{"NOTIFY_INBOX_RETENTION", "720h", fmt.Sprintf("how long the inbox remembers handled event ids, at least the consumers' redelivery window (%s: a later redelivery would be handled again); replays may not reach further back", notifynats.Config{}.RedeliveryWindow()), func(c *config, v string) error {
+		window := notifynats.Config{}.RedeliveryWindow()
+		d, err := time.ParseDuration(v)
+		if err != nil || d < window {
+			return fmt.Errorf("must be a duration of at least %s (the JetStream consumers' redelivery window) such as 720h", window)
+		}
+		c.NotifyInboxRetention = d
+		return nil
+	}},
 	{"WEBHOOKS_ENABLED", "false", "serve /v1/webhook_endpoints (needs the notification schema: `invoicing migrate up`) and deliver webhooks from notify (or serve with NOTIFY_ENABLED)", boolVar(func(c *config) *bool { return &c.WebhooksEnabled })},
-	{"WEBHOOK_TIMEOUT", "15s", "bound on one webhook attempt, connection to response; longer is a failure", durationVar(func(c *config) *time.Duration { return &c.WebhookTimeout })},
-	{"WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "waits between a webhook delivery's attempts; after the last the delivery has failed", func(c *config, v string) error {
+	{"WEBHOOK_TIMEOUT", "15s", "bound on one webhook attempt, connection to response, from 1s to 2m; longer is a failure", boundedDurationVar(time.Second, 2*time.Minute, func(c *config) *time.Duration { return &c.WebhookTimeout })},
+	{"WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "waits between a webhook delivery's attempts, 1 to 50 of them, each from 100ms to 168h; after the last the delivery has failed", func(c *config, v string) error {
 		s, err := webhook.ParseSchedule(v)
 		c.WebhookSchedule = s
 		return err
@@ -244,6 +263,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err := v.set(&c, val); err != nil {
 			errs = append(errs, errors.New(hidePasswords(fmt.Sprintf("%s=%q: %v", v.name, val, err))))
 		}
+	}
+	if c.WebhookWorkers > 0 && c.WebhookPerEndpoint > c.WebhookWorkers {
+		// Workers one endpoint could never get: the setting would say more
+		// than the service does.
+		errs = append(errs, fmt.Errorf("WEBHOOK_ENDPOINT_CONCURRENCY=%q: must be a whole number from 1 to %d (WEBHOOK_WORKERS)",
+			strconv.Itoa(c.WebhookPerEndpoint), c.WebhookWorkers))
 	}
 	if len(errs) > 0 {
 		return config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
@@ -383,6 +408,18 @@ func durationVar(field func(*config) *time.Duration) func(*config, string) error
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return errors.New("must be a positive duration such as 500ms, 15s or 2m")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// boundedDurationVar parses a duration from min to max.
+func boundedDurationVar(min, max time.Duration, field func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min || d > max {
+			return fmt.Errorf("must be a duration from %s to %s", min, max)
 		}
 		*field(c) = d
 		return nil

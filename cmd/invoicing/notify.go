@@ -297,7 +297,7 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		}
 		defer ln.Close() // for the failures before Serve; Serve closes it too
 	}
-	tp, err := startTracing(ctx, cfg, logger)
+	tp, err := startTracing(ctx, cfg, logger, notifyServiceName)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,9 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -211,5 +216,61 @@ func TestServeExportsToTheOTLPEndpoint(t *testing.T) {
 	defer mu.Unlock()
 	if !slices.Contains(names, "POST /v1/invoices") || !slices.Contains(names, "invoice add transaction") || svc != "invoicing" {
 		t.Errorf("the receiver got spans %q from service %q; want the request's and its transaction's, from invoicing", names, svc)
+	}
+}
+
+// TestNotifySpansNameTheNotifyService runs `notify` with tracing on (the
+// spans recorded, no collector) and has it process one event: its spans'
+// resource must say invoicing-notify, so that they are told apart from
+// serve's.
+func TestNotifySpansNameTheNotifyService(t *testing.T) {
+	ns := natstest.New(t)
+	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": ns.URL()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := natsgo.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "INVOICING", Subjects: []string{"invoicing.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.NewString()
+	ev := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/invoicing","type":"invoicing.invoice.voided","subject":"i","time":"2026-11-30T10:00:00Z",
+"datacontenttype":"application/json","tenantid":"t","sequence":"1","invoiceversion":2,"data":{}}`, id)
+	if _, err := js.Publish(ctx, "invoicing.invoice.voided", []byte(ev), jetstream.WithMsgID(id)); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := tracetest.NewInMemoryExporter()
+	cfg.traceExporter = keptSpans{exp}
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- notify(ctx, cfg, newLogger(logs, cfg.LogLevel), nil, io.Discard) }()
+	for deadline := time.Now().Add(30 * time.Second); len(exp.GetSpans()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("notify recorded no span in 30s\n%s", logs.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("notify returned %v", err)
+	}
+	for _, s := range exp.GetSpans() {
+		if got, _ := s.Resource.Set().Value(semconv.ServiceNameKey); got.AsString() != "invoicing-notify" {
+			t.Errorf("span %q has service.name %q, want invoicing-notify", s.Name, got.AsString())
+		}
 	}
 }

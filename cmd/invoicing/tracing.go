@@ -16,13 +16,21 @@ import (
 // command stops.
 const tracingFlushTimeout = 5 * time.Second
 
+// notifyServiceName is the service.name of the spans of `notify` (unless
+// OTEL_SERVICE_NAME says otherwise): its consumers and workers run apart
+// from serve's requests, and a trace should show which process did what.
+// serve and relay, and notify's work inside serve, are "invoicing".
+const notifyServiceName = "invoicing-notify"
+
 // startTracing returns the tracer provider the OTEL_* variables ask for (a
 // no-op one when OTEL_EXPORTER_OTLP_ENDPOINT is unset), or the test's
-// exporter's. Stop it with stopTracing once the command's work is done. It
+// exporter's, its spans from service (tracing.DefaultServiceName if
+// empty). Stop it with stopTracing once the command's work is done. It
 // returns an error if the exporter cannot be created.
-func startTracing(ctx context.Context, cfg config, logger *slog.Logger) (*tracing.Provider, error) {
+func startTracing(ctx context.Context, cfg config, logger *slog.Logger, service string) (*tracing.Provider, error) {
 	tc := cfg.tracing()
 	tc.Exporter = cfg.traceExporter
+	tc.ServiceName = service
 	tp, err := tracing.New(ctx, tc, logger)
 	if err == nil && tp.Enabled() {
 		logger.Info("tracing on", "endpoint", tc.Endpoint)

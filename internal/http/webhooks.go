@@ -140,8 +140,11 @@ type webhookQueuedResponse struct {
 	Queued int `json:"queued"`
 }
 
+// replayWebhookRequest reads since as text, parsed by its handler: decoded
+// into a time.Time, a string of another format would be reported as a
+// value of the wrong JSON type.
 type replayWebhookRequest struct {
-	Since *time.Time `json:"since"`
+	Since *string `json:"since"`
 }
 
 // page reads limit and starting_after.
@@ -310,7 +313,13 @@ func (s *server) replayWebhookEndpoint(w http.ResponseWriter, r *http.Request, t
 		writeProblem(w, r, &failure.Error{Kind: failure.Invalid, Code: "invalid_replay", Field: "since", Message: "since is required: an RFC 3339 time"})
 		return
 	}
-	n, err := s.webhooks.Replay(r.Context(), tenant.String(), chi.URLParam(r, "id"), *req.Since)
+	since, err := time.Parse(time.RFC3339, *req.Since)
+	if err != nil {
+		writeProblem(w, r, &failure.Error{Kind: failure.Invalid, Code: "invalid_replay", Field: "since",
+			Message: "since must be an RFC 3339 time such as 2026-06-30T08:00:00Z"})
+		return
+	}
+	n, err := s.webhooks.Replay(r.Context(), tenant.String(), chi.URLParam(r, "id"), since)
 	if err != nil {
 		writeProblem(w, r, webhookError(err, errWebhookEndpointNotFound))
 		return

@@ -378,3 +378,145 @@ func (c *webhookAPI) tenantOf(t *testing.T, key string) string {
 	}
 	return id
 }
+
+// TestWebhookTextWithNUL422 sends U+0000 in every text member of the webhook
+// API: each is a 422 naming the member, and nothing is stored.
+func TestWebhookTextWithNUL422(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "invoicing.invoice.paid")
+	for _, tc := range []struct {
+		name, method, path string
+		body               map[string]any
+		field              string
+	}{
+		{"create description", "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:9/x", "enabled_events": []string{"*"}, "description": "a\x00b"}, "description"},
+		{"create description control", "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:9/x", "enabled_events": []string{"*"}, "description": "a\x1bb"}, "description"},
+		{"create url", "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:9/x\x00", "enabled_events": []string{"*"}}, "url"},
+		{"create event", "POST", "/v1/webhook_endpoints", map[string]any{"url": "http://127.0.0.1:9/x", "enabled_events": []string{"invoicing.invoice.paid\x00"}}, "enabled_events[0]"},
+		{"patch description", "PATCH", "/v1/webhook_endpoints/" + e.ID, map[string]any{"description": "\x00"}, "description"},
+		{"patch url", "PATCH", "/v1/webhook_endpoints/" + e.ID, map[string]any{"url": "http://127.0.0.1:9/\x00"}, "url"},
+		{"patch event", "PATCH", "/v1/webhook_endpoints/" + e.ID, map[string]any{"enabled_events": []string{"*\x00"}}, "enabled_events[0]"},
+		{"patch status", "PATCH", "/v1/webhook_endpoints/" + e.ID, map[string]any{"status": "enabled\x00"}, "status"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := c.invalid().do(t, tc.method, tc.path, c.keyA, tc.body)
+			if res.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422: %s", res.status, res.body)
+			}
+			var p problemJSON
+			_ = json.Unmarshal(res.body, &p)
+			if !hasField(p, tc.field) {
+				t.Errorf("problem %s does not name %s", res.body, tc.field)
+			}
+		})
+	}
+	type list struct {
+		Data []endpointJSON `json:"data"`
+	}
+	l := decodeAs[list](t, c.do(t, "GET", "/v1/webhook_endpoints", c.keyA, nil), http.StatusOK)
+	if len(l.Data) != 1 || l.Data[0].Description != "test" || l.Data[0].URL != e.URL || fmt.Sprint(l.Data[0].EnabledEvents) != "[invoicing.invoice.paid]" {
+		t.Errorf("after the refusals the endpoints are %+v, want only %+v unchanged", l.Data, e)
+	}
+}
+
+// TestWebhookSecondRotationWithinOverlap409 rotates a secret, then again
+// while the first one still signs: the second rotation is refused with the
+// time the first secret stops signing, and both secrets stay as they were.
+// Once that time has passed, rotating works again; of rotations racing on a
+// fresh endpoint, one wins.
+func TestWebhookSecondRotationWithinOverlap409(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}, SecretOverlap: time.Hour})
+	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
+	rotate := "/v1/webhook_endpoints/" + e.ID + "/rotate_secret"
+	first := decodeAs[endpointJSON](t, c.do(t, "POST", rotate, c.keyA, nil), http.StatusOK)
+	p := wantProblem(t, c.do(t, "POST", rotate, c.keyA, nil), http.StatusConflict, "webhook_conflict", "")
+	if first.PreviousSecretExpiresAt == nil || !strings.Contains(p.Detail, *first.PreviousSecretExpiresAt) {
+		t.Errorf("second rotation: %q, want the time the old secret stops signing (%v)", p.Detail, first.PreviousSecretExpiresAt)
+	}
+	secrets := func() (current, previous string) {
+		t.Helper()
+		if err := c.pool.QueryRow(t.Context(), `SELECT secret, previous_secret FROM notification.webhook_endpoints WHERE id = $1`,
+			e.ID).Scan(&current, &previous); err != nil {
+			t.Fatal(err)
+		}
+		return current, previous
+	}
+	if cur, prev := secrets(); cur != first.Secret || prev != e.Secret {
+		t.Errorf("after the refused rotation the secrets are %q and %q, want %q and %q (still signing)", cur, prev, first.Secret, e.Secret)
+	}
+	got := decodeAs[endpointJSON](t, c.do(t, "GET", "/v1/webhook_endpoints/"+e.ID, c.keyA, nil), http.StatusOK)
+	if got.PreviousSecretExpiresAt == nil || *got.PreviousSecretExpiresAt != *first.PreviousSecretExpiresAt {
+		t.Errorf("previous_secret_expires_at %v, want %v", got.PreviousSecretExpiresAt, *first.PreviousSecretExpiresAt)
+	}
+
+	// The overlap ends (moved to the past rather than waited for).
+	if _, err := c.pool.Exec(t.Context(), `UPDATE notification.webhook_endpoints SET previous_until = now() - interval '1 second' WHERE id = $1`, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	third := decodeAs[endpointJSON](t, c.do(t, "POST", rotate, c.keyA, nil), http.StatusOK)
+	if cur, prev := secrets(); cur != third.Secret || prev != first.Secret {
+		t.Errorf("after the overlap a rotation gave secrets %q and %q, want %q and %q", cur, prev, third.Secret, first.Secret)
+	}
+
+	fresh := c.register(t, c.keyA, "http://127.0.0.1:9/other", "*")
+	const racers = 8
+	statuses := make(chan int, racers)
+	for range racers {
+		go func() {
+			res, err := c.try("POST", "/v1/webhook_endpoints/"+fresh.ID+"/rotate_secret", c.keyA, nil)
+			if err != nil {
+				t.Error(err)
+			}
+			statuses <- res.status
+		}()
+	}
+	won := 0
+	for range racers {
+		switch s := <-statuses; s {
+		case http.StatusOK:
+			won++
+		case http.StatusConflict:
+		default:
+			t.Errorf("a racing rotation answered %d", s)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d of %d racing rotations succeeded, want 1", won, racers)
+	}
+}
+
+// TestWebhookReplaySinceNotATime422 sends a since that is no RFC 3339
+// time: the problem names since and the format, and nothing is queued.
+func TestWebhookReplaySinceNotATime422(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
+	for _, since := range []string{"yesterday", "2026-01-01", "2026-01-01 00:00:00Z", "2026-01-01T00:00:00Z\x00", ""} {
+		t.Run(since, func(t *testing.T) {
+			p := wantProblem(t, c.invalid().do(t, "POST", "/v1/webhook_endpoints/"+e.ID+"/replay", c.keyA, map[string]any{"since": since}),
+				http.StatusUnprocessableEntity, "invalid_replay", "since")
+			if !strings.Contains(p.Detail, "RFC 3339") {
+				t.Errorf("detail %q does not say the format", p.Detail)
+			}
+		})
+	}
+}
+
+// TestWebhookListsRefuseAForeignCursor422 pages the endpoint and delivery
+// lists after ids that are well formed but not of the list: each is the
+// invalid_cursor the other lists answer, not an empty page.
+func TestWebhookListsRefuseAForeignCursor422(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
+	other := c.register(t, c.keyB, "http://127.0.0.1:9/b", "*")
+	for _, path := range []string{
+		"/v1/webhook_endpoints?starting_after=" + uuid.NewString(),
+		"/v1/webhook_endpoints?starting_after=" + other.ID, // tenant B's
+		"/v1/webhook_endpoints/" + e.ID + "/deliveries?starting_after=" + uuid.NewString(),
+		"/v1/webhook_endpoints/" + e.ID + "/deliveries?starting_after=" + e.ID, // an endpoint, not a delivery
+		"/v1/webhook_endpoints/" + e.ID + "/deliveries?starting_after=nope",
+	} {
+		t.Run(path, func(t *testing.T) {
+			wantProblem(t, c.do(t, "GET", path, c.keyA, nil), http.StatusUnprocessableEntity, "invalid_cursor", "starting_after")
+		})
+	}
+}

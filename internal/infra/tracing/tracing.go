@@ -41,7 +41,14 @@ type Config struct {
 	// Exporter, if set, receives every span synchronously as it ends,
 	// instead of OTLP (tests: tracetest.NewInMemoryExporter).
 	Exporter sdktrace.SpanExporter
+	// ServiceName is the spans' service.name unless OTEL_SERVICE_NAME or
+	// OTEL_RESOURCE_ATTRIBUTES names one. Empty: DefaultServiceName.
+	ServiceName string
 }
+
+// DefaultServiceName is the service.name of the spans of a Config that
+// names none.
+const DefaultServiceName = "invoicing"
 
 // Variables are the OTEL_* variables FromEnv reads; the OTel SDK reads the
 // other standard ones itself (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
@@ -126,7 +133,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Provider, error
 	}
 	// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override the default
 	// name: later detectors win.
-	res, err := resource.New(ctx, resource.WithAttributes(semconv.ServiceName("invoicing")),
+	res, err := resource.New(ctx, resource.WithAttributes(semconv.ServiceName(cmp.Or(cfg.ServiceName, DefaultServiceName))),
 		resource.WithFromEnv(), resource.WithTelemetrySDK())
 	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
 		return nil, fmt.Errorf("tracing: resource: %w", err)

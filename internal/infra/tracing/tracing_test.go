@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
@@ -124,5 +125,38 @@ func TestInvoicesSpanWrapsTheUnitOfWork(t *testing.T) {
 	if len(spans) != 2 || spans[0].Name() != "invoice update transaction" || spans[0].Parent().SpanID() != parent.SpanContext().SpanID() ||
 		spans[0].Status().Code != codes.Error {
 		t.Fatalf("spans %v: want the transaction's, failed, inside the request's", spans)
+	}
+}
+
+// TestServiceNameIsTheCommandsUnlessTheEnvironmentSaysOtherwise reads the
+// service.name of the resource the SDK gives a span: the Config's, or
+// "invoicing" when it names none, and OTEL_SERVICE_NAME's when that is set.
+func TestServiceNameIsTheCommandsUnlessTheEnvironmentSaysOtherwise(t *testing.T) {
+	for _, tt := range []struct {
+		name, configured, env, want string
+	}{
+		{"default", "", "", "invoicing"},
+		{"configured", "invoicing-notify", "", "invoicing-notify"},
+		{"environment wins", "invoicing-notify", "billing-consumer", "billing-consumer"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("OTEL_SERVICE_NAME", tt.env)
+			exp := tracetest.NewInMemoryExporter()
+			tp, err := tracing.New(context.Background(), tracing.Config{Exporter: exp, ServiceName: tt.configured},
+				slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, span := tp.Tracer("test").Start(context.Background(), "work")
+			span.End()
+			spans := exp.GetSpans()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans, want 1", len(spans))
+			}
+			got, _ := spans[0].Resource.Set().Value(semconv.ServiceNameKey)
+			if got.AsString() != tt.want {
+				t.Errorf("service.name %q, want %q", got.AsString(), tt.want)
+			}
+		})
 	}
 }

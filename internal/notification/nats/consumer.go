@@ -76,6 +76,19 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// RedeliveryWindow returns how long after its first delivery JetStream may
+// still redeliver a message to a consumer of c (defaults applied): the
+// BackOff waits of its MaxDeliver-1 redeliveries. An inbox that forgets an
+// event id sooner would take a late redelivery of that event for a new one.
+func (c Config) RedeliveryWindow() time.Duration {
+	c.setDefaults()
+	var d time.Duration
+	for n := range c.MaxDeliver - 1 {
+		d += c.BackOff[min(n, len(c.BackOff)-1)]
+	}
+	return d
+}
+
 // DefaultDurable is the consumer's name when Config.Durable is empty.
 const DefaultDurable = "notification"
 

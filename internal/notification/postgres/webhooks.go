@@ -66,15 +66,12 @@ func (s *Webhooks) Get(ctx context.Context, tenant, id string) (webhook.Endpoint
 
 // List returns a page of tenant's endpoints, newest first, and whether more
 // follow. It returns webhook.ErrNotFound if p.StartingAfter is not one of
-// tenant's endpoint ids.
+// tenant's endpoint ids, or an error if the database fails.
 func (s *Webhooks) List(ctx context.Context, tenant string, p webhook.Page) ([]webhook.Endpoint, bool, error) {
-	after := uuid.Max
-	if p.StartingAfter != "" {
-		id, err := uuid.Parse(p.StartingAfter)
-		if err != nil {
-			return nil, false, webhook.ErrNotFound
-		}
-		after = id
+	after, err := s.cursor(ctx, p.StartingAfter, `SELECT EXISTS (SELECT 1 FROM notification.webhook_endpoints
+		WHERE tenant_id = $2 AND id = $1)`, tenant)
+	if err != nil {
+		return nil, false, err
 	}
 	rows, err := s.q.pool.Query(ctx, `SELECT `+endpointColumns+` FROM notification.webhook_endpoints
 		WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3::bigint`, tenant, after, p.Limit+1)
@@ -146,20 +143,34 @@ func (s *Webhooks) Delete(ctx context.Context, tenant, id string) error {
 
 // RotateSecret gives the endpoint id of tenant a new secret; the current
 // one keeps signing too for the configured overlap. It returns the endpoint
-// (with both secrets), or webhook.ErrNotFound.
+// (with both secrets), webhook.ErrNotFound, or webhook.ErrConflict, saying
+// when rotating is possible again, while the secret before the last
+// rotation still signs: dropping it early would break receivers that have
+// not switched yet, and keeping it makes a third signature with no bound.
 func (s *Webhooks) RotateSecret(ctx context.Context, tenant, id string) (webhook.Endpoint, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return webhook.Endpoint{}, webhook.ErrNotFound
 	}
+	// The overlap condition is in the UPDATE so that of two rotations
+	// racing, the second, once the first's row lock is released, re-reads
+	// the row and finds the overlap begun.
 	e, err := scanEndpoint(s.q.pool.QueryRow(ctx, `UPDATE notification.webhook_endpoints SET
 		previous_secret = secret, previous_until = now() + $3::bigint * interval '1 microsecond',
 		secret = $4, updated_at = now()
-		WHERE tenant_id = $1 AND id = $2 RETURNING `+endpointColumns,
+		WHERE tenant_id = $1 AND id = $2 AND (previous_until IS NULL OR previous_until <= now())
+		RETURNING `+endpointColumns,
 		tenant, id, s.q.cfg.Webhooks.SecretOverlap.Microseconds(), webhook.NewSecret()))
-	if err != nil && !errors.Is(err, webhook.ErrNotFound) {
+	if errors.Is(err, webhook.ErrNotFound) {
+		if e, err = s.Get(ctx, tenant, id); err != nil {
+			return e, err
+		}
+		return webhook.Endpoint{}, fmt.Errorf("%w: the secret before the last rotation signs until %s; rotate again after then",
+			webhook.ErrConflict, e.PreviousUntil.UTC().Format(time.RFC3339Nano))
+	}
+	if err != nil {
 		return e, fmt.Errorf("webhook: rotate secret: %w", err)
 	}
-	return e, err
+	return e, nil
 }
 
 // Deliveries returns a page of the endpoint's deliveries with their
@@ -170,13 +181,10 @@ func (s *Webhooks) Deliveries(ctx context.Context, tenant, endpointID string, f 
 	if _, err := s.Get(ctx, tenant, endpointID); err != nil {
 		return nil, false, err
 	}
-	after := uuid.Max
-	if f.StartingAfter != "" {
-		id, err := uuid.Parse(f.StartingAfter)
-		if err != nil {
-			return nil, false, webhook.ErrNotFound
-		}
-		after = id
+	after, err := s.cursor(ctx, f.StartingAfter, `SELECT EXISTS (SELECT 1 FROM notification.webhook_deliveries
+		WHERE endpoint_id = $2 AND id = $1)`, endpointID)
+	if err != nil {
+		return nil, false, err
 	}
 	rows, err := s.q.pool.Query(ctx, `SELECT id::text, endpoint_id::text, event_id, event_type, event_time, status,
 		coalesce(next_attempt_at, 'epoch'), created_at
@@ -205,6 +213,29 @@ func (s *Webhooks) Deliveries(ctx context.Context, tenant, endpointID string, f 
 		return nil, false, err
 	}
 	return out, more, nil
+}
+
+// cursor returns the id a page starts after: uuid.Max for "" (the first
+// page), else startingAfter if the query exists (on $1, the id, and $2,
+// owner) finds it in the list. It returns webhook.ErrNotFound for an id of
+// no row of the list, which would otherwise page from wherever it sorts, or
+// an error if the database fails.
+func (s *Webhooks) cursor(ctx context.Context, startingAfter, exists, owner string) (uuid.UUID, error) {
+	if startingAfter == "" {
+		return uuid.Max, nil
+	}
+	id, err := uuid.Parse(startingAfter)
+	if err != nil {
+		return uuid.Nil, webhook.ErrNotFound
+	}
+	var found bool
+	if err := s.q.pool.QueryRow(ctx, exists, id, owner).Scan(&found); err != nil {
+		return uuid.Nil, fmt.Errorf("webhook: read cursor: %w", err)
+	}
+	if !found {
+		return uuid.Nil, webhook.ErrNotFound
+	}
+	return id, nil
 }
 
 // attempts fills in the attempts of ds, in one query.

@@ -93,14 +93,28 @@ type Schedule []time.Duration
 // attempts.
 var DefaultSchedule = Schedule{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 
+// Bounds of a Schedule read by ParseSchedule: shorter waits would hammer a
+// receiver that is down, longer ones or more of them would keep a delivery
+// pending for longer than anyone waits for it.
+const (
+	MaxScheduleLength = 50
+	MinScheduleWait   = 100 * time.Millisecond
+	MaxScheduleWait   = 7 * 24 * time.Hour
+)
+
 // ParseSchedule reads a comma-separated list of durations ("5s,5m,30m"). It
-// returns an error if one is not a positive duration or there are none.
+// returns an error unless there are 1 to MaxScheduleLength, each from
+// MinScheduleWait to MaxScheduleWait.
 func ParseSchedule(s string) (Schedule, error) {
+	fields := strings.Split(s, ",")
+	if len(fields) > MaxScheduleLength {
+		return nil, fmt.Errorf("must be 1 to %d waits, not %d", MaxScheduleLength, len(fields))
+	}
 	var out Schedule
-	for _, f := range strings.Split(s, ",") {
+	for _, f := range fields {
 		d, err := time.ParseDuration(strings.TrimSpace(f))
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%q is not a positive duration", strings.TrimSpace(f))
+		if err != nil || d < MinScheduleWait || d > MaxScheduleWait {
+			return nil, fmt.Errorf("%q is not a duration from %s to %dh", strings.TrimSpace(f), MinScheduleWait, MaxScheduleWait/time.Hour)
 		}
 		out = append(out, d)
 	}

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Status of an endpoint: only enabled endpoints receive new events.
@@ -123,10 +126,12 @@ func ValidateEvents(events []string) error {
 }
 
 // ValidateDescription returns an *InvalidError (field description) if d is
-// too long.
+// too long, not UTF-8 or holds a control character. U+0000 would fail the
+// insert (PostgreSQL text cannot hold it); the others would reach the
+// tenant's dashboards and logs as they are.
 func ValidateDescription(d string) error {
-	if len(d) > MaxDescriptionLength {
-		return &InvalidError{Field: "description", Message: fmt.Sprintf("must be at most %d bytes", MaxDescriptionLength)}
+	if len(d) > MaxDescriptionLength || !utf8.ValidString(d) || strings.IndexFunc(d, unicode.IsControl) >= 0 {
+		return &InvalidError{Field: "description", Message: fmt.Sprintf("must be at most %d bytes of text, without control characters", MaxDescriptionLength)}
 	}
 	return nil
 }
