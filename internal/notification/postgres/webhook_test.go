@@ -85,6 +85,13 @@ type harness struct {
 
 func newHarness(t testing.TB, cfg postgres.WebhookConfig) *harness {
 	t.Helper()
+	return newQueueHarness(t, postgres.QueueConfig{Webhooks: cfg})
+}
+
+// newQueueHarness is newHarness with the rest of the queue's settings too.
+func newQueueHarness(t testing.TB, qcfg postgres.QueueConfig) *harness {
+	t.Helper()
+	cfg := qcfg.Webhooks
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
 	if err := postgres.Migrate(ctx, dbURL); err != nil {
@@ -102,7 +109,8 @@ func newHarness(t testing.TB, cfg postgres.WebhookConfig) *harness {
 	if cfg.Schedule == nil {
 		cfg.Schedule = webhook.Schedule{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}
 	}
-	q, err := postgres.NewQueue(pool, postgres.QueueConfig{Webhooks: cfg}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	qcfg.Webhooks = cfg
+	q, err := postgres.NewQueue(pool, qcfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

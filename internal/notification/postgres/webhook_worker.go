@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
@@ -144,11 +145,61 @@ type target struct {
 	endpoint                                                   webhook.Endpoint
 }
 
-// Work makes one attempt of the delivery, logs it, and snoozes the task
+// Work makes one attempt of the delivery (see attempt). If the task fails
+// and River will not run it again (cancelled, or discarded after
+// MaxAttempts), it fails the delivery first: a pending delivery without a
+// task would wait for ever, and retry and replay pass pending ones by. If
+// even that fails, the task is snoozed to try again.
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
+	err := printable(w.attempt(ctx, job))
+	var snooze *rivertype.JobSnoozeError
+	var cancel *rivertype.JobCancelError
+	switch {
+	case err == nil || errors.As(err, &snooze):
+		return err
+	case !errors.As(err, &cancel) && job.Attempt < job.MaxAttempts:
+		return err // River runs the task again
+	}
+	// The task's context may be what ran out.
+	sctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer stop()
+	if gerr := w.giveUp(sctx, job.Args.DeliveryID); gerr != nil {
+		w.q.log.ErrorContext(ctx, "webhook delivery neither sent nor settled", "delivery_id", job.Args.DeliveryID, "err", errors.Join(err, gerr))
+		return river.JobSnooze(giveUpRetry)
+	}
+	w.q.log.ErrorContext(ctx, "webhook delivery given up", "delivery_id", job.Args.DeliveryID, "attempt", job.Attempt, "err", err)
+	return err
+}
+
+// giveUpRetry is how long a task whose delivery could not be settled waits
+// before its next try: the database is failing, not the receiver.
+const giveUpRetry = time.Minute
+
+// givenUp is the error a given-up delivery's last attempt shows the tenant;
+// the cause, an internal fault, is logged only.
+const givenUp = "not delivered: the attempt could not be made or recorded (an internal error); retry the delivery"
+
+// giveUp fails the delivery if it is still pending, then logs givenUp as
+// an attempt. The attempt is logged apart and its failure only reported, so
+// that whatever refused the attempts cannot keep the delivery pending.
+func (w *webhookWorker) giveUp(ctx context.Context, deliveryID string) error {
+	tag, err := w.q.pool.Exec(ctx, `UPDATE notification.webhook_deliveries SET status = 'failed', next_attempt_at = NULL
+		WHERE id = $1 AND status = 'pending'`, deliveryID)
+	if err != nil || tag.RowsAffected() == 0 {
+		return err
+	}
+	if _, err := w.q.pool.Exec(ctx, `INSERT INTO notification.webhook_attempts (delivery_id, at, duration_ms, error)
+		VALUES ($1, now(), 0, $2)`, deliveryID, givenUp); err != nil {
+		w.q.log.ErrorContext(ctx, "webhook: log a given-up delivery", "delivery_id", deliveryID, "err", err)
+	}
+	return nil
+}
+
+// attempt makes one attempt of the delivery, logs it, and snoozes the task
 // until the next attempt is due, if one is: River's own retries are left to
 // failures of this process (database down), and the delivery's schedule
 // lives in the delivery row.
-func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) (err error) {
+func (w *webhookWorker) attempt(ctx context.Context, job *river.Job[webhookArgs]) (err error) {
 	cfg := w.q.cfg.Webhooks
 	var t target
 	var prevUntil time.Time
