@@ -189,7 +189,7 @@ func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) (err 
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	if err := w.q.cfg.Mailer.Send(ctx, e); err != nil {
+	if err := printable(w.q.cfg.Mailer.Send(ctx, e)); err != nil {
 		if errors.Is(err, notification.ErrUndeliverable) {
 			w.q.log.WarnContext(ctx, "email refused for good", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
 			return river.JobCancel(err)
