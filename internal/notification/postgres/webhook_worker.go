@@ -179,20 +179,23 @@ const giveUpRetry = time.Minute
 // the cause, an internal fault, is logged only.
 const givenUp = "not delivered: the attempt could not be made or recorded (an internal error); retry the delivery"
 
-// giveUp fails the delivery if it is still pending, then logs givenUp as
-// an attempt. The attempt is logged apart and its failure only reported, so
-// that whatever refused the attempts cannot keep the delivery pending.
+// giveUp fails the delivery if it is still pending and logs givenUp as
+// its last attempt, in one statement. If that fails (the attempts' table
+// may be what refuses) it fails the delivery alone.
 func (w *webhookWorker) giveUp(ctx context.Context, deliveryID string) error {
-	tag, err := w.q.pool.Exec(ctx, `UPDATE notification.webhook_deliveries SET status = 'failed', next_attempt_at = NULL
+	_, err := w.q.pool.Exec(ctx, `WITH d AS (
+			UPDATE notification.webhook_deliveries SET status = 'failed', next_attempt_at = NULL
+			WHERE id = $1 AND status = 'pending' RETURNING id
+		)
+		INSERT INTO notification.webhook_attempts (delivery_id, at, duration_ms, error) SELECT id, now(), 0, $2 FROM d`,
+		deliveryID, givenUp)
+	if err == nil {
+		return nil
+	}
+	w.q.log.ErrorContext(ctx, "webhook: log a given-up delivery", "delivery_id", deliveryID, "err", err)
+	_, err = w.q.pool.Exec(ctx, `UPDATE notification.webhook_deliveries SET status = 'failed', next_attempt_at = NULL
 		WHERE id = $1 AND status = 'pending'`, deliveryID)
-	if err != nil || tag.RowsAffected() == 0 {
-		return err
-	}
-	if _, err := w.q.pool.Exec(ctx, `INSERT INTO notification.webhook_attempts (delivery_id, at, duration_ms, error)
-		VALUES ($1, now(), 0, $2)`, deliveryID, givenUp); err != nil {
-		w.q.log.ErrorContext(ctx, "webhook: log a given-up delivery", "delivery_id", deliveryID, "err", err)
-	}
-	return nil
+	return err
 }
 
 // attempt makes one attempt of the delivery, logs it, and snoozes the task
