@@ -214,7 +214,15 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	}
 	// Deliveries (and their attempts) are kept as long as the inbox
 	// remembers their event: replays reach no further.
-	_, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_deliveries WHERE created_at < $1 AND status <> 'pending'`, horizon)
+	if _, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_deliveries WHERE created_at < $1 AND status <> 'pending'`, horizon); err != nil {
+		return err
+	}
+	// Then the bodies no delivery refers to any more (those pruned, or of a
+	// deleted endpoint's). Only those past the horizon: a stored body is
+	// used again when its event comes back, and a delivery made of it
+	// while this runs would fail one of the two on the foreign key.
+	_, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_events e WHERE created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM notification.webhook_deliveries d WHERE d.event_id = e.id)`, horizon)
 	return err
 }
 

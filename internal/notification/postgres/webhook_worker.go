@@ -206,9 +206,10 @@ func (w *webhookWorker) attempt(ctx context.Context, job *river.Job[webhookArgs]
 	cfg := w.q.cfg.Webhooks
 	var t target
 	var prevUntil time.Time
-	err = w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, d.body, d.failures, e.id::text, e.tenant_id, e.url, e.status,
+	err = w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, b.body, d.failures, e.id::text, e.tenant_id, e.url, e.status,
 			e.secret, e.previous_secret, coalesce(e.previous_until, 'epoch')
 		FROM notification.webhook_deliveries d JOIN notification.webhook_endpoints e ON e.id = d.endpoint_id
+			JOIN notification.webhook_events b ON b.id = d.event_id
 		WHERE d.id = $1`, job.Args.DeliveryID).Scan(&t.status, &t.eventID, &t.body, &t.failures, &t.endpointID, &t.tenantID, &t.url,
 		&t.endpointStatus, &t.endpoint.Secret, &t.endpoint.PreviousSecret, &prevUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -343,10 +344,16 @@ func (w *webhookWorker) disable(ctx context.Context, tx pgx.Tx, t target, reason
 	for i := range ids {
 		ids[i] = uuid.Must(uuid.NewV7()).String() // time-ordered, like every delivery id
 	}
+	if len(endpoints) == 0 {
+		return nil
+	}
+	if err := storeBodies(ctx, tx, eventBody{ev.ID, ev.Raw}); err != nil {
+		return err
+	}
 	_, err = w.q.queueDeliveries(ctx, tx, `INSERT INTO notification.webhook_deliveries
-			(id, endpoint_id, event_id, event_type, event_time, body, next_attempt_at)
-		SELECT d.id, d.endpoint_id, $3, $4, $5, $6, now() FROM unnest($1::uuid[], $2::uuid[]) AS d(id, endpoint_id)
+			(id, endpoint_id, event_id, event_type, event_time, next_attempt_at)
+		SELECT d.id, d.endpoint_id, $3, $4, $5, now() FROM unnest($1::uuid[], $2::uuid[]) AS d(id, endpoint_id)
 		RETURNING id::text`,
-		ids, endpoints, ev.ID, ev.Type, ev.Time, ev.Raw)
+		ids, endpoints, ev.ID, ev.Type, ev.Time)
 	return err
 }
