@@ -212,6 +212,9 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	if _, err := w.q.pool.Exec(ctx, `DELETE FROM notification.inbox WHERE received_at < $1`, horizon); err != nil {
 		return err
 	}
+	if err := w.q.settleLost(ctx); err != nil {
+		return err
+	}
 	// Deliveries (and their attempts) are kept as long as the inbox
 	// remembers their event: replays reach no further.
 	if _, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_deliveries WHERE created_at < $1 AND status <> 'pending'`, horizon); err != nil {

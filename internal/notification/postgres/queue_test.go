@@ -67,7 +67,8 @@ func TestInboxForgetsEventsPastRetention(t *testing.T) {
 
 // TestPruneForgetsBodiesNoDeliveryNeeds: the hourly pruning deletes, past
 // retention, settled deliveries and then the event bodies no delivery
-// refers to; a pending delivery keeps its body, and so does a recent event.
+// refers to; a pending delivery (its task still to run) keeps its body,
+// and so does a recent event.
 func TestPruneForgetsBodiesNoDeliveryNeeds(t *testing.T) {
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
@@ -86,7 +87,9 @@ func TestPruneForgetsBodiesNoDeliveryNeeds(t *testing.T) {
 		('old-orphan', 'x', now() - interval '2 hours'), ('new-orphan', 'x', now());
 		INSERT INTO notification.webhook_deliveries (id, endpoint_id, event_id, event_type, event_time, status, created_at) VALUES
 		('019ad1c2-0000-7000-8000-000000000001', '019ad1c2-0000-7000-8000-00000000000a', 'old-settled', 't', now(), 'succeeded', now() - interval '2 hours'),
-		('019ad1c2-0000-7000-8000-000000000002', '019ad1c2-0000-7000-8000-00000000000a', 'old-pending', 't', now(), 'pending', now() - interval '2 hours')`)
+		('019ad1c2-0000-7000-8000-000000000002', '019ad1c2-0000-7000-8000-00000000000a', 'old-pending', 't', now(), 'pending', now() - interval '2 hours');
+		INSERT INTO notification.river_job (kind, queue, args, state, attempt, max_attempts) VALUES
+		('notification.webhook', 'webhook', '{"delivery_id":"019ad1c2-0000-7000-8000-000000000002"}', 'available', 0, 25)`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,17 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/postgres"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
@@ -79,4 +84,51 @@ func TestWebhookTaskOutOfAttemptsSettlesTheDelivery(t *testing.T) {
 		ds := h.deliveries(t, "acme", e)
 		return len(ds) == 1 && ds[0].Status == webhook.DeliverySucceeded
 	})
+}
+
+// TestPruneSettlesDeliveriesWithoutATask: a pending delivery whose task
+// River ended without settling it (discarded by the rescuer after a crash
+// in its last attempt, or after panics) is failed by the hourly pruning,
+// saying why; one whose task is still to run is left alone.
+func TestPruneSettlesDeliveriesWithoutATask(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.NewURL(t)
+	if err := postgres.Migrate(ctx, dbURL); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	_, err = pool.Exec(ctx, `INSERT INTO notification.webhook_endpoints (id, tenant_id, url, enabled_events, secret) VALUES
+		('019ad1c2-0000-7000-8000-00000000000a', 'acme', 'https://a.example', '{*}', 's');
+		INSERT INTO notification.webhook_events (id, body) VALUES ('e1', 'x'), ('e2', 'x');
+		INSERT INTO notification.webhook_deliveries (id, endpoint_id, event_id, event_type, event_time) VALUES
+		('019ad1c2-0000-7000-8000-000000000001', '019ad1c2-0000-7000-8000-00000000000a', 'e1', 't', now()),
+		('019ad1c2-0000-7000-8000-000000000002', '019ad1c2-0000-7000-8000-00000000000a', 'e2', 't', now());
+		INSERT INTO notification.river_job (kind, queue, args, state, attempt, max_attempts, finalized_at) VALUES
+		('notification.webhook', 'webhook', '{"delivery_id":"019ad1c2-0000-7000-8000-000000000001"}', 'discarded', 25, 25, now()),
+		('notification.webhook', 'webhook', '{"delivery_id":"019ad1c2-0000-7000-8000-000000000002"}', 'available', 0, 25, NULL)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Emails only: the webhook task stays available, not run.
+	q, err := postgres.NewQueue(pool, postgres.QueueConfig{Mailer: nopMailer{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = q.Stop(ctx) }()
+	wh := q.Webhooks()
+	waitFor(t, "the delivery without a task failed", func() bool {
+		ds, _, err := wh.Deliveries(ctx, "acme", "019ad1c2-0000-7000-8000-00000000000a", webhook.DeliveryFilter{Page: webhook.Page{Limit: 10}})
+		return err == nil && len(ds) == 2 && ds[1].Status == webhook.DeliveryFailed && len(ds[1].Attempts) == 1
+	})
+	ds, _, _ := wh.Deliveries(ctx, "acme", "019ad1c2-0000-7000-8000-00000000000a", webhook.DeliveryFilter{Page: webhook.Page{Limit: 10}})
+	if ds[0].Status != webhook.DeliveryPending || len(ds[0].Attempts) != 0 {
+		t.Errorf("the delivery whose task is to run: %s with %d attempts, want pending with none", ds[0].Status, len(ds[0].Attempts))
+	}
 }

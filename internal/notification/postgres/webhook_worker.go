@@ -198,6 +198,28 @@ func (w *webhookWorker) giveUp(ctx context.Context, deliveryID string) error {
 	return err
 }
 
+// settleLost fails, with givenUp as their last attempt, the pending
+// deliveries no task will run any more: River ended their task without
+// Work settling them (a panic on the last attempt, or the process killed
+// during it, which River's rescuer then discards). It runs with the hourly
+// pruning: their receivers waited long enough to learn nothing more.
+func (q *Queue) settleLost(ctx context.Context) error {
+	_, err := q.pool.Exec(ctx, `WITH lost AS (
+			UPDATE notification.webhook_deliveries d SET status = 'failed', next_attempt_at = NULL
+			WHERE d.status = 'pending' AND NOT EXISTS (
+				SELECT 1 FROM notification.river_job j
+				WHERE j.kind = $1 AND j.args->>'delivery_id' = d.id::text
+					AND j.state NOT IN ('completed', 'cancelled', 'discarded'))
+			RETURNING d.id
+		)
+		INSERT INTO notification.webhook_attempts (delivery_id, at, duration_ms, error) SELECT id, now(), 0, $2 FROM lost`,
+		webhookArgs{}.Kind(), givenUp)
+	if err != nil {
+		return fmt.Errorf("webhook: settle deliveries without a task: %w", err)
+	}
+	return nil
+}
+
 // attempt makes one attempt of the delivery, logs it, and snoozes the task
 // until the next attempt is due, if one is: River's own retries are left to
 // failures of this process (database down), and the delivery's schedule
