@@ -202,7 +202,8 @@ func (w *webhookWorker) giveUp(ctx context.Context, deliveryID string) error {
 // deliveries no task will run any more: River ended their task without
 // Work settling them (a panic on the last attempt, or the process killed
 // during it, which River's rescuer then discards). It runs with the hourly
-// pruning: their receivers waited long enough to learn nothing more.
+// pruning, and at start: such deliveries are rare, and an hour is short
+// against a retry schedule of a day.
 func (q *Queue) settleLost(ctx context.Context) error {
 	_, err := q.pool.Exec(ctx, `WITH lost AS (
 			UPDATE notification.webhook_deliveries d SET status = 'failed', next_attempt_at = NULL
