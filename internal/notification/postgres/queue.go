@@ -189,7 +189,7 @@ func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) (err 
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	if err := w.q.cfg.Mailer.Send(ctx, e); err != nil {
+	if err := printable(w.q.cfg.Mailer.Send(ctx, e)); err != nil {
 		if errors.Is(err, notification.ErrUndeliverable) {
 			w.q.log.WarnContext(ctx, "email refused for good", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
 			return river.JobCancel(err)
@@ -212,9 +212,20 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	if _, err := w.q.pool.Exec(ctx, `DELETE FROM notification.inbox WHERE received_at < $1`, horizon); err != nil {
 		return err
 	}
+	if err := w.q.settleLost(ctx); err != nil {
+		return err
+	}
 	// Deliveries (and their attempts) are kept as long as the inbox
 	// remembers their event: replays reach no further.
-	_, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_deliveries WHERE created_at < $1 AND status <> 'pending'`, horizon)
+	if _, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_deliveries WHERE created_at < $1 AND status <> 'pending'`, horizon); err != nil {
+		return err
+	}
+	// Then the bodies no delivery refers to any more (those pruned, or of a
+	// deleted endpoint's). Only those past the horizon: a stored body is
+	// used again when its event comes back, and a delivery made of it
+	// while this runs would fail one of the two on the foreign key.
+	_, err := w.q.pool.Exec(ctx, `DELETE FROM notification.webhook_events e WHERE created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM notification.webhook_deliveries d WHERE d.event_id = e.id)`, horizon)
 	return err
 }
 

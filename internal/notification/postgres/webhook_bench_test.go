@@ -2,8 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,4 +57,49 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(want)/time.Since(start).Seconds(), "deliveries/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkWebhookFanOut measures one maximal fan-out: an event of the
+// largest size invoicing publishes to 200 endpoints of one tenant, taken
+// by the webhooks inbox in one transaction (workers stopped). Reported:
+// Go bytes allocated per fan-out (B/op), bytes the webhook tables grew by
+// per fan-out (stored-B/op), and the process's peak RSS (peak-RSS-MB).
+func BenchmarkWebhookFanOut(b *testing.B) {
+	const endpoints = 200
+	h := newHarness(b, postgres.WebhookConfig{})
+	if err := h.q.Stop(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for i := range endpoints {
+		h.register(b, "bench", fmt.Sprintf("http://127.0.0.1:9/%d", i), "*")
+	}
+	evs := make([]notification.Event, b.N)
+	for i := range evs {
+		evs[i] = bigEvent(b, "bench", largestEvent)
+	}
+	before := webhookBytes(b, h.pool)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h.publish(b, evs[i])
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(webhookBytes(b, h.pool)-before)/float64(b.N), "stored-B/op")
+	b.ReportMetric(peakRSS()/(1<<20), "peak-RSS-MB")
+}
+
+// peakRSS returns the process's peak resident set size in bytes (VmHWM),
+// or 0 where /proc does not say.
+func peakRSS() float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }

@@ -48,9 +48,10 @@ func (in *WebhookInbox) Handle(ctx context.Context, evs []notification.Event) (f
 		}
 		var dIDs, dEndpoints, dEvents, dTypes []string
 		var dTimes []time.Time
-		var dBodies [][]byte
+		var bodies []eventBody
 		now := time.Now()
 		for _, ev := range news {
+			n := len(dIDs)
 			for _, e := range endpoints[ev.TenantID] {
 				if !e.Subscribed(ev.Type) {
 					continue
@@ -61,24 +62,54 @@ func (in *WebhookInbox) Handle(ctx context.Context, evs []notification.Event) (f
 				}
 				dIDs = append(dIDs, uuid.Must(uuid.NewV7()).String())
 				dEndpoints, dEvents, dTypes = append(dEndpoints, e.ID), append(dEvents, ev.ID), append(dTypes, ev.Type)
-				dTimes, dBodies = append(dTimes, at), append(dBodies, ev.Raw)
+				dTimes = append(dTimes, at)
+			}
+			if len(dIDs) > n {
+				bodies = append(bodies, eventBody{ev.ID, ev.Raw})
 			}
 		}
 		if len(dIDs) == 0 {
 			return nil
 		}
+		if err := storeBodies(ctx, tx, bodies...); err != nil {
+			return err
+		}
 		// A delivery of the same event to the same endpoint exists only if
 		// the inbox forgot the event (past retention): keep the first.
 		_, err = in.q.queueDeliveries(ctx, tx, `INSERT INTO notification.webhook_deliveries
-			(id, endpoint_id, event_id, event_type, event_time, body, next_attempt_at)
-			SELECT id, endpoint_id, event_id, event_type, event_time, body, now()
-			FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::bytea[])
-				AS d(id, endpoint_id, event_id, event_type, event_time, body)
+			(id, endpoint_id, event_id, event_type, event_time, next_attempt_at)
+			SELECT id, endpoint_id, event_id, event_type, event_time, now()
+			FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+				AS d(id, endpoint_id, event_id, event_type, event_time)
 			ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id::text`,
-			dIDs, dEndpoints, dEvents, dTypes, dTimes, dBodies)
+			dIDs, dEndpoints, dEvents, dTypes, dTimes)
 		return err
 	})
 	return fresh, err
+}
+
+// eventBody is an event's body, stored once for all its deliveries.
+type eventBody struct {
+	id   string
+	body []byte
+}
+
+// storeBodies stores the bodies in tx, each once, however many deliveries
+// refer to it: the arrays of a fan-out carry no body per delivery, so its
+// memory and its writes are one body per event whatever the number of
+// endpoints. A body stored already (the event's deliveries were made
+// before, past the inbox's retention) is kept.
+func storeBodies(ctx context.Context, tx pgx.Tx, bodies ...eventBody) error {
+	ids, raws := make([]string, len(bodies)), make([][]byte, len(bodies))
+	for i, b := range bodies {
+		ids[i], raws[i] = b.id, b.body
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO notification.webhook_events (id, body)
+		SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING`, ids, raws)
+	if err != nil {
+		return fmt.Errorf("webhook: store event bodies: %w", err)
+	}
+	return nil
 }
 
 // endpoints returns the enabled endpoints of tenants, by tenant. FOR SHARE

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
@@ -144,17 +145,94 @@ type target struct {
 	endpoint                                                   webhook.Endpoint
 }
 
-// Work makes one attempt of the delivery, logs it, and snoozes the task
+// Work makes one attempt of the delivery (see attempt). If the task fails
+// and River will not run it again (cancelled, or discarded after
+// MaxAttempts), it fails the delivery first: a pending delivery without a
+// task would wait for ever, and retry and replay pass pending ones by. If
+// even that fails, the task is snoozed to try again.
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
+	err := printable(w.attempt(ctx, job))
+	var snooze *rivertype.JobSnoozeError
+	var cancel *rivertype.JobCancelError
+	switch {
+	case err == nil || errors.As(err, &snooze):
+		return err
+	case !errors.As(err, &cancel) && job.Attempt < job.MaxAttempts:
+		return err // River runs the task again
+	}
+	// The task's context may be what ran out.
+	sctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer stop()
+	if gerr := w.giveUp(sctx, job.Args.DeliveryID); gerr != nil {
+		w.q.log.ErrorContext(ctx, "webhook delivery neither sent nor settled", "delivery_id", job.Args.DeliveryID, "err", errors.Join(err, gerr))
+		return river.JobSnooze(giveUpRetry)
+	}
+	w.q.log.ErrorContext(ctx, "webhook delivery given up", "delivery_id", job.Args.DeliveryID, "attempt", job.Attempt, "err", err)
+	return err
+}
+
+// giveUpRetry is how long a task whose delivery could not be settled waits
+// before its next try: the database is failing, not the receiver.
+const giveUpRetry = time.Minute
+
+// givenUp is the error a given-up delivery's last attempt shows the tenant;
+// the cause, an internal fault, is logged only.
+const givenUp = "not delivered: the attempt could not be made or recorded (an internal error); retry the delivery"
+
+// giveUp fails the delivery if it is still pending and logs givenUp as
+// its last attempt, in one statement. If that fails (the attempts' table
+// may be what refuses) it fails the delivery alone.
+func (w *webhookWorker) giveUp(ctx context.Context, deliveryID string) error {
+	_, err := w.q.pool.Exec(ctx, `WITH d AS (
+			UPDATE notification.webhook_deliveries SET status = 'failed', next_attempt_at = NULL
+			WHERE id = $1 AND status = 'pending' RETURNING id
+		)
+		INSERT INTO notification.webhook_attempts (delivery_id, at, duration_ms, error) SELECT id, now(), 0, $2 FROM d`,
+		deliveryID, givenUp)
+	if err == nil {
+		return nil
+	}
+	w.q.log.ErrorContext(ctx, "webhook: log a given-up delivery", "delivery_id", deliveryID, "err", err)
+	_, err = w.q.pool.Exec(ctx, `UPDATE notification.webhook_deliveries SET status = 'failed', next_attempt_at = NULL
+		WHERE id = $1 AND status = 'pending'`, deliveryID)
+	return err
+}
+
+// settleLost fails, with givenUp as their last attempt, the pending
+// deliveries no task will run any more: River ended their task without
+// Work settling them (a panic on the last attempt, or the process killed
+// during it, which River's rescuer then discards). It runs with the hourly
+// pruning, and at start: such deliveries are rare, and an hour is short
+// against a retry schedule of a day.
+func (q *Queue) settleLost(ctx context.Context) error {
+	_, err := q.pool.Exec(ctx, `WITH lost AS (
+			UPDATE notification.webhook_deliveries d SET status = 'failed', next_attempt_at = NULL
+			WHERE d.status = 'pending' AND NOT EXISTS (
+				SELECT 1 FROM notification.river_job j
+				WHERE j.kind = $1 AND j.args->>'delivery_id' = d.id::text
+					AND j.state NOT IN ('completed', 'cancelled', 'discarded'))
+			RETURNING d.id
+		)
+		INSERT INTO notification.webhook_attempts (delivery_id, at, duration_ms, error) SELECT id, now(), 0, $2 FROM lost`,
+		webhookArgs{}.Kind(), givenUp)
+	if err != nil {
+		return fmt.Errorf("webhook: settle deliveries without a task: %w", err)
+	}
+	return nil
+}
+
+// attempt makes one attempt of the delivery, logs it, and snoozes the task
 // until the next attempt is due, if one is: River's own retries are left to
 // failures of this process (database down), and the delivery's schedule
 // lives in the delivery row.
-func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) (err error) {
+func (w *webhookWorker) attempt(ctx context.Context, job *river.Job[webhookArgs]) (err error) {
 	cfg := w.q.cfg.Webhooks
 	var t target
 	var prevUntil time.Time
-	err = w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, d.body, d.failures, e.id::text, e.tenant_id, e.url, e.status,
+	err = w.q.pool.QueryRow(ctx, `SELECT d.status, d.event_id, b.body, d.failures, e.id::text, e.tenant_id, e.url, e.status,
 			e.secret, e.previous_secret, coalesce(e.previous_until, 'epoch')
 		FROM notification.webhook_deliveries d JOIN notification.webhook_endpoints e ON e.id = d.endpoint_id
+			JOIN notification.webhook_events b ON b.id = d.event_id
 		WHERE d.id = $1`, job.Args.DeliveryID).Scan(&t.status, &t.eventID, &t.body, &t.failures, &t.endpointID, &t.tenantID, &t.url,
 		&t.endpointStatus, &t.endpoint.Secret, &t.endpoint.PreviousSecret, &prevUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -291,10 +369,16 @@ func (w *webhookWorker) disable(ctx context.Context, tx pgx.Tx, t target, reason
 	for i := range ids {
 		ids[i] = uuid.Must(uuid.NewV7()).String() // time-ordered, like every delivery id
 	}
+	if len(endpoints) == 0 {
+		return nil
+	}
+	if err := storeBodies(ctx, tx, eventBody{ev.ID, ev.Raw}); err != nil {
+		return err
+	}
 	_, err = w.q.queueDeliveries(ctx, tx, `INSERT INTO notification.webhook_deliveries
-			(id, endpoint_id, event_id, event_type, event_time, body, next_attempt_at)
-		SELECT d.id, d.endpoint_id, $3, $4, $5, $6, now() FROM unnest($1::uuid[], $2::uuid[]) AS d(id, endpoint_id)
+			(id, endpoint_id, event_id, event_type, event_time, next_attempt_at)
+		SELECT d.id, d.endpoint_id, $3, $4, $5, now() FROM unnest($1::uuid[], $2::uuid[]) AS d(id, endpoint_id)
 		RETURNING id::text`,
-		ids, endpoints, ev.ID, ev.Type, ev.Time, ev.Raw)
+		ids, endpoints, ev.ID, ev.Type, ev.Time)
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -130,19 +131,26 @@ func (s *Sender) Send(ctx context.Context, m Message) (Result, error) {
 	res := Result{At: now}
 	if err != nil {
 		res.Duration = time.Since(now)
-		res.Error = describe(err)
+		res.Error = printable(describe(err))
 		return res, nil
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody))
 	res.Duration, res.StatusCode = time.Since(now), resp.StatusCode
 	if !res.OK() {
-		res.Error = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, bytes.ToValidUTF8(body, nil))
+		res.Error = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, printable(string(body)))
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			res.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 		}
 	}
 	return res, nil
+}
+
+// printable returns s, which a receiver chose, as text PostgreSQL and the
+// logs take: invalid UTF-8 and NUL, which a text column refuses, become
+// U+FFFD.
+func printable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // describe returns a transport error's text, naming a refused address.
