@@ -155,6 +155,47 @@ func TestConcurrentCreditNotesAllLand(t *testing.T) {
 	}
 }
 
+// Forty credit notes at once over ten invoices, four each: every one is
+// issued, and the tenant's numbering, which they all share, stays gapless.
+func TestConcurrentCreditNotesOverTenInvoicesAllLand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	invs := make([]*invoice.Invoice, 10)
+	for i := range invs {
+		invs[i] = e.createOpen(t, e.tenant)
+	}
+	const n = 40
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, n)
+	for i := range errs {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = e.credit(e.tenant, invs[i%len(invs)].ID(), 100)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("credit note %d: %v", i, err)
+		}
+	}
+	if got := e.count(t, `SELECT count(DISTINCT number) FROM credit_notes WHERE tenant_id = $1`, [16]byte(e.tenant)); got != n {
+		t.Fatalf("%d credit note numbers, want %d", got, n)
+	}
+	year := e.get(t, invs[0].ID()).UpdatedAt().Year()
+	if got := e.count(t, `SELECT count(*) FROM credit_notes WHERE tenant_id = $1 AND number = $2`, [16]byte(e.tenant),
+		creditnote.FormatNumber(year, n)); got != 1 {
+		t.Fatalf("no credit note numbered %s: the numbers have a gap", creditnote.FormatNumber(year, n))
+	}
+	for _, inv := range invs {
+		if got := e.get(t, inv.ID()); got.AmountCredited().Amount() != 400 {
+			t.Errorf("invoice %s credited %d, want 400", inv.ID(), got.AmountCredited().Amount())
+		}
+	}
+}
+
 func TestCreditNotesReadBack(t *testing.T) {
 	e := newEnv(t)
 	notes := postgres.NewCreditNotes(e.pool)
