@@ -120,7 +120,9 @@ func (m *Invoices) Get(_ context.Context, tenant invoice.TenantID, id invoice.ID
 // Update implements app.Invoices.Update as the PostgreSQL repository does:
 // check the key, take the invoice's lock and load it, run fn on a private
 // copy, then write the new state and events, and release the lock. Holding
-// the lock throughout, an update never loses a race.
+// the lock throughout, an update never loses a race. It waits for the lock
+// without bound: the PostgreSQL lock timeout (ErrInvoiceBusy) has no
+// counterpart here.
 func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
 	loaded, unlock, err := m.begin(tenant, id, opts.Idempotency)
 	if err != nil {

@@ -180,12 +180,12 @@ func prepareCommit(inv *invoice.Invoice, key *app.IdempotentRequest) (*invoice.I
 // (another transaction committed a new version after the load) or a write
 // failed because of such a race, and other errors wrapped.
 //
-// Tuning: the statements are pipelined in one pgx.Batch
-// instead of sent one by one, so a payment costs three round trips (begin and
-// load, writes, commit) whatever its number of statements, exactly the
-// pgbench script bench/pgbench/pay.sql replays. The guarded UPDATE comes first:
-// under the row lock it matches; should it not, the statements after it
-// still run (they are already sent) but are rolled back with the attempt.
+// Tuning: the statements are pipelined in one pgx.Batch instead of sent one
+// by one, so a payment costs three round trips (begin and load, writes,
+// commit) whatever its number of statements, exactly the pgbench script
+// bench/pgbench/pay.sql replays. The guarded UPDATE comes first: under the
+// row lock it matches; should it not, the statements after it still run
+// (they are already sent) but are rolled back with the attempt.
 func writeUpdate(ctx context.Context, tx pgx.Tx, c change) error {
 	b := &pgx.Batch{}
 	updated := int64(-1)
@@ -229,9 +229,8 @@ func writeUpdate(ctx context.Context, tx pgx.Tx, c change) error {
 // invoice.ErrNotFound, an error wrapping invoice.ErrCorruptInvoice, or a
 // database error wrapped.
 //
-// Tuning: BEGIN, the lock timeout, the key's lock and
-// lookup, the row lock and the load are pipelined in one round trip, as in
-// bench/pgbench/pay.sql.
+// Tuning: BEGIN, the lock timeout, the key's lock and lookup, the row lock
+// and the load are pipelined in one round trip, as in bench/pgbench/pay.sql.
 func (r *Invoices) beginAndLoad(ctx context.Context, tenant invoice.TenantID, id invoice.ID, key *app.IdempotentRequest) (pgx.Tx, invoice.Snapshot, error) {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
