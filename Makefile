@@ -4,9 +4,11 @@
 # beside pgbench, CPU per payment, and two binaries side by side, e.g.
 #   BENCH_BEFORE=main BENCH_AFTER=h9-writepath make bench-pay
 # bench-pay-quick is its quick check: 16 clients, 5 s, one round.
+# bench-pay-hot: the same at 16 clients all paying one invoice in small parts
+# (BENCH_PAY_HOT=1), into docs/benchmarks-pay-hot.md.
 # bench-replicas: three serve replicas at 30 payments/s, commit-to-stream p99 per
 # replica (bench/replicas.sh, also part of bench).
-.PHONY: test bench bench-pay bench-pay-quick bench-replicas bench-c2d
+.PHONY: test bench bench-pay bench-pay-quick bench-pay-hot bench-replicas bench-c2d
 
 test:
 	go test -race -count=1 ./...
@@ -23,6 +25,9 @@ bench-pay:
 
 bench-pay-quick:
 	BENCH_PAY_SHORT=1 bash bench/pay.sh
+
+bench-pay-hot:
+	BENCH_PAY_HOT=1 BENCH_PAY_CONCURRENCY=16 bash bench/pay.sh
 
 bench-replicas:
 	bash bench/replicas.sh

@@ -1,11 +1,12 @@
 -- One pay transaction, statement for statement what the service sends for
 -- POST /v1/invoices/{id}/payments, in the same three round trips:
---   1. BEGIN + load the invoice with its lines and payments (pipelined);
+--   1. BEGIN + the lock timeout + the invoice's row lock + load the invoice
+--      with its lines and payments (pipelined);
 --   2. the version-guarded UPDATE, the payment insert, the outbox insert of
 --      its two events (payment_recorded, paid), pipelined;
 --   3. COMMIT.
--- Generated from internal/infra/postgres (getSQL, updateInvoiceSQL,
--- insertPaymentsSQL, insertOutboxSQL) by
+-- Generated from internal/infra/postgres (lockTimeoutSQL, lockInvoiceSQL,
+-- getSQL, updateInvoiceSQL, insertPaymentsSQL, insertOutboxSQL) by
 --   go test ./internal/infra/postgres -run TestPgbenchPayScriptIsTheServiceSQL -update-pgbench
 -- Run with -M prepared (pgx prepares its statements too) and
 -- -D i=0 -D clients=C -D invoices=N: client c pays invoices c+1, c+1+C, ...,
@@ -14,6 +15,8 @@
 \set n 1 + (:client_id + :clients * (:i - 1)) % :invoices
 \startpipeline
 BEGIN;
+SELECT set_config('lock_timeout', '5000ms', true);
+SELECT FROM invoices WHERE id = lpad(to_hex(:n::bigint), 32, '0')::uuid AND tenant_id = '00000000-0000-7000-8000-0000000000b1' FOR NO KEY UPDATE;
 SELECT i.id, i.tenant_id, i.number, i.status, i.currency, i.customer_name, i.customer_email,
        i.due_date, i.issued_at, i.paid_at, i.voided_at, i.void_reason, i.version, i.created_at, i.updated_at,
        i.metadata, i.marked_uncollectible_at, i.overdue_at,

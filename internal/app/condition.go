@@ -21,8 +21,8 @@ func IfVersion(versions ...int64) Condition {
 
 // check returns ErrVersionMismatch unless c allows inv's version. Use
 // cases call it first thing in their UpdateFunc: the version it sees is the
-// one the update is guarded by, so a concurrent change makes the guarded
-// UPDATE miss, and the retry checks again against the new version.
+// one Invoices.Update loaded for this turn, which no concurrent change can
+// move before the change commits.
 func (c Condition) check(inv *invoice.Invoice) error {
 	if c.set && !slices.Contains(c.versions, inv.Version()) {
 		return ErrVersionMismatch

@@ -18,3 +18,10 @@ var ErrVersionMismatch = &failure.Error{Kind: failure.Precondition, Code: "versi
 // refusing connections. The adapter keeps the cause in the error's tree; the
 // caller may retry the request later.
 var ErrUnavailable = &failure.Error{Kind: failure.Unavailable, Code: "service_unavailable", Message: "the service is temporarily unavailable; retry later"}
+
+// ErrInvoiceBusy means a change met no rule of the invoice but waited for
+// others holding it (or its tenant's numbering) longer than the repository
+// waits, or kept losing races to them: the change was not applied and may be
+// retried as is, later.
+var ErrInvoiceBusy = &failure.Error{Kind: failure.Unavailable, Code: "invoice_busy",
+	Message: "the invoice is busy with other changes; retry later"}

@@ -33,8 +33,9 @@ type Tx interface {
 
 // UpdateFunc changes an invoice inside Invoices.Update's transaction, which
 // tx stands for. It must not call other systems (brokers, HTTP services):
-// what they must learn becomes an event. It may run more than once if Update
-// retries after losing a race, each time on a freshly loaded invoice.
+// what they must learn becomes an event. Concurrent updates of the invoice
+// wait while it runs, so it should be quick. It may run more than once if
+// Update retries after losing a race, each time on a freshly loaded invoice.
 type UpdateFunc func(ctx context.Context, inv *invoice.Invoice, tx Tx) error
 
 // ChangeOptions are the caller's requests about how a change is stored.
@@ -83,10 +84,12 @@ type Invoices interface {
 	// invoice, runs fn with it and the transaction's Tx, and, if fn recorded
 	// events, writes the new state guarded by the version it loaded, together
 	// with those events and opts.Idempotency's response; then commits. If fn
-	// records no event, nothing is written and the transaction rolls back. A
-	// lost race is retried a few times and then reported as
-	// invoice.ErrConcurrentUpdate. An error from fn rolls everything back and
-	// is returned as is. opts.Idempotency is honoured as for Add, the key being
+	// records no event, nothing is written and the transaction rolls back.
+	// Concurrent updates of one invoice take turns: each runs fn on the
+	// version the one before committed, so a change the invoice's rules
+	// allow is applied whatever the contention. A turn awaited longer than
+	// the implementation's bound fails with ErrInvoiceBusy, nothing applied.
+	// An error from fn rolls everything back and is returned as is. opts.Idempotency is honoured as for Add, the key being
 	// checked before the invoice is loaded.
 	Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts ChangeOptions, fn UpdateFunc) (Changed, error)
 }

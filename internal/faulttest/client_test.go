@@ -24,8 +24,8 @@ const opTimeout = 90 * time.Second
 
 // client is one tenant's API client over every serve process. Each change is
 // a POST with an Idempotency-Key, retried with the same key and body on
-// network errors, 5xx and the 409s that mean "try again"
-// (idempotency_key_in_use, concurrent_update), against a random serve each
+// network errors, 5xx and the 409 that means "try again"
+// (idempotency_key_in_use), against a random serve each
 // time, so a retry after a killed serve goes to the other one or to the
 // restarted one.
 type client struct {
@@ -38,8 +38,8 @@ type client struct {
 
 // stats are the client-side figures of a run; every field is atomic.
 type stats struct {
-	requests, retriesNet, retries5xx, retriesInUse, retriesConcurrent atomic.Int64
-	replayed, gaveUp, unexpected                                      atomic.Int64
+	requests, retriesNet, retries5xx, retriesInUse atomic.Int64
+	replayed, gaveUp, unexpected                   atomic.Int64
 
 	mu          sync.Mutex
 	unexpectedS []string // the first few unexpected answers
@@ -113,10 +113,6 @@ func (c *client) post(ctx context.Context, path string, body []byte) (answer, er
 		case a.status == http.StatusConflict && a.problemType() == "idempotency_key_in_use":
 			c.stats.retriesInUse.Add(1)
 			last = "409 idempotency_key_in_use"
-			continue
-		case a.status == http.StatusConflict && a.problemType() == "concurrent_update":
-			c.stats.retriesConcurrent.Add(1)
-			last = "409 concurrent_update"
 			continue
 		}
 		return a, nil

@@ -96,7 +96,7 @@ func TestFaultSuite(t *testing.T) {
 		LoadTime: loadTime, DrainTime: drainTime, Backlog: backlog,
 		Acked: l.paymentCount(), Requests: st.requests.Load(), Replayed: st.replayed.Load(),
 		Retries: map[string]int64{"network": st.retriesNet.Load(), "5xx": st.retries5xx.Load(),
-			"409 idempotency_key_in_use": st.retriesInUse.Load(), "409 concurrent_update": st.retriesConcurrent.Load()}}
+			"409 idempotency_key_in_use": st.retriesInUse.Load()}}
 	for _, p := range sys.procs() {
 		rep.Starts += p.starts
 		rep.FailedStarts += p.failedStarts

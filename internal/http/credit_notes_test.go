@@ -149,7 +149,7 @@ func TestIssueCreditNote20AtOnce(t *testing.T) {
 		switch st {
 		case http.StatusCreated:
 			created++
-		case http.StatusConflict, http.StatusUnprocessableEntity: // concurrent_update, credit_exceeds_total
+		case http.StatusUnprocessableEntity: // credit_exceeds_total
 		default:
 			t.Errorf("status %d", st)
 		}

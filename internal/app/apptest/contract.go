@@ -19,6 +19,15 @@ type Subject struct {
 	Invoices app.Invoices
 	// NewTenant returns a new tenant whose invoices Invoices accepts.
 	NewTenant func(t *testing.T) invoice.TenantID
+	// Events returns the events Invoices committed for the invoice, in
+	// commit order.
+	Events func(t *testing.T, id invoice.ID) []Recorded
+}
+
+// Recorded is a committed event as the contract compares it.
+type Recorded struct {
+	Type    string
+	Version int64
 }
 
 // Now is the time of the contract's changes: whole microseconds, as
@@ -30,7 +39,8 @@ var errInjected = errors.New("apptest: injected failure")
 
 // RunInvoicesContract checks that an implementation of app.Invoices keeps
 // the port's contract: a change commits whole or not at all, concurrent
-// changes of one invoice have one winner, the idempotent response commits
+// changes of one invoice all land, one after the other, unless the rules
+// refuse them (then one wins a race for the last of something), the idempotent response commits
 // with its change, invoice numbers are gapless, and each tenant sees only
 // its own invoices. newSubject returns a fresh, empty repository; each
 // subtest gets its own.
@@ -45,6 +55,8 @@ func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"PanicRollsBackAndReleases", testPanic},
 		{"NoEventWritesNothing", testNoEvent},
 		{"ConcurrentUpdatesHaveOneWinner", testOneWinner},
+		{"ConcurrentPaymentsAllLand", testConcurrentPayments},
+		{"ConcurrentPaymentsAndEditsAllLand", testConcurrentMix},
 		{"ConcurrentIssuesGetGaplessNumbers", testGapless},
 		{"IdempotentResponseCommitsWithTheChange", testIdempotency},
 		{"IdempotentAdd", testIdempotentAdd},
@@ -235,55 +247,165 @@ func testNoEvent(t *testing.T, s Subject) {
 
 // testOneWinner has workers pay the whole of one invoice at once, each
 // with its own reference, as wild-workouts' N-workers-one-winner test: one
-// payment is recorded, every other worker fails.
+// payment is recorded, every other worker is refused by the rules (the
+// invoice is paid), never for the contention.
 func testOneWinner(t *testing.T, s Subject) {
 	tenant := s.NewTenant(t)
-	inv := add(t, s, tenant)
-	open, err := update(s, tenant, inv.ID(), issue)
-	if err != nil {
-		t.Fatal(err)
-	}
+	open := openInvoice(t, s, tenant)
 	const workers = 8
 	// Every worker's first run waits for the others to have loaded the
-	// invoice too (or for a while, should the repository serialize them),
-	// so that they race on the same version.
+	// invoice too, so that they race on the same version; if the repository
+	// serializes them, the first to wait gives up waiting after a while, and
+	// so does everyone after it.
 	var loaded atomic.Int32
+	var once sync.Once
 	all := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	for w := range workers {
-		wg.Go(func() {
-			first := true
-			_, errs[w] = update(s, tenant, inv.ID(), func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
-				if first {
-					first = false
-					if loaded.Add(1) == workers {
-						close(all)
-					}
-					select {
-					case <-all:
-					case <-time.After(2 * time.Second):
-					}
+	errs := concurrently(workers, func(w int) error {
+		first := true
+		_, err := update(s, tenant, open.ID(), func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+			if first {
+				first = false
+				if loaded.Add(1) == workers {
+					once.Do(func() { close(all) })
 				}
-				return inv.Pay(open.Invoice.Total(), fmt.Sprintf("worker-%d", w), Now)
-			})
+				select {
+				case <-all:
+				case <-time.After(500 * time.Millisecond):
+					once.Do(func() { close(all) })
+				}
+			}
+			return inv.Pay(open.Total(), fmt.Sprintf("worker-%d", w), Now)
 		})
-	}
-	wg.Wait()
+		return err
+	})
 	won := 0
 	for w, err := range errs {
 		switch {
 		case err == nil:
 			won++
-		case errors.Is(err, invoice.ErrInvalidTransition), errors.Is(err, invoice.ErrConcurrentUpdate):
+		case errors.Is(err, invoice.ErrInvalidTransition):
 		default:
-			t.Errorf("worker %d: %v, want a win, ErrInvalidTransition or ErrConcurrentUpdate", w, err)
+			t.Errorf("worker %d: %v, want a win or ErrInvalidTransition", w, err)
 		}
 	}
-	got := get(t, s, tenant, inv.ID())
+	got := get(t, s, tenant, open.ID())
 	if won != 1 || len(got.Payments()) != 1 || got.Status() != invoice.StatusPaid {
 		t.Fatalf("%d winners, %d payments, status %s; want one of each, paid", won, len(got.Payments()), got.Status())
 	}
+}
+
+// concurrently starts n workers at once and returns their errors.
+func concurrently(n int, work func(w int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			<-start
+			errs[w] = work(w)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// pay returns an UpdateFunc paying amount under reference. It takes a
+// moment first, as a use case doing real work would, so that concurrent
+// updates overlap even where a change costs next to nothing (in memory).
+func pay(amount int64, reference string) app.UpdateFunc {
+	return func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+		time.Sleep(time.Millisecond)
+		m, err := invoice.NewMoney(amount, inv.Currency())
+		if err != nil {
+			return err
+		}
+		return inv.Pay(m, reference, Now)
+	}
+}
+
+// openInvoice adds an invoice of tenant and issues it.
+func openInvoice(t *testing.T, s Subject, tenant invoice.TenantID) *invoice.Invoice {
+	t.Helper()
+	open, err := update(s, tenant, add(t, s, tenant).ID(), issue)
+	if err != nil {
+		t.Fatalf("issue: %v", err)
+	}
+	return open.Invoice
+}
+
+// assertEventsFollow checks that the invoice's events after version from
+// are of the types want (in any order), one per version, in version order.
+func assertEventsFollow(t *testing.T, s Subject, id invoice.ID, from int64, want map[string]int) {
+	t.Helper()
+	got := map[string]int{}
+	next := from + 1
+	for _, e := range s.Events(t, id) {
+		if e.Version <= from {
+			continue
+		}
+		if e.Version != next {
+			t.Fatalf("event %s of version %d after version %d: not in version order", e.Type, e.Version, next-1)
+		}
+		next++
+		got[e.Type]++
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events after version %d: %v, want %v", from, got, want)
+	}
+}
+
+// testConcurrentPayments has fifty workers pay a part of one invoice at
+// once, none with a condition: a change the rules allow is applied whatever
+// the contention, so every payment lands, one version each.
+func testConcurrentPayments(t *testing.T, s Subject) {
+	tenant := s.NewTenant(t)
+	open := openInvoice(t, s, tenant)
+	const workers, part = 50, 20
+	for w, err := range concurrently(workers, func(w int) error {
+		_, err := update(s, tenant, open.ID(), pay(part, fmt.Sprintf("part-%d", w)))
+		return err
+	}) {
+		if err != nil {
+			t.Errorf("payment %d: %v", w, err)
+		}
+	}
+	got := get(t, s, tenant, open.ID())
+	if got.AmountPaid().Amount() != workers*part || len(got.Payments()) != workers || got.Version() != open.Version()+workers {
+		t.Fatalf("paid %d in %d payments at version %d; want %d in %d at %d", got.AmountPaid().Amount(), len(got.Payments()),
+			got.Version(), workers*part, workers, open.Version()+workers)
+	}
+	assertEventsFollow(t, s, open.ID(), open.Version(), map[string]int{invoice.TypePaymentRecorded: workers})
+}
+
+// testConcurrentMix is testConcurrentPayments with every other worker
+// editing the invoice's metadata instead of paying.
+func testConcurrentMix(t *testing.T, s Subject) {
+	tenant := s.NewTenant(t)
+	open := openInvoice(t, s, tenant)
+	const workers, part = 50, 20
+	for w, err := range concurrently(workers, func(w int) error {
+		if w%2 == 0 {
+			_, err := update(s, tenant, open.ID(), pay(part, fmt.Sprintf("part-%d", w)))
+			return err
+		}
+		_, err := update(s, tenant, open.ID(), func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+			time.Sleep(time.Millisecond) // as pay's
+			return inv.Edit(invoice.Changes{Metadata: map[string]string{fmt.Sprintf("k%d", w): "v"}}, Now)
+		})
+		return err
+	}) {
+		if err != nil {
+			t.Errorf("worker %d: %v", w, err)
+		}
+	}
+	got := get(t, s, tenant, open.ID())
+	if got.AmountPaid().Amount() != workers/2*part || len(got.Payments()) != workers/2 || len(got.Metadata()) != workers/2 ||
+		got.Version() != open.Version()+workers {
+		t.Fatalf("paid %d in %d payments, %d metadata keys, at version %d; want %d in %d, %d, at %d", got.AmountPaid().Amount(),
+			len(got.Payments()), len(got.Metadata()), got.Version(), workers/2*part, workers/2, workers/2, open.Version()+workers)
+	}
+	assertEventsFollow(t, s, open.ID(), open.Version(), map[string]int{invoice.TypePaymentRecorded: workers / 2, invoice.TypeUpdated: workers / 2})
 }
 
 func testGapless(t *testing.T, s Subject) {

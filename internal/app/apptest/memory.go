@@ -17,16 +17,10 @@ import (
 
 var _ app.Invoices = (*Invoices)(nil)
 
-// errLostRace is an attempt that another writer beat to the invoice.
-var errLostRace = errors.New("apptest: lost an optimistic-concurrency race")
-
-// maxAttempts is how many times Update runs before it reports
-// invoice.ErrConcurrentUpdate, as the PostgreSQL repository's default.
-const maxAttempts = 3
-
 // Invoices is an app.Invoices in memory, with the PostgreSQL repository's
-// semantics: optimistic concurrency (fn runs on a private copy without a
-// lock; the write checks the version it loaded), invoice numbers held until
+// semantics: an update holds its invoice's lock from the load to the write
+// (fn runs on a private copy; concurrent updates of one invoice queue, of
+// different invoices run in parallel), invoice numbers held until
 // the update ends and given back if it rolls back, idempotency keys checked
 // first and stored with the change, and events kept in commit order.
 type Invoices struct {
@@ -35,6 +29,7 @@ type Invoices struct {
 	order    []invoice.ID // creation order
 	keys     map[keyID]storedKey
 	inFlight map[keyID]bool
+	locks    map[invoice.ID]*sync.Mutex // an invoice's, held by its update as PostgreSQL's row lock
 	counters map[counterID]*counter
 	events   []invoice.Event
 
@@ -70,7 +65,7 @@ type counter struct {
 func NewInvoices() *Invoices {
 	return &Invoices{
 		invoices: map[invoice.ID]invoice.Snapshot{}, keys: map[keyID]storedKey{},
-		inFlight: map[keyID]bool{}, counters: map[counterID]*counter{},
+		inFlight: map[keyID]bool{}, locks: map[invoice.ID]*sync.Mutex{}, counters: map[counterID]*counter{},
 	}
 }
 
@@ -123,26 +118,17 @@ func (m *Invoices) Get(_ context.Context, tenant invoice.TenantID, id invoice.ID
 }
 
 // Update implements app.Invoices.Update as the PostgreSQL repository does:
-// update, the unit of work, runs until it does not lose a race, at most
-// maxAttempts times.
-func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (app.Changed, error) {
-	for range maxAttempts {
-		changed, err := m.update(ctx, tenant, id, opts, fn)
-		if !errors.Is(err, errLostRace) {
-			return changed, err
-		}
-	}
-	return app.Changed{}, invoice.ErrConcurrentUpdate
-}
-
-// update is one attempt: check the key and load, run fn on a private copy,
-// then write the new state and events if the version is still the one
-// loaded, or report errLostRace.
-func (m *Invoices) update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
-	loaded, err := m.begin(tenant, id, opts.Idempotency)
+// check the key, take the invoice's lock and load it, run fn on a private
+// copy, then write the new state and events, and release the lock. Holding
+// the lock throughout, an update never loses a race. It waits for the lock
+// without bound: the PostgreSQL lock timeout (ErrInvoiceBusy) has no
+// counterpart here.
+func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
+	loaded, unlock, err := m.begin(tenant, id, opts.Idempotency)
 	if err != nil {
 		return app.Changed{}, err
 	}
+	defer unlock()
 	tx := &tx{m: m}
 	defer func() {
 		// Every way out but the write gives the numbers back, a panicking
@@ -177,7 +163,7 @@ func (m *Invoices) update(ctx context.Context, tenant invoice.TenantID, id invoi
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.invoices[id].Version != loaded.Version {
-		return app.Changed{}, errLostRace
+		return app.Changed{}, errors.New("apptest: the invoice changed under its lock")
 	}
 	m.invoices[id] = SnapshotOf(inv)
 	m.events = append(m.events, events...)
@@ -186,21 +172,32 @@ func (m *Invoices) update(ctx context.Context, tenant invoice.TenantID, id invoi
 	return app.Changed{Invoice: inv, Response: response}, nil
 }
 
-// begin checks key (marking it in flight) and returns the invoice as stored.
-func (m *Invoices) begin(tenant invoice.TenantID, id invoice.ID, key *app.IdempotentRequest) (invoice.Snapshot, error) {
+// begin checks key (marking it in flight), takes the invoice's lock, and
+// returns the invoice as stored then, and the function releasing the lock.
+func (m *Invoices) begin(tenant invoice.TenantID, id invoice.ID, key *app.IdempotentRequest) (invoice.Snapshot, func(), error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if err := m.checkKey(tenant, key); err != nil {
-		return invoice.Snapshot{}, err
+		m.mu.Unlock()
+		return invoice.Snapshot{}, nil, err
 	}
-	s, ok := m.invoices[id]
-	if !ok || s.Tenant != tenant {
-		return invoice.Snapshot{}, invoice.ErrNotFound
+	if s, ok := m.invoices[id]; !ok || s.Tenant != tenant {
+		m.mu.Unlock()
+		return invoice.Snapshot{}, nil, invoice.ErrNotFound
 	}
 	if key != nil {
 		m.inFlight[keyID{tenant, key.Key}] = true
 	}
-	return s, nil
+	lock, ok := m.locks[id]
+	if !ok {
+		lock = &sync.Mutex{}
+		m.locks[id] = lock
+	}
+	m.mu.Unlock()
+
+	lock.Lock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.invoices[id], lock.Unlock, nil
 }
 
 // release ends key's flight. The caller does not hold m.mu.

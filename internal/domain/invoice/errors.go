@@ -27,6 +27,5 @@ var (
 	ErrReferenceConflict  = &failure.Error{Kind: failure.Conflict, Code: "payment_reference_conflict", Message: "payment reference already used with a different amount"}
 	ErrLineNotFound       = &failure.Error{Kind: failure.NotFound, Code: "line_not_found", Message: "line not found"}
 	ErrNotFound           = &failure.Error{Kind: failure.NotFound, Code: "invoice_not_found", Message: "invoice not found"}
-	ErrConcurrentUpdate   = &failure.Error{Kind: failure.Conflict, Code: "concurrent_update", Message: "the invoice was changed concurrently; retry"}
 	ErrCorruptInvoice     = &failure.Error{Kind: failure.Internal, Code: "corrupt_invoice", Message: "stored invoice breaks an invariant"}
 )

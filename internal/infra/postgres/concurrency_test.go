@@ -7,9 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
 )
 
@@ -37,8 +39,7 @@ func TestConcurrentFullPaymentsHaveOneWinner(t *testing.T) {
 		switch {
 		case err == nil:
 			wins++
-		case errors.Is(err, invoice.ErrInvalidTransition), errors.Is(err, invoice.ErrConcurrentUpdate),
-			errors.Is(err, invoice.ErrOverpayment):
+		case errors.Is(err, invoice.ErrInvalidTransition), errors.Is(err, invoice.ErrOverpayment):
 		default:
 			t.Errorf("worker %d: unexpected error %v", i, err)
 		}
@@ -64,9 +65,9 @@ func TestConcurrentFullPaymentsHaveOneWinner(t *testing.T) {
 	}
 }
 
-func TestConcurrentChangesAllLandWhenRetriesSuffice(t *testing.T) {
+func TestConcurrentLineAdditionsAllLand(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, postgres.WithMaxAttempts(100))
+	e := newEnv(t)
 	inv := e.create(t, e.tenant)
 
 	const workers = 10
@@ -95,60 +96,104 @@ func TestConcurrentChangesAllLandWhenRetriesSuffice(t *testing.T) {
 	}
 }
 
-// lostRaceOnce returns an UpdateFunc that adds a line, and that on its first
-// run commits a competing change first, so that its own write loses the race.
-func lostRaceOnce(t *testing.T, e *env, runs *atomic.Int32) app.UpdateFunc {
-	return func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
-		if runs.Add(1) == 1 {
-			_, _, err := e.app.AddLine.Handle(context.Background(), app.AddLine{Tenant: e.tenant, InvoiceID: inv.ID(),
-				Line: invoice.LineInput{Description: "competitor", Quantity: 1, UnitAmount: 1}})
-			if err != nil {
-				t.Errorf("competing update: %v", err)
-			}
-		}
-		_, err := inv.AddLine(invoice.LineInput{Description: "mine", Quantity: 1, UnitAmount: 1}, microClock{}.Now())
-		return err
-	}
-}
-
-func TestLostRaceIsRetriedOnAFreshLoad(t *testing.T) {
+// A change of an invoice that another change holds waits for it, then
+// applies to the version it committed: the holder's function runs once, and
+// the waiter's line comes after the holder's.
+func TestAChangeWaitsForTheInvoiceItsRivalHolds(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	inv := e.create(t, e.tenant)
 	var runs atomic.Int32
-	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, lostRaceOnce(t, e, &runs))
+	rival := make(chan error, 1)
+	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+		runs.Add(1)
+		go func() {
+			_, _, err := e.app.AddLine.Handle(context.Background(), app.AddLine{Tenant: e.tenant, InvoiceID: inv.ID(),
+				Line: invoice.LineInput{Description: "rival", Quantity: 1, UnitAmount: 1}})
+			rival <- err
+		}()
+		select {
+		case err := <-rival:
+			return fmt.Errorf("the rival's change ended (%v) while this one held the invoice", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		_, err := inv.AddLine(invoice.LineInput{Description: "mine", Quantity: 1, UnitAmount: 1}, microClock{}.Now())
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := changed.Invoice
-	if runs.Load() != 2 {
-		t.Fatalf("function ran %d times, want 2", runs.Load())
+	if err := <-rival; err != nil {
+		t.Fatalf("the rival's change: %v", err)
+	}
+	if runs.Load() != 1 || changed.Invoice.Version() != 2 {
+		t.Fatalf("function ran %d times, committed version %d; want once, 2", runs.Load(), changed.Invoice.Version())
 	}
 	var descs []string
+	got := e.get(t, inv.ID())
 	for _, l := range got.Lines() {
 		descs = append(descs, l.Description)
 	}
-	if got.Version() != 3 || len(descs) != 4 || descs[2] != "competitor" || descs[3] != "mine" {
-		t.Fatalf("version %d lines %q, want version 3 ending with competitor, mine", got.Version(), descs)
+	if got.Version() != 3 || len(descs) != 4 || descs[2] != "mine" || descs[3] != "rival" {
+		t.Fatalf("version %d lines %q, want version 3 ending with mine, rival", got.Version(), descs)
 	}
-	assertSameInvoice(t, e.get(t, inv.ID()), got)
 }
 
-func TestLostRaceBeyondMaxAttemptsIsAConflict(t *testing.T) {
+// A change that waits for the invoice's lock longer than the lock timeout
+// fails as busy (a 503 to retry, not a refusal), before its function ran.
+func TestALockHeldPastTheLockTimeoutIsBusy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, postgres.WithLockTimeout(100*time.Millisecond))
+	inv := e.createOpen(t, e.tenant)
+	ctx := context.Background()
+	holder, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Rollback(ctx) }()
+	if _, err := holder.Exec(ctx, `SELECT FROM invoices WHERE id = $1 FOR UPDATE`, [16]byte(inv.ID())); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var runs atomic.Int32
+	_, err = e.repo.Update(ctx, e.tenant, inv.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+		runs.Add(1)
+		return nil
+	})
+	waited := time.Since(start)
+	if !errors.Is(err, app.ErrInvoiceBusy) || failure.KindOf(err) != failure.Unavailable || runs.Load() != 0 {
+		t.Fatalf("Update: %v (kind %s, function ran %d times), want ErrInvoiceBusy before the function", err, failure.KindOf(err), runs.Load())
+	}
+	if waited < 100*time.Millisecond || waited > 3*time.Second {
+		t.Fatalf("failed after %s, want about the lock timeout (100ms)", waited)
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pay(e.tenant, inv.ID(), 100, "after"); err != nil {
+		t.Fatalf("a payment once the lock is free: %v", err)
+	}
+}
+
+// A race lost under the lock (here to a payment row written outside Update)
+// is retried; one lost by every attempt is busy too, never a refusal.
+func TestLostRaceBeyondMaxAttemptsIsBusy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, postgres.WithMaxAttempts(1))
-	inv := e.create(t, e.tenant)
-	var runs atomic.Int32
-	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, lostRaceOnce(t, e, &runs))
-	if !errors.Is(err, invoice.ErrConcurrentUpdate) {
-		t.Fatalf("Update: %v, want ErrConcurrentUpdate", err)
+	inv := e.createOpen(t, e.tenant)
+	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+		if _, err := e.pool.Exec(context.Background(), `INSERT INTO payments (id, invoice_id, amount, reference, received_at)
+			VALUES (gen_random_uuid(), $1, 300, 'txn-1', now())`, inv.ID().String()); err != nil {
+			return err
+		}
+		amount, _ := invoice.NewMoney(300, inv.Currency())
+		return inv.Pay(amount, "txn-1", microClock{}.Now())
+	})
+	if !errors.Is(err, app.ErrInvoiceBusy) {
+		t.Fatalf("Update: %v, want ErrInvoiceBusy", err)
 	}
-	got := e.get(t, inv.ID())
-	if got.Version() != 2 || len(got.Lines()) != 3 {
-		t.Fatalf("version %d with %d lines, want only the competitor's change (2, 3)", got.Version(), len(got.Lines()))
-	}
-	if n := len(e.outbox(t, inv.ID())); n != 2 {
-		t.Fatalf("%d outbox rows, want 2", n)
+	if got := e.get(t, inv.ID()); got.Version() != inv.Version() {
+		t.Fatalf("version %d, want %d: nothing of the lost attempt may stay", got.Version(), inv.Version())
 	}
 }
 

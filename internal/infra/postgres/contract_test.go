@@ -20,6 +20,13 @@ func TestInvoicesKeepTheContract(t *testing.T) {
 			NewTenant: func(t *testing.T) invoice.TenantID {
 				return e.newTenant(t, fmt.Sprintf("tenant-%d", tenants.Add(1)))
 			},
+			Events: func(t *testing.T, id invoice.ID) []apptest.Recorded {
+				var out []apptest.Recorded
+				for _, r := range e.outbox(t, id) {
+					out = append(out, apptest.Recorded{Type: r.Type, Version: r.Version})
+				}
+				return out
+			},
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,8 +16,17 @@ import (
 var _ app.Invoices = (*Invoices)(nil)
 
 // defaultMaxAttempts is how many times Update runs by default before a lost
-// race is reported as invoice.ErrConcurrentUpdate.
+// race is reported as app.ErrInvoiceBusy. Under the invoice's row lock an
+// attempt loses only to a deadlock or a row written outside Update.
 const defaultMaxAttempts = 3
+
+// DefaultLockTimeout is how long an Update waits by default for a lock (the
+// invoice's row, a number counter) before it fails with app.ErrInvoiceBusy:
+// far longer than a queue of changes of one invoice takes to pass (each
+// holds the lock for a few milliseconds), far shorter than a request's
+// deadline, so that a lock held by something stuck is reported as such
+// while the request can still be answered.
+const DefaultLockTimeout = 5 * time.Second
 
 // Invoices is the PostgreSQL invoice repository. It writes each change and
 // the events it raised to the outbox in one transaction.
@@ -24,6 +34,7 @@ type Invoices struct {
 	pool        *pgxpool.Pool
 	afterCommit func()
 	maxAttempts int
+	lockTimeout string // lock_timeout's value, e.g. "5000ms"
 }
 
 // InvoicesOption configures NewInvoices.
@@ -42,9 +53,21 @@ func WithMaxAttempts(n int) InvoicesOption {
 	return func(r *Invoices) { r.maxAttempts = max(n, 1) }
 }
 
+// WithLockTimeout sets how long Update waits for a lock before it fails with
+// app.ErrInvoiceBusy (default DefaultLockTimeout; below a millisecond means
+// a millisecond: PostgreSQL reads 0 as no limit).
+func WithLockTimeout(d time.Duration) InvoicesOption {
+	return func(r *Invoices) { r.lockTimeout = lockTimeout(d) }
+}
+
+// lockTimeout returns d as a value of lock_timeout.
+func lockTimeout(d time.Duration) string {
+	return fmt.Sprintf("%dms", max(d.Milliseconds(), 1))
+}
+
 // NewInvoices returns a repository on pool.
 func NewInvoices(pool *pgxpool.Pool, opts ...InvoicesOption) *Invoices {
-	r := &Invoices{pool: pool, afterCommit: func() {}, maxAttempts: defaultMaxAttempts}
+	r := &Invoices{pool: pool, afterCommit: func() {}, maxAttempts: defaultMaxAttempts, lockTimeout: lockTimeout(DefaultLockTimeout)}
 	for _, opt := range opts {
 		opt(r)
 	}

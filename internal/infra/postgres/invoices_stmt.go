@@ -29,6 +29,17 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::bigint, $10::bigint, $11::bigint, $1
     pre_payment_credit = $23::bigint, post_payment_credit = $24::bigint
 WHERE id = $1 AND tenant_id = $2 AND version = $3::bigint`
 
+	// lockInvoiceSQL takes the row lock of an invoice about to be changed.
+	// FOR NO KEY UPDATE is the lock the UPDATE of the row takes anyway, so
+	// holding it from the load costs no upgrade, and it does not block the
+	// foreign-key checks (FOR KEY SHARE) of rows inserted beside it.
+	lockInvoiceSQL = `SELECT FROM invoices WHERE id = $1 AND tenant_id = $2 FOR NO KEY UPDATE`
+
+	// lockTimeoutSQL bounds every lock wait of the rest of the transaction
+	// (the invoice's row lock, a number counter's) to $1, a duration such
+	// as '5000ms'; past it the statement fails with lock_not_available.
+	lockTimeoutSQL = `SELECT set_config('lock_timeout', $1, true)`
+
 	insertLinesSQL = `INSERT INTO invoice_lines (id, invoice_id, description, quantity, unit_amount, tax_rate_bps)
 SELECT l.id, $1, l.description, l.quantity, l.unit_amount, l.tax_rate_bps
 FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::integer[])

@@ -29,20 +29,22 @@ func bind(sql string, args ...string) string {
 }
 
 // pgbenchPayScript returns bench/pgbench/pay.sql: the statements of one
-// payment as the repository sends them (getSQL, updateInvoiceSQL,
-// insertPaymentsSQL, insertOutboxSQL), in the same round trips, with
+// payment as the repository sends them (lockTimeoutSQL, lockInvoiceSQL,
+// getSQL, updateInvoiceSQL, insertPaymentsSQL, insertOutboxSQL), in the same
+// round trips, with
 // pgbench expressions for the parameters.
 func pgbenchPayScript() string {
 	paid := `'{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "customer": {"name": "Load Test GmbH", "email": "billing@load.example"}, "currency": "EUR", "total": 199447, "amount_paid": 199447, "paid_at": "2030-03-01T10:00:00.123456Z"}'`
 	recorded := `'{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "payment_id": "0190f7a8-0000-7000-8000-000000000009", "currency": "EUR", "amount": 199447, "reference": "pgbench-0190f7a8-0000-7000-8000-000000000009", "amount_paid": 199447, "amount_due": 0, "received_at": "2030-03-01T10:00:00.123456Z"}'`
 	return `-- One pay transaction, statement for statement what the service sends for
 -- POST /v1/invoices/{id}/payments, in the same three round trips:
---   1. BEGIN + load the invoice with its lines and payments (pipelined);
+--   1. BEGIN + the lock timeout + the invoice's row lock + load the invoice
+--      with its lines and payments (pipelined);
 --   2. the version-guarded UPDATE, the payment insert, the outbox insert of
 --      its two events (payment_recorded, paid), pipelined;
 --   3. COMMIT.
--- Generated from internal/infra/postgres (getSQL, updateInvoiceSQL,
--- insertPaymentsSQL, insertOutboxSQL) by
+-- Generated from internal/infra/postgres (lockTimeoutSQL, lockInvoiceSQL,
+-- getSQL, updateInvoiceSQL, insertPaymentsSQL, insertOutboxSQL) by
 --   go test ./internal/infra/postgres -run TestPgbenchPayScriptIsTheServiceSQL -update-pgbench
 -- Run with -M prepared (pgx prepares its statements too) and
 -- -D i=0 -D clients=C -D invoices=N: client c pays invoices c+1, c+1+C, ...,
@@ -51,6 +53,8 @@ func pgbenchPayScript() string {
 \set n 1 + (:client_id + :clients * (:i - 1)) % :invoices
 \startpipeline
 BEGIN;
+` + bind(lockTimeoutSQL, "'"+lockTimeout(DefaultLockTimeout)+"'") + `;
+` + bind(lockInvoiceSQL, benchInvoice, benchTenant) + `;
 ` + bind(getSQL, benchInvoice, benchTenant) + `;
 \endpipeline
 \startpipeline

@@ -3,10 +3,13 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/invoicing-dev/invoicing/internal/app"
 )
 
 // rollbackTimeout bounds a rollback run after ctx is done.
@@ -41,6 +44,7 @@ const (
 	codeUniqueViolation      = "23505"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeLockNotAvailable     = "55P03"
 
 	constraintPaymentReference = "payments_reference_unique"
 )
@@ -65,4 +69,14 @@ func isLostRace(err error) bool {
 		return true
 	}
 	return false
+}
+
+// markBusy replaces *err, if it is a lock wait that ran past lock_timeout,
+// by an error wrapping app.ErrInvoiceBusy: the change met no rule, it met a
+// queue too long to wait in, and may be retried as is.
+func markBusy(err *error) {
+	var pgErr *pgconn.PgError
+	if errors.As(*err, &pgErr) && pgErr.Code == codeLockNotAvailable && !errors.Is(*err, app.ErrInvoiceBusy) {
+		*err = fmt.Errorf("%w: %w", app.ErrInvoiceBusy, *err)
+	}
 }

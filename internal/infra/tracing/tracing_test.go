@@ -113,12 +113,12 @@ func (f failingInvoices) Update(ctx context.Context, _ invoice.TenantID, _ invoi
 func TestInvoicesSpanWrapsTheUnitOfWork(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	conflict := invoice.ErrConcurrentUpdate
-	invs := tracing.Invoices(failingInvoices{err: conflict}, tp)
+	busy := app.ErrInvoiceBusy
+	invs := tracing.Invoices(failingInvoices{err: busy}, tp)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "request")
 	_, err := invs.Update(ctx, invoice.TenantID{}, invoice.ID{}, app.ChangeOptions{}, nil)
 	parent.End()
-	if !errors.Is(err, conflict) {
+	if !errors.Is(err, busy) {
 		t.Fatalf("Update = %v, want the inner error unchanged", err)
 	}
 	spans := rec.Ended()
