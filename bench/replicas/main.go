@@ -1,8 +1,7 @@
 // Command replicas measures commit-to-stream delay with several `invoicing
-// serve` replicas on one database and one JetStream server (issue 14, item
-// 1): it starts the replicas (the first leads the relay), pays invoices at
-// -rate payments/s spread evenly over them for -duration, and reports, per
-// replica, the delay from each payment's commit to its
+// serve` replicas on one database and one JetStream server: it starts the
+// replicas (the first leads the relay), pays invoices at -rate payments/s
+// spread evenly over them for -duration, and reports, per replica, the delay from each payment's commit to its
 // invoicing.invoice.paid event being stored in the stream.
 //
 // Commit time is the event's CloudEvent time, set in the pay transaction

@@ -23,8 +23,7 @@ func (r *Relay) pause(ctx context.Context, d time.Duration) bool {
 // reach the broker and reports true, or reports false at once if ctx is
 // done or the relay is draining. The broker's return (a value on
 // reconnected) ends the wait early and resets *failures: the backoff spared
-// a broker that was away, and waiting on would only hold back the outbox
-// (issue 10: NATS was back for 25 s before a relay 9 failures deep tried).
+// a broker that was away, and waiting on would only hold back the outbox.
 func (r *Relay) backOff(ctx context.Context, failures *int, reconnected <-chan struct{}) bool {
 	t := time.NewTimer(backoff(*failures, r.cfg.BackoffMin, r.cfg.BackoffMax))
 	defer t.Stop()
