@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +36,11 @@ type WebhookConfig struct {
 	// PerEndpoint is how many of them may go to one endpoint: a slow
 	// endpoint holds at most this many workers. Default 4.
 	PerEndpoint int
+	// PerTenant is how many of them may go to one tenant's endpoints,
+	// together: however many slow endpoints a tenant has, it holds at most
+	// this many workers, and the rest serve other tenants. Default a fifth
+	// of Workers (at least 1).
+	PerTenant int
 }
 
 func (c *WebhookConfig) setDefaults() {
@@ -48,6 +51,7 @@ func (c *WebhookConfig) setDefaults() {
 	c.SecretOverlap = cmp.Or(c.SecretOverlap, 24*time.Hour)
 	c.Workers = cmp.Or(c.Workers, 50)
 	c.PerEndpoint = cmp.Or(c.PerEndpoint, 4)
+	c.PerTenant = cmp.Or(c.PerTenant, max(1, c.Workers/5))
 }
 
 // webhookQueue is the River queue of deliveries, apart from the emails'.
@@ -79,8 +83,12 @@ type webhookWorker struct {
 	river.WorkerDefaults[webhookArgs]
 	q *Queue
 
-	mu    sync.Mutex
-	slots map[string]chan struct{} // per endpoint id: a semaphore of PerEndpoint
+	endpoints *slots // PerEndpoint each
+	tenants   *slots // PerTenant each
+}
+
+func newWebhookWorker(q *Queue) *webhookWorker {
+	return &webhookWorker{q: q, endpoints: newSlots(q.cfg.Webhooks.PerEndpoint), tenants: newSlots(q.cfg.Webhooks.PerTenant)}
 }
 
 // Timeout leaves the Sender's own timeout the first word; the rest is for
@@ -97,43 +105,27 @@ func webhookTimeout(c WebhookConfig) time.Duration {
 	return c.Sender.Timeout() + 5*time.Second
 }
 
-// slotWait is how long an attempt waits for one of its endpoint's slots
-// before it gives its worker up (snoozes): long enough for a fast
-// endpoint's attempts to free one, short against a slow endpoint's.
+// slotWait is how long an attempt may wait for one of its tenant's or
+// endpoint's slots before it gives its worker up (snoozes): long enough
+// for fast attempts to free one, short against a slow endpoint's.
 const slotWait = 100 * time.Millisecond
 
-// acquire takes one of the endpoint's slots, waiting up to slotWait, or
-// returns false.
-func (w *webhookWorker) acquire(ctx context.Context, endpoint string) bool {
-	w.mu.Lock()
-	sem, ok := w.slots[endpoint]
-	if !ok {
-		sem = make(chan struct{}, w.q.cfg.Webhooks.PerEndpoint)
-		w.slots[endpoint] = sem
+// acquire takes one of the tenant's slots, then one of the endpoint's, and
+// returns release; or it returns how long to defer the attempt.
+func (w *webhookWorker) acquire(ctx context.Context, t target) (release func(), deferral time.Duration) {
+	if ok, d := w.tenants.take(ctx, t.tenantID, slotWait); !ok {
+		return nil, d
 	}
-	w.mu.Unlock()
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
+	if ok, d := w.endpoints.take(ctx, t.endpointID, slotWait); !ok {
+		w.tenants.undo(t.tenantID)
+		return nil, d
 	}
-	t := time.NewTimer(slotWait)
-	defer t.Stop()
-	select {
-	case sem <- struct{}{}:
-		return true
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return false
-}
-
-// release gives the slot back.
-func (w *webhookWorker) release(endpoint string) {
-	w.mu.Lock()
-	sem := w.slots[endpoint]
-	w.mu.Unlock()
-	<-sem
+	start := time.Now()
+	return func() {
+		held := time.Since(start)
+		w.endpoints.give(t.endpointID, held)
+		w.tenants.give(t.tenantID, held)
+	}, 0
 }
 
 // target is what an attempt needs of a delivery and its endpoint.
@@ -174,11 +166,12 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) (
 	}
 	ctx, span := w.startSpan(ctx, t, job.Attempt)
 	defer func() { notification.EndSpan(span, err) }()
-	if !w.acquire(ctx, t.endpointID) {
-		// Leave the worker to another endpoint's delivery.
-		return river.JobSnooze(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
+	release, deferral := w.acquire(ctx, t)
+	if release == nil {
+		// Leave the worker to another endpoint's or tenant's delivery.
+		return river.JobSnooze(deferral)
 	}
-	defer w.release(t.endpointID)
+	defer release()
 	res, err := cfg.Sender.Send(ctx, webhook.Message{URL: t.url, ID: t.eventID, Body: t.body, Secrets: t.endpoint.Secrets(time.Now())})
 	if err != nil {
 		return river.JobCancel(err)

@@ -1,0 +1,106 @@
+package postgres_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/notification"
+	"github.com/invoicing-dev/invoicing/internal/notification/postgres"
+	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
+)
+
+// hangingReceiver answers no request until released (or the request is
+// given up), and counts what it holds.
+type hangingReceiver struct {
+	*httptest.Server
+	release chan struct{}
+
+	mu                      sync.Mutex
+	arrived, ended, maxHeld int
+}
+
+func newHangingReceiver(t *testing.T) *hangingReceiver {
+	r := &hangingReceiver{release: make(chan struct{})}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.arrived++
+		r.maxHeld = max(r.maxHeld, r.arrived-r.ended)
+		r.mu.Unlock()
+		select {
+		case <-r.release:
+		case <-req.Context().Done():
+		}
+		r.mu.Lock()
+		r.ended++
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	// Cleanups run last first: the handlers return before Close waits
+	// for them.
+	t.Cleanup(r.Close)
+	t.Cleanup(func() { close(r.release) })
+	return r
+}
+
+// counts returns the requests that arrived, those that ended, and the most
+// held at once.
+func (r *hangingReceiver) counts() (arrived, ended, maxHeld int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.arrived, r.ended, r.maxHeld
+}
+
+// TestWebhookTenantsSlowEndpointsLeaveOtherTenantsWorkers gives tenant A
+// every endpoint it may register, all hanging and subscribed to every
+// event, and a backlog of deliveries; tenant B's delivery must still leave
+// while A's attempts hang, with A holding no more than its share of the
+// workers. The sender's timeout outlasts the wait: B's delivery cannot
+// leave by A's attempts giving up.
+func TestWebhookTenantsSlowEndpointsLeaveOtherTenantsWorkers(t *testing.T) {
+	const workers, perTenant, endpoints, events = 8, 3, 16, 20
+	timeout := 60 * time.Second
+	h := newHarness(t, postgres.WebhookConfig{
+		Workers: workers, PerTenant: perTenant,
+		Sender: webhook.NewSender(webhook.SenderConfig{Timeout: timeout, Policy: webhook.Policy{AllowPrivate: true}}),
+	})
+	hang := newHangingReceiver(t)
+	for i := range endpoints {
+		h.register(t, "acme", fmt.Sprintf("%s/%d", hang.URL, i), "*")
+	}
+	b := newReceiver(t)
+	h.register(t, "globex", b.URL, "*")
+
+	var evs []notification.Event
+	for range events {
+		evs = append(evs, event(t, "acme", notification.InvoicePaid, time.Now()))
+	}
+	h.publish(t, evs...)
+	waitFor(t, "tenant acme's attempts holding its share of the workers", func() bool {
+		arrived, _, _ := hang.counts()
+		return arrived >= perTenant
+	})
+	sent := time.Now()
+	h.publish(t, event(t, "globex", notification.InvoicePaid, time.Now()))
+
+	// Generous (the machine is shared), and well short of the sender's
+	// timeout.
+	for deadline := time.Now().Add(30 * time.Second); len(b.received()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			arrived, ended, held := hang.counts()
+			t.Fatalf("after 30s tenant globex's delivery has not left; tenant acme's hanging endpoints hold %d attempts (%d arrived, %d ended, at most %d at once) of %d workers",
+				arrived-ended, arrived, ended, held, workers)
+		}
+	}
+	t.Logf("globex's delivery left %s after its event reached the inbox", b.received()[0].at.Sub(sent).Round(time.Millisecond))
+	arrived, ended, held := hang.counts()
+	if ended != 0 {
+		t.Errorf("%d of tenant acme's attempts ended before globex's delivery left: it waited for them", ended)
+	}
+	if held > perTenant {
+		t.Errorf("tenant acme's endpoints held %d attempts at once (%d arrived), want at most PerTenant %d", held, arrived, perTenant)
+	}
+}
