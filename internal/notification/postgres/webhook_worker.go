@@ -31,6 +31,9 @@ type WebhookConfig struct {
 	DisableAfter time.Duration
 	// SecretOverlap is how long a rotated secret keeps signing. Default 24h.
 	SecretOverlap time.Duration
+	// MaxEndpoints is how many endpoints a tenant may register, enabled
+	// or disabled: what a tenant's events fan out to. Default 16.
+	MaxEndpoints int
 	// Workers is how many deliveries run at once in all. Default 50.
 	Workers int
 	// PerEndpoint is how many of them may go to one endpoint: a slow
@@ -49,6 +52,7 @@ func (c *WebhookConfig) setDefaults() {
 	}
 	c.DisableAfter = cmp.Or(c.DisableAfter, 120*time.Hour)
 	c.SecretOverlap = cmp.Or(c.SecretOverlap, 24*time.Hour)
+	c.MaxEndpoints = cmp.Or(c.MaxEndpoints, 16)
 	c.Workers = cmp.Or(c.Workers, 50)
 	c.PerEndpoint = cmp.Or(c.PerEndpoint, 4)
 	c.PerTenant = cmp.Or(c.PerTenant, max(1, c.Workers/5))
