@@ -1,10 +1,8 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,47 +10,6 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/notification/postgres"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
-
-// hangingReceiver answers no request until released (or the request is
-// given up), and counts what it holds.
-type hangingReceiver struct {
-	*httptest.Server
-	release chan struct{}
-
-	mu                      sync.Mutex
-	arrived, ended, maxHeld int
-}
-
-func newHangingReceiver(t *testing.T) *hangingReceiver {
-	r := &hangingReceiver{release: make(chan struct{})}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.mu.Lock()
-		r.arrived++
-		r.maxHeld = max(r.maxHeld, r.arrived-r.ended)
-		r.mu.Unlock()
-		select {
-		case <-r.release:
-		case <-req.Context().Done():
-		}
-		r.mu.Lock()
-		r.ended++
-		r.mu.Unlock()
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}))
-	// Cleanups run last first: the handlers return before Close waits
-	// for them.
-	t.Cleanup(r.Close)
-	t.Cleanup(func() { close(r.release) })
-	return r
-}
-
-// counts returns the requests that arrived, those that ended, and the most
-// held at once.
-func (r *hangingReceiver) counts() (arrived, ended, maxHeld int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.arrived, r.ended, r.maxHeld
-}
 
 // TestWebhookTenantsSlowEndpointsLeaveOtherTenantsWorkers gives tenant A
 // every endpoint it may register, all hanging and subscribed to every
@@ -102,5 +59,39 @@ func TestWebhookTenantsSlowEndpointsLeaveOtherTenantsWorkers(t *testing.T) {
 	}
 	if held > perTenant {
 		t.Errorf("tenant acme's endpoints held %d attempts at once (%d arrived), want at most PerTenant %d", held, arrived, perTenant)
+	}
+}
+
+// TestWebhookTenantsBurstDoesNotStandBeforeAnotherTenant stores a burst of
+// one tenant's deliveries (its 16 endpoints, hanging, times 100 events),
+// then another tenant's one: that one must leave while most of the burst
+// has not yet been picked up even once, rather than after every task of
+// the burst has been fetched and deferred in turn.
+func TestWebhookTenantsBurstDoesNotStandBeforeAnotherTenant(t *testing.T) {
+	const endpoints, events = 16, 100
+	h := newHarness(t, postgres.WebhookConfig{
+		Workers: 4, PerTenant: 2,
+		Sender: webhook.NewSender(webhook.SenderConfig{Timeout: time.Minute, Policy: webhook.Policy{AllowPrivate: true}}),
+	})
+	hang := newHangingReceiver(t)
+	for i := range endpoints {
+		h.register(t, "acme", fmt.Sprintf("%s/%d", hang.URL, i), "*")
+	}
+	b := newReceiver(t)
+	h.register(t, "globex", b.URL, "*")
+	var evs []notification.Event
+	for range events {
+		evs = append(evs, event(t, "acme", notification.InvoicePaid, time.Now()))
+	}
+	h.publish(t, evs...)
+	h.publish(t, event(t, "globex", notification.InvoicePaid, time.Now()))
+	waitFor(t, "tenant globex's delivery", func() bool { return len(b.received()) == 1 })
+	var untouched, all int
+	if err := h.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE attempted_at IS NULL), count(*)
+		FROM notification.river_job WHERE kind = 'notification.webhook'`).Scan(&untouched, &all); err != nil {
+		t.Fatal(err)
+	}
+	if untouched < all/2 {
+		t.Errorf("when tenant globex's delivery left, %d of the %d tasks had never run: it waited for the burst to be fetched", untouched, all)
 	}
 }
