@@ -8,11 +8,14 @@
 #   2. commit-to-webhook: serve (relay, notification consumers and webhook
 #      workers inside) paid over HTTP at WEBHOOK_BENCH_RATE payments/s
 #      (default 50) for WEBHOOK_BENCH_SECONDS (default 10); time from each
-#      payment's response to its paid webhook's arrival (TestBenchCommitToWebhook).
+#      payment's response to its paid webhook's arrival (TestBenchCommitToWebhook);
+#   3. tenant fairness: another tenant's delivery latency while one tenant's
+#      maximum of endpoints (16) hang (fairness_phase below).
 #
 # Settings: WEBHOOK_BENCH_DELIVERIES (default 20000), the two above,
+# WEBHOOK_FAIRNESS_EVENTS and WEBHOOK_FAIRNESS_SECONDS (below),
 # BENCH_WEBHOOKS_OUT (report path). Targets: >= 1,000 deliveries/s,
-# p99 <= 500 ms. Never touches the shared NATS server.
+# p99 <= 500 ms, fairness p99 <= 1 s. Never touches the shared NATS server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${WEBHOOK_BENCH_DELIVERIES:-20000}
@@ -24,6 +27,35 @@ echo "bench: webhook deliveries, $N" >&2
 go test -run '^$' -bench '^BenchmarkWebhookDeliveries$' -benchtime "${N}x" -count 3 ./internal/notification/postgres | tee "$TMP/deliveries.txt" >&2
 echo "bench: commit-to-webhook" >&2
 INVOICING_BENCH=1 WEBHOOK_BENCH_OUT="$TMP/latency.txt" go test -count=1 -run '^TestBenchCommitToWebhook$' ./cmd/invoicing >&2
+
+# --- phase: tenant fairness -------------------------------------------------
+# One tenant registers the most endpoints it may (16), all subscribed to "*"
+# and hanging until the sender's timeout (15s), and publishes
+# WEBHOOK_FAIRNESS_EVENTS events at once (default 200: 3,200 deliveries),
+# then 10 a second; meanwhile another tenant publishes 10 events a second
+# for WEBHOOK_FAIRNESS_SECONDS (default 20) to a receiver that answers at
+# once. Its latency, from the event reaching the inbox to its arrival, is
+# the figure (TestBenchTenantFairness, default concurrency). About 25 s.
+fairness_phase() {
+	echo "bench: tenant fairness" >&2
+	INVOICING_BENCH=1 WEBHOOK_FAIRNESS_OUT="$TMP/fairness.txt" \
+		go test -count=1 -run '^TestBenchTenantFairness$' ./internal/notification/postgres >&2
+}
+
+fairness_report() {
+	echo "## Another tenant while one tenant's endpoints hang (target p99 <= 1 s)"
+	echo
+	echo '```'
+	cat "$TMP/fairness.txt"
+	echo '```'
+	echo
+	echo "Before the per-tenant share (WEBHOOK_TENANT_CONCURRENCY) and the lower River priority of a tenant's"
+	echo "burst: the hanging tenant held all 50 workers and none of the other tenant's 200 deliveries had"
+	echo "arrived 60 s after the last was sent (p50 over 70 s)."
+}
+# --- end of phase: tenant fairness -------------------------------------------
+
+fairness_phase
 
 {
 	echo "# Webhook benchmarks"
@@ -47,5 +79,7 @@ INVOICING_BENCH=1 WEBHOOK_BENCH_OUT="$TMP/latency.txt" go test -count=1 -run '^T
 	echo '```'
 	cat "$TMP/latency.txt"
 	echo '```'
+	echo
+	fairness_report
 } >"$OUT"
 echo "bench: wrote $OUT" >&2
