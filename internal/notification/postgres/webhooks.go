@@ -54,8 +54,8 @@ func (s *Webhooks) Create(ctx context.Context, tenant string, ne webhook.NewEndp
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM notification.webhook_endpoints WHERE tenant_id = $1`, tenant).Scan(&n); err != nil {
 			return fmt.Errorf("webhook: count endpoints: %w", err)
 		}
-		if max := s.q.cfg.Webhooks.MaxEndpoints; n >= max {
-			return &webhook.LimitError{Max: max}
+		if limit := s.q.cfg.Webhooks.MaxEndpoints; n >= limit {
+			return &webhook.LimitError{Max: limit}
 		}
 		var err error
 		e, err = scanEndpoint(tx.QueryRow(ctx, `INSERT INTO notification.webhook_endpoints
