@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/webhooks.sh (part of `make bench`): the webhooks' two figures,
+# bench/webhooks.sh (part of `make bench`): the webhooks' figures,
 # written to docs/benchmarks-webhooks.md:
 #
 #   1. deliveries/s to local receivers that answer at once (4 endpoints,
@@ -14,10 +14,13 @@
 #      notify's RSS (the built binary, its own embedded NATS) while it fans
 #      out and delivers (TestBenchNotifyFanOutRSS), and what one fan-out
 #      allocates and stores (BenchmarkWebhookFanOut, 3 fan-outs).
+#   4. tenant fairness: another tenant's delivery latency while one tenant's
+#      maximum of endpoints (16) hang (fairness_phase below).
 #
-# Settings: WEBHOOK_BENCH_DELIVERIES (default 20000), the three above,
+# Settings: WEBHOOK_BENCH_DELIVERIES (default 20000), the ones above,
+# WEBHOOK_FAIRNESS_EVENTS and WEBHOOK_FAIRNESS_SECONDS (below),
 # BENCH_WEBHOOKS_OUT (report path). Targets: >= 1,000 deliveries/s,
-# p99 <= 500 ms. Never touches the shared NATS server.
+# p99 <= 500 ms, fairness p99 <= 1 s. Never touches the shared NATS server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${WEBHOOK_BENCH_DELIVERIES:-20000}
@@ -32,6 +35,35 @@ INVOICING_BENCH=1 WEBHOOK_BENCH_OUT="$TMP/latency.txt" go test -count=1 -run '^T
 echo "bench: maximal fan-out" >&2
 INVOICING_BENCH=1 WEBHOOK_FANOUT_OUT="$TMP/fanout.txt" go test -count=1 -run '^TestBenchNotifyFanOutRSS$' ./cmd/invoicing >&2
 go test -run '^$' -bench '^BenchmarkWebhookFanOut$' -benchtime 3x ./internal/notification/postgres | tee "$TMP/fanout-bench.txt" >&2
+
+# --- phase: tenant fairness -------------------------------------------------
+# One tenant registers the most endpoints it may (16), all subscribed to "*"
+# and hanging until the sender's timeout (15s), and publishes
+# WEBHOOK_FAIRNESS_EVENTS events at once (default 200: 3,200 deliveries),
+# then 10 a second; meanwhile another tenant publishes 10 events a second
+# for WEBHOOK_FAIRNESS_SECONDS (default 20) to a receiver that answers at
+# once. Its latency, from the event reaching the inbox to its arrival, is
+# the figure (TestBenchTenantFairness, default concurrency). About 25 s.
+fairness_phase() {
+	echo "bench: tenant fairness" >&2
+	INVOICING_BENCH=1 WEBHOOK_FAIRNESS_OUT="$TMP/fairness.txt" \
+		go test -count=1 -run '^TestBenchTenantFairness$' ./internal/notification/postgres >&2
+}
+
+fairness_report() {
+	echo "## Another tenant while one tenant's endpoints hang (target p99 <= 1 s)"
+	echo
+	echo '```'
+	cat "$TMP/fairness.txt"
+	echo '```'
+	echo
+	echo "Before the per-tenant share (WEBHOOK_TENANT_CONCURRENCY) and the lower River priority of a tenant's"
+	echo "burst: the hanging tenant held all 50 workers and none of the other tenant's 200 deliveries had"
+	echo "arrived 60 s after the last was sent (p50 over 70 s)."
+}
+# --- end of phase: tenant fairness -------------------------------------------
+
+fairness_phase
 
 {
 	echo "# Webhook benchmarks"
@@ -69,5 +101,6 @@ go test -run '^$' -bench '^BenchmarkWebhookFanOut$' -benchtime 3x ./internal/not
 	echo "Before each event's body was stored once (it was copied into every delivery, and the fan-out's arrays"
 	echo "carried it per endpoint): notify's RSS rose from 28 MB to 408 MB for one fan-out to 200 endpoints,"
 	echo "which took 3.4 s; BenchmarkWebhookFanOut allocated 540 MB and stored 81.7 MB per fan-out."
+	fairness_report
 } >"$OUT"
 echo "bench: wrote $OUT" >&2

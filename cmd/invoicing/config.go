@@ -65,6 +65,8 @@ type config struct {
 	WebhookAllowPrivate bool             // WEBHOOK_ALLOW_PRIVATE_URLS
 	WebhookWorkers      int              // WEBHOOK_WORKERS
 	WebhookPerEndpoint  int              // WEBHOOK_ENDPOINT_CONCURRENCY
+	WebhookPerTenant    int              // WEBHOOK_TENANT_CONCURRENCY
+	WebhookMaxEndpoints int              // WEBHOOK_MAX_ENDPOINTS
 
 	PprofAddr string // PPROF_ADDR
 
@@ -219,6 +221,9 @@ var envVars = []envVar{
 	{"WEBHOOK_ALLOW_PRIVATE_URLS", "false", "allow http and loopback/private addresses as webhook URLs (development and tests only: it opens SSRF)", boolVar(func(c *config) *bool { return &c.WebhookAllowPrivate })},
 	{"WEBHOOK_WORKERS", "50", "webhook attempts at once, in all", intVar(1, 1000, func(c *config) *int { return &c.WebhookWorkers })},
 	{"WEBHOOK_ENDPOINT_CONCURRENCY", "4", "webhook attempts at once to one endpoint: a slow endpoint holds at most this many workers", intVar(1, 1000, func(c *config) *int { return &c.WebhookPerEndpoint })},
+	// After WEBHOOK_WORKERS, which it is checked against.
+	{"WEBHOOK_TENANT_CONCURRENCY", "", "webhook attempts at once to one tenant's endpoints, together: however many slow endpoints a tenant has, it holds at most this many workers; from 1 to WEBHOOK_WORKERS (equal: no share, for a single tenant); empty: a fifth of WEBHOOK_WORKERS, at least 1 (10 of the default 50)", tenantConcurrencyVar},
+	{"WEBHOOK_MAX_ENDPOINTS", "16", "webhook endpoints a tenant may register, disabled ones included; one more is refused (409 webhook_endpoint_limit)", intVar(1, 1000, func(c *config) *int { return &c.WebhookMaxEndpoints })},
 	{"OVERDUE_INTERVAL", "1m", "how often serve runs the overdue job (invoices past their due date record invoicing.invoice.overdue; one process at a time); 0 disables it (run `invoicing overdue` from a scheduler instead); else at least 10ms", intervalVar(true, func(c *config) *time.Duration { return &c.OverdueInterval })},
 	{"OVERDUE_BATCH_SIZE", "100", "invoices the overdue job reads at once (each is changed in its own transaction)", intVar(1, 10000, func(c *config) *int { return &c.OverdueBatchSize })},
 	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error {
@@ -401,6 +406,26 @@ func intervalVar(off bool, field func(*config) *time.Duration) func(*config, str
 			return fmt.Errorf("must be a duration of at least %s such as 1s", minInterval)
 		}
 	}
+}
+
+// tenantConcurrencyVar parses WEBHOOK_TENANT_CONCURRENCY against the
+// WEBHOOK_WORKERS parsed before it: a share above the pool would let one
+// tenant's slow receivers hold every worker again.
+func tenantConcurrencyVar(c *config, v string) error {
+	workers := c.WebhookWorkers
+	if workers == 0 {
+		return nil // WEBHOOK_WORKERS is invalid, and says so
+	}
+	if v == "" {
+		c.WebhookPerTenant = max(1, workers/5)
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > workers {
+		return fmt.Errorf("must be a whole number from 1 to WEBHOOK_WORKERS (%d), or empty", workers)
+	}
+	c.WebhookPerTenant = n
+	return nil
 }
 
 func durationVar(field func(*config) *time.Duration) func(*config, string) error {

@@ -51,6 +51,8 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"WEBHOOK_ALLOW_PRIVATE_URLS":   {"please"},
 		"WEBHOOK_WORKERS":              {"0", "1001"},
 		"WEBHOOK_ENDPOINT_CONCURRENCY": {"0", "many"},
+		"WEBHOOK_TENANT_CONCURRENCY":   {"0", "51", "many"},
+		"WEBHOOK_MAX_ENDPOINTS":        {"0", "1001", "many"},
 		"OVERDUE_INTERVAL":             {"-1m", "daily", "1ns", "9ms"},
 		"OVERDUE_BATCH_SIZE":           {"0", "10001", "some"},
 

@@ -28,7 +28,8 @@ var (
 	notifEnv = []string{"NOTIFY_DATABASE_URL", "SMTP_URL", "MAIL_FROM", "MAIL_DOMAIN", "NOTIFY_WORKERS",
 		"NOTIFY_SEND_TIMEOUT", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_RETRY_BASE", "NOTIFY_RETRY_MAX", "NOTIFY_INBOX_RETENTION",
 		"WEBHOOKS_ENABLED", "WEBHOOK_TIMEOUT", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER",
-		"WEBHOOK_SECRET_OVERLAP", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKERS", "WEBHOOK_ENDPOINT_CONCURRENCY"}
+		"WEBHOOK_SECRET_OVERLAP", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKERS", "WEBHOOK_ENDPOINT_CONCURRENCY",
+		"WEBHOOK_TENANT_CONCURRENCY", "WEBHOOK_MAX_ENDPOINTS"}
 )
 
 // commands is every subcommand, in the order the usage lists them.
@@ -42,7 +43,7 @@ the notification consumer and its workers run inside too, reading the notify var
 status); on one a later release migrated it starts and warns, as during a rolling deploy.`,
 		env: slices.Concat(runEnv, dbEnv, []string{"API_KEY_CACHE_TTL"}, natsEnv, embedEnv, []string{"RELAY_ENABLED"}, relayEnv,
 			[]string{"NOTIFY_ENABLED", "WEBHOOKS_ENABLED", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_SECRET_OVERLAP",
-				"OVERDUE_INTERVAL", "OVERDUE_BATCH_SIZE"}, otelEnv)},
+				"WEBHOOK_MAX_ENDPOINTS", "OVERDUE_INTERVAL", "OVERDUE_BATCH_SIZE"}, otelEnv)},
 	{name: "relay", synopsis: []string{"relay\trun the outbox relay alone"},
 		about: `Publishes committed outbox events to JetStream until SIGTERM or SIGINT, then drains within
 SHUTDOWN_TIMEOUT. Several may run at once; one leads. Serves /healthz, /readyz and /metrics (no API)

@@ -214,10 +214,11 @@ func TestHelpNamesTheVariablesACommandReads(t *testing.T) {
 	for name, vars := range map[string][]string{
 		// startProcessBase: embedNATS, startTracing; with WEBHOOKS_ENABLED
 		// the webhook API's store (newNotify) and its URL policy.
-		"serve": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS"}, otel...),
+		// Its endpoint limit too.
+		"serve": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_MAX_ENDPOINTS"}, otel...),
 		"relay": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR"}, otel...),
 		// embeddedClient, startTracing.
-		"notify": append([]string{"NATS_EMBEDDED_ADDR"}, otel...),
+		"notify": append([]string{"NATS_EMBEDDED_ADDR", "WEBHOOK_TENANT_CONCURRENCY", "WEBHOOK_MAX_ENDPOINTS"}, otel...),
 	} {
 		c, _ := findCommand(name)
 		for _, v := range vars {

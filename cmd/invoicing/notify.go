@@ -49,6 +49,7 @@ func webhookConfig(cfg config, sender bool) notifypg.WebhookConfig {
 	w := notifypg.WebhookConfig{
 		Policy: policy, Schedule: cfg.WebhookSchedule, DisableAfter: cfg.WebhookDisableAfter,
 		SecretOverlap: cfg.WebhookOverlap, Workers: cfg.WebhookWorkers, PerEndpoint: cfg.WebhookPerEndpoint,
+		PerTenant: cfg.WebhookPerTenant, MaxEndpoints: cfg.WebhookMaxEndpoints,
 	}
 	if sender {
 		w.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: cfg.WebhookTimeout, Policy: policy})

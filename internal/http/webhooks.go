@@ -37,11 +37,12 @@ type Webhooks interface {
 var (
 	errWebhookEndpointNotFound = &failure.Error{Kind: failure.NotFound, Code: "webhook_endpoint_not_found", Message: "no webhook endpoint with this id"}
 	errWebhookDeliveryNotFound = &failure.Error{Kind: failure.NotFound, Code: "webhook_delivery_not_found", Message: "no delivery with this id at this endpoint"}
+	errWebhookEndpointLimit    = &failure.Error{Kind: failure.Conflict, Code: "webhook_endpoint_limit", Message: "the tenant has as many webhook endpoints as it may register"}
 )
 
 // webhookError maps the store's errors to the API's: each invalid field
-// becomes a field error, not found and conflict their kinds; anything else
-// is returned as is (internal).
+// becomes a field error, the endpoint limit, not found and conflict their
+// kinds; anything else is returned as is (internal).
 func webhookError(err error, notFound *failure.Error) error {
 	var invalid []error
 	var walk func(error)
@@ -56,9 +57,12 @@ func webhookError(err error, notFound *failure.Error) error {
 		}
 	}
 	walk(err)
+	var limit *webhook.LimitError
 	switch {
 	case len(invalid) > 0:
 		return errors.Join(invalid...)
+	case errors.As(err, &limit):
+		return errWebhookEndpointLimit.With("", "the tenant has %d webhook endpoints, the most it may register; delete one to register another", limit.Max)
 	case errors.Is(err, webhook.ErrNotFound):
 		return notFound
 	case errors.Is(err, webhook.ErrConflict):

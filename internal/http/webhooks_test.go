@@ -520,3 +520,22 @@ func TestWebhookListsRefuseAForeignCursor422(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookEndpointCreate409Limit registers endpoints up to the tenant's
+// limit; the next is refused with a problem naming the limit, while
+// another tenant still registers.
+func TestWebhookEndpointCreate409Limit(t *testing.T) {
+	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}, MaxEndpoints: 2})
+	c.register(t, c.keyA, "http://127.0.0.1:9/1", "*")
+	c.register(t, c.keyA, "http://127.0.0.1:9/2", "*")
+	res := c.do(t, "POST", "/v1/webhook_endpoints", c.keyA, map[string]any{"url": "http://127.0.0.1:9/3", "enabled_events": []string{"*"}})
+	var p struct {
+		Type   string `json:"type"`
+		Detail string `json:"detail"`
+	}
+	_ = json.Unmarshal(res.body, &p)
+	if res.status != http.StatusConflict || p.Type != "urn:invoicing:problem:webhook_endpoint_limit" || !strings.Contains(p.Detail, "2 webhook endpoints") {
+		t.Errorf("a third endpoint with a limit of 2: %d %s, want 409 webhook_endpoint_limit naming the limit", res.status, res.body)
+	}
+	c.register(t, c.keyB, "http://127.0.0.1:9/b", "*")
+}

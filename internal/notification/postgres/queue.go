@@ -101,7 +101,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{q: q})
 	river.AddWorker(workers, &pruneWorker{q: q})
-	river.AddWorker(workers, &webhookWorker{q: q, slots: map[string]chan struct{}{}})
+	river.AddWorker(workers, newWebhookWorker(q))
 	rc := &river.Config{
 		Schema:      Schema,
 		Workers:     workers,

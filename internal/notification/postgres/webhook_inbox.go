@@ -46,7 +46,7 @@ func (in *WebhookInbox) Handle(ctx context.Context, evs []notification.Event) (f
 		if err != nil {
 			return err
 		}
-		var dIDs, dEndpoints, dEvents, dTypes []string
+		var dIDs, dEndpoints, dEvents, dTypes, dTenants []string
 		var dTimes []time.Time
 		var bodies []eventBody
 		now := time.Now()
@@ -62,6 +62,7 @@ func (in *WebhookInbox) Handle(ctx context.Context, evs []notification.Event) (f
 				}
 				dIDs = append(dIDs, uuid.Must(uuid.NewV7()).String())
 				dEndpoints, dEvents, dTypes = append(dEndpoints, e.ID), append(dEvents, ev.ID), append(dTypes, ev.Type)
+				dTenants = append(dTenants, ev.TenantID)
 				dTimes = append(dTimes, at)
 			}
 			if len(dIDs) > n {
@@ -74,9 +75,13 @@ func (in *WebhookInbox) Handle(ctx context.Context, evs []notification.Event) (f
 		if err := storeBodies(ctx, tx, bodies...); err != nil {
 			return err
 		}
+		tenantOf := make(map[string]string, len(dIDs))
+		for i, id := range dIDs {
+			tenantOf[id] = dTenants[i]
+		}
 		// A delivery of the same event to the same endpoint exists only if
 		// the inbox forgot the event (past retention): keep the first.
-		_, err = in.q.queueDeliveries(ctx, tx, `INSERT INTO notification.webhook_deliveries
+		_, err = in.q.queueDeliveriesOf(ctx, tx, func(id string) string { return tenantOf[id] }, `INSERT INTO notification.webhook_deliveries
 			(id, endpoint_id, event_id, event_type, event_time, next_attempt_at)
 			SELECT id, endpoint_id, event_id, event_type, event_time, now()
 			FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
@@ -162,9 +167,24 @@ func inTx(ctx context.Context, q *Queue, what string, fn func(pgx.Tx) error) (er
 }
 
 // queueDeliveries runs query in tx, which returns delivery ids (deliveries
-// made or made pending again), and stores one task per id. It returns the
-// ids.
+// made or made pending again) of one tenant, and stores one task per id.
+// It returns the ids.
 func (q *Queue) queueDeliveries(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]string, error) {
+	return q.queueDeliveriesOf(ctx, tx, nil, query, args...)
+}
+
+// burstPriority is the River priority of a tenant's deliveries beyond its
+// share (PerTenant) of one insert; the others have River's default, 1.
+const burstPriority = 2
+
+// queueDeliveriesOf is queueDeliveries for the deliveries of several
+// tenants: tenantOf names each id's (nil: one tenant). River fetches
+// by priority, then oldest first: a tenant's deliveries beyond what its
+// share of the workers could start at once go in at burstPriority, so
+// that a burst (an event fanned out to every endpoint, a batch of events,
+// a replay) does not stand, task by task, before other tenants' fresh
+// deliveries while each of its tasks is fetched and deferred in turn.
+func (q *Queue) queueDeliveriesOf(ctx context.Context, tx pgx.Tx, tenantOf func(id string) string, query string, args ...any) ([]string, error) {
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: queue deliveries: %w", err)
@@ -177,8 +197,16 @@ func (q *Queue) queueDeliveries(ctx context.Context, tx pgx.Tx, query string, ar
 		return nil, nil
 	}
 	params := make([]river.InsertManyParams, len(ids))
+	seen := map[string]int{}
 	for i, id := range ids {
+		var tenant string
+		if tenantOf != nil {
+			tenant = tenantOf(id)
+		}
 		params[i] = river.InsertManyParams{Args: webhookArgs{DeliveryID: id}}
+		if seen[tenant]++; seen[tenant] > q.cfg.Webhooks.PerTenant {
+			params[i].InsertOpts = &river.InsertOpts{Priority: burstPriority}
+		}
 	}
 	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
 		return nil, fmt.Errorf("webhook: store delivery tasks: %w", err)

@@ -281,7 +281,7 @@ func TestWebhookGoneDisablesTheEndpoint(t *testing.T) {
 }
 
 func TestWebhookFailingEndpointDoesNotDelayAnother(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{Workers: 6, PerEndpoint: 2})
+	h := newHarness(t, postgres.WebhookConfig{Workers: 6, PerEndpoint: 2, PerTenant: 4})
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select { // hang until the test ends (or the sender's timeout)

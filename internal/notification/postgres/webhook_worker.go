@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,11 +32,19 @@ type WebhookConfig struct {
 	DisableAfter time.Duration
 	// SecretOverlap is how long a rotated secret keeps signing. Default 24h.
 	SecretOverlap time.Duration
+	// MaxEndpoints is how many endpoints a tenant may register, enabled
+	// or disabled: what a tenant's events fan out to. Default 16.
+	MaxEndpoints int
 	// Workers is how many deliveries run at once in all. Default 50.
 	Workers int
 	// PerEndpoint is how many of them may go to one endpoint: a slow
 	// endpoint holds at most this many workers. Default 4.
 	PerEndpoint int
+	// PerTenant is how many of them may go to one tenant's endpoints,
+	// together: however many slow endpoints a tenant has, it holds at most
+	// this many workers, and the rest serve other tenants. Default a fifth
+	// of Workers (at least 1).
+	PerTenant int
 }
 
 func (c *WebhookConfig) setDefaults() {
@@ -47,8 +53,10 @@ func (c *WebhookConfig) setDefaults() {
 	}
 	c.DisableAfter = cmp.Or(c.DisableAfter, 120*time.Hour)
 	c.SecretOverlap = cmp.Or(c.SecretOverlap, 24*time.Hour)
+	c.MaxEndpoints = cmp.Or(c.MaxEndpoints, 16)
 	c.Workers = cmp.Or(c.Workers, 50)
 	c.PerEndpoint = cmp.Or(c.PerEndpoint, 4)
+	c.PerTenant = cmp.Or(c.PerTenant, max(1, c.Workers/5))
 }
 
 // webhookQueue is the River queue of deliveries, apart from the emails'.
@@ -80,8 +88,12 @@ type webhookWorker struct {
 	river.WorkerDefaults[webhookArgs]
 	q *Queue
 
-	mu    sync.Mutex
-	slots map[string]chan struct{} // per endpoint id: a semaphore of PerEndpoint
+	endpoints *slots // PerEndpoint each
+	tenants   *slots // PerTenant each
+}
+
+func newWebhookWorker(q *Queue) *webhookWorker {
+	return &webhookWorker{q: q, endpoints: newSlots(q.cfg.Webhooks.PerEndpoint), tenants: newSlots(q.cfg.Webhooks.PerTenant)}
 }
 
 // Timeout leaves the Sender's own timeout the first word; the rest is for
@@ -98,43 +110,27 @@ func webhookTimeout(c WebhookConfig) time.Duration {
 	return c.Sender.Timeout() + 5*time.Second
 }
 
-// slotWait is how long an attempt waits for one of its endpoint's slots
-// before it gives its worker up (snoozes): long enough for a fast
-// endpoint's attempts to free one, short against a slow endpoint's.
+// slotWait is how long an attempt may wait for one of its tenant's or
+// endpoint's slots before it gives its worker up (snoozes): long enough
+// for fast attempts to free one, short against a slow endpoint's.
 const slotWait = 100 * time.Millisecond
 
-// acquire takes one of the endpoint's slots, waiting up to slotWait, or
-// returns false.
-func (w *webhookWorker) acquire(ctx context.Context, endpoint string) bool {
-	w.mu.Lock()
-	sem, ok := w.slots[endpoint]
-	if !ok {
-		sem = make(chan struct{}, w.q.cfg.Webhooks.PerEndpoint)
-		w.slots[endpoint] = sem
+// acquire takes one of the tenant's slots, then one of the endpoint's, and
+// returns release; or it returns how long to defer the attempt.
+func (w *webhookWorker) acquire(ctx context.Context, t target) (release func(), deferral time.Duration) {
+	if ok, d := w.tenants.take(ctx, t.tenantID, slotWait); !ok {
+		return nil, d
 	}
-	w.mu.Unlock()
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
+	if ok, d := w.endpoints.take(ctx, t.endpointID, slotWait); !ok {
+		w.tenants.undo(t.tenantID)
+		return nil, d
 	}
-	t := time.NewTimer(slotWait)
-	defer t.Stop()
-	select {
-	case sem <- struct{}{}:
-		return true
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return false
-}
-
-// release gives the slot back.
-func (w *webhookWorker) release(endpoint string) {
-	w.mu.Lock()
-	sem := w.slots[endpoint]
-	w.mu.Unlock()
-	<-sem
+	start := time.Now()
+	return func() {
+		held := time.Since(start)
+		w.endpoints.give(t.endpointID, held)
+		w.tenants.give(t.tenantID, held)
+	}, 0
 }
 
 // target is what an attempt needs of a delivery and its endpoint.
@@ -252,11 +248,12 @@ func (w *webhookWorker) attempt(ctx context.Context, job *river.Job[webhookArgs]
 	}
 	ctx, span := w.startSpan(ctx, t, job.Attempt)
 	defer func() { notification.EndSpan(span, err) }()
-	if !w.acquire(ctx, t.endpointID) {
-		// Leave the worker to another endpoint's delivery.
-		return river.JobSnooze(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
+	release, deferral := w.acquire(ctx, t)
+	if release == nil {
+		// Leave the worker to another endpoint's or tenant's delivery.
+		return river.JobSnooze(deferral)
 	}
-	defer w.release(t.endpointID)
+	defer release()
 	msg := webhook.Message{URL: t.url, ID: t.eventID, Body: t.body, Secrets: t.endpoint.Secrets(time.Now())}
 	msg.TraceParent, msg.TraceState = traceContext(ctx, t.body)
 	res, err := cfg.Sender.Send(ctx, msg)

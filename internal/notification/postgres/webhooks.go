@@ -35,20 +35,38 @@ func scanEndpoint(row pgx.Row) (webhook.Endpoint, error) {
 }
 
 // Create registers an endpoint of tenant with a fresh secret. It returns
-// the *webhook.InvalidError of every field at fault (joined), or an error
-// if the database fails.
+// the *webhook.InvalidError of every field at fault (joined), a
+// *webhook.LimitError if tenant has MaxEndpoints already, or an error if
+// the database fails.
 func (s *Webhooks) Create(ctx context.Context, tenant string, ne webhook.NewEndpoint) (webhook.Endpoint, error) {
 	if err := errors.Join(s.q.cfg.Webhooks.Policy.CheckURL(ctx, ne.URL), webhook.ValidateEvents(ne.EnabledEvents),
 		webhook.ValidateDescription(ne.Description)); err != nil {
 		return webhook.Endpoint{}, err
 	}
-	e, err := scanEndpoint(s.q.pool.QueryRow(ctx, `INSERT INTO notification.webhook_endpoints
-		(id, tenant_id, url, description, enabled_events, secret) VALUES ($1, $2, $3, $4, $5, $6)
-		RETURNING `+endpointColumns, uuid.Must(uuid.NewV7()), tenant, ne.URL, ne.Description, ne.EnabledEvents, webhook.NewSecret()))
-	if err != nil {
-		return e, fmt.Errorf("webhook: create endpoint: %w", err)
-	}
-	return e, nil
+	var e webhook.Endpoint
+	err := inTx(ctx, s.q, "webhook: create endpoint", func(tx pgx.Tx) error {
+		// Registrations of one tenant take turns until commit: two counted
+		// at once would both see room for one more.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('notification.webhook_endpoints:' || $1, 0))`, tenant); err != nil {
+			return fmt.Errorf("webhook: lock the tenant's endpoints: %w", err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM notification.webhook_endpoints WHERE tenant_id = $1`, tenant).Scan(&n); err != nil {
+			return fmt.Errorf("webhook: count endpoints: %w", err)
+		}
+		if limit := s.q.cfg.Webhooks.MaxEndpoints; n >= limit {
+			return &webhook.LimitError{Max: limit}
+		}
+		var err error
+		e, err = scanEndpoint(tx.QueryRow(ctx, `INSERT INTO notification.webhook_endpoints
+			(id, tenant_id, url, description, enabled_events, secret) VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING `+endpointColumns, uuid.Must(uuid.NewV7()), tenant, ne.URL, ne.Description, ne.EnabledEvents, webhook.NewSecret()))
+		if err != nil {
+			return fmt.Errorf("webhook: create endpoint: %w", err)
+		}
+		return nil
+	})
+	return e, err
 }
 
 // Get returns the endpoint id of tenant, or webhook.ErrNotFound.

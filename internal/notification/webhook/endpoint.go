@@ -81,6 +81,16 @@ type InvalidError struct {
 
 func (e *InvalidError) Error() string { return "webhook: " + e.Field + ": " + e.Message }
 
+// LimitError is the store's refusal of an endpoint beyond the Max a
+// tenant may register.
+type LimitError struct {
+	Max int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("webhook: the tenant has %d endpoints, the most it may register", e.Max)
+}
+
 // Errors of the endpoint store.
 var (
 	// ErrNotFound: no such endpoint (or delivery) of this tenant.
