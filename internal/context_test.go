@@ -17,8 +17,8 @@ import (
 // context: request id, logger and trace correlation (STYLE rule 14). A
 // transaction, an idempotency request or a tenant is a parameter.
 var contextValues = []string{
-	"internal/app/trace.go: WithTrace",
-	"internal/http/middleware.go: requestID",
+	"internal/invoicing/app/trace.go: WithTrace",
+	"internal/invoicing/invoicinghttp/middleware.go: requestID",
 }
 
 // withValueCalls returns "file: func" for every call of context.WithValue in

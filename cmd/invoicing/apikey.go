@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/invoicing-dev/invoicing/internal/app"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // apikey runs "apikey create --tenant NAME". The key is printed once, alone on

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
 
 // processBase is what serve and relay both start before their own parts.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
+	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	notifypg "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 )
 
 // migrate runs "migrate up|down N|down --all|status|version" against

@@ -10,10 +10,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
+	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	notifypg "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // schemaVersion returns the invoicing schema's version at dbURL.

@@ -16,14 +16,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/invoicing-dev/invoicing/internal/cloudevent"
-	httpapi "github.com/invoicing-dev/invoicing/internal/http"
-	metricsinfra "github.com/invoicing-dev/invoicing/internal/infra/metrics"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
-	notifynats "github.com/invoicing-dev/invoicing/internal/notification/nats"
-	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
-	"github.com/invoicing-dev/invoicing/internal/notification/smtp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
+	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	natsinfra "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	metricsinfra "github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
+	notifynats "github.com/invoicing-dev/invoicing/internal/notification/notifynats"
+	notifypg "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	smtp "github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
 

@@ -12,9 +12,9 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // The notification faults, in the fault suite's style: the built binary

@@ -12,11 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	httpapi "github.com/invoicing-dev/invoicing/internal/http"
-	metricsinfra "github.com/invoicing-dev/invoicing/internal/infra/metrics"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	natsinfra "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	metricsinfra "github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
 // metrics is the process's Prometheus registry, its own (nothing is

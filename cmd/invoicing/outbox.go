@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
 // outbox runs "outbox failed" (list parked events) and

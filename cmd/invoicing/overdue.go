@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/app"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // overdueJob is the scheduled job that records invoicing.invoice.overdue:

@@ -16,12 +16,12 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-	"github.com/invoicing-dev/invoicing/internal/domain/invoice/invoicetest"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice/invoicetest"
+	natsinfra "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // largestInvoice returns the JSON body of the largest invoice the limits

@@ -13,11 +13,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	natsgo "github.com/nats-io/nats.go"
 
-	httpapi "github.com/invoicing-dev/invoicing/internal/http"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	natsinfra "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
 
 // relayProc is the outbox relay with the NATS connection it publishes on and

@@ -11,8 +11,8 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // TestServePublishesPaidEventEndToEnd pays an invoice over HTTP against the

@@ -12,11 +12,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/invoicing-dev/invoicing/internal/app"
-	httpapi "github.com/invoicing-dev/invoicing/internal/http"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	natsinfra "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
 // serve runs the HTTP API and, unless RELAY_ENABLED=false, the outbox relay,

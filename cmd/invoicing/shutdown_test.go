@@ -24,8 +24,8 @@ import (
 
 	natsgo "github.com/nats-io/nats.go"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // buildBinary builds cmd/invoicing into a temporary directory.

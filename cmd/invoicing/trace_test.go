@@ -23,9 +23,9 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // startTracedServe runs serve, with its relay and notification consumer

@@ -19,10 +19,10 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // TestBenchNotifyFanOutRSS measures the resident memory of the real notify

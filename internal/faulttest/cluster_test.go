@@ -13,7 +13,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
 
 // clusterInstall is the command the cluster test's failure names when no
