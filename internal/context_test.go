@@ -14,7 +14,7 @@ import (
 )
 
 // contextValues are the only functions allowed to put a value into a
-// context: request id, logger and trace correlation (STYLE rule 14). A
+// context: request id, logger and trace correlation. A
 // transaction, an idempotency request or a tenant is a parameter.
 var contextValues = []string{
 	"internal/invoicing/app/trace.go: WithTrace",

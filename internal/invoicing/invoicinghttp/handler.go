@@ -1,4 +1,4 @@
-// Package http is the service's JSON API over HTTP: routing, authentication,
+// Package invoicinghttp is the service's JSON API over HTTP: routing, authentication,
 // request decoding, response encoding and the mapping of errors to RFC 9457
 // problem details. Handlers only translate; every rule lives in the use cases
 // (package app) and the domain.

@@ -16,7 +16,7 @@ import (
 )
 
 // Webhooks is the notification context's store of webhook endpoints, as the
-// /v1/webhook_endpoints routes need it (notification/postgres.Webhooks
+// /v1/webhook_endpoints routes need it (notifypg.Webhooks
 // implements it). Tenants are passed as their id's text. Methods return
 // webhook.ErrNotFound for another tenant's endpoint, a (joined)
 // *webhook.InvalidError for bad input, webhook.ErrConflict for a change the

@@ -1,4 +1,4 @@
-// Package nats connects the service to NATS JetStream: the connection, the
+// Package invoicingnats connects the service to NATS JetStream: the connection, the
 // INVOICING stream, and the relay's Publisher.
 package invoicingnats
 

@@ -10,7 +10,7 @@ import (
 )
 
 // The repository keeps the contract of app.Invoices that the in-memory one
-// keeps too (internal/app/apptest), each subtest on a fresh database.
+// keeps too (internal/invoicing/app/apptest), each subtest on a fresh database.
 func TestInvoicesKeepTheContract(t *testing.T) {
 	apptest.RunInvoicesContract(t, func(t *testing.T) apptest.Subject {
 		e := newEnv(t)

@@ -1,4 +1,4 @@
-// Package postgres implements the app's ports on PostgreSQL with pgx: the
+// Package invoicingpg implements the app's ports on PostgreSQL with pgx: the
 // invoice repository (state and outbox in one transaction), gapless invoice
 // numbers and API keys, plus the schema migrations.
 package invoicingpg

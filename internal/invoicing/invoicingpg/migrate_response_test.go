@@ -10,7 +10,7 @@ import (
 )
 
 // Migration 000007 converts a response stored as status, headers and body
-// into the one value the HTTP layer frames (internal/http/idempotency.go),
+// into the one value the HTTP layer frames (internal/invoicing/invoicinghttp/idempotency.go),
 // so a retry of a request answered before the upgrade still replays.
 func TestMigration7FramesStoredResponses(t *testing.T) {
 	t.Parallel()

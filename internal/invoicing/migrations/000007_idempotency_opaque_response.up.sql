@@ -1,7 +1,7 @@
 -- The response stored with an idempotency key becomes one opaque value, the
 -- caller's bytes: the repository stores and returns it without knowing that
 -- the caller is HTTP. The HTTP layer frames its status and headers with the
--- body (internal/http/stored.go):
+-- body (internal/invoicing/invoicinghttp/stored.go):
 --   <status>\n<Header>: <value>\n...\n\n<body>
 -- Rows stored before are converted to that framing, so a retry of a request
 -- answered before the upgrade is still replayed byte for byte.

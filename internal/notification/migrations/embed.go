@@ -1,5 +1,5 @@
 // Package migrations embeds the notification context's golang-migrate SQL
-// files, applied by postgres.Migrate.
+// files, applied by notifypg.Migrate.
 package migrations
 
 import "embed"

@@ -1,4 +1,4 @@
-// Package nats is the notification context's JetStream adapter: a durable
+// Package notifynats is the notification context's JetStream adapter: a durable
 // pull consumer that hands the events it reacts to to the inbox and acks
 // them after the inbox committed, and a replay that re-reads the stream
 // from a point in time through the same inbox.

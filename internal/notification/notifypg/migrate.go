@@ -1,4 +1,4 @@
-// Package postgres is the notification context's PostgreSQL adapter: its
+// Package notifypg is the notification context's PostgreSQL adapter: its
 // schema and migrations, the inbox that turns each event into tasks in one
 // transaction, and the River queue that runs those tasks.
 package notifypg

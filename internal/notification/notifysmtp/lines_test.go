@@ -14,7 +14,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
 )
 
-// The longest values the invoicing API accepts (internal/domain/invoice):
+// The longest values the invoicing API accepts (internal/invoicing/domain/invoice):
 // what a tenant can put into an email.
 const (
 	maxName        = 200 // runes

@@ -1,4 +1,4 @@
-// Package smtp sends the notification context's emails over SMTP, with
+// Package notifysmtp sends the notification context's emails over SMTP, with
 // STARTTLS when the server offers it, implicit TLS for smtps:// URLs, and
 // authentication from the URL's user information.
 package notifysmtp
