@@ -16,7 +16,7 @@ type processBase struct {
 	cfg    config            // with NATS_URL=embedded, naming the server in this process
 	pool   *pgxpool.Pool     // at the schema version this binary embeds
 	schema uint              // that version
-	m      *metrics          // the registry /metrics serves
+	m      *instruments      // the registry /metrics serves
 	tp     *tracing.Provider // nil with tracing off
 	undo   []func()          // close undoes these, last first
 }

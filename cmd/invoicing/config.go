@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
-	notifynats "github.com/invoicing-dev/invoicing/internal/notification/notifynats"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/natstest"
@@ -50,7 +50,7 @@ func newNotifyRig(t *testing.T) *notifyRig {
 	if err := run(context.Background(), []string{"migrate", "up"}, env(vars), io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := natsgo.Connect(ns.URL())
+	nc, err := nats.Connect(ns.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/migrations"
 )
 
@@ -51,7 +51,7 @@ func New(t testing.TB) *pgxpool.Pool {
 	dbURL := NewURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pool, err := postgres.Connect(ctx, dbURL)
+	pool, err := invoicingpg.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -180,7 +180,7 @@ func (s *server) ensureTemplate(ctx context.Context) (string, error) {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(name)); err != nil {
 		return "", fmt.Errorf("create template %s: %w", name, err)
 	}
-	if err := postgres.MigrateUp(withDatabase(s.url, name)); err != nil {
+	if err := invoicingpg.MigrateUp(withDatabase(s.url, name)); err != nil {
 		return "", fmt.Errorf("migrate template %s: %w", name, err)
 	}
 	// Refusing connections keeps CREATE DATABASE ... TEMPLATE from failing

@@ -4,20 +4,20 @@ import (
 	"context"
 	"testing"
 
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 func TestNewGivesEachTestItsOwnMigratedDatabase(t *testing.T) {
 	t.Parallel()
-	latest, err := postgres.LatestMigration()
+	latest, err := invoicingpg.LatestMigration()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names [2]string
 	for i := range names {
 		url := pgtest.NewURL(t)
-		v, dirty, err := postgres.MigrateVersion(url)
+		v, dirty, err := invoicingpg.MigrateVersion(url)
 		if err != nil || dirty || v != latest {
 			t.Fatalf("MigrateVersion = %d, %v, %v; want %d, false, nil", v, dirty, err, latest)
 		}

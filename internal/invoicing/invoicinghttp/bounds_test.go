@@ -12,7 +12,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // maxResponse is the size no response may reach, whatever the data.
@@ -37,7 +37,7 @@ func (c *api) tenantOf(t *testing.T, name string) invoice.TenantID {
 // path would take a 1 MB request each. It returns their ids.
 func (c *api) addLargest(t *testing.T, tenant invoice.TenantID, n int) []string {
 	t.Helper()
-	repo := postgres.NewInvoices(c.pool)
+	repo := invoicingpg.NewInvoices(c.pool)
 	lines := make([]invoice.LineInput, invoice.MaxLines)
 	for i := range lines {
 		lines[i] = invoice.LineInput{Description: fourByte, Quantity: 1, UnitAmount: 100, TaxRateBPS: 2000}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -119,8 +119,8 @@ func TestConcurrentPaymentsWithIfMatch412(t *testing.T) {
 func TestChangeWaitingPastTheLockTimeout503(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
-	c := serve(t, app.New(postgres.NewInvoices(pool, postgres.WithLockTimeout(100*time.Millisecond)), postgres.NewAPIKeys(pool),
-		postgres.NewEvents(pool), app.SystemClock{}).WithCreditNotes(postgres.NewCreditNotes(pool)))
+	c := serve(t, app.New(invoicingpg.NewInvoices(pool, invoicingpg.WithLockTimeout(100*time.Millisecond)), invoicingpg.NewAPIKeys(pool),
+		invoicingpg.NewEvents(pool), app.SystemClock{}).WithCreditNotes(invoicingpg.NewCreditNotes(pool)))
 	inv := c.newOpen(t, c.keyA)
 	ctx := context.Background()
 	holder, err := pool.Begin(ctx)

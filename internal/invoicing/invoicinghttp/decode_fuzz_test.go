@@ -20,7 +20,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 )
 
 // The fuzz targets send arbitrary bodies and media types through the real
@@ -114,7 +114,7 @@ func fuzzHandler(f *testing.F) (http.Handler, string) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	return httpapi.NewHandler(a, httpapi.Config{MaxBodyBytes: fuzzMaxBody}), key
+	return invoicinghttp.NewHandler(a, invoicinghttp.Config{MaxBodyBytes: fuzzMaxBody}), key
 }
 
 // fuzzPost serves one POST and checks what holds for every answer. It

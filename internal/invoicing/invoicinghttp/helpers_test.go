@@ -16,8 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -40,8 +40,8 @@ type api struct {
 func newAPI(t *testing.T) *api {
 	t.Helper()
 	pool := pgtest.New(t)
-	c := serve(t, app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{}).
-		WithCreditNotes(postgres.NewCreditNotes(pool)))
+	c := serve(t, app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(invoicingpg.NewCreditNotes(pool)))
 	c.pool = pool
 	return c
 }
@@ -49,11 +49,11 @@ func newAPI(t *testing.T) *api {
 // serve creates the two tenants' keys through the use case and serves a.
 func serve(t *testing.T, a *app.App) *api {
 	t.Helper()
-	return serveWith(t, a, httpapi.Config{})
+	return serveWith(t, a, invoicinghttp.Config{})
 }
 
 // serveWith is serve with cfg (its Logger is set here).
-func serveWith(t *testing.T, a *app.App, cfg httpapi.Config) *api {
+func serveWith(t *testing.T, a *app.App, cfg invoicinghttp.Config) *api {
 	t.Helper()
 	ctx := context.Background()
 	keyA, _, err := a.CreateAPIKey.Handle(ctx, app.CreateAPIKey{TenantName: "Tenant A"})
@@ -66,7 +66,7 @@ func serveWith(t *testing.T, a *app.App, cfg httpapi.Config) *api {
 	}
 	logs := &syncBuffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
-	h := httpapi.NewHandler(a, cfg)
+	h := invoicinghttp.NewHandler(a, cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	c := &api{url: srv.URL, keyA: keyA, keyB: keyB, logs: logs}
@@ -206,7 +206,7 @@ func (c *api) wantUnchanged(t *testing.T, key string, before invoiceJSON) {
 // the database).
 func connect(t *testing.T, url string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := postgres.Connect(context.Background(), url)
+	pool, err := invoicingpg.Connect(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}

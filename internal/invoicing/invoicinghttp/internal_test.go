@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -22,7 +22,7 @@ func TestGetInvoice500DoesNotLeak(t *testing.T) {
 	// fails the use case, not authentication.
 	url := pgtest.NewURL(t)
 	keysPool, invoicesPool := connect(t, url), connect(t, url)
-	c := serve(t, app.New(postgres.NewInvoices(invoicesPool), postgres.NewAPIKeys(keysPool), postgres.NewEvents(invoicesPool), app.SystemClock{}))
+	c := serve(t, app.New(invoicingpg.NewInvoices(invoicesPool), invoicingpg.NewAPIKeys(keysPool), invoicingpg.NewEvents(invoicesPool), app.SystemClock{}))
 	inv := c.newDraft(t, c.keyA)
 	invoicesPool.Close()
 
@@ -39,7 +39,7 @@ func TestGetInvoice500DoesNotLeak(t *testing.T) {
 func TestAPI500Panic(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	srv := httptest.NewServer(httpapi.NewHandler(&app.App{}, httpapi.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))}))
+	srv := httptest.NewServer(invoicinghttp.NewHandler(&app.App{}, invoicinghttp.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))}))
 	t.Cleanup(srv.Close)
 	c := &api{url: srv.URL, logs: logs}
 	c.withClients(t)

@@ -13,8 +13,8 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // linePage is a page of GET /v1/invoices/{id}/lines.
@@ -149,7 +149,7 @@ func TestInvoiceEvents200PagesStaySmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	const cycles = 3500
-	_, err = postgres.NewInvoices(c.pool).Update(context.Background(), c.tenantOf(t, "Tenant A"), id, app.ChangeOptions{},
+	_, err = invoicingpg.NewInvoices(c.pool).Update(context.Background(), c.tenantOf(t, "Tenant A"), id, app.ChangeOptions{},
 		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 			now := app.SystemClock{}.Now()
 			for range cycles {
@@ -208,8 +208,8 @@ func TestListInvoices500AfterRequestTimeout(t *testing.T) {
 	t.Parallel()
 	c := newAPI(t)
 	c.newDraft(t, c.keyA)
-	a := app.New(postgres.NewInvoices(c.pool), postgres.NewAPIKeys(c.pool), postgres.NewEvents(c.pool), app.SystemClock{})
-	srv := httptest.NewServer(httpapi.NewHandler(a, httpapi.Config{Logger: slog.New(slog.DiscardHandler), RequestTimeout: time.Nanosecond}))
+	a := app.New(invoicingpg.NewInvoices(c.pool), invoicingpg.NewAPIKeys(c.pool), invoicingpg.NewEvents(c.pool), app.SystemClock{})
+	srv := httptest.NewServer(invoicinghttp.NewHandler(a, invoicinghttp.Config{Logger: slog.New(slog.DiscardHandler), RequestTimeout: time.Nanosecond}))
 	t.Cleanup(srv.Close)
 	req, err := http.NewRequest("GET", srv.URL+"/v1/invoices", nil)
 	if err != nil {

@@ -14,25 +14,25 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // opsServer serves NewHandler with cfg over an app whose ports are never
 // called (the operational routes do not use them).
-func opsServer(t *testing.T, cfg httpapi.Config) (string, *syncBuffer) {
+func opsServer(t *testing.T, cfg invoicinghttp.Config) (string, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(httpapi.NewHandler(app.New(nil, nil, nil, app.SystemClock{}), cfg))
+	srv := httptest.NewServer(invoicinghttp.NewHandler(app.New(nil, nil, nil, app.SystemClock{}), cfg))
 	t.Cleanup(srv.Close)
 	return srv.URL, logs
 }
 
 func TestHealthz200(t *testing.T) {
 	t.Parallel()
-	url, _ := opsServer(t, httpapi.Config{Checks: []httpapi.Check{{Name: "database", Run: func(context.Context) error { return errors.New("down") }}}})
+	url, _ := opsServer(t, invoicinghttp.Config{Checks: []invoicinghttp.Check{{Name: "database", Run: func(context.Context) error { return errors.New("down") }}}})
 	status, body := get(t, url+"/healthz")
 	if status != http.StatusOK || string(body) != "{\"status\":\"ok\"}\n" {
 		t.Fatalf("GET /healthz = %d %s; want 200 {\"status\":\"ok\"}, whatever the checks say", status, body)
@@ -50,7 +50,7 @@ type readyBody struct {
 
 func TestReadyz200WhenEveryCheckHoldsOrIsSkipped(t *testing.T) {
 	t.Parallel()
-	url, _ := opsServer(t, httpapi.Config{Checks: []httpapi.Check{
+	url, _ := opsServer(t, invoicinghttp.Config{Checks: []invoicinghttp.Check{
 		{Name: "database", Run: func(context.Context) error { return nil }},
 		{Name: "nats"}, // not run by this process
 	}})
@@ -77,7 +77,7 @@ func TestReadyzReportsAnAdvisoryCountWithoutFailingReadiness(t *testing.T) {
 		{3, nil, `{"status":"warning","reason":"see the runbook","parked":3}`},
 		{0, errors.New("query " + secret + " failed"), `{"status":"unknown"}`},
 	} {
-		url, _ := opsServer(t, httpapi.Config{Checks: []httpapi.Check{
+		url, _ := opsServer(t, invoicinghttp.Config{Checks: []invoicinghttp.Check{
 			{Name: "database", Run: func(context.Context) error { return nil }},
 			{Name: "outbox", Report: func(context.Context) (int64, error) { return tc.count, tc.err },
 				CountName: "parked", Warning: "see the runbook"},
@@ -102,12 +102,12 @@ func TestReadyz503NamesTheFailedChecksAndLeaksNothing(t *testing.T) {
 	var mu sync.Mutex
 	dbDown := true
 	const secret = "postgres://admin:hunter2@db.internal:5432"
-	url, logs := opsServer(t, httpapi.Config{CheckTimeout: 200 * time.Millisecond, Checks: []httpapi.Check{
+	url, logs := opsServer(t, invoicinghttp.Config{CheckTimeout: 200 * time.Millisecond, Checks: []invoicinghttp.Check{
 		{Name: "database", Run: func(context.Context) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if dbDown {
-				return errors.Join(&httpapi.Unready{Reason: "unreachable"}, errors.New("dial "+secret+": connection refused"))
+				return errors.Join(&invoicinghttp.Unready{Reason: "unreachable"}, errors.New("dial "+secret+": connection refused"))
 			}
 			return nil
 		}},
@@ -193,12 +193,12 @@ func TestMetricsRouteAndRequestObserverSeeRoutePatterns(t *testing.T) {
 	pool := pgtest.New(t)
 	obs := &recordingObserver{}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "up 1\n") })
-	a := app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{})
+	a := app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{})
 	key, _, err := a.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: "acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(a, httpapi.Config{Metrics: obs, MetricsHandler: metrics}))
+	srv := httptest.NewServer(invoicinghttp.NewHandler(a, invoicinghttp.Config{Metrics: obs, MetricsHandler: metrics}))
 	t.Cleanup(srv.Close)
 
 	if status, body := get(t, srv.URL+"/metrics"); status != http.StatusOK || string(body) != "up 1\n" {
@@ -236,7 +236,7 @@ func TestMetricsRouteAndRequestObserverSeeRoutePatterns(t *testing.T) {
 
 func TestWithoutMetricsHandlerThereIsNoMetricsRoute(t *testing.T) {
 	t.Parallel()
-	url, _ := opsServer(t, httpapi.Config{})
+	url, _ := opsServer(t, invoicinghttp.Config{})
 	// Not through the contract, which documents /metrics as served.
 	if status, _ := getWith(t, http.DefaultClient, url+"/metrics"); status != http.StatusNotFound {
 		t.Fatalf("GET /metrics = %d, want 404", status)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -22,8 +22,8 @@ func TestDatabaseOutageAnswers503(t *testing.T) {
 	pool := connect(t, proxy.URL(dbURL))
 	// Tenant A's key is remembered, so its requests reach the repositories;
 	// tenant B's is looked up in the database on every request.
-	keys := app.NewCachedAPIKeys(postgres.NewAPIKeys(pool), time.Hour, app.SystemClock{})
-	c := serve(t, app.New(postgres.NewInvoices(pool), keys, postgres.NewEvents(pool), app.SystemClock{}))
+	keys := app.NewCachedAPIKeys(invoicingpg.NewAPIKeys(pool), time.Hour, app.SystemClock{})
+	c := serve(t, app.New(invoicingpg.NewInvoices(pool), keys, invoicingpg.NewEvents(pool), app.SystemClock{}))
 	draft := c.newDraft(t, c.keyA)
 
 	proxy.Down()

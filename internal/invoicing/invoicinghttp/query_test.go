@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	notifypg "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 )
 
 // TestQueryParametersAreTheDocumentedOnes sends every operation of

@@ -18,10 +18,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	notifypg "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -51,7 +51,7 @@ func newWebhookAPI(t *testing.T, cfg notifypg.WebhookConfig) *webhookAPI {
 	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
-	pool, err := postgres.Connect(ctx, dbURL)
+	pool, err := invoicingpg.Connect(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +64,9 @@ func newWebhookAPI(t *testing.T, cfg notifypg.WebhookConfig) *webhookAPI {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = q.Stop(context.Background()) })
-	a := app.New(postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{}).
-		WithCreditNotes(postgres.NewCreditNotes(pool))
-	c := serveWith(t, a, httpapi.Config{Webhooks: q.Webhooks()})
+	a := app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
+	c := serveWith(t, a, invoicinghttp.Config{Webhooks: q.Webhooks()})
 	c.pool = pool
 	return &webhookAPI{api: c, queue: q}
 }

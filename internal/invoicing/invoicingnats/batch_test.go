@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
@@ -26,7 +26,7 @@ func messages(prefix string, n int) []relay.Message {
 
 // publishAll publishes msgs and fails the test unless every one is stored
 // (or a duplicate).
-func publishAll(t *testing.T, pub *nats.Publisher, msgs []relay.Message) {
+func publishAll(t *testing.T, pub *invoicingnats.Publisher, msgs []relay.Message) {
 	t.Helper()
 	for i, err := range pub.Publish(context.Background(), msgs) {
 		if err != nil {
@@ -38,7 +38,7 @@ func publishAll(t *testing.T, pub *nats.Publisher, msgs []relay.Message) {
 // streamState returns the INVOICING stream's configuration and state.
 func streamState(t *testing.T, js jetstream.JetStream) *jetstream.StreamInfo {
 	t.Helper()
-	s, err := js.Stream(context.Background(), nats.DefaultStream)
+	s, err := js.Stream(context.Background(), invoicingnats.DefaultStream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestPublisherSendsAtomicBatchesAndAReSentBatchIsDeduplicated(t *testing.T) 
 	ctx := context.Background()
 	nc := connect(t, natstest.New(t, natstest.SyncAlways()).URL())
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: true})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{AtomicBatches: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestPublisherSendsAtomicBatchesAndAReSentBatchIsDeduplicated(t *testing.T) 
 	// 2,500 messages: three batches (1,000 at most each), sent at once.
 	first := messages("a", 2500)
 	publishAll(t, pub, first)
-	s, _ := js.Stream(ctx, nats.DefaultStream)
+	s, _ := js.Stream(ctx, invoicingnats.DefaultStream)
 	got, err := s.GetMsg(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestPublisherSendsAtomicBatchesAndAReSentBatchIsDeduplicated(t *testing.T) 
 func TestPublisherIsSafeForConcurrentPublishes(t *testing.T) {
 	nc := connect(t, natstest.New(t).URL())
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: true})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{AtomicBatches: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestPublisherPublishesOneByOneOnAServerWithoutBatches(t *testing.T) {
 	bin := natstest.OldServer(t, 2, 12) // before atomic batches
 	nc := connect(t, natstest.StartProcess(t, bin))
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: true})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{AtomicBatches: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,15 +140,15 @@ func TestPublisherPublishesOneByOneOnAServerWithoutBatches(t *testing.T) {
 func TestPublisherTellsWhichMessageOfABatchIsTooLarge(t *testing.T) {
 	for name, opts := range map[string]struct {
 		server []natstest.Option
-		stream nats.StreamConfig
+		stream invoicingnats.StreamConfig
 	}{
-		"over max_payload":        {server: []natstest.Option{natstest.MaxPayload(relay.MaxEventBytes)}, stream: nats.StreamConfig{AtomicBatches: true}},
-		"over the stream's limit": {stream: nats.StreamConfig{MaxMsgSize: 1024, AtomicBatches: true}},
+		"over max_payload":        {server: []natstest.Option{natstest.MaxPayload(relay.MaxEventBytes)}, stream: invoicingnats.StreamConfig{AtomicBatches: true}},
+		"over the stream's limit": {stream: invoicingnats.StreamConfig{MaxMsgSize: 1024, AtomicBatches: true}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			nc := connect(t, natstest.New(t, opts.server...).URL())
 			eventually(t, "connected", nc.IsConnected)
-			pub, err := nats.NewPublisher(nc, opts.stream)
+			pub, err := invoicingnats.NewPublisher(nc, opts.stream)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +177,7 @@ func TestStreamAllowsAtomicBatchesOnlyWhenAsked(t *testing.T) {
 	for _, asked := range []bool{false, true} {
 		nc := connect(t, natstest.New(t).URL())
 		eventually(t, "connected", nc.IsConnected)
-		pub, err := nats.NewPublisher(nc, nats.StreamConfig{AtomicBatches: asked})
+		pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{AtomicBatches: asked})
 		if err != nil {
 			t.Fatal(err)
 		}

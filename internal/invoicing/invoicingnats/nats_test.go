@@ -9,21 +9,21 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
 
-func connect(t *testing.T, urls string) *natsgo.Conn {
+func connect(t *testing.T, urls string) *nats.Conn {
 	t.Helper()
 	// The connection's callbacks log from nats.go's own goroutine, also
 	// after Close returns (the "closed" callback), when t.Output() may no
 	// longer be written: the race detector flags it. Those logs go nowhere.
-	nc, err := nats.Connect(context.Background(), urls, slog.New(slog.DiscardHandler))
+	nc, err := invoicingnats.Connect(context.Background(), urls, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("Connect(%q): %v", urls, err)
 	}
@@ -67,7 +67,7 @@ func TestEnsureStreamCreatesThenUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nats.EnsureStream(ctx, js, nats.StreamConfig{}); err != nil {
+	if err := invoicingnats.EnsureStream(ctx, js, invoicingnats.StreamConfig{}); err != nil {
 		t.Fatalf("create: %v", err)
 	}
 	s, err := js.Stream(ctx, "INVOICING")
@@ -80,7 +80,7 @@ func TestEnsureStreamCreatesThenUpdates(t *testing.T) {
 		t.Fatalf("created %+v, want invoicing.>, file storage, 2m duplicate window, 1 replica", cfg)
 	}
 
-	if err := nats.EnsureStream(ctx, js, nats.StreamConfig{Duplicates: 10 * time.Minute}); err != nil {
+	if err := invoicingnats.EnsureStream(ctx, js, invoicingnats.StreamConfig{Duplicates: 10 * time.Minute}); err != nil {
 		t.Fatalf("update: %v", err)
 	}
 	info, err := s.Info(ctx)
@@ -91,7 +91,7 @@ func TestEnsureStreamCreatesThenUpdates(t *testing.T) {
 		t.Fatalf("duplicate window after update = %s, want 10m", info.Config.Duplicates)
 	}
 
-	if err := nats.EnsureStream(ctx, js, nats.StreamConfig{Replicas: 9}); err == nil {
+	if err := invoicingnats.EnsureStream(ctx, js, invoicingnats.StreamConfig{Replicas: 9}); err == nil {
 		t.Fatal("EnsureStream with 9 replicas succeeded, want a validation error")
 	}
 }
@@ -100,7 +100,7 @@ func TestPublisherStoresEachIDOnceAndTellsRejectionsFromOutages(t *testing.T) {
 	ctx := context.Background()
 	srv := natstest.New(t)
 	nc := connect(t, srv.URL())
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{MaxMsgSize: 1024})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{MaxMsgSize: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,24 +156,24 @@ func TestPublisherRefusesAServerWhoseMaxPayloadIsBelowTheLargestEvent(t *testing
 	ctx := context.Background()
 	nc := connect(t, natstest.New(t, natstest.MaxPayload(relay.MaxEventBytes-1)).URL())
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, err := range map[string]error{"CheckMaxPayload": pub.CheckMaxPayload(), "Prepare": pub.Prepare(ctx), "Ready": pub.Ready(ctx)} {
-		if !errors.Is(err, nats.ErrMaxPayloadTooSmall) || errors.Is(err, relay.ErrUnavailable) ||
+		if !errors.Is(err, invoicingnats.ErrMaxPayloadTooSmall) || errors.Is(err, relay.ErrUnavailable) ||
 			!strings.Contains(err.Error(), "max_payload") || !strings.Contains(err.Error(), fmt.Sprint(relay.MaxEventBytes-1)) {
 			t.Errorf("%s: %v, want ErrMaxPayloadTooSmall naming max_payload and the server's %d bytes", name, err, relay.MaxEventBytes-1)
 		}
 	}
 	js, _ := jetstream.New(nc)
-	if _, err := js.Stream(ctx, nats.DefaultStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
+	if _, err := js.Stream(ctx, invoicingnats.DefaultStream); !errors.Is(err, jetstream.ErrStreamNotFound) {
 		t.Errorf("Prepare created the stream on a server it refused: %v", err)
 	}
 	// Met after Prepare (a reconnect to another node), the server is an
 	// outage: nothing may be parked for its limit.
 	err = pub.Publish(ctx, []relay.Message{{Subject: "invoicing.invoice.paid", ID: "a", Body: []byte(`{}`)}})[0]
-	if !errors.Is(err, relay.ErrUnavailable) || !errors.Is(err, nats.ErrMaxPayloadTooSmall) {
+	if !errors.Is(err, relay.ErrUnavailable) || !errors.Is(err, invoicingnats.ErrMaxPayloadTooSmall) {
 		t.Errorf("Publish: %v, want relay.ErrUnavailable wrapping ErrMaxPayloadTooSmall", err)
 	}
 }
@@ -182,7 +182,7 @@ func TestPublisherTellsAMessageOverMaxPayloadIsTooLarge(t *testing.T) {
 	ctx := context.Background()
 	nc := connect(t, natstest.New(t, natstest.MaxPayload(relay.MaxEventBytes)).URL())
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,15 +191,15 @@ func TestPublisherTellsAMessageOverMaxPayloadIsTooLarge(t *testing.T) {
 	}
 	body := []byte(`"` + strings.Repeat("x", relay.MaxEventBytes) + `"`)
 	err = pub.Publish(ctx, []relay.Message{{Subject: "invoicing.invoice.created", ID: "big", Body: body}})[0]
-	if !errors.Is(err, relay.ErrTooLarge) || !errors.Is(err, natsgo.ErrMaxPayload) {
-		t.Fatalf("publish over max_payload: %v, want relay.ErrTooLarge wrapping nats.ErrMaxPayload", err)
+	if !errors.Is(err, relay.ErrTooLarge) || !errors.Is(err, nats.ErrMaxPayload) {
+		t.Fatalf("publish over max_payload: %v, want relay.ErrTooLarge wrapping invoicingnats.ErrMaxPayload", err)
 	}
 }
 
 func TestPublisherReportsEachReconnectUntilCancelled(t *testing.T) {
 	srv := natstest.New(t)
 	nc := connect(t, srv.URL())
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func TestPublisherReportsEachReconnectUntilCancelled(t *testing.T) {
 func TestPrepareCallsAStreamTheServerRefusesMisconfigured(t *testing.T) {
 	nc := connect(t, natstest.New(t).URL())
 	eventually(t, "connected", nc.IsConnected)
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{Replicas: 3})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{Replicas: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -17,7 +17,7 @@ func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 
 func TestAPIKeys(t *testing.T) {
 	t.Parallel()
-	keys := postgres.NewAPIKeys(pgtest.New(t))
+	keys := invoicingpg.NewAPIKeys(pgtest.New(t))
 	ctx := context.Background()
 
 	acme, err := keys.Create(ctx, "acme", hash("k1"))
@@ -51,7 +51,7 @@ func TestAPIKeys(t *testing.T) {
 func TestRevokedKeyIsUnauthorized(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
-	keys := postgres.NewAPIKeys(pool)
+	keys := invoicingpg.NewAPIKeys(pool)
 	ctx := context.Background()
 	if _, err := keys.Create(ctx, "acme", hash("k1")); err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestRevokedKeyIsUnauthorized(t *testing.T) {
 
 func TestConcurrentKeysForANewTenantShareIt(t *testing.T) {
 	t.Parallel()
-	keys := postgres.NewAPIKeys(pgtest.New(t))
+	keys := invoicingpg.NewAPIKeys(pgtest.New(t))
 	const n = 10
 	tenants := make([]invoice.TenantID, n)
 	errs := make([]error, n)

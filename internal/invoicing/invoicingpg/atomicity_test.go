@@ -13,7 +13,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -56,7 +56,7 @@ type afterWrites struct {
 func newEnvAfterWrites(t *testing.T) (*env, *afterWrites) {
 	t.Helper()
 	tracer := &afterWrites{}
-	pool, err := postgres.Connect(context.Background(), pgtest.NewURL(t), func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = tracer })
+	pool, err := invoicingpg.Connect(context.Background(), pgtest.NewURL(t), func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = tracer })
 	if err != nil {
 		t.Fatal(err)
 	}

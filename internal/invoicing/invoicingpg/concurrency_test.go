@@ -12,7 +12,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 func TestConcurrentFullPaymentsHaveOneWinner(t *testing.T) {
@@ -143,7 +143,7 @@ func TestAChangeWaitsForTheInvoiceItsRivalHolds(t *testing.T) {
 // fails as busy (a 503 to retry, not a refusal), before its function ran.
 func TestALockHeldPastTheLockTimeoutIsBusy(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, postgres.WithLockTimeout(100*time.Millisecond))
+	e := newEnv(t, invoicingpg.WithLockTimeout(100*time.Millisecond))
 	inv := e.createOpen(t, e.tenant)
 	ctx := context.Background()
 	holder, err := e.pool.Begin(ctx)
@@ -179,7 +179,7 @@ func TestALockHeldPastTheLockTimeoutIsBusy(t *testing.T) {
 // is retried; one lost by every attempt is busy too, never a refusal.
 func TestLostRaceBeyondMaxAttemptsIsBusy(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, postgres.WithMaxAttempts(1))
+	e := newEnv(t, invoicingpg.WithMaxAttempts(1))
 	inv := e.createOpen(t, e.tenant)
 	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		if _, err := e.pool.Exec(context.Background(), `INSERT INTO payments (id, invoice_id, amount, reference, received_at)

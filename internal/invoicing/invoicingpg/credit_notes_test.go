@@ -11,7 +11,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 func (e *env) credit(tenant invoice.TenantID, id invoice.ID, amount int64) (app.CreditNoteIssued, error) {
@@ -198,7 +198,7 @@ func TestConcurrentCreditNotesOverTenInvoicesAllLand(t *testing.T) {
 
 func TestCreditNotesReadBack(t *testing.T) {
 	e := newEnv(t)
-	notes := postgres.NewCreditNotes(e.pool)
+	notes := invoicingpg.NewCreditNotes(e.pool)
 	e.app.WithCreditNotes(notes)
 	a, b := e.createOpen(t, e.tenant), e.createOpen(t, e.tenant)
 	var ids []creditnote.ID

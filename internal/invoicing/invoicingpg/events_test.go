@@ -13,12 +13,12 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // feedReader follows a tenant's feed as a subscriber would.
 type feedReader struct {
-	events *postgres.Events
+	events *invoicingpg.Events
 	tenant invoice.TenantID
 	after  int64
 	seen   []app.EventRecord
@@ -97,7 +97,7 @@ func sequences(recs []app.EventRecord) []int64 {
 func TestFeedDeliversALateCommit(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	r := &feedReader{events: postgres.NewEvents(e.pool), tenant: e.tenant}
+	r := &feedReader{events: invoicingpg.NewEvents(e.pool), tenant: e.tenant}
 
 	a := begin(t, e)
 	seqA := insertEvent(t, a, e.tenant)
@@ -126,7 +126,7 @@ func TestFeedDeliversALateCommit(t *testing.T) {
 func TestFeedDeliversTheLowerSequenceOfAYoungerTransaction(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	r := &feedReader{events: postgres.NewEvents(e.pool), tenant: e.tenant}
+	r := &feedReader{events: invoicingpg.NewEvents(e.pool), tenant: e.tenant}
 
 	c := begin(t, e)
 	if _, err := c.Exec(context.Background(), `SELECT pg_current_xact_id()`); err != nil { // C's xid, before T's
@@ -153,7 +153,7 @@ func TestFeedUnderConcurrentWriters(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	other := e.newTenant(t, "globex")
-	r := &feedReader{events: postgres.NewEvents(e.pool), tenant: e.tenant}
+	r := &feedReader{events: invoicingpg.NewEvents(e.pool), tenant: e.tenant}
 
 	const writers, rounds = 16, 6
 	var wg sync.WaitGroup
@@ -231,7 +231,7 @@ func TestFeedAndHistoryStopAtMaxBytes(t *testing.T) {
 	e := newEnv(t)
 	inv := e.createOpenFrom(t, e.create(t, e.tenant))
 	e.create(t, e.tenant)
-	events := postgres.NewEvents(e.pool)
+	events := invoicingpg.NewEvents(e.pool)
 	ctx := context.Background()
 
 	all := feedReader{events: events, tenant: e.tenant}

@@ -13,16 +13,16 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // env is one test's database, repositories and use cases.
 type env struct {
 	pool    *pgxpool.Pool
-	repo    *postgres.Invoices
+	repo    *invoicingpg.Invoices
 	app     *app.App
-	keys    *postgres.APIKeys
+	keys    *invoicingpg.APIKeys
 	tenant  invoice.TenantID
 	commits *atomic.Int64 // after-commit hook calls
 }
@@ -30,18 +30,18 @@ type env struct {
 // newEnv returns an env on a fresh database with one tenant. Times come from
 // the system clock truncated to microseconds, as PostgreSQL stores them, so
 // invoices built in memory compare equal to what is read back.
-func newEnv(t testing.TB, opts ...postgres.InvoicesOption) *env {
+func newEnv(t testing.TB, opts ...invoicingpg.InvoicesOption) *env {
 	t.Helper()
 	return newEnvOn(t, pgtest.New(t), opts...)
 }
 
 // newEnvOn is newEnv on pool, a fresh database's.
-func newEnvOn(t testing.TB, pool *pgxpool.Pool, opts ...postgres.InvoicesOption) *env {
+func newEnvOn(t testing.TB, pool *pgxpool.Pool, opts ...invoicingpg.InvoicesOption) *env {
 	t.Helper()
-	e := &env{pool: pool, keys: postgres.NewAPIKeys(pool), commits: new(atomic.Int64)}
-	opts = append([]postgres.InvoicesOption{postgres.WithAfterCommit(func() { e.commits.Add(1) })}, opts...)
-	e.repo = postgres.NewInvoices(pool, opts...)
-	e.app = app.New(e.repo, e.keys, postgres.NewEvents(pool), microClock{})
+	e := &env{pool: pool, keys: invoicingpg.NewAPIKeys(pool), commits: new(atomic.Int64)}
+	opts = append([]invoicingpg.InvoicesOption{invoicingpg.WithAfterCommit(func() { e.commits.Add(1) })}, opts...)
+	e.repo = invoicingpg.NewInvoices(pool, opts...)
+	e.app = app.New(e.repo, e.keys, invoicingpg.NewEvents(pool), microClock{})
 	e.tenant = e.newTenant(t, "acme")
 	return e
 }

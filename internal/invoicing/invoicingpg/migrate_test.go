@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/migrations"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -14,20 +14,20 @@ import (
 func TestMigrateDownThenUpAgain(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewURL(t)
-	latest, err := postgres.LatestMigration()
+	latest, err := invoicingpg.LatestMigration()
 	if err != nil {
 		t.Fatal(err)
 	}
 	assertVersion := func(want uint) {
 		t.Helper()
-		v, dirty, err := postgres.MigrateVersion(url)
+		v, dirty, err := invoicingpg.MigrateVersion(url)
 		if err != nil || dirty || v != want {
 			t.Fatalf("MigrateVersion = %d, %v, %v; want %d, false, nil", v, dirty, err, want)
 		}
 	}
 	tables := func() int {
 		t.Helper()
-		pool, err := postgres.Connect(context.Background(), url)
+		pool, err := invoicingpg.Connect(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,20 +43,20 @@ func TestMigrateDownThenUpAgain(t *testing.T) {
 
 	assertVersion(latest)
 	want := tables()
-	if err := postgres.MigrateUp(url); err != nil {
+	if err := invoicingpg.MigrateUp(url); err != nil {
 		t.Fatalf("MigrateUp with nothing to do: %v", err)
 	}
-	if err := postgres.MigrateDown(url); err != nil {
+	if err := invoicingpg.MigrateDown(url); err != nil {
 		t.Fatalf("MigrateDown: %v", err)
 	}
 	assertVersion(0)
 	if n := tables(); n != 0 {
 		t.Fatalf("%d tables left after MigrateDown", n)
 	}
-	if err := postgres.MigrateDown(url); err != nil {
+	if err := invoicingpg.MigrateDown(url); err != nil {
 		t.Fatalf("MigrateDown with nothing to do: %v", err)
 	}
-	if err := postgres.MigrateUp(url); err != nil {
+	if err := invoicingpg.MigrateUp(url); err != nil {
 		t.Fatalf("MigrateUp again: %v", err)
 	}
 	assertVersion(latest)
@@ -67,7 +67,7 @@ func TestMigrateDownThenUpAgain(t *testing.T) {
 
 func TestLatestMigrationIsTheHighestFile(t *testing.T) {
 	t.Parallel()
-	latest, err := postgres.LatestMigration()
+	latest, err := invoicingpg.LatestMigration()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestLatestMigrationIsTheHighestFile(t *testing.T) {
 
 func TestMigrateRejectsOtherSchemes(t *testing.T) {
 	t.Parallel()
-	if err := postgres.MigrateUp("mysql://root:s3cret@localhost/db"); err == nil || strings.Contains(err.Error(), "s3cret") {
+	if err := invoicingpg.MigrateUp("mysql://root:s3cret@localhost/db"); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("MigrateUp of a mysql URL: %v; want an error without the password", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestConnectErrorsHideThePassword(t *testing.T) {
 		"postgres://invoicing@127.0.0.1:1/invoicing?sslmode=disable&password=s3cret&connect_timeout=2",
 		"postgres://invoicing:s3cret@127.0.0.1:1/invoicing?sslmode=bogus",
 	} {
-		_, err := postgres.Connect(context.Background(), url)
+		_, err := invoicingpg.Connect(context.Background(), url)
 		if err == nil {
 			t.Fatalf("Connect(%s) succeeded", url)
 		}

@@ -10,13 +10,13 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 func TestConcurrentIssuesGetGaplessNumbers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	uc := app.New(e.repo, e.keys, postgres.NewEvents(e.pool), fixedClock{time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)})
+	uc := app.New(e.repo, e.keys, invoicingpg.NewEvents(e.pool), fixedClock{time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)})
 	const n = 50
 	drafts := make([]*invoice.Invoice, n)
 	for i := range drafts {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -20,7 +20,7 @@ func TestOutboxBacklogCountsUnpublishedAndParkedAndDatesTheOldest(t *testing.T) 
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	o := postgres.NewOutbox(pool)
+	o := invoicingpg.NewOutbox(pool)
 
 	b, err := o.Backlog(ctx)
 	if err != nil || b != (relay.Backlog{}) {
@@ -69,7 +69,7 @@ FROM generate_series(1, 20000)`); err != nil {
 	if _, err := pool.Exec(ctx, `ANALYZE outbox`); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := pool.Query(ctx, `EXPLAIN `+postgres.BacklogSQL)
+	rows, err := pool.Query(ctx, `EXPLAIN `+invoicingpg.BacklogSQL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,11 +85,11 @@ FROM generate_series(1, 20000)`); err != nil {
 func TestSchemaVersionIsTheLatestMigration(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
-	want, err := postgres.LatestMigration()
+	want, err := invoicingpg.LatestMigration()
 	if err != nil {
 		t.Fatal(err)
 	}
-	have, dirty, err := postgres.SchemaVersion(context.Background(), pool)
+	have, dirty, err := invoicingpg.SchemaVersion(context.Background(), pool)
 	if err != nil || dirty || have != want {
 		t.Fatalf("SchemaVersion = %d, %v, %v; want %d, false, nil", have, dirty, err, want)
 	}
@@ -97,7 +97,7 @@ func TestSchemaVersionIsTheLatestMigration(t *testing.T) {
 
 func TestMaxConnsCapsThePool(t *testing.T) {
 	t.Parallel()
-	pool, err := postgres.Connect(context.Background(), pgtest.NewURL(t), postgres.MaxConns(3))
+	pool, err := invoicingpg.Connect(context.Background(), pgtest.NewURL(t), invoicingpg.MaxConns(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	recs, err := postgres.NewOutbox(e.pool).Pending(ctx, 10, nil)
+	recs, err := invoicingpg.NewOutbox(e.pool).Pending(ctx, 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 			t.Errorf("record %d (%s) carries %+v, want %+v", i, r.Type, got, want[i])
 		}
 	}
-	history, err := postgres.NewEvents(e.pool).History(ctx, e.tenant, inv.ID(), app.HistoryFilter{})
+	history, err := invoicingpg.NewEvents(e.pool).History(ctx, e.tenant, inv.ID(), app.HistoryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

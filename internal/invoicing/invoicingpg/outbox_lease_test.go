@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -15,7 +15,7 @@ func TestOutboxLeaseHasOneHolder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	a, b := postgres.NewRelayLeadership(pool), postgres.NewRelayLeadership(pool)
+	a, b := invoicingpg.NewRelayLeadership(pool), invoicingpg.NewRelayLeadership(pool)
 
 	lease, err := a.TryLead(ctx)
 	if err != nil {
@@ -36,7 +36,7 @@ func TestOutboxLeaseIsLostWithItsSession(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	o := postgres.NewRelayLeadership(pool)
+	o := invoicingpg.NewRelayLeadership(pool)
 	lease, err := o.TryLead(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_datab
 		t.Fatal("lease not reported lost 5s after its session ended")
 	}
 	// The lock went with the session: someone else can lead now.
-	other, err := postgres.NewRelayLeadership(pool).TryLead(ctx)
+	other, err := invoicingpg.NewRelayLeadership(pool).TryLead(ctx)
 	if err != nil {
 		t.Fatalf("TryLead after the leader's session ended: %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -49,7 +49,7 @@ func TestOutboxNotifierListenSurvivesTerminatedConnection(t *testing.T) {
 	pool := pgtest.New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n := postgres.NewOutboxNotifier(pool, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n := invoicingpg.NewOutboxNotifier(pool, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 	wakes := make(chan struct{}, 1)
 	lctx, stop := context.WithCancel(ctx)
@@ -95,7 +95,7 @@ func TestOutboxNotifierCoalesces(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	n := postgres.NewOutboxNotifier(pool, 500*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n := invoicingpg.NewOutboxNotifier(pool, 500*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for range 50 {
 		n.Notify()
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -25,7 +25,7 @@ type planNode struct {
 // under EXPLAIN (ANALYZE, BUFFERS) and returns its top plan node.
 func explainPending(t *testing.T, pool *pgxpool.Pool) planNode {
 	t.Helper()
-	out, err := postgres.ExplainPending(context.Background(), pool, 500)
+	out, err := invoicingpg.ExplainPending(context.Background(), pool, 500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestPendingDoesNotRevisitPublishedRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	o := postgres.NewOutbox(pool)
+	o := invoicingpg.NewOutbox(pool)
 	if _, err := pool.Exec(ctx, `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
 SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{"invoice_id": "x"}', now()
 FROM generate_series(1, 20000)`); err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -30,7 +30,7 @@ VALUES ($1, $2, $3, $4, 'invoice.line_added', '{"n": 1}', now()) RETURNING seque
 	return seq
 }
 
-func pendingSeqs(t *testing.T, o *postgres.Outbox) []int64 {
+func pendingSeqs(t *testing.T, o *invoicingpg.Outbox) []int64 {
 	t.Helper()
 	recs, err := o.Pending(context.Background(), 100, nil)
 	if err != nil {
@@ -50,7 +50,7 @@ func TestOutboxAPublishedRecordHoldsNothingBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	o := postgres.NewOutbox(pool)
+	o := invoicingpg.NewOutbox(pool)
 	a := uuid.New()
 	a1, a2 := insertOutboxRow(t, pool, a, 1), insertOutboxRow(t, pool, a, 2)
 	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: a1, Err: "timeout", Park: true}}); err != nil {
@@ -71,7 +71,7 @@ func TestOutboxPendingHoldsBackAFailingInvoice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	o := postgres.NewOutbox(pool)
+	o := invoicingpg.NewOutbox(pool)
 	a, b := uuid.New(), uuid.New()
 	a1, b1, a2, b2 := insertOutboxRow(t, pool, a, 1), insertOutboxRow(t, pool, b, 1), insertOutboxRow(t, pool, a, 2), insertOutboxRow(t, pool, b, 2)
 
@@ -132,7 +132,7 @@ func TestOutboxRetryAll(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	o := postgres.NewOutbox(pool)
+	o := invoicingpg.NewOutbox(pool)
 	s1, s2 := insertOutboxRow(t, pool, uuid.New(), 1), insertOutboxRow(t, pool, uuid.New(), 1)
 	insertOutboxRow(t, pool, uuid.New(), 1)
 	err := o.RecordFailures(ctx, []relay.Failure{{Sequence: s1, Err: "x", Park: true}, {Sequence: s2, Err: "y", Park: true}})
@@ -152,7 +152,7 @@ func TestOutboxPruneDeletesOnlyOldPublishedRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	o := postgres.NewOutbox(pool)
+	o := invoicingpg.NewOutbox(pool)
 	oldPublished := insertOutboxRow(t, pool, uuid.New(), 1)
 	newPublished := insertOutboxRow(t, pool, uuid.New(), 1)
 	oldParked := insertOutboxRow(t, pool, uuid.New(), 1)
@@ -196,7 +196,7 @@ func TestOutboxPruneWorksInBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	o := postgres.NewOutbox(pool)
+	o := invoicingpg.NewOutbox(pool)
 	_, err := pool.Exec(ctx, `INSERT INTO outbox
     (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at, published_at)
 SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{}', now(), now() - interval '9 days'

@@ -9,7 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // overdueFixture stores, for two tenants, n open invoices due yesterday
@@ -154,7 +154,7 @@ func TestOverdueJobRunsAloneUnderItsLock(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	want, clock := overdueFixture(t, e, 10)
-	jobs := postgres.NewJobs(e.pool)
+	jobs := invoicingpg.NewJobs(e.pool)
 	job := app.NewRecordOverdueHandler(e.repo, e.repo, clock)
 	inside := make(chan struct{})
 	release := make(chan struct{})

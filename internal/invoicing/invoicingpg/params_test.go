@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -27,7 +27,7 @@ var integerOIDs = map[uint32]string{
 // the event feed failed for every cursor past 2^31). So every integer
 // parameter of every statement says its type at each use: `$2::bigint`.
 func TestIntegerParametersAreTypedAtEveryUse(t *testing.T) {
-	stmts := postgres.Statements()
+	stmts := invoicingpg.Statements()
 	for _, name := range sqlNames(t) {
 		if _, ok := stmts[name]; !ok {
 			t.Errorf("%s is not in Statements (export_test.go): add it, so its parameters are checked", name)

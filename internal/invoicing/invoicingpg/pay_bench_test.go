@@ -8,7 +8,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // BenchmarkPayUpdate is the pay path's unit of work on PostgreSQL: one
@@ -25,7 +25,7 @@ func BenchmarkPayUpdate(b *testing.B) {
 	}
 }
 
-func benchPay(b *testing.B, keyed bool, opts ...postgres.InvoicesOption) {
+func benchPay(b *testing.B, keyed bool, opts ...invoicingpg.InvoicesOption) {
 	e := newEnv(b, opts...)
 	const invoices = 256
 	open := make([]*invoice.Invoice, invoices)
@@ -69,7 +69,7 @@ func BenchmarkPayHotInvoice(b *testing.B) {
 	benchHot(b)
 }
 
-func benchHot(b *testing.B, opts ...postgres.InvoicesOption) {
+func benchHot(b *testing.B, opts ...invoicingpg.InvoicesOption) {
 	e := newEnv(b, opts...)
 	const perInvoice = 50
 	open := make([]*invoice.Invoice, b.N/perInvoice+1)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -37,7 +37,7 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 
 	ctx := context.Background()
 	tenant, id := invoice.TenantID(uuid.New()), invoice.ID(uuid.New())
-	invoices, keys, events := postgres.NewInvoices(pool), postgres.NewAPIKeys(pool), postgres.NewEvents(pool)
+	invoices, keys, events := invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool)
 	calls := map[string]func() error{
 		"Invoices.Get":   func() error { _, err := invoices.Get(ctx, tenant, id); return err },
 		"Invoices.List":  func() error { _, err := invoices.List(ctx, tenant, app.ListFilter{}); return err },
@@ -101,7 +101,7 @@ func TestTerminatedSessionIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = postgres.NewInvoices(pool).Get(ctx, invoice.TenantID(uuid.New()), invoice.ID(uuid.New()))
+	_, err = invoicingpg.NewInvoices(pool).Get(ctx, invoice.TenantID(uuid.New()), invoice.ID(uuid.New()))
 	if !errors.Is(err, app.ErrUnavailable) {
 		t.Fatalf("Get on a terminated session: %v, want app.ErrUnavailable", err)
 	}
@@ -145,7 +145,7 @@ func TestUnavailableClassification(t *testing.T) {
 		{errors.New("something else"), false},
 		{nil, false},
 	} {
-		err := postgres.Unavailable(c.err)
+		err := invoicingpg.Unavailable(c.err)
 		if got := errors.Is(err, app.ErrUnavailable); got != c.want {
 			t.Errorf("Unavailable(%v) marked %t, want %t", c.err, got, c.want)
 		}

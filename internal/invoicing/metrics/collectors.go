@@ -10,7 +10,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
-// BacklogReader reads the outbox's backlog; postgres.Outbox implements it.
+// BacklogReader reads the outbox's backlog; invoicingpg.Outbox implements it.
 type BacklogReader interface {
 	Backlog(ctx context.Context) (relay.Backlog, error)
 }

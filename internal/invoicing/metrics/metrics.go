@@ -16,7 +16,7 @@ import (
 )
 
 // HTTP counts and times the requests the API serves. It implements the
-// RequestObserver of package http.
+// RequestObserver of package invoicinghttp.
 type HTTP struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec

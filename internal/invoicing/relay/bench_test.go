@@ -9,14 +9,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
@@ -87,7 +87,7 @@ func BenchmarkRelayThroughput(b *testing.B) {
 				seedBacklog(b, h, backlog, c.perInvoice, c.interleaved)
 				b.StartTimer()
 				cpu.start(b)
-				r := h.start(ctx, relay.Config{}, nats.StreamConfig{}, nil)
+				r := h.start(ctx, relay.Config{}, invoicingnats.StreamConfig{}, nil)
 				for h.anyUnpublished() {
 					time.Sleep(5 * time.Millisecond)
 				}
@@ -121,11 +121,11 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 	h.nats = natstest.New(b)
 	var failed atomic.Int64
 	js, err := jetstream.New(h.connect(), jetstream.WithPublishAsyncMaxPending(4096),
-		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *natsgo.Msg, error) { failed.Add(1) }))
+		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { failed.Add(1) }))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := nats.EnsureStream(ctx, js, nats.StreamConfig{}); err != nil {
+	if err := invoicingnats.EnsureStream(ctx, js, invoicingnats.StreamConfig{}); err != nil {
 		b.Fatal(err)
 	}
 	body, err := cloudevent.Encode(app.EventRecord{ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
@@ -138,8 +138,8 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 	cpu.start(b)
 	for b.Loop() {
 		for range backlog {
-			msg := &natsgo.Msg{Subject: "invoicing.invoice.paid", Data: body,
-				Header: natsgo.Header{"Content-Type": []string{cloudevent.ContentType}}}
+			msg := &nats.Msg{Subject: "invoicing.invoice.paid", Data: body,
+				Header: nats.Header{"Content-Type": []string{cloudevent.ContentType}}}
 			if _, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(uuid.NewString()), jetstream.WithStallWait(10*time.Second)); err != nil {
 				b.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 // BenchmarkWake is what the after-commit hook adds to every writing request
 // (instead of a pg_notify inside the transaction), from many goroutines.
 func BenchmarkWake(b *testing.B) {
-	r, err := relay.New(postgres.NewOutbox(nil), postgres.NewRelayLeadership(nil), &nats.Publisher{}, relay.Config{}, slog.New(slog.DiscardHandler))
+	r, err := relay.New(invoicingpg.NewOutbox(nil), invoicingpg.NewRelayLeadership(nil), &invoicingnats.Publisher{}, relay.Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // counts is what countingMetrics has added up.
@@ -57,11 +57,11 @@ func TestDrainPublishesWhatIsPendingThenReleasesTheLead(t *testing.T) {
 	m := &countingMetrics{}
 	cfg := fastConfig()
 	cfg.PollInterval, cfg.BatchSize, cfg.Metrics = time.Minute, 7, m // several full batches
-	r := h.start(ctx, cfg, nats.StreamConfig{}, nil)
+	r := h.start(ctx, cfg, invoicingnats.StreamConfig{}, nil)
 	eventually(t, 10*time.Second, "the relay leads", func() bool { s := m.snapshot(); return len(s.leading) == 1 })
 	time.Sleep(100 * time.Millisecond) // into its one-minute wait
 
-	repo := postgres.NewInvoices(h.pool) // no wake-up: only Drain moves these
+	repo := invoicingpg.NewInvoices(h.pool) // no wake-up: only Drain moves these
 	for range 10 {
 		inv := h.newInvoice(repo)
 		h.update(repo, inv.ID(), addLine(1))
@@ -88,7 +88,7 @@ func TestDrainPublishesWhatIsPendingThenReleasesTheLead(t *testing.T) {
 	// The lead was released: another relay takes it at once.
 	other := &countingMetrics{}
 	cfg.Metrics = other
-	h.start(ctx, cfg, nats.StreamConfig{}, nil)
+	h.start(ctx, cfg, invoicingnats.StreamConfig{}, nil)
 	eventually(t, 5*time.Second, "a second relay leads", func() bool { return len(other.snapshot().leading) == 1 })
 }
 
@@ -101,11 +101,11 @@ func TestDrainStopsAStandbyAtOnce(t *testing.T) {
 	lm := &countingMetrics{}
 	cfg := fastConfig()
 	cfg.Metrics = lm
-	h.start(ctx, cfg, nats.StreamConfig{}, nil)
+	h.start(ctx, cfg, invoicingnats.StreamConfig{}, nil)
 	eventually(t, 10*time.Second, "the first relay leads", func() bool { return len(lm.snapshot().leading) == 1 })
 	sm := &countingMetrics{}
 	cfg.Metrics = sm
-	standby := h.start(ctx, cfg, nats.StreamConfig{}, nil)
+	standby := h.start(ctx, cfg, invoicingnats.StreamConfig{}, nil)
 	time.Sleep(300 * time.Millisecond) // a few failed tries for the lead
 	standby.Drain()
 	select {
@@ -124,10 +124,10 @@ func TestDrainStopsAStandbyAtOnce(t *testing.T) {
 func TestTraceReachesTheCloudEventAndTheHeaders(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	r := h.start(context.Background(), fastConfig(), nats.StreamConfig{}, nil)
-	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+	r := h.start(context.Background(), fastConfig(), invoicingnats.StreamConfig{}, nil)
+	repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
 	eventually(t, 10*time.Second, "the relay created the stream", func() bool {
-		_, err := h.js.Stream(context.Background(), nats.DefaultStream)
+		_, err := h.js.Stream(context.Background(), invoicingnats.DefaultStream)
 		return err == nil
 	})
 	inv := h.newInvoice(repo) // no trace

@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
@@ -70,7 +70,7 @@ func durableRawAsync(b *testing.B, body []byte, br durableBroker) {
 	js, subject := durableStream(b, br, &failed)
 	for b.Loop() {
 		for range durableAsync {
-			msg := &natsgo.Msg{Subject: subject, Data: body, Header: natsgo.Header{"Content-Type": []string{cloudevent.ContentType}}}
+			msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{"Content-Type": []string{cloudevent.ContentType}}}
 			if _, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(uuid.NewString()), jetstream.WithStallWait(time.Minute)); err != nil {
 				b.Fatal(err)
 			}
@@ -89,10 +89,10 @@ func durableRawBatches(b *testing.B, body []byte, br durableBroker, size int) {
 	js, subject := durableStream(b, br, nil)
 	for b.Loop() {
 		for sent := 0; sent < durableBacklog; sent += size {
-			batch := make([]*natsgo.Msg, min(size, durableBacklog-sent))
+			batch := make([]*nats.Msg, min(size, durableBacklog-sent))
 			for i := range batch {
-				batch[i] = &natsgo.Msg{Subject: subject, Data: body, Header: natsgo.Header{
-					"Content-Type": []string{cloudevent.ContentType}, natsgo.MsgIdHdr: []string{uuid.NewString()}}}
+				batch[i] = &nats.Msg{Subject: subject, Data: body, Header: nats.Header{
+					"Content-Type": []string{cloudevent.ContentType}, nats.MsgIdHdr: []string{uuid.NewString()}}}
 			}
 			if _, err := jetstreamext.PublishMsgBatch(context.Background(), js, batch, jetstreamext.BatchFlowControl{}); err != nil {
 				b.Fatal(err)
@@ -112,15 +112,15 @@ func durableRelay(b *testing.B, br durableBroker, size int) {
 	for b.Loop() {
 		b.StopTimer()
 		seedBacklog(b, h, durableBacklog, 5, true)
-		nc, err := nats.Connect(ctx, url, h.log)
+		nc, err := invoicingnats.Connect(ctx, url, h.log)
 		if err != nil {
 			b.Fatal(err)
 		}
-		pub, err := nats.NewPublisher(nc, nats.StreamConfig{Replicas: br.replicas, AtomicBatches: true})
+		pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{Replicas: br.replicas, AtomicBatches: true})
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err := relay.New(postgres.NewOutbox(h.pool), postgres.NewRelayLeadership(h.pool), pub, relay.Config{BatchSize: size}, h.log)
+		r, err := relay.New(invoicingpg.NewOutbox(h.pool), invoicingpg.NewRelayLeadership(h.pool), pub, relay.Config{BatchSize: size}, h.log)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -147,13 +147,13 @@ func durableRelay(b *testing.B, br durableBroker, size int) {
 // atomic batches allowed), at br's replicas. Failed async publishes are
 // counted in failed, if not nil.
 func durableStream(b *testing.B, br durableBroker, failed *atomic.Int64) (jetstream.JetStream, string) {
-	nc, err := nats.Connect(context.Background(), br.start(b), slog.New(slog.DiscardHandler))
+	nc, err := invoicingnats.Connect(context.Background(), br.start(b), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(nc.Close)
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096),
-		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *natsgo.Msg, error) {
+		jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) {
 			if failed != nil {
 				failed.Add(1)
 			}
@@ -163,7 +163,7 @@ func durableStream(b *testing.B, br durableBroker, failed *atomic.Int64) (jetstr
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		// Connect returns before the connection is up.
-		if err = nats.EnsureStream(context.Background(), js, nats.StreamConfig{Replicas: br.replicas, AtomicBatches: true}); err == nil || time.Now().After(deadline) {
+		if err = invoicingnats.EnsureStream(context.Background(), js, invoicingnats.StreamConfig{Replicas: br.replicas, AtomicBatches: true}); err == nil || time.Now().After(deadline) {
 			break
 		}
 	}

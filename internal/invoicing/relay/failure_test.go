@@ -13,15 +13,15 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
 // writeInvoices commits n invoices of events events each (create, then
 // lines), from one goroutine per invoice, pausing between commits; it
 // returns the first error.
-func writeInvoices(h *harness, repo *postgres.Invoices, n, events int, pause time.Duration) error {
+func writeInvoices(h *harness, repo *invoicingpg.Invoices, n, events int, pause time.Duration) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for range n {
@@ -52,8 +52,8 @@ func TestRelayDeliversEverythingOnceInOrderAcrossANATSOutage(t *testing.T) {
 	}
 	t.Parallel()
 	h := newHarness(t)
-	r := h.start(context.Background(), fastConfig(), nats.StreamConfig{}, nil)
-	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+	r := h.start(context.Background(), fastConfig(), invoicingnats.StreamConfig{}, nil)
+	repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
 
 	const invoices, events = 20, 30
 	written := make(chan error, 1)
@@ -84,9 +84,9 @@ func TestRelayParksATooLargeEventAtOnceAndHoldsBackOnlyItsInvoice(t *testing.T) 
 	h := newHarness(t)
 	cfg := fastConfig()
 	cfg.MaxAttempts = 10
-	r := h.start(ctx, cfg, nats.StreamConfig{MaxMsgSize: 4096}, nil)
-	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
-	outbox := postgres.NewOutbox(h.pool)
+	r := h.start(ctx, cfg, invoicingnats.StreamConfig{MaxMsgSize: 4096}, nil)
+	repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
+	outbox := invoicingpg.NewOutbox(h.pool)
 
 	// Twenty long lines make the created event larger than the stream takes.
 	big := make([]invoice.LineInput, 20)
@@ -110,7 +110,7 @@ func TestRelayParksATooLargeEventAtOnceAndHoldsBackOnlyItsInvoice(t *testing.T) 
 
 	// Fix the cause (lift the size limit), then re-queue: both poison events
 	// go out, in order.
-	if err := nats.EnsureStream(ctx, h.js, nats.StreamConfig{}); err != nil {
+	if err := invoicingnats.EnsureStream(ctx, h.js, invoicingnats.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := outbox.Retry(ctx, failed); err != nil {
@@ -129,17 +129,17 @@ func TestRelayParksARejectedEventAfterMaxAttempts(t *testing.T) {
 	h := newHarness(t)
 	cfg := fastConfig()
 	cfg.MaxAttempts = 3
-	r := h.start(context.Background(), cfg, nats.StreamConfig{Subjects: []string{cloudevent.Subject(invoice.TypeCreated)}}, nil)
-	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+	r := h.start(context.Background(), cfg, invoicingnats.StreamConfig{Subjects: []string{cloudevent.Subject(invoice.TypeCreated)}}, nil)
+	repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
 	inv := h.newInvoice(repo)
 	h.update(repo, inv.ID(), addLine(1)) // invoicing.invoice.line_added: no stream
-	waitParked(t, postgres.NewOutbox(h.pool), inv.ID(), 2, cfg.MaxAttempts, "")
+	waitParked(t, invoicingpg.NewOutbox(h.pool), inv.ID(), 2, cfg.MaxAttempts, "")
 }
 
 // waitParked waits until the outbox's only parked event is version of
 // invoice id, parked after attempts with an error containing lastError, and
 // returns its id.
-func waitParked(t *testing.T, outbox *postgres.Outbox, id invoice.ID, version int64, attempts int, lastError string) uuid.UUID {
+func waitParked(t *testing.T, outbox *invoicingpg.Outbox, id invoice.ID, version int64, attempts int, lastError string) uuid.UUID {
 	t.Helper()
 	var failed []uuid.UUID
 	eventually(t, 10*time.Second, "the event is parked", func() bool {
@@ -192,8 +192,8 @@ func TestRelayRetriesAtOnceWhenNATSComesBack(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t)
 		m := &countingMetrics{}
-		r := h.start(context.Background(), longBackoff(m), nats.StreamConfig{}, nil)
-		repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+		r := h.start(context.Background(), longBackoff(m), invoicingnats.StreamConfig{}, nil)
+		repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
 		h.newInvoice(repo)
 		eventually(t, 10*time.Second, "the first event is in the stream", func() bool { return len(h.streamIfAny()) == 1 })
 
@@ -209,8 +209,8 @@ func TestRelayRetriesAtOnceWhenNATSComesBack(t *testing.T) {
 		h := newHarness(t)
 		h.nats.Stop()
 		m := &countingMetrics{}
-		r := h.start(context.Background(), longBackoff(m), nats.StreamConfig{}, nil)
-		repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+		r := h.start(context.Background(), longBackoff(m), invoicingnats.StreamConfig{}, nil)
+		repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
 		eventually(t, 10*time.Second, "the relay leads", func() bool { return len(m.snapshot().leading) == 1 })
 		h.newInvoice(repo)
 		time.Sleep(300 * time.Millisecond) // into its backoff: the stream cannot be created
@@ -235,8 +235,8 @@ func TestRelayBacksOffExponentiallyDuringANATSOutage(t *testing.T) {
 	m := &countingMetrics{}
 	cfg := fastConfig()
 	cfg.BackoffMin, cfg.BackoffMax, cfg.Metrics = 20*time.Millisecond, 500*time.Millisecond, m
-	r := h.start(context.Background(), cfg, nats.StreamConfig{}, nil)
-	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+	r := h.start(context.Background(), cfg, invoicingnats.StreamConfig{}, nil)
+	repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
 	h.newInvoice(repo)
 	eventually(t, 10*time.Second, "the first event is in the stream", func() bool { return len(h.streamIfAny()) == 1 })
 

@@ -13,14 +13,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
@@ -53,9 +53,9 @@ func newHarness(t testing.TB) *harness {
 }
 
 // connect returns a new connection to the harness's NATS server.
-func (h *harness) connect() *natsgo.Conn {
+func (h *harness) connect() *nats.Conn {
 	h.t.Helper()
-	nc, err := nats.Connect(context.Background(), h.nats.URL(), h.log)
+	nc, err := invoicingnats.Connect(context.Background(), h.nats.URL(), h.log)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -78,16 +78,16 @@ type running struct {
 
 // start runs a relay over store (the real outbox if nil) with its own NATS
 // connection, until ctx is done, stop, or the end of the test.
-func (h *harness) start(ctx context.Context, cfg relay.Config, stream nats.StreamConfig, store relay.Store) *running {
+func (h *harness) start(ctx context.Context, cfg relay.Config, stream invoicingnats.StreamConfig, store relay.Store) *running {
 	h.t.Helper()
 	if store == nil {
-		store = postgres.NewOutbox(h.pool)
+		store = invoicingpg.NewOutbox(h.pool)
 	}
-	pub, err := nats.NewPublisher(h.connect(), stream)
+	pub, err := invoicingnats.NewPublisher(h.connect(), stream)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	r, err := relay.New(store, postgres.NewRelayLeadership(h.pool), pub, cfg, h.log)
+	r, err := relay.New(store, invoicingpg.NewRelayLeadership(h.pool), pub, cfg, h.log)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func (r *running) stop(t testing.TB) {
 }
 
 // newInvoice commits a new draft with lines through repo and returns it.
-func (h *harness) newInvoice(repo *postgres.Invoices, lines ...invoice.LineInput) *invoice.Invoice {
+func (h *harness) newInvoice(repo *invoicingpg.Invoices, lines ...invoice.LineInput) *invoice.Invoice {
 	h.t.Helper()
 	if len(lines) == 0 {
 		lines = []invoice.LineInput{{Description: "Consulting", Quantity: 2, UnitAmount: 50_00, TaxRateBPS: 2000}}
@@ -132,7 +132,7 @@ func (h *harness) newInvoice(repo *postgres.Invoices, lines ...invoice.LineInput
 }
 
 // update commits fn's change to invoice id through repo.
-func (h *harness) update(repo *postgres.Invoices, id invoice.ID, fn func(*invoice.Invoice) error) *invoice.Invoice {
+func (h *harness) update(repo *invoicingpg.Invoices, id invoice.ID, fn func(*invoice.Invoice) error) *invoice.Invoice {
 	h.t.Helper()
 	changed, err := repo.Update(context.Background(), h.tenant, id, app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return fn(inv) })
 	if err != nil {
@@ -153,7 +153,7 @@ func addLine(n int) func(*invoice.Invoice) error {
 type streamed struct {
 	cloudevent.Event
 	Raw         []byte // the message's data, as published
-	Header      natsgo.Header
+	Header      nats.Header
 	NATSSubject string
 	Size        int // bytes of the message body
 }
@@ -175,7 +175,7 @@ func (h *harness) stream() []streamed {
 func (h *harness) streamIfAny() []streamed {
 	h.t.Helper()
 	msgs, err := h.readStream()
-	if errors.Is(err, natsgo.ErrNoServers) || errors.Is(err, jetstream.ErrStreamNotFound) {
+	if errors.Is(err, nats.ErrNoServers) || errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -186,7 +186,7 @@ func (h *harness) streamIfAny() []streamed {
 
 func (h *harness) readStream() ([]streamed, error) {
 	ctx := context.Background()
-	nc, err := natsgo.Connect(h.nats.URL())
+	nc, err := nats.Connect(h.nats.URL())
 	if err != nil {
 		return nil, fmt.Errorf("connect to read the stream: %w", err)
 	}
@@ -195,7 +195,7 @@ func (h *harness) readStream() ([]streamed, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := js.Stream(ctx, nats.DefaultStream)
+	s, err := js.Stream(ctx, invoicingnats.DefaultStream)
 	if err != nil {
 		return nil, fmt.Errorf("stream: %w", err)
 	}

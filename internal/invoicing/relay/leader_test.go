@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // leaderPID returns the backend holding the relay's advisory lock, 0 if none.
@@ -33,16 +33,16 @@ func TestThreeRelaysAndServeKeepEachInvoiceInOrder(t *testing.T) {
 
 	// `serve` (woken by its repository) and three `invoicing relay`
 	// processes, each with its own pool and NATS connection.
-	serve := h.start(ctx, fastConfig(), nats.StreamConfig{}, nil)
+	serve := h.start(ctx, fastConfig(), invoicingnats.StreamConfig{}, nil)
 	for range 3 {
 		pool, err := pgxpool.NewWithConfig(ctx, h.pool.Config())
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)
-		h.start(ctx, fastConfig(), nats.StreamConfig{}, postgres.NewOutbox(pool))
+		h.start(ctx, fastConfig(), invoicingnats.StreamConfig{}, invoicingpg.NewOutbox(pool))
 	}
-	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(serve.Wake))
+	repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(serve.Wake))
 
 	const invoices, events = 100, 20
 	written := make(chan error, 1)

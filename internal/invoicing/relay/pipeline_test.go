@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
@@ -85,7 +85,7 @@ func TestPipelinedBatchesKeepEachInvoiceInOrder(t *testing.T) {
 	const invoices, perInvoice = 30, 20
 	seedBacklog(t, h, invoices*perInvoice, perInvoice, true)
 
-	pub, err := nats.NewPublisher(h.connect(), nats.StreamConfig{})
+	pub, err := invoicingnats.NewPublisher(h.connect(), invoicingnats.StreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestPipelinedBatchesKeepEachInvoiceInOrder(t *testing.T) {
 		reject: func(v int64) bool { return v%7 == 3 }}
 	cfg := fastConfig()
 	cfg.BatchSize = 25 // most of an invoice's next event is in the next batch
-	r, err := relay.New(postgres.NewOutbox(h.pool), postgres.NewRelayLeadership(h.pool), checker, cfg, h.log)
+	r, err := relay.New(invoicingpg.NewOutbox(h.pool), invoicingpg.NewRelayLeadership(h.pool), checker, cfg, h.log)
 	if err != nil {
 		t.Fatal(err)
 	}

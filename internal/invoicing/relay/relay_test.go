@@ -12,8 +12,8 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 func TestRelayPublishesCommittedEventsAsCloudEventsOnWakeUp(t *testing.T) {
@@ -22,10 +22,10 @@ func TestRelayPublishesCommittedEventsAsCloudEventsOnWakeUp(t *testing.T) {
 	h := newHarness(t)
 	cfg := fastConfig()
 	cfg.PollInterval = time.Minute // only the wake-up can move events in time
-	r := h.start(ctx, cfg, nats.StreamConfig{}, nil)
-	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+	r := h.start(ctx, cfg, invoicingnats.StreamConfig{}, nil)
+	repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
 	eventually(t, 10*time.Second, "the relay created the stream", func() bool {
-		_, err := h.js.Stream(ctx, nats.DefaultStream)
+		_, err := h.js.Stream(ctx, invoicingnats.DefaultStream)
 		return err == nil
 	})
 	time.Sleep(100 * time.Millisecond) // let it settle into its (one-minute) wait
@@ -117,8 +117,8 @@ func TestRelayPublishesNothingOfARolledBackTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
-	r := h.start(ctx, fastConfig(), nats.StreamConfig{}, nil)
-	repo := postgres.NewInvoices(h.pool, postgres.WithAfterCommit(r.Wake))
+	r := h.start(ctx, fastConfig(), invoicingnats.StreamConfig{}, nil)
+	repo := invoicingpg.NewInvoices(h.pool, invoicingpg.WithAfterCommit(r.Wake))
 	inv := h.newInvoice(repo)
 
 	// A use case that fails after changing the invoice: rolled back.
@@ -162,15 +162,15 @@ VALUES ($1, $2, $3, 2, 'invoice.line_added', '{}', now())`, ghost, uuid.UUID(h.t
 func TestRelayKilledAfterAckLeavesOneCopyPerEventAfterRestart(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	repo := postgres.NewInvoices(h.pool)
+	repo := invoicingpg.NewInvoices(h.pool)
 	for i := range 10 {
 		inv := h.newInvoice(repo)
 		h.update(repo, inv.ID(), addLine(i))
 	}
 
 	ctx, crash := context.WithCancel(context.Background())
-	store := &crashingStore{Store: postgres.NewOutbox(h.pool), crash: crash}
-	first := h.start(ctx, fastConfig(), nats.StreamConfig{}, store)
+	store := &crashingStore{Store: invoicingpg.NewOutbox(h.pool), crash: crash}
+	first := h.start(ctx, fastConfig(), invoicingnats.StreamConfig{}, store)
 	eventually(t, 10*time.Second, "the relay crashed", store.crashed.Load)
 	first.stop(t)
 	if got := len(h.stream()); got != 20 {
@@ -180,7 +180,7 @@ func TestRelayKilledAfterAckLeavesOneCopyPerEventAfterRestart(t *testing.T) {
 		t.Fatalf("%d rows unpublished after the crash, want 20 (never marked)", n)
 	}
 
-	h.start(context.Background(), fastConfig(), nats.StreamConfig{}, nil)
+	h.start(context.Background(), fastConfig(), invoicingnats.StreamConfig{}, nil)
 	eventually(t, 10*time.Second, "the restarted relay marked every row", func() bool { return h.unpublished() == 0 })
 	checkExactlyOnceInOrder(t, h.stream(), 20)
 }

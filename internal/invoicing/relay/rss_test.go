@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
@@ -64,21 +64,21 @@ func TestRelayProcess(t *testing.T) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.DiscardHandler)
-	pool, err := postgres.Connect(ctx, db)
+	pool, err := invoicingpg.Connect(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	nc, err := nats.Connect(ctx, os.Getenv("RELAY_PROCESS_NATS"), log)
+	nc, err := invoicingnats.Connect(ctx, os.Getenv("RELAY_PROCESS_NATS"), log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	pub, err := nats.NewPublisher(nc, nats.StreamConfig{})
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := relay.New(postgres.NewOutbox(pool), postgres.NewRelayLeadership(pool), pub, relay.Config{}, log)
+	r, err := relay.New(invoicingpg.NewOutbox(pool), invoicingpg.NewRelayLeadership(pool), pub, relay.Config{}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

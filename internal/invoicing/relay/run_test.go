@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
@@ -27,8 +27,8 @@ func (misconfiguredBroker) Reconnected(context.Context) <-chan struct{} { return
 func TestRunReturnsWhenTheBrokerIsMisconfigured(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	leadership := postgres.NewRelayLeadership(h.pool)
-	r, err := relay.New(postgres.NewOutbox(h.pool), leadership, misconfiguredBroker{}, fastConfig(), h.log)
+	leadership := invoicingpg.NewRelayLeadership(h.pool)
+	r, err := relay.New(invoicingpg.NewOutbox(h.pool), leadership, misconfiguredBroker{}, fastConfig(), h.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestCloseStopsRunForGood(t *testing.T) {
 	m := &countingMetrics{}
 	cfg := fastConfig()
 	cfg.Metrics = m
-	r := h.start(context.Background(), cfg, nats.StreamConfig{}, nil)
+	r := h.start(context.Background(), cfg, invoicingnats.StreamConfig{}, nil)
 	eventually(t, 10*time.Second, "the relay leads", func() bool { return len(m.snapshot().leading) == 1 })
 	if err := r.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

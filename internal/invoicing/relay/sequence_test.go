@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay/relaytest"
 )
 
@@ -23,16 +23,16 @@ func TestRelayPublishesPastSequence2To31(t *testing.T) {
 	if _, err := h.pool.Exec(ctx, "SELECT setval(pg_get_serial_sequence('outbox', 'sequence'), $1::bigint)", int64(start)); err != nil {
 		t.Fatal(err)
 	}
-	repo := postgres.NewInvoices(h.pool)
+	repo := invoicingpg.NewInvoices(h.pool)
 	for i := range 2 {
 		inv := h.newInvoice(repo)
 		h.update(repo, inv.ID(), func(inv *invoice.Invoice) error { return inv.Issue("INV-"+strconv.Itoa(i), time.Now()) })
 		h.update(repo, inv.ID(), func(inv *invoice.Invoice) error { return inv.Pay(inv.AmountDue(), "txn", time.Now()) })
 	}
-	h.start(ctx, fastConfig(), nats.StreamConfig{}, nil)
+	h.start(ctx, fastConfig(), invoicingnats.StreamConfig{}, nil)
 
 	eventually(t, 10*time.Second, "the relay created the stream", func() bool {
-		_, err := h.js.Stream(ctx, nats.DefaultStream)
+		_, err := h.js.Stream(ctx, invoicingnats.DefaultStream)
 		return err == nil
 	})
 	var msgs []streamed

@@ -11,8 +11,8 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice/invoicetest"
-	nats "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
@@ -97,7 +97,7 @@ func (l life) events(t *testing.T) []invoice.Event {
 
 // commit lives l through repo, with ctx's trace, and returns how many
 // events it committed.
-func (l life) commit(t *testing.T, ctx context.Context, repo *postgres.Invoices) int {
+func (l life) commit(t *testing.T, ctx context.Context, repo *invoicingpg.Invoices) int {
 	t.Helper()
 	inv, err := l.create()
 	if err != nil {
@@ -128,7 +128,7 @@ func TestLargestEventsFitMaxEventBytes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.nats = natstest.New(t, natstest.MaxPayload(relay.MaxEventBytes))
-	repo := postgres.NewInvoices(h.pool)
+	repo := invoicingpg.NewInvoices(h.pool)
 
 	written, largest := 0, 0
 	for _, cs := range invoicetest.Charsets {
@@ -148,9 +148,9 @@ func TestLargestEventsFitMaxEventBytes(t *testing.T) {
 				// The headers as NATS encodes them: a status line, then
 				// "Name: value\r\n" each, then "\r\n".
 				headers := len("NATS/1.0\r\n") + len("Content-Type: \r\n") + len(cloudevent.ContentType) +
-					len("Nats-Msg-Id: \r\n") + 36 + len(nats.HeaderCorrelationID+": \r\n") + len(trace.CorrelationID) +
-					len(nats.HeaderTraceParent+": \r\n") + len(trace.TraceParent) +
-					len(nats.HeaderTraceState+": \r\n") + len(trace.TraceState) + 2
+					len("Nats-Msg-Id: \r\n") + 36 + len(invoicingnats.HeaderCorrelationID+": \r\n") + len(trace.CorrelationID) +
+					len(invoicingnats.HeaderTraceParent+": \r\n") + len(trace.TraceParent) +
+					len(invoicingnats.HeaderTraceState+": \r\n") + len(trace.TraceState) + 2
 				size := len(body) + headers
 				largest = max(largest, size)
 				if size > relay.MaxEventBytes {
@@ -162,7 +162,7 @@ func TestLargestEventsFitMaxEventBytes(t *testing.T) {
 	}
 	t.Logf("largest message as written: %d bytes of %d (%d events)", largest, relay.MaxEventBytes, written)
 
-	h.start(context.Background(), fastConfig(), nats.StreamConfig{}, nil)
+	h.start(context.Background(), fastConfig(), invoicingnats.StreamConfig{}, nil)
 	eventually(t, 30*time.Second, "every event is published", func() bool { return h.unpublished() == 0 })
 	msgs := h.stream()
 	checkExactlyOnceInOrder(t, msgs, written)

@@ -16,8 +16,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	httpapi "github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
-	postgres "github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -100,17 +100,17 @@ type payer struct {
 // tp nil, tracing off (no decorator, the handler's no-op provider); else
 // the request and unit-of-work spans recorded by tp.
 func newPayer(b *testing.B, pool *pgxpool.Pool, tp *sdktrace.TracerProvider) *payer {
-	var invs app.Invoices = postgres.NewInvoices(pool)
-	cfg := httpapi.Config{}
+	var invs app.Invoices = invoicingpg.NewInvoices(pool)
+	cfg := invoicinghttp.Config{}
 	if tp != nil {
 		invs, cfg.Tracer = tracing.Invoices(invs, tp), tp
 	}
-	a := app.New(invs, postgres.NewAPIKeys(pool), postgres.NewEvents(pool), app.SystemClock{})
+	a := app.New(invs, invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{})
 	key, _, err := a.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: fmt.Sprint("bench ", tp != nil)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &payer{b: b, h: httpapi.NewHandler(a, cfg), key: key, ids: make([]string, 256)}
+	p := &payer{b: b, h: invoicinghttp.NewHandler(a, cfg), key: key, ids: make([]string, 256)}
 	for i := range p.ids {
 		w := p.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR",
 			"lines":[{"description":"Consulting","quantity":1,"unit_amount":1000000,"tax_rate_bps":0}]}`)

@@ -10,13 +10,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	notifynats "github.com/invoicing-dev/invoicing/internal/notification/notifynats"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -27,7 +27,7 @@ import (
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(b)
-	if err := postgres.Migrate(ctx, dbURL); err != nil {
+	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		b.Fatal(err)
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -36,7 +36,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	defer pool.Close()
 	ns := natstest.New(b)
-	nc, err := natsgo.Connect(ns.URL())
+	nc, err := nats.Connect(ns.URL())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q, err := postgres.NewQueue(pool, postgres.QueueConfig{}, logger)
+	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{}, logger)
 	if err != nil {
 		b.Fatal(err)
 	}

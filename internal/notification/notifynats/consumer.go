@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
 
@@ -23,7 +23,7 @@ import (
 
 // Handler takes a batch of events in one transaction and returns how many
 // were new (not re-deliveries). On error nothing of the batch was kept.
-// (postgres.Inbox implements it.)
+// (notifypg.Inbox implements it.)
 type Handler interface {
 	Handle(ctx context.Context, evs []notification.Event) (fresh int, err error)
 }
@@ -95,7 +95,7 @@ const DefaultDurable = "notification"
 // Consumer feeds the events of the stream to a Handler.
 type Consumer struct {
 	js  jetstream.JetStream
-	nc  *natsgo.Conn
+	nc  *nats.Conn
 	cfg Config
 	h   Handler
 	log *slog.Logger
@@ -105,7 +105,7 @@ type Consumer struct {
 
 // New returns a consumer on the connection nc. It does not contact the
 // server. It returns an error if nc cannot speak JetStream.
-func New(nc *natsgo.Conn, h Handler, cfg Config, logger *slog.Logger) (*Consumer, error) {
+func New(nc *nats.Conn, h Handler, cfg Config, logger *slog.Logger) (*Consumer, error) {
 	cfg.setDefaults()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -200,7 +200,7 @@ func (c *Consumer) fetch(ctx context.Context, cons jetstream.Consumer) ([]jetstr
 	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	m, err := cons.Next(jetstream.FetchContext(fctx))
-	if errors.Is(err, natsgo.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return nil, nil
 	}
 	if err != nil {
@@ -220,7 +220,7 @@ func drain(b jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
 	for m := range b.Messages() {
 		msgs = append(msgs, m)
 	}
-	if err := b.Error(); err != nil && !errors.Is(err, natsgo.ErrTimeout) {
+	if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
 		return msgs, err
 	}
 	return msgs, nil

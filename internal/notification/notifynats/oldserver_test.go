@@ -10,7 +10,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	notifynats "github.com/invoicing-dev/invoicing/internal/notification/notifynats"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
 )
 
 // TestReplayOnAServerBefore210CountsTheEventsItReactsTo replays on a

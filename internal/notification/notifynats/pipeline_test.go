@@ -13,14 +13,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	notifynats "github.com/invoicing-dev/invoicing/internal/notification/notifynats"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
-	smtp "github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -33,8 +33,8 @@ type rig struct {
 	ns    *natstest.Server
 	pool  *pgxpool.Pool
 	js    jetstream.JetStream
-	nc    *natsgo.Conn
-	queue *postgres.Queue
+	nc    *nats.Conn
+	queue *notifypg.Queue
 	cons  *notifynats.Consumer
 	smtp  *smtptest.Server
 
@@ -61,11 +61,11 @@ func newRigOn(t *testing.T, ns *natstest.Server, natsURL string, reactions []not
 	t.Helper()
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
-	if err := postgres.Migrate(ctx, dbURL); err != nil {
+	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
 	// Migrating twice is a no-op.
-	if err := postgres.Migrate(ctx, dbURL); err != nil {
+	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -74,7 +74,7 @@ func newRigOn(t *testing.T, ns *natstest.Server, natsURL string, reactions []not
 	}
 	t.Cleanup(pool.Close)
 
-	nc, err := natsgo.Connect(natsURL, natsgo.MaxReconnects(-1), natsgo.ReconnectWait(100*time.Millisecond))
+	nc, err := nats.Connect(natsURL, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,12 +88,12 @@ func newRigOn(t *testing.T, ns *natstest.Server, natsURL string, reactions []not
 	}
 
 	srv := smtptest.New(t)
-	mailer, err := smtp.New(smtp.Config{URL: srv.URL(), From: "Billing <billing@example.com>", Domain: "mail.test"})
+	mailer, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "Billing <billing@example.com>", Domain: "mail.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q, err := postgres.NewQueue(pool, postgres.QueueConfig{
+	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{
 		Reactions: reactions, Mailer: mailer, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 	}, logger)
 	if err != nil {

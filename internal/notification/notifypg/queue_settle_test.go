@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -32,7 +32,7 @@ func (nulMailer) Send(context.Context, notification.Email) error {
 func TestEmailRefusedWithNULIsParked(t *testing.T) {
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
-	if err := postgres.Migrate(ctx, dbURL); err != nil {
+	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -40,7 +40,7 @@ func TestEmailRefusedWithNULIsParked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	q, err := postgres.NewQueue(pool, postgres.QueueConfig{Mailer: nulMailer{}, MaxAttempts: 2, RetryBase: 10 * time.Millisecond},
+	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{Mailer: nulMailer{}, MaxAttempts: 2, RetryBase: 10 * time.Millisecond},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -23,7 +23,7 @@ func (nopMailer) Send(context.Context, notification.Email) error { return nil }
 func TestInboxForgetsEventsPastRetention(t *testing.T) {
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
-	if err := postgres.Migrate(ctx, dbURL); err != nil {
+	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -37,7 +37,7 @@ func TestInboxForgetsEventsPastRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := postgres.NewQueue(pool, postgres.QueueConfig{Mailer: nopMailer{}, InboxRetention: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{Mailer: nopMailer{}, InboxRetention: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestInboxForgetsEventsPastRetention(t *testing.T) {
 func TestPruneForgetsBodiesNoDeliveryNeeds(t *testing.T) {
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
-	if err := postgres.Migrate(ctx, dbURL); err != nil {
+	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -93,7 +93,7 @@ func TestPruneForgetsBodiesNoDeliveryNeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := postgres.NewQueue(pool, postgres.QueueConfig{Mailer: nopMailer{}, InboxRetention: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{Mailer: nopMailer{}, InboxRetention: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 )
 
 // BenchmarkWebhookDeliveries measures deliveries/s to local receivers that
@@ -26,7 +26,7 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 	var got atomic.Int64
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
 	defer rcv.Close()
-	h := newHarness(b, postgres.WebhookConfig{})
+	h := newHarness(b, notifypg.WebhookConfig{})
 	for i := range endpoints {
 		h.register(b, "bench", rcv.URL+"/"+string(rune('a'+i)), "*")
 	}
@@ -66,7 +66,7 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 // per fan-out (stored-B/op), and the process's peak RSS (peak-RSS-MB).
 func BenchmarkWebhookFanOut(b *testing.B) {
 	const endpoints = 200
-	h := newHarness(b, postgres.WebhookConfig{})
+	h := newHarness(b, notifypg.WebhookConfig{})
 	if err := h.q.Stop(context.Background()); err != nil {
 		b.Fatal(err)
 	}

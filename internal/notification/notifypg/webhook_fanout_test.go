@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 )
 
 // largestEvent is the largest event body invoicing publishes (its relay
@@ -53,7 +53,7 @@ func webhookBytes(t testing.TB, pool *pgxpool.Pool) int64 {
 // body once, not once per delivery.
 func TestWebhookFanOutStoresTheBodyOnce(t *testing.T) {
 	const endpoints = 50
-	h := newHarness(t, postgres.WebhookConfig{})
+	h := newHarness(t, notifypg.WebhookConfig{})
 	if err := h.q.Stop(context.Background()); err != nil { // the stored deliveries are what is measured
 		t.Fatal(err)
 	}

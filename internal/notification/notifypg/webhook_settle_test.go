@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -31,7 +31,7 @@ func answer500(body string) func(http.ResponseWriter) {
 // NUL and bytes that are not UTF-8 is logged as an attempt like any other,
 // and the delivery follows its schedule to the next answer.
 func TestWebhookAnswerWithNULIsRecorded(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{})
+	h := newHarness(t, notifypg.WebhookConfig{})
 	r := newReceiver(t, answer500("bad\x00gateway \xff\xfe"))
 	e := h.register(t, "acme", r.URL, "*")
 	h.publish(t, event(t, "acme", notification.InvoicePaid, time.Now()))
@@ -59,7 +59,7 @@ func TestWebhookAnswerWithNULIsRecorded(t *testing.T) {
 // delivery must not stay pending without a task: it fails, saying why, and
 // can be retried.
 func TestWebhookTaskOutOfAttemptsSettlesTheDelivery(t *testing.T) {
-	h := newHarnessOf(t, postgres.QueueConfig{MaxAttempts: 2, RetryBase: 10 * time.Millisecond})
+	h := newHarnessOf(t, notifypg.QueueConfig{MaxAttempts: 2, RetryBase: 10 * time.Millisecond})
 	ctx := context.Background()
 	if _, err := h.pool.Exec(ctx, `CREATE FUNCTION notification.refuse_500() RETURNS trigger LANGUAGE plpgsql AS
 		$$ BEGIN IF NEW.status_code = 500 THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$;
@@ -93,7 +93,7 @@ func TestWebhookTaskOutOfAttemptsSettlesTheDelivery(t *testing.T) {
 func TestPruneSettlesDeliveriesWithoutATask(t *testing.T) {
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
-	if err := postgres.Migrate(ctx, dbURL); err != nil {
+	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -114,7 +114,7 @@ func TestPruneSettlesDeliveriesWithoutATask(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Emails only: the webhook task stays available, not run.
-	q, err := postgres.NewQueue(pool, postgres.QueueConfig{Mailer: nopMailer{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{Mailer: nopMailer{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

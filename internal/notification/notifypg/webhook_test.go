@@ -18,7 +18,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -78,23 +78,23 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 type harness struct {
 	pool *pgxpool.Pool
-	q    *postgres.Queue
-	wh   *postgres.Webhooks
-	in   *postgres.WebhookInbox
+	q    *notifypg.Queue
+	wh   *notifypg.Webhooks
+	in   *notifypg.WebhookInbox
 }
 
-func newHarness(t testing.TB, cfg postgres.WebhookConfig) *harness {
+func newHarness(t testing.TB, cfg notifypg.WebhookConfig) *harness {
 	t.Helper()
-	return newHarnessOf(t, postgres.QueueConfig{Webhooks: cfg})
+	return newHarnessOf(t, notifypg.QueueConfig{Webhooks: cfg})
 }
 
 // newHarnessOf is newHarness with the rest of the queue's configuration.
-func newHarnessOf(t testing.TB, qc postgres.QueueConfig) *harness {
+func newHarnessOf(t testing.TB, qc notifypg.QueueConfig) *harness {
 	t.Helper()
 	cfg := qc.Webhooks
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
-	if err := postgres.Migrate(ctx, dbURL); err != nil {
+	if err := notifypg.Migrate(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
@@ -110,7 +110,7 @@ func newHarnessOf(t testing.TB, qc postgres.QueueConfig) *harness {
 		cfg.Schedule = webhook.Schedule{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}
 	}
 	qc.Webhooks = cfg
-	q, err := postgres.NewQueue(pool, qc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	q, err := notifypg.NewQueue(pool, qc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func (h *harness) deliveries(t *testing.T, tenant string, e webhook.Endpoint) []
 }
 
 func TestWebhookDeliveredSignedAndFiltered(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{})
+	h := newHarness(t, notifypg.WebhookConfig{})
 	paidOnly := newReceiver(t)
 	all := newReceiver(t)
 	other := newReceiver(t)
@@ -207,7 +207,7 @@ func TestWebhookDeliveredSignedAndFiltered(t *testing.T) {
 }
 
 func TestWebhookRetriesThenSucceeds(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{})
+	h := newHarness(t, notifypg.WebhookConfig{})
 	r := newReceiver(t, status(500), status(500), status(500))
 	e := h.register(t, "acme", r.URL, "*")
 	ev := event(t, "acme", notification.InvoicePaid, time.Now())
@@ -232,7 +232,7 @@ func TestWebhookRetriesThenSucceeds(t *testing.T) {
 }
 
 func TestWebhookSchedulePastItsEndFails(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{Schedule: webhook.Schedule{10 * time.Millisecond}})
+	h := newHarness(t, notifypg.WebhookConfig{Schedule: webhook.Schedule{10 * time.Millisecond}})
 	r := newReceiver(t, status(500), status(502), status(500))
 	e := h.register(t, "acme", r.URL, "*")
 	h.publish(t, event(t, "acme", notification.InvoicePaid, time.Now()))
@@ -246,7 +246,7 @@ func TestWebhookSchedulePastItsEndFails(t *testing.T) {
 }
 
 func TestWebhookRetryAfterIsHonoured(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{Schedule: webhook.Schedule{10 * time.Millisecond, 10 * time.Second}})
+	h := newHarness(t, notifypg.WebhookConfig{Schedule: webhook.Schedule{10 * time.Millisecond, 10 * time.Second}})
 	r := newReceiver(t, func(w http.ResponseWriter) {
 		w.Header().Set("Retry-After", "2")
 		w.WriteHeader(http.StatusTooManyRequests)
@@ -262,7 +262,7 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestWebhookGoneDisablesTheEndpoint(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{})
+	h := newHarness(t, notifypg.WebhookConfig{})
 	r := newReceiver(t, status(http.StatusGone))
 	e := h.register(t, "acme", r.URL, "*")
 	h.publish(t, event(t, "acme", notification.InvoicePaid, time.Now()))
@@ -281,7 +281,7 @@ func TestWebhookGoneDisablesTheEndpoint(t *testing.T) {
 }
 
 func TestWebhookFailingEndpointDoesNotDelayAnother(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{Workers: 6, PerEndpoint: 2})
+	h := newHarness(t, notifypg.WebhookConfig{Workers: 6, PerEndpoint: 2})
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select { // hang until the test ends (or the sender's timeout)
@@ -304,7 +304,7 @@ func TestWebhookFailingEndpointDoesNotDelayAnother(t *testing.T) {
 }
 
 func TestWebhookRotationSignsWithBothSecretsDuringOverlap(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{SecretOverlap: time.Hour})
+	h := newHarness(t, notifypg.WebhookConfig{SecretOverlap: time.Hour})
 	r := newReceiver(t)
 	e := h.register(t, "acme", r.URL, "*")
 	old := e.Secret
@@ -342,7 +342,7 @@ func TestWebhookRotationSignsWithBothSecretsDuringOverlap(t *testing.T) {
 }
 
 func TestWebhookReplayResendsSinceWithTheSameIDs(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{})
+	h := newHarness(t, notifypg.WebhookConfig{})
 	r := newReceiver(t)
 	e := h.register(t, "acme", r.URL, "*")
 	base := time.Now().Add(-time.Hour)
@@ -380,7 +380,7 @@ func TestWebhookReplayResendsSinceWithTheSameIDs(t *testing.T) {
 }
 
 func TestWebhookFailingPastDisableAfterDisablesAndTells(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{
+	h := newHarness(t, notifypg.WebhookConfig{
 		DisableAfter: 300 * time.Millisecond,
 		Schedule:     webhook.Schedule{100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond, 100 * time.Millisecond},
 	})

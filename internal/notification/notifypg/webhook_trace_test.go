@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	postgres "github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 )
 
 // tracedEvent returns a paid event of tenant acme carrying the W3C trace
@@ -41,7 +41,7 @@ func TestWebhookCarriesTraceContext(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	h := newHarnessOf(t, postgres.QueueConfig{Tracer: tp})
+	h := newHarnessOf(t, notifypg.QueueConfig{Tracer: tp})
 	rcv := newReceiver(t)
 	h.register(t, "acme", rcv.URL, "*")
 	h.publish(t, tracedEvent(t, eventTraceParent, eventTraceState))
@@ -74,7 +74,7 @@ func TestWebhookCarriesTraceContext(t *testing.T) {
 // the POST carries the event's own trace context, so that the receiver
 // still joins the trace of the request that caused the event.
 func TestWebhookCarriesTheEventsTraceContextWithTracingOff(t *testing.T) {
-	h := newHarness(t, postgres.WebhookConfig{})
+	h := newHarness(t, notifypg.WebhookConfig{})
 	rcv := newReceiver(t)
 	h.register(t, "acme", rcv.URL, "*")
 	h.publish(t, tracedEvent(t, eventTraceParent, eventTraceState))

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	smtp "github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
 )
 
@@ -100,7 +100,7 @@ func longestEvents(t *testing.T, s, email string) []notification.Event {
 // server that enforces the limit takes every one.
 func TestNoLineOfAnEmailExceeds998Octets(t *testing.T) {
 	srv := smtptest.NewWith(t, smtptest.Options{RefuseLongLines: true, SMTPUTF8: true})
-	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "Billing <billing@example.com>", Domain: "mail.test", Timeout: 10 * time.Second})
+	m, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "Billing <billing@example.com>", Domain: "mail.test", Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestNoLineOfAnEmailExceeds998Octets(t *testing.T) {
 // sendLongest sends the emails of the reactions to ev and checks what the
 // server received: no line over 998 octets, To and Subject decoding to
 // what was rendered.
-func sendLongest(t *testing.T, srv *smtptest.Server, m *smtp.Mailer, ev notification.Event, to notification.Customer) {
+func sendLongest(t *testing.T, srv *smtptest.Server, m *notifysmtp.Mailer, ev notification.Event, to notification.Customer) {
 	t.Helper()
 	tasks := notification.Plan(ev, to, notification.DefaultReactions())
 	if len(tasks) == 0 {

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	gosmtp "github.com/emersion/go-smtp"
+	"github.com/emersion/go-smtp"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
-	smtp "github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
 )
 
@@ -38,7 +38,7 @@ func TestSend(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := smtptest.NewWith(t, tc.opts)
-			m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "Billing <billing@example.com>", Domain: "mail.test", TLS: srv.TLSConfig(), Timeout: 10 * time.Second})
+			m, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "Billing <billing@example.com>", Domain: "mail.test", TLS: srv.TLSConfig(), Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func TestSendFails(t *testing.T) {
 		srv := smtptest.NewWith(t, smtptest.Options{TLS: true, User: "billing", Password: "right"})
 		u, _ := url.Parse(srv.URL())
 		u.User = url.UserPassword("billing", "wrong")
-		m, err := smtp.New(smtp.Config{URL: u.String(), From: "b@example.com", Domain: "mail.test", TLS: srv.TLSConfig()})
+		m, err := notifysmtp.New(notifysmtp.Config{URL: u.String(), From: "b@example.com", Domain: "mail.test", TLS: srv.TLSConfig()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestSendFails(t *testing.T) {
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {
 		srv := smtptest.NewWith(t, smtptest.Options{TLS: true})
-		m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		m, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,19 +100,19 @@ func TestSendFails(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		srv := smtptest.New(t)
 		srv.Reject(func(smtptest.Message) error { return context.DeadlineExceeded })
-		m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		m, _ := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 		if err := m.Send(context.Background(), email); err == nil {
 			t.Error("a refused message was reported sent")
 		}
 	})
 	t.Run("bad config", func(t *testing.T) {
-		for _, cfg := range []smtp.Config{
+		for _, cfg := range []notifysmtp.Config{
 			{URL: "http://x:25", From: "b@example.com", Domain: "d"},
 			{URL: "smtp://x", From: "b@example.com", Domain: "d"},
 			{URL: "smtp://x:25", From: "not an address", Domain: "d"},
 			{URL: "smtp://x:25", From: "b@example.com"},
 		} {
-			if _, err := smtp.New(cfg); err == nil {
+			if _, err := notifysmtp.New(cfg); err == nil {
 				t.Errorf("New(%+v) accepted", cfg)
 			}
 		}
@@ -121,7 +121,7 @@ func TestSendFails(t *testing.T) {
 
 func TestUndeliverable(t *testing.T) {
 	srv := smtptest.New(t)
-	m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	m, _ := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 	bad := email
 	bad.To.Email = "not an address"
 	if err := m.Send(context.Background(), bad); !errors.Is(err, notification.ErrUndeliverable) {
@@ -131,7 +131,7 @@ func TestUndeliverable(t *testing.T) {
 	if err := m.Send(context.Background(), email); err == nil || errors.Is(err, notification.ErrUndeliverable) {
 		t.Errorf("temporary refusal (451): %v, want a retryable error", err)
 	}
-	srv.Reject(func(smtptest.Message) error { return &gosmtp.SMTPError{Code: 550, Message: "no such mailbox"} })
+	srv.Reject(func(smtptest.Message) error { return &smtp.SMTPError{Code: 550, Message: "no such mailbox"} })
 	if err := m.Send(context.Background(), email); !errors.Is(err, notification.ErrUndeliverable) {
 		t.Errorf("permanent refusal (550): %v, want ErrUndeliverable", err)
 	}
@@ -142,7 +142,7 @@ func TestUndeliverable(t *testing.T) {
 func TestAcceptedEmailIsNotResentWhenQuitFails(t *testing.T) {
 	srv := smtptest.NewWith(t, smtptest.Options{DropAtQuit: true})
 	var log bytes.Buffer
-	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	m, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test", Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestAcceptedEmailIsNotResentWhenQuitFails(t *testing.T) {
 // header of its own.
 func TestANameLikeAnEncodedWordDecodesToItself(t *testing.T) {
 	srv := smtptest.New(t)
-	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	m, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestANameLikeAnEncodedWordDecodesToItself(t *testing.T) {
 // says why.
 func TestAddressOutsideInternetMailIsUndeliverable(t *testing.T) {
 	srv := smtptest.New(t)
-	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	m, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestAddressOutsideInternetMailIsUndeliverable(t *testing.T) {
 // envelope and in the header, which then needs no SMTPUTF8.
 func TestInternationalisedDomainIsSentAsItsALabel(t *testing.T) {
 	srv := smtptest.New(t)
-	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	m, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestNonASCIILocalPartNeedsSMTPUTF8(t *testing.T) {
 	const want = "zoë@xn--bcher-kva.example"
 	t.Run("offered", func(t *testing.T) {
 		srv := smtptest.NewWith(t, smtptest.Options{SMTPUTF8: true})
-		m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		m, _ := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 		if err := m.Send(context.Background(), e); err != nil {
 			t.Fatalf("send: %v", err)
 		}
@@ -271,7 +271,7 @@ func TestNonASCIILocalPartNeedsSMTPUTF8(t *testing.T) {
 	})
 	t.Run("not offered", func(t *testing.T) {
 		srv := smtptest.New(t)
-		m, _ := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+		m, _ := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 		err := m.Send(context.Background(), e)
 		if !errors.Is(err, notification.ErrUndeliverable) || !strings.Contains(err.Error(), "SMTPUTF8") {
 			t.Errorf("send: %v, want ErrUndeliverable naming SMTPUTF8", err)
@@ -287,7 +287,7 @@ func TestNonASCIILocalPartNeedsSMTPUTF8(t *testing.T) {
 // forged event) must decode to itself, not to a line break.
 func TestASubjectLikeAnEncodedWordDecodesToItself(t *testing.T) {
 	srv := smtptest.New(t)
-	m, err := smtp.New(smtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
+	m, err := notifysmtp.New(notifysmtp.Config{URL: srv.URL(), From: "b@example.com", Domain: "mail.test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
-	gosmtp "github.com/emersion/go-smtp"
+	"github.com/emersion/go-smtp"
 )
 
 // Message is one message the server accepted.
@@ -104,7 +104,7 @@ type Server struct {
 	cert *tls.Certificate
 
 	mu     sync.Mutex
-	srv    *gosmtp.Server
+	srv    *smtp.Server
 	msgs   []Message
 	reject func(Message) error
 }
@@ -196,7 +196,7 @@ func (s *Server) Start() {
 	if s.opts.DropAtQuit {
 		ln = quitDropListener{ln}
 	}
-	srv := gosmtp.NewServer(backend{s})
+	srv := smtp.NewServer(backend{s})
 	if s.opts.TLS {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.cert}}
 	}
@@ -287,13 +287,13 @@ func (c quitDropConn) Write(b []byte) (int, error) {
 type backend struct{ s *Server }
 
 // NewSession starts the state of one connection.
-func (b backend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	return &session{s: b.s, conn: c}, nil
 }
 
 type session struct {
 	s      *Server
-	conn   *gosmtp.Conn
+	conn   *smtp.Conn
 	from   string
 	utf8   bool
 	to     []string
@@ -326,16 +326,16 @@ func (se *session) Reset() { se.from, se.utf8, se.to = "", false, nil }
 func (se *session) Logout() error { return nil }
 
 // Mail records the sender, once authenticated if the server requires it.
-func (se *session) Mail(from string, opts *gosmtp.MailOptions) error {
+func (se *session) Mail(from string, opts *smtp.MailOptions) error {
 	if se.s.opts.User != "" && !se.authed {
-		return gosmtp.ErrAuthRequired
+		return smtp.ErrAuthRequired
 	}
 	se.from, se.utf8 = from, opts != nil && opts.UTF8
 	return nil
 }
 
 // Rcpt records a recipient.
-func (se *session) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	se.to = append(se.to, to)
 	return nil
 }
@@ -361,11 +361,11 @@ func (se *session) Data(r io.Reader) error {
 	defer se.s.mu.Unlock()
 	if se.s.reject != nil {
 		if err := se.s.reject(m); err != nil {
-			var reply *gosmtp.SMTPError
+			var reply *smtp.SMTPError
 			if errors.As(err, &reply) {
 				return reply
 			}
-			return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: err.Error()}
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: err.Error()}
 		}
 	}
 	se.s.msgs = append(se.s.msgs, m)
