@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	netsmtp "net/smtp"
+	"net/smtp"
 	"net/textproto"
 	"net/url"
 	"strings"
@@ -49,7 +49,7 @@ type Mailer struct {
 	addr     string
 	host     string
 	implicit bool
-	auth     netsmtp.Auth
+	auth     smtp.Auth
 	from     *mail.Address
 }
 
@@ -78,7 +78,7 @@ func New(cfg Config) (*Mailer, error) {
 	m := &Mailer{cfg: cfg, addr: u.Host, host: u.Hostname(), implicit: u.Scheme == "smtps", from: from}
 	if u.User != nil {
 		pw, _ := u.User.Password()
-		m.auth = netsmtp.PlainAuth("", u.User.Username(), pw, m.host)
+		m.auth = smtp.PlainAuth("", u.User.Username(), pw, m.host)
 	}
 	return m, nil
 }
@@ -103,7 +103,7 @@ func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
 		return err
 	}
 	accepted := false
-	err = m.session(ctx, func(c *netsmtp.Client) error {
+	err = m.session(ctx, func(c *smtp.Client) error {
 		// net/smtp declares SMTPUTF8 in MAIL whenever the server offers it.
 		if ok, _ := c.Extension("SMTPUTF8"); utf8Local && !ok {
 			return fmt.Errorf("%w: recipient %q has a non-ASCII local part and the server does not offer SMTPUTF8",
@@ -141,12 +141,12 @@ func (m *Mailer) Send(ctx context.Context, e notification.Email) error {
 // Ping connects, greets and quits: the server is up and, if the URL has
 // credentials, accepts them. It returns an error otherwise.
 func (m *Mailer) Ping(ctx context.Context) error {
-	return m.session(ctx, func(*netsmtp.Client) error { return nil })
+	return m.session(ctx, func(*smtp.Client) error { return nil })
 }
 
 // session opens a connection (TLS as configured), authenticates, runs fn
 // and quits, all within ctx and the Timeout.
-func (m *Mailer) session(ctx context.Context, fn func(*netsmtp.Client) error) error {
+func (m *Mailer) session(ctx context.Context, fn func(*smtp.Client) error) error {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	tlsCfg := m.cfg.TLS
@@ -170,7 +170,7 @@ func (m *Mailer) session(ctx context.Context, fn func(*netsmtp.Client) error) er
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	c, err := netsmtp.NewClient(conn, m.host)
+	c, err := smtp.NewClient(conn, m.host)
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("smtp: greeting: %w", err)
