@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/durable.sh (part of `make bench`): JetStream with sync_interval:
 # always (each write fsynced before its ack, as compose ships nats-server),
-# side by side in one run (BenchmarkDurable, internal/relay, an embedded
+# side by side in one run (BenchmarkDurable, internal/invoicing/relay, an embedded
 # nats-server and a fresh PostgreSQL database):
 #
 #   raw_async        plain async publishes, one fsync each
@@ -21,7 +21,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 echo "bench: durable JetStream (sync_interval: always), $COUNT run(s)" >&2
-go test -count=1 -run '^$' -bench '^BenchmarkDurable$' -benchtime 1x -count "$COUNT" ./internal/relay | tee "$TMP/out.txt" >&2
+go test -count=1 -run '^$' -bench '^BenchmarkDurable$' -benchtime 1x -count "$COUNT" ./internal/invoicing/relay | tee "$TMP/out.txt" >&2
 
 # The median events/s of each sub-benchmark, then the table.
 awk '/^BenchmarkDurable\// {

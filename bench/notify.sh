@@ -21,7 +21,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 echo "bench: notification ingest, $EVENTS events" >&2
-go test -run '^$' -bench '^BenchmarkIngest$' -benchtime "${EVENTS}x" -count 3 ./internal/notification/nats | tee "$TMP/ingest.txt" >&2
+go test -run '^$' -bench '^BenchmarkIngest$' -benchtime "${EVENTS}x" -count 3 ./internal/notification/notifynats | tee "$TMP/ingest.txt" >&2
 echo "bench: notification commit-to-SMTP" >&2
 INVOICING_BENCH=1 NOTIFY_BENCH_OUT="$TMP/latency.txt" go test -count=1 -run '^TestBenchCommitToSMTP$' ./cmd/invoicing >&2
 

@@ -53,7 +53,7 @@ for label in "${LABELS[@]}"; do
 		-json "$TMP/result-$label.json" -work "$TMP/logs-$label"
 done
 THIS_REV=$(git rev-parse --short HEAD)
-[[ -z $(git status --porcelain -- cmd internal migrations go.mod) ]] || THIS_REV+="+changes"
+[[ -z $(git status --porcelain -- cmd internal go.mod) ]] || THIS_REV+="+changes"
 [[ -z ${BENCH_BIN:-} ]] || THIS_REV="prebuilt $BENCH_BIN"
 
 {

@@ -353,10 +353,10 @@ JSS_JSON=$("$WORK/jsbench" -nats-url "$NATS_URL" -n $((EVENTS / 10 > 0 ? EVENTS 
 	{ note "jsbench sync failed"; JSS_JSON='{}'; }
 NATSV=$(jq -r '.server_version // "?"' <<<"$JS_JSON")
 
-log "Go benchmarks of internal/relay (50,000 events, embedded nats-server)"
+log "Go benchmarks of internal/invoicing/relay (50,000 events, embedded nats-server)"
 GOB_RELAY="" GOB_RELAY_ADJ="" GOB_JS="" GOB_RELAY_CPU="" GOB_JS_CPU=""
 if go test -run '^$' -bench '^(BenchmarkRelayThroughput|BenchmarkJetStreamAsyncPublish)$' -benchtime 1x -count 1 \
-	./internal/relay/ >"$WORK/gobench.log" 2>&1; then
+	./internal/invoicing/relay/ >"$WORK/gobench.log" 2>&1; then
 	# gob NAME [UNIT]: the benchmark's figure in UNIT (default events/s).
 	gob() { awk -v b="$1" -v u="${2:-events/s}" '$1 ~ b { for (i = 2; i <= NF; i++) if ($i == u) printf "%.0f", $(i - 1) }' "$WORK/gobench.log"; }
 	GOB_RELAY=$(gob '^BenchmarkRelayThroughput/10000_invoices_interleaved')

@@ -29,12 +29,12 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 echo "bench: webhook deliveries, $N" >&2
-go test -run '^$' -bench '^BenchmarkWebhookDeliveries$' -benchtime "${N}x" -count 3 ./internal/notification/postgres | tee "$TMP/deliveries.txt" >&2
+go test -run '^$' -bench '^BenchmarkWebhookDeliveries$' -benchtime "${N}x" -count 3 ./internal/notification/notifypg | tee "$TMP/deliveries.txt" >&2
 echo "bench: commit-to-webhook" >&2
 INVOICING_BENCH=1 WEBHOOK_BENCH_OUT="$TMP/latency.txt" go test -count=1 -run '^TestBenchCommitToWebhook$' ./cmd/invoicing >&2
 echo "bench: maximal fan-out" >&2
 INVOICING_BENCH=1 WEBHOOK_FANOUT_OUT="$TMP/fanout.txt" go test -count=1 -run '^TestBenchNotifyFanOutRSS$' ./cmd/invoicing >&2
-go test -run '^$' -bench '^BenchmarkWebhookFanOut$' -benchtime 3x ./internal/notification/postgres | tee "$TMP/fanout-bench.txt" >&2
+go test -run '^$' -bench '^BenchmarkWebhookFanOut$' -benchtime 3x ./internal/notification/notifypg | tee "$TMP/fanout-bench.txt" >&2
 
 # --- phase: tenant fairness -------------------------------------------------
 # One tenant registers the most endpoints it may (16), all subscribed to "*"
@@ -47,7 +47,7 @@ go test -run '^$' -bench '^BenchmarkWebhookFanOut$' -benchtime 3x ./internal/not
 fairness_phase() {
 	echo "bench: tenant fairness" >&2
 	INVOICING_BENCH=1 WEBHOOK_FAIRNESS_OUT="$TMP/fairness.txt" \
-		go test -count=1 -run '^TestBenchTenantFairness$' ./internal/notification/postgres >&2
+		go test -count=1 -run '^TestBenchTenantFairness$' ./internal/notification/notifypg >&2
 }
 
 fairness_report() {

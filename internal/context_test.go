@@ -14,11 +14,11 @@ import (
 )
 
 // contextValues are the only functions allowed to put a value into a
-// context: request id, logger and trace correlation (STYLE rule 14). A
+// context: request id, logger and trace correlation. A
 // transaction, an idempotency request or a tenant is a parameter.
 var contextValues = []string{
-	"internal/app/trace.go: WithTrace",
-	"internal/http/middleware.go: requestID",
+	"internal/invoicing/app/trace.go: WithTrace",
+	"internal/invoicing/invoicinghttp/middleware.go: requestID",
 }
 
 // withValueCalls returns "file: func" for every call of context.WithValue in

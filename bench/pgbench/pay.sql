@@ -5,9 +5,9 @@
 --   2. the version-guarded UPDATE, the payment insert, the outbox insert of
 --      its two events (payment_recorded, paid), pipelined;
 --   3. COMMIT.
--- Generated from internal/infra/postgres (lockTimeoutSQL, lockInvoiceSQL,
+-- Generated from internal/invoicing/invoicingpg (lockTimeoutSQL, lockInvoiceSQL,
 -- getSQL, updateInvoiceSQL, insertPaymentsSQL, insertOutboxSQL) by
---   go test ./internal/infra/postgres -run TestPgbenchPayScriptIsTheServiceSQL -update-pgbench
+--   go test ./internal/invoicing/invoicingpg -run TestPgbenchPayScriptIsTheServiceSQL -update-pgbench
 -- Run with -M prepared (pgx prepares its statements too) and
 -- -D i=0 -D clients=C -D invoices=N: client c pays invoices c+1, c+1+C, ...,
 -- so every transaction pays a fresh, open invoice seeded by seed.sql.

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/invoicing-dev/invoicing/internal/app"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // apikey runs "apikey create --tenant NAME". The key is printed once, alone on
@@ -22,12 +22,12 @@ func apikey(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 || *tenant == "" {
 		return fmt.Errorf("%w: apikey create needs --tenant NAME", errUsage)
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := invoicingpg.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	h := app.New(nil, postgres.NewAPIKeys(pool), nil, app.SystemClock{}).CreateAPIKey
+	h := app.New(nil, invoicingpg.NewAPIKeys(pool), nil, app.SystemClock{}).CreateAPIKey
 	key, id, err := h.Handle(ctx, app.CreateAPIKey{TenantName: *tenant})
 	if err != nil {
 		return err

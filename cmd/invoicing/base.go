@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
 
 // processBase is what serve and relay both start before their own parts.
@@ -16,7 +16,7 @@ type processBase struct {
 	cfg    config            // with NATS_URL=embedded, naming the server in this process
 	pool   *pgxpool.Pool     // at the schema version this binary embeds
 	schema uint              // that version
-	m      *metrics          // the registry /metrics serves
+	m      *instruments      // the registry /metrics serves
 	tp     *tracing.Provider // nil with tracing off
 	undo   []func()          // close undoes these, last first
 }

@@ -9,7 +9,7 @@ import (
 
 	yaml "github.com/oasdiff/yaml3"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // TestComposePostgresServesTheTests keeps the README's test section true:

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
-	notifynats "github.com/invoicing-dev/invoicing/internal/notification/nats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/jackc/pgx/v5/pgxpool"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"

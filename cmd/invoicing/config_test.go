@@ -56,7 +56,7 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"OVERDUE_INTERVAL":             {"-1m", "daily", "1ns", "9ms"},
 		"OVERDUE_BATCH_SIZE":           {"0", "10001", "some"},
 
-		// tracing (internal/infra/tracing.Check)
+		// tracing (internal/invoicing/tracing.Check)
 		"OTEL_EXPORTER_OTLP_ENDPOINT":        {"localhost:4318", "grpc://collector:4317", "http://", "http://collector:99999", "http://collector:0"},
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": {"collector:4318/v1/traces", "http://jaeger:70000/v1/traces"},
 		"OTEL_EXPORTER_OTLP_PROTOCOL":        {"grpc", "http/json"},

@@ -14,7 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // TestServeWithEmbeddedNATS runs serve with NATS_URL=embedded: it must keep

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // env returns a getenv over fixed values, so tests never read the real

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 )
 
 // migrate runs "migrate up|down N|down --all|status|version" against
@@ -32,7 +32,7 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 		} else if dirty {
 			return dirtySchema("notification.schema_migrations", v, "migrating")
 		}
-		if err := postgres.MigrateUp(cfg.DatabaseURL); err != nil {
+		if err := invoicingpg.MigrateUp(cfg.DatabaseURL); err != nil {
 			return err
 		}
 		if err := notifypg.Migrate(ctx, cfg.notifyDatabaseURL()); err != nil {
@@ -48,7 +48,7 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	default:
 		return fmt.Errorf("%w: migrate takes one of up, down N, down --all, status, version, not %q", errUsage, strings.Join(args, " "))
 	}
-	v, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	v, dirty, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -72,26 +72,26 @@ func migrateDown(cfg config, args []string) error {
 		return err
 	}
 	if args[0] == "--all" {
-		return postgres.MigrateDown(cfg.DatabaseURL)
+		return invoicingpg.MigrateDown(cfg.DatabaseURL)
 	}
-	versions, err := postgres.Migrations()
+	versions, err := invoicingpg.Migrations()
 	if err != nil {
 		return err
 	}
-	v, _, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	v, _, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	if applied := len(appliedOf(versions, v)); n > applied {
 		return fmt.Errorf("migrate down %d: only %d migrations are applied (version %d); nothing was reverted", n, applied, v)
 	}
-	return postgres.MigrateDownSteps(cfg.DatabaseURL, n)
+	return invoicingpg.MigrateDownSteps(cfg.DatabaseURL, n)
 }
 
 // refuseDirty returns dirtySchema's error if the invoicing schema is dirty,
 // an error if its version cannot be read, else nil.
 func refuseDirty(cfg config, before string) error {
-	v, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	v, dirty, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -129,11 +129,11 @@ func appliedOf(versions []uint, v uint) []uint {
 // notification schema (NOTIFY_DATABASE_URL), the version applied, whether it
 // is dirty, the latest version this binary embeds and how many are pending.
 func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
-	invVersions, err := postgres.Migrations()
+	invVersions, err := invoicingpg.Migrations()
 	if err != nil {
 		return err
 	}
-	invV, invDirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	invV, invDirty, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}

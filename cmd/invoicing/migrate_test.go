@@ -10,16 +10,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // schemaVersion returns the invoicing schema's version at dbURL.
 func schemaVersion(t *testing.T, dbURL string) uint {
 	t.Helper()
-	v, dirty, err := postgres.MigrateVersion(dbURL)
+	v, dirty, err := invoicingpg.MigrateVersion(dbURL)
 	if err != nil || dirty {
 		t.Fatalf("MigrateVersion = %d, %t, %v", v, dirty, err)
 	}
@@ -49,7 +49,7 @@ func TestMigrateDownRevertsOnlyWhatItIsTold(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	getenv := env(map[string]string{"DATABASE_URL": dbURL})
 	ctx := context.Background()
-	versions, err := postgres.Migrations()
+	versions, err := invoicingpg.Migrations()
 	if err != nil || len(versions) < 3 {
 		t.Fatalf("Migrations() = %v, %v; the test needs 3", versions, err)
 	}
@@ -96,7 +96,7 @@ func TestMigrateStatus(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	getenv := env(map[string]string{"DATABASE_URL": dbURL})
 	ctx := context.Background()
-	inv, err := postgres.Migrations()
+	inv, err := invoicingpg.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestDirtySchemaSaysHowToRepair(t *testing.T) {
 			t.Errorf("invoicing %s on a dirty schema: %v\nwant how to clear the flag", strings.Join(args, " "), err)
 		}
 	}
-	if v, dirty, err := postgres.MigrateVersion(dbURL); v != latest || !dirty || err != nil {
+	if v, dirty, err := invoicingpg.MigrateVersion(dbURL); v != latest || !dirty || err != nil {
 		t.Errorf("after the refusals: version %d, dirty %t, %v; want %d, dirty, untouched", v, dirty, err, latest)
 	}
 }

@@ -12,18 +12,18 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/invoicing-dev/invoicing/internal/cloudevent"
-	httpapi "github.com/invoicing-dev/invoicing/internal/http"
-	metricsinfra "github.com/invoicing-dev/invoicing/internal/infra/metrics"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
-	notifynats "github.com/invoicing-dev/invoicing/internal/notification/nats"
-	notifypg "github.com/invoicing-dev/invoicing/internal/notification/postgres"
-	"github.com/invoicing-dev/invoicing/internal/notification/smtp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
 
@@ -32,8 +32,8 @@ import (
 type notifyProc struct {
 	pool   *pgxpool.Pool
 	queue  *notifypg.Queue
-	mailer *smtp.Mailer // nil: emails disabled
-	nc     *natsgo.Conn
+	mailer *notifysmtp.Mailer // nil: emails disabled
+	nc     *nats.Conn
 	cons   *notifynats.Consumer
 	hooks  *notifynats.Consumer // nil unless WEBHOOKS_ENABLED
 }
@@ -72,7 +72,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 		}
 	}()
 	if cfg.SMTPURL != "" {
-		if p.mailer, err = smtp.New(smtp.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Domain: cfg.MailDomain, Timeout: cfg.NotifySendTimeout, Logger: logger}); err != nil {
+		if p.mailer, err = notifysmtp.New(notifysmtp.Config{URL: cfg.SMTPURL, From: cfg.MailFrom, Domain: cfg.MailDomain, Timeout: cfg.NotifySendTimeout, Logger: logger}); err != nil {
 			return nil, err
 		}
 	} else if withNATS { // a process that consumes events, which make emails
@@ -95,7 +95,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 		Tracer:   notifyTracer(tp),
 	}
 	if p.mailer != nil {
-		qcfg.Mailer = p.mailer // not a typed nil: a nil *smtp.Mailer would look set
+		qcfg.Mailer = p.mailer // not a typed nil: a nil *notifysmtp.Mailer would look set
 	}
 	if p.queue, err = notifypg.NewQueue(p.pool, qcfg, logger); err != nil {
 		return nil, err
@@ -103,15 +103,15 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, withNATS bo
 	if !withNATS {
 		return p, nil
 	}
-	if p.nc, err = natsinfra.Connect(ctx, cfg.NATSURL, logger); err != nil {
+	if p.nc, err = invoicingnats.Connect(ctx, cfg.NATSURL, logger); err != nil {
 		return nil, err
 	}
-	if p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: natsinfra.DefaultStream, Tracer: notifyTracer(tp)}, logger); err != nil {
+	if p.cons, err = notifynats.New(p.nc, p.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: invoicingnats.DefaultStream, Tracer: notifyTracer(tp)}, logger); err != nil {
 		return nil, err
 	}
 	if cfg.WebhooksEnabled {
 		p.hooks, err = notifynats.New(p.nc, p.queue.WebhookInbox(webhooksDurable), notifynats.Config{
-			Stream: natsinfra.DefaultStream, Durable: webhooksDurable, Subjects: []string{cloudevent.SubjectPrefix + ">"},
+			Stream: invoicingnats.DefaultStream, Durable: webhooksDurable, Subjects: []string{cloudevent.SubjectPrefix + ">"},
 			Tracer: notifyTracer(tp),
 		}, logger)
 	}
@@ -166,17 +166,17 @@ func (p *notifyProc) run(ctx context.Context, timeout time.Duration) error {
 // checks returns the notify process's readiness checks: its database and
 // schema, the consumer on NATS, and the SMTP server (failing while
 // SMTP_URL is unset: this process then sends nothing).
-func (p *notifyProc) checks() []httpapi.Check {
-	return []httpapi.Check{
+func (p *notifyProc) checks() []invoicinghttp.Check {
+	return []invoicinghttp.Check{
 		{Name: "database", Run: func(ctx context.Context) error {
 			if err := p.pool.Ping(ctx); err != nil {
-				return errors.Join(&httpapi.Unready{Reason: "unreachable"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "unreachable"}, err)
 			}
 			return nil
 		}},
 		{Name: "schema", Run: func(ctx context.Context) error {
 			if err := notifySchemaReady(ctx, p.pool); err != nil {
-				return errors.Join(&httpapi.Unready{Reason: "notification schema not migrated: run `invoicing migrate up`"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "notification schema not migrated: run `invoicing migrate up`"}, err)
 			}
 			return nil
 		}},
@@ -184,9 +184,9 @@ func (p *notifyProc) checks() []httpapi.Check {
 			err := p.cons.Ready(ctx)
 			switch {
 			case errors.Is(err, notifynats.ErrNotConnected):
-				return errors.Join(&httpapi.Unready{Reason: "not connected"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "not connected"}, err)
 			case errors.Is(err, notifynats.ErrNoConsumer):
-				return errors.Join(&httpapi.Unready{Reason: "consumer " + p.cons.Durable() + " not found"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "consumer " + p.cons.Durable() + " not found"}, err)
 			}
 			return err
 		}},
@@ -195,16 +195,16 @@ func (p *notifyProc) checks() []httpapi.Check {
 				return nil // WEBHOOKS_ENABLED=false: nothing to check
 			}
 			if err := p.hooks.Ready(ctx); err != nil {
-				return errors.Join(&httpapi.Unready{Reason: "consumer " + p.hooks.Durable() + " not ready"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "consumer " + p.hooks.Durable() + " not ready"}, err)
 			}
 			return nil
 		}},
 		{Name: "smtp", Run: func(ctx context.Context) error {
 			if p.mailer == nil {
-				return &httpapi.Unready{Reason: "emails disabled: SMTP_URL not set"}
+				return &invoicinghttp.Unready{Reason: "emails disabled: SMTP_URL not set"}
 			}
 			if err := p.mailer.Ping(ctx); err != nil {
-				return errors.Join(&httpapi.Unready{Reason: "unreachable"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "unreachable"}, err)
 			}
 			return nil
 		}},
@@ -374,19 +374,19 @@ func (p *notifyProc) serveOps(ctx context.Context, ln net.Listener, cfg config, 
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metricsinfra.NewPoolCollector(p.pool),
+		metrics.NewPoolCollector(p.pool),
 		p.collector(),
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
 	}
-	h, err := metricsinfra.NewHTTP(reg)
+	h, err := metrics.NewHTTP(reg)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	m := &metrics{registry: reg, http: h}
-	return runWithOps(ctx, ln, logger, httpapi.NewOpsHandler(m.httpConfig(logger, p.checks())), func() error { return p.run(ctx, cfg.ShutdownTimeout) }, "process", "notify")
+	m := &instruments{registry: reg, http: h}
+	return runWithOps(ctx, ln, logger, invoicinghttp.NewOpsHandler(m.httpConfig(logger, p.checks())), func() error { return p.run(ctx, cfg.ShutdownTimeout) }, "process", "notify")
 }
 
 // listFailedTasks prints up to 1,000 failed email tasks, oldest first.

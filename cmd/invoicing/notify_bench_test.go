@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
 )
 
 // TestBenchCommitToSMTP measures, against the real program (serve with the

@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // The notification faults, in the fault suite's style: the built binary
@@ -50,7 +50,7 @@ func newNotifyRig(t *testing.T) *notifyRig {
 	if err := run(context.Background(), []string{"migrate", "up"}, env(vars), io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := natsgo.Connect(ns.URL())
+	nc, err := nats.Connect(ns.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // eventIDs returns the ids of an invoice's events by CloudEvent type.
@@ -134,7 +134,7 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	nc, err := natsgo.Connect(ns.URL())
+	nc, err := nats.Connect(ns.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

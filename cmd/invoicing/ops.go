@@ -12,50 +12,50 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	httpapi "github.com/invoicing-dev/invoicing/internal/http"
-	metricsinfra "github.com/invoicing-dev/invoicing/internal/infra/metrics"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
-// metrics is the process's Prometheus registry, its own (nothing is
+// instruments holds the process's Prometheus registry, its own (nothing is
 // registered globally), and the instruments components record to.
-type metrics struct {
+type instruments struct {
 	registry *prometheus.Registry
-	http     *metricsinfra.HTTP
-	relay    *metricsinfra.Relay
+	http     *metrics.HTTP
+	relay    *metrics.Relay
 }
 
 // newMetrics registers the Go runtime, process, database pool, outbox, HTTP
 // and relay metrics in a new registry. It fails only on a name registered
 // twice, a programming error.
-func newMetrics(pool *pgxpool.Pool) (*metrics, error) {
+func newMetrics(pool *pgxpool.Pool) (*instruments, error) {
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metricsinfra.NewPoolCollector(pool),
-		metricsinfra.NewOutboxCollector(postgres.NewOutbox(pool)),
+		metrics.NewPoolCollector(pool),
+		metrics.NewOutboxCollector(invoicingpg.NewOutbox(pool)),
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
-	h, err := metricsinfra.NewHTTP(reg)
+	h, err := metrics.NewHTTP(reg)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	r, err := metricsinfra.NewRelay(reg)
+	r, err := metrics.NewRelay(reg)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	return &metrics{registry: reg, http: h, relay: r}, nil
+	return &instruments{registry: reg, http: h, relay: r}, nil
 }
 
 // handler serves the registry in the Prometheus text format. A collector
 // that fails (the outbox query) is logged and left out; the rest is served.
-func (m *metrics) handler(logger *slog.Logger) http.Handler {
+func (m *instruments) handler(logger *slog.Logger) http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ErrorHandling: promhttp.ContinueOnError,
@@ -66,8 +66,8 @@ func (m *metrics) handler(logger *slog.Logger) http.Handler {
 // httpConfig returns the HTTP handler's configuration for the operational
 // routes, the same in serve and relay: checks for GET /readyz, requests
 // recorded in m, the registry at GET /metrics.
-func (m *metrics) httpConfig(logger *slog.Logger, checks []httpapi.Check) httpapi.Config {
-	return httpapi.Config{Logger: logger, Checks: checks, Metrics: m.http, MetricsHandler: m.handler(logger)}
+func (m *instruments) httpConfig(logger *slog.Logger, checks []invoicinghttp.Check) invoicinghttp.Config {
+	return invoicinghttp.Config{Logger: logger, Checks: checks, Metrics: m.http, MetricsHandler: m.handler(logger)}
 }
 
 // readinessChecks returns the checks of GET /readyz: the database answers,
@@ -83,23 +83,23 @@ func (m *metrics) httpConfig(logger *slog.Logger, checks []httpapi.Check) httpap
 // broker, so failing readiness would take the whole API out of rotation
 // for an outage its callers need not notice. The relay process has no API:
 // there it fails readiness.
-func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher, api bool) []httpapi.Check {
-	checks := []httpapi.Check{
+func readinessChecks(pool *pgxpool.Pool, want uint, pub *invoicingnats.Publisher, api bool) []invoicinghttp.Check {
+	checks := []invoicinghttp.Check{
 		{Name: "database", Run: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
-				return errors.Join(&httpapi.Unready{Reason: "unreachable"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "unreachable"}, err)
 			}
 			return nil
 		}},
 		{Name: "schema", Run: func(ctx context.Context) error {
-			have, dirty, err := postgres.SchemaVersion(ctx, pool)
+			have, dirty, err := invoicingpg.SchemaVersion(ctx, pool)
 			switch {
 			case err != nil:
-				return errors.Join(&httpapi.Unready{Reason: "version unreadable"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "version unreadable"}, err)
 			case dirty:
-				return &httpapi.Unready{Reason: fmt.Sprintf("dirty at version %d: a migration failed half-way", have)}
+				return &invoicinghttp.Unready{Reason: fmt.Sprintf("dirty at version %d: a migration failed half-way", have)}
 			case have < want:
-				return &httpapi.Unready{Reason: fmt.Sprintf("at version %d, this binary needs %d: run `invoicing migrate up`", have, want)}
+				return &invoicinghttp.Unready{Reason: fmt.Sprintf("at version %d, this binary needs %d: run `invoicing migrate up`", have, want)}
 			}
 			// A newer schema is ready: during a rolling deploy the next
 			// release migrates before this one's instances are replaced,
@@ -110,7 +110,7 @@ func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher, ap
 		// Advisory: a parked event needs an operator, but this process
 		// serves as well as any other, and failing readiness everywhere
 		// (the outbox is shared) would take the whole API down for it.
-		{Name: "outbox", Report: postgres.NewOutbox(pool).Parked, CountName: "parked",
+		{Name: "outbox", Report: invoicingpg.NewOutbox(pool).Parked, CountName: "parked",
 			Warning: "parked events hold back their invoices' later events: see `invoicing outbox failed`"},
 	}
 	if pub != nil {
@@ -120,12 +120,12 @@ func readinessChecks(pool *pgxpool.Pool, want uint, pub *natsinfra.Publisher, ap
 			switch {
 			case err == nil:
 				return nil
-			case errors.Is(err, natsinfra.ErrMaxPayloadTooSmall):
-				return errors.Join(&httpapi.Unready{Reason: fmt.Sprintf("server max_payload below %d bytes", relay.MaxEventBytes)}, err)
-			case errors.Is(err, natsinfra.ErrNoStream):
-				return errors.Join(&httpapi.Unready{Reason: "stream " + pub.Stream() + " not found"}, err)
+			case errors.Is(err, invoicingnats.ErrMaxPayloadTooSmall):
+				return errors.Join(&invoicinghttp.Unready{Reason: fmt.Sprintf("server max_payload below %d bytes", relay.MaxEventBytes)}, err)
+			case errors.Is(err, invoicingnats.ErrNoStream):
+				return errors.Join(&invoicinghttp.Unready{Reason: "stream " + pub.Stream() + " not found"}, err)
 			case errors.Is(err, relay.ErrUnavailable):
-				return errors.Join(&httpapi.Unready{Reason: "not connected"}, err)
+				return errors.Join(&invoicinghttp.Unready{Reason: "not connected"}, err)
 			default:
 				return err // "failed", or "timeout"
 			}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
 // outbox runs "outbox failed" (list parked events) and
@@ -35,12 +35,12 @@ func outbox(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		return fmt.Errorf("%w: outbox takes: failed | retry EVENT_ID|--all", errUsage)
 	}
 
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := invoicingpg.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	store := postgres.NewOutbox(pool)
+	store := invoicingpg.NewOutbox(pool)
 
 	switch {
 	case args[0] == "failed":
@@ -69,7 +69,7 @@ const maxListed = 1000
 
 // listFailed prints up to maxListed parked events, oldest first, and how
 // many are parked in all.
-func listFailed(ctx context.Context, store *postgres.Outbox, stdout io.Writer) error {
+func listFailed(ctx context.Context, store *invoicingpg.Outbox, stdout io.Writer) error {
 	failed, err := store.ListFailed(ctx, maxListed)
 	if err != nil {
 		return err

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // outbox failed shows the oldest 1,000 parked events and says how many

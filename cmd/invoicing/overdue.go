@@ -8,15 +8,15 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/app"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // overdueJob is the scheduled job that records invoicing.invoice.overdue:
 // one run asks every invoice past its due date (app.RecordOverdue), in one
-// process at a time per database (postgres.Jobs' advisory lock).
+// process at a time per database (invoicingpg.Jobs' advisory lock).
 type overdueJob struct {
-	jobs    *postgres.Jobs
+	jobs    *invoicingpg.Jobs
 	handler app.RecordOverdueHandler
 	batch   int
 	log     *slog.Logger
@@ -24,7 +24,7 @@ type overdueJob struct {
 
 // newOverdueJob returns the job over invoices, which it changes through
 // their unit of work, on the system clock.
-func newOverdueJob(jobs *postgres.Jobs, invoices *postgres.Invoices, batch int, logger *slog.Logger) *overdueJob {
+func newOverdueJob(jobs *invoicingpg.Jobs, invoices *invoicingpg.Invoices, batch int, logger *slog.Logger) *overdueJob {
 	return &overdueJob{jobs: jobs, handler: app.NewRecordOverdueHandler(invoices, invoices, app.SystemClock{}),
 		batch: batch, log: logger.With("component", "overdue")}
 }
@@ -72,12 +72,12 @@ func overdue(ctx context.Context, cfg config, logger *slog.Logger, args []string
 	if len(args) != 0 {
 		return fmt.Errorf("%w: overdue takes no arguments", errUsage)
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL)
+	pool, err := invoicingpg.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	job := newOverdueJob(postgres.NewJobs(pool), postgres.NewInvoices(pool), cfg.OverdueBatchSize, logger)
+	job := newOverdueJob(invoicingpg.NewJobs(pool), invoicingpg.NewInvoices(pool), cfg.OverdueBatchSize, logger)
 	ran, res, err := job.runOnce(ctx)
 	if !ran && err == nil {
 		_, err = fmt.Fprintln(stdout, "another process is running the overdue job; nothing done")

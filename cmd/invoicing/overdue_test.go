@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // serve runs the overdue job every OVERDUE_INTERVAL: an invoice issued

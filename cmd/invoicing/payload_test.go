@@ -13,15 +13,15 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/domain/invoice"
-	"github.com/invoicing-dev/invoicing/internal/domain/invoice/invoicetest"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice/invoicetest"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // largestInvoice returns the JSON body of the largest invoice the limits
@@ -123,7 +123,7 @@ type streamedEvent struct {
 func streamed(t *testing.T, url string) []streamedEvent {
 	t.Helper()
 	ctx := context.Background()
-	nc, err := natsgo.Connect(url)
+	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func streamed(t *testing.T, url string) []streamedEvent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := js.Stream(ctx, natsinfra.DefaultStream)
+	s, err := js.Stream(ctx, invoicingnats.DefaultStream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil
 	}

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
-	"github.com/invoicing-dev/invoicing/internal/notification/smtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // readmeBlock is one fenced code block of README.md.

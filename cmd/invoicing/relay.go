@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 
-	httpapi "github.com/invoicing-dev/invoicing/internal/http"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/infra/tracing"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
 
 // relayProc is the outbox relay with the NATS connection it publishes on and
@@ -25,9 +25,9 @@ import (
 // started, the outcome of its Run.
 type relayProc struct {
 	*relay.Relay
-	nc      *natsgo.Conn
-	pub     *natsinfra.Publisher
-	commits *postgres.OutboxNotifier
+	nc      *nats.Conn
+	pub     *invoicingnats.Publisher
+	commits *invoicingpg.OutboxNotifier
 
 	finished chan struct{} // closed when Run has returned
 	mu       sync.Mutex
@@ -40,11 +40,11 @@ type relayProc struct {
 // reachable one whose max_payload is below relay.MaxEventBytes is. Close the
 // returned relay's connection with close.
 func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.Logger, m relay.Metrics, tp *tracing.Provider) (*relayProc, error) {
-	nc, err := natsinfra.Connect(ctx, cfg.NATSURL, logger)
+	nc, err := invoicingnats.Connect(ctx, cfg.NATSURL, logger)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := natsinfra.NewPublisher(nc, natsinfra.StreamConfig{
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{
 		Duplicates: cfg.NATSDuplicateWindow, Replicas: cfg.NATSStreamReplicas, AtomicBatches: cfg.NATSAtomicBatches})
 	if err == nil {
 		// A server reached only later is checked when the relay prepares it.
@@ -54,8 +54,8 @@ func newRelay(ctx context.Context, cfg config, pool *pgxpool.Pool, logger *slog.
 		nc.Close()
 		return nil, err
 	}
-	commits := postgres.NewOutboxNotifier(pool, 0, logger)
-	r, err := relay.New(postgres.NewOutbox(pool), postgres.NewRelayLeadership(pool), tracedPublisher(pub, tp), relay.Config{
+	commits := invoicingpg.NewOutboxNotifier(pool, 0, logger)
+	r, err := relay.New(invoicingpg.NewOutbox(pool), invoicingpg.NewRelayLeadership(pool), tracedPublisher(pub, tp), relay.Config{
 		PollInterval: cfg.RelayPollInterval,
 		BatchSize:    cfg.RelayBatchSize,
 		MaxAttempts:  cfg.RelayMaxAttempts,
@@ -158,7 +158,7 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 	}
 	defer r.close()
 
-	h := httpapi.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub, false)))
+	h := invoicinghttp.NewOpsHandler(m.httpConfig(logger, readinessChecks(pool, want, r.pub, false)))
 	return runWithOps(ctx, ln, logger, h, func() error { return r.runUntil(ctx, cfg.ShutdownTimeout, logger) }, "api", false)
 }
 

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // TestServePublishesPaidEventEndToEnd pays an invoice over HTTP against the
@@ -99,7 +99,7 @@ func newAPIKey(ctx context.Context, t *testing.T, getenv func(string) string) st
 // events on natsURL, once the relay has created the stream.
 func paidConsumer(ctx context.Context, t *testing.T, natsURL string) jetstream.Consumer {
 	t.Helper()
-	nc, err := natsgo.Connect(natsURL)
+	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,11 +12,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/invoicing-dev/invoicing/internal/app"
-	httpapi "github.com/invoicing-dev/invoicing/internal/http"
-	natsinfra "github.com/invoicing-dev/invoicing/internal/infra/nats"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
 // serve runs the HTTP API and, unless RELAY_ENABLED=false, the outbox relay,
@@ -49,9 +49,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	cfg, ln, pool, want, m, tp := p.cfg, p.ln, p.pool, p.schema, p.m, p.tp
 
 	var (
-		opts []postgres.InvoicesOption
+		opts []invoicingpg.InvoicesOption
 		rp   *relayProc
-		pub  *natsinfra.Publisher
+		pub  *invoicingnats.Publisher
 	)
 	if cfg.RelayEnabled {
 		if rp, err = newRelay(ctx, cfg, pool, logger, m.relay, tp); err != nil {
@@ -62,11 +62,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	}
 	// Every commit wakes the relay leader, in this process at once and in
 	// any other through a notice sent after the commit (see
-	// postgres.OutboxNotifier).
+	// invoicingpg.OutboxNotifier).
 	if rp != nil {
-		opts = append(opts, postgres.WithAfterCommit(func() { rp.Wake(); rp.commits.Notify() }))
+		opts = append(opts, invoicingpg.WithAfterCommit(func() { rp.Wake(); rp.commits.Notify() }))
 	} else {
-		opts = append(opts, postgres.WithAfterCommit(postgres.NewOutboxNotifier(pool, 0, logger).Notify))
+		opts = append(opts, invoicingpg.WithAfterCommit(invoicingpg.NewOutboxNotifier(pool, 0, logger).Notify))
 	}
 
 	var np *notifyProc
@@ -96,14 +96,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		hcfg.Webhooks = wp.queue.Webhooks()
 	}
 
-	var keys app.APIKeys = postgres.NewAPIKeys(pool)
+	var keys app.APIKeys = invoicingpg.NewAPIKeys(pool)
 	if cfg.APIKeyCacheTTL > 0 {
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
-	invoices := postgres.NewInvoices(pool, opts...)
-	a := app.New(tracedInvoices(invoices, tp), keys, postgres.NewEvents(pool), app.SystemClock{}).
-		WithCreditNotes(postgres.NewCreditNotes(pool))
-	srv := newHTTPServer(httpapi.NewHandler(a, hcfg), logger)
+	invoices := invoicingpg.NewInvoices(pool, opts...)
+	a := app.New(tracedInvoices(invoices, tp), keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
+	srv := newHTTPServer(invoicinghttp.NewHandler(a, hcfg), logger)
 
 	logger.Info("listening", "addr", ln.Addr().String(), "relay", cfg.RelayEnabled)
 	g, gctx := errgroup.WithContext(ctx)
@@ -148,7 +148,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if cfg.OverdueInterval > 0 {
 		// Stops with the server: a run cut off keeps what it committed, and
 		// the next run, here or in another replica, does the rest.
-		job := newOverdueJob(postgres.NewJobs(pool), invoices, cfg.OverdueBatchSize, logger)
+		job := newOverdueJob(invoicingpg.NewJobs(pool), invoices, cfg.OverdueBatchSize, logger)
 		g.Go(func() error { job.runEvery(gctx, cfg.OverdueInterval); return nil })
 	}
 	g.Go(func() error {
@@ -224,11 +224,11 @@ func listen(addr string) (net.Listener, error) {
 // previous release working). It returns the pool and the version this
 // binary embeds, which readiness keeps checking.
 func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (_ *pgxpool.Pool, schema uint, _ error) {
-	want, err := postgres.LatestMigration()
+	want, err := invoicingpg.LatestMigration()
 	if err != nil {
 		return nil, 0, err
 	}
-	have, dirty, err := postgres.MigrateVersion(cfg.DatabaseURL)
+	have, dirty, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -242,6 +242,6 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (_ *pgxp
 	if have < want {
 		return nil, 0, fmt.Errorf("database schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)
 	}
-	pool, err := postgres.Connect(ctx, cfg.DatabaseURL, postgres.MaxConns(cfg.DBMaxConns))
+	pool, err := invoicingpg.Connect(ctx, cfg.DatabaseURL, invoicingpg.MaxConns(cfg.DBMaxConns))
 	return pool, want, err
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // TestServeCutsOffSlowHeaders runs the real server and sends a request whose

@@ -16,13 +16,13 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
-	"github.com/invoicing-dev/invoicing/internal/relay"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // TestBenchNotifyFanOutRSS measures the resident memory of the real notify
@@ -53,7 +53,7 @@ func TestBenchNotifyFanOutRSS(t *testing.T) {
 	execSQL(t, dbURL, fmt.Sprintf(`INSERT INTO notification.webhook_endpoints (id, tenant_id, url, enabled_events, secret)
 		SELECT gen_random_uuid(), 'bench', '%s/' || i, '{*}', '%s' FROM generate_series(1, %d) AS i`, rcv.URL, webhook.NewSecret(), endpoints))
 
-	nc, err := natsgo.Connect(ns.URL())
+	nc, err := nats.Connect(ns.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

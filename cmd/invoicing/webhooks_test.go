@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
-	"github.com/invoicing-dev/invoicing/internal/infra/postgres/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // hookReceiver is a webhook receiver on loopback recording each request.
@@ -145,7 +145,7 @@ func TestNotifyWithWebhooksChecksAndMeasuresThem(t *testing.T) {
 	if c := check(); c.Status != "failed" || !strings.Contains(c.Reason, "webhooks") {
 		t.Errorf("webhooks check without a stream = %+v, want failed naming the consumer", c)
 	}
-	nc, err := natsgo.Connect(ns.URL())
+	nc, err := nats.Connect(ns.URL())
 	if err != nil {
 		t.Fatal(err)
 	}

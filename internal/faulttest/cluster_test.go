@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
 
 // clusterInstall is the command the cluster test's failure names when no
@@ -241,7 +241,7 @@ func (c *natsCluster) waitCurrent(t *testing.T, timeout time.Duration) {
 // returns nil, or fails the test after timeout with cond's last error.
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func(context.Context, jetstream.JetStream) error, urls string) {
 	t.Helper()
-	nc, err := natsgo.Connect(urls, natsgo.MaxReconnects(-1), natsgo.RetryOnFailedConnect(true))
+	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -46,7 +46,7 @@ func queryOutbox(ctx context.Context, db *pgx.Conn) ([]outboxRow, error) {
 
 // readStream returns every message of the INVOICING stream in stream order.
 func readStream(ctx context.Context, natsURL string) ([]streamed, error) {
-	nc, err := natsgo.Connect(natsURL)
+	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func readStream(ctx context.Context, natsURL string) ([]streamed, error) {
 			return nil, fmt.Errorf("message %d of %d: %w", len(out)+1, info.State.Msgs, err)
 		}
 		var s streamed
-		s.msgID = m.Headers().Get(natsgo.MsgIdHdr)
+		s.msgID = m.Headers().Get(nats.MsgIdHdr)
 		if err := json.Unmarshal(m.Data(), &s.ce); err != nil {
 			return nil, fmt.Errorf("stream message is not a CloudEvent: %w: %s", err, m.Data())
 		}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/infra/nats/natstest"
+	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
 
 // pgCluster is a throwaway PostgreSQL cluster: initdb into a temporary

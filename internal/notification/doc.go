@@ -9,11 +9,11 @@
 // invoicing packages (internal/arch_test.go enforces it). The pipeline, whose
 // adapters live in the sub-packages:
 //
-//  1. a durable JetStream consumer (package nats) hands each event to
-//  2. the inbox (package postgres), which in one transaction records the
+//  1. a durable JetStream consumer (package notifynats) hands each event to
+//  2. the inbox (package notifypg), which in one transaction records the
 //     event id (a re-delivery stops here) and stores one task per Reaction;
-//  3. the tasks run after the commit (River workers in package postgres),
+//  3. the tasks run after the commit (River workers in package notifypg),
 //     each retried on its own, and send an Email through a Mailer (package
-//     smtp). Sending may happen twice; the Message-ID derived from the event
+//     notifysmtp). Sending may happen twice; the Message-ID derived from the event
 //     id and the reaction makes the duplicate recognisable.
 package notification

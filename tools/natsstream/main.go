@@ -17,7 +17,7 @@ import (
 	"os"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -39,7 +39,7 @@ func main() {
 func describe(url, name string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	nc, err := natsgo.Connect(url, natsgo.Timeout(5*time.Second))
+	nc, err := nats.Connect(url, nats.Timeout(5*time.Second))
 	if err != nil {
 		return "", err
 	}

@@ -12,7 +12,7 @@
 #                                     .spectral-asyncapi.yaml: no finding at all
 #   tools/spec/check.sh prism         Prism's proxy (--errors) flags the responses the
 #                                     document forbids (api/prism_test.go) and passes
-#                                     the service's (internal/http/prism_test.go)
+#                                     the service's (internal/invoicing/invoicinghttp/prism_test.go)
 #   tools/spec/check.sh oapi-codegen  a Go client generated with oapi-codegen's
 #                                     defaults compiles, in a throwaway module
 #   tools/spec/check.sh               all of them, installing first if needed
@@ -33,7 +33,7 @@ redocly() {
 spectral() { "$bin/spectral" lint --ruleset .spectral.yaml --fail-severity hint "$spec"; }
 asyncapi() { "$bin/spectral" lint --ruleset .spectral-asyncapi.yaml --fail-severity hint api/asyncapi.yaml; }
 prism() {
-	INVOICING_PRISM="$bin/prism" go test -count=1 -run '^TestPrism' ./api ./internal/http
+	INVOICING_PRISM="$bin/prism" go test -count=1 -run '^TestPrism' ./api ./internal/invoicing/invoicinghttp
 }
 
 # oapi_codegen generates, with oapi-codegen's defaults, the client a Go team

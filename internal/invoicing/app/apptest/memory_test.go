@@ -1,0 +1,29 @@
+package apptest_test
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+)
+
+func TestMemoryInvoicesKeepTheContract(t *testing.T) {
+	apptest.RunInvoicesContract(t, func(*testing.T) apptest.Subject {
+		m := apptest.NewInvoices()
+		return apptest.Subject{
+			Invoices:  m,
+			NewTenant: func(*testing.T) invoice.TenantID { return invoice.TenantID(uuid.New()) },
+			Events: func(_ *testing.T, id invoice.ID) []apptest.Recorded {
+				var out []apptest.Recorded
+				for _, e := range m.Events() {
+					if e.AggregateID() == id {
+						out = append(out, apptest.Recorded{Type: e.Type(), Version: e.Meta().Version})
+					}
+				}
+				return out
+			},
+		}
+	})
+}

@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+)
+
+// CreditNotes reads credit notes; they are written by Tx.AddCreditNote, in
+// the transaction of their invoice's change. Every method is scoped by
+// tenant: another tenant's credit note is reported like a missing one.
+type CreditNotes interface {
+	// Get returns the credit note, or creditnote.ErrNotFound.
+	Get(ctx context.Context, tenant invoice.TenantID, id creditnote.ID) (*creditnote.CreditNote, error)
+
+	// List returns a page of the tenant's credit notes matching f, newest
+	// first (by issue time, then id). It fails with invoice.ErrNotFound if
+	// f.InvoiceID names none of the tenant's invoices, and with
+	// ErrInvalidCursor if f.StartingAfter is set and is not one of the
+	// credit notes listed.
+	List(ctx context.Context, tenant invoice.TenantID, f CreditNoteFilter) (CreditNotePage, error)
+}
+
+// CreditNoteFilter selects a page of credit notes for CreditNotes.List.
+type CreditNoteFilter struct {
+	InvoiceID     *invoice.ID    // nil: every invoice's
+	StartingAfter *creditnote.ID // nil: from the newest; else the credit notes older than this one
+	Limit         int            // 1..MaxListLimit
+}
+
+// CreditNotePage is a page of credit notes, newest first.
+type CreditNotePage struct {
+	CreditNotes []*creditnote.CreditNote
+	HasMore     bool // older credit notes match the filter
+}
+
+// WithCreditNotes wires the credit note queries (GetCreditNote,
+// ListCreditNotes) to notes and returns a. Issuing one needs only the
+// invoices, and New wires it.
+func (a *App) WithCreditNotes(notes CreditNotes) *App {
+	a.GetCreditNote = GetCreditNoteHandler{notes: notes}
+	a.ListCreditNotes = ListCreditNotesHandler{notes: notes}
+	return a
+}

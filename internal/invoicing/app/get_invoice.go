@@ -1,0 +1,23 @@
+package app
+
+import (
+	"context"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+)
+
+// GetInvoice reads one invoice.
+type GetInvoice struct {
+	Tenant    invoice.TenantID
+	InvoiceID invoice.ID
+}
+
+// GetInvoiceHandler handles GetInvoice.
+type GetInvoiceHandler struct {
+	invoices Invoices
+}
+
+// Handle returns the invoice, or invoice.ErrNotFound.
+func (h GetInvoiceHandler) Handle(ctx context.Context, q GetInvoice) (*invoice.Invoice, error) {
+	return h.invoices.Get(ctx, q.Tenant, q.InvoiceID)
+}

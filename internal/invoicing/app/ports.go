@@ -1,0 +1,152 @@
+// Package app holds the use cases of the invoicing service and the ports
+// (interfaces) they need. It depends only on the domain; infrastructure
+// implements the ports, and the HTTP layer calls the use cases.
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+)
+
+// Tx is what an UpdateFunc may do inside its update's transaction besides
+// changing the invoice it is handed. Whatever it does commits or rolls back
+// with the change.
+type Tx interface {
+	// NextInvoiceNumber returns the next number (1, 2, 3, ...) of tenant's
+	// sequence for year, with no gaps: taken in the transaction, it goes back
+	// to the pool if the transaction rolls back. It returns storage errors.
+	NextInvoiceNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error)
+
+	// NextCreditNoteNumber is NextInvoiceNumber for the tenant's credit
+	// notes, a sequence of its own.
+	NextCreditNoteNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error)
+
+	// AddCreditNote stores a credit note just issued and the events pulled
+	// from it, committed or rolled back with the invoice's change: the
+	// invoice owns the credited total, and saving both at once keeps the
+	// credit notes' sum equal to it. It returns storage errors.
+	AddCreditNote(ctx context.Context, cn *creditnote.CreditNote) error
+}
+
+// UpdateFunc changes an invoice inside Invoices.Update's transaction, which
+// tx stands for. It must not call other systems (brokers, HTTP services):
+// what they must learn becomes an event. Concurrent updates of the invoice
+// wait while it runs, so it should be quick. It may run more than once if
+// Update retries after losing a race, each time on a freshly loaded invoice.
+type UpdateFunc func(ctx context.Context, inv *invoice.Invoice, tx Tx) error
+
+// ChangeOptions are the caller's requests about how a change is stored.
+// The zero value asks for nothing.
+type ChangeOptions struct {
+	// Idempotency, if not nil, makes the change idempotent under a key: see
+	// IdempotentRequest.
+	Idempotency *IdempotentRequest
+}
+
+// Changed is the outcome of Invoices.Add or Update.
+type Changed struct {
+	// Invoice is the invoice as committed (as loaded, if the change recorded
+	// no event and so stored nothing).
+	Invoice *invoice.Invoice
+	// Response is what the IdempotentRequest's Response encoded and the
+	// change stored with it; nil if there was no such request or nothing
+	// was stored.
+	Response []byte
+}
+
+// Invoices stores invoices. Every method is scoped by tenant: another tenant's
+// invoice is reported exactly like a missing one (invoice.ErrNotFound).
+type Invoices interface {
+	// Add stores a new invoice and the events it recorded, in one transaction,
+	// honouring opts.Idempotency as IdempotentRequest describes: Add may then
+	// fail with *Replayed, ErrIdempotencyKeyReused or ErrIdempotencyKeyInUse
+	// and store nothing.
+	Add(ctx context.Context, inv *invoice.Invoice, opts ChangeOptions) (Changed, error)
+
+	// Get returns the invoice, or invoice.ErrNotFound.
+	Get(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (*invoice.Invoice, error)
+
+	// List returns a page of the tenant's invoices matching f, newest first
+	// (by creation time, then id), as views read from the invoice rows. It
+	// fails with ErrInvalidCursor if f.StartingAfter is set and is not one of
+	// the tenant's invoices.
+	List(ctx context.Context, tenant invoice.TenantID, f ListFilter) (InvoicePage, error)
+
+	// Lines returns a page of the invoice's lines, in the invoice's order,
+	// or invoice.ErrNotFound. It fails with ErrInvalidCursor if
+	// f.StartingAfter is set and is not one of the invoice's lines.
+	Lines(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f LineFilter) (LinePage, error)
+
+	// Update is the unit of work of a change. In one transaction it loads the
+	// invoice, runs fn with it and the transaction's Tx, and, if fn recorded
+	// events, writes the new state guarded by the version it loaded, together
+	// with those events and opts.Idempotency's response; then commits. If fn
+	// records no event, nothing is written and the transaction rolls back.
+	// Concurrent updates of one invoice take turns: each runs fn on the
+	// version the one before committed, so a change the invoice's rules
+	// allow is applied whatever the contention. A turn awaited longer than
+	// the implementation's bound fails with ErrInvoiceBusy, nothing applied.
+	// An error from fn rolls everything back and is returned as is. opts.Idempotency is honoured as for Add, the key being
+	// checked before the invoice is loaded.
+	Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts ChangeOptions, fn UpdateFunc) (Changed, error)
+}
+
+// ListFilter selects a page of invoices for List.
+type ListFilter struct {
+	Status        invoice.Status // empty: any
+	CustomerEmail string         // empty: any
+	StartingAfter *invoice.ID    // nil: from the newest; else the invoices older than this one
+	Limit         int            // 1..MaxListLimit
+}
+
+// InvoicePage is a page of invoices, newest first, each with at most
+// ListedLines of its lines.
+type InvoicePage struct {
+	Invoices []InvoiceView
+	HasMore  bool // older invoices match the filter
+}
+
+// LineFilter selects a page of an invoice's lines for Lines.
+type LineFilter struct {
+	StartingAfter *invoice.LineID // nil: from the first line; else the lines after this one
+	Limit         int             // 1..MaxListLimit
+}
+
+// LinePage is a page of an invoice's lines, in the invoice's order.
+type LinePage struct {
+	Lines   []invoice.Line
+	HasMore bool // more lines follow
+}
+
+// PageBytes is the byte budget of a page: a page of invoices or events stops
+// taking items once they would pass it (it always takes its first), and says
+// that more follow. With the bounds on what one item holds (ListedLines
+// lines per invoice in a list; an event carries at most its invoice's
+// lines, ~1.5 MB encoded at worst), it keeps every page of invoices or
+// events under 8 MiB and a request's memory bounded, whatever the data.
+const PageBytes = 4 << 20
+
+// APIKeys stores API keys, only as hashes.
+type APIKeys interface {
+	// Create stores hash as a key of the tenant named tenantName, creating the
+	// tenant if it does not exist, and returns the tenant's id.
+	Create(ctx context.Context, tenantName string, hash []byte) (invoice.TenantID, error)
+
+	// Tenant returns the tenant owning the key with this hash, or ErrUnauthorized.
+	Tenant(ctx context.Context, hash []byte) (invoice.TenantID, error)
+}
+
+// Clock tells the time. Use cases take it so tests can fix the time.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock, in UTC.
+type SystemClock struct{}
+
+// Now returns the current time in UTC, truncated to the microsecond
+// PostgreSQL stores, so an invoice in memory equals the one read back.
+func (SystemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

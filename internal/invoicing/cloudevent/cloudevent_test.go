@@ -1,0 +1,100 @@
+package cloudevent_test
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay/relaytest"
+)
+
+func TestEncodeFillsTheEnvelope(t *testing.T) {
+	rec := app.EventRecord{
+		Sequence:   42,
+		ID:         invoice.EventID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000001")),
+		Tenant:     invoice.TenantID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000002")),
+		InvoiceID:  invoice.ID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000003")),
+		Version:    4,
+		Type:       "invoice.paid",
+		Payload:    json.RawMessage(`{"total": 1200, "number": "INV-1"}`),
+		OccurredAt: time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.FixedZone("CET", 3600)),
+	}
+	b, err := cloudevent.Encode(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"specversion":     "1.0",
+		"id":              "0190f7a8-0000-7000-8000-000000000001",
+		"source":          "/invoicing",
+		"type":            "invoicing.invoice.paid",
+		"subject":         "0190f7a8-0000-7000-8000-000000000003",
+		"time":            "2026-03-01T09:00:00.123456789Z",
+		"datacontenttype": "application/json",
+		"tenantid":        "0190f7a8-0000-7000-8000-000000000002",
+		"sequence":        "42",
+		"invoiceversion":  float64(4),
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, got[k], v)
+		}
+	}
+	data, _ := got["data"].(map[string]any)
+	if data["total"] != float64(1200) || data["number"] != "INV-1" {
+		t.Errorf("data = %v, want the payload as is", got["data"])
+	}
+	if len(got) != len(want)+1 {
+		t.Errorf("envelope has %d fields, want %d: %v", len(got), len(want)+1, got)
+	}
+}
+
+func TestEncodeRejectsAnInvalidPayload(t *testing.T) {
+	if _, err := cloudevent.Encode(app.EventRecord{Payload: json.RawMessage(`{`)}); err == nil {
+		t.Fatal("Encode accepted invalid JSON data")
+	}
+}
+
+func TestEncodeDecodesWithTheCloudEventsSDK(t *testing.T) {
+	for _, seq := range []int64{1, math.MaxInt32, math.MaxInt32 + 1, 1<<53 + 1, math.MaxInt64} {
+		rec := app.EventRecord{
+			Sequence: seq, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(), Version: 1,
+			Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "x"}`), OccurredAt: time.Now(),
+		}
+		b, err := cloudevent.Encode(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relaytest.WantSequence(t, b, seq)
+		var back cloudevent.Event
+		if err := json.Unmarshal(b, &back); err != nil || back.Sequence != seq {
+			t.Errorf("sequence %d decodes into cloudevent.Event as %d (%v)", seq, back.Sequence, err)
+		}
+	}
+}
+
+func TestEncodeEscapesNoHTML(t *testing.T) {
+	rec := app.EventRecord{Sequence: 1, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
+		Version: 1, Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "<b>R&D</b>` + "\u2028" + `"}`), OccurredAt: time.Now(),
+		Trace: app.Trace{CorrelationID: "<req&1>"}}
+	b, err := cloudevent.Encode(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"reason":"<b>R&D</b>` + "\u2028" + `"`, `"correlationid":"<req&1>"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("CloudEvent %s lacks %s: it escapes what JSON allows raw", b, want)
+		}
+	}
+}

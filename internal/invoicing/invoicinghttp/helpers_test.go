@@ -1,0 +1,219 @@
+package invoicinghttp_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
+)
+
+// emptyList is the body of an empty page of invoices.
+const emptyList = "{\"data\":[],\"has_more\":false}\n"
+
+// api is the real handler on the real repositories over a fresh database,
+// with an API key for each of two tenants. Its client checks every request
+// and response against api/openapi.yaml (see specTransport).
+type api struct {
+	url        string
+	keyA, keyB string
+	logs       *syncBuffer
+	pool       *pgxpool.Pool // nil unless newAPI made the database
+	client     *http.Client
+	loose      *http.Client // for invalid(): checks responses only
+}
+
+// newAPI serves NewHandler over a fresh migrated database.
+func newAPI(t *testing.T) *api {
+	t.Helper()
+	pool := pgtest.New(t)
+	c := serve(t, app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(invoicingpg.NewCreditNotes(pool)))
+	c.pool = pool
+	return c
+}
+
+// serve creates the two tenants' keys through the use case and serves a.
+func serve(t *testing.T, a *app.App) *api {
+	t.Helper()
+	return serveWith(t, a, invoicinghttp.Config{})
+}
+
+// serveWith is serve with cfg (its Logger is set here).
+func serveWith(t *testing.T, a *app.App, cfg invoicinghttp.Config) *api {
+	t.Helper()
+	ctx := context.Background()
+	keyA, _, err := a.CreateAPIKey.Handle(ctx, app.CreateAPIKey{TenantName: "Tenant A"})
+	if err != nil {
+		t.Fatalf("create key A: %v", err)
+	}
+	keyB, _, err := a.CreateAPIKey.Handle(ctx, app.CreateAPIKey{TenantName: "Tenant B"})
+	if err != nil {
+		t.Fatalf("create key B: %v", err)
+	}
+	logs := &syncBuffer{}
+	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	h := invoicinghttp.NewHandler(a, cfg)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c := &api{url: srv.URL, keyA: keyA, keyB: keyB, logs: logs}
+	c.withClients(t)
+	return c
+}
+
+// withClients gives c its contract-checking clients.
+func (c *api) withClients(t *testing.T) {
+	t.Helper()
+	contract, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.client, c.loose = newSpecClient(contract, false), newSpecClient(contract, true)
+}
+
+// invalid returns c for a request that breaks the contract on purpose (an
+// unknown field, a wrong type or media type, an unknown route or method):
+// only the response is checked, and it must be a documented problem.
+func (c *api) invalid() *api {
+	cp := *c
+	cp.client = c.loose
+	return &cp
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request with key as bearer token ("" for none). body is nil (no
+// body), a string (sent raw) or a value sent as JSON; either way Content-Type
+// is application/json unless header (name, value pairs) overrides it.
+func (c *api) do(t *testing.T, method, path, key string, body any, header ...string) response {
+	t.Helper()
+	res, err := c.try(method, path, key, body, header...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// try is do for goroutines other than the test's: it returns what do fails on.
+func (c *api) try(method, path, key string, body any, header ...string) (response, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			return response{}, fmt.Errorf("marshal body: %w", err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.url+path, rd)
+	if err != nil {
+		return response{}, fmt.Errorf("new request: %w", err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := c.client.Do(req)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: read body: %w", method, path, err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: raw}, nil
+}
+
+// newDraft creates a draft of tenant key with one line of 10 × 1000 at 20% (total 12000 EUR cents).
+func (c *api) newDraft(t *testing.T, key string) invoiceJSON {
+	t.Helper()
+	return wantInvoice(t, c.do(t, "POST", "/v1/invoices", key, map[string]any{
+		"customer": map[string]string{"name": "ACME GmbH", "email": "billing@acme.example"},
+		"currency": "EUR",
+		"lines":    []map[string]any{{"description": "Consulting", "quantity": 10, "unit_amount": 1000, "tax_rate_bps": 2000}},
+	}), http.StatusCreated)
+}
+
+// newOpen creates and issues an invoice of 12000 EUR cents.
+func (c *api) newOpen(t *testing.T, key string) invoiceJSON {
+	t.Helper()
+	inv := c.newDraft(t, key)
+	return wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+inv.ID+"/issue", key, nil), http.StatusOK)
+}
+
+// get reads an invoice of tenant key, failing the test unless it is there.
+func (c *api) get(t *testing.T, key, id string) invoiceJSON {
+	t.Helper()
+	return wantInvoice(t, c.do(t, "GET", "/v1/invoices/"+id, key, nil), http.StatusOK)
+}
+
+// wantUnchanged checks that the invoice is exactly as before.
+func (c *api) wantUnchanged(t *testing.T, key string, before invoiceJSON) {
+	t.Helper()
+	after := c.get(t, key, before.ID)
+	a, _ := json.Marshal(after)
+	b, _ := json.Marshal(before)
+	if !bytes.Equal(a, b) {
+		t.Errorf("invoice changed:\nbefore %s\nafter  %s", b, a)
+	}
+}
+
+// connect opens a pool on url, closed when the test ends (before pgtest drops
+// the database).
+func connect(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := invoicingpg.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+func splitLines(s string) []string {
+	return strings.Split(strings.TrimSpace(s), "\n")
+}

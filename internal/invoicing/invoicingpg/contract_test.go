@@ -1,0 +1,32 @@
+package invoicingpg_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+)
+
+// The repository keeps the contract of app.Invoices that the in-memory one
+// keeps too (internal/invoicing/app/apptest), each subtest on a fresh database.
+func TestInvoicesKeepTheContract(t *testing.T) {
+	apptest.RunInvoicesContract(t, func(t *testing.T) apptest.Subject {
+		e := newEnv(t)
+		var tenants atomic.Int32
+		return apptest.Subject{
+			Invoices: e.repo,
+			NewTenant: func(t *testing.T) invoice.TenantID {
+				return e.newTenant(t, fmt.Sprintf("tenant-%d", tenants.Add(1)))
+			},
+			Events: func(t *testing.T, id invoice.ID) []apptest.Recorded {
+				var out []apptest.Recorded
+				for _, r := range e.outbox(t, id) {
+					out = append(out, apptest.Recorded{Type: r.Type, Version: r.Version})
+				}
+				return out
+			},
+		}
+	})
+}

@@ -1,0 +1,54 @@
+package invoicingpg
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+)
+
+// BacklogSQL exposes the backlog query, to check its plan.
+const BacklogSQL = backlogSQL
+
+// ExplainPending returns EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of one
+// relay read of up to limit records, planned as Pending plans it.
+func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte, error) {
+	var plan []byte
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, pendingPlan); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}).Scan(&plan)
+	})
+	return plan, err
+}
+
+// Statements returns the package's SQL statements that take parameters, by
+// the name of the constant or variable holding each, for TestIntegerParameters:
+// listQuery's statement with every filter set stands for its variants.
+func Statements() map[string]string {
+	after := invoice.NewID()
+	list, _ := listQuery(invoice.TenantID{}, app.ListFilter{Status: invoice.StatusOpen, CustomerEmail: "a@b.example", StartingAfter: &after}, 10)
+	return map[string]string{
+		"feedSQL": feedSQL, "historySQL": historySQL,
+		"pendingSQL": pendingSQL, "markPublishedSQL": markPublishedSQL, "recordFailuresSQL": recordFailuresSQL,
+		"pruneSQL": pruneSQL, "listFailedSQL": listFailedSQL, "retrySQL": retrySQL + ` AND event_id = $1`, "tryLockSQL": tryLockSQL, "unlockSQL": unlockSQL,
+		"insertInvoiceSQL": insertInvoiceSQL, "updateInvoiceSQL": updateInvoiceSQL, "insertLinesSQL": insertLinesSQL,
+		"deleteLinesSQL": deleteLinesSQL, "insertPaymentsSQL": insertPaymentsSQL, "insertOutboxSQL": insertOutboxSQL,
+		"lockTimeoutSQL": lockTimeoutSQL, "lockInvoiceSQL": lockInvoiceSQL, "getSQL": getSQL, "linesSQL": linesSQL, "listQuery": list, "nextNumberSQL": nextNumberSQL,
+		"lockKeySQL": lockKeySQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
+		"createKeySQL": createKeySQL, "tenantByKeySQL": tenantByKeySQL, "backlogSQL": backlogSQL,
+		"notifySQL": notifySQL, "listenSQL": listenSQL,
+		"nextCreditNoteNumberSQL": nextCreditNoteNumberSQL, "insertCreditNoteSQL": insertCreditNoteSQL,
+		"getCreditNoteSQL": getCreditNoteSQL, "listCreditNotesSQL": listCreditNotesSQL,
+		"creditNoteCursorSQL": creditNoteCursorSQL, "invoiceExistsSQL": invoiceExistsSQL,
+		"dueInvoicesSQL": dueInvoicesSQL, "tryJobLockSQL": tryJobLockSQL, "jobUnlockSQL": jobUnlockSQL,
+	}
+}
+
+// Unavailable exposes unavailable, to check the classification of errors a
+// test cannot provoke.
+var Unavailable = unavailable

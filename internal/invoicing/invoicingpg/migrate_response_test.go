@@ -1,0 +1,64 @@
+package invoicingpg_test
+
+import (
+	"context"
+	"io/fs"
+	"testing"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/migrations"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
+)
+
+// Migration 000007 converts a response stored as status, headers and body
+// into the one value the HTTP layer frames (internal/invoicing/invoicinghttp/idempotency.go),
+// so a retry of a request answered before the upgrade still replays.
+func TestMigration7FramesStoredResponses(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	run := func(name string) {
+		t.Helper()
+		sql, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, string(sql)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	run("000007_idempotency_opaque_response.down.sql")
+	_, err := pool.Exec(ctx, `INSERT INTO tenants (id, name) VALUES ('0190f7a8-0000-7000-8000-000000000001', 'acme');
+		INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, headers, body) VALUES
+		('0190f7a8-0000-7000-8000-000000000001', 'k1', '\x01', 201,
+		 '{"ETag": "\"1\"", "Location": "/v1/invoices/x", "Content-Type": "application/json"}', convert_to(E'{"a":\n\n1}', 'UTF8')),
+		('0190f7a8-0000-7000-8000-000000000001', 'k2', '\x02', 200, '{}', '')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("000007_idempotency_opaque_response.up.sql")
+
+	want := map[string]string{
+		"k1": "201\nContent-Type: application/json\nETag: \"1\"\nLocation: /v1/invoices/x\n\n{\"a\":\n\n1}",
+		"k2": "200\n\n",
+	}
+	rows, err := pool.Query(ctx, `SELECT key, response FROM idempotency_keys ORDER BY key`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var key string
+		var response []byte
+		if err := rows.Scan(&key, &response); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if string(response) != want[key] {
+			t.Errorf("%s: response %q, want %q", key, response, want[key])
+		}
+	}
+	if err := rows.Err(); err != nil || n != 2 {
+		t.Fatalf("%d rows, %v", n, err)
+	}
+}

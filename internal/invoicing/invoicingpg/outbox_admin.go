@@ -1,0 +1,74 @@
+package invoicingpg
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+)
+
+const listFailedSQL = `SELECT ` + eventColumns + `, o.attempts, coalesce(last_error, ''), failed_at
+FROM outbox o WHERE failed_at IS NOT NULL AND published_at IS NULL
+ORDER BY sequence LIMIT $1::bigint`
+
+// ListFailed returns up to limit parked events (`invoicing outbox failed`),
+// oldest first. Each one holds back the later events of its invoice. It
+// returns database errors wrapped.
+func (o *Outbox) ListFailed(ctx context.Context, limit int) ([]relay.FailedEvent, error) {
+	rows, err := o.pool.Query(ctx, listFailedSQL, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list failed outbox events: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (e relay.FailedEvent, err error) {
+		err = scanEvent(row, &e.EventRecord, &e.Attempts, &e.LastError, &e.FailedAt)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list failed outbox events: %w", err)
+	}
+	return events, nil
+}
+
+// retrySQL re-queues parked events: with attempts back at 0 the relay sends
+// them on its next batch (at most one poll interval away) and then the
+// invoice's events they held back. last_error stays, for the record.
+const retrySQL = `UPDATE outbox SET attempts = 0, failed_at = NULL, next_attempt_at = NULL
+WHERE failed_at IS NOT NULL AND published_at IS NULL`
+
+// Retry re-queues the parked event eventID (`invoicing outbox retry ID`).
+// It returns relay.ErrNotFailed if no parked event has that id, and
+// database errors wrapped.
+func (o *Outbox) Retry(ctx context.Context, eventID uuid.UUID) error {
+	tag, err := o.pool.Exec(ctx, retrySQL+` AND event_id = $1`, eventID)
+	if err != nil {
+		return fmt.Errorf("postgres: retry outbox event %s: %w", eventID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: %s", relay.ErrNotFailed, eventID)
+	}
+	return nil
+}
+
+// RetryAll re-queues every parked event (`invoicing outbox retry --all`)
+// and returns how many it re-queued, or a database error wrapped.
+func (o *Outbox) RetryAll(ctx context.Context) (int64, error) {
+	tag, err := o.pool.Exec(ctx, retrySQL)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: retry all failed outbox events: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// Parked returns how many events are parked, for readiness: one count on
+// the small partial index of parked rows (outbox_parked). It returns
+// database errors wrapped.
+func (o *Outbox) Parked(ctx context.Context) (int64, error) {
+	var n int64
+	if err := o.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL AND published_at IS NULL`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count parked events: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,221 @@
+package invoicingpg_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/pgtest"
+)
+
+// insertOutboxRow inserts an outbox row as the repository would and returns its
+// sequence.
+func insertOutboxRow(t *testing.T, pool *pgxpool.Pool, agg uuid.UUID, version int64) int64 {
+	t.Helper()
+	var seq int64
+	err := pool.QueryRow(context.Background(), `INSERT INTO outbox
+    (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
+VALUES ($1, $2, $3, $4, 'invoice.line_added', '{"n": 1}', now()) RETURNING sequence`,
+		uuid.New(), uuid.New(), agg, version).Scan(&seq)
+	if err != nil {
+		t.Fatalf("insert outbox row: %v", err)
+	}
+	return seq
+}
+
+func pendingSeqs(t *testing.T, o *invoicingpg.Outbox) []int64 {
+	t.Helper()
+	recs, err := o.Pending(context.Background(), 100, nil)
+	if err != nil {
+		t.Fatalf("Pending: %v", err)
+	}
+	seqs := make([]int64, len(recs))
+	for i, r := range recs {
+		seqs[i] = r.Sequence
+	}
+	return seqs
+}
+
+// TestOutboxAPublishedRecordHoldsNothingBack: a record can be parked by one
+// relay after another one sent it (a leadership change mid-batch). Once the
+// broker's acknowledgement is recorded, the invoice's later events flow.
+func TestOutboxAPublishedRecordHoldsNothingBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	o := invoicingpg.NewOutbox(pool)
+	a := uuid.New()
+	a1, a2 := insertOutboxRow(t, pool, a, 1), insertOutboxRow(t, pool, a, 2)
+	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: a1, Err: "timeout", Park: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingSeqs(t, o); len(got) != 0 {
+		t.Fatalf("Pending with a1 parked = %v, want none", got)
+	}
+	if err := o.MarkPublished(ctx, []int64{a1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingSeqs(t, o), []int64{a2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending after a1 was published = %v, want %v", got, want)
+	}
+}
+
+func TestOutboxPendingHoldsBackAFailingInvoice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	o := invoicingpg.NewOutbox(pool)
+	a, b := uuid.New(), uuid.New()
+	a1, b1, a2, b2 := insertOutboxRow(t, pool, a, 1), insertOutboxRow(t, pool, b, 1), insertOutboxRow(t, pool, a, 2), insertOutboxRow(t, pool, b, 2)
+
+	if got, want := pendingSeqs(t, o), []int64{a1, b1, a2, b2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending = %v, want sequence order %v", got, want)
+	}
+
+	// a1 rejected, retry in an hour: a's later event waits too, b flows.
+	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: a1, Err: "too large", RetryAfter: time.Hour}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingSeqs(t, o), []int64{b1, b2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending after a1 failed = %v, want %v", got, want)
+	}
+
+	// Due again: a1 and a2 come back, in order.
+	if _, err := pool.Exec(ctx, "UPDATE outbox SET next_attempt_at = now() - interval '1s' WHERE sequence = $1", a1); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingSeqs(t, o), []int64{a1, b1, a2, b2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending when a1 is due = %v, want %v", got, want)
+	}
+
+	// Parked: out until retried, holding a2 back; b published.
+	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: a1, Err: "still too large", Park: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.MarkPublished(ctx, []int64{b1, b2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingSeqs(t, o); len(got) != 0 {
+		t.Fatalf("Pending with a1 parked = %v, want none", got)
+	}
+	failed, err := o.ListFailed(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[0].Sequence != a1 || failed[0].Attempts != 2 ||
+		failed[0].LastError != "still too large" || failed[0].FailedAt.IsZero() {
+		t.Fatalf("ListFailed = %+v, want a1 with 2 attempts and its last error", failed)
+	}
+
+	if err := o.Retry(ctx, uuid.New()); !errors.Is(err, relay.ErrNotFailed) {
+		t.Fatalf("Retry(unknown id) = %v, want relay.ErrNotFailed", err)
+	}
+	if err := o.Retry(ctx, uuid.UUID(failed[0].ID)); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	if got, want := pendingSeqs(t, o), []int64{a1, a2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending after Retry = %v, want %v", got, want)
+	}
+	if err := o.Retry(ctx, uuid.UUID(failed[0].ID)); !errors.Is(err, relay.ErrNotFailed) {
+		t.Fatalf("second Retry = %v, want relay.ErrNotFailed", err)
+	}
+}
+
+func TestOutboxRetryAll(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	o := invoicingpg.NewOutbox(pool)
+	s1, s2 := insertOutboxRow(t, pool, uuid.New(), 1), insertOutboxRow(t, pool, uuid.New(), 1)
+	insertOutboxRow(t, pool, uuid.New(), 1)
+	err := o.RecordFailures(ctx, []relay.Failure{{Sequence: s1, Err: "x", Park: true}, {Sequence: s2, Err: "y", Park: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := o.RetryAll(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("RetryAll = %d, %v; want 2, nil", n, err)
+	}
+	if got := pendingSeqs(t, o); len(got) != 3 {
+		t.Fatalf("Pending after RetryAll = %v, want all 3", got)
+	}
+}
+
+func TestOutboxPruneDeletesOnlyOldPublishedRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	o := invoicingpg.NewOutbox(pool)
+	oldPublished := insertOutboxRow(t, pool, uuid.New(), 1)
+	newPublished := insertOutboxRow(t, pool, uuid.New(), 1)
+	oldParked := insertOutboxRow(t, pool, uuid.New(), 1)
+	unpublished := insertOutboxRow(t, pool, uuid.New(), 1)
+	_, err := pool.Exec(ctx, `UPDATE outbox SET published_at = now() - interval '8 days' WHERE sequence = $1;`, oldPublished)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pool.Exec(ctx, `UPDATE outbox SET published_at = now() - interval '1 day' WHERE sequence = $1`, newPublished)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pool.Exec(ctx, `UPDATE outbox SET occurred_at = now() - interval '30 days', attempts = 10,
+    failed_at = now() - interval '20 days' WHERE sequence = $1`, oldParked)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := o.Prune(ctx, time.Now().Add(-168*time.Hour), 1000)
+	if err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1, nil", n, err)
+	}
+	var left []int64
+	rows, _ := pool.Query(ctx, "SELECT sequence FROM outbox ORDER BY sequence")
+	for rows.Next() {
+		var s int64
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{newPublished, oldParked, unpublished}; !slices.Equal(left, want) {
+		t.Fatalf("rows after prune = %v, want %v", left, want)
+	}
+}
+
+func TestOutboxPruneWorksInBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	o := invoicingpg.NewOutbox(pool)
+	_, err := pool.Exec(ctx, `INSERT INTO outbox
+    (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at, published_at)
+SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{}', now(), now() - interval '9 days'
+FROM generate_series(1, 25)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counts []int64
+	for {
+		n, err := o.Prune(ctx, time.Now().Add(-time.Hour), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts = append(counts, n)
+		if n < 10 {
+			break
+		}
+	}
+	if !slices.Equal(counts, []int64{10, 10, 5}) {
+		t.Fatalf("prune batches = %v, want [10 10 5]", counts)
+	}
+}

@@ -1,0 +1,203 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+)
+
+// bookkeepingTimeout bounds marking a batch after its publishes. It runs even
+// if ctx was cancelled (shutdown, lost lease) because the broker has already
+// stored those events: recording that now spares a re-send later.
+const bookkeepingTimeout = 10 * time.Second
+
+// batch is records read from the store, encoded, to be sent in rounds.
+type batch struct {
+	recs     []Record
+	msgs     []Message // msgs[i] is recs[i]'s, unset if it could not be encoded
+	round    []int     // round[i] is recs[i]'s round: its place among its invoice's records
+	rounds   int
+	full     bool                // the read returned its limit
+	held     map[invoice.ID]bool // invoices none of whose records is sent
+	failures []Failure           // records that could not be encoded
+}
+
+// read reads up to BatchSize pending records, leaving out skip, and encodes
+// them. It returns nil if none is pending, or an error if the store fails.
+//
+// Pending returns sequence order, which within an invoice is version order:
+// the repository writes version n+1 only after reading version n committed,
+// so its events get later sequence numbers.
+func (r *Relay) read(ctx context.Context, skip []int64) (*batch, error) {
+	recs, err := r.store.Pending(ctx, r.cfg.BatchSize, skip)
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	r.cfg.Metrics.Batch(len(recs))
+	b := &batch{recs: recs, msgs: make([]Message, len(recs)), round: make([]int, len(recs)),
+		full: len(recs) == r.cfg.BatchSize, held: make(map[invoice.ID]bool)}
+	depth := make(map[invoice.ID]int, len(recs))
+	for i, rec := range recs {
+		b.round[i] = depth[rec.InvoiceID]
+		depth[rec.InvoiceID]++
+		b.rounds = max(b.rounds, b.round[i]+1)
+		if b.held[rec.InvoiceID] {
+			continue
+		}
+		body, err := cloudevent.Encode(rec.EventRecord)
+		if err != nil {
+			b.held[rec.InvoiceID] = true
+			b.failures = append(b.failures, r.failure(rec, err))
+			continue
+		}
+		b.msgs[i] = Message{Subject: cloudevent.Subject(rec.Type), ID: rec.ID.String(), Body: body,
+			CorrelationID: rec.Trace.CorrelationID, TraceParent: rec.Trace.TraceParent, TraceState: rec.Trace.TraceState}
+	}
+	return b, nil
+}
+
+// len returns how many records the read returned; 0 for a nil batch.
+func (b *batch) len() int {
+	if b == nil {
+		return 0
+	}
+	return len(b.recs)
+}
+
+// empty reports whether nothing is left to send or record.
+func (b *batch) empty() bool {
+	return b == nil || len(b.recs) == 0 && len(b.failures) == 0
+}
+
+// hold removes the records of the invoices in held: their previous event,
+// in the batch answered before this one, was not stored. They stay pending
+// and are read again once their invoice is no longer held.
+func (b *batch) hold(held map[invoice.ID]bool) {
+	if b == nil || len(held) == 0 {
+		return
+	}
+	n := 0
+	for i, rec := range b.recs {
+		if held[rec.InvoiceID] {
+			continue
+		}
+		b.recs[n], b.msgs[n], b.round[n] = rec, b.msgs[i], b.round[i]
+		n++
+	}
+	b.recs, b.msgs, b.round = b.recs[:n], b.msgs[:n], b.round[:n]
+}
+
+// send starts sending b in rounds and returns its flight.
+//
+// Why rounds: PublishAsync keeps many messages in flight, and the broker may
+// store one while rejecting or losing the one sent just before it. So a
+// batch goes out in rounds: round k holds the k-th record of each invoice in
+// the batch, and round k+1 is sent only after every answer of round k came
+// back. An event thus leaves only once its invoice's previous event is known
+// to be in the stream, whoever sent it; a rejected or unanswered event holds
+// back the rest of its invoice, while other invoices go on. Across batches
+// the same holds because a batch is sent only once the previous one is
+// answered, less the invoices that batch held (see advance), and the store
+// leaves out invoices with a failed earlier record. Because events are only
+// ever sent after their predecessor is stored, a second relay running by
+// mistake can add duplicates (dropped by the duplicate window) but never
+// reorder an invoice. A batch of many invoices takes one round trip; only a
+// burst on one invoice costs a round trip per event.
+func (r *Relay) send(ctx context.Context, b *batch) *flight {
+	f := &flight{seqs: make([]int64, len(b.recs)), full: b.full, done: make(chan struct{})}
+	for i, rec := range b.recs {
+		f.seqs[i] = rec.Sequence
+	}
+	go func() {
+		defer close(f.done)
+		f.out = r.rounds(ctx, b)
+	}()
+	return f
+}
+
+// rounds sends b round after round and returns what became of it.
+func (r *Relay) rounds(ctx context.Context, b *batch) outcome {
+	out := outcome{published: make([]int64, 0, len(b.recs)), failures: b.failures, held: b.held}
+	idx := make([]int, 0, len(b.recs))
+	msgs := make([]Message, 0, len(b.recs))
+	for k := 0; k < b.rounds && out.outage == nil; k++ {
+		idx, msgs = idx[:0], msgs[:0]
+		for i, rec := range b.recs {
+			if b.round[i] == k && !out.held[rec.InvoiceID] {
+				idx, msgs = append(idx, i), append(msgs, b.msgs[i])
+			}
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		start := time.Now()
+		errs := r.pub.Publish(ctx, msgs)
+		took := time.Since(start)
+		stored, rejected, unavailable := 0, 0, 0
+		for j, err := range errs {
+			rec := b.recs[idx[j]]
+			switch {
+			case err == nil:
+				stored++
+				out.published = append(out.published, rec.Sequence)
+			case errors.Is(err, ErrUnavailable) || ctx.Err() != nil:
+				unavailable++
+				out.held[rec.InvoiceID] = true
+				if out.outage == nil {
+					out.outage = err
+				}
+			default:
+				rejected++
+				out.held[rec.InvoiceID] = true
+				out.failures = append(out.failures, r.failure(rec, err))
+			}
+		}
+		r.cfg.Metrics.Round(took, stored, rejected, unavailable)
+	}
+	return out
+}
+
+// failure returns the failure record for rec's rejection by the broker,
+// parking rec if this was its last allowed attempt, or at once if rec is too
+// large for the broker: retrying cannot help until an operator raises the
+// limit, and every retry would hold its invoice's later events longer.
+func (r *Relay) failure(rec Record, err error) Failure {
+	attempt := rec.Attempts + 1
+	f := Failure{
+		Sequence:   rec.Sequence,
+		Err:        err.Error(),
+		RetryAfter: backoff(attempt, r.cfg.BackoffMin, r.cfg.BackoffMax),
+		Park:       attempt >= r.cfg.MaxAttempts || errors.Is(err, ErrTooLarge),
+	}
+	log := r.log.With("event_id", rec.ID, "sequence", rec.Sequence, "invoice_id", rec.InvoiceID,
+		"type", rec.Type, "attempt", attempt, "err", err)
+	if f.Park {
+		r.cfg.Metrics.Parked()
+		log.Error("relay: event parked; it and its invoice's later events wait for `outbox retry`")
+	} else {
+		log.Warn("relay: broker rejected event", "retry_after", f.RetryAfter)
+	}
+	return f
+}
+
+// bookkeep writes the batch's outcome to the store and returns its errors.
+func (r *Relay) bookkeep(ctx context.Context, published []int64, failures []Failure) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	defer cancel()
+	var errs []error
+	if len(published) > 0 {
+		if err := r.store.MarkPublished(ctx, published); err != nil {
+			errs = append(errs, fmt.Errorf("relay: mark %d events published: %w", len(published), err))
+		}
+	}
+	if len(failures) > 0 {
+		if err := r.store.RecordFailures(ctx, failures); err != nil {
+			errs = append(errs, fmt.Errorf("relay: record %d failures: %w", len(failures), err))
+		}
+	}
+	return errors.Join(errs...)
+}
