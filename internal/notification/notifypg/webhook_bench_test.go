@@ -66,7 +66,7 @@ func BenchmarkWebhookDeliveries(b *testing.B) {
 // per fan-out (stored-B/op), and the process's peak RSS (peak-RSS-MB).
 func BenchmarkWebhookFanOut(b *testing.B) {
 	const endpoints = 200
-	h := newHarness(b, notifypg.WebhookConfig{})
+	h := newHarness(b, notifypg.WebhookConfig{MaxEndpoints: endpoints})
 	if err := h.q.Stop(context.Background()); err != nil {
 		b.Fatal(err)
 	}

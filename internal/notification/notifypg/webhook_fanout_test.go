@@ -53,7 +53,7 @@ func webhookBytes(t testing.TB, pool *pgxpool.Pool) int64 {
 // body once, not once per delivery.
 func TestWebhookFanOutStoresTheBodyOnce(t *testing.T) {
 	const endpoints = 50
-	h := newHarness(t, notifypg.WebhookConfig{})
+	h := newHarness(t, notifypg.WebhookConfig{MaxEndpoints: endpoints})
 	if err := h.q.Stop(context.Background()); err != nil { // the stored deliveries are what is measured
 		t.Fatal(err)
 	}
