@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/invoicing-dev/invoicing/internal/app"
 	"github.com/invoicing-dev/invoicing/internal/domain/invoice/invoicetest"
 )
 
@@ -15,7 +16,7 @@ func BenchmarkRenderInvoice500Lines(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
-		resp, err := renderInvoice(inv, http.StatusOK, false)
+		resp, err := renderInvoice(app.ViewOf(inv), http.StatusOK, false)
 		if err != nil {
 			b.Fatal(err)
 		}
