@@ -4,8 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"go/ast"
+	"go/importer"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -402,5 +409,109 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	}
 	if got, want := uncovered(mod, pkgs), []string{mod + "/cmd/svc", mod + "/internal/newthing"}; !slices.Equal(got, want) {
 		t.Errorf("uncovered packages %q, want %q", got, want)
+	}
+}
+
+// funcFields returns "pkg.Type.Field" for every field of a struct type
+// declared in pkg whose type is a function (or a pointer to one). The app's
+// commands, requests and options are data a reader sees: a function value
+// in one would run wherever a lower layer calls it (inside a transaction,
+// say), out of the sight of the request it serves.
+func funcFields(pkg *types.Package) []string {
+	var out []string
+	scope := pkg.Scope()
+	for _, name := range scope.Names() { // sorted
+		tn, ok := scope.Lookup(name).(*types.TypeName)
+		if !ok {
+			continue
+		}
+		st, ok := tn.Type().Underlying().(*types.Struct)
+		if !ok {
+			continue
+		}
+		for f := range st.Fields() {
+			typ := f.Type()
+			if p, ok := typ.Underlying().(*types.Pointer); ok {
+				typ = p.Elem()
+			}
+			if _, ok := typ.Underlying().(*types.Signature); ok {
+				out = append(out, pkg.Name()+"."+name+"."+f.Name())
+			}
+		}
+	}
+	return out
+}
+
+// typeCheck type-checks the non-test Go files of dir, in package path, from
+// source.
+func typeCheck(t *testing.T, path, dir string) *types.Package {
+	t.Helper()
+	fset := token.NewFileSet()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []*ast.File
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	conf := types.Config{Importer: importer.ForCompiler(fset, "source", nil)}
+	pkg, err := conf.Check(path, fset, files, nil)
+	if err != nil {
+		t.Fatalf("type-check %s: %v", dir, err)
+	}
+	return pkg
+}
+
+// TestAppTypesHoldNoFunctions checks that no struct type of the app (a
+// command, a request, options, an outcome) has a function-typed field: what
+// a use case hands a port is data, and no adapter calls back into the layer
+// above it. apptest is the tests' harness, not the app's API.
+func TestAppTypesHoldNoFunctions(t *testing.T) {
+	pkg := typeCheck(t, "github.com/invoicing-dev/invoicing/internal/invoicing/app", "invoicing/app")
+	if pkg.Scope().Lookup("IdempotentRequest") == nil {
+		t.Fatal("the app has no IdempotentRequest: the check reads the wrong package")
+	}
+	for _, f := range funcFields(pkg) {
+		t.Errorf("%s is a function: pass data (a result, a view) instead of a callback", f)
+	}
+}
+
+// TestFuncFieldsCanFail checks the finder on a made-up package holding the
+// kinds of function field it must find.
+func TestFuncFieldsCanFail(t *testing.T) {
+	const src = `package app
+type UpdateFunc func() error
+type Render = func([]byte) error
+type IssueCreditNote struct {
+	Respond func([]byte) ([]byte, error)
+	Next    UpdateFunc
+	Later   *UpdateFunc
+	Alias   Render
+	N       int
+}
+type request struct{ response func() }
+type Plain struct{ Key string; Fn []func() }
+`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "app.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := (&types.Config{}).Check("example.com/svc/internal/app", fset, []*ast.File{f}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"app.IssueCreditNote.Respond", "app.IssueCreditNote.Next", "app.IssueCreditNote.Later",
+		"app.IssueCreditNote.Alias", "app.request.response"}
+	if got := funcFields(pkg); !slices.Equal(got, want) {
+		t.Errorf("function fields %q, want %q", got, want)
 	}
 }

@@ -28,13 +28,16 @@ type AddLineHandler struct {
 func (h AddLineHandler) Handle(ctx context.Context, cmd AddLine) (Changed, invoice.LineID, error) {
 	var added invoice.LineID
 	opts := ChangeOptions{Idempotency: cmd.Idempotency}
-	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
+	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) (Result, error) {
 		if err := cmd.IfMatch.check(inv); err != nil {
-			return err
+			return Result{}, err
 		}
 		id, err := inv.AddLine(cmd.Line, h.clock.Now())
+		if err != nil {
+			return Result{}, err
+		}
 		added = id
-		return err
+		return invoiceResult(cmd.Idempotency, inv)
 	})
 	return changed, added, err
 }

@@ -37,5 +37,11 @@ func (h CreateInvoiceHandler) Handle(ctx context.Context, cmd CreateInvoice) (Ch
 	if err != nil {
 		return Changed{}, err
 	}
-	return h.invoices.Add(ctx, inv, ChangeOptions{Idempotency: cmd.Idempotency})
+	// Encoded before the invoice is handed to the repository, which stores
+	// it under the key with the invoice.
+	result, err := invoiceResult(cmd.Idempotency, inv)
+	if err != nil {
+		return Changed{}, err
+	}
+	return h.invoices.Add(ctx, inv, ChangeOptions{Idempotency: cmd.Idempotency}, result)
 }

@@ -1,8 +1,9 @@
 package app
 
 import (
+	"errors"
+
 	"github.com/invoicing-dev/invoicing/internal/failure"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 )
 
 // MaxIdempotencyKey is the length of the longest Idempotency-Key accepted
@@ -17,6 +18,9 @@ var (
 		Message: "this Idempotency-Key was used with a different request"}
 	ErrIdempotencyKeyInUse = &failure.Error{Kind: failure.Conflict, Code: "idempotency_key_in_use", Field: "Idempotency-Key",
 		Message: "a request with this Idempotency-Key is still being processed; retry later"}
+	// ErrNoResult is a repository's refusal of a change under an idempotency
+	// key that came without the Result to store: a use case's mistake.
+	ErrNoResult = errors.New("app: an idempotent change came without its result")
 )
 
 // IdempotentRequest makes a change idempotent under a caller's key. Passed in
@@ -26,30 +30,35 @@ var (
 //     used Key for a request with the same Fingerprint in the last 24 hours;
 //     with ErrIdempotencyKeyReused if it used it for another request;
 //   - fail with ErrIdempotencyKeyInUse if a request with Key is in flight;
-//   - otherwise make the change, and store Response's bytes with it, in the
-//     same transaction, and return them in Changed.Response.
+//   - otherwise make the change, store the change's Result with it, in the
+//     same transaction, and return it in Changed.Result.
 //
 // Only changes are stored: a request that fails (a domain error, a failed
 // condition) or changes nothing (a repeated payment) stores nothing, so a
 // retry is evaluated afresh.
 //
-// The response is the caller's: the app and the repository store and return
-// its bytes without looking inside, so a caller (the HTTP layer) keeps its
-// own framing (status, headers) and no adapter calls back into it.
+// The request holds data only. The Result stored is the use case's: it
+// computes it from the aggregate after the domain change and hands it to the
+// repository with the write (Add's argument, the return of Update's
+// UpdateFunc), so nothing runs in the transaction that the use case did not
+// pass in, and no adapter calls back into a layer above it. The caller
+// frames the Result in its own terms (HTTP: status, headers, body) on the way
+// out, for the first answer and for a replay alike.
 type IdempotentRequest struct {
 	Key         string
 	Fingerprint []byte // identifies the request, e.g. a hash of its method, path and body
-	// Response encodes the answer to the request from the invoice as it will
-	// be committed. It runs inside the transaction, so it must be fast and do
-	// no I/O; an error from it aborts the change and is returned as is.
-	Response func(*invoice.Invoice) ([]byte, error)
 }
 
 // Replayed is returned as the error of a change whose idempotency key was
-// already used for the same request: nothing was changed, and Response is
+// already used for the same request: nothing was changed, and Result is
 // what was stored with the first request's change.
 type Replayed struct {
-	Response []byte
+	Result Result
+	// Legacy, if not nil, is an answer stored before results were stored
+	// transport neutral: the caller's own bytes, which that caller reads
+	// (Result is then zero). Keys live 24 hours: a day after the upgrade,
+	// no key holds such bytes.
+	Legacy []byte
 }
 
 // Error says that the response is a replay.
@@ -58,7 +67,7 @@ func (r *Replayed) Error() string { return "app: idempotent replay of an earlier
 // NewIdempotentRequest returns the IdempotentRequest of key. It fails with
 // ErrInvalidIdempotencyKey unless key is 1 to MaxIdempotencyKey visible
 // ASCII characters.
-func NewIdempotentRequest(key string, fingerprint []byte, response func(*invoice.Invoice) ([]byte, error)) (*IdempotentRequest, error) {
+func NewIdempotentRequest(key string, fingerprint []byte) (*IdempotentRequest, error) {
 	if key == "" || len(key) > MaxIdempotencyKey {
 		return nil, ErrInvalidIdempotencyKey
 	}
@@ -67,5 +76,5 @@ func NewIdempotentRequest(key string, fingerprint []byte, response func(*invoice
 			return nil, ErrInvalidIdempotencyKey
 		}
 	}
-	return &IdempotentRequest{Key: key, Fingerprint: fingerprint, Response: response}, nil
+	return &IdempotentRequest{Key: key, Fingerprint: fingerprint}, nil
 }

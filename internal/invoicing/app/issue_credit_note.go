@@ -20,19 +20,15 @@ type IssueCreditNote struct {
 	Memo      string
 	IfMatch   Condition // the invoice versions the credit may apply to (If-Match)
 	// Idempotency, if not nil, makes the request idempotent under its Key
-	// and Fingerprint; its Response is not used: Respond encodes the
-	// answer instead, from the credit note.
+	// and Fingerprint: the Result stored answers with the credit note.
 	Idempotency *IdempotentRequest
-	// Respond encodes the answer stored with an idempotency key, from the
-	// credit note as committed (see IdempotentRequest.Response).
-	Respond func(*creditnote.CreditNote) ([]byte, error)
 }
 
 // CreditNoteIssued is the outcome of IssueCreditNote.
 type CreditNoteIssued struct {
 	CreditNote *creditnote.CreditNote
 	Invoice    *invoice.Invoice // as committed, with its new amounts
-	Response   []byte           // what Respond encoded and was stored, or nil
+	Result     Result           // what was stored under the idempotency key, or zero
 }
 
 // IssueCreditNoteHandler handles IssueCreditNote.
@@ -51,49 +47,47 @@ type IssueCreditNoteHandler struct {
 // the errors of creditnote.NewRequest, invoice.Invoice.Credit and
 // creditnote.Issue, and those of Invoices.Update and Tx.
 func (h IssueCreditNoteHandler) Handle(ctx context.Context, cmd IssueCreditNote) (CreditNoteIssued, error) {
-	var cn *creditnote.CreditNote
-	var opts ChangeOptions
-	if k := cmd.Idempotency; k != nil {
-		// Runs after fn, in the same attempt: cn is that attempt's.
-		opts.Idempotency = &IdempotentRequest{Key: k.Key, Fingerprint: k.Fingerprint,
-			Response: func(*invoice.Invoice) ([]byte, error) { return cmd.Respond(cn) }}
-	}
-	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(ctx context.Context, inv *invoice.Invoice, tx Tx) error {
+	var cn *creditnote.CreditNote // the committed attempt's, for the caller
+	opts := ChangeOptions{Idempotency: cmd.Idempotency}
+	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(ctx context.Context, inv *invoice.Invoice, tx Tx) (Result, error) {
 		cn = nil
 		if err := cmd.IfMatch.check(inv); err != nil {
-			return err
+			return Result{}, err
 		}
 		req, err := creditnote.NewRequest(inv.Currency(), cmd.Lines, cmd.Amount, cmd.Reason, cmd.Memo)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		// Check before taking a number: a doomed credit should not
 		// serialize behind the tenant's counter lock.
 		if err := inv.CanCredit(req.Amount()); err != nil {
-			return req.Blame(err)
+			return Result{}, req.Blame(err)
 		}
 		now := h.clock.Now()
 		n, err := tx.NextCreditNoteNumber(ctx, cmd.Tenant, now.Year())
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		id, number := creditnote.NewID(), creditnote.FormatNumber(now.Year(), n)
 		alloc, err := inv.Credit(uuid.UUID(id), number, req.Amount(), now)
 		if err != nil {
-			return req.Blame(err)
+			return Result{}, req.Blame(err)
 		}
 		issued, err := creditnote.Issue(id, inv, number, req, alloc, now)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
 		if err := tx.AddCreditNote(ctx, issued); err != nil {
-			return err
+			return Result{}, err
 		}
 		cn = issued
-		return nil
+		if cmd.Idempotency == nil {
+			return Result{}, nil
+		}
+		return CreditNoteResult(issued)
 	})
 	if err != nil {
 		return CreditNoteIssued{}, err
 	}
-	return CreditNoteIssued{CreditNote: cn, Invoice: changed.Invoice, Response: changed.Response}, nil
+	return CreditNoteIssued{CreditNote: cn, Invoice: changed.Invoice, Result: changed.Result}, nil
 }

@@ -27,20 +27,23 @@ type IssueInvoiceHandler struct {
 // errors of Invoices.Update, Tx.NextInvoiceNumber and the aggregate.
 func (h IssueInvoiceHandler) Handle(ctx context.Context, cmd IssueInvoice) (Changed, error) {
 	opts := ChangeOptions{Idempotency: cmd.Idempotency}
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(ctx context.Context, inv *invoice.Invoice, tx Tx) error {
+	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(ctx context.Context, inv *invoice.Invoice, tx Tx) (Result, error) {
 		if err := cmd.IfMatch.check(inv); err != nil {
-			return err
+			return Result{}, err
 		}
 		// Check before taking a number: a doomed issue should not serialize
 		// behind the tenant's counter lock.
 		if err := inv.CanIssue(); err != nil {
-			return err
+			return Result{}, err
 		}
 		now := h.clock.Now()
 		n, err := tx.NextInvoiceNumber(ctx, cmd.Tenant, now.Year())
 		if err != nil {
-			return err
+			return Result{}, err
 		}
-		return inv.Issue(invoice.FormatNumber(now.Year(), n), now)
+		if err := inv.Issue(invoice.FormatNumber(now.Year(), n), now); err != nil {
+			return Result{}, err
+		}
+		return invoiceResult(cmd.Idempotency, inv)
 	})
 }

@@ -26,10 +26,13 @@ type MarkUncollectibleHandler struct {
 // aggregate (invoice.ErrInvalidTransition unless it is open).
 func (h MarkUncollectibleHandler) Handle(ctx context.Context, cmd MarkUncollectible) (Changed, error) {
 	opts := ChangeOptions{Idempotency: cmd.Idempotency}
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
+	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) (Result, error) {
 		if err := cmd.IfMatch.check(inv); err != nil {
-			return err
+			return Result{}, err
 		}
-		return inv.MarkUncollectible(h.clock.Now())
+		if err := inv.MarkUncollectible(h.clock.Now()); err != nil {
+			return Result{}, err
+		}
+		return invoiceResult(cmd.Idempotency, inv)
 	})
 }

@@ -30,22 +30,25 @@ type PayInvoiceHandler struct {
 // the aggregate.
 func (h PayInvoiceHandler) Handle(ctx context.Context, cmd PayInvoice) (Changed, error) {
 	opts := ChangeOptions{Idempotency: cmd.Idempotency}
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
+	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) (Result, error) {
 		if err := cmd.IfMatch.check(inv); err != nil {
-			return err
+			return Result{}, err
 		}
 		currency := inv.Currency()
 		if cmd.Currency != nil {
 			c, err := invoice.ParseCurrency(*cmd.Currency)
 			if err != nil {
-				return err
+				return Result{}, err
 			}
 			currency = c
 		}
 		amount, err := invoice.NewMoney(cmd.Amount, currency)
 		if err != nil {
-			return err
+			return Result{}, err
 		}
-		return inv.Pay(amount, cmd.Reference, h.clock.Now())
+		if err := inv.Pay(amount, cmd.Reference, h.clock.Now()); err != nil {
+			return Result{}, err
+		}
+		return invoiceResult(cmd.Idempotency, inv)
 	})
 }

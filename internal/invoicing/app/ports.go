@@ -36,7 +36,11 @@ type Tx interface {
 // what they must learn becomes an event. Concurrent updates of the invoice
 // wait while it runs, so it should be quick. It may run more than once if
 // Update retries after losing a race, each time on a freshly loaded invoice.
-type UpdateFunc func(ctx context.Context, inv *invoice.Invoice, tx Tx) error
+//
+// It returns the Result the change answers with, which Update stores under
+// the change's idempotency key; without a key it returns the zero Result,
+// which Update ignores.
+type UpdateFunc func(ctx context.Context, inv *invoice.Invoice, tx Tx) (Result, error)
 
 // ChangeOptions are the caller's requests about how a change is stored.
 // The zero value asks for nothing.
@@ -51,20 +55,21 @@ type Changed struct {
 	// Invoice is the invoice as committed (as loaded, if the change recorded
 	// no event and so stored nothing).
 	Invoice *invoice.Invoice
-	// Response is what the IdempotentRequest's Response encoded and the
-	// change stored with it; nil if there was no such request or nothing
-	// was stored.
-	Response []byte
+	// Result is what the change stored under its idempotency key; the zero
+	// Result if there was no key or nothing was stored.
+	Result Result
 }
 
 // Invoices stores invoices. Every method is scoped by tenant: another tenant's
 // invoice is reported exactly like a missing one (invoice.ErrNotFound).
 type Invoices interface {
 	// Add stores a new invoice and the events it recorded, in one transaction,
-	// honouring opts.Idempotency as IdempotentRequest describes: Add may then
-	// fail with *Replayed, ErrIdempotencyKeyReused or ErrIdempotencyKeyInUse
-	// and store nothing.
-	Add(ctx context.Context, inv *invoice.Invoice, opts ChangeOptions) (Changed, error)
+	// honouring opts.Idempotency as IdempotentRequest describes, with result
+	// as what the key stores (ignored without a key): Add may then fail with
+	// *Replayed, ErrIdempotencyKeyReused or ErrIdempotencyKeyInUse and store
+	// nothing. It fails, storing nothing, if there is a key and result is
+	// zero.
+	Add(ctx context.Context, inv *invoice.Invoice, opts ChangeOptions, result Result) (Changed, error)
 
 	// Get returns the invoice, or invoice.ErrNotFound.
 	Get(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (*invoice.Invoice, error)
@@ -83,14 +88,17 @@ type Invoices interface {
 	// Update is the unit of work of a change. In one transaction it loads the
 	// invoice, runs fn with it and the transaction's Tx, and, if fn recorded
 	// events, writes the new state guarded by the version it loaded, together
-	// with those events and opts.Idempotency's response; then commits. If fn
-	// records no event, nothing is written and the transaction rolls back.
+	// with those events and, under opts.Idempotency's key, the Result fn
+	// returned; then commits. If fn records no event, nothing is written and
+	// the transaction rolls back.
 	// Concurrent updates of one invoice take turns: each runs fn on the
 	// version the one before committed, so a change the invoice's rules
 	// allow is applied whatever the contention. A turn awaited longer than
 	// the implementation's bound fails with ErrInvoiceBusy, nothing applied.
-	// An error from fn rolls everything back and is returned as is. opts.Idempotency is honoured as for Add, the key being
-	// checked before the invoice is loaded.
+	// An error from fn rolls everything back and is returned as is.
+	// opts.Idempotency is honoured as for Add, the key being checked before
+	// the invoice is loaded; a change under a key for which fn returned the
+	// zero Result fails, nothing applied.
 	Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts ChangeOptions, fn UpdateFunc) (Changed, error)
 }
 

@@ -84,9 +84,9 @@ func (h RecordOverdueHandler) Handle(ctx context.Context, cmd RecordOverdue) (Ov
 				return res, errors.Join(append(errs, err)...)
 			}
 			var recorded bool
-			_, err := h.invoices.Update(ctx, k.Tenant, k.ID, ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
+			_, err := h.invoices.Update(ctx, k.Tenant, k.ID, ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ Tx) (Result, error) {
 				recorded = inv.MarkOverdue(now)
-				return nil
+				return Result{}, nil
 			})
 			res.Checked++
 			switch {

@@ -24,11 +24,11 @@ type RemoveLineHandler struct {
 // ErrVersionMismatch if cmd.IfMatch does not allow the invoice's
 // version, and otherwise with the errors of Invoices.Update and of the aggregate.
 func (h RemoveLineHandler) Handle(ctx context.Context, cmd RemoveLine) (*invoice.Invoice, error) {
-	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
+	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ Tx) (Result, error) {
 		if err := cmd.IfMatch.check(inv); err != nil {
-			return err
+			return Result{}, err
 		}
-		return inv.RemoveLine(cmd.LineID, h.clock.Now())
+		return Result{}, inv.RemoveLine(cmd.LineID, h.clock.Now())
 	})
 	return changed.Invoice, err
 }

@@ -57,10 +57,13 @@ func (h UpdateInvoiceHandler) Handle(ctx context.Context, cmd UpdateInvoice) (Ch
 		return Changed{}, err
 	}
 	opts := ChangeOptions{Idempotency: cmd.Idempotency}
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
+	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) (Result, error) {
 		if err := cmd.IfMatch.check(inv); err != nil {
-			return err
+			return Result{}, err
 		}
-		return inv.Edit(changes, h.clock.Now())
+		if err := inv.Edit(changes, h.clock.Now()); err != nil {
+			return Result{}, err
+		}
+		return invoiceResult(cmd.Idempotency, inv)
 	})
 }

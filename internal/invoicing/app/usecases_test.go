@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -106,25 +108,26 @@ func TestCreateInvoice(t *testing.T) {
 
 func TestCreateInvoiceIdempotently(t *testing.T) {
 	f := newFixture(t)
-	key, err := app.NewIdempotentRequest("create-1", []byte("create"), func(inv *invoice.Invoice) ([]byte, error) {
-		return []byte(inv.ID().String()), nil
-	})
+	key, err := app.NewIdempotentRequest("create-1", []byte("create"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := app.CreateInvoice{Tenant: f.tenant, Customer: invoice.Customer{Name: "Ada", Email: "ada@example.com"}, Currency: "EUR",
 		Idempotency: key}
 	first, err := f.app.CreateInvoice.Handle(context.Background(), cmd)
-	if err != nil || string(first.Response) != first.Invoice.ID().String() {
-		t.Fatalf("first: %v, response %q", err, first.Response)
+	if err != nil {
+		t.Fatalf("first: %v", err)
+	}
+	if view, err := first.Result.Invoice(); err != nil || first.Result.Version != 1 || !reflect.DeepEqual(view, app.ViewOf(first.Invoice)) {
+		t.Fatalf("first: result %+v (%v), want the view of the invoice created", first.Result, err)
 	}
 	_, err = f.app.CreateInvoice.Handle(context.Background(), cmd)
 	var replayed *app.Replayed
-	if !errors.As(err, &replayed) || string(replayed.Response) != first.Invoice.ID().String() {
-		t.Fatalf("retry: %v, want the first response", err)
+	if !errors.As(err, &replayed) || !bytes.Equal(replayed.Result.View, first.Result.View) || replayed.Result.ID != first.Result.ID {
+		t.Fatalf("retry: %v, want the first result", err)
 	}
 	wantTypes(t, f.eventTypes(), invoice.TypeCreated)
-	if _, err := app.NewIdempotentRequest("with space", nil, nil); !errors.Is(err, app.ErrInvalidIdempotencyKey) {
+	if _, err := app.NewIdempotentRequest("with space", nil); !errors.Is(err, app.ErrInvalidIdempotencyKey) {
 		t.Fatalf("a key with a space: %v, want ErrInvalidIdempotencyKey", err)
 	}
 }
@@ -187,11 +190,11 @@ func TestPayInvoice(t *testing.T) {
 	if err != nil || paid.Invoice.Status() != invoice.StatusPaid {
 		t.Fatalf("pay: %v", err)
 	}
-	// A repeated payment changes nothing and stores no response.
-	pay.Idempotency = &app.IdempotentRequest{Key: "k", Fingerprint: []byte("p-1"), Response: func(*invoice.Invoice) ([]byte, error) { return []byte("x"), nil }}
+	// A repeated payment changes nothing and stores no result.
+	pay.Idempotency = &app.IdempotentRequest{Key: "k", Fingerprint: []byte("p-1")}
 	again, err := f.app.PayInvoice.Handle(ctx, pay)
-	if err != nil || again.Invoice.Version() != paid.Invoice.Version() || again.Response != nil {
-		t.Fatalf("repeated payment: %v, version %d, response %q", err, again.Invoice.Version(), again.Response)
+	if err != nil || again.Invoice.Version() != paid.Invoice.Version() || !again.Result.IsZero() {
+		t.Fatalf("repeated payment: %v, version %d, result %+v", err, again.Invoice.Version(), again.Result)
 	}
 	wantTypes(t, f.eventTypes(), invoice.TypeCreated, invoice.TypeIssued, invoice.TypePaymentRecorded, invoice.TypePaid)
 }

@@ -26,10 +26,13 @@ type VoidInvoiceHandler struct {
 // version, and otherwise with the errors of Invoices.Update and of the aggregate.
 func (h VoidInvoiceHandler) Handle(ctx context.Context, cmd VoidInvoice) (Changed, error) {
 	opts := ChangeOptions{Idempotency: cmd.Idempotency}
-	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) error {
+	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(_ context.Context, inv *invoice.Invoice, _ Tx) (Result, error) {
 		if err := cmd.IfMatch.check(inv); err != nil {
-			return err
+			return Result{}, err
 		}
-		return inv.Void(cmd.Reason, h.clock.Now())
+		if err := inv.Void(cmd.Reason, h.clock.Now()); err != nil {
+			return Result{}, err
+		}
+		return invoiceResult(cmd.Idempotency, inv)
 	})
 }

@@ -53,7 +53,7 @@ func (c *api) addLargest(t *testing.T, tenant invoice.TenantID, n int) []string 
 		if err := inv.Issue(fmt.Sprintf("INV-2026-%06d", i+1), now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := repo.Add(context.Background(), inv, app.ChangeOptions{}); err != nil {
+		if _, err := repo.Add(context.Background(), inv, app.ChangeOptions{}, app.Result{}); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, inv.ID().String())

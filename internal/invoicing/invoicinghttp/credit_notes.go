@@ -2,10 +2,12 @@ package invoicinghttp
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
@@ -77,15 +79,14 @@ func (req creditNoteRequest) command(t invoice.TenantID, id invoice.ID) (app.Iss
 	return cmd, errors.Join(errs...)
 }
 
-func newCreditNoteResponse(cn *creditnote.CreditNote) creditNoteResponse {
-	alloc := cn.Allocation()
+func newCreditNoteResponse(v app.CreditNoteView) creditNoteResponse {
 	out := creditNoteResponse{
-		ID: cn.ID(), Number: cn.Number(), InvoiceID: cn.InvoiceID(), InvoiceNumber: cn.InvoiceNumber(),
-		Currency: cn.Currency(), Lines: []creditLineResponse{}, Amount: cn.Amount().Amount(),
-		PrePaymentAmount: alloc.PrePayment.Amount(), PostPaymentAmount: alloc.PostPayment.Amount(),
-		Reason: cn.Reason(), Memo: optional(cn.Memo()), IssuedAt: timestamp(cn.IssuedAt()),
+		ID: v.ID, Number: v.Number, InvoiceID: v.InvoiceID, InvoiceNumber: v.InvoiceNumber,
+		Currency: v.Currency, Lines: []creditLineResponse{}, Amount: v.Amount.Amount(),
+		PrePaymentAmount: v.Allocation.PrePayment.Amount(), PostPaymentAmount: v.Allocation.PostPayment.Amount(),
+		Reason: v.Reason, Memo: optional(v.Memo), IssuedAt: timestamp(v.IssuedAt),
 	}
-	for _, l := range cn.Lines() {
+	for _, l := range v.Lines {
 		out.Lines = append(out.Lines, creditLineResponse{Description: l.Description, Amount: l.Amount.Amount()})
 	}
 	return out
@@ -93,13 +94,27 @@ func newCreditNoteResponse(cn *creditnote.CreditNote) creditNoteResponse {
 
 // renderCreditNote renders the 201 answer to a credit note's issue: its JSON
 // and Location. It fails only if the credit note cannot be encoded.
-func renderCreditNote(cn *creditnote.CreditNote) (response, error) {
-	body, err := encodeJSON(newCreditNoteResponse(cn))
+func renderCreditNote(v app.CreditNoteView) (response, error) {
+	body, err := encodeJSON(newCreditNoteResponse(v))
 	if err != nil {
 		return response{}, err
 	}
 	return response{status: http.StatusCreated, body: body,
-		header: map[string]string{"Content-Type": "application/json", "Location": creditNotePath(cn.ID())}}, nil
+		header: map[string]string{"Content-Type": "application/json", "Location": creditNotePath(v.ID)}}, nil
+}
+
+// frameCreditNote frames the answer carrying the credit note res stored:
+// see renderCreditNote. It fails if res is not a credit note's, its view
+// does not decode, or names another credit note than res.
+func frameCreditNote(res app.Result) (response, error) {
+	v, err := res.CreditNote()
+	if err != nil {
+		return response{}, err
+	}
+	if uuid.UUID(v.ID) != res.ID {
+		return response{}, fmt.Errorf("http: stored result of credit note %s holds the view of %s", res.ID, v.ID)
+	}
+	return renderCreditNote(v)
 }
 
 // issueCreditNote serves POST /v1/invoices/{id}/credit_notes: 201 with the
@@ -111,17 +126,12 @@ func (s *server) issueCreditNote(w http.ResponseWriter, r *http.Request, tenant 
 		return
 	}
 	cmd.IfMatch = ifMatch(r)
-	if cmd.Idempotency, ok = idempotencyKey(w, r, body, nil); !ok {
+	if cmd.Idempotency, ok = idempotencyKey(w, r, body); !ok {
 		return
 	}
-	if cmd.Idempotency != nil {
-		cmd.Respond = func(cn *creditnote.CreditNote) ([]byte, error) {
-			resp, err := renderCreditNote(cn)
-			return resp.frame(), err
-		}
-	}
 	issued, err := s.app.IssueCreditNote.Handle(r.Context(), cmd)
-	writeChange(w, r, err, issued.Response, func() (response, error) { return renderCreditNote(issued.CreditNote) })
+	writeChange(w, r, err, issued.Result, frameCreditNote,
+		func() (response, error) { return renderCreditNote(app.CreditNoteViewOf(issued.CreditNote)) })
 }
 
 // getCreditNote serves GET /v1/credit_notes/{id}.
@@ -136,7 +146,7 @@ func (s *server) getCreditNote(w http.ResponseWriter, r *http.Request, tenant in
 		writeProblem(w, r, err)
 		return
 	}
-	writeJSON(w, r, http.StatusOK, newCreditNoteResponse(cn))
+	writeJSON(w, r, http.StatusOK, newCreditNoteResponse(app.CreditNoteViewOf(cn)))
 }
 
 // listCreditNotes serves GET /v1/credit_notes?limit=&starting_after=.
@@ -168,6 +178,6 @@ func (s *server) creditNotePage(w http.ResponseWriter, r *http.Request, q app.Li
 		return
 	}
 	writeList(w, r, page.CreditNotes, page.HasMore, func(cn *creditnote.CreditNote) ([]byte, error) {
-		return encodeJSON(newCreditNoteResponse(cn))
+		return encodeJSON(newCreditNoteResponse(app.CreditNoteViewOf(cn)))
 	})
 }

@@ -59,7 +59,7 @@ var fuzzTenant = invoice.TenantID(invoice.NewID())
 // invoice; Update runs fn on a fresh open invoice of fuzzOpenTotal EUR.
 type fuzzInvoices struct{}
 
-func (fuzzInvoices) Add(_ context.Context, inv *invoice.Invoice, _ app.ChangeOptions) (app.Changed, error) {
+func (fuzzInvoices) Add(_ context.Context, inv *invoice.Invoice, _ app.ChangeOptions, _ app.Result) (app.Changed, error) {
 	inv.PullEvents()
 	return app.Changed{Invoice: inv}, nil
 }
@@ -87,7 +87,7 @@ func (fuzzInvoices) Update(ctx context.Context, tenant invoice.TenantID, id invo
 		return app.Changed{}, err
 	}
 	inv.PullEvents()
-	if err := fn(ctx, inv, fuzzTx{}); err != nil {
+	if _, err := fn(ctx, inv, fuzzTx{}); err != nil {
 		return app.Changed{}, err
 	}
 	inv.PullEvents()

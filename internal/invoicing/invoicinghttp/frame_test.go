@@ -2,11 +2,27 @@ package invoicinghttp
 
 import (
 	"maps"
+	"slices"
+	"strconv"
 	"testing"
 )
 
-// The framing of stored responses round-trips, whatever the body holds, and
-// reads the rows migration 000007 converted
+// frame encodes resp as the answers stored before results were (see
+// unframe), headers sorted by name.
+func (resp response) frame() []byte {
+	names := slices.Sorted(maps.Keys(resp.header))
+	b := make([]byte, 0, 64+len(resp.body))
+	b = strconv.AppendInt(b, int64(resp.status), 10)
+	b = append(b, '\n')
+	for _, k := range names {
+		b = append(append(append(append(b, k...), ": "...), resp.header[k]...), '\n')
+	}
+	b = append(b, '\n')
+	return append(b, resp.body...)
+}
+
+// The framing of answers stored before results round-trips, whatever the
+// body holds, and reads the rows migration 000007 converted
 // (TestMigration7FramesStoredResponses).
 func TestFramedResponsesRoundTrip(t *testing.T) {
 	for _, resp := range []response{

@@ -6,51 +6,46 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 )
 
-// change answers a request that changes an invoice: it runs do and writes the
-// resulting invoice with status (and, if location, its URL in Location), or
-// the problem do failed with.
+// change answers a request that changes an invoice: it runs do and writes
+// the resulting invoice with status (and, if location, its URL in
+// Location), or the problem do failed with.
 //
-// With an Idempotency-Key, do gets an app.IdempotentRequest whose Response
-// encodes this answer (renderInvoice, framed): the repository stores those
-// bytes in the change's transaction and hands them back, and change writes
-// exactly them, or, for a retry of the same request, the bytes stored by the
-// first one, with Idempotent-Replayed: true. body is the request body as
-// read, part of the request's fingerprint.
+// With an Idempotency-Key, do gets an app.IdempotentRequest (the key and the
+// request's fingerprint: body is the request body as read, part of it). The
+// use case stores its app.Result with the change; change frames the answer
+// from that stored Result (frameInvoice), and for a retry of the same
+// request from the Result the first one stored, with Idempotent-Replayed:
+// true, so both answers are made the same way from the same bytes.
 func (s *server) change(w http.ResponseWriter, r *http.Request, body []byte, status int, location bool,
 	do func(key *app.IdempotentRequest) (app.Changed, error)) {
-	key, ok := idempotencyKey(w, r, body, func(inv *invoice.Invoice) ([]byte, error) {
-		resp, err := renderInvoice(inv, status, location)
-		if err != nil {
-			return nil, err
-		}
-		return resp.frame(), nil
-	})
+	key, ok := idempotencyKey(w, r, body)
 	if !ok {
 		return
 	}
 	changed, err := do(key)
-	writeChange(w, r, err, changed.Response, func() (response, error) { return renderInvoice(changed.Invoice, status, location) })
+	writeChange(w, r, err, changed.Result,
+		func(res app.Result) (response, error) { return frameInvoice(res, status, location) },
+		func() (response, error) { return renderInvoice(app.ViewOf(changed.Invoice), status, location) })
 }
 
 // idempotencyKey returns the request's Idempotency-Key, fingerprinted with
-// its body, whose stored answer encode makes of the changed invoice (nil:
-// the command sets its own); nil without the header. A malformed key is
-// answered with its problem, and ok is false.
-func idempotencyKey(w http.ResponseWriter, r *http.Request, body []byte,
-	encode func(*invoice.Invoice) ([]byte, error)) (_ *app.IdempotentRequest, ok bool) {
+// its body; nil without the header. A malformed key is answered with its
+// problem, and ok is false.
+func idempotencyKey(w http.ResponseWriter, r *http.Request, body []byte) (_ *app.IdempotentRequest, ok bool) {
 	keys, sent := r.Header["Idempotency-Key"]
 	if !sent {
 		return nil, true
 	}
-	key, err := app.NewIdempotentRequest(strings.Join(keys, ","), fingerprint(r, body), encode)
+	key, err := app.NewIdempotentRequest(strings.Join(keys, ","), fingerprint(r, body))
 	if err != nil {
 		writeProblem(w, r, err)
 		return nil, false
@@ -59,26 +54,36 @@ func idempotencyKey(w http.ResponseWriter, r *http.Request, body []byte,
 }
 
 // writeChange writes the answer to a change that failed with err or stored
-// stored (nil: no key, or nothing stored): the stored bytes replayed (with
-// Idempotent-Replayed) or as stored, the problem, or else render's answer.
-func writeChange(w http.ResponseWriter, r *http.Request, err error, stored []byte, render func() (response, error)) {
+// stored (zero: no key, or nothing stored): a replay of the stored answer
+// (with Idempotent-Replayed), the problem, the answer frame makes of the
+// stored Result, or else render's answer.
+func writeChange(w http.ResponseWriter, r *http.Request, err error, stored app.Result,
+	frame func(app.Result) (response, error), render func() (response, error)) {
 	var replayed *app.Replayed
 	switch {
+	case errors.As(err, &replayed) && replayed.Legacy != nil:
+		w.Header().Set("Idempotent-Replayed", "true")
+		writeFramed(w, r, replayed.Legacy)
 	case errors.As(err, &replayed):
 		w.Header().Set("Idempotent-Replayed", "true")
-		writeFramed(w, r, replayed.Response)
+		writeRendered(w, r, func() (response, error) { return frame(replayed.Result) })
 	case err != nil:
 		writeProblem(w, r, err)
-	case stored != nil:
-		writeFramed(w, r, stored)
+	case !stored.IsZero():
+		writeRendered(w, r, func() (response, error) { return frame(stored) })
 	default: // no key, or the request changed nothing and nothing was stored
-		resp, err := render()
-		if err != nil {
-			writeProblem(w, r, err)
-			return
-		}
-		writeResponse(w, resp)
+		writeRendered(w, r, render)
 	}
+}
+
+// writeRendered writes render's answer, or the problem it failed with.
+func writeRendered(w http.ResponseWriter, r *http.Request, render func() (response, error)) {
+	resp, err := render()
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	writeResponse(w, resp)
 }
 
 // fingerprint identifies a request for its Idempotency-Key: a SHA-256 of its
@@ -97,29 +102,14 @@ type response struct {
 	body   []byte
 }
 
-// frame encodes resp as the bytes stored with an idempotent change:
+// unframe decodes an answer stored, before results, as the HTTP layer's own
+// bytes:
 //
 //	<status>\n<Header>: <value>\n...\n\n<body>
 //
-// headers sorted by name. Migration 000007 converted the responses stored
-// before into this framing; header values never hold a newline.
-func (resp response) frame() []byte {
-	names := make([]string, 0, len(resp.header))
-	for k := range resp.header {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	b := make([]byte, 0, 64+len(resp.body))
-	b = strconv.AppendInt(b, int64(resp.status), 10)
-	b = append(b, '\n')
-	for _, k := range names {
-		b = append(append(append(append(b, k...), ": "...), resp.header[k]...), '\n')
-	}
-	b = append(b, '\n')
-	return append(b, resp.body...)
-}
-
-// unframe decodes the bytes of frame. It fails if they are not so framed.
+// headers sorted by name (migration 000007 converted the answers stored
+// before it into this framing). Migration 000010 keeps such rows as they
+// are, and a replay writes them verbatim. It fails if b is not so framed.
 func unframe(b []byte) (response, error) {
 	head, body, ok := bytes.Cut(b, []byte("\n\n"))
 	if !ok {
@@ -141,16 +131,31 @@ func unframe(b []byte) (response, error) {
 	return resp, nil
 }
 
-// renderInvoice renders the response carrying inv: its JSON, ETag, and, if
-// location, its URL. It fails only if the invoice cannot be encoded.
-func renderInvoice(inv *invoice.Invoice, status int, location bool) (response, error) {
-	body, err := encodeJSON(newInvoiceResponse(app.ViewOf(inv)))
+// frameInvoice frames the answer carrying the invoice res stored: see
+// renderInvoice. It fails if res is not an invoice's, its view does not
+// decode, or names another invoice or version than res.
+func frameInvoice(res app.Result, status int, location bool) (response, error) {
+	v, err := res.Invoice()
+	if err != nil {
+		return response{}, err
+	}
+	if uuid.UUID(v.ID) != res.ID || v.Version != res.Version {
+		return response{}, fmt.Errorf("http: stored result of invoice %s v%d holds the view of %s v%d", res.ID, res.Version, v.ID, v.Version)
+	}
+	return renderInvoice(v, status, location)
+}
+
+// renderInvoice renders the response carrying the invoice v shows: its
+// JSON, ETag, and, if location, its URL. It fails only if the invoice
+// cannot be encoded.
+func renderInvoice(v app.InvoiceView, status int, location bool) (response, error) {
+	body, err := encodeJSON(newInvoiceResponse(v))
 	if err != nil {
 		return response{}, fmt.Errorf("encode invoice: %w", err)
 	}
-	header := map[string]string{"Content-Type": "application/json", "ETag": etag(inv.Version())}
+	header := map[string]string{"Content-Type": "application/json", "ETag": etag(v.Version)}
 	if location {
-		header["Location"] = invoicePath(inv.ID())
+		header["Location"] = invoicePath(v.ID)
 	}
 	return response{status: status, header: header, body: body}, nil
 }
@@ -158,12 +163,7 @@ func renderInvoice(inv *invoice.Invoice, status int, location bool) (response, e
 // writeInvoice writes the response carrying inv (see renderInvoice), or the
 // problem if it cannot be encoded.
 func writeInvoice(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice, status int, location bool) {
-	resp, err := renderInvoice(inv, status, location)
-	if err != nil {
-		writeProblem(w, r, err)
-		return
-	}
-	writeResponse(w, resp)
+	writeRendered(w, r, func() (response, error) { return renderInvoice(app.ViewOf(inv), status, location) })
 }
 
 // writeFramed writes the response framed in b verbatim, or the problem if b

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -174,5 +175,75 @@ func TestPayInvoiceConcurrentIdempotencyKey(t *testing.T) {
 	}
 	if k := c.count(t, "SELECT count(*) FROM idempotency_keys WHERE key = 'race-1'"); k != 1 {
 		t.Errorf("%d stored responses, want 1", k)
+	}
+}
+
+// The first answer to an idempotent change is framed from the result the
+// change stored, as every replay is: it is the invoice as committed, the
+// answer a GET gives, and what the key replays.
+func TestPayInvoice200IdempotentAnswerIsTheCommittedInvoice(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	inv := c.newOpen(t, c.keyA)
+	path := "/v1/invoices/" + inv.ID + "/payments"
+	pay := map[string]any{"amount": 5000, "reference": "psp-1"}
+	first := c.do(t, "POST", path, c.keyA, pay, "Idempotency-Key", "pay-1")
+	wantInvoice(t, first, http.StatusOK)
+	read := c.do(t, "GET", "/v1/invoices/"+inv.ID, c.keyA, nil)
+	if !bytes.Equal(first.body, read.body) || first.header.Get("ETag") != read.header.Get("ETag") {
+		t.Fatalf("first answer %s (ETag %s)\nwant the invoice as read back: %s (ETag %s)",
+			first.body, first.header.Get("ETag"), read.body, read.header.Get("ETag"))
+	}
+	again := c.do(t, "POST", path, c.keyA, pay, "Idempotency-Key", "pay-1")
+	if again.status != http.StatusOK || !bytes.Equal(again.body, first.body) || again.header.Get("ETag") != first.header.Get("ETag") {
+		t.Fatalf("replay: %d %s, want the first answer: %s", again.status, again.body, first.body)
+	}
+}
+
+// A key stored by the version before results holds that version's framed
+// answer (status, headers sorted by name, body); a retry of its request
+// gets it back byte for byte, whatever the invoice has become since.
+func TestIdempotentReplayOfAnAnswerStoredBeforeResults(t *testing.T) {
+	t.Parallel()
+	c := newAPI(t)
+	inv := c.newOpen(t, c.keyA)
+	for _, tc := range []struct {
+		path    string
+		body    map[string]any
+		status  int
+		headers []string
+	}{
+		{"/v1/invoices/" + inv.ID + "/payments", map[string]any{"amount": 5000, "reference": "psp-1"}, http.StatusOK,
+			[]string{"Content-Type", "ETag"}},
+		{"/v1/invoices/" + inv.ID + "/credit_notes", map[string]any{"amount": 700, "reason": "duplicate"}, http.StatusCreated,
+			[]string{"Content-Type", "Location"}},
+	} {
+		key := "old-" + tc.path
+		first := c.do(t, "POST", tc.path, c.keyA, tc.body, "Idempotency-Key", key)
+		if first.status != tc.status {
+			t.Fatalf("%s: %d %s", tc.path, first.status, first.body)
+		}
+		framed := strconv.Itoa(first.status) + "\n"
+		for _, h := range tc.headers {
+			framed += h + ": " + first.header.Get(h) + "\n"
+		}
+		framed += "\n" + string(first.body)
+		tag, err := c.pool.Exec(context.Background(), `UPDATE idempotency_keys SET response = $2,
+			resource_kind = NULL, resource_id = NULL, resource_version = NULL, resource_view = NULL WHERE key = $1`, key, []byte(framed))
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Fatalf("%s: storing the answer as the version before did: %v, %d rows", tc.path, err, tag.RowsAffected())
+		}
+		// Changed since: a replay is the stored answer, not the invoice now.
+		wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+inv.ID+"/payments", c.keyA, map[string]any{"amount": 1, "reference": key}), http.StatusOK)
+
+		again := c.do(t, "POST", tc.path, c.keyA, tc.body, "Idempotency-Key", key)
+		if again.status != first.status || !bytes.Equal(again.body, first.body) || again.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("%s: replay %d %s, want the stored answer: %d %s", tc.path, again.status, again.body, first.status, first.body)
+		}
+		for _, h := range tc.headers {
+			if again.header.Get(h) != first.header.Get(h) {
+				t.Errorf("%s: replay %s = %q, first %q", tc.path, h, again.header.Get(h), first.header.Get(h))
+			}
+		}
 	}
 }

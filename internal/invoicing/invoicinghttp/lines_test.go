@@ -150,18 +150,18 @@ func TestInvoiceEvents200PagesStaySmall(t *testing.T) {
 	}
 	const cycles = 3500
 	_, err = invoicingpg.NewInvoices(c.pool).Update(context.Background(), c.tenantOf(t, "Tenant A"), id, app.ChangeOptions{},
-		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 			now := app.SystemClock{}.Now()
 			for range cycles {
 				line, err := inv.AddLine(invoice.LineInput{Description: fourByte, Quantity: 1, UnitAmount: 1}, now)
 				if err != nil {
-					return err
+					return app.Result{}, err
 				}
 				if err := inv.RemoveLine(line, now); err != nil {
-					return err
+					return app.Result{}, err
 				}
 			}
-			return nil
+			return app.Result{}, nil
 		})
 	if err != nil {
 		t.Fatal(err)

@@ -196,14 +196,14 @@ func TestUpdateFunctionErrorRollsBackAndIsReturnedUnchanged(t *testing.T) {
 	e := newEnv(t)
 	inv := e.create(t, e.tenant)
 	before := e.state(t, inv.ID())
-	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) (app.Result, error) {
 		if _, err := inv.AddLine(invoice.LineInput{Description: "x", Quantity: 1, UnitAmount: 1}, microClock{}.Now()); err != nil {
-			return err
+			return app.Result{}, err
 		}
 		if _, err := tx.NextInvoiceNumber(ctx, e.tenant, 2030); err != nil {
-			return err
+			return app.Result{}, err
 		}
-		return errInjected
+		return app.Result{}, errInjected
 	})
 	if err != errInjected { // the very error, not a wrapper
 		t.Fatalf("Update: %v, want the function's error unchanged", err)
@@ -257,7 +257,7 @@ func TestPanickingFunctionReleasesItsTransaction(t *testing.T) {
 				t.Fatal("the panic did not propagate")
 			}
 		}()
-		_, _ = e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(context.Context, *invoice.Invoice, app.Tx) error {
+		_, _ = e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(context.Context, *invoice.Invoice, app.Tx) (app.Result, error) {
 			panic("boom")
 		})
 	}()

@@ -105,7 +105,7 @@ func TestAChangeWaitsForTheInvoiceItsRivalHolds(t *testing.T) {
 	inv := e.create(t, e.tenant)
 	var runs atomic.Int32
 	rival := make(chan error, 1)
-	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 		runs.Add(1)
 		go func() {
 			_, _, err := e.app.AddLine.Handle(context.Background(), app.AddLine{Tenant: e.tenant, InvoiceID: inv.ID(),
@@ -114,11 +114,11 @@ func TestAChangeWaitsForTheInvoiceItsRivalHolds(t *testing.T) {
 		}()
 		select {
 		case err := <-rival:
-			return fmt.Errorf("the rival's change ended (%v) while this one held the invoice", err)
+			return app.Result{}, fmt.Errorf("the rival's change ended (%v) while this one held the invoice", err)
 		case <-time.After(300 * time.Millisecond):
 		}
 		_, err := inv.AddLine(invoice.LineInput{Description: "mine", Quantity: 1, UnitAmount: 1}, microClock{}.Now())
-		return err
+		return app.Result{}, err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -156,9 +156,9 @@ func TestALockHeldPastTheLockTimeoutIsBusy(t *testing.T) {
 	}
 	start := time.Now()
 	var runs atomic.Int32
-	_, err = e.repo.Update(ctx, e.tenant, inv.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+	_, err = e.repo.Update(ctx, e.tenant, inv.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) (app.Result, error) {
 		runs.Add(1)
-		return nil
+		return app.Result{}, nil
 	})
 	waited := time.Since(start)
 	if !errors.Is(err, app.ErrInvoiceBusy) || failure.KindOf(err) != failure.Unavailable || runs.Load() != 0 {
@@ -181,13 +181,13 @@ func TestLostRaceBeyondMaxAttemptsIsBusy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, invoicingpg.WithMaxAttempts(1))
 	inv := e.createOpen(t, e.tenant)
-	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+	_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 		if _, err := e.pool.Exec(context.Background(), `INSERT INTO payments (id, invoice_id, amount, reference, received_at)
 			VALUES (gen_random_uuid(), $1, 300, 'txn-1', now())`, inv.ID().String()); err != nil {
-			return err
+			return app.Result{}, err
 		}
 		amount, _ := invoice.NewMoney(300, inv.Currency())
-		return inv.Pay(amount, "txn-1", microClock{}.Now())
+		return app.Result{}, inv.Pay(amount, "txn-1", microClock{}.Now())
 	})
 	if !errors.Is(err, app.ErrInvoiceBusy) {
 		t.Fatalf("Update: %v, want ErrInvoiceBusy", err)
@@ -202,18 +202,18 @@ func TestPaymentReferenceInsertedConcurrentlyIsALostRace(t *testing.T) {
 	e := newEnv(t)
 	inv := e.createOpen(t, e.tenant)
 	var runs atomic.Int32
-	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 		if runs.Add(1) == 1 {
 			// Another writer's payment with this reference appears without a
 			// version change, so only the unique constraint can catch it.
 			_, err := e.pool.Exec(context.Background(), `INSERT INTO payments (id, invoice_id, amount, reference, received_at)
 				VALUES (gen_random_uuid(), $1, 300, 'txn-1', now())`, inv.ID().String())
 			if err != nil {
-				return err
+				return app.Result{}, err
 			}
 		}
 		amount, _ := invoice.NewMoney(300, inv.Currency())
-		return inv.Pay(amount, "txn-1", microClock{}.Now())
+		return app.Result{}, inv.Pay(amount, "txn-1", microClock{}.Now())
 	})
 	if err != nil {
 		t.Fatalf("Update: %v", err)

@@ -44,8 +44,8 @@ func TestIdempotencyKeyInFlightIsPerTenant(t *testing.T) {
 		t.Fatalf("tenant A's second request with its in-flight key = %v, want ErrIdempotencyKeyInUse", err)
 	}
 	key := keyed("k", "void A") // even the same fingerprint: B's key is B's
-	if changed, err := e.app.VoidInvoice.Handle(ctx, app.VoidInvoice{Tenant: other, InvoiceID: invB.ID(), Reason: "duplicate", Idempotency: key}); err != nil || changed.Response == nil {
-		t.Fatalf("tenant B's request with the key A holds = %v (stored %q), want it made", err, changed.Response)
+	if changed, err := e.app.VoidInvoice.Handle(ctx, app.VoidInvoice{Tenant: other, InvoiceID: invB.ID(), Reason: "duplicate", Idempotency: key}); err != nil || changed.Result.IsZero() {
+		t.Fatalf("tenant B's request with the key A holds = %v (stored %+v), want it made", err, changed.Result)
 	}
 
 	close(release)

@@ -13,10 +13,14 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 )
 
-// The statements of idempotent writes (app.IdempotentRequest). The response
-// stored is the caller's bytes, opaque to this package. A key lives 24 hours
-// from the start of the transaction that stored it; every statement reads
-// expiry against now(), the current transaction's start, so they agree.
+// The statements of idempotent writes (app.IdempotentRequest). The result
+// stored is the app's (app.Result): kind, id and version of the resource it
+// answers with, and a view this package stores without reading it. A row
+// stored before results holds the caller's own bytes in response instead
+// (migration 000010), which a replay hands back as they are. A key lives 24
+// hours from the start of the transaction that stored it; every statement
+// reads expiry against now(), the current transaction's start, so they
+// agree.
 const (
 	// lockKeySQL takes the transaction-level advisory lock of (tenant, key)
 	// if it is free. A try-lock, because a retry arriving while the first
@@ -28,15 +32,18 @@ const (
 	// of 2^-64.)
 	lockKeySQL = `SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || ':' || $2, 0))`
 
-	lookupKeySQL = `SELECT fingerprint, response FROM idempotency_keys
-WHERE tenant_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'`
+	lookupKeySQL = `SELECT fingerprint, resource_kind, resource_id, resource_version, resource_view, response
+FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'`
 
 	// storeKeySQL replaces an expired row of the key that pruning has not
 	// reached yet; an unexpired one cannot exist (we hold the lock and looked).
-	storeKeySQL = `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (tenant_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, response = EXCLUDED.response,
-    created_at = EXCLUDED.created_at
+	storeKeySQL = `INSERT INTO idempotency_keys (tenant_id, key, fingerprint,
+    resource_kind, resource_id, resource_version, resource_view)
+VALUES ($1, $2, $3, $4, $5, $6::bigint, $7)
+ON CONFLICT (tenant_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,
+    resource_kind = EXCLUDED.resource_kind, resource_id = EXCLUDED.resource_id,
+    resource_version = EXCLUDED.resource_version, resource_view = EXCLUDED.resource_view,
+    response = NULL, created_at = EXCLUDED.created_at
 WHERE idempotency_keys.created_at <= now() - interval '24 hours'`
 
 	// pruneKeysSQL deletes a few expired keys. Every write that stores a key
@@ -52,11 +59,29 @@ WHERE k.tenant_id = old.tenant_id AND k.key = old.key`
 
 // keyCheck is the outcome of the statements queued by queueKeyCheck.
 type keyCheck struct {
-	done     bool // both statements ran
-	locked   bool
-	found    bool
-	print    []byte
+	done   bool // both statements ran
+	locked bool
+	found  bool
+	print  []byte
+	stored storedResult
+}
+
+// storedResult is a row's answer: a result, or (kind NULL) the bytes a
+// version before results stored.
+type storedResult struct {
+	kind     *string
+	id       *[16]byte
+	version  *int64
+	view     []byte
 	response []byte
+}
+
+// replayed returns the answer as the error of a replay.
+func (s storedResult) replayed() *app.Replayed {
+	if s.kind == nil || s.id == nil || s.version == nil {
+		return &app.Replayed{Legacy: s.response}
+	}
+	return &app.Replayed{Result: app.Result{Resource: app.Resource(*s.kind), ID: *s.id, Version: *s.version, View: s.view}}
 }
 
 // queueKeyCheck queues, in a transaction, the lock and the lookup of key;
@@ -68,7 +93,8 @@ func queueKeyCheck(b *pgx.Batch, tenant invoice.TenantID, key *app.IdempotentReq
 	b.Queue(lookupKeySQL, [16]byte(tenant), key.Key).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			kc.found = true
-			if err := rows.Scan(&kc.print, &kc.response); err != nil {
+			st := &kc.stored
+			if err := rows.Scan(&kc.print, &st.kind, &st.id, &st.version, &st.view, &st.response); err != nil {
 				return err
 			}
 		}
@@ -78,15 +104,15 @@ func queueKeyCheck(b *pgx.Batch, tenant invoice.TenantID, key *app.IdempotentReq
 }
 
 // verdict returns nil if the change may go ahead under key; else the stored
-// response as *app.Replayed (same request), app.ErrIdempotencyKeyReused
+// answer as *app.Replayed (same request), app.ErrIdempotencyKeyReused
 // (another request), or app.ErrIdempotencyKeyInUse (a request holding the key
-// is in flight). A stored response wins over a held lock: it is committed.
+// is in flight). A stored answer wins over a held lock: it is committed.
 func (kc *keyCheck) verdict(key *app.IdempotentRequest) error {
 	switch {
 	case !kc.done:
 		return errors.New("postgres: idempotency key check did not run")
 	case kc.found && bytes.Equal(kc.print, key.Fingerprint):
-		return &app.Replayed{Response: kc.response}
+		return kc.stored.replayed()
 	case kc.found:
 		return app.ErrIdempotencyKeyReused
 	case !kc.locked:
@@ -95,11 +121,12 @@ func (kc *keyCheck) verdict(key *app.IdempotentRequest) error {
 	return nil
 }
 
-// queueKeyStore queues the insert of response under the tenant's key, then
+// queueKeyStore queues the insert of result under the tenant's key, then
 // the pruning of a few expired keys. The insert fails the batch if it finds
 // an unexpired row of the key (it cannot, under the lock).
-func queueKeyStore(b *pgx.Batch, tenant invoice.TenantID, key *app.IdempotentRequest, response []byte) {
-	b.Queue(storeKeySQL, [16]byte(tenant), key.Key, key.Fingerprint, response).
+func queueKeyStore(b *pgx.Batch, tenant invoice.TenantID, key *app.IdempotentRequest, result app.Result) {
+	b.Queue(storeKeySQL, [16]byte(tenant), key.Key, key.Fingerprint,
+		string(result.Resource), [16]byte(result.ID), result.Version, result.View).
 		Exec(func(tag pgconn.CommandTag) error {
 			if tag.RowsAffected() != 1 {
 				return fmt.Errorf("postgres: idempotency key %q already stored", key.Key)
@@ -109,7 +136,7 @@ func queueKeyStore(b *pgx.Batch, tenant invoice.TenantID, key *app.IdempotentReq
 	b.Queue(pruneKeysSQL)
 }
 
-// addIdempotent stores c's new invoice and events and its key's response in
+// addIdempotent stores c's new invoice and events and its key's result in
 // one transaction, after checking the key. It returns the errors of
 // keyCheck.verdict as is, and database errors wrapped; on error nothing is
 // stored.
@@ -139,7 +166,7 @@ func (r *Invoices) addIdempotent(ctx context.Context, c change) (err error) {
 	if err := queueNew(wb, c); err != nil {
 		return fmt.Errorf("postgres: add invoice %s: %w", id, err)
 	}
-	queueKeyStore(wb, c.inv.Tenant(), c.key, c.response)
+	queueKeyStore(wb, c.inv.Tenant(), c.key, c.result)
 	if err := tx.SendBatch(ctx, wb).Close(); err != nil {
 		return fmt.Errorf("postgres: add invoice %s: %w", id, err)
 	}
@@ -147,4 +174,17 @@ func (r *Invoices) addIdempotent(ctx context.Context, c change) (err error) {
 		return fmt.Errorf("postgres: add invoice %s: commit: %w", id, err)
 	}
 	return nil
+}
+
+// toStore returns the result a change stores under key: result, or the
+// zero Result without key. It fails with app.ErrNoResult if there is a key
+// and result is zero.
+func toStore(key *app.IdempotentRequest, result app.Result) (app.Result, error) {
+	switch {
+	case key == nil:
+		return app.Result{}, nil
+	case result.IsZero():
+		return app.Result{}, app.ErrNoResult
+	}
+	return result, nil
 }

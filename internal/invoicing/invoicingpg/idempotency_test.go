@@ -3,7 +3,7 @@ package invoicingpg_test
 import (
 	"context"
 	"errors"
-	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -11,12 +11,9 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 )
 
-// keyed returns an IdempotentRequest for key whose response is the
-// invoice's id and version.
+// keyed returns the IdempotentRequest of key.
 func keyed(key, fingerprint string) *app.IdempotentRequest {
-	req, err := app.NewIdempotentRequest(key, []byte(fingerprint), func(inv *invoice.Invoice) ([]byte, error) {
-		return fmt.Appendf(nil, "%s v%d", inv.ID(), inv.Version()), nil
-	})
+	req, err := app.NewIdempotentRequest(key, []byte(fingerprint))
 	if err != nil {
 		panic(err)
 	}
@@ -27,7 +24,7 @@ func voidCmd(e *env, inv *invoice.Invoice, key *app.IdempotentRequest) app.VoidI
 	return app.VoidInvoice{Tenant: e.tenant, InvoiceID: inv.ID(), Reason: "duplicate", Idempotency: key}
 }
 
-// The response is stored in the change's transaction: a failure just before
+// The result is stored in the change's transaction: a failure just before
 // COMMIT leaves neither, and a retry then makes the change and stores it.
 func TestIdempotentResponseCommitsWithTheChange(t *testing.T) {
 	t.Parallel()
@@ -39,8 +36,8 @@ func TestIdempotentResponseCommitsWithTheChange(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !tracer.sawWrites.Load() {
 		t.Fatalf("void = %v (after the writes: %v), want the failure injected before COMMIT", err, tracer.sawWrites.Load())
 	}
-	if changed.Response != nil || e.count(t, `SELECT count(*) FROM idempotency_keys`) != 0 {
-		t.Fatal("a rolled-back change left its response stored")
+	if !changed.Result.IsZero() || e.count(t, `SELECT count(*) FROM idempotency_keys`) != 0 {
+		t.Fatal("a rolled-back change left its result stored")
 	}
 	assertSameInvoice(t, e.get(t, inv.ID()), before)
 	// The cancellation closed the connection; the server ends its session,
@@ -52,15 +49,47 @@ func TestIdempotentResponseCommitsWithTheChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("%s v%d", inv.ID(), changed.Invoice.Version())
-	if string(changed.Response) != want {
-		t.Fatalf("stored %q, want %q", changed.Response, want)
+	// The use case's result, made before the write from the invoice it
+	// changed, is the invoice as committed.
+	view, err := changed.Result.Invoice()
+	if err != nil || changed.Result.ID != [16]byte(inv.ID()) || changed.Result.Version != changed.Invoice.Version() ||
+		!reflect.DeepEqual(view, app.ViewOf(changed.Invoice)) {
+		t.Fatalf("stored %+v (%v), want the voided invoice's view", changed.Result, err)
 	}
 
 	_, err = e.app.VoidInvoice.Handle(context.Background(), voidCmd(e, inv, keyed("void-1", "void")))
 	var replayed *app.Replayed
-	if !errors.As(err, &replayed) || string(replayed.Response) != want {
-		t.Fatalf("retry = %v, want the stored response replayed", err)
+	if !errors.As(err, &replayed) || !reflect.DeepEqual(replayed.Result, changed.Result) || replayed.Legacy != nil {
+		t.Fatalf("retry = %v, want the stored result replayed", err)
+	}
+}
+
+// A key stored before results holds the caller's own bytes: a retry of its
+// request replays them as they are.
+func TestIdempotencyKeyStoredBeforeResultsReplays(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	inv := e.createOpen(t, e.tenant)
+	framed := "200\nETag: \"3\"\n\n{\"a\":1}"
+	if _, err := e.pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response) VALUES ($1, 'old', 'void', $2)`,
+		e.tenant.String(), []byte(framed)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, inv, keyed("old", "void")))
+	var replayed *app.Replayed
+	if !errors.As(err, &replayed) || string(replayed.Legacy) != framed || !replayed.Result.IsZero() {
+		t.Fatalf("retry of a request answered before results = %v, want its bytes replayed", err)
+	}
+	if got := e.get(t, inv.ID()); got.Status() != invoice.StatusOpen {
+		t.Fatalf("status %s after a replay, want open", got.Status())
+	}
+	// A row holds a result or the bytes of before, never both nor neither.
+	if _, err := e.pool.Exec(ctx, `UPDATE idempotency_keys SET resource_kind = 'invoice' WHERE key = 'old'`); err == nil {
+		t.Fatal("a row with bytes and part of a result was stored")
+	}
+	if _, err := e.pool.Exec(ctx, `UPDATE idempotency_keys SET response = NULL WHERE key = 'old'`); err == nil {
+		t.Fatal("a row with no answer was stored")
 	}
 }
 
@@ -110,8 +139,8 @@ SELECT $1, 'old-' || n, '\x00', '', now() - interval '25 hours' FROM generate_se
 	}
 	inv := e.createOpen(t, e.tenant)
 	changed, err := e.app.VoidInvoice.Handle(ctx, voidCmd(e, inv, keyed("old-1", "a different request, long ago")))
-	if err != nil || changed.Response == nil {
-		t.Fatalf("void with an expired key = %v (stored %q), want a fresh change", err, changed.Response)
+	if err != nil || changed.Result.IsZero() {
+		t.Fatalf("void with an expired key = %v (stored %+v), want a fresh change", err, changed.Result)
 	}
 	if n := e.count(t, `SELECT count(*) FROM idempotency_keys WHERE created_at < now() - interval '24 hours'`); n >= 19 {
 		t.Fatalf("%d expired keys left of 20, want some pruned", n)

@@ -94,9 +94,9 @@ func TestUpdateReturnsTheInvoiceAsCommitted(t *testing.T) {
 	inv := e.create(t, e.tenant)
 	// The system clock has nanoseconds; PostgreSQL keeps microseconds.
 	nano := time.Date(2030, 5, 6, 7, 8, 9, 123456789, time.UTC)
-	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+	changed, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 		_, err := inv.AddLine(invoice.LineInput{Description: "x", Quantity: 1, UnitAmount: 1}, nano)
-		return err
+		return app.Result{}, err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,10 @@ func TestGetAndUpdateAreScopedByTenant(t *testing.T) {
 		t.Fatalf("Get of a missing invoice: %v, want ErrNotFound", err)
 	}
 	called := false
-	fn := func(context.Context, *invoice.Invoice, app.Tx) error { called = true; return nil }
+	fn := func(context.Context, *invoice.Invoice, app.Tx) (app.Result, error) {
+		called = true
+		return app.Result{}, nil
+	}
 	for _, tc := range []struct {
 		tenant invoice.TenantID
 		id     invoice.ID

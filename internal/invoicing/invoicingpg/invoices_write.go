@@ -42,7 +42,8 @@ func (r *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 // update is one attempt of Update, in one transaction: begin, take the
 // invoice's row lock and load it (with opts' idempotency key checked first),
 // run fn, write the new state guarded by the loaded version together with
-// the events fn recorded (and the idempotent response), commit. It returns
+// the events fn recorded (and the result fn returned, under opts' key),
+// commit. It returns
 // errLostRace if another transaction won a race for a row it writes, or
 // changed the invoice since the load (which the lock rules out; the guard
 // stays as the last line of defence). If fn records no event nothing is
@@ -68,7 +69,8 @@ func (r *Invoices) update(ctx context.Context, tenant invoice.TenantID, id invoi
 	if err != nil {
 		return app.Changed{}, err
 	}
-	if err := fn(ctx, inv, updateTx{tx}); err != nil {
+	result, err := fn(ctx, inv, updateTx{tx})
+	if err != nil {
 		return app.Changed{}, err
 	}
 	events := inv.PullEvents()
@@ -80,12 +82,15 @@ func (r *Invoices) update(ctx context.Context, tenant invoice.TenantID, id invoi
 		}
 		return app.Changed{Invoice: inv}, nil
 	}
-	committed, response, err := prepareCommit(inv, opts.Idempotency)
+	if result, err = toStore(opts.Idempotency, result); err != nil {
+		return app.Changed{}, err
+	}
+	committed, err := asCommitted(inv)
 	if err != nil {
 		return app.Changed{}, err
 	}
 
-	c := change{inv: inv, loaded: loaded, events: events, trace: app.TraceFrom(ctx), key: opts.Idempotency, response: response}
+	c := change{inv: inv, loaded: loaded, events: events, trace: app.TraceFrom(ctx), key: opts.Idempotency, result: result}
 	if err := writeUpdate(ctx, tx, c); err != nil {
 		return app.Changed{}, err
 	}
@@ -96,25 +101,29 @@ func (r *Invoices) update(ctx context.Context, tenant invoice.TenantID, id invoi
 		return app.Changed{}, fmt.Errorf("postgres: update invoice %s: commit: %w", id, err)
 	}
 	r.afterCommit()
-	return app.Changed{Invoice: committed, Response: response}, nil
+	return app.Changed{Invoice: committed, Result: result}, nil
 }
 
 // Add implements app.Invoices.Add: it stores a new invoice, its lines and
 // payments, and the events pulled from it into the outbox, atomically. With
-// opts.Idempotency it checks the key and stores the response in the same
+// opts.Idempotency it checks the key and stores result in the same
 // transaction (see addIdempotent), and may fail with *app.Replayed,
-// app.ErrIdempotencyKeyReused or app.ErrIdempotencyKeyInUse. It returns
-// database errors wrapped (a duplicate id is a unique violation) and JSON
-// encoding errors of events; on error nothing is stored, and the pulled
-// events are lost with inv, which the caller should discard.
-func (r *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions) (_ app.Changed, err error) {
+// app.ErrIdempotencyKeyReused or app.ErrIdempotencyKeyInUse, or with
+// app.ErrNoResult if result is zero. It returns database errors wrapped (a
+// duplicate id is a unique violation) and JSON encoding errors of events; on
+// error nothing is stored, and the pulled events are lost with inv, which
+// the caller should discard.
+func (r *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (_ app.Changed, err error) {
 	defer markUnavailable(&err)
 	events := inv.PullEvents()
-	committed, response, err := prepareCommit(inv, opts.Idempotency)
+	if result, err = toStore(opts.Idempotency, result); err != nil {
+		return app.Changed{}, err
+	}
+	committed, err := asCommitted(inv)
 	if err != nil {
 		return app.Changed{}, err
 	}
-	c := change{inv: inv, events: events, trace: app.TraceFrom(ctx), key: opts.Idempotency, response: response}
+	c := change{inv: inv, events: events, trace: app.TraceFrom(ctx), key: opts.Idempotency, result: result}
 	if c.key != nil {
 		err = r.addIdempotent(ctx, c)
 	} else {
@@ -126,7 +135,7 @@ func (r *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Chang
 	if len(events) > 0 {
 		r.afterCommit()
 	}
-	return app.Changed{Invoice: committed, Response: response}, nil
+	return app.Changed{Invoice: committed, Result: result}, nil
 }
 
 // addOnce stores c's new invoice and events in one round trip. A batch sent
@@ -146,37 +155,21 @@ func (r *Invoices) addOnce(ctx context.Context, c change) error {
 
 // change is what a write stores: the invoice as changed, as it was loaded
 // (zero for a new one), the events it recorded with the trace of the request
-// that caused them, and the idempotency key with the response to store
+// that caused them, and the idempotency key with the app's result to store
 // under it (nil key: none).
 type change struct {
-	inv      *invoice.Invoice
-	loaded   invoice.Snapshot
-	events   []invoice.Event
-	trace    app.Trace
-	key      *app.IdempotentRequest
-	response []byte
-}
-
-// prepareCommit returns inv as it will read back once committed, and the
-// response key encodes from it (nil without key). It fails with the
-// encoder's error, returned as is, or if inv breaks an invariant (which
-// cannot happen for an aggregate that kept its invariants).
-func prepareCommit(inv *invoice.Invoice, key *app.IdempotentRequest) (*invoice.Invoice, []byte, error) {
-	committed, err := asCommitted(inv)
-	if err != nil || key == nil {
-		return committed, nil, err
-	}
-	response, err := key.Response(committed)
-	if err != nil {
-		return nil, nil, err
-	}
-	return committed, response, nil
+	inv    *invoice.Invoice
+	loaded invoice.Snapshot
+	events []invoice.Event
+	trace  app.Trace
+	key    *app.IdempotentRequest
+	result app.Result
 }
 
 // writeUpdate sends every write of an update attempt in one round trip: the
 // guarded UPDATE of the invoice row, the inserts and deletes of its lines and
 // payments, the outbox insert of the events, and the idempotency key's
-// response. It returns errLostRace if the guarded UPDATE matched no row
+// result. It returns errLostRace if the guarded UPDATE matched no row
 // (another transaction committed a new version after the load) or a write
 // failed because of such a race, and other errors wrapped.
 //
@@ -198,7 +191,7 @@ func writeUpdate(ctx context.Context, tx pgx.Tx, c change) error {
 		return fmt.Errorf("postgres: update invoice %s: %w", c.inv.ID(), err)
 	}
 	if c.key != nil {
-		queueKeyStore(b, c.inv.Tenant(), c.key, c.response)
+		queueKeyStore(b, c.inv.Tenant(), c.key, c.result)
 	}
 	err := tx.SendBatch(ctx, b).Close()
 	// Errors of the statements after an UPDATE that matched no row are

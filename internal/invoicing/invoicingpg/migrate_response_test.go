@@ -62,3 +62,55 @@ func TestMigration7FramesStoredResponses(t *testing.T) {
 		t.Fatalf("%d rows, %v", n, err)
 	}
 }
+
+// Migration 000010 keeps the framed answers stored before it, which the
+// HTTP layer still replays; going back drops the results stored since,
+// which only the HTTP layer can frame.
+func TestMigration10KeepsTheAnswersStoredBefore(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	run := func(name string) {
+		t.Helper()
+		sql, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, string(sql)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	const tenant = `INSERT INTO tenants (id, name) VALUES ('0190f7a8-0000-7000-8000-000000000001', 'acme')`
+	if _, err := pool.Exec(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, resource_kind, resource_id, resource_version, resource_view)
+		VALUES ('0190f7a8-0000-7000-8000-000000000001', 'result', '\x01', 'invoice', '0190f7a8-0000-7000-8000-000000000002', 1, '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	run("000010_idempotency_result.down.sql")
+	if _, err := pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response)
+		VALUES ('0190f7a8-0000-7000-8000-000000000001', 'framed', '\x02', convert_to(E'200\n\n{}', 'UTF8'))`); err != nil {
+		t.Fatal(err)
+	}
+	run("000010_idempotency_result.up.sql")
+
+	var keys []string
+	var response []byte
+	var kind *string
+	rows, err := pool.Query(ctx, `SELECT key, response, resource_kind FROM idempotency_keys ORDER BY key`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key, &response, &kind); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, key)
+	}
+	if err := rows.Err(); err != nil || len(keys) != 1 || keys[0] != "framed" || string(response) != "200\n\n{}" || kind != nil {
+		t.Fatalf("keys %q (%v), the last with response %q and kind %v; want the framed one alone, as stored", keys, err, response, kind)
+	}
+}

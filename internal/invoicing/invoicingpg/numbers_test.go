@@ -67,15 +67,15 @@ func TestFailedIssueGivesItsNumberBack(t *testing.T) {
 		t.Fatalf("first number %s", got)
 	}
 
-	_, err := e.repo.Update(ctx, e.tenant, b.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+	_, err := e.repo.Update(ctx, e.tenant, b.ID(), app.ChangeOptions{}, func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) (app.Result, error) {
 		n, err := tx.NextInvoiceNumber(ctx, e.tenant, year)
 		if err != nil {
-			return err
+			return app.Result{}, err
 		}
 		if n != 2 {
-			return fmt.Errorf("took number %d, want 2", n)
+			return app.Result{}, fmt.Errorf("took number %d, want 2", n)
 		}
-		return errInjected // fails after taking the number
+		return app.Result{}, errInjected // fails after taking the number
 	})
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Update: %v", err)
@@ -93,11 +93,11 @@ func TestFailedIssueGivesItsNumberBack(t *testing.T) {
 	// its function took: asking twice gets the same one.
 	draft := e.create(t, e.tenant)
 	for range 2 {
-		_, err = e.repo.Update(ctx, e.tenant, draft.ID(), app.ChangeOptions{}, func(ctx context.Context, _ *invoice.Invoice, tx app.Tx) error {
+		_, err = e.repo.Update(ctx, e.tenant, draft.ID(), app.ChangeOptions{}, func(ctx context.Context, _ *invoice.Invoice, tx app.Tx) (app.Result, error) {
 			if n, err := tx.NextInvoiceNumber(ctx, e.tenant, year+1); err != nil || n != 1 {
-				return fmt.Errorf("next year's first number %d, %v; want 1", n, err)
+				return app.Result{}, fmt.Errorf("next year's first number %d, %v; want 1", n, err)
 			}
-			return nil
+			return app.Result{}, nil
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -119,18 +119,18 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.repo.Add(app.WithTrace(ctx, trace), inv, app.ChangeOptions{}); err != nil {
+	if _, err := e.repo.Add(app.WithTrace(ctx, trace), inv, app.ChangeOptions{}, app.Result{}); err != nil {
 		t.Fatal(err)
 	}
 	second := app.Trace{CorrelationID: "req-2"}
-	_, err = e.repo.Update(app.WithTrace(ctx, second), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
-		return inv.Issue("INV-1", microClock{}.Now())
+	_, err = e.repo.Update(app.WithTrace(ctx, second), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
+		return app.Result{}, inv.Issue("INV-1", microClock{}.Now())
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.repo.Update(ctx, e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
-		return inv.Void("wrong customer", microClock{}.Now())
+	_, err = e.repo.Update(ctx, e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
+		return app.Result{}, inv.Void("wrong customer", microClock{}.Now())
 	})
 	if err != nil {
 		t.Fatal(err)

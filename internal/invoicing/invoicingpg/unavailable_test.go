@@ -43,7 +43,7 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 		"Invoices.List":  func() error { _, err := invoices.List(ctx, tenant, app.ListFilter{}); return err },
 		"Invoices.Lines": func() error { _, err := invoices.Lines(ctx, tenant, id, app.LineFilter{}); return err },
 		"Invoices.Update": func() error {
-			_, err := invoices.Update(ctx, tenant, id, app.ChangeOptions{}, func(context.Context, *invoice.Invoice, app.Tx) error { return nil })
+			_, err := invoices.Update(ctx, tenant, id, app.ChangeOptions{}, func(context.Context, *invoice.Invoice, app.Tx) (app.Result, error) { return app.Result{}, nil })
 			return err
 		},
 		"APIKeys.Tenant": func() error { _, err := keys.Tenant(ctx, []byte("hash")); return err },

@@ -133,7 +133,9 @@ func TestTraceReachesTheCloudEventAndTheHeaders(t *testing.T) {
 	inv := h.newInvoice(repo) // no trace
 	trace := app.Trace{CorrelationID: "req-42", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "congo=t61rcWkgMzE"}
 	_, err := repo.Update(app.WithTrace(context.Background(), trace), h.tenant, inv.ID(), app.ChangeOptions{},
-		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return addLine(1)(inv) })
+		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
+			return app.Result{}, addLine(1)(inv)
+		})
 	if err != nil {
 		t.Fatal(err)
 	}

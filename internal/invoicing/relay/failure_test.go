@@ -29,12 +29,14 @@ func writeInvoices(h *harness, repo *invoicingpg.Invoices, n, events int, pause 
 			inv, err := invoice.New(invoice.NewID(), h.tenant, "EUR", invoice.Customer{Name: "Acme", Email: "a@acme.test"},
 				time.Time{}, nil, time.Now())
 			if err == nil {
-				_, err = repo.Add(context.Background(), inv, app.ChangeOptions{})
+				_, err = repo.Add(context.Background(), inv, app.ChangeOptions{}, app.Result{})
 			}
 			for i := 1; i < events && err == nil; i++ {
 				time.Sleep(pause)
 				_, err = repo.Update(context.Background(), h.tenant, inv.ID(), app.ChangeOptions{},
-					func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return addLine(i)(inv) })
+					func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
+						return app.Result{}, addLine(i)(inv)
+					})
 			}
 			if err != nil {
 				errs <- fmt.Errorf("invoice %s: %w", inv.ID(), err)

@@ -125,7 +125,7 @@ func (h *harness) newInvoice(repo *invoicingpg.Invoices, lines ...invoice.LineIn
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := repo.Add(context.Background(), inv, app.ChangeOptions{}); err != nil {
+	if _, err := repo.Add(context.Background(), inv, app.ChangeOptions{}, app.Result{}); err != nil {
 		h.t.Fatalf("add invoice: %v", err)
 	}
 	return inv
@@ -134,7 +134,9 @@ func (h *harness) newInvoice(repo *invoicingpg.Invoices, lines ...invoice.LineIn
 // update commits fn's change to invoice id through repo.
 func (h *harness) update(repo *invoicingpg.Invoices, id invoice.ID, fn func(*invoice.Invoice) error) *invoice.Invoice {
 	h.t.Helper()
-	changed, err := repo.Update(context.Background(), h.tenant, id, app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return fn(inv) })
+	changed, err := repo.Update(context.Background(), h.tenant, id, app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
+		return app.Result{}, fn(inv)
+	})
 	if err != nil {
 		h.t.Fatalf("update invoice %s: %v", id, err)
 	}

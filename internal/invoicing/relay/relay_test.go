@@ -122,11 +122,11 @@ func TestRelayPublishesNothingOfARolledBackTransaction(t *testing.T) {
 	inv := h.newInvoice(repo)
 
 	// A use case that fails after changing the invoice: rolled back.
-	_, err := repo.Update(ctx, h.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+	_, err := repo.Update(ctx, h.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 		if err := addLine(1)(inv); err != nil {
-			return err
+			return app.Result{}, err
 		}
-		return errors.New("changed my mind")
+		return app.Result{}, errors.New("changed my mind")
 	})
 	if err == nil {
 		t.Fatal("Update with a failing function succeeded")

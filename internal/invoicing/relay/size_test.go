@@ -103,11 +103,13 @@ func (l life) commit(t *testing.T, ctx context.Context, repo *invoicingpg.Invoic
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := repo.Add(ctx, inv, app.ChangeOptions{}); err != nil {
+	if _, err := repo.Add(ctx, inv, app.ChangeOptions{}, app.Result{}); err != nil {
 		t.Fatalf("add: %v", err)
 	}
 	for _, step := range l.steps {
-		changed, err := repo.Update(ctx, inv.Tenant(), inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error { return step(inv) })
+		changed, err := repo.Update(ctx, inv.Tenant(), inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
+			return app.Result{}, step(inv)
+		})
 		if err != nil {
 			t.Fatalf("update: %v", err)
 		}

@@ -35,10 +35,10 @@ func txAttrs(op string, id invoice.ID) trace.SpanStartOption {
 }
 
 // Add implements app.Invoices.Add in a span "invoice add transaction".
-func (r invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions) (app.Changed, error) {
+func (r invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
 	ctx, span := r.tracer.Start(ctx, "invoice add transaction", trace.WithSpanKind(trace.SpanKindClient), txAttrs("transaction", inv.ID()))
 	defer span.End()
-	changed, err := r.Invoices.Add(ctx, inv, opts)
+	changed, err := r.Invoices.Add(ctx, inv, opts, result)
 	recordError(span, err)
 	return changed, err
 }

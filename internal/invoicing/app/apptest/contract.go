@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 )
@@ -86,7 +88,7 @@ func newDraft(t *testing.T, tenant invoice.TenantID) *invoice.Invoice {
 
 func add(t *testing.T, s Subject, tenant invoice.TenantID) *invoice.Invoice {
 	t.Helper()
-	changed, err := s.Invoices.Add(context.Background(), newDraft(t, tenant), app.ChangeOptions{})
+	changed, err := s.Invoices.Add(context.Background(), newDraft(t, tenant), app.ChangeOptions{}, app.Result{})
 	if err != nil {
 		t.Fatalf("Add: %v", err)
 	}
@@ -98,19 +100,38 @@ func update(s Subject, tenant invoice.TenantID, id invoice.ID, fn app.UpdateFunc
 	return s.Invoices.Update(context.Background(), tenant, id, app.ChangeOptions{}, fn)
 }
 
+// answering returns an UpdateFunc running fn and answering, as a use case
+// does, with the invoice as fn left it (answer), whether or not the change
+// has a key.
+func answering(fn func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error) app.UpdateFunc {
+	return func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) (app.Result, error) {
+		if err := fn(ctx, inv, tx); err != nil {
+			return app.Result{}, err
+		}
+		return answer(inv), nil
+	}
+}
+
+// answer returns a Result naming the invoice and its version, its view
+// bytes the repository stores without reading them.
+func answer(inv *invoice.Invoice) app.Result {
+	return app.Result{Resource: app.ResourceInvoice, ID: uuid.UUID(inv.ID()), Version: inv.Version(),
+		View: fmt.Appendf(nil, "%s v%d", inv.ID(), inv.Version())}
+}
+
 // issue issues the invoice with the tenant's next number.
-func issue(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+var issue = answering(func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
 	n, err := tx.NextInvoiceNumber(ctx, inv.Tenant(), Now.Year())
 	if err != nil {
 		return err
 	}
 	return inv.Issue(invoice.FormatNumber(Now.Year(), n), Now)
-}
+})
 
-func addLine(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+var addLine = answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 	_, err := inv.AddLine(invoice.LineInput{Description: "Extra", Quantity: 1, UnitAmount: 100}, Now)
 	return err
-}
+})
 
 func get(t *testing.T, s Subject, tenant invoice.TenantID, id invoice.ID) *invoice.Invoice {
 	t.Helper()
@@ -159,9 +180,9 @@ func testUpdateCommits(t *testing.T, s Subject) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if changed.Invoice.Version() != 2 || changed.Invoice.LineCount() != 3 || changed.Response != nil {
-		t.Fatalf("Update returned version %d with %d lines (response %q), want 2 and 3, none",
-			changed.Invoice.Version(), changed.Invoice.LineCount(), changed.Response)
+	if changed.Invoice.Version() != 2 || changed.Invoice.LineCount() != 3 || !changed.Result.IsZero() {
+		t.Fatalf("Update returned version %d with %d lines (result %+v), want 2 and 3, none stored without a key",
+			changed.Invoice.Version(), changed.Invoice.LineCount(), changed.Result)
 	}
 	if got := get(t, s, tenant, inv.ID()); stateOf(got) != stateOf(changed.Invoice) {
 		t.Fatalf("read back %+v, want the committed %+v", stateOf(got), stateOf(changed.Invoice))
@@ -172,15 +193,15 @@ func testRollback(t *testing.T, s Subject) {
 	tenant := s.NewTenant(t)
 	inv := add(t, s, tenant)
 	before := stateOf(get(t, s, tenant, inv.ID()))
-	_, err := update(s, tenant, inv.ID(), func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
-		if err := addLine(ctx, inv, tx); err != nil {
+	_, err := update(s, tenant, inv.ID(), answering(func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+		if _, err := addLine(ctx, inv, tx); err != nil {
 			return err
 		}
-		if err := issue(ctx, inv, tx); err != nil {
+		if _, err := issue(ctx, inv, tx); err != nil {
 			return err
 		}
 		return errInjected
-	})
+	}))
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Update: %v, want the function's error", err)
 	}
@@ -206,12 +227,12 @@ func testPanic(t *testing.T, s Subject) {
 				t.Fatal("the panic did not propagate")
 			}
 		}()
-		_, _ = update(s, tenant, inv.ID(), func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
-			if err := issue(ctx, inv, tx); err != nil {
+		_, _ = update(s, tenant, inv.ID(), answering(func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+			if _, err := issue(ctx, inv, tx); err != nil {
 				return err
 			}
 			panic("boom")
-		})
+		}))
 	}()
 	if after := stateOf(get(t, s, tenant, inv.ID())); after != before {
 		t.Fatalf("after a panic %+v, want %+v", after, before)
@@ -228,12 +249,12 @@ func testNoEvent(t *testing.T, s Subject) {
 	inv := add(t, s, tenant)
 	key := request("k", "first")
 	changed, err := s.Invoices.Update(context.Background(), tenant, inv.ID(), app.ChangeOptions{Idempotency: key},
-		func(ctx context.Context, _ *invoice.Invoice, tx app.Tx) error {
+		answering(func(ctx context.Context, _ *invoice.Invoice, tx app.Tx) error {
 			_, err := tx.NextInvoiceNumber(ctx, tenant, Now.Year())
 			return err
-		})
-	if err != nil || changed.Invoice == nil || changed.Invoice.Version() != 1 || changed.Response != nil {
-		t.Fatalf("an update recording nothing: %v, %+v; want the invoice as loaded, no response", err, changed)
+		}))
+	if err != nil || changed.Invoice == nil || changed.Invoice.Version() != 1 || !changed.Result.IsZero() {
+		t.Fatalf("an update recording nothing: %v, %+v; want the invoice as loaded, no result", err, changed)
 	}
 	// Neither the key nor the number was kept.
 	changed, err = s.Invoices.Update(context.Background(), tenant, inv.ID(), app.ChangeOptions{Idempotency: request("k", "other")}, issue)
@@ -262,7 +283,7 @@ func testOneWinner(t *testing.T, s Subject) {
 	all := make(chan struct{})
 	errs := concurrently(workers, func(w int) error {
 		first := true
-		_, err := update(s, tenant, open.ID(), func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+		_, err := update(s, tenant, open.ID(), answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 			if first {
 				first = false
 				if loaded.Add(1) == workers {
@@ -275,7 +296,7 @@ func testOneWinner(t *testing.T, s Subject) {
 				}
 			}
 			return inv.Pay(open.Total(), fmt.Sprintf("worker-%d", w), Now)
-		})
+		}))
 		return err
 	})
 	won := 0
@@ -314,14 +335,14 @@ func concurrently(n int, work func(w int) error) []error {
 // moment first, as a use case doing real work would, so that concurrent
 // updates overlap even where a change costs next to nothing (in memory).
 func pay(amount int64, reference string) app.UpdateFunc {
-	return func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+	return answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		time.Sleep(time.Millisecond)
 		m, err := invoice.NewMoney(amount, inv.Currency())
 		if err != nil {
 			return err
 		}
 		return inv.Pay(m, reference, Now)
-	}
+	})
 }
 
 // openInvoice adds an invoice of tenant and issues it.
@@ -389,10 +410,10 @@ func testConcurrentMix(t *testing.T, s Subject) {
 			_, err := update(s, tenant, open.ID(), pay(part, fmt.Sprintf("part-%d", w)))
 			return err
 		}
-		_, err := update(s, tenant, open.ID(), func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+		_, err := update(s, tenant, open.ID(), answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 			time.Sleep(time.Millisecond) // as pay's
 			return inv.Edit(invoice.Changes{Metadata: map[string]string{fmt.Sprintf("k%d", w): "v"}}, Now)
-		})
+		}))
 		return err
 	}) {
 		if err != nil {
@@ -439,12 +460,14 @@ func testGapless(t *testing.T, s Subject) {
 	}
 }
 
-// request returns an idempotent request whose response names the invoice
-// and its version.
+// request returns an idempotent request.
 func request(key, fingerprint string) *app.IdempotentRequest {
-	return &app.IdempotentRequest{Key: key, Fingerprint: []byte(fingerprint), Response: func(inv *invoice.Invoice) ([]byte, error) {
-		return fmt.Appendf(nil, "%s v%d", inv.ID(), inv.Version()), nil
-	}}
+	return &app.IdempotentRequest{Key: key, Fingerprint: []byte(fingerprint)}
+}
+
+// sameResult reports whether got is want, view bytes included.
+func sameResult(got, want app.Result) bool {
+	return got.Resource == want.Resource && got.ID == want.ID && got.Version == want.Version && string(got.View) == string(want.View)
 }
 
 func testIdempotency(t *testing.T, s Subject) {
@@ -453,30 +476,42 @@ func testIdempotency(t *testing.T, s Subject) {
 	inv := add(t, s, tenant)
 	with := func(key *app.IdempotentRequest) app.ChangeOptions { return app.ChangeOptions{Idempotency: key} }
 
-	// A failed change stores no response.
-	_, err := s.Invoices.Update(ctx, tenant, inv.ID(), with(request("k", "add")), func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
-		if err := addLine(ctx, inv, tx); err != nil {
+	// A failed change stores no result.
+	_, err := s.Invoices.Update(ctx, tenant, inv.ID(), with(request("k", "add")), answering(func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+		if _, err := addLine(ctx, inv, tx); err != nil {
 			return err
 		}
 		return errInjected
-	})
+	}))
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Update: %v", err)
 	}
+	// Nor does a change under a key that comes without its result: it is
+	// refused whole.
+	_, err = s.Invoices.Update(ctx, tenant, inv.ID(), with(request("k", "add")), func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) (app.Result, error) {
+		_, err := addLine(ctx, inv, tx)
+		return app.Result{}, err
+	})
+	if !errors.Is(err, app.ErrNoResult) {
+		t.Fatalf("an idempotent change without a result: %v, want ErrNoResult", err)
+	}
+	if got := get(t, s, tenant, inv.ID()); got.Version() != 1 {
+		t.Fatalf("version %d after a change without a result, want 1: it was applied", got.Version())
+	}
 	changed, err := s.Invoices.Update(ctx, tenant, inv.ID(), with(request("k", "add")), addLine)
-	want := fmt.Sprintf("%s v2", inv.ID())
-	if err != nil || string(changed.Response) != want {
-		t.Fatalf("the change after a failed one: %v, response %q; want %q", err, changed.Response, want)
+	want := answer(changed.Invoice)
+	if err != nil || want.Version != 2 || !sameResult(changed.Result, want) {
+		t.Fatalf("the change after failed ones: %v, result %+v; want %+v at version 2", err, changed.Result, want)
 	}
 
 	calls := 0
-	_, err = s.Invoices.Update(ctx, tenant, inv.ID(), with(request("k", "add")), func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) error {
+	_, err = s.Invoices.Update(ctx, tenant, inv.ID(), with(request("k", "add")), func(ctx context.Context, inv *invoice.Invoice, tx app.Tx) (app.Result, error) {
 		calls++
 		return addLine(ctx, inv, tx)
 	})
 	var replayed *app.Replayed
-	if !errors.As(err, &replayed) || string(replayed.Response) != want || calls != 0 {
-		t.Fatalf("the same request again: %v (function ran %d times), want the stored response replayed", err, calls)
+	if !errors.As(err, &replayed) || !sameResult(replayed.Result, want) || replayed.Legacy != nil || calls != 0 {
+		t.Fatalf("the same request again: %v (function ran %d times), want the stored result replayed", err, calls)
 	}
 	if _, err := s.Invoices.Update(ctx, tenant, inv.ID(), with(request("k", "another")), addLine); !errors.Is(err, app.ErrIdempotencyKeyReused) {
 		t.Fatalf("another request with the key: %v, want ErrIdempotencyKeyReused", err)
@@ -489,16 +524,20 @@ func testIdempotency(t *testing.T, s Subject) {
 func testIdempotentAdd(t *testing.T, s Subject) {
 	ctx := context.Background()
 	tenant := s.NewTenant(t)
-	draft := newDraft(t, tenant)
 	opts := app.ChangeOptions{Idempotency: request("create", "create")}
-	changed, err := s.Invoices.Add(ctx, draft, opts)
-	want := fmt.Sprintf("%s v1", draft.ID())
-	if err != nil || string(changed.Response) != want {
-		t.Fatalf("Add: %v, response %q; want %q", err, changed.Response, want)
+	if _, err := s.Invoices.Add(ctx, newDraft(t, tenant), opts, app.Result{}); !errors.Is(err, app.ErrNoResult) {
+		t.Fatalf("Add under a key without a result: %v, want ErrNoResult", err)
+	}
+	draft := newDraft(t, tenant)
+	want := answer(draft)
+	changed, err := s.Invoices.Add(ctx, draft, opts, want)
+	if err != nil || !sameResult(changed.Result, want) {
+		t.Fatalf("Add: %v, result %+v; want %+v", err, changed.Result, want)
 	}
 	var replayed *app.Replayed
-	if _, err := s.Invoices.Add(ctx, newDraft(t, tenant), opts); !errors.As(err, &replayed) || string(replayed.Response) != want {
-		t.Fatalf("the same request again: %v, want the first response replayed", err)
+	again := newDraft(t, tenant)
+	if _, err := s.Invoices.Add(ctx, again, opts, answer(again)); !errors.As(err, &replayed) || !sameResult(replayed.Result, want) {
+		t.Fatalf("the same request again: %v, want the first result replayed", err)
 	}
 	page, err := s.Invoices.List(ctx, tenant, app.ListFilter{Limit: 10})
 	if err != nil || len(page.Invoices) != 1 {
@@ -529,7 +568,7 @@ func testTenantIsolation(t *testing.T, s Subject) {
 		inv    *invoice.Invoice
 	}{{a, invA}, {b, invB}} {
 		changed, err := s.Invoices.Update(ctx, x.tenant, x.inv.ID(), app.ChangeOptions{Idempotency: request("shared", "same")}, addLine)
-		if err != nil || changed.Response == nil {
+		if err != nil || changed.Result.IsZero() {
 			t.Fatalf("tenant %s with the shared key: %v, want a change of its own", x.tenant, err)
 		}
 	}

@@ -44,7 +44,7 @@ type keyID struct {
 
 type storedKey struct {
 	fingerprint []byte
-	response    []byte
+	result      app.Result
 }
 
 type counterID struct {
@@ -85,7 +85,7 @@ func (m *Invoices) Events() []invoice.Event {
 }
 
 // Add implements app.Invoices.Add. A duplicate id is an error.
-func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeOptions) (app.Changed, error) {
+func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
 	events := inv.PullEvents()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -95,15 +95,15 @@ func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeO
 	if _, ok := m.invoices[inv.ID()]; ok {
 		return app.Changed{}, errors.New("apptest: duplicate invoice id")
 	}
-	response, err := encode(opts.Idempotency, inv)
+	result, err := toStore(opts.Idempotency, result)
 	if err != nil {
 		return app.Changed{}, err
 	}
 	m.invoices[inv.ID()] = SnapshotOf(inv)
 	m.order = append(m.order, inv.ID())
 	m.events = append(m.events, events...)
-	m.storeKey(inv.Tenant(), opts.Idempotency, response)
-	return app.Changed{Invoice: inv, Response: response}, nil
+	m.storeKey(inv.Tenant(), opts.Idempotency, result)
+	return app.Changed{Invoice: inv, Result: result}, nil
 }
 
 // Get implements app.Invoices.Get.
@@ -147,7 +147,8 @@ func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 	if err != nil {
 		return app.Changed{}, err
 	}
-	if err := fn(ctx, inv, tx); err != nil {
+	result, err := fn(ctx, inv, tx)
+	if err != nil {
 		return app.Changed{}, err
 	}
 	events := inv.PullEvents()
@@ -155,8 +156,7 @@ func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 		tx.end(false)
 		return app.Changed{Invoice: inv}, nil
 	}
-	response, err := encode(opts.Idempotency, inv)
-	if err != nil {
+	if result, err = toStore(opts.Idempotency, result); err != nil {
 		return app.Changed{}, err
 	}
 
@@ -167,9 +167,9 @@ func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 	}
 	m.invoices[id] = SnapshotOf(inv)
 	m.events = append(m.events, events...)
-	m.storeKey(tenant, opts.Idempotency, response)
+	m.storeKey(tenant, opts.Idempotency, result)
 	tx.end(true)
-	return app.Changed{Invoice: inv, Response: response}, nil
+	return app.Changed{Invoice: inv, Result: result}, nil
 }
 
 // begin checks key (marking it in flight), takes the invoice's lock, and
@@ -221,7 +221,7 @@ func (m *Invoices) checkKey(tenant invoice.TenantID, key *app.IdempotentRequest)
 	k := keyID{tenant, key.Key}
 	if stored, ok := m.keys[k]; ok {
 		if slices.Equal(stored.fingerprint, key.Fingerprint) {
-			return &app.Replayed{Response: slices.Clone(stored.response)}
+			return &app.Replayed{Result: cloneResult(stored.result)}
 		}
 		return app.ErrIdempotencyKeyReused
 	}
@@ -231,19 +231,30 @@ func (m *Invoices) checkKey(tenant invoice.TenantID, key *app.IdempotentRequest)
 	return nil
 }
 
-// storeKey stores response under key, if any. The caller holds m.mu.
-func (m *Invoices) storeKey(tenant invoice.TenantID, key *app.IdempotentRequest, response []byte) {
+// storeKey stores result under key, if any. The caller holds m.mu.
+func (m *Invoices) storeKey(tenant invoice.TenantID, key *app.IdempotentRequest, result app.Result) {
 	if key != nil {
-		m.keys[keyID{tenant, key.Key}] = storedKey{fingerprint: slices.Clone(key.Fingerprint), response: slices.Clone(response)}
+		m.keys[keyID{tenant, key.Key}] = storedKey{fingerprint: slices.Clone(key.Fingerprint), result: cloneResult(result)}
 	}
 }
 
-// encode returns key's response for inv, or nil without key.
-func encode(key *app.IdempotentRequest, inv *invoice.Invoice) ([]byte, error) {
-	if key == nil {
-		return nil, nil
+// toStore returns the result a change stores under key: result, or the
+// zero Result without key. It fails with app.ErrNoResult if there is a key
+// and result is zero.
+func toStore(key *app.IdempotentRequest, result app.Result) (app.Result, error) {
+	switch {
+	case key == nil:
+		return app.Result{}, nil
+	case result.IsZero():
+		return app.Result{}, app.ErrNoResult
 	}
-	return key.Response(inv)
+	return result, nil
+}
+
+// cloneResult returns r with a View of its own.
+func cloneResult(r app.Result) app.Result {
+	r.View = slices.Clone(r.View)
+	return r
 }
 
 // tx is the app.Tx of one update attempt: the counters it took numbers
