@@ -117,12 +117,11 @@ var rules = []rule{
 	},
 	{
 		// The event feed serves cloudevent's bytes, as the relay publishes them.
-		name:   "invoicinghttp reaches the service through the app only: no relay, no adapter, no notification but its webhook package",
+		name:   "invoicinghttp reaches the service through the app only: no relay, no adapter",
 		scopes: []string{"internal/invoicing/invoicinghttp"},
 		allowed: func(mod, dep string, _ bool) bool {
 			return !under(dep, mod+"/internal/invoicing/relay") &&
-				!slices.ContainsFunc(invoicingAdapters, func(a string) bool { return under(dep, mod+"/"+a) }) &&
-				(!under(dep, mod+"/internal/notification") || under(dep, mod+"/internal/notification/webhook"))
+				!slices.ContainsFunc(invoicingAdapters, func(a string) bool { return under(dep, mod+"/"+a) })
 		},
 	},
 	{
@@ -176,21 +175,21 @@ var rules = []rule{
 	},
 	{
 		// The notification context knows invoicing only through the
-		// published events (api/asyncapi.yaml), as another team's service.
+		// published events (api/asyncapi.yaml), as another team's service;
+		// the error kinds of the API both serve are shared.
 		name:   "the notification context knows nothing of the invoicing packages",
 		scopes: []string{"internal/notification"},
 		allowed: func(mod, dep string, _ bool) bool {
-			return !under(dep, mod+"/internal") || under(dep, mod+"/internal/notification")
+			return !under(dep, mod+"/internal") || under(dep, mod+"/internal/notification") || under(dep, mod+"/internal/failure")
 		},
 	},
 	{
-		// The webhook API is served by the invoicing HTTP adapter through
-		// a port (invoicinghttp.Webhooks) in the context's own terms; the
-		// adapters behind it are wired by main.
-		name:   "the HTTP adapter knows the notification context only through its webhook package",
+		// The webhook API is the notification context's own (notifyhttp):
+		// main adds its routes to the API (invoicinghttp.Config.Routes).
+		name:   "invoicinghttp knows nothing of the notification context",
 		scopes: []string{"internal/invoicing/invoicinghttp"},
 		allowed: func(mod, dep string, _ bool) bool {
-			return !under(dep, mod+"/internal/notification") || dep == mod+"/internal/notification/webhook"
+			return !under(dep, mod+"/internal/notification")
 		},
 	},
 	{
@@ -207,6 +206,20 @@ var rules = []rule{
 		allowed: func(mod, dep string, _ bool) bool {
 			return !under(dep, mod+"/cmd")
 		},
+	},
+	{
+		// The use cases declare the ports they need; notifypg implements them.
+		name:   "the notification app depends only on the standard library, the context's domain and the error type",
+		scopes: []string{"internal/notification/app"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == ssrfPath || under(dep, mod+"/internal/failure") || dep == mod+"/internal/notification" ||
+				under(dep, mod+"/internal/notification/webhook") || under(dep, mod+"/internal/notification/app")
+		},
+	},
+	{
+		name:    "notifyhttp reaches the context through its app only: no adapter, no cmd",
+		scopes:  []string{"internal/notification/notifyhttp"},
+		allowed: forbid("internal/notification/notifypg", "internal/notification/notifynats", "internal/notification/notifysmtp", "cmd"),
 	},
 }
 
@@ -379,20 +392,18 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add(mod+"/internal/notification/notifypg", false, []string{mod + "/internal/invoicing/invoicingpg"},
 		mod+"/internal/invoicing/invoicingpg", mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
 	add(mod+"/internal/notification/webhook", false, []string{"github.com/jackc/pgx/v5"}, "github.com/jackc/pgx/v5", "context")
-	add(mod+"/internal/invoicing/invoicinghttp/webhooks", false, []string{mod + "/internal/notification/notifypg"},
-		mod+"/internal/notification/notifypg", mod+"/internal/invoicing/invoicingpg", mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
+	add(mod+"/internal/invoicing/invoicinghttp/webhooks", false, []string{mod + "/internal/notification/webhook"},
+		mod+"/internal/notification/webhook", "github.com/jackc/pgx/v5", "context")
 
 	got := violations(mod, pkgs)
 	want := []string{
 		mod + "/internal/invoicing/app depends on " + mod + "/internal/invoicing/invoicingpg (the app depends only on the standard library, uuid, IDNA, the error type and the domain)",
 		mod + "/internal/invoicing/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library, uuid, IDNA and the error type)",
-		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/relay (invoicinghttp reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
-		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/invoicingpg via " + mod + "/internal/invoicing/app (invoicinghttp reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
+		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/relay (invoicinghttp reaches the service through the app only: no relay, no adapter)",
+		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/invoicingpg via " + mod + "/internal/invoicing/app (invoicinghttp reaches the service through the app only: no relay, no adapter)",
 		mod + "/internal/invoicing/invoicinghttp depends on github.com/prometheus/client_golang/prometheus via " + mod + "/internal/invoicing/relay (only the metrics adapter and main know Prometheus)",
 		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/cmd/svc via " + mod + "/internal/invoicing/app (adapters never depend on cmd)",
-		mod + "/internal/invoicing/invoicinghttp/webhooks depends on " + mod + "/internal/notification/notifypg (invoicinghttp reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
-		mod + "/internal/invoicing/invoicinghttp/webhooks depends on " + mod + "/internal/notification/notifypg (the HTTP adapter knows the notification context only through its webhook package)",
-		mod + "/internal/invoicing/invoicinghttp/webhooks depends on " + mod + "/cmd/svc via " + mod + "/internal/notification/notifypg (adapters never depend on cmd)",
+		mod + "/internal/invoicing/invoicinghttp/webhooks depends on " + mod + "/internal/notification/webhook (invoicinghttp knows nothing of the notification context)",
 		mod + "/internal/invoicing/invoicingpg depends on " + mod + "/cmd/svc (adapters never depend on cmd)",
 		mod + "/internal/invoicing/relay depends on github.com/prometheus/client_golang/prometheus (the relay depends only on the app, the CloudEvent envelope and what they depend on)",
 		mod + "/internal/invoicing/relay depends on github.com/prometheus/client_golang/prometheus (only the metrics adapter and main know Prometheus)",

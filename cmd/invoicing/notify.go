@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,8 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
+	"github.com/invoicing-dev/invoicing/internal/notification/app"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifyhttp"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
@@ -45,16 +48,29 @@ const webhooksDurable = "webhooks"
 // webhookConfig is the webhook part of the queue's configuration; with a
 // Sender only if sender.
 func webhookConfig(cfg config, sender bool) notifypg.WebhookConfig {
-	policy := webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate}
 	w := notifypg.WebhookConfig{
-		Policy: policy, Schedule: cfg.WebhookSchedule, DisableAfter: cfg.WebhookDisableAfter,
+		Schedule: cfg.WebhookSchedule, DisableAfter: cfg.WebhookDisableAfter,
 		SecretOverlap: cfg.WebhookOverlap, Workers: cfg.WebhookWorkers, PerEndpoint: cfg.WebhookPerEndpoint,
 		PerTenant: cfg.WebhookPerTenant, MaxEndpoints: cfg.WebhookMaxEndpoints,
 	}
 	if sender {
-		w.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: cfg.WebhookTimeout, Policy: policy})
+		w.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: cfg.WebhookTimeout, Policy: webhookPolicy(cfg)})
 	}
 	return w
+}
+
+// webhookPolicy is where webhooks may go: checked when an endpoint is
+// registered or moved, and again by the Sender when it connects.
+func webhookPolicy(cfg config) webhook.Policy {
+	return webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate}
+}
+
+// webhookRoutes returns the notification context's webhook API on p's
+// store, for invoicinghttp.Config.Routes to add to the API's /v1.
+func (p *notifyProc) webhookRoutes(cfg config) func(chi.Router, *invoicinghttp.Host) {
+	store := p.queue.Webhooks()
+	a := app.New(store, store, webhookPolicy(cfg))
+	return func(r chi.Router, host *invoicinghttp.Host) { notifyhttp.New(a, host).Routes(r) }
 }
 
 // newNotify connects the notification context to its database

@@ -93,7 +93,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 			}
 			defer wp.close()
 		}
-		hcfg.Webhooks = wp.queue.Webhooks()
+		hcfg.Routes = wp.webhookRoutes(cfg)
 	}
 
 	var keys app.APIKeys = invoicingpg.NewAPIKeys(pool)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -46,9 +47,10 @@ type Config struct {
 	// The route needs no API key: keep the port off the public internet, or
 	// block /metrics at the edge.
 	MetricsHandler http.Handler
-	// Webhooks serves /v1/webhook_endpoints (the notification context's
-	// store). Nil: no such routes.
-	Webhooks Webhooks
+	// Routes adds another context's routes to /v1 (main adds the
+	// notification context's webhook API), behind the same middleware and
+	// sharing host's authentication and answers. Nil: none.
+	Routes func(r chi.Router, host *Host)
 	// Tracer starts a span per request (probes and scrapes aside). Nil:
 	// OTel's no-op provider, which only hands the caller's W3C trace
 	// context on to the events the request causes.
@@ -91,9 +93,8 @@ func (noObserver) ObserveRequest(string, string, int, time.Duration) {}
 
 // server holds what the handlers need; its methods are the handlers.
 type server struct {
-	app      *app.App
-	maxBody  int64
-	webhooks Webhooks
+	app     *app.App
+	maxBody int64
 }
 
 // NewHandler returns the API: a chi router serving the /v1 routes and the
@@ -103,7 +104,7 @@ type server struct {
 // problem+json responses.
 func NewHandler(a *app.App, cfg Config) http.Handler {
 	cfg.setDefaults()
-	return routes(&server{app: a, maxBody: cfg.MaxBodyBytes, webhooks: cfg.Webhooks}, cfg)
+	return routes(&server{app: a, maxBody: cfg.MaxBodyBytes}, cfg)
 }
 
 // NewOpsHandler returns only the operational routes, /healthz, /readyz and

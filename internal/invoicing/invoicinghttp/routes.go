@@ -36,16 +36,8 @@ func routes(s *server, cfg Config) http.Handler {
 		r.Get("/credit_notes", auth(s.listCreditNotes, "limit", "starting_after"))
 		r.Get("/credit_notes/{id}", auth(s.getCreditNote))
 		r.Get("/events", auth(s.listEvents, "after", "limit", "type"))
-		if s.webhooks != nil { // the notification context's, served here (Config.Webhooks)
-			r.Post("/webhook_endpoints", auth(s.createWebhookEndpoint))
-			r.Get("/webhook_endpoints", auth(s.listWebhookEndpoints, "limit", "starting_after"))
-			r.Get("/webhook_endpoints/{id}", auth(s.getWebhookEndpoint))
-			r.Patch("/webhook_endpoints/{id}", auth(s.updateWebhookEndpoint))
-			r.Delete("/webhook_endpoints/{id}", auth(s.deleteWebhookEndpoint))
-			r.Post("/webhook_endpoints/{id}/rotate_secret", auth(s.rotateWebhookSecret))
-			r.Get("/webhook_endpoints/{id}/deliveries", auth(s.listWebhookDeliveries, "status", "limit", "starting_after"))
-			r.Post("/webhook_endpoints/{id}/deliveries/{delivery_id}/retry", auth(s.retryWebhookDelivery))
-			r.Post("/webhook_endpoints/{id}/replay", auth(s.replayWebhookEndpoint))
+		if cfg.Routes != nil {
+			cfg.Routes(r, &Host{s: s, auth: auth})
 		}
 	})
 	return r

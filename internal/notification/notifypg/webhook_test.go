@@ -102,9 +102,8 @@ func newHarnessOf(t testing.TB, qc notifypg.QueueConfig) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	cfg.Policy.AllowPrivate = true
 	if cfg.Sender == nil {
-		cfg.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: 5 * time.Second, Policy: cfg.Policy})
+		cfg.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: 5 * time.Second, Policy: webhook.Policy{AllowPrivate: true}})
 	}
 	if cfg.Schedule == nil {
 		cfg.Schedule = webhook.Schedule{50 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}

@@ -22,9 +22,6 @@ type WebhookConfig struct {
 	// Sender posts the deliveries. Nil: deliveries are stored and wait
 	// for a process with a Sender.
 	Sender *webhook.Sender
-	// Policy checks endpoint URLs at registration (the Sender checks
-	// again when connecting).
-	Policy webhook.Policy
 	// Schedule of a delivery's retries. Default webhook.DefaultSchedule.
 	Schedule webhook.Schedule
 	// DisableAfter disables an endpoint whose attempts have all failed for

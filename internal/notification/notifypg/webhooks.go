@@ -9,14 +9,20 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/invoicing-dev/invoicing/internal/notification/app"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
 
 // Webhooks is the store of a tenant's webhook endpoints and their
-// deliveries: what the /v1/webhook_endpoints API reads and changes.
+// deliveries: what the webhook API's use cases read and change.
 type Webhooks struct {
 	q *Queue
 }
+
+var (
+	_ app.Endpoints  = (*Webhooks)(nil)
+	_ app.Deliveries = (*Webhooks)(nil)
+)
 
 // Webhooks returns the endpoint store on the queue's database.
 func (q *Queue) Webhooks() *Webhooks { return &Webhooks{q: q} }
@@ -34,15 +40,10 @@ func scanEndpoint(row pgx.Row) (webhook.Endpoint, error) {
 	return e, err
 }
 
-// Create registers an endpoint of tenant with a fresh secret. It returns
-// the *webhook.InvalidError of every field at fault (joined), a
-// *webhook.LimitError if tenant has MaxEndpoints already, or an error if
-// the database fails.
+// Create registers an endpoint of tenant with a fresh secret; ne is valid
+// (the use case checked it). It returns a *webhook.LimitError if tenant has
+// MaxEndpoints already, or an error if the database fails.
 func (s *Webhooks) Create(ctx context.Context, tenant string, ne webhook.NewEndpoint) (webhook.Endpoint, error) {
-	if err := errors.Join(s.q.cfg.Webhooks.Policy.CheckURL(ctx, ne.URL), webhook.ValidateEvents(ne.EnabledEvents),
-		webhook.ValidateDescription(ne.Description)); err != nil {
-		return webhook.Endpoint{}, err
-	}
 	var e webhook.Endpoint
 	err := inTx(ctx, s.q, "webhook: create endpoint", func(tx pgx.Tx) error {
 		// Registrations of one tenant take turns until commit: two counted
@@ -54,8 +55,8 @@ func (s *Webhooks) Create(ctx context.Context, tenant string, ne webhook.NewEndp
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM notification.webhook_endpoints WHERE tenant_id = $1`, tenant).Scan(&n); err != nil {
 			return fmt.Errorf("webhook: count endpoints: %w", err)
 		}
-		if limit := s.q.cfg.Webhooks.MaxEndpoints; n >= limit {
-			return &webhook.LimitError{Max: limit}
+		if err := webhook.Admit(n, s.q.cfg.Webhooks.MaxEndpoints); err != nil {
+			return err
 		}
 		var err error
 		e, err = scanEndpoint(tx.QueryRow(ctx, `INSERT INTO notification.webhook_endpoints
@@ -106,26 +107,10 @@ func (s *Webhooks) List(ctx context.Context, tenant string, p webhook.Page) ([]w
 	return out, false, nil
 }
 
-// Update applies p to the endpoint id of tenant and returns it. It returns
-// the *webhook.InvalidError of every field at fault (joined), or
-// webhook.ErrNotFound.
+// Update applies p, valid (the use case checked it), to the endpoint id of
+// tenant and returns it. It returns webhook.ErrNotFound if there is no such
+// endpoint, or an error if the database fails.
 func (s *Webhooks) Update(ctx context.Context, tenant, id string, p webhook.Patch) (webhook.Endpoint, error) {
-	var errs []error
-	if p.URL != nil {
-		errs = append(errs, s.q.cfg.Webhooks.Policy.CheckURL(ctx, *p.URL))
-	}
-	if p.EnabledEvents != nil {
-		errs = append(errs, webhook.ValidateEvents(p.EnabledEvents))
-	}
-	if p.Description != nil {
-		errs = append(errs, webhook.ValidateDescription(*p.Description))
-	}
-	if p.Status != nil {
-		errs = append(errs, webhook.ValidateStatus(*p.Status))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return webhook.Endpoint{}, err
-	}
 	if _, err := uuid.Parse(id); err != nil {
 		return webhook.Endpoint{}, webhook.ErrNotFound
 	}
@@ -327,8 +312,8 @@ func (s *Webhooks) requeue(ctx context.Context, tenant, endpointID, cond string,
 	if err != nil {
 		return 0, err
 	}
-	if e.Status != webhook.StatusEnabled {
-		return 0, fmt.Errorf("%w: the endpoint is disabled; enable it first", webhook.ErrConflict)
+	if err := e.Redeliverable(); err != nil {
+		return 0, err
 	}
 	err = inTx(ctx, s.q, "webhook: requeue", func(tx pgx.Tx) error {
 		ids, err := s.q.queueDeliveries(ctx, tx, `UPDATE notification.webhook_deliveries

@@ -91,6 +91,27 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("webhook: the tenant has %d endpoints, the most it may register", e.Max)
 }
 
+// Admit returns a *LimitError if a tenant with registered endpoints may not
+// register another under a limit of max, else nil. The caller counts and
+// registers in one transaction, so that two registrations cannot both see
+// room for one more.
+func Admit(registered, max int) error {
+	if registered >= max {
+		return &LimitError{Max: max}
+	}
+	return nil
+}
+
+// Redeliverable returns an error wrapping ErrConflict unless e may have
+// deliveries queued again (a retry or a replay): a disabled endpoint
+// receives nothing until it is enabled.
+func (e Endpoint) Redeliverable() error {
+	if e.Status != StatusEnabled {
+		return fmt.Errorf("%w: the endpoint is disabled; enable it first", ErrConflict)
+	}
+	return nil
+}
+
 // Errors of the endpoint store.
 var (
 	// ErrNotFound: no such endpoint (or delivery) of this tenant.

@@ -1,4 +1,4 @@
-package invoicinghttp_test
+package notifyhttp_test
 
 import (
 	"context"
@@ -15,12 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/notification"
+	"github.com/invoicing-dev/invoicing/internal/notification/app"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifyhttp"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
@@ -37,14 +39,21 @@ func (s stubResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Ad
 	return nil, fmt.Errorf("no such host %q", host)
 }
 
-// webhookAPI is the API with the webhook routes, on one database for both
+// private lets endpoints be registered at loopback addresses, where the
+// tests' receivers listen.
+var private = webhook.Policy{AllowPrivate: true}
+
+// webhookAPI is the API as main composes it, the webhook routes on the
+// invoicing API's /v1 with its API keys, on one database for both
 // contexts, and the notification queue behind them.
 type webhookAPI struct {
 	*api
 	queue *notifypg.Queue
 }
 
-func newWebhookAPI(t *testing.T, cfg notifypg.WebhookConfig) *webhookAPI {
+// newWebhookAPI serves the API with the webhook use cases on policy and a
+// queue of cfg.
+func newWebhookAPI(t *testing.T, policy webhook.Policy, cfg notifypg.WebhookConfig) *webhookAPI {
 	t.Helper()
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
@@ -64,10 +73,9 @@ func newWebhookAPI(t *testing.T, cfg notifypg.WebhookConfig) *webhookAPI {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = q.Stop(context.Background()) })
-	a := app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{}).
-		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
-	c := serveWith(t, a, invoicinghttp.Config{Webhooks: q.Webhooks()})
-	c.pool = pool
+	store := q.Webhooks()
+	webhooks := app.New(store, store, policy)
+	c := serve(t, pool, func(r chi.Router, host *invoicinghttp.Host) { notifyhttp.New(webhooks, host).Routes(r) })
 	return &webhookAPI{api: c, queue: q}
 }
 
@@ -101,7 +109,7 @@ func (c *webhookAPI) register(t *testing.T, key, url string, events ...string) e
 }
 
 func TestWebhookEndpointCRUD(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{})
 	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "invoicing.invoice.paid")
 	if e.Status != "enabled" || e.URL != "http://127.0.0.1:9/hook" {
 		t.Errorf("created %+v", e)
@@ -135,7 +143,7 @@ func TestWebhookEndpointCRUD(t *testing.T) {
 }
 
 func TestWebhookEndpointListPages(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{})
 	var ids []string
 	for i := range 5 {
 		ids = append(ids, c.register(t, c.keyA, fmt.Sprintf("http://127.0.0.1:9/%d", i), "*").ID)
@@ -171,7 +179,7 @@ func TestWebhookEndpointListPages(t *testing.T) {
 }
 
 func TestWebhookEndpointsOfAnotherTenant404(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{})
 	e := c.register(t, c.keyA, "http://127.0.0.1:9/a", "*")
 	for _, req := range []struct {
 		method, path string
@@ -201,13 +209,13 @@ func TestWebhookEndpointsOfAnotherTenant404(t *testing.T) {
 func TestWebhookEndpointCreate422(t *testing.T) {
 	// The checks are on: only the stub's hosts resolve, and nothing here
 	// is ever connected to.
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{Resolver: stubResolver{
+	c := newWebhookAPI(t, webhook.Policy{Resolver: stubResolver{
 		"internal.example": {netip.MustParseAddr("10.1.2.3")},
 		"mixed.example":    {netip.MustParseAddr("8.8.8.8"), netip.MustParseAddr("192.168.0.1")},
 		"meta.example":     {netip.MustParseAddr("169.254.169.254")},
 		"nat64.example":    {netip.MustParseAddr("64:ff9b::a9fe:a9fe")},
 		"public.example":   {netip.MustParseAddr("8.8.8.8"), netip.MustParseAddr("2001:4860:4860::8888")},
-	}}})
+	}}, notifypg.WebhookConfig{})
 	for _, tc := range []struct {
 		name  string
 		body  map[string]any
@@ -283,8 +291,7 @@ func TestWebhookEndpointCreate422(t *testing.T) {
 // TestWebhookDeliveriesAPI drives deliveries through the inbox to a
 // receiver and reads them back, retries one and replays.
 func TestWebhookDeliveriesAPI(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{
-		Policy:   webhook.Policy{AllowPrivate: true},
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{
 		Sender:   webhook.NewSender(webhook.SenderConfig{Timeout: 5 * time.Second, Policy: webhook.Policy{AllowPrivate: true}}),
 		Schedule: webhook.Schedule{10 * time.Millisecond},
 	})
@@ -368,21 +375,10 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 	}
 }
 
-// tenantOf returns the tenant id of key, read from a draft it creates.
-func (c *webhookAPI) tenantOf(t *testing.T, key string) string {
-	t.Helper()
-	inv := c.newDraft(t, key)
-	var id string
-	if err := c.pool.QueryRow(t.Context(), "SELECT tenant_id::text FROM invoices WHERE id = $1", inv.ID).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // TestWebhookTextWithNUL422 sends U+0000 in every text member of the webhook
 // API: each is a 422 naming the member, and nothing is stored.
 func TestWebhookTextWithNUL422(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{})
 	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "invoicing.invoice.paid")
 	for _, tc := range []struct {
 		name, method, path string
@@ -425,7 +421,7 @@ func TestWebhookTextWithNUL422(t *testing.T) {
 // Once that time has passed, rotating works again; of rotations racing on a
 // fresh endpoint, one wins.
 func TestWebhookSecondRotationWithinOverlap409(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}, SecretOverlap: time.Hour})
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{SecretOverlap: time.Hour})
 	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
 	rotate := "/v1/webhook_endpoints/" + e.ID + "/rotate_secret"
 	first := decodeAs[endpointJSON](t, c.do(t, "POST", rotate, c.keyA, nil), http.StatusOK)
@@ -488,7 +484,7 @@ func TestWebhookSecondRotationWithinOverlap409(t *testing.T) {
 // TestWebhookReplaySinceNotATime422 sends a since that is no RFC 3339
 // time: the problem names since and the format, and nothing is queued.
 func TestWebhookReplaySinceNotATime422(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{})
 	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
 	for _, since := range []string{"yesterday", "2026-01-01", "2026-01-01 00:00:00Z", "2026-01-01T00:00:00Z\x00", ""} {
 		t.Run(since, func(t *testing.T) {
@@ -505,7 +501,7 @@ func TestWebhookReplaySinceNotATime422(t *testing.T) {
 // lists after ids that are well formed but not of the list: each is the
 // invalid_cursor the other lists answer, not an empty page.
 func TestWebhookListsRefuseAForeignCursor422(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}})
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{})
 	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
 	other := c.register(t, c.keyB, "http://127.0.0.1:9/b", "*")
 	for _, path := range []string{
@@ -525,7 +521,7 @@ func TestWebhookListsRefuseAForeignCursor422(t *testing.T) {
 // limit; the next is refused with a problem naming the limit, while
 // another tenant still registers.
 func TestWebhookEndpointCreate409Limit(t *testing.T) {
-	c := newWebhookAPI(t, notifypg.WebhookConfig{Policy: webhook.Policy{AllowPrivate: true}, MaxEndpoints: 2})
+	c := newWebhookAPI(t, private, notifypg.WebhookConfig{MaxEndpoints: 2})
 	c.register(t, c.keyA, "http://127.0.0.1:9/1", "*")
 	c.register(t, c.keyA, "http://127.0.0.1:9/2", "*")
 	res := c.do(t, "POST", "/v1/webhook_endpoints", c.keyA, map[string]any{"url": "http://127.0.0.1:9/3", "enabled_events": []string{"*"}})
