@@ -3,7 +3,7 @@
 # ceilings and a peer, in one run on one machine, and writes docs/benchmarks.md.
 #
 #   1. the service: `invoicing serve` (relay inside) paid through the public API
-#      by cmd/invoicing-load at each concurrency; its RSS and the outbox backlog
+#      by tools/load at each concurrency; its RSS and the outbox backlog
 #      sampled under the highest one; commit-to-delivery at half the best rate;
 #   2. the relay alone: `invoicing relay` draining BENCH_EVENTS and then
 #      BENCH_BACKLOG committed events, timed and its RSS sampled;
@@ -147,7 +147,7 @@ if [[ -n ${BENCH_BIN:-} ]]; then
 else
 	go build -o "$WORK/invoicing" ./cmd/invoicing
 fi
-go build -o "$WORK/invoicing-load" ./cmd/invoicing-load
+go build -o "$WORK/invoicing-load" ./tools/load
 go build -o "$WORK/jsbench" ./bench/jsbench
 (cd bench/peers/watermill && go build -o "$WORK/watermill-peer" .)
 

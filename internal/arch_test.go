@@ -208,7 +208,7 @@ var rules = []rule{
 		// The fault suite, the load tool, the benchmarks and the tools talk
 		// to the service over the network only, as a client would.
 		name:    "clients and tools depend on no package under internal or cmd",
-		scopes:  []string{"internal/faulttest/...", "cmd/invoicing-load/...", "bench/...", "tools/..."},
+		scopes:  []string{"internal/faulttest/...", "bench/...", "tools/..."},
 		allowed: func(e edge) bool { return !e.in("internal/...", "cmd/...") },
 	},
 	{
