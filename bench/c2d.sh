@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/c2d.sh: commit-to-delivery of one or two `invoicing` binaries side by
-# side in one run (issue 14): `invoicing serve` (relay inside) paid through
+# side in one run: `invoicing serve` (relay inside) paid through
 # the public API by tools/load at a paced rate, an ordered consumer on
 # INVOICING timing each invoice.paid event from its CloudEvent `time` (taken
 # just before the commit) to its arrival. Rounds alternate the binaries; each

@@ -464,7 +464,7 @@ mkdir -p "$(dirname "$OUT")"
 	echo "| NATS | nats-server $NATSV at $NATS_URL$([[ -z ${BENCH_NATS_URL:-} ]] && echo ' (private instance started by the script, default sync)'); Go benchmarks: embedded nats-server from go.mod |"
 	echo "| Settings | BENCH_DURATION=${SECS}s (first ${WARMUP}s of each level not counted), BENCH_CONCURRENCY=$LEVELS, BENCH_EVENTS=$EVENTS, BENCH_BACKLOG=$BACKLOG; service defaults (DB_MAX_CONNS=20, LOG_LEVEL=info, RELAY_ENABLED=$RELAY_IN_SERVE) |"
 	echo
-	echo "## Against the targets (issue 7)"
+	echo "## Against the targets"
 	echo
 	echo "| Measure | Measured | Reference | Ratio | Target | Met |"
 	echo "|---|---|---|---|---|---|"
@@ -525,7 +525,7 @@ mkdir -p "$(dirname "$OUT")"
 	cat bench/README.md | sed -n '/^## Method/,$p'
 } >"$OUT"
 log "done: $OUT"
-# The relay's targets (issue 14), printed as well as written.
+# The relay's targets, printed as well as written.
 r=$(ratio "$GOB_RELAY" "$GOB_JS")
 log "relay vs raw JetStream, Go benchmarks in one run: ${GOB_RELAY:-n/a} / ${GOB_JS:-n/a} events/s = $r (target >= 0.50: $(yesno "$r" 0.50 ">="))"
 r=$(ratio "$GOB_JS_CPU" "$GOB_RELAY_CPU")

@@ -186,9 +186,10 @@ func shutdown(ctx context.Context, cfg config, logger *slog.Logger, srv *http.Se
 }
 
 // maxHeaderBytes bounds the request line and headers a server reads (Go adds
-// 4 KiB of slack); larger requests are answered 431. Go's default of 1 MiB let
-// 500 connections with unfinished headers hold 1.3 GB before anyone was
-// authenticated; 64 KiB is still eight times what common proxies accept.
+// 4 KiB of slack); larger requests are answered 431. Go's default of 1 MiB
+// lets connections with unfinished headers hold a megabyte each before anyone
+// is authenticated (README, "Request limits", has the measurement); 64 KiB is
+// still eight times what common proxies accept.
 const maxHeaderBytes = 64 << 10
 
 // newHTTPServer returns the HTTP server of h, with timeouts that keep a slow
