@@ -101,7 +101,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
 	invoices := invoicingpg.NewInvoices(pool, opts...)
-	a := app.New(tracedInvoices(invoices, tp), keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
+	traced := tracedInvoices(invoices, tp)
+	a := app.New(traced, keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
 		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
 	srv := newHTTPServer(invoicinghttp.NewHandler(a, hcfg), logger)
 
@@ -148,7 +149,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if cfg.OverdueInterval > 0 {
 		// Stops with the server: a run cut off keeps what it committed, and
 		// the next run, here or in another replica, does the rest.
-		job := newOverdueJob(invoicingpg.NewJobs(pool), invoices, cfg.OverdueBatchSize, logger)
+		job := newOverdueJob(invoicingpg.NewJobs(pool), traced, invoices, cfg.OverdueBatchSize, logger)
 		g.Go(func() error { job.runEvery(gctx, cfg.OverdueInterval); return nil })
 	}
 	g.Go(func() error {
