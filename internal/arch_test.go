@@ -103,8 +103,8 @@ var contexts = []string{"internal/invoicing", "internal/notification"}
 // compositionRoots may depend on every package: they wire the service.
 var compositionRoots = []string{"cmd/invoicing"}
 
-// The layers of the invoicing context, each allowing what the one below
-// it allows, and that layer.
+// What each inner layer of the invoicing context may depend on besides
+// itself: what the layer beneath it may, and that layer.
 var (
 	domainMay     = func(e edge) bool { return e.std || e.external(uuidPath) || e.external(idnaPaths...) || e.in(shared...) }
 	appMay        = func(e edge) bool { return domainMay(e) || e.in("internal/invoicing/domain/...") }
