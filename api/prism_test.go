@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/invoicing-dev/invoicing/api/prismtest"
+	"github.com/invoicing-dev/invoicing/internal/prismtest"
 )
 
 // prismBlindSpots are the response cases Prism's proxy (5.14) lets through

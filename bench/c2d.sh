@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/c2d.sh: commit-to-delivery of one or two `invoicing` binaries side by
-# side in one run (issue 14): `invoicing serve` (relay inside) paid through
-# the public API by cmd/invoicing-load at a paced rate, an ordered consumer on
+# side in one run: `invoicing serve` (relay inside) paid through
+# the public API by tools/load at a paced rate, an ordered consumer on
 # INVOICING timing each invoice.paid event from its CloudEvent `time` (taken
 # just before the commit) to its arrival. Rounds alternate the binaries; each
 # has its own database, both use one private nats-server.
@@ -75,7 +75,7 @@ SIDES=()
 [[ -n ${BENCH_BEFORE:-} ]] && { build before "$BENCH_BEFORE"; SIDES+=(before); }
 build after "${BENCH_AFTER:-}"
 SIDES+=(after)
-go build -o "$WORK/invoicing-load" ./cmd/invoicing-load
+go build -o "$WORK/invoicing-load" ./tools/load
 
 port_free "$NATS_PORT" || die "port $NATS_PORT is taken; set BENCH_NATS_PORT"
 port_free "$PORT" || die "port $PORT is taken; set BENCH_HTTP_PORT"

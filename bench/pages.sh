@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/pages.sh: serve's peak RSS while clients page through the largest
-# invoices the limits allow (issue 10, defect 2). Not a timed test: run it by
+# invoices the limits allow. Not a timed test: run it by
 # hand and compare binaries (BENCH_BIN).
 #
 #   1. a fresh database; `invoicing serve` with RELAY_ENABLED=false (no NATS

@@ -462,7 +462,7 @@ mkdir -p "$(dirname "$OUT")"
 	else
 		echo "Non-2xx answers and socket errors: 0 in every run (the script fails on any). Ratios in bold are of the medians;"
 	fi
-	echo "in brackets, of the runs of the same round. Target (issue 13): service / pgbench ≥ 0.60 at 16 clients."
+	echo "in brackets, of the runs of the same round. Target: service / pgbench ≥ 0.60 at 16 clients."
 	echo
 	echo "### CPU per payment (µs of CPU time, utime+stime from /proc, over each measured run less its first and last second)"
 	echo
@@ -481,7 +481,7 @@ mkdir -p "$(dirname "$OUT")"
 	echo
 	echo "PostgreSQL backends: the client backends of the system's own database (serve's pool, or pgbench's connections);"
 	echo "the server's shared processes (WAL writer, checkpointer) serve every database on the machine and are not counted."
-	echo "Target (issue 13): the service's CPU per payment ≤ PostgreSQL's. The last column is a control: wrk does the"
+	echo "Target: the service's CPU per payment ≤ PostgreSQL's. The last column is a control: wrk does the"
 	echo "same work per payment whatever the binary, so its CPU per payment moves only with the machine (other work"
 	echo "on the cores, the caches they share); serve's CPU over wrk's moves less with it than serve's alone."
 	echo

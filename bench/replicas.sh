@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/replicas.sh (part of `make bench`; alone: `make bench-replicas`):
 # commit-to-stream delay with three `invoicing serve` replicas on one
-# database and one JetStream server (issue 14, item 1), per replica.
+# database and one JetStream server, per replica.
 #
 # bench/replicas (Go) starts the built binary three times (the first leads
 # the relay), an embedded nats-server of its own (never the machine's :4222)
@@ -58,7 +58,7 @@ THIS_REV=$(git rev-parse --short HEAD)
 
 {
 	echo "$BEGIN"
-	echo "## Three serve replicas: commit-to-stream per replica (\`bench/replicas.sh\`, issue 14)"
+	echo "## Three serve replicas: commit-to-stream per replica (\`bench/replicas.sh\`)"
 	echo
 	echo "Generated on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo "(a shared machine: figures are noisy). Three \`invoicing serve\` replicas of one binary on one database and"

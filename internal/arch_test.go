@@ -10,8 +10,10 @@ import (
 	"go/token"
 	"go/types"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +23,11 @@ import (
 // The dependency rules of the service. Deps are transitive: a package may not
 // reach a forbidden package through another one either. Tests are exempt
 // (domain tests use pgregory.net/rapid).
+//
+// Scopes and the package lists of the rules are patterns of module-relative
+// import paths, element by element as path.Match reads them ("notify*"),
+// where "..." stands for any number of elements, none included, as in
+// `go list ./internal/...`.
 const (
 	uuidPath = "github.com/google/uuid"
 	ssrfPath = "code.dny.dev/ssrf"
@@ -34,9 +41,6 @@ var idnaPaths = []string{
 	"golang.org/x/text/unicode/bidi", "golang.org/x/text/unicode/norm",
 }
 
-// idna reports whether dep is one of idnaPaths.
-func idna(dep string) bool { return slices.Contains(idnaPaths, dep) }
-
 // pkg is the part of a `go list -json` record the rules read.
 type pkg struct {
 	ImportPath string
@@ -47,198 +51,260 @@ type pkg struct {
 	Error      *struct{ Err string }
 }
 
-// rule forbids packages under one of scopes (module-relative), except those
-// under one of except, to depend on a package for which allowed returns false.
+// edge is one dependency of a package of the module, as a rule sees it.
+type edge struct {
+	from  string // module-relative
+	to    string // module-relative when local, the import path otherwise
+	local bool   // to is a package of the module
+	std   bool   // to is in the standard library
+}
+
+// in reports whether e leads to a package of the module matching one of
+// patterns.
+func (e edge) in(patterns ...string) bool {
+	return e.local && slices.ContainsFunc(patterns, func(p string) bool { return match(p, e.to) })
+}
+
+// external reports whether e leads out of the module and the standard
+// library, to one of paths.
+func (e edge) external(paths ...string) bool {
+	return !e.local && !e.std && slices.Contains(paths, e.to)
+}
+
+// rule forbids the packages matching one of scopes, except those matching
+// one of except, to depend on a package for which allowed returns false.
 type rule struct {
 	name    string
 	scopes  []string
 	except  []string
-	allowed func(mod, dep string, std bool) bool
+	allowed func(e edge) bool
 }
 
-// invoicingAdapters are the invoicing context's adapters and decorators
-// (module-relative), with the test servers that stand in for theirs.
-var invoicingAdapters = []string{
-	"internal/invoicing/invoicingpg", "internal/pgtest", "internal/invoicing/invoicingnats", "internal/natstest",
-	"internal/invoicing/metrics", "internal/invoicing/tracing",
-}
+// everywhere is the scope of the rules that hold for every package of the
+// module: they do not count as giving a package its rule (see uncovered).
+const everywhere = "..."
+
+// shared are the packages both contexts may use; the kernel holds what
+// they share (money, currency, tenant, event metadata).
+var shared = []string{"internal/failure/...", "internal/kernel/..."}
+
+// adapters are the directories of the adapters and decorators of both
+// contexts: each directory a pattern matches is one adapter, its
+// sub-packages included. adapterRigs maps a test rig that sets up an
+// adapter's store to that adapter.
+var (
+	adapters    = []string{"internal/invoicing/invoicing*", "internal/invoicing/metrics", "internal/invoicing/tracing", "internal/notification/notify*"}
+	adapterRigs = map[string]string{"internal/pgtest": "internal/invoicing/invoicingpg"}
+)
+
+// contexts are the directories of the bounded contexts.
+var contexts = []string{"internal/invoicing", "internal/notification"}
 
 // compositionRoots may depend on every package: they wire the service.
 var compositionRoots = []string{"cmd/invoicing"}
 
+// What each inner layer of the invoicing context may depend on besides
+// itself: what the layer beneath it may, and that layer.
+var (
+	domainMay     = func(e edge) bool { return e.std || e.external(uuidPath) || e.external(idnaPaths...) || e.in(shared...) }
+	appMay        = func(e edge) bool { return domainMay(e) || e.in("internal/invoicing/domain/...") }
+	cloudeventMay = func(e edge) bool { return appMay(e) || e.in("internal/invoicing/app/...") }
+	relayMay      = func(e edge) bool { return cloudeventMay(e) || e.in("internal/invoicing/cloudevent/...") }
+)
+
 var rules = []rule{
 	{
-		name:   "the service's error type depends only on the standard library",
-		scopes: []string{"internal/failure"},
-		allowed: func(_, _ string, std bool) bool {
-			return std
-		},
+		name:    "the shared packages depend only on the standard library, uuid and one another",
+		scopes:  shared,
+		allowed: func(e edge) bool { return e.std || e.external(uuidPath) || e.in(shared...) },
 	},
 	{
-		name:   "the domain depends only on the standard library, uuid, IDNA and the error type",
-		scopes: []string{"internal/invoicing/domain"},
-		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/failure")
-		},
+		name:    "the invoicing domain depends only on the standard library, uuid, IDNA, the shared packages and itself",
+		scopes:  []string{"internal/invoicing/domain/..."},
+		allowed: func(e edge) bool { return domainMay(e) || e.in("internal/invoicing/domain/...") },
 	},
 	{
-		name:   "the app depends only on the standard library, uuid, IDNA, the error type and the domain",
-		scopes: []string{"internal/invoicing/app"},
-		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/invoicing/app") ||
-				under(dep, mod+"/internal/failure")
-		},
+		name:    "the invoicing app depends only on what the domain may, the domain and itself",
+		scopes:  []string{"internal/invoicing/app/..."},
+		allowed: func(e edge) bool { return appMay(e) || e.in("internal/invoicing/app/...") },
 	},
 	{
-		name:   "the CloudEvent envelope depends only on the app and what the app depends on",
-		scopes: []string{"internal/invoicing/cloudevent"},
-		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/app") || under(dep, mod+"/internal/invoicing/domain") ||
-				under(dep, mod+"/internal/failure")
-		},
+		name:    "the CloudEvent envelope depends only on what the app may, the app and itself",
+		scopes:  []string{"internal/invoicing/cloudevent/..."},
+		allowed: func(e edge) bool { return cloudeventMay(e) || e.in("internal/invoicing/cloudevent/...") },
 	},
 	{
 		// The relay defines the ports it needs (Store, Publisher, Metrics);
 		// PostgreSQL and NATS implement them.
-		name:   "the relay depends only on the app, the CloudEvent envelope and what they depend on",
-		scopes: []string{"internal/invoicing/relay"},
-		except: []string{"internal/invoicing/relay/relaytest"},
-		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/relay") || under(dep, mod+"/internal/invoicing/cloudevent") ||
-				under(dep, mod+"/internal/invoicing/app") || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/failure")
-		},
+		name:    "the relay depends only on what the envelope may, the envelope and itself",
+		scopes:  []string{"internal/invoicing/relay/..."},
+		except:  []string{"internal/invoicing/relay/relaytest/..."},
+		allowed: func(e edge) bool { return relayMay(e) || e.in("internal/invoicing/relay/...") },
 	},
 	{
-		name:   "relaytest reads events with the CloudEvents SDK only",
-		scopes: []string{"internal/invoicing/relay/relaytest"},
-		allowed: func(mod, dep string, std bool) bool {
-			return std || !under(dep, mod)
-		},
-	},
-	{
-		// The event feed serves cloudevent's bytes, as the relay publishes them.
-		name:   "invoicinghttp reaches the service through the app only: no relay, no adapter",
-		scopes: []string{"internal/invoicing/invoicinghttp"},
-		allowed: func(mod, dep string, _ bool) bool {
-			return !under(dep, mod+"/internal/invoicing/relay") &&
-				!slices.ContainsFunc(invoicingAdapters, func(a string) bool { return under(dep, mod+"/"+a) })
+		// invoicinghttp decodes requests into the domain's values (ids, due
+		// dates, statuses), matches the domain's error sentinels and encodes
+		// the aggregates the app returns: it calls the service through the
+		// app only, but reads the domain. The event feed serves the
+		// envelope's bytes, as the relay publishes them; the webhook API
+		// speaks the notification context's webhook types.
+		name: "invoicinghttp depends, in the module, only on the app, the domain, the CloudEvent envelope, " +
+			"the shared packages, the contract (api) and itself",
+		scopes: []string{"internal/invoicing/invoicinghttp/..."},
+		allowed: func(e edge) bool {
+			return !e.local || e.in("internal/invoicing/app/...", "internal/invoicing/domain/...", "internal/invoicing/cloudevent/...",
+				"api", "internal/invoicing/invoicinghttp/...") || e.in(shared...)
 		},
 	},
 	{
 		// pgtest migrates through invoicingpg: it is the same adapter's.
-		name:    "adapters do not depend on one another, nor on invoicinghttp",
-		scopes:  []string{"internal/invoicing/invoicingpg", "internal/pgtest"},
-		allowed: forbid("internal/invoicing/invoicingnats", "internal/natstest", "internal/invoicing/metrics", "internal/invoicing/invoicinghttp", "internal/notification"),
-	},
-	{
-		name:    "adapters do not depend on one another, nor on invoicinghttp",
-		scopes:  []string{"internal/invoicing/invoicingnats", "internal/natstest"},
-		allowed: forbid("internal/invoicing/invoicingpg", "internal/pgtest", "internal/invoicing/metrics", "internal/invoicing/invoicinghttp", "internal/notification"),
-	},
-	{
-		// Decorators of the app's and the relay's ports, wired by main.
-		name:    "tracing decorates ports: it depends on no adapter, nor on invoicinghttp or the notification context",
-		scopes:  []string{"internal/invoicing/tracing"},
-		allowed: forbid("internal/invoicing/invoicingpg", "internal/pgtest", "internal/invoicing/invoicingnats", "internal/natstest", "internal/invoicing/metrics", "internal/invoicing/invoicinghttp", "internal/notification"),
-	},
-	{
-		name:    "adapters do not depend on one another, nor on invoicinghttp",
-		scopes:  []string{"internal/invoicing/metrics"},
-		allowed: forbid("internal/invoicing/invoicingpg", "internal/pgtest", "internal/invoicing/invoicingnats", "internal/natstest", "internal/invoicing/invoicinghttp", "internal/notification"),
-	},
-	{
-		name:   "embedded documents and migrations are data",
-		scopes: []string{"api", "internal/invoicing/migrations", "internal/notification/migrations"},
-		allowed: func(_, _ string, std bool) bool {
-			return std
+		name:   "an adapter depends on no other adapter (pgtest counts as invoicingpg's)",
+		scopes: append(subtrees(adapters), subtrees(slices.Collect(maps.Keys(adapterRigs)))...),
+		allowed: func(e edge) bool {
+			to := adapterOf(e.to)
+			return !e.local || to == "" || to == adapterOf(e.from)
 		},
 	},
 	{
-		// The fault suite, the load tool, the benchmarks and the tools talk
-		// to the service over the network only, as a client would.
-		name:   "clients and tools import no package of the service",
-		scopes: []string{"internal/faulttest", "cmd/invoicing-load", "bench", "tools"},
-		allowed: func(mod, dep string, _ bool) bool {
-			return !under(dep, mod+"/internal") && !under(dep, mod+"/cmd")
-		},
-	},
-	{
-		// Measurements leave through ports (relay.Metrics, invoicinghttp.RequestObserver).
-		name: "only the metrics adapter and main know Prometheus",
-		scopes: []string{
-			"internal/invoicing/domain", "internal/invoicing/app", "internal/invoicing/relay", "internal/invoicing/invoicinghttp",
-			"internal/invoicing/invoicingpg", "internal/pgtest", "internal/invoicing/invoicingnats", "internal/natstest", "internal/notification",
-		},
-		allowed: func(_, dep string, _ bool) bool {
-			return !under(dep, "github.com/prometheus")
-		},
+		// The domain, the use cases, the relay, the notification core:
+		// adapters depend on them, never the reverse; main wires them.
+		name:    "a context's packages other than its adapters depend on no adapter",
+		scopes:  subtrees(contexts),
+		except:  subtrees(adapters),
+		allowed: func(e edge) bool { return !e.local || adapterOf(e.to) == "" },
 	},
 	{
 		// The notification context knows invoicing only through the
-		// published events (api/asyncapi.yaml), as another team's service;
-		// the error kinds of the API both serve are shared.
-		name:   "the notification context knows nothing of the invoicing packages",
-		scopes: []string{"internal/notification"},
-		allowed: func(mod, dep string, _ bool) bool {
-			return !under(dep, mod+"/internal") || under(dep, mod+"/internal/notification") || under(dep, mod+"/internal/failure")
-		},
-	},
-	{
-		// The webhook API is the notification context's own (notifyhttp):
-		// main adds its routes to the API (invoicinghttp.Config.Routes).
-		name:   "invoicinghttp knows nothing of the notification context",
-		scopes: []string{"internal/invoicing/invoicinghttp"},
-		allowed: func(mod, dep string, _ bool) bool {
-			return !under(dep, mod+"/internal/notification")
+		// published events (api/asyncapi.yaml), as another team's service.
+		name:   "a context depends on no package of the module outside it but the shared ones (invoicinghttp: its own rule)",
+		scopes: subtrees(contexts),
+		except: []string{"internal/invoicing/invoicinghttp/..."},
+		allowed: func(e edge) bool {
+			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
+			return !e.local || e.in(ctx+"/...") || e.in(shared...)
 		},
 	},
 	{
 		// The special-purpose address registries are kept by a library
 		// generated from IANA's, rather than by hand.
 		name:    "the webhook package depends only on the standard library and the SSRF address registry",
-		scopes:  []string{"internal/notification/webhook"},
-		allowed: func(_, dep string, std bool) bool { return std || dep == ssrfPath },
+		scopes:  []string{"internal/notification/webhook/..."},
+		allowed: func(e edge) bool { return e.std || e.external(ssrfPath) },
 	},
 	{
-		name: "adapters never depend on cmd",
-		scopes: append(slices.Clone(invoicingAdapters), "internal/invoicing/invoicinghttp",
-			"internal/notification/notifypg", "internal/notification/notifynats", "internal/notification/notifysmtp"),
-		allowed: func(mod, dep string, _ bool) bool {
-			return !under(dep, mod+"/cmd")
+		// A test server, a proxy or a consumer, as outside the service as
+		// the system it stands in for.
+		name: "test rigs standing in for an outside system depend on no package of the module",
+		scopes: []string{"internal/natstest/...", "internal/prismtest/...", "internal/notification/notifysmtp/smtptest/...",
+			"internal/invoicing/relay/relaytest/..."},
+		allowed: func(e edge) bool { return !e.local },
+	},
+	{
+		name:    "embedded documents and migrations depend only on the standard library",
+		scopes:  []string{"api/...", "internal/*/migrations/..."},
+		allowed: func(e edge) bool { return e.std },
+	},
+	{
+		// The fault suite, the load tool, the benchmarks and the tools talk
+		// to the service over the network only, as a client would.
+		name:    "clients and tools depend on no package under internal or cmd",
+		scopes:  []string{"internal/faulttest/...", "bench/...", "tools/..."},
+		allowed: func(e edge) bool { return !e.in("internal/...", "cmd/...") },
+	},
+	{
+		// Measurements leave through ports (relay.Metrics,
+		// invoicinghttp.RequestObserver).
+		name:    "only the metrics adapter and main depend on Prometheus",
+		scopes:  []string{everywhere},
+		except:  []string{"internal/invoicing/metrics/...", "cmd/invoicing/..."},
+		allowed: func(e edge) bool { return !under(e.to, "github.com/prometheus") },
+	},
+	{
+		// A helper starts servers, fakes ports or builds fixtures for tests;
+		// in a binary it would run beside the real thing.
+		name:    "no package but a test helper (named *test) depends on a test helper",
+		scopes:  []string{everywhere},
+		except:  []string{".../*test"},
+		allowed: func(e edge) bool { return !e.in(".../*test") },
+	},
+	{
+		// The use cases declare the ports they need; notifypg implements
+		// them, and notifyhttp calls them.
+		name: "the notification app depends only on the standard library, the SSRF address registry, " +
+			"the context's domain (notification, webhook), the shared packages and itself",
+		scopes: []string{"internal/notification/app/..."},
+		allowed: func(e edge) bool {
+			return e.std || e.external(ssrfPath) ||
+				e.in("internal/notification", "internal/notification/webhook/...", "internal/notification/app/...") || e.in(shared...)
 		},
-	},
-	{
-		// The use cases declare the ports they need; notifypg implements them.
-		name:   "the notification app depends only on the standard library, the context's domain and the error type",
-		scopes: []string{"internal/notification/app"},
-		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == ssrfPath || under(dep, mod+"/internal/failure") || dep == mod+"/internal/notification" ||
-				under(dep, mod+"/internal/notification/webhook") || under(dep, mod+"/internal/notification/app")
-		},
-	},
-	{
-		name:    "notifyhttp reaches the context through its app only: no adapter, no cmd",
-		scopes:  []string{"internal/notification/notifyhttp"},
-		allowed: forbid("internal/notification/notifypg", "internal/notification/notifynats", "internal/notification/notifysmtp", "cmd"),
 	},
 }
 
-// forbid returns a rule's allowed function that refuses the packages under
-// dirs (module-relative) and accepts every other.
-func forbid(dirs ...string) func(mod, dep string, std bool) bool {
-	return func(mod, dep string, _ bool) bool {
-		return !slices.ContainsFunc(dirs, func(d string) bool { return under(dep, mod+"/"+d) })
+// subtrees returns the pattern of each of dirs with everything under it.
+func subtrees(dirs []string) []string {
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		out[i] = d + "/..."
 	}
+	slices.Sort(out)
+	return out
 }
 
-// covers reports whether r applies to the package path of module mod.
-func (r rule) covers(mod, path string) bool {
-	in := func(s string) bool { return under(path, mod+"/"+s) }
+// adapterOf returns the directory of the adapter the module-relative
+// package p belongs to, or "" if it belongs to none.
+func adapterOf(p string) string {
+	for rig, a := range adapterRigs {
+		if under(p, rig) {
+			return a
+		}
+	}
+	elems := strings.Split(p, "/")
+	for _, a := range adapters {
+		n := strings.Count(a, "/") + 1
+		if len(elems) >= n && match(a, strings.Join(elems[:n], "/")) {
+			return strings.Join(elems[:n], "/")
+		}
+	}
+	return ""
+}
+
+// match reports whether the module-relative package p matches pattern.
+func match(pattern, p string) bool {
+	return matchElems(strings.Split(pattern, "/"), strings.Split(p, "/"))
+}
+
+func matchElems(pattern, elems []string) bool {
+	if len(pattern) == 0 {
+		return len(elems) == 0
+	}
+	if pattern[0] == "..." {
+		for i := range len(elems) + 1 {
+			if matchElems(pattern[1:], elems[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(elems) == 0 {
+		return false
+	}
+	ok, err := path.Match(pattern[0], elems[0])
+	return err == nil && ok && matchElems(pattern[1:], elems[1:])
+}
+
+// covers reports whether r applies to the package ip of module mod.
+func (r rule) covers(mod, ip string) bool {
+	rel, ok := strings.CutPrefix(ip, mod+"/")
+	if !ok {
+		return false
+	}
+	in := func(p string) bool { return match(p, rel) }
 	return slices.ContainsFunc(r.scopes, in) && !slices.ContainsFunc(r.except, in)
 }
 
-// uncovered returns the packages of module mod that no rule applies to,
-// composition roots and packages with test files only aside.
+// uncovered returns the packages of module mod that no rule applies to but
+// those holding everywhere, composition roots and packages with test files
+// only aside.
 func uncovered(mod string, pkgs map[string]pkg) []string {
 	var out []string
 	for _, p := range sortedValues(pkgs) {
@@ -246,31 +312,51 @@ func uncovered(mod string, pkgs map[string]pkg) []string {
 			slices.ContainsFunc(compositionRoots, func(c string) bool { return p.ImportPath == mod+"/"+c }) {
 			continue
 		}
-		if !slices.ContainsFunc(rules, func(r rule) bool { return r.covers(mod, p.ImportPath) }) {
+		if !slices.ContainsFunc(rules, func(r rule) bool {
+			return !slices.Contains(r.scopes, everywhere) && r.covers(mod, p.ImportPath)
+		}) {
 			out = append(out, p.ImportPath)
 		}
 	}
 	return out
 }
 
-// under reports whether path is dir or inside it.
-func under(path, dir string) bool {
-	return path == dir || strings.HasPrefix(path, dir+"/")
+// under reports whether p is dir or inside it.
+func under(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+"/")
 }
 
-// violations returns one line per forbidden dependency of a package of module
-// mod, naming the direct import that brings it in. Only the first forbidden
+// violation is a forbidden dependency of a package, reached through via
+// (a direct import of the package) unless via is empty.
+type violation struct {
+	pkg, dep, via string
+	rule          *rule
+}
+
+func (v violation) String() string {
+	s := v.pkg + " depends on " + v.dep
+	if v.via != "" {
+		s += " via " + v.via
+	}
+	return s + " (" + v.rule.name + ")"
+}
+
+// violations returns every forbidden dependency of a package of module mod,
+// naming the direct import that brings it in. Only the first forbidden
 // package on each path is named, not everything it drags in after it.
-func violations(mod string, pkgs map[string]pkg) []string {
-	var out []string
+func violations(mod string, pkgs map[string]pkg) []violation {
+	var out []violation
 	for _, p := range sortedValues(pkgs) {
-		for _, r := range rules {
+		for i := range rules {
+			r := &rules[i]
 			if !r.covers(mod, p.ImportPath) {
 				continue
 			}
+			from := strings.TrimPrefix(p.ImportPath, mod+"/")
 			var bad []string
 			for _, dep := range p.Deps {
-				if !r.allowed(mod, dep, isStandard(pkgs, dep)) {
+				rel, local := strings.CutPrefix(dep, mod+"/")
+				if !r.allowed(edge{from: from, to: rel, local: local, std: isStandard(pkgs, dep)}) {
 					bad = append(bad, dep)
 				}
 			}
@@ -278,7 +364,7 @@ func violations(mod string, pkgs map[string]pkg) []string {
 				if slices.ContainsFunc(bad, func(b string) bool { return slices.Contains(pkgs[b].Deps, dep) }) {
 					continue // reported through b
 				}
-				out = append(out, p.ImportPath+" depends on "+dep+via(pkgs, p, dep)+" ("+r.name+")")
+				out = append(out, violation{pkg: p.ImportPath, dep: dep, via: via(pkgs, p, dep), rule: r})
 			}
 		}
 	}
@@ -287,22 +373,23 @@ func violations(mod string, pkgs map[string]pkg) []string {
 
 // isStandard uses go list's verdict, or, for a package it could not load, the
 // rule that standard import paths have no dot in their first element.
-func isStandard(pkgs map[string]pkg, path string) bool {
-	if p, ok := pkgs[path]; ok {
+func isStandard(pkgs map[string]pkg, ip string) bool {
+	if p, ok := pkgs[ip]; ok {
 		return p.Standard
 	}
-	first, _, _ := strings.Cut(path, "/")
+	first, _, _ := strings.Cut(ip, "/")
 	return !strings.Contains(first, ".")
 }
 
-// via names the direct import of p through which it reaches dep, if indirect.
+// via names the direct import of p through which it reaches dep, or "" if
+// p imports dep itself.
 func via(pkgs map[string]pkg, p pkg, dep string) string {
 	if slices.Contains(p.Imports, dep) {
 		return ""
 	}
 	for _, imp := range p.Imports {
 		if slices.Contains(pkgs[imp].Deps, dep) {
-			return " via " + imp
+			return imp
 		}
 	}
 	return ""
@@ -364,62 +451,173 @@ func TestDependencyDirection(t *testing.T) {
 	}
 }
 
-// TestDependencyRulesCanFail checks the checker on a made-up module that
-// breaks every rule, so TestDependencyDirection cannot pass vacuously.
+// TestDependencyRulesCanFail checks the checker on a made-up module laid out
+// as ours, whose packages break every rule, so TestDependencyDirection cannot
+// pass vacuously: each rule must find a violation in it. A new rule needs an
+// import here that breaks it.
 func TestDependencyRulesCanFail(t *testing.T) {
 	const mod = "example.com/svc"
+	const (
+		pgx  = "github.com/jackc/pgx/v5"
+		prom = "github.com/prometheus/client_golang/prometheus"
+	)
 	pkgs := map[string]pkg{}
-	add := func(path string, std bool, imports []string, deps ...string) {
-		pkgs[path] = pkg{ImportPath: path, Standard: std, Imports: imports, Deps: deps}
+	// add lists a package importing imports, each added before; its deps
+	// are theirs and theirs.
+	add := func(ip string, imports ...string) {
+		local := func(s string) string {
+			if strings.HasPrefix(s, "internal/") || strings.HasPrefix(s, "cmd/") || strings.HasPrefix(s, "tools/") || s == "api" {
+				return mod + "/" + s
+			}
+			return s
+		}
+		p := pkg{ImportPath: local(ip), Standard: !strings.Contains(strings.Split(ip, "/")[0], ".") && local(ip) == ip}
+		for _, imp := range imports {
+			dep, ok := pkgs[local(imp)]
+			if !ok {
+				t.Fatalf("%s imports %s, not added yet", ip, imp)
+			}
+			p.Imports = append(p.Imports, dep.ImportPath)
+			p.Deps = append(p.Deps, dep.ImportPath)
+			p.Deps = append(p.Deps, dep.Deps...)
+		}
+		slices.Sort(p.Deps)
+		p.Deps = slices.Compact(p.Deps)
+		pkgs[p.ImportPath] = p
 	}
-	add("context", true, nil)
-	add("net/http", true, []string{"context"}, "context")
-	add(uuidPath, false, nil)
-	add("github.com/jackc/pgx/v5", false, []string{"context"}, "context")
-	add(mod+"/internal/invoicing/domain/invoice", false, []string{uuidPath, "net/http", "github.com/jackc/pgx/v5"},
-		uuidPath, "net/http", "context", "github.com/jackc/pgx/v5")
-	add(mod+"/internal/invoicing/invoicingpg", false, []string{mod + "/cmd/svc", "github.com/jackc/pgx/v5"},
-		mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
-	add(mod+"/internal/invoicing/app", false, []string{mod + "/internal/invoicing/domain/invoice", mod + "/internal/invoicing/invoicingpg"},
-		mod+"/internal/invoicing/domain/invoice", mod+"/internal/invoicing/invoicingpg", mod+"/cmd/svc", uuidPath, "context", "net/http", "github.com/jackc/pgx/v5")
-	add(mod+"/internal/invoicing/invoicinghttp", false, []string{mod + "/internal/invoicing/app", mod + "/internal/invoicing/relay"},
-		mod+"/internal/invoicing/app", mod+"/internal/invoicing/relay", mod+"/internal/invoicing/domain/invoice", mod+"/internal/invoicing/invoicingpg", mod+"/cmd/svc", uuidPath, "context", "github.com/jackc/pgx/v5",
-		"github.com/prometheus/client_golang/prometheus")
-	add(mod+"/cmd/svc", false, nil)
-	add("github.com/prometheus/client_golang/prometheus", false, nil)
-	add(mod+"/internal/invoicing/relay", false, []string{"github.com/prometheus/client_golang/prometheus"}, "github.com/prometheus/client_golang/prometheus")
-	add(mod+"/internal/newthing", false, nil)
-	add(mod+"/internal/notification/notifypg", false, []string{mod + "/internal/invoicing/invoicingpg"},
-		mod+"/internal/invoicing/invoicingpg", mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
-	add(mod+"/internal/notification/webhook", false, []string{"github.com/jackc/pgx/v5"}, "github.com/jackc/pgx/v5", "context")
-	add(mod+"/internal/invoicing/invoicinghttp/webhooks", false, []string{mod + "/internal/notification/webhook"},
-		mod+"/internal/notification/webhook", "github.com/jackc/pgx/v5", "context")
+	add("context")
+	add("net/http", "context")
+	add(uuidPath)
+	add(pgx, "context")
+	add(prom)
+	add("cmd/svc")
+	add("api", "context")
+	add("internal/newthing")
+	add("internal/failure", "context")
+	add("internal/kernel", uuidPath, pgx)
+	add("internal/invoicing/domain/invoice", uuidPath, "net/http", pgx, "internal/failure")
+	add("internal/invoicing/domain/invoice/invoicetest", "internal/invoicing/domain/invoice")
+	add("internal/invoicing/invoicingpg", pgx, "internal/invoicing/domain/invoice")
+	add("internal/invoicing/app", "internal/invoicing/domain/invoice", "internal/invoicing/invoicingpg")
+	add("internal/invoicing/app/apptest", "context")
+	add("internal/invoicing/cloudevent", pgx)
+	add("internal/invoicing/relay", prom)
+	add("internal/invoicing/relay/relaytest", "internal/invoicing/cloudevent")
+	add("internal/invoicing/invoicingnats", "internal/invoicing/app/apptest")
+	add("internal/invoicing/invoicinghttp", "internal/invoicing/app", "internal/invoicing/relay")
+	add("internal/invoicing/migrations", "context")
+	add("internal/notification/migrations", pgx)
+	add("internal/notification/webhook", pgx)
+	add("internal/notification/notifypg", "internal/invoicing/invoicingpg")
+	add("internal/notification/notifynats", "internal/notification/notifypg")
+	add("internal/notification/notifysmtp", "api", "cmd/svc")
+	add("internal/notification/app", "internal/notification/notifypg")
+	add("internal/natstest", "internal/invoicing/invoicingnats")
+	add("tools/load", "internal/invoicing/domain/invoice")
 
-	got := violations(mod, pkgs)
+	const (
+		shared  = "the shared packages depend only on the standard library, uuid and one another"
+		domain  = "the invoicing domain depends only on the standard library, uuid, IDNA, the shared packages and itself"
+		app     = "the invoicing app depends only on what the domain may, the domain and itself"
+		envel   = "the CloudEvent envelope depends only on what the app may, the app and itself"
+		relay   = "the relay depends only on what the envelope may, the envelope and itself"
+		http    = "invoicinghttp depends, in the module, only on the app, the domain, the CloudEvent envelope, the shared packages, the contract (api) and itself"
+		notiapp = "the notification app depends only on the standard library, the SSRF address registry, the context's domain (notification, webhook), the shared packages and itself"
+		adapter = "an adapter depends on no other adapter (pgtest counts as invoicingpg's)"
+		inner   = "a context's packages other than its adapters depend on no adapter"
+		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp: its own rule)"
+		webhook = "the webhook package depends only on the standard library and the SSRF address registry"
+		rig     = "test rigs standing in for an outside system depend on no package of the module"
+		data    = "embedded documents and migrations depend only on the standard library"
+		client  = "clients and tools depend on no package under internal or cmd"
+		prome   = "only the metrics adapter and main depend on Prometheus"
+		helper  = "no package but a test helper (named *test) depends on a test helper"
+	)
+	m := mod + "/"
 	want := []string{
-		mod + "/internal/invoicing/app depends on " + mod + "/internal/invoicing/invoicingpg (the app depends only on the standard library, uuid, IDNA, the error type and the domain)",
-		mod + "/internal/invoicing/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library, uuid, IDNA and the error type)",
-		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/relay (invoicinghttp reaches the service through the app only: no relay, no adapter)",
-		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/invoicingpg via " + mod + "/internal/invoicing/app (invoicinghttp reaches the service through the app only: no relay, no adapter)",
-		mod + "/internal/invoicing/invoicinghttp depends on github.com/prometheus/client_golang/prometheus via " + mod + "/internal/invoicing/relay (only the metrics adapter and main know Prometheus)",
-		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/cmd/svc via " + mod + "/internal/invoicing/app (adapters never depend on cmd)",
-		mod + "/internal/invoicing/invoicinghttp/webhooks depends on " + mod + "/internal/notification/webhook (invoicinghttp knows nothing of the notification context)",
-		mod + "/internal/invoicing/invoicingpg depends on " + mod + "/cmd/svc (adapters never depend on cmd)",
-		mod + "/internal/invoicing/relay depends on github.com/prometheus/client_golang/prometheus (the relay depends only on the app, the CloudEvent envelope and what they depend on)",
-		mod + "/internal/invoicing/relay depends on github.com/prometheus/client_golang/prometheus (only the metrics adapter and main know Prometheus)",
-		mod + "/internal/notification/notifypg depends on " + mod + "/internal/invoicing/invoicingpg (the notification context knows nothing of the invoicing packages)",
-		mod + "/internal/notification/notifypg depends on " + mod + "/cmd/svc via " + mod + "/internal/invoicing/invoicingpg (adapters never depend on cmd)",
-		mod + "/internal/notification/webhook depends on github.com/jackc/pgx/v5 (the webhook package depends only on the standard library and the SSRF address registry)",
+		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + app + ")",
+		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + inner + ")",
+		m + "internal/invoicing/cloudevent depends on " + pgx + " (" + envel + ")",
+		m + "internal/invoicing/domain/invoice depends on " + pgx + " (" + domain + ")",
+		m + "internal/invoicing/domain/invoice/invoicetest depends on " + pgx + " via " + m + "internal/invoicing/domain/invoice (" + domain + ")",
+		m + "internal/invoicing/invoicinghttp depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/invoicing/app (" + http + ")",
+		m + "internal/invoicing/invoicinghttp depends on " + m + "internal/invoicing/relay (" + http + ")",
+		m + "internal/invoicing/invoicinghttp depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/invoicing/app (" + adapter + ")",
+		m + "internal/invoicing/invoicinghttp depends on " + prom + " via " + m + "internal/invoicing/relay (" + prome + ")",
+		m + "internal/invoicing/invoicingnats depends on " + m + "internal/invoicing/app/apptest (" + helper + ")",
+		m + "internal/invoicing/relay depends on " + prom + " (" + relay + ")",
+		m + "internal/invoicing/relay depends on " + prom + " (" + prome + ")",
+		m + "internal/invoicing/relay/relaytest depends on " + m + "internal/invoicing/cloudevent (" + rig + ")",
+		m + "internal/kernel depends on " + pgx + " (" + shared + ")",
+		m + "internal/natstest depends on " + m + "internal/invoicing/invoicingnats (" + rig + ")",
+		m + "internal/notification/app depends on " + m + "internal/notification/notifypg (" + inner + ")",
+		m + "internal/notification/app depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/notification/notifypg (" + outside + ")",
+		m + "internal/notification/app depends on " + m + "internal/notification/notifypg (" + notiapp + ")",
+		m + "internal/notification/migrations depends on " + pgx + " (" + data + ")",
+		m + "internal/notification/notifynats depends on " + m + "internal/notification/notifypg (" + adapter + ")",
+		m + "internal/notification/notifynats depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/notification/notifypg (" + outside + ")",
+		m + "internal/notification/notifypg depends on " + m + "internal/invoicing/invoicingpg (" + adapter + ")",
+		m + "internal/notification/notifypg depends on " + m + "internal/invoicing/invoicingpg (" + outside + ")",
+		m + "internal/notification/notifysmtp depends on " + m + "api (" + outside + ")",
+		m + "internal/notification/notifysmtp depends on " + m + "cmd/svc (" + outside + ")",
+		m + "internal/notification/webhook depends on " + pgx + " (" + webhook + ")",
+		m + "tools/load depends on " + m + "internal/invoicing/domain/invoice (" + client + ")",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	got := violations(mod, pkgs)
+	var lines []string
+	for _, v := range got {
+		lines = append(lines, v.String())
 	}
-	for path, p := range pkgs {
+	if !slices.Equal(lines, want) {
+		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	for i := range rules {
+		if !slices.ContainsFunc(got, func(v violation) bool { return v.rule == &rules[i] }) {
+			t.Errorf("no package of the made-up module breaks %q: add an import that does", rules[i].name)
+		}
+	}
+
+	for ip, p := range pkgs {
 		p.GoFiles = []string{"x.go"}
-		pkgs[path] = p
+		pkgs[ip] = p
 	}
-	if got, want := uncovered(mod, pkgs), []string{mod + "/cmd/svc", mod + "/internal/newthing"}; !slices.Equal(got, want) {
+	if got, want := uncovered(mod, pkgs), []string{m + "cmd/svc", m + "internal/newthing"}; !slices.Equal(got, want) {
 		t.Errorf("uncovered packages %q, want %q", got, want)
+	}
+}
+
+// TestMatch checks the patterns the rules are written in.
+func TestMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern, p string
+		want       bool
+	}{
+		{"internal/invoicing/domain/...", "internal/invoicing/domain", true},
+		{"internal/invoicing/domain/...", "internal/invoicing/domain/invoice/invoicetest", true},
+		{"internal/invoicing/domain/...", "internal/invoicing/domainx", false},
+		{"internal/notification/notify*/...", "internal/notification/notifysmtp/smtptest", true},
+		{"internal/notification/notify*/...", "internal/notification", false},
+		{"internal/*/migrations/...", "internal/notification/migrations", true},
+		{".../*test", "internal/pgtest", true},
+		{".../*test", "internal/invoicing/app/apptest", true},
+		{".../*test", "internal/invoicing/app/apptest/x", false},
+		{"...", "api", true},
+		{"api", "api/prismtest", false},
+	} {
+		if got := match(c.pattern, c.p); got != c.want {
+			t.Errorf("match(%q, %q) = %v, want %v", c.pattern, c.p, got, c.want)
+		}
+	}
+	for p, want := range map[string]string{
+		"internal/notification/notifysmtp/smtptest": "internal/notification/notifysmtp",
+		"internal/invoicing/invoicinghttp":          "internal/invoicing/invoicinghttp",
+		"internal/pgtest":                           "internal/invoicing/invoicingpg",
+		"internal/invoicing/app":                    "",
+		"internal/notification":                     "",
+	} {
+		if got := adapterOf(p); got != want {
+			t.Errorf("adapterOf(%q) = %q, want %q", p, got, want)
+		}
 	}
 }
 

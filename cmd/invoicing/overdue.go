@@ -10,6 +10,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
 
 // overdueJob is the scheduled job that records invoicing.invoice.overdue:
@@ -22,10 +23,11 @@ type overdueJob struct {
 	log     *slog.Logger
 }
 
-// newOverdueJob returns the job over invoices, which it changes through
-// their unit of work, on the system clock.
-func newOverdueJob(jobs *invoicingpg.Jobs, invoices *invoicingpg.Invoices, batch int, logger *slog.Logger) *overdueJob {
-	return &overdueJob{jobs: jobs, handler: app.NewRecordOverdueHandler(invoices, invoices, app.SystemClock{}),
+// newOverdueJob returns the job over the candidates, which it changes
+// through invoices' unit of work (wired as the API's, decorators included),
+// on the system clock.
+func newOverdueJob(jobs *invoicingpg.Jobs, invoices app.Invoices, candidates app.OverdueCandidates, batch int, logger *slog.Logger) *overdueJob {
+	return &overdueJob{jobs: jobs, handler: app.NewRecordOverdueHandler(invoices, candidates, app.SystemClock{}),
 		batch: batch, log: logger.With("component", "overdue")}
 }
 
@@ -72,12 +74,18 @@ func overdue(ctx context.Context, cfg config, logger *slog.Logger, args []string
 	if len(args) != 0 {
 		return fmt.Errorf("%w: overdue takes no arguments", errUsage)
 	}
+	tp, err := startTracing(ctx, cfg, logger, tracing.DefaultServiceName)
+	if err != nil {
+		return err
+	}
+	defer stopTracing(ctx, tp, logger) // last: after the run's spans ended
 	pool, err := invoicingpg.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	job := newOverdueJob(invoicingpg.NewJobs(pool), invoicingpg.NewInvoices(pool), cfg.OverdueBatchSize, logger)
+	invoices := invoicingpg.NewInvoices(pool)
+	job := newOverdueJob(invoicingpg.NewJobs(pool), tracedInvoices(invoices, tp), invoices, cfg.OverdueBatchSize, logger)
 	ran, res, err := job.runOnce(ctx)
 	if !ran && err == nil {
 		_, err = fmt.Fprintln(stdout, "another process is running the overdue job; nothing done")

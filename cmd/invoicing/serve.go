@@ -101,7 +101,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
 	invoices := invoicingpg.NewInvoices(pool, opts...)
-	a := app.New(tracedInvoices(invoices, tp), keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
+	traced := tracedInvoices(invoices, tp)
+	a := app.New(traced, keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
 		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
 	srv := newHTTPServer(invoicinghttp.NewHandler(a, hcfg), logger)
 
@@ -148,7 +149,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	if cfg.OverdueInterval > 0 {
 		// Stops with the server: a run cut off keeps what it committed, and
 		// the next run, here or in another replica, does the rest.
-		job := newOverdueJob(invoicingpg.NewJobs(pool), invoices, cfg.OverdueBatchSize, logger)
+		job := newOverdueJob(invoicingpg.NewJobs(pool), traced, invoices, cfg.OverdueBatchSize, logger)
 		g.Go(func() error { job.runEvery(gctx, cfg.OverdueInterval); return nil })
 	}
 	g.Go(func() error {
@@ -186,9 +187,10 @@ func shutdown(ctx context.Context, cfg config, logger *slog.Logger, srv *http.Se
 }
 
 // maxHeaderBytes bounds the request line and headers a server reads (Go adds
-// 4 KiB of slack); larger requests are answered 431. Go's default of 1 MiB let
-// 500 connections with unfinished headers hold 1.3 GB before anyone was
-// authenticated; 64 KiB is still eight times what common proxies accept.
+// 4 KiB of slack); larger requests are answered 431. Go's default of 1 MiB
+// lets connections with unfinished headers hold a megabyte each before anyone
+// is authenticated (README, "Request limits", has the measurement); 64 KiB is
+// still eight times what common proxies accept.
 const maxHeaderBytes = 64 << 10
 
 // newHTTPServer returns the HTTP server of h, with timeouts that keep a slow

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -29,15 +30,18 @@ import (
 )
 
 // startTracedServe runs serve, with its relay and notification consumer
-// inside (its own embedded NATS, smtp's server), recording its spans in exp
-// instead of exporting them. It returns the base URL, an API key of tenant
-// acme and a stop that cancels serve and waits for it.
-func startTracedServe(t *testing.T, exp sdktrace.SpanExporter, smtp string) (base, key string, stop func()) {
+// inside (its own embedded NATS, smtp's server) and the variables of more,
+// recording its spans in exp instead of exporting them. It returns the base
+// URL, an API key of tenant acme and a stop that cancels serve and waits for
+// it.
+func startTracedServe(t *testing.T, exp sdktrace.SpanExporter, smtp string, more map[string]string) (base, key string, stop func()) {
 	t.Helper()
-	getenv := env(map[string]string{
+	vars := map[string]string{
 		"DATABASE_URL": pgtest.NewURL(t), "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": natstest.New(t).URL(),
 		"NOTIFY_ENABLED": "true", "SMTP_URL": smtp,
-	})
+	}
+	maps.Copy(vars, more)
+	getenv := env(vars)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	key = migrateWithKey(ctx, t, getenv)
@@ -85,7 +89,7 @@ func (keptSpans) Shutdown(context.Context) error { return nil }
 func TestPaymentIsOneTrace(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	mail := smtptest.New(t)
-	base, key, stop := startTracedServe(t, keptSpans{exp}, mail.URL())
+	base, key, stop := startTracedServe(t, keptSpans{exp}, mail.URL(), nil)
 	c := client{t: t, base: base, key: key}
 	id := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR",
 		"lines":[{"description":"Consulting","quantity":1,"unit_amount":1500,"tax_rate_bps":0}]}`, 201)["id"].(string)
@@ -166,6 +170,37 @@ func TestPaymentIsOneTrace(t *testing.T) {
 	if want := "00-" + traceID + "-" + httpSpan.SpanContext.SpanID().String() + "-01"; traceParents["invoicing.invoice.paid"] != want {
 		t.Errorf("invoice.paid carries traceparent %q, want the request span's %q", traceParents["invoicing.invoice.paid"], want)
 	}
+}
+
+// TestOverdueJobIsTraced runs serve's overdue job with tracing on: the
+// change that records an invoice overdue goes through the same traced unit
+// of work as a request's, in a trace of its own since no request caused it.
+func TestOverdueJobIsTraced(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	mail := smtptest.New(t)
+	base, key, stop := startTracedServe(t, keptSpans{exp}, mail.URL(), map[string]string{"OVERDUE_INTERVAL": "50ms"})
+	c := client{t: t, base: base, key: key}
+	id := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","due_date":"2026-01-15",
+		"lines":[{"description":"Consulting","quantity":1,"unit_amount":5000}]}`, 201)["id"].(string)
+	c.call("POST", "/v1/invoices/"+id+"/issue", ``, 200)
+	deadline := time.Now().Add(15 * time.Second)
+	for c.call("GET", "/v1/invoices/"+id, ``, 200)["overdue"] != true {
+		if time.Now().After(deadline) {
+			t.Fatalf("invoice %s not overdue after 15s", id)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop() // every span has ended
+
+	var names []string
+	for _, s := range exp.GetSpans() {
+		names = append(names, s.Name)
+		if s.Name == "invoice update transaction" && !s.Parent.IsValid() &&
+			slices.Contains(s.Attributes, attribute.String("invoice.id", id)) {
+			return
+		}
+	}
+	t.Fatalf("no root span \"invoice update transaction\" of invoice %s: the overdue job bypassed the traced unit of work; spans %q", id, names)
 }
 
 // TestServeExportsToTheOTLPEndpoint runs serve with

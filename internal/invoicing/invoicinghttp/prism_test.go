@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/invoicing-dev/invoicing/api/prismtest"
+	"github.com/invoicing-dev/invoicing/internal/prismtest"
 )
 
 // TestPrismPassesTheServiceAsItIs sends an invoice's life, reads, the feed

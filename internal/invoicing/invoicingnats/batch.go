@@ -18,10 +18,10 @@ const maxBatch = 1000
 // minAtomicBatch is the fewest messages that go as one atomic batch; fewer
 // (a small call, as the relay's rounds at a low commit rate or of an
 // invoice's many events in a row, or the last chunk of a large one) are
-// published async. Measured on nats-server 2.15.2 with sync_interval:
-// always, async vs one atomic batch per call: 4,167 vs 1,574 msgs/s with 5
-// messages a call, 4,255 vs 5,080 with 16, 5,510 vs 17,603 with 64. A batch
-// costs about 4 ms whatever its size.
+// published async. Measured with sync_interval: always, async vs one atomic
+// batch per call (BenchmarkDurable; figures: docs/architecture.md, "The
+// durable broker"): async wins at 5 messages a call, the batch from 16 on,
+// since a batch costs the same few milliseconds whatever its size.
 const minAtomicBatch = 16
 
 // publishBatches sends msgs as atomic batches of at most maxBatch messages,

@@ -36,8 +36,9 @@ type StreamConfig struct {
 	// messages or more as one. Worth it only where the server fsyncs every
 	// write (sync_interval: always, as compose ships it): a batch costs a
 	// few fsyncs where async publishes cost one each; on a server that does
-	// not, a batch costs about 4 ms whatever its size, far more than async
-	// publishes (docs/architecture.md). Default false (NATS_ATOMIC_BATCHES).
+	// not, a batch costs a fixed few milliseconds whatever its size, far
+	// more than async publishes (docs/architecture.md, "The durable
+	// broker"). Default false (NATS_ATOMIC_BATCHES).
 	AtomicBatches bool
 }
 

@@ -32,8 +32,9 @@ const eventColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.agg
 // scanEvent scans eventColumns into rec, then the following columns into
 // more. The payload goes into a *[]byte: into a *json.RawMessage pgx would
 // run json.Unmarshal, a second parse of JSON that PostgreSQL has already
-// validated (and cloudevent.Encode checks again), which took ~9% of the
-// relay's allocations. It returns the scan's error.
+// validated (and cloudevent.Encode checks again), a visible share of the
+// relay's CPU and allocations (docs/architecture.md, "Profiling round"). It
+// returns the scan's error.
 func scanEvent(row pgx.Row, rec *app.EventRecord, more ...any) error {
 	err := row.Scan(append([]any{&rec.Sequence, (*[16]byte)(&rec.ID), (*[16]byte)(&rec.Tenant), (*[16]byte)(&rec.InvoiceID),
 		&rec.Version, &rec.Type, &rec.Payload, &rec.OccurredAt,

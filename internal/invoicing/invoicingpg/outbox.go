@@ -56,9 +56,10 @@ LIMIT $1::bigint`
 // the next reads skip it without visiting the table; a bitmap scan flags
 // nothing and visits the table page of every dead entry on every read. The
 // planner picks the bitmap scan whenever its estimate of unpublished rows is
-// small, which is most of the time. Measured after 25,000 events published
-// at 400/s: 38 ms and 4,063 table pages per read by bitmap, every read; by
-// index scan 38 ms once, then 0.2 ms.
+// small, which is most of the time. Measured with EXPLAIN (ANALYZE,
+// BUFFERS) after a paced run: the bitmap read stays as slow on every read
+// as the index scan's first one, which then gets two orders of magnitude
+// faster (figures: docs/architecture.md, "The relay").
 const pendingPlan = `SET LOCAL enable_bitmapscan = off`
 
 // Pending implements relay.Store.Pending. It returns database errors wrapped.

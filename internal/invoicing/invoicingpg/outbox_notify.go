@@ -32,8 +32,9 @@ const (
 //
 // Why outside the transaction: a transaction that notifies takes, at commit,
 // the lock PostgreSQL orders its notification queue with, so every paying
-// transaction would commit one at a time; measured, a NOTIFY inside the pay
-// transaction cut pay throughput at 16 clients by ~45%. Sent after the
+// transaction would commit one at a time; measured with bench/pgbench, a
+// NOTIFY inside the pay transaction cut pay throughput by almost half
+// (docs/architecture.md, "Waking the relay"). Sent after the
 // commit, it costs one short statement on a pool connection per window.
 //
 // Why coalesced: one notification wakes the leader to read every pending

@@ -23,8 +23,8 @@ var integerOIDs = map[uint32]string{
 }
 
 // PostgreSQL types an untyped parameter by its first use: in `$2 > 0` it is
-// an integer (int4), and pgx then refuses any value from 2^31 on (issue 10:
-// the event feed failed for every cursor past 2^31). So every integer
+// an integer (int4), and pgx then refuses any value from 2^31 on (the event
+// feed once failed for every cursor past 2^31). So every integer
 // parameter of every statement says its type at each use: `$2::bigint`.
 func TestIntegerParametersAreTypedAtEveryUse(t *testing.T) {
 	stmts := invoicingpg.Statements()

@@ -1,4 +1,4 @@
--- The API contract of issue 4: idempotent retries, keyset pagination and the
+-- The API contract: idempotent retries, keyset pagination and the
 -- commit-safe event feed.
 
 -- Idempotency-Key: the response to the first request with a key, stored in

@@ -1,4 +1,4 @@
--- Correlation of events with the request that caused them (issue 5): the
+-- Correlation of events with the request that caused them: the
 -- request id and the W3C trace context, copied into each event's CloudEvent
 -- extensions (correlationid, traceparent, tracestate) and NATS headers.
 -- Nullable without a default: adding them rewrites nothing, and rows written

@@ -1,4 +1,4 @@
--- Fewer outbox indexes (issue 7). Marking a row published is an UPDATE that
+-- Fewer outbox indexes. Marking a row published is an UPDATE that
 -- cannot be HOT (published_at is in index predicates), so it writes an entry
 -- into every full index of outbox: each one dropped here took ~13% of the
 -- WAL records and ~12-16% of the buffer accesses of marking a batch

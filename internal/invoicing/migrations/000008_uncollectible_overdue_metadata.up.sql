@@ -1,4 +1,4 @@
--- Issue 16: uncollectible invoices, overdue from the passage of time, metadata.
+-- Uncollectible invoices, overdue from the passage of time, metadata.
 
 -- A written-off invoice (status uncollectible) keeps when it was written off,
 -- also once it is paid or voided afterwards.

@@ -1,4 +1,4 @@
--- Issue 16: credit notes.
+-- Credit notes.
 
 -- The invoice owns its credited total (docs/architecture.md, "Credit notes"):
 -- the credit that lowered what was due, and the credit beyond it, owed back

@@ -163,7 +163,7 @@ func waitParked(t *testing.T, outbox *invoicingpg.Outbox, id invoice.ID, version
 
 // TestRelayRetriesAtOnceWhenNATSComesBack: a relay waiting out a long backoff
 // after failing to reach NATS must not sleep through the broker's return
-// (issue 10, defect 7: NATS was back for 25 s before the relay published).
+// (once, NATS was back for seconds before the relay published).
 // The backoff here is two minutes, so one failure makes it wait one to two
 // (equal jitter); the bound below only tells "retried on its own" from
 // "waited out the backoff".

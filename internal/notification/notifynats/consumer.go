@@ -47,8 +47,9 @@ type Config struct {
 	// with the default BackOff, about two days.
 	MaxDeliver int
 	// Batch is how many messages one inbox transaction takes at most: one
-	// commit per batch, not per event. Default 500 (BenchmarkIngest on the
-	// benchmark machine: 1,690 events/s at 100, 2,670 at 500).
+	// commit per batch, not per event. Default 500, the faster of the sizes
+	// BenchmarkIngest compares (figures: docs/architecture.md, "The
+	// consumer half").
 	Batch int
 	// Tracer records a span per event handled, in the trace the event
 	// carries. Nil: no spans (tracing off).

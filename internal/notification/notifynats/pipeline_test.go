@@ -357,7 +357,7 @@ func TestVoidedNoticeGoesToTheRecipientOfTheIssuedInvoice(t *testing.T) {
 	ev := func(id, typ, data string) string {
 		return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/invoicing","type":%q,"subject":"inv-1","time":"2026-11-30T10:00:00Z","tenantid":"t","sequence":7,"invoiceversion":3,"data":%s}`, id, typ, data)
 	}
-	// sequence as a JSON number here: what publishers before issue 10 sent.
+	// sequence as a JSON number here: what publishers sent before it became a string.
 	for _, m := range []struct{ typ, body string }{
 		{notification.InvoiceIssued, ev(issuedID, notification.InvoiceIssued, issued("INV-2026-000010", "carol@example.com"))},
 		{notification.InvoiceVoided, ev(uuid.NewString(), notification.InvoiceVoided, `{"invoice_id":"inv-1","number":"INV-2026-000010","reason":"<i>duplicate</i>","voided_at":"2026-11-30T11:00:00Z"}`)},

@@ -30,9 +30,8 @@ func (q *Queue) Inbox(consumer string) *Inbox { return &Inbox{q: q, consumer: co
 // it must be delivered again.
 //
 // The statements are set-based, a fixed number per batch whatever its size:
-// with one statement per event, ingest ran at about 330 events/s on the
-// benchmark machine (BenchmarkIngest); see docs/benchmarks-notification.md
-// for the figure now.
+// one statement per event made ingest several times slower (BenchmarkIngest;
+// figures in docs/architecture.md and docs/benchmarks-notification.md).
 func (in *Inbox) Handle(ctx context.Context, evs []notification.Event) (fresh int, err error) {
 	tx, err := in.q.pool.Begin(ctx)
 	if err != nil {

@@ -62,8 +62,8 @@ const webhookQueue = "webhook"
 // webhookQueueConfig is the River queue of deliveries. A measured
 // optimisation (BenchmarkWebhookDeliveries, docs/benchmarks-notification.md):
 // River fetches at most once per FetchCooldown (default 100ms) as many jobs
-// as it has free workers, which capped deliveries at about 420/s with 50
-// workers; 10ms lifts the cap. The shorter poll brings snoozed deliveries
+// as it has free workers, which capped deliveries far below what the workers
+// could send; 10ms lifts the cap. The shorter poll brings snoozed deliveries
 // (retries, slots) back within 200ms rather than a second.
 func webhookQueueConfig(c WebhookConfig) river.QueueConfig {
 	return river.QueueConfig{MaxWorkers: c.Workers, FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 200 * time.Millisecond}

@@ -33,8 +33,9 @@ type Customer struct {
 }
 
 // Invoice is the aggregate root. Its state changes only through its behaviour
-// methods (AddLine, RemoveLine, Issue, Pay, Void), each of which checks every
-// invariant before it changes anything and records the events it raises.
+// methods, the ones that take the time of the change (now), one file per
+// behaviour; each checks every invariant before it changes anything and
+// records the events it raises.
 type Invoice struct {
 	id         ID
 	tenant     TenantID

@@ -10,7 +10,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 )
 
-// The state machine's commands of issue 16: write-off, overdue, edits.
+// The state machine's commands for write-off, overdue and edits.
 
 func (m *machine) markUncollectible(t *rapid.T) {
 	var want error
@@ -76,7 +76,7 @@ func (m *machine) edit(t *rapid.T) {
 	m.run(t, want, wantTypes, func(now time.Time) error { return m.inv.Edit(c, now) })
 }
 
-// checkWriteOff checks the invariants of issue 16: at most one
+// checkWriteOff checks the invariants of writing off: at most one
 // InvoiceOverdue, overdue only while collectible, a write-off time on every
 // uncollectible invoice.
 func (m *machine) checkWriteOff(t *rapid.T) {
