@@ -75,18 +75,27 @@ var rules = []rule{
 		},
 	},
 	{
-		name:   "the domain depends only on the standard library, uuid, IDNA and the error type",
-		scopes: []string{"internal/invoicing/domain"},
+		// The kernel is what the aggregates share; it knows none of them.
+		name:   "the kernel depends only on the standard library, uuid and the error type",
+		scopes: []string{"internal/kernel"},
 		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/failure")
+			return std || dep == uuidPath || under(dep, mod+"/internal/failure")
 		},
 	},
 	{
-		name:   "the app depends only on the standard library, uuid, IDNA, the error type and the domain",
+		name:   "the domain depends only on the standard library, uuid, IDNA, the error type and the kernel",
+		scopes: []string{"internal/invoicing/domain"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/failure") ||
+				under(dep, mod+"/internal/kernel")
+		},
+	},
+	{
+		name:   "the app depends only on the standard library, uuid, IDNA, the error type, the kernel and the domain",
 		scopes: []string{"internal/invoicing/app"},
 		allowed: func(mod, dep string, std bool) bool {
 			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/invoicing/app") ||
-				under(dep, mod+"/internal/failure")
+				under(dep, mod+"/internal/failure") || under(dep, mod+"/internal/kernel")
 		},
 	},
 	{
@@ -94,7 +103,7 @@ var rules = []rule{
 		scopes: []string{"internal/invoicing/cloudevent"},
 		allowed: func(mod, dep string, std bool) bool {
 			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/app") || under(dep, mod+"/internal/invoicing/domain") ||
-				under(dep, mod+"/internal/failure")
+				under(dep, mod+"/internal/failure") || under(dep, mod+"/internal/kernel")
 		},
 	},
 	{
@@ -105,7 +114,8 @@ var rules = []rule{
 		except: []string{"internal/invoicing/relay/relaytest"},
 		allowed: func(mod, dep string, std bool) bool {
 			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/relay") || under(dep, mod+"/internal/invoicing/cloudevent") ||
-				under(dep, mod+"/internal/invoicing/app") || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/failure")
+				under(dep, mod+"/internal/invoicing/app") || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/failure") ||
+				under(dep, mod+"/internal/kernel")
 		},
 	},
 	{
@@ -376,6 +386,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("github.com/prometheus/client_golang/prometheus", false, nil)
 	add(mod+"/internal/invoicing/relay", false, []string{"github.com/prometheus/client_golang/prometheus"}, "github.com/prometheus/client_golang/prometheus")
 	add(mod+"/internal/newthing", false, nil)
+	add(mod+"/internal/kernel", false, []string{mod + "/internal/invoicing/domain/invoice"},
+		mod+"/internal/invoicing/domain/invoice", uuidPath, "net/http", "context", "github.com/jackc/pgx/v5")
 	add(mod+"/internal/notification/notifypg", false, []string{mod + "/internal/invoicing/invoicingpg"},
 		mod+"/internal/invoicing/invoicingpg", mod+"/cmd/svc", "github.com/jackc/pgx/v5", "context")
 	add(mod+"/internal/notification/webhook", false, []string{"github.com/jackc/pgx/v5"}, "github.com/jackc/pgx/v5", "context")
@@ -384,8 +396,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 
 	got := violations(mod, pkgs)
 	want := []string{
-		mod + "/internal/invoicing/app depends on " + mod + "/internal/invoicing/invoicingpg (the app depends only on the standard library, uuid, IDNA, the error type and the domain)",
-		mod + "/internal/invoicing/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library, uuid, IDNA and the error type)",
+		mod + "/internal/invoicing/app depends on " + mod + "/internal/invoicing/invoicingpg (the app depends only on the standard library, uuid, IDNA, the error type, the kernel and the domain)",
+		mod + "/internal/invoicing/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library, uuid, IDNA, the error type and the kernel)",
 		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/relay (invoicinghttp reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
 		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/invoicingpg via " + mod + "/internal/invoicing/app (invoicinghttp reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
 		mod + "/internal/invoicing/invoicinghttp depends on github.com/prometheus/client_golang/prometheus via " + mod + "/internal/invoicing/relay (only the metrics adapter and main know Prometheus)",
@@ -396,6 +408,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		mod + "/internal/invoicing/invoicingpg depends on " + mod + "/cmd/svc (adapters never depend on cmd)",
 		mod + "/internal/invoicing/relay depends on github.com/prometheus/client_golang/prometheus (the relay depends only on the app, the CloudEvent envelope and what they depend on)",
 		mod + "/internal/invoicing/relay depends on github.com/prometheus/client_golang/prometheus (only the metrics adapter and main know Prometheus)",
+		mod + "/internal/kernel depends on " + mod + "/internal/invoicing/domain/invoice (the kernel depends only on the standard library, uuid and the error type)",
 		mod + "/internal/notification/notifypg depends on " + mod + "/internal/invoicing/invoicingpg (the notification context knows nothing of the invoicing packages)",
 		mod + "/internal/notification/notifypg depends on " + mod + "/cmd/svc via " + mod + "/internal/invoicing/invoicingpg (adapters never depend on cmd)",
 		mod + "/internal/notification/webhook depends on github.com/jackc/pgx/v5 (the webhook package depends only on the standard library and the SSRF address registry)",

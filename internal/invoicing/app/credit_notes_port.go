@@ -5,6 +5,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // CreditNotes reads credit notes; they are written by Tx.AddCreditNote, in
@@ -12,14 +13,14 @@ import (
 // tenant: another tenant's credit note is reported like a missing one.
 type CreditNotes interface {
 	// Get returns the credit note, or creditnote.ErrNotFound.
-	Get(ctx context.Context, tenant invoice.TenantID, id creditnote.ID) (*creditnote.CreditNote, error)
+	Get(ctx context.Context, tenant kernel.TenantID, id creditnote.ID) (*creditnote.CreditNote, error)
 
 	// List returns a page of the tenant's credit notes matching f, newest
 	// first (by issue time, then id). It fails with invoice.ErrNotFound if
 	// f.InvoiceID names none of the tenant's invoices, and with
 	// ErrInvalidCursor if f.StartingAfter is set and is not one of the
 	// credit notes listed.
-	List(ctx context.Context, tenant invoice.TenantID, f CreditNoteFilter) (CreditNotePage, error)
+	List(ctx context.Context, tenant kernel.TenantID, f CreditNoteFilter) (CreditNotePage, error)
 }
 
 // CreditNoteFilter selects a page of credit notes for CreditNotes.List.

@@ -5,14 +5,15 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // EventRecord is a committed domain event as the outbox keeps it: what the
 // relay publishes and the event feed serves.
 type EventRecord struct {
 	Sequence int64 // the outbox's global sequence
-	ID       invoice.EventID
-	Tenant   invoice.TenantID
+	ID       kernel.EventID
+	Tenant   kernel.TenantID
 	// InvoiceID is the aggregate the event belongs to: the invoice, or for
 	// a credit_note.* event the credit note (its data names the invoice).
 	InvoiceID  invoice.ID
@@ -59,10 +60,10 @@ type Events interface {
 	// never skipping one that commits later (see the implementation for the
 	// order). It fails with ErrInvalidCursor if f.After is neither 0 nor the
 	// Sequence of one of the tenant's (retained) events.
-	Feed(ctx context.Context, tenant invoice.TenantID, f FeedFilter) (FeedPage, error)
+	Feed(ctx context.Context, tenant kernel.TenantID, f FeedFilter) (FeedPage, error)
 
 	// History returns a page of the invoice's events after version f.After,
 	// in version order, or invoice.ErrNotFound if the tenant has no such
 	// invoice. A page holds at most MaxFeedLimit events.
-	History(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f HistoryFilter) (HistoryPage, error)
+	History(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f HistoryFilter) (HistoryPage, error)
 }

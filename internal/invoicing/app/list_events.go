@@ -8,6 +8,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Bounds of a page of the event feed.
@@ -26,7 +27,7 @@ var (
 // subscribers that catch up by pulling. The feed covers what the outbox
 // retains (published events are pruned after the relay's retention period).
 type ListEvents struct {
-	Tenant invoice.TenantID
+	Tenant kernel.TenantID
 	After  int64  // FeedPage.NextAfter of the previous page; 0 for the first
 	Type   string // empty: any; else one of invoice.EventTypes or creditnote.EventTypes, e.g. "invoice.paid"
 	Limit  int    // 0: DefaultFeedLimit

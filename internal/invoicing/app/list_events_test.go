@@ -7,6 +7,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // sliceEvents is an app.Events over a slice whose Sequences ascend, with
@@ -16,7 +17,7 @@ type sliceEvents struct {
 	limits []int
 }
 
-func (s *sliceEvents) Feed(_ context.Context, _ invoice.TenantID, f app.FeedFilter) (app.FeedPage, error) {
+func (s *sliceEvents) Feed(_ context.Context, _ kernel.TenantID, f app.FeedFilter) (app.FeedPage, error) {
 	s.limits = append(s.limits, f.Limit)
 	page := app.FeedPage{NextAfter: f.After}
 	used, full := 0, false
@@ -43,7 +44,7 @@ func (s *sliceEvents) Feed(_ context.Context, _ invoice.TenantID, f app.FeedFilt
 	return page, nil
 }
 
-func (s *sliceEvents) History(context.Context, invoice.TenantID, invoice.ID, app.HistoryFilter) (app.HistoryPage, error) {
+func (s *sliceEvents) History(context.Context, kernel.TenantID, invoice.ID, app.HistoryFilter) (app.HistoryPage, error) {
 	return app.HistoryPage{}, invoice.ErrNotFound
 }
 

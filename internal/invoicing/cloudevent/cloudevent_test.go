@@ -13,13 +13,14 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay/relaytest"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestEncodeFillsTheEnvelope(t *testing.T) {
 	rec := app.EventRecord{
 		Sequence:   42,
-		ID:         invoice.EventID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000001")),
-		Tenant:     invoice.TenantID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000002")),
+		ID:         kernel.EventID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000001")),
+		Tenant:     kernel.TenantID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000002")),
 		InvoiceID:  invoice.ID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000003")),
 		Version:    4,
 		Type:       "invoice.paid",
@@ -69,7 +70,7 @@ func TestEncodeRejectsAnInvalidPayload(t *testing.T) {
 func TestEncodeDecodesWithTheCloudEventsSDK(t *testing.T) {
 	for _, seq := range []int64{1, math.MaxInt32, math.MaxInt32 + 1, 1<<53 + 1, math.MaxInt64} {
 		rec := app.EventRecord{
-			Sequence: seq, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(), Version: 1,
+			Sequence: seq, ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), InvoiceID: invoice.NewID(), Version: 1,
 			Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "x"}`), OccurredAt: time.Now(),
 		}
 		b, err := cloudevent.Encode(rec)
@@ -85,7 +86,7 @@ func TestEncodeDecodesWithTheCloudEventsSDK(t *testing.T) {
 }
 
 func TestEncodeEscapesNoHTML(t *testing.T) {
-	rec := app.EventRecord{Sequence: 1, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
+	rec := app.EventRecord{Sequence: 1, ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
 		Version: 1, Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "<b>R&D</b>` + "\u2028" + `"}`), OccurredAt: time.Now(),
 		Trace: app.Trace{CorrelationID: "<req&1>"}}
 	b, err := cloudevent.Encode(rec)

@@ -19,7 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 type ctxKey int
@@ -200,7 +200,7 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 
 // tenantHandler serves a request on behalf of the tenant its API key
 // belongs to.
-type tenantHandler func(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID)
+type tenantHandler func(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID)
 
 // authenticated returns a wrapper of tenantHandlers that resolves the bearer
 // API key to its tenant and passes it on; a missing or unknown key gets a

@@ -7,6 +7,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // The repository keeps the contract of app.Invoices that the in-memory one
@@ -17,7 +18,7 @@ func TestInvoicesKeepTheContract(t *testing.T) {
 		var tenants atomic.Int32
 		return apptest.Subject{
 			Invoices: e.repo,
-			NewTenant: func(t *testing.T) invoice.TenantID {
+			NewTenant: func(t *testing.T) kernel.TenantID {
 				return e.newTenant(t, fmt.Sprintf("tenant-%d", tenants.Add(1)))
 			},
 			Events: func(t *testing.T, id invoice.ID) []apptest.Recorded {

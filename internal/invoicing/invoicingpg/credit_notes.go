@@ -12,6 +12,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 var _ app.CreditNotes = (*CreditNotes)(nil)
@@ -47,7 +48,7 @@ const invoiceExistsSQL = `SELECT EXISTS (SELECT 1 FROM invoices WHERE id = $1 AN
 
 // Get implements app.CreditNotes.Get. It returns creditnote.ErrNotFound, an
 // error wrapping creditnote.ErrCorrupt, or database errors wrapped.
-func (r *CreditNotes) Get(ctx context.Context, tenant invoice.TenantID, id creditnote.ID) (_ *creditnote.CreditNote, err error) {
+func (r *CreditNotes) Get(ctx context.Context, tenant kernel.TenantID, id creditnote.ID) (_ *creditnote.CreditNote, err error) {
 	defer markUnavailable(&err)
 	cn, err := scanCreditNote(r.pool.QueryRow(ctx, getCreditNoteSQL, [16]byte(id), [16]byte(tenant)))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -63,7 +64,7 @@ func (r *CreditNotes) Get(ctx context.Context, tenant invoice.TenantID, id credi
 // id), as Invoices.List. A limit outside 1..app.MaxListLimit is clamped. It
 // fails with invoice.ErrNotFound, app.ErrInvalidCursor, an error wrapping
 // creditnote.ErrCorrupt, or database errors wrapped.
-func (r *CreditNotes) List(ctx context.Context, tenant invoice.TenantID, f app.CreditNoteFilter) (_ app.CreditNotePage, err error) {
+func (r *CreditNotes) List(ctx context.Context, tenant kernel.TenantID, f app.CreditNoteFilter) (_ app.CreditNotePage, err error) {
 	defer markUnavailable(&err)
 	limit := min(max(f.Limit, 1), app.MaxListLimit)
 	var inv, after *[16]byte
@@ -101,7 +102,7 @@ func (r *CreditNotes) List(ctx context.Context, tenant invoice.TenantID, f app.C
 // check returns invoice.ErrNotFound if inv is set and names none of the
 // tenant's invoices, app.ErrInvalidCursor if after is set and names none of
 // the credit notes listed, database errors wrapped.
-func (r *CreditNotes) check(ctx context.Context, tenant invoice.TenantID, inv, after *[16]byte) error {
+func (r *CreditNotes) check(ctx context.Context, tenant kernel.TenantID, inv, after *[16]byte) error {
 	var known bool
 	if inv != nil {
 		if err := r.pool.QueryRow(ctx, invoiceExistsSQL, *inv, [16]byte(tenant)).Scan(&known); err != nil {
@@ -135,8 +136,8 @@ func scanCreditNote(row pgx.Row) (*creditnote.CreditNote, error) {
 		&s.PrePaymentAmount, &s.PostPaymentAmount, &reason, &s.Memo, &issued, &s.Version); err != nil {
 		return nil, err
 	}
-	s.ID, s.Tenant, s.InvoiceID = creditnote.ID(id), invoice.TenantID(tenant), invoice.ID(inv)
-	s.Currency, s.Reason, s.IssuedAt = invoice.Currency(currency), creditnote.Reason(reason), issued.UTC()
+	s.ID, s.Tenant, s.InvoiceID = creditnote.ID(id), kernel.TenantID(tenant), invoice.ID(inv)
+	s.Currency, s.Reason, s.IssuedAt = kernel.Currency(currency), creditnote.Reason(reason), issued.UTC()
 	if len(descs) != len(amounts) {
 		return nil, fmt.Errorf("%w: credit note %s: line columns disagree in length", creditnote.ErrCorrupt, s.ID)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 var _ app.Events = (*Events)(nil)
@@ -91,7 +92,7 @@ ORDER BY o.txid, o.sequence`
 // clamped. It fails with app.ErrInvalidCursor if f.After is neither 0 nor
 // the sequence of one of the tenant's events (it may have been pruned), and
 // with database errors wrapped.
-func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFilter) (_ app.FeedPage, err error) {
+func (e *Events) Feed(ctx context.Context, tenant kernel.TenantID, f app.FeedFilter) (_ app.FeedPage, err error) {
 	defer markUnavailable(&err)
 	f.Limit = min(max(f.Limit, 1), app.MaxFeedLimit)
 	rows, err := e.pool.Query(ctx, feedSQL, [16]byte(tenant), f.After, f.Type, f.Limit)
@@ -167,7 +168,7 @@ ORDER BY o.aggregate_version LIMIT $4::bigint`
 // invoice's rows are written in version order, so no snapshot trick is
 // needed. It fails with invoice.ErrNotFound if the tenant has no such
 // invoice, and with database errors wrapped.
-func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f app.HistoryFilter) (_ app.HistoryPage, err error) {
+func (e *Events) History(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f app.HistoryFilter) (_ app.HistoryPage, err error) {
 	defer markUnavailable(&err)
 	rows, err := e.pool.Query(ctx, historySQL, [16]byte(id), [16]byte(tenant), f.After, app.MaxFeedLimit+1) // one more tells whether more follow
 	if err != nil {

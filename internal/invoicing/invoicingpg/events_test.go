@@ -14,12 +14,13 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // feedReader follows a tenant's feed as a subscriber would.
 type feedReader struct {
 	events *invoicingpg.Events
-	tenant invoice.TenantID
+	tenant kernel.TenantID
 	after  int64
 	seen   []app.EventRecord
 }
@@ -54,7 +55,7 @@ func (r *feedReader) readUntil(t *testing.T, n int) {
 
 // insertEvent inserts an outbox row for tenant in tx, as a repository would,
 // and returns its sequence.
-func insertEvent(t *testing.T, tx pgx.Tx, tenant invoice.TenantID) int64 {
+func insertEvent(t *testing.T, tx pgx.Tx, tenant kernel.TenantID) int64 {
 	t.Helper()
 	var seq int64
 	err := tx.QueryRow(context.Background(), `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
@@ -188,7 +189,7 @@ func TestFeedUnderConcurrentWriters(t *testing.T) {
 	}
 	r.readUntil(t, e.count(t, `SELECT count(*) FROM outbox WHERE tenant_id = $1`, e.tenant.String()))
 
-	seen := map[invoice.EventID]bool{}
+	seen := map[kernel.EventID]bool{}
 	versions := map[invoice.ID]int64{}
 	for _, rec := range r.seen {
 		if seen[rec.ID] || rec.Tenant != e.tenant {
@@ -206,7 +207,7 @@ func TestFeedUnderConcurrentWriters(t *testing.T) {
 }
 
 // workload creates, issues and pays an invoice of tenant: four events.
-func (e *env) workload(tenant invoice.TenantID, ref string) error {
+func (e *env) workload(tenant kernel.TenantID, ref string) error {
 	ctx := context.Background()
 	created, err := e.app.CreateInvoice.Handle(ctx, app.CreateInvoice{
 		Tenant: tenant, Customer: invoice.Customer{Name: "Ada", Email: "ada@example.com"}, Currency: "EUR",

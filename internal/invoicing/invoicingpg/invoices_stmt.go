@@ -9,6 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // The write statements. Children and events are inserted with one statement
@@ -130,7 +131,7 @@ func queueChildren(b *pgx.Batch, inv *invoice.Invoice, loadedLines []invoice.Lin
 // invoice's (invoice.Event) and the credit note's (creditnote.Event).
 type recorded[ID ~[16]byte] interface {
 	Type() string
-	Meta() invoice.EventMeta
+	Meta() kernel.EventMeta
 	AggregateID() ID
 }
 

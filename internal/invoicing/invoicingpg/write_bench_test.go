@@ -10,6 +10,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice/invoicetest"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // BenchmarkPrepareUpdate500Lines is the in-process work of one Update of an
@@ -20,7 +21,7 @@ func BenchmarkPrepareUpdate500Lines(b *testing.B) {
 	for _, l := range inv.Lines() {
 		snap.Lines = append(snap.Lines, invoice.LineInputWithID{ID: l.ID})
 	}
-	one, _ := invoice.NewMoney(100, "EUR")
+	one, _ := kernel.NewMoney(100, "EUR")
 	if err := inv.Pay(one, "pay-1", invoicetest.Time); err != nil {
 		b.Fatal(err)
 	}

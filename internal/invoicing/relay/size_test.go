@@ -14,6 +14,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
 
@@ -42,7 +43,7 @@ type life struct {
 // issued with the longest number, paid in two payments with the longest
 // references; another one issued, written off, overdue, edited and voided
 // with the longest reason. Both carry the largest metadata.
-func largestLives(tenant invoice.TenantID, cs invoicetest.Charset) []life {
+func largestLives(tenant kernel.TenantID, cs invoicetest.Charset) []life {
 	now := time.Now()
 	// The longest numbers the domain accepts, one per invoice.
 	issue := func(first string) func(*invoice.Invoice) error {
@@ -57,7 +58,7 @@ func largestLives(tenant invoice.TenantID, cs invoicetest.Charset) []life {
 			func(inv *invoice.Invoice) error { _, err := inv.AddLine(cs.Line(), now); return err },
 			issue("p"),
 			func(inv *invoice.Invoice) error {
-				half, _ := invoice.NewMoney(inv.AmountDue().Amount()/2, "EUR")
+				half, _ := kernel.NewMoney(inv.AmountDue().Amount()/2, "EUR")
 				return inv.Pay(half, cs.Text(invoice.MaxReference), now)
 			},
 			func(inv *invoice.Invoice) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Subject is an implementation of app.Invoices under test, with what the
@@ -20,7 +21,7 @@ import (
 type Subject struct {
 	Invoices app.Invoices
 	// NewTenant returns a new tenant whose invoices Invoices accepts.
-	NewTenant func(t *testing.T) invoice.TenantID
+	NewTenant func(t *testing.T) kernel.TenantID
 	// Events returns the events Invoices committed for the invoice, in
 	// commit order.
 	Events func(t *testing.T, id invoice.ID) []Recorded
@@ -73,7 +74,7 @@ func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 }
 
 // newDraft returns a draft of tenant with two lines totalling 1,200.
-func newDraft(t *testing.T, tenant invoice.TenantID) *invoice.Invoice {
+func newDraft(t *testing.T, tenant kernel.TenantID) *invoice.Invoice {
 	t.Helper()
 	inv, err := invoice.New(invoice.NewID(), tenant, "EUR", invoice.Customer{Name: "Ada Lovelace", Email: "ada@example.com"},
 		time.Date(2030, 7, 1, 0, 0, 0, 0, time.UTC), []invoice.LineInput{
@@ -86,7 +87,7 @@ func newDraft(t *testing.T, tenant invoice.TenantID) *invoice.Invoice {
 	return inv
 }
 
-func add(t *testing.T, s Subject, tenant invoice.TenantID) *invoice.Invoice {
+func add(t *testing.T, s Subject, tenant kernel.TenantID) *invoice.Invoice {
 	t.Helper()
 	changed, err := s.Invoices.Add(context.Background(), newDraft(t, tenant), app.ChangeOptions{}, app.Result{})
 	if err != nil {
@@ -96,7 +97,7 @@ func add(t *testing.T, s Subject, tenant invoice.TenantID) *invoice.Invoice {
 }
 
 // update runs fn in an Update without options.
-func update(s Subject, tenant invoice.TenantID, id invoice.ID, fn app.UpdateFunc) (app.Changed, error) {
+func update(s Subject, tenant kernel.TenantID, id invoice.ID, fn app.UpdateFunc) (app.Changed, error) {
 	return s.Invoices.Update(context.Background(), tenant, id, app.ChangeOptions{}, fn)
 }
 
@@ -133,7 +134,7 @@ var addLine = answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) 
 	return err
 })
 
-func get(t *testing.T, s Subject, tenant invoice.TenantID, id invoice.ID) *invoice.Invoice {
+func get(t *testing.T, s Subject, tenant kernel.TenantID, id invoice.ID) *invoice.Invoice {
 	t.Helper()
 	inv, err := s.Invoices.Get(context.Background(), tenant, id)
 	if err != nil {
@@ -337,7 +338,7 @@ func concurrently(n int, work func(w int) error) []error {
 func pay(amount int64, reference string) app.UpdateFunc {
 	return answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		time.Sleep(time.Millisecond)
-		m, err := invoice.NewMoney(amount, inv.Currency())
+		m, err := kernel.NewMoney(amount, inv.Currency())
 		if err != nil {
 			return err
 		}
@@ -346,7 +347,7 @@ func pay(amount int64, reference string) app.UpdateFunc {
 }
 
 // openInvoice adds an invoice of tenant and issues it.
-func openInvoice(t *testing.T, s Subject, tenant invoice.TenantID) *invoice.Invoice {
+func openInvoice(t *testing.T, s Subject, tenant kernel.TenantID) *invoice.Invoice {
 	t.Helper()
 	open, err := update(s, tenant, add(t, s, tenant).ID(), issue)
 	if err != nil {
@@ -564,7 +565,7 @@ func testTenantIsolation(t *testing.T, s Subject) {
 	// An idempotency key is the tenant's own.
 	invB := add(t, s, b)
 	for _, x := range []struct {
-		tenant invoice.TenantID
+		tenant kernel.TenantID
 		inv    *invoice.Invoice
 	}{{a, invA}, {b, invB}} {
 		changed, err := s.Invoices.Update(ctx, x.tenant, x.inv.ID(), app.ChangeOptions{Idempotency: request("shared", "same")}, addLine)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestMemoryInvoicesKeepTheContract(t *testing.T) {
@@ -14,7 +15,7 @@ func TestMemoryInvoicesKeepTheContract(t *testing.T) {
 		m := apptest.NewInvoices()
 		return apptest.Subject{
 			Invoices:  m,
-			NewTenant: func(*testing.T) invoice.TenantID { return invoice.TenantID(uuid.New()) },
+			NewTenant: func(*testing.T) kernel.TenantID { return kernel.TenantID(uuid.New()) },
 			Events: func(_ *testing.T, id invoice.ID) []apptest.Recorded {
 				var out []apptest.Recorded
 				for _, e := range m.Events() {
