@@ -91,19 +91,27 @@ var rules = []rule{
 		},
 	},
 	{
-		name:   "the app depends only on the standard library, uuid, IDNA, the error type, the kernel and the domain",
+		name:   "the app depends only on the standard library, uuid, IDNA, the error type, the kernel, the outbox record and the domain",
 		scopes: []string{"internal/invoicing/app"},
 		allowed: func(mod, dep string, std bool) bool {
 			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/invoicing/app") ||
-				under(dep, mod+"/internal/failure") || under(dep, mod+"/internal/kernel")
+				under(dep, mod+"/internal/failure") || under(dep, mod+"/internal/kernel") || under(dep, mod+"/internal/invoicing/outbox")
 		},
 	},
 	{
-		name:   "the CloudEvent envelope depends only on the app and what the app depends on",
+		name:   "the outbox record depends only on the standard library, uuid and the kernel",
+		scopes: []string{"internal/invoicing/outbox"},
+		allowed: func(mod, dep string, std bool) bool {
+			return std || dep == uuidPath || under(dep, mod+"/internal/kernel") || under(dep, mod+"/internal/failure")
+		},
+	},
+	{
+		// A wire format of the outbox record: it knows no use case.
+		name:   "the CloudEvent envelope depends only on the outbox record and what it depends on",
 		scopes: []string{"internal/invoicing/cloudevent"},
 		allowed: func(mod, dep string, std bool) bool {
-			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/app") || under(dep, mod+"/internal/invoicing/domain") ||
-				under(dep, mod+"/internal/failure") || under(dep, mod+"/internal/kernel")
+			return std || dep == uuidPath || under(dep, mod+"/internal/invoicing/outbox") || under(dep, mod+"/internal/kernel") ||
+				under(dep, mod+"/internal/failure")
 		},
 	},
 	{
@@ -115,7 +123,7 @@ var rules = []rule{
 		allowed: func(mod, dep string, std bool) bool {
 			return std || dep == uuidPath || idna(dep) || under(dep, mod+"/internal/invoicing/relay") || under(dep, mod+"/internal/invoicing/cloudevent") ||
 				under(dep, mod+"/internal/invoicing/app") || under(dep, mod+"/internal/invoicing/domain") || under(dep, mod+"/internal/failure") ||
-				under(dep, mod+"/internal/kernel")
+				under(dep, mod+"/internal/kernel") || under(dep, mod+"/internal/invoicing/outbox")
 		},
 	},
 	{
@@ -386,6 +394,10 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("github.com/prometheus/client_golang/prometheus", false, nil)
 	add(mod+"/internal/invoicing/relay", false, []string{"github.com/prometheus/client_golang/prometheus"}, "github.com/prometheus/client_golang/prometheus")
 	add(mod+"/internal/newthing", false, nil)
+	add(mod+"/internal/invoicing/outbox", false, nil)
+	add(mod+"/internal/invoicing/cloudevent", false, []string{mod + "/internal/invoicing/outbox", mod + "/internal/invoicing/app"},
+		mod+"/internal/invoicing/outbox", mod+"/internal/invoicing/app", mod+"/internal/invoicing/domain/invoice", mod+"/internal/invoicing/invoicingpg",
+		mod+"/cmd/svc", uuidPath, "context", "net/http", "github.com/jackc/pgx/v5")
 	add(mod+"/internal/kernel", false, []string{mod + "/internal/invoicing/domain/invoice"},
 		mod+"/internal/invoicing/domain/invoice", uuidPath, "net/http", "context", "github.com/jackc/pgx/v5")
 	add(mod+"/internal/notification/notifypg", false, []string{mod + "/internal/invoicing/invoicingpg"},
@@ -396,7 +408,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 
 	got := violations(mod, pkgs)
 	want := []string{
-		mod + "/internal/invoicing/app depends on " + mod + "/internal/invoicing/invoicingpg (the app depends only on the standard library, uuid, IDNA, the error type, the kernel and the domain)",
+		mod + "/internal/invoicing/app depends on " + mod + "/internal/invoicing/invoicingpg (the app depends only on the standard library, uuid, IDNA, the error type, the kernel, the outbox record and the domain)",
+		mod + "/internal/invoicing/cloudevent depends on " + mod + "/internal/invoicing/app (the CloudEvent envelope depends only on the outbox record and what it depends on)",
 		mod + "/internal/invoicing/domain/invoice depends on github.com/jackc/pgx/v5 (the domain depends only on the standard library, uuid, IDNA, the error type and the kernel)",
 		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/relay (invoicinghttp reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",
 		mod + "/internal/invoicing/invoicinghttp depends on " + mod + "/internal/invoicing/invoicingpg via " + mod + "/internal/invoicing/app (invoicinghttp reaches the service through the app only: no relay, no adapter, no notification but its webhook package)",

@@ -2,27 +2,11 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
-
-// EventRecord is a committed domain event as the outbox keeps it: what the
-// relay publishes and the event feed serves.
-type EventRecord struct {
-	Sequence int64 // the outbox's global sequence
-	ID       kernel.EventID
-	Tenant   kernel.TenantID
-	// InvoiceID is the aggregate the event belongs to: the invoice, or for
-	// a credit_note.* event the credit note (its data names the invoice).
-	InvoiceID  invoice.ID
-	Version    int64  // the aggregate's version after the event
-	Type       string // e.g. "invoice.paid"
-	Payload    []byte // the event's JSON data
-	OccurredAt time.Time
-	Trace      Trace // the request that caused it, as far as known
-}
 
 // FeedFilter selects a page of the event feed.
 type FeedFilter struct {
@@ -36,7 +20,7 @@ type FeedFilter struct {
 
 // FeedPage is a page of the event feed.
 type FeedPage struct {
-	Events []EventRecord
+	Events []outbox.EventRecord
 	// NextAfter is the FeedFilter.After to read on with: the Sequence of the
 	// last event read (of any type), or After itself if there was none.
 	NextAfter int64
@@ -50,7 +34,7 @@ type HistoryFilter struct {
 
 // HistoryPage is a page of an invoice's history, in version order.
 type HistoryPage struct {
-	Events  []EventRecord
+	Events  []outbox.EventRecord
 	HasMore bool // later events follow
 }
 

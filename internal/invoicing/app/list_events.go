@@ -8,6 +8,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -89,7 +90,7 @@ const (
 
 // payloadBytes returns the size of the events' payloads, as Events.Feed
 // counts them against FeedFilter.MaxBytes.
-func payloadBytes(recs []EventRecord) (n int) {
+func payloadBytes(recs []outbox.EventRecord) (n int) {
 	for _, r := range recs {
 		n += len(r.Payload)
 	}

@@ -7,13 +7,14 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // sliceEvents is an app.Events over a slice whose Sequences ascend, with
 // Feed's paging and byte budget. It records the limit of every Feed call.
 type sliceEvents struct {
-	recs   []app.EventRecord
+	recs   []outbox.EventRecord
 	limits []int
 }
 
@@ -51,7 +52,7 @@ func (s *sliceEvents) History(context.Context, kernel.TenantID, invoice.ID, app.
 func events(n, size int) *sliceEvents {
 	s := &sliceEvents{}
 	for i := range n {
-		s.recs = append(s.recs, app.EventRecord{Sequence: int64(i + 1), Type: "invoice.voided", Payload: make([]byte, size)})
+		s.recs = append(s.recs, outbox.EventRecord{Sequence: int64(i + 1), Type: "invoice.voided", Payload: make([]byte, size)})
 	}
 	return s
 }

@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -48,7 +51,7 @@ func (historyEvents) Feed(context.Context, kernel.TenantID, app.FeedFilter) (app
 }
 
 func (historyEvents) History(_ context.Context, _ kernel.TenantID, id invoice.ID, f app.HistoryFilter) (app.HistoryPage, error) {
-	return app.HistoryPage{Events: []app.EventRecord{{InvoiceID: id, Version: f.After + 1}}}, nil
+	return app.HistoryPage{Events: []outbox.EventRecord{{AggregateID: uuid.UUID(id), Version: f.After + 1}}}, nil
 }
 
 func (f *fixture) create(t *testing.T) *invoice.Invoice {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -24,7 +25,7 @@ type Events struct {
 // NewEvents returns the event reader on pool.
 func NewEvents(pool *pgxpool.Pool) *Events { return &Events{pool: pool} }
 
-// eventColumns are the columns of an app.EventRecord, on an outbox aliased
+// eventColumns are the columns of an outbox.EventRecord, on an outbox aliased
 // o, in the order scanEvent reads them. The trace is NULL for events written
 // outside a request or before migration 4.
 const eventColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.occurred_at,
@@ -35,8 +36,8 @@ const eventColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.agg
 // run json.Unmarshal, a second parse of JSON that PostgreSQL has already
 // validated (and cloudevent.Encode checks again), which took ~9% of the
 // relay's allocations. It returns the scan's error.
-func scanEvent(row pgx.Row, rec *app.EventRecord, more ...any) error {
-	err := row.Scan(append([]any{&rec.Sequence, (*[16]byte)(&rec.ID), (*[16]byte)(&rec.Tenant), (*[16]byte)(&rec.InvoiceID),
+func scanEvent(row pgx.Row, rec *outbox.EventRecord, more ...any) error {
+	err := row.Scan(append([]any{&rec.Sequence, (*[16]byte)(&rec.ID), (*[16]byte)(&rec.Tenant), (*[16]byte)(&rec.AggregateID),
 		&rec.Version, &rec.Type, &rec.Payload, &rec.OccurredAt,
 		&rec.Trace.CorrelationID, &rec.Trace.TraceParent, &rec.Trace.TraceState}, more...)...)
 	rec.OccurredAt = rec.OccurredAt.UTC()
@@ -111,7 +112,7 @@ func (e *Events) Feed(ctx context.Context, tenant kernel.TenantID, f app.FeedFil
 			tail[len(tail)-2], tail[len(tail)-1] = &cursorOK, &head
 			err = rows.Scan(tail...)
 		} else {
-			var rec app.EventRecord
+			var rec outbox.EventRecord
 			if err = scanEvent(rows, &rec, &cursorOK, &head); err == nil && !b.take(len(rec.Payload)) {
 				break // closing rows skips the rest of the page
 			}
@@ -178,7 +179,7 @@ func (e *Events) History(ctx context.Context, tenant kernel.TenantID, id invoice
 	var page app.HistoryPage
 	b := budget{max: f.MaxBytes}
 	for rows.Next() {
-		var rec app.EventRecord
+		var rec outbox.EventRecord
 		if err := scanEvent(rows, &rec); err != nil {
 			return app.HistoryPage{}, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
 		}
@@ -204,5 +205,5 @@ func (e *Events) History(ctx context.Context, tenant kernel.TenantID, id invoice
 	if !known {
 		return app.HistoryPage{}, invoice.ErrNotFound
 	}
-	return app.HistoryPage{Events: []app.EventRecord{}}, nil
+	return app.HistoryPage{Events: []outbox.EventRecord{}}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -22,11 +23,11 @@ type feedReader struct {
 	events *invoicingpg.Events
 	tenant kernel.TenantID
 	after  int64
-	seen   []app.EventRecord
+	seen   []outbox.EventRecord
 }
 
 // read reads one page and moves the cursor on.
-func (r *feedReader) read(t *testing.T) []app.EventRecord {
+func (r *feedReader) read(t *testing.T) []outbox.EventRecord {
 	t.Helper()
 	page, err := r.events.Feed(context.Background(), r.tenant, app.FeedFilter{After: r.after, Limit: 5})
 	if err != nil {
@@ -84,7 +85,7 @@ func commit(t *testing.T, tx pgx.Tx) {
 	}
 }
 
-func sequences(recs []app.EventRecord) []int64 {
+func sequences(recs []outbox.EventRecord) []int64 {
 	var out []int64
 	for _, r := range recs {
 		out = append(out, r.Sequence)
@@ -190,16 +191,16 @@ func TestFeedUnderConcurrentWriters(t *testing.T) {
 	r.readUntil(t, e.count(t, `SELECT count(*) FROM outbox WHERE tenant_id = $1`, e.tenant.String()))
 
 	seen := map[kernel.EventID]bool{}
-	versions := map[invoice.ID]int64{}
+	versions := map[uuid.UUID]int64{}
 	for _, rec := range r.seen {
 		if seen[rec.ID] || rec.Tenant != e.tenant {
 			t.Fatalf("event %s seen twice or of another tenant", uuid.UUID(rec.ID))
 		}
 		seen[rec.ID] = true
-		if rec.Version != versions[rec.InvoiceID]+1 {
-			t.Fatalf("invoice %s: version %d after %d", rec.InvoiceID, rec.Version, versions[rec.InvoiceID])
+		if rec.Version != versions[rec.AggregateID]+1 {
+			t.Fatalf("invoice %s: version %d after %d", rec.AggregateID, rec.Version, versions[rec.AggregateID])
 		}
-		versions[rec.InvoiceID] = rec.Version
+		versions[rec.AggregateID] = rec.Version
 	}
 	if extra := r.read(t); len(extra) != 0 {
 		t.Fatalf("feed served %d more events than committed", len(extra))
@@ -237,7 +238,7 @@ func TestFeedAndHistoryStopAtMaxBytes(t *testing.T) {
 
 	all := feedReader{events: events, tenant: e.tenant}
 	all.readUntil(t, 3)
-	size := func(recs []app.EventRecord) (n int) {
+	size := func(recs []outbox.EventRecord) (n int) {
 		for _, r := range recs {
 			n += len(r.Payload)
 		}
@@ -252,7 +253,7 @@ func TestFeedAndHistoryStopAtMaxBytes(t *testing.T) {
 	for _, tc := range []struct {
 		maxBytes, perPage int
 	}{{1, 1}, {size(all.seen[:2]), 2}, {smallestPair - 1, 1}} {
-		var got []app.EventRecord
+		var got []outbox.EventRecord
 		after := int64(0)
 		for len(got) < len(all.seen) {
 			page, err := events.Feed(ctx, e.tenant, app.FeedFilter{After: after, Limit: app.MaxFeedLimit, MaxBytes: tc.maxBytes})

@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -138,7 +138,7 @@ type recorded[ID ~[16]byte] interface {
 // queueOutbox queues the insert of events into the outbox, with the trace of
 // the request that caused them; the payload is the event's JSON encoding, its
 // public data contract. It fails only if an event cannot be encoded.
-func queueOutbox[ID ~[16]byte, E recorded[ID]](b *pgx.Batch, events []E, trace app.Trace) error {
+func queueOutbox[ID ~[16]byte, E recorded[ID]](b *pgx.Batch, events []E, trace outbox.Trace) error {
 	if len(events) == 0 {
 		return nil
 	}

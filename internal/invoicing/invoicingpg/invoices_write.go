@@ -10,6 +10,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -162,7 +163,7 @@ type change struct {
 	inv    *invoice.Invoice
 	loaded invoice.Snapshot
 	events []invoice.Event
-	trace  app.Trace
+	trace  outbox.Trace
 	key    *app.IdempotentRequest
 	result app.Result
 }

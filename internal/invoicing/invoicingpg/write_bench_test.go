@@ -7,9 +7,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice/invoicetest"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -35,7 +35,7 @@ func BenchmarkPrepareUpdate500Lines(b *testing.B) {
 		wb := &pgx.Batch{}
 		queueUpdate(wb, inv, snap.Version)
 		queueChildren(wb, inv, snap.Lines, snap.Payments)
-		if err := queueOutbox(wb, events, app.Trace{}); err != nil {
+		if err := queueOutbox(wb, events, outbox.Trace{}); err != nil {
 			b.Fatal(err)
 		}
 		_ = committed

@@ -15,10 +15,10 @@ import (
 	"github.com/google/uuid"
 	yaml "github.com/oasdiff/yaml3"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -149,8 +149,8 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err := cloudevent.Encode(app.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
-			Tenant: e.Meta().Tenant, InvoiceID: invoice.ID(p.aggregate),
+		body, err := cloudevent.Encode(outbox.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
+			Tenant: e.Meta().Tenant, AggregateID: uuid.UUID(p.aggregate),
 			Version: e.Meta().Version, Type: e.Type(), Payload: data, OccurredAt: e.Meta().OccurredAt})
 		if err != nil {
 			t.Fatal(err)
