@@ -101,7 +101,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		keys = app.NewCachedAPIKeys(keys, cfg.APIKeyCacheTTL, app.SystemClock{})
 	}
 	invoices := invoicingpg.NewInvoices(pool, opts...)
-	a := app.New(tracedInvoices(invoices, tp), keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
+	// Changes are traced; the lists are read through the repository as is.
+	store := struct {
+		app.Invoices
+		app.InvoiceList
+	}{tracedInvoices(invoices, tp), invoices}
+	a := app.New(store, keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
 		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
 	srv := newHTTPServer(invoicinghttp.NewHandler(a, hcfg), logger)
 

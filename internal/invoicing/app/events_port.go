@@ -38,14 +38,18 @@ type HistoryPage struct {
 	HasMore bool // later events follow
 }
 
-// Events reads committed events. Every method is scoped by tenant.
-type Events interface {
+// EventFeed reads the tenant's committed events as the outbox keeps them
+// (outbox.EventRecord, the feed's read model).
+type EventFeed interface {
 	// Feed returns the tenant's committed events after f.After in feed order,
 	// never skipping one that commits later (see the implementation for the
 	// order). It fails with ErrInvalidCursor if f.After is neither 0 nor the
 	// Sequence of one of the tenant's (retained) events.
 	Feed(ctx context.Context, tenant kernel.TenantID, f FeedFilter) (FeedPage, error)
+}
 
+// Events reads an invoice's committed events. It is scoped by tenant.
+type Events interface {
 	// History returns a page of the invoice's events after version f.After,
 	// in version order, or invoice.ErrNotFound if the tenant has no such
 	// invoice. A page holds at most MaxFeedLimit events.

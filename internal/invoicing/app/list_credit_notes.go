@@ -20,7 +20,7 @@ type ListCreditNotes struct {
 
 // ListCreditNotesHandler handles ListCreditNotes.
 type ListCreditNotesHandler struct {
-	notes CreditNotes
+	notes CreditNoteList
 }
 
 // Handle returns up to Limit credit notes and whether more follow. It fails

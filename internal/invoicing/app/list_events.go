@@ -36,7 +36,7 @@ type ListEvents struct {
 
 // ListEventsHandler handles ListEvents.
 type ListEventsHandler struct {
-	events Events
+	events EventFeed
 }
 
 // Handle returns the next page of the feed: up to Limit events, fewer if

@@ -37,7 +37,7 @@ type ListInvoices struct {
 
 // ListInvoicesHandler handles ListInvoices.
 type ListInvoicesHandler struct {
-	invoices Invoices
+	invoices InvoiceList
 }
 
 // Handle returns up to Limit invoices and whether more follow. It fails with

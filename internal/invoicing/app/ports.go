@@ -61,8 +61,10 @@ type Changed struct {
 	Result Result
 }
 
-// Invoices stores invoices. Every method is scoped by tenant: another tenant's
-// invoice is reported exactly like a missing one (invoice.ErrNotFound).
+// Invoices stores invoices: the write port, with the reads that load one
+// invoice. Lists are read through InvoiceList. Every method is scoped by
+// tenant: another tenant's invoice is reported exactly like a missing one
+// (invoice.ErrNotFound).
 type Invoices interface {
 	// Add stores a new invoice and the events it recorded, in one transaction,
 	// honouring opts.Idempotency as IdempotentRequest describes, with result
@@ -74,12 +76,6 @@ type Invoices interface {
 
 	// Get returns the invoice, or invoice.ErrNotFound.
 	Get(ctx context.Context, tenant kernel.TenantID, id invoice.ID) (*invoice.Invoice, error)
-
-	// List returns a page of the tenant's invoices matching f, newest first
-	// (by creation time, then id), as views read from the invoice rows. It
-	// fails with ErrInvalidCursor if f.StartingAfter is set and is not one of
-	// the tenant's invoices.
-	List(ctx context.Context, tenant kernel.TenantID, f ListFilter) (InvoicePage, error)
 
 	// Lines returns a page of the invoice's lines, in the invoice's order,
 	// or invoice.ErrNotFound. It fails with ErrInvalidCursor if
@@ -103,7 +99,17 @@ type Invoices interface {
 	Update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts ChangeOptions, fn UpdateFunc) (Changed, error)
 }
 
-// ListFilter selects a page of invoices for List.
+// InvoiceList reads pages of invoices as their read model, InvoiceView,
+// without loading the aggregates. It is scoped by tenant.
+type InvoiceList interface {
+	// List returns a page of the tenant's invoices matching f, newest first
+	// (by creation time, then id), as views read from the invoice rows. It
+	// fails with ErrInvalidCursor if f.StartingAfter is set and is not one of
+	// the tenant's invoices.
+	List(ctx context.Context, tenant kernel.TenantID, f ListFilter) (InvoicePage, error)
+}
+
+// ListFilter selects a page of invoices for InvoiceList.List.
 type ListFilter struct {
 	Status        invoice.Status // empty: any
 	CustomerEmail string         // empty: any

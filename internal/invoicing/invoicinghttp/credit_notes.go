@@ -178,7 +178,7 @@ func (s *server) creditNotePage(w http.ResponseWriter, r *http.Request, q app.Li
 		writeProblem(w, r, err)
 		return
 	}
-	writeList(w, r, page.CreditNotes, page.HasMore, func(cn *creditnote.CreditNote) ([]byte, error) {
-		return encodeJSON(newCreditNoteResponse(app.CreditNoteViewOf(cn)))
+	writeList(w, r, page.CreditNotes, page.HasMore, func(v app.CreditNoteView) ([]byte, error) {
+		return encodeJSON(newCreditNoteResponse(v))
 	})
 }

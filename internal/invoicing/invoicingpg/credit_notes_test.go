@@ -229,8 +229,8 @@ func TestCreditNotesReadBack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, cn := range page.CreditNotes {
-				out = append(out, cn.ID())
+			for _, v := range page.CreditNotes {
+				out = append(out, v.ID)
 			}
 			if !page.HasMore {
 				return out

@@ -13,7 +13,10 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-var _ app.Events = (*Events)(nil)
+var (
+	_ app.Events    = (*Events)(nil)
+	_ app.EventFeed = (*Events)(nil)
+)
 
 // Events reads the committed events of the outbox: the event feed and each
 // invoice's history. It serves what the outbox retains: the relay prunes
@@ -84,7 +87,7 @@ SELECT ` + eventColumns + `,
 FROM (SELECT) one LEFT JOIN page o ON true
 ORDER BY o.txid, o.sequence`
 
-// Feed implements app.Events.Feed: the tenant's committed events after the
+// Feed implements app.EventFeed.Feed: the tenant's committed events after the
 // event with sequence f.After, in (txid, sequence) order (see feedSQL), up to
 // f.Limit of type f.Type (any if empty), fewer if their payloads would pass
 // f.MaxBytes. NextAfter is the last event served, or, if fewer than f.Limit

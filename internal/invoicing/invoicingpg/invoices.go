@@ -14,7 +14,10 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-var _ app.Invoices = (*Invoices)(nil)
+var (
+	_ app.Invoices    = (*Invoices)(nil)
+	_ app.InvoiceList = (*Invoices)(nil)
+)
 
 // defaultMaxAttempts is how many times Update runs by default before a lost
 // race is reported as app.ErrInvoiceBusy. Under the invoice's row lock an

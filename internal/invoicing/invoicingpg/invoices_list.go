@@ -13,7 +13,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-// List implements app.Invoices.List: up to f.Limit of the tenant's invoices
+// List implements app.InvoiceList.List: up to f.Limit of the tenant's invoices
 // matching f, newest first (by creation time, then id), each with its stored
 // totals, its number of lines, its first app.ListedLines lines and its
 // payments, in one query. Paging is keyset-based: the page after

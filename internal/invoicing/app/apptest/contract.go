@@ -16,10 +16,14 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-// Subject is an implementation of app.Invoices under test, with what the
-// contract needs around it.
+// Subject is an implementation of app.Invoices under test, with the read
+// ports over the same store and what the contract needs around it.
 type Subject struct {
-	Invoices app.Invoices
+	Invoices       app.Invoices
+	InvoiceList    app.InvoiceList
+	CreditNotes    app.CreditNotes
+	CreditNoteList app.CreditNoteList
+	EventFeed      app.EventFeed
 	// NewTenant returns a new tenant whose invoices Invoices accepts.
 	NewTenant func(t *testing.T) kernel.TenantID
 	// Events returns the events Invoices committed for the invoice, in
@@ -40,13 +44,14 @@ var Now = time.Date(2030, 6, 1, 9, 30, 0, 123456000, time.UTC)
 // errInjected is a use case's failure inside the unit of work.
 var errInjected = errors.New("apptest: injected failure")
 
-// RunInvoicesContract checks that an implementation of app.Invoices keeps
-// the port's contract: a change commits whole or not at all, concurrent
-// changes of one invoice all land, one after the other, unless the rules
-// refuse them (then one wins a race for the last of something), the idempotent response commits
-// with its change, invoice numbers are gapless, and each tenant sees only
-// its own invoices. newSubject returns a fresh, empty repository; each
-// subtest gets its own.
+// RunInvoicesContract checks that an implementation of app.Invoices and its
+// read ports keep the ports' contract: a change commits whole or not at all,
+// a credit note with its invoice's change, concurrent changes of one invoice
+// all land, one after the other, unless the rules refuse them (then one wins
+// a race for the last of something), the idempotent response commits with
+// its change, invoice numbers are gapless, the lists and the feed page
+// through everything once, and each tenant sees only its own invoices.
+// newSubject returns a fresh, empty repository; each subtest gets its own.
 func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 	tests := []struct {
 		name string
@@ -64,6 +69,10 @@ func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"IdempotentResponseCommitsWithTheChange", testIdempotency},
 		{"IdempotentAdd", testIdempotentAdd},
 		{"TenantIsolation", testTenantIsolation},
+		{"CreditNoteCommitsWithTheInvoice", testCreditNoteTransaction},
+		{"InvoiceListPages", testInvoiceListPages},
+		{"CreditNoteListPages", testCreditNoteListPages},
+		{"FeedPages", testFeedPages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -540,7 +549,7 @@ func testIdempotentAdd(t *testing.T, s Subject) {
 	if _, err := s.Invoices.Add(ctx, again, opts, answer(again)); !errors.As(err, &replayed) || !sameResult(replayed.Result, want) {
 		t.Fatalf("the same request again: %v, want the first result replayed", err)
 	}
-	page, err := s.Invoices.List(ctx, tenant, app.ListFilter{Limit: 10})
+	page, err := s.InvoiceList.List(ctx, tenant, app.ListFilter{Limit: 10})
 	if err != nil || len(page.Invoices) != 1 {
 		t.Fatalf("List: %v, %d invoices; want the first only", err, len(page.Invoices))
 	}
@@ -559,7 +568,7 @@ func testTenantIsolation(t *testing.T, s Subject) {
 	if _, err := s.Invoices.Lines(ctx, b, invA.ID(), app.LineFilter{Limit: 10}); !errors.Is(err, invoice.ErrNotFound) {
 		t.Fatalf("Lines of another tenant's invoice: %v, want ErrNotFound", err)
 	}
-	if page, err := s.Invoices.List(ctx, b, app.ListFilter{Limit: 10}); err != nil || len(page.Invoices) != 0 {
+	if page, err := s.InvoiceList.List(ctx, b, app.ListFilter{Limit: 10}); err != nil || len(page.Invoices) != 0 {
 		t.Fatalf("List of tenant B: %v, %d invoices; want none", err, len(page.Invoices))
 	}
 	// An idempotency key is the tenant's own.

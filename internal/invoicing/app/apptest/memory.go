@@ -1,6 +1,7 @@
 // Package apptest holds what the app's tests and the adapters' tests share:
-// an in-memory repository of invoices, and the contract every implementation
-// of app.Invoices must keep (RunInvoicesContract), run against it and against
+// an in-memory repository of invoices with its read ports (the lists, the
+// feed), and the contract every implementation of app.Invoices and those
+// ports must keep (RunInvoicesContract), run against it and against
 // PostgreSQL.
 package apptest
 
@@ -10,9 +11,12 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/google/uuid"
+
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -36,6 +40,7 @@ type Invoices struct {
 
 	creditNotes      []*creditnote.CreditNote // committed, in commit order
 	creditNoteEvents []creditnote.Event
+	feed             []outbox.EventRecord // every event committed, in commit order
 }
 
 type keyID struct {
@@ -86,7 +91,7 @@ func (m *Invoices) Events() []invoice.Event {
 }
 
 // Add implements app.Invoices.Add. A duplicate id is an error.
-func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
+func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
 	events := inv.PullEvents()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -103,6 +108,7 @@ func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeO
 	m.invoices[inv.ID()] = SnapshotOf(inv)
 	m.order = append(m.order, inv.ID())
 	m.events = append(m.events, events...)
+	appendFeed(m, uuid.UUID(inv.ID()), app.TraceFrom(ctx), events)
 	m.storeKey(inv.Tenant(), opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
@@ -130,7 +136,7 @@ func (m *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoic
 		return app.Changed{}, err
 	}
 	defer unlock()
-	tx := &tx{m: m}
+	tx := &tx{m: m, trace: app.TraceFrom(ctx)}
 	defer func() {
 		// Every way out but the write gives the numbers back, a panicking
 		// fn's included.
@@ -168,6 +174,7 @@ func (m *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoic
 	}
 	m.invoices[id] = SnapshotOf(inv)
 	m.events = append(m.events, events...)
+	appendFeed(m, uuid.UUID(id), tx.trace, events)
 	m.storeKey(tenant, opts.Idempotency, result)
 	tx.end(true)
 	return app.Changed{Invoice: inv, Result: result}, nil
@@ -264,6 +271,7 @@ type tx struct {
 	m     *Invoices
 	taken map[*counter]int64 // the last number taken from each, not yet committed
 	notes []*creditnote.CreditNote
+	trace outbox.Trace // stored with the events of the change
 }
 
 // NextInvoiceNumber implements app.Tx. It waits while another update holds
@@ -317,14 +325,16 @@ func (t *tx) end(commit bool) {
 	}
 	if commit {
 		for _, cn := range t.notes {
+			events := cn.PullEvents()
 			t.m.creditNotes = append(t.m.creditNotes, cn)
-			t.m.creditNoteEvents = append(t.m.creditNoteEvents, cn.PullEvents()...)
+			t.m.creditNoteEvents = append(t.m.creditNoteEvents, events...)
+			appendFeed(t.m, uuid.UUID(cn.ID()), t.trace, events)
 		}
 	}
 	t.taken, t.notes = nil, nil
 }
 
-// List implements app.Invoices.List: views of the tenant's invoices
+// List implements app.InvoiceList.List: views of the tenant's invoices
 // matching f, newest first, each with at most app.ListedLines lines.
 func (m *Invoices) List(_ context.Context, tenant kernel.TenantID, f app.ListFilter) (app.InvoicePage, error) {
 	m.mu.Lock()

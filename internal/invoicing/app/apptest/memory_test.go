@@ -13,8 +13,9 @@ import (
 func TestMemoryInvoicesKeepTheContract(t *testing.T) {
 	apptest.RunInvoicesContract(t, func(*testing.T) apptest.Subject {
 		m := apptest.NewInvoices()
+		notes := apptest.NewCreditNotes(m)
 		return apptest.Subject{
-			Invoices:  m,
+			Invoices: m, InvoiceList: m, CreditNotes: notes, CreditNoteList: notes, EventFeed: m,
 			NewTenant: func(*testing.T) kernel.TenantID { return kernel.TenantID(uuid.New()) },
 			Events: func(_ *testing.T, id invoice.ID) []apptest.Recorded {
 				var out []apptest.Recorded
