@@ -104,12 +104,18 @@ var contexts = []string{"internal/invoicing", "internal/notification"}
 var compositionRoots = []string{"cmd/invoicing"}
 
 // What each inner layer of the invoicing context may depend on besides
-// itself: what the layer beneath it may, and that layer.
+// itself: what the layers beneath it may, and those layers. The outbox
+// record and its wire format sit beside the domain: the app records events
+// as outbox records, the envelope encodes them, the relay moves them.
 var (
-	domainMay     = func(e edge) bool { return e.std || e.external(uuidPath) || e.external(idnaPaths...) || e.in(shared...) }
-	appMay        = func(e edge) bool { return domainMay(e) || e.in("internal/invoicing/domain/...") }
-	cloudeventMay = func(e edge) bool { return appMay(e) || e.in("internal/invoicing/app/...") }
-	relayMay      = func(e edge) bool { return cloudeventMay(e) || e.in("internal/invoicing/cloudevent/...") }
+	domainMay = func(e edge) bool { return e.std || e.external(uuidPath) || e.external(idnaPaths...) || e.in(shared...) }
+	appMay    = func(e edge) bool {
+		return domainMay(e) || e.in("internal/invoicing/domain/...", "internal/invoicing/outbox/...")
+	}
+	cloudeventMay = func(e edge) bool { return domainMay(e) || e.in("internal/invoicing/outbox/...") }
+	relayMay      = func(e edge) bool {
+		return appMay(e) || e.in("internal/invoicing/app/...", "internal/invoicing/cloudevent/...")
+	}
 )
 
 var rules = []rule{
@@ -124,19 +130,25 @@ var rules = []rule{
 		allowed: func(e edge) bool { return domainMay(e) || e.in("internal/invoicing/domain/...") },
 	},
 	{
-		name:    "the invoicing app depends only on what the domain may, the domain and itself",
+		name:    "the invoicing app depends only on what the domain may, the domain, the outbox record and itself",
 		scopes:  []string{"internal/invoicing/app/..."},
 		allowed: func(e edge) bool { return appMay(e) || e.in("internal/invoicing/app/...") },
 	},
 	{
-		name:    "the CloudEvent envelope depends only on what the app may, the app and itself",
+		name:    "the outbox record depends only on what the domain may and itself",
+		scopes:  []string{"internal/invoicing/outbox/..."},
+		allowed: func(e edge) bool { return domainMay(e) || e.in("internal/invoicing/outbox/...") },
+	},
+	{
+		// A wire format of the outbox record: it knows no use case.
+		name:    "the CloudEvent envelope depends only on what the domain may, the outbox record and itself",
 		scopes:  []string{"internal/invoicing/cloudevent/..."},
 		allowed: func(e edge) bool { return cloudeventMay(e) || e.in("internal/invoicing/cloudevent/...") },
 	},
 	{
 		// The relay defines the ports it needs (Store, Publisher, Metrics);
 		// PostgreSQL and NATS implement them.
-		name:    "the relay depends only on what the envelope may, the envelope and itself",
+		name:    "the relay depends only on what the app may, the app, the envelope and itself",
 		scopes:  []string{"internal/invoicing/relay/..."},
 		except:  []string{"internal/invoicing/relay/relaytest/..."},
 		allowed: func(e edge) bool { return relayMay(e) || e.in("internal/invoicing/relay/...") },
@@ -148,12 +160,12 @@ var rules = []rule{
 		// app only, but reads the domain. The event feed serves the
 		// envelope's bytes, as the relay publishes them; the webhook API
 		// speaks the notification context's webhook types.
-		name: "invoicinghttp depends, in the module, only on the app, the domain, the CloudEvent envelope, " +
-			"the shared packages, the contract (api) and itself",
+		name: "invoicinghttp depends, in the module, only on the app, the domain, the outbox record, " +
+			"the CloudEvent envelope, the shared packages, the contract (api) and itself",
 		scopes: []string{"internal/invoicing/invoicinghttp/..."},
 		allowed: func(e edge) bool {
 			return !e.local || e.in("internal/invoicing/app/...", "internal/invoicing/domain/...", "internal/invoicing/cloudevent/...",
-				"api", "internal/invoicing/invoicinghttp/...") || e.in(shared...)
+				"internal/invoicing/outbox/...", "api", "internal/invoicing/invoicinghttp/...") || e.in(shared...)
 		},
 	},
 	{
@@ -501,6 +513,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/invoicing/app", "internal/invoicing/domain/invoice", "internal/invoicing/invoicingpg")
 	add("internal/invoicing/app/apptest", "context")
 	add("internal/invoicing/cloudevent", pgx)
+	add("internal/invoicing/outbox", pgx)
 	add("internal/invoicing/relay", prom)
 	add("internal/invoicing/relay/relaytest", "internal/invoicing/cloudevent")
 	add("internal/invoicing/invoicingnats", "internal/invoicing/app/apptest")
@@ -518,10 +531,11 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	const (
 		shared  = "the shared packages depend only on the standard library, uuid and one another"
 		domain  = "the invoicing domain depends only on the standard library, uuid, IDNA, the shared packages and itself"
-		app     = "the invoicing app depends only on what the domain may, the domain and itself"
-		envel   = "the CloudEvent envelope depends only on what the app may, the app and itself"
-		relay   = "the relay depends only on what the envelope may, the envelope and itself"
-		http    = "invoicinghttp depends, in the module, only on the app, the domain, the CloudEvent envelope, the shared packages, the contract (api) and itself"
+		app     = "the invoicing app depends only on what the domain may, the domain, the outbox record and itself"
+		envel   = "the CloudEvent envelope depends only on what the domain may, the outbox record and itself"
+		relay   = "the relay depends only on what the app may, the app, the envelope and itself"
+		outbox  = "the outbox record depends only on what the domain may and itself"
+		http    = "invoicinghttp depends, in the module, only on the app, the domain, the outbox record, the CloudEvent envelope, the shared packages, the contract (api) and itself"
 		notiapp = "the notification app depends only on the standard library, the SSRF address registry, the context's domain (notification, webhook), the shared packages and itself"
 		adapter = "an adapter depends on no other adapter (pgtest counts as invoicingpg's)"
 		inner   = "a context's packages other than its adapters depend on no adapter"
@@ -545,6 +559,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/invoicing/invoicinghttp depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/invoicing/app (" + adapter + ")",
 		m + "internal/invoicing/invoicinghttp depends on " + prom + " via " + m + "internal/invoicing/relay (" + prome + ")",
 		m + "internal/invoicing/invoicingnats depends on " + m + "internal/invoicing/app/apptest (" + helper + ")",
+		m + "internal/invoicing/outbox depends on " + pgx + " (" + outbox + ")",
 		m + "internal/invoicing/relay depends on " + prom + " (" + relay + ")",
 		m + "internal/invoicing/relay depends on " + prom + " (" + prome + ")",
 		m + "internal/invoicing/relay/relaytest depends on " + m + "internal/invoicing/cloudevent (" + rig + ")",

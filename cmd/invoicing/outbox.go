@@ -83,7 +83,7 @@ func listFailed(ctx context.Context, store *invoicingpg.Outbox, stdout io.Writer
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EVENT_ID\tTYPE\tINVOICE\tVERSION\tATTEMPTS\tFAILED_AT\tLAST_ERROR")
 	for _, f := range failed {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", f.ID, f.Type, f.InvoiceID, f.Version,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", f.ID, f.Type, f.AggregateID, f.Version,
 			f.Attempts, f.FailedAt.UTC().Format(time.RFC3339), f.LastError)
 	}
 	if err := tw.Flush(); err != nil {

@@ -102,7 +102,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	}
 	invoices := invoicingpg.NewInvoices(pool, opts...)
 	traced := tracedInvoices(invoices, tp)
-	a := app.New(traced, keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
+	// Changes are traced; the lists are read through the repository as is.
+	store := struct {
+		app.Invoices
+		app.InvoiceList
+	}{traced, invoices}
+	a := app.New(store, keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
 		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
 	srv := newHTTPServer(invoicinghttp.NewHandler(a, hcfg), logger)
 

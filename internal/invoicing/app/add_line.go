@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // AddLine adds a line to a draft invoice.
 type AddLine struct {
-	Tenant      invoice.TenantID
+	Tenant      kernel.TenantID
 	InvoiceID   invoice.ID
 	Line        invoice.LineInput
 	IfMatch     Condition          // the versions the change may apply to (If-Match)

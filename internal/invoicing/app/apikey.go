@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // keyPrefix marks invoicing API keys, so leaked keys are easy to grep for.
@@ -33,17 +33,17 @@ type CreateAPIKeyHandler struct {
 
 // Handle returns the new key in clear text; it is never stored or shown again.
 // It fails with ErrInvalidTenant for a blank or over-long tenant name.
-func (h CreateAPIKeyHandler) Handle(ctx context.Context, cmd CreateAPIKey) (key string, tenant invoice.TenantID, err error) {
+func (h CreateAPIKeyHandler) Handle(ctx context.Context, cmd CreateAPIKey) (key string, tenant kernel.TenantID, err error) {
 	name := strings.TrimSpace(cmd.TenantName)
 	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return "", invoice.TenantID{}, ErrInvalidTenant
+		return "", kernel.TenantID{}, ErrInvalidTenant
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret) // crypto/rand.Read never fails (Go 1.24+)
 	key = keyPrefix + base64.RawURLEncoding.EncodeToString(secret)
 	tenant, err = h.keys.Create(ctx, name, HashAPIKey(key))
 	if err != nil {
-		return "", invoice.TenantID{}, err
+		return "", kernel.TenantID{}, err
 	}
 	return key, tenant, nil
 }
@@ -59,9 +59,9 @@ type AuthenticateHandler struct {
 }
 
 // Handle returns the key's tenant, or ErrUnauthorized.
-func (h AuthenticateHandler) Handle(ctx context.Context, q Authenticate) (invoice.TenantID, error) {
+func (h AuthenticateHandler) Handle(ctx context.Context, q Authenticate) (kernel.TenantID, error) {
 	if !strings.HasPrefix(q.Key, keyPrefix) || len(q.Key) > 128 {
-		return invoice.TenantID{}, ErrUnauthorized
+		return kernel.TenantID{}, ErrUnauthorized
 	}
 	return h.keys.Tenant(ctx, HashAPIKey(q.Key))
 }

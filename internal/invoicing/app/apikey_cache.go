@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // apiKeyCacheSize bounds the cached keys: far more than the keys in active
@@ -32,7 +32,7 @@ type CachedAPIKeys struct {
 }
 
 type cachedTenant struct {
-	tenant  invoice.TenantID
+	tenant  kernel.TenantID
 	expires time.Time
 }
 
@@ -44,14 +44,14 @@ func NewCachedAPIKeys(next APIKeys, ttl time.Duration, clock Clock) *CachedAPIKe
 
 // Create implements APIKeys.Create by calling the wrapped store; it caches
 // nothing and returns its errors unchanged.
-func (c *CachedAPIKeys) Create(ctx context.Context, tenantName string, hash []byte) (invoice.TenantID, error) {
+func (c *CachedAPIKeys) Create(ctx context.Context, tenantName string, hash []byte) (kernel.TenantID, error) {
 	return c.next.Create(ctx, tenantName, hash)
 }
 
 // Tenant implements APIKeys.Tenant: a key resolved less than the TTL ago is
 // answered from memory, any other by the wrapped store, whose errors
 // (ErrUnauthorized included) are returned unchanged and not cached.
-func (c *CachedAPIKeys) Tenant(ctx context.Context, hash []byte) (invoice.TenantID, error) {
+func (c *CachedAPIKeys) Tenant(ctx context.Context, hash []byte) (kernel.TenantID, error) {
 	if len(hash) != 32 {
 		return c.next.Tenant(ctx, hash)
 	}

@@ -8,20 +8,20 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 type countingKeys struct {
-	tenant  invoice.TenantID
+	tenant  kernel.TenantID
 	err     error
 	lookups int
 }
 
-func (k *countingKeys) Create(context.Context, string, []byte) (invoice.TenantID, error) {
+func (k *countingKeys) Create(context.Context, string, []byte) (kernel.TenantID, error) {
 	return k.tenant, nil
 }
 
-func (k *countingKeys) Tenant(context.Context, []byte) (invoice.TenantID, error) {
+func (k *countingKeys) Tenant(context.Context, []byte) (kernel.TenantID, error) {
 	k.lookups++
 	return k.tenant, k.err
 }
@@ -32,7 +32,7 @@ func (c *fixedClock) Now() time.Time { return c.now }
 
 func TestCachedAPIKeys(t *testing.T) {
 	ctx := context.Background()
-	store := &countingKeys{tenant: invoice.TenantID{1}}
+	store := &countingKeys{tenant: kernel.TenantID{1}}
 	clock := &fixedClock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	keys := app.NewCachedAPIKeys(store, 30*time.Second, clock)
 	hash := app.HashAPIKey("inv_a")
@@ -65,7 +65,7 @@ func TestCachedAPIKeys(t *testing.T) {
 
 func TestCachedAPIKeysBounded(t *testing.T) {
 	ctx := context.Background()
-	store := &countingKeys{tenant: invoice.TenantID{1}}
+	store := &countingKeys{tenant: kernel.TenantID{1}}
 	keys := app.NewCachedAPIKeys(store, time.Hour, &fixedClock{now: time.Unix(0, 0)})
 	for i := range 25_000 {
 		if _, err := keys.Tenant(ctx, app.HashAPIKey("inv_"+strconv.Itoa(i))); err != nil {

@@ -25,8 +25,18 @@ type App struct {
 	ListCreditNotes ListCreditNotesHandler
 }
 
-// New wires every use case to its ports.
-func New(invoices Invoices, keys APIKeys, events Events, clock Clock) *App {
+// New wires every use case to its ports. The write ports and the read
+// ports of the lists are separate interfaces, and each use case depends on
+// the one it needs; an adapter serves both over one store, so New takes
+// invoices as Invoices and InvoiceList, and events as Events and EventFeed.
+// The credit note queries are wired by WithCreditNotes.
+func New(invoices interface {
+	Invoices
+	InvoiceList
+}, keys APIKeys, events interface {
+	Events
+	EventFeed
+}, clock Clock) *App {
 	return &App{
 		CreateInvoice: CreateInvoiceHandler{invoices: invoices, clock: clock},
 		AddLine:       AddLineHandler{invoices: invoices, clock: clock},
@@ -47,4 +57,16 @@ func New(invoices Invoices, keys APIKeys, events Events, clock Clock) *App {
 
 		IssueCreditNote: IssueCreditNoteHandler{invoices: invoices, clock: clock},
 	}
+}
+
+// WithCreditNotes wires the credit note queries to notes, which reads one
+// credit note (GetCreditNote) and lists them (ListCreditNotes), and returns
+// a. Issuing one needs only the invoices, and New wires it.
+func (a *App) WithCreditNotes(notes interface {
+	CreditNotes
+	CreditNoteList
+}) *App {
+	a.GetCreditNote = GetCreditNoteHandler{notes: notes}
+	a.ListCreditNotes = ListCreditNotesHandler{notes: notes}
+	return a
 }

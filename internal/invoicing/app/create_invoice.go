@@ -5,11 +5,12 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // CreateInvoice creates a draft invoice.
 type CreateInvoice struct {
-	Tenant   invoice.TenantID
+	Tenant   kernel.TenantID
 	Customer invoice.Customer
 	Currency string
 	DueDate  time.Time // zero: none
@@ -28,7 +29,7 @@ type CreateInvoiceHandler struct {
 // Handle creates and stores the draft, and returns it as committed. It returns the domain's validation
 // errors (joined, one per field) for bad input and storage errors as is.
 func (h CreateInvoiceHandler) Handle(ctx context.Context, cmd CreateInvoice) (Changed, error) {
-	currency, err := invoice.ParseCurrency(cmd.Currency)
+	currency, err := kernel.ParseCurrency(cmd.Currency)
 	if err != nil {
 		return Changed{}, err
 	}

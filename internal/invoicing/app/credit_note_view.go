@@ -5,6 +5,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // CreditNoteView is a credit note as a query or a change shows it.
@@ -13,9 +14,9 @@ type CreditNoteView struct {
 	Number        string
 	InvoiceID     invoice.ID
 	InvoiceNumber string
-	Currency      invoice.Currency
+	Currency      kernel.Currency
 	Lines         []creditnote.Line // none for a credit of an amount alone
-	Amount        invoice.Money
+	Amount        kernel.Money
 	Allocation    invoice.CreditAllocation // how Amount fell on the invoice
 	Reason        creditnote.Reason
 	Memo          string // "": none

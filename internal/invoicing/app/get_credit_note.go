@@ -4,12 +4,12 @@ import (
 	"context"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // GetCreditNote reads one credit note.
 type GetCreditNote struct {
-	Tenant       invoice.TenantID
+	Tenant       kernel.TenantID
 	CreditNoteID creditnote.ID
 }
 

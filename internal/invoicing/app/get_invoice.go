@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // GetInvoice reads one invoice.
 type GetInvoice struct {
-	Tenant    invoice.TenantID
+	Tenant    kernel.TenantID
 	InvoiceID invoice.ID
 }
 

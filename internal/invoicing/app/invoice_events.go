@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // InvoiceEvents reads a page of one invoice's history: its committed events.
 type InvoiceEvents struct {
-	Tenant    invoice.TenantID
+	Tenant    kernel.TenantID
 	InvoiceID invoice.ID
 	After     int64 // the Version of the last event of the previous page; 0 for the first
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // InvoiceView is an invoice as a query shows it: its state, totals and
@@ -15,7 +16,7 @@ type InvoiceView struct {
 	ID         invoice.ID
 	Number     string // empty for a draft
 	Status     invoice.Status
-	Currency   invoice.Currency
+	Currency   kernel.Currency
 	Customer   invoice.Customer
 	DueDate    time.Time // zero: none
 	Lines      []invoice.Line

@@ -7,12 +7,13 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // IssueCreditNote issues a credit note against an open, paid or
 // uncollectible invoice.
 type IssueCreditNote struct {
-	Tenant    invoice.TenantID
+	Tenant    kernel.TenantID
 	InvoiceID invoice.ID
 	Lines     []creditnote.LineInput // either lines ...
 	Amount    *int64                 // ... or an amount, in the invoice's currency

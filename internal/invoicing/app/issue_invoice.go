@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // IssueInvoice issues a draft invoice, giving it the tenant's next number.
 type IssueInvoice struct {
-	Tenant      invoice.TenantID
+	Tenant      kernel.TenantID
 	InvoiceID   invoice.ID
 	IfMatch     Condition          // the versions the change may apply to (If-Match)
 	Idempotency *IdempotentRequest // nil: not idempotent; see IdempotentRequest

@@ -6,12 +6,13 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // ListCreditNotes reads a page of a tenant's credit notes (of one invoice,
 // if InvoiceID is set), newest first, as ListInvoices pages invoices.
 type ListCreditNotes struct {
-	Tenant        invoice.TenantID
+	Tenant        kernel.TenantID
 	InvoiceID     *invoice.ID    // nil: every invoice's
 	StartingAfter *creditnote.ID // the last credit note of the previous page; nil for the first page
 	Limit         int            // 0: DefaultListLimit
@@ -19,7 +20,7 @@ type ListCreditNotes struct {
 
 // ListCreditNotesHandler handles ListCreditNotes.
 type ListCreditNotesHandler struct {
-	notes CreditNotes
+	notes CreditNoteList
 }
 
 // Handle returns up to Limit credit notes and whether more follow. It fails

@@ -8,6 +8,8 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Bounds of a page of the event feed.
@@ -26,7 +28,7 @@ var (
 // subscribers that catch up by pulling. The feed covers what the outbox
 // retains (published events are pruned after the relay's retention period).
 type ListEvents struct {
-	Tenant invoice.TenantID
+	Tenant kernel.TenantID
 	After  int64  // FeedPage.NextAfter of the previous page; 0 for the first
 	Type   string // empty: any; else one of invoice.EventTypes or creditnote.EventTypes, e.g. "invoice.paid"
 	Limit  int    // 0: DefaultFeedLimit
@@ -34,7 +36,7 @@ type ListEvents struct {
 
 // ListEventsHandler handles ListEvents.
 type ListEventsHandler struct {
-	events Events
+	events EventFeed
 }
 
 // Handle returns the next page of the feed: up to Limit events, fewer if
@@ -88,7 +90,7 @@ const (
 
 // payloadBytes returns the size of the events' payloads, as Events.Feed
 // counts them against FeedFilter.MaxBytes.
-func payloadBytes(recs []EventRecord) (n int) {
+func payloadBytes(recs []outbox.EventRecord) (n int) {
 	for _, r := range recs {
 		n += len(r.Payload)
 	}

@@ -7,16 +7,18 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // sliceEvents is an app.Events over a slice whose Sequences ascend, with
 // Feed's paging and byte budget. It records the limit of every Feed call.
 type sliceEvents struct {
-	recs   []app.EventRecord
+	recs   []outbox.EventRecord
 	limits []int
 }
 
-func (s *sliceEvents) Feed(_ context.Context, _ invoice.TenantID, f app.FeedFilter) (app.FeedPage, error) {
+func (s *sliceEvents) Feed(_ context.Context, _ kernel.TenantID, f app.FeedFilter) (app.FeedPage, error) {
 	s.limits = append(s.limits, f.Limit)
 	page := app.FeedPage{NextAfter: f.After}
 	used, full := 0, false
@@ -43,14 +45,14 @@ func (s *sliceEvents) Feed(_ context.Context, _ invoice.TenantID, f app.FeedFilt
 	return page, nil
 }
 
-func (s *sliceEvents) History(context.Context, invoice.TenantID, invoice.ID, app.HistoryFilter) (app.HistoryPage, error) {
+func (s *sliceEvents) History(context.Context, kernel.TenantID, invoice.ID, app.HistoryFilter) (app.HistoryPage, error) {
 	return app.HistoryPage{}, invoice.ErrNotFound
 }
 
 func events(n, size int) *sliceEvents {
 	s := &sliceEvents{}
 	for i := range n {
-		s.recs = append(s.recs, app.EventRecord{Sequence: int64(i + 1), Type: "invoice.voided", Payload: make([]byte, size)})
+		s.recs = append(s.recs, outbox.EventRecord{Sequence: int64(i + 1), Type: "invoice.voided", Payload: make([]byte, size)})
 	}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Bounds of a page of invoices.
@@ -27,7 +28,7 @@ var (
 // StartingAfter is stable while invoices are being created: a new invoice
 // sorts before the cursor, so no page skips or repeats an older one.
 type ListInvoices struct {
-	Tenant        invoice.TenantID
+	Tenant        kernel.TenantID
 	Status        invoice.Status // empty: any
 	CustomerEmail string         // empty: any
 	StartingAfter *invoice.ID    // the last invoice of the previous page; nil for the first page
@@ -36,7 +37,7 @@ type ListInvoices struct {
 
 // ListInvoicesHandler handles ListInvoices.
 type ListInvoicesHandler struct {
-	invoices Invoices
+	invoices InvoiceList
 }
 
 // Handle returns up to Limit invoices and whether more follow. It fails with

@@ -5,12 +5,13 @@ import (
 	"errors"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // ListLines reads a page of one invoice's lines, in the invoice's order: all
 // of them, where a list of invoices shows only the first ListedLines.
 type ListLines struct {
-	Tenant        invoice.TenantID
+	Tenant        kernel.TenantID
 	InvoiceID     invoice.ID
 	StartingAfter *invoice.LineID // the last line of the previous page; nil for the first page
 	Limit         int             // 0: DefaultListLimit

@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // PayInvoice records a payment against an open invoice.
 type PayInvoice struct {
-	Tenant      invoice.TenantID
+	Tenant      kernel.TenantID
 	InvoiceID   invoice.ID
 	Amount      int64              // minor units of the invoice's currency
 	Currency    *string            // optional; if given it must be the invoice's currency
@@ -36,13 +37,13 @@ func (h PayInvoiceHandler) Handle(ctx context.Context, cmd PayInvoice) (Changed,
 		}
 		currency := inv.Currency()
 		if cmd.Currency != nil {
-			c, err := invoice.ParseCurrency(*cmd.Currency)
+			c, err := kernel.ParseCurrency(*cmd.Currency)
 			if err != nil {
 				return Result{}, err
 			}
 			currency = c
 		}
-		amount, err := invoice.NewMoney(cmd.Amount, currency)
+		amount, err := kernel.NewMoney(cmd.Amount, currency)
 		if err != nil {
 			return Result{}, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Tx is what an UpdateFunc may do inside its update's transaction besides
@@ -18,11 +19,11 @@ type Tx interface {
 	// NextInvoiceNumber returns the next number (1, 2, 3, ...) of tenant's
 	// sequence for year, with no gaps: taken in the transaction, it goes back
 	// to the pool if the transaction rolls back. It returns storage errors.
-	NextInvoiceNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error)
+	NextInvoiceNumber(ctx context.Context, tenant kernel.TenantID, year int) (int64, error)
 
 	// NextCreditNoteNumber is NextInvoiceNumber for the tenant's credit
 	// notes, a sequence of its own.
-	NextCreditNoteNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error)
+	NextCreditNoteNumber(ctx context.Context, tenant kernel.TenantID, year int) (int64, error)
 
 	// AddCreditNote stores a credit note just issued and the events pulled
 	// from it, committed or rolled back with the invoice's change: the
@@ -60,8 +61,10 @@ type Changed struct {
 	Result Result
 }
 
-// Invoices stores invoices. Every method is scoped by tenant: another tenant's
-// invoice is reported exactly like a missing one (invoice.ErrNotFound).
+// Invoices stores invoices: the write port, with the reads that load one
+// invoice. Lists are read through InvoiceList. Every method is scoped by
+// tenant: another tenant's invoice is reported exactly like a missing one
+// (invoice.ErrNotFound).
 type Invoices interface {
 	// Add stores a new invoice and the events it recorded, in one transaction,
 	// honouring opts.Idempotency as IdempotentRequest describes, with result
@@ -72,18 +75,12 @@ type Invoices interface {
 	Add(ctx context.Context, inv *invoice.Invoice, opts ChangeOptions, result Result) (Changed, error)
 
 	// Get returns the invoice, or invoice.ErrNotFound.
-	Get(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (*invoice.Invoice, error)
-
-	// List returns a page of the tenant's invoices matching f, newest first
-	// (by creation time, then id), as views read from the invoice rows. It
-	// fails with ErrInvalidCursor if f.StartingAfter is set and is not one of
-	// the tenant's invoices.
-	List(ctx context.Context, tenant invoice.TenantID, f ListFilter) (InvoicePage, error)
+	Get(ctx context.Context, tenant kernel.TenantID, id invoice.ID) (*invoice.Invoice, error)
 
 	// Lines returns a page of the invoice's lines, in the invoice's order,
 	// or invoice.ErrNotFound. It fails with ErrInvalidCursor if
 	// f.StartingAfter is set and is not one of the invoice's lines.
-	Lines(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f LineFilter) (LinePage, error)
+	Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f LineFilter) (LinePage, error)
 
 	// Update is the unit of work of a change. In one transaction it loads the
 	// invoice, runs fn with it and the transaction's Tx, and, if fn recorded
@@ -99,10 +96,20 @@ type Invoices interface {
 	// opts.Idempotency is honoured as for Add, the key being checked before
 	// the invoice is loaded; a change under a key for which fn returned the
 	// zero Result fails, nothing applied.
-	Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts ChangeOptions, fn UpdateFunc) (Changed, error)
+	Update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts ChangeOptions, fn UpdateFunc) (Changed, error)
 }
 
-// ListFilter selects a page of invoices for List.
+// InvoiceList reads pages of invoices as their read model, InvoiceView,
+// without loading the aggregates. It is scoped by tenant.
+type InvoiceList interface {
+	// List returns a page of the tenant's invoices matching f, newest first
+	// (by creation time, then id), as views read from the invoice rows. It
+	// fails with ErrInvalidCursor if f.StartingAfter is set and is not one of
+	// the tenant's invoices.
+	List(ctx context.Context, tenant kernel.TenantID, f ListFilter) (InvoicePage, error)
+}
+
+// ListFilter selects a page of invoices for InvoiceList.List.
 type ListFilter struct {
 	Status        invoice.Status // empty: any
 	CustomerEmail string         // empty: any
@@ -141,10 +148,10 @@ const PageBytes = 4 << 20
 type APIKeys interface {
 	// Create stores hash as a key of the tenant named tenantName, creating the
 	// tenant if it does not exist, and returns the tenant's id.
-	Create(ctx context.Context, tenantName string, hash []byte) (invoice.TenantID, error)
+	Create(ctx context.Context, tenantName string, hash []byte) (kernel.TenantID, error)
 
 	// Tenant returns the tenant owning the key with this hash, or ErrUnauthorized.
-	Tenant(ctx context.Context, hash []byte) (invoice.TenantID, error)
+	Tenant(ctx context.Context, hash []byte) (kernel.TenantID, error)
 }
 
 // Clock tells the time. Use cases take it so tests can fix the time.

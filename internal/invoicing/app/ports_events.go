@@ -2,26 +2,11 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
-
-// EventRecord is a committed domain event as the outbox keeps it: what the
-// relay publishes and the event feed serves.
-type EventRecord struct {
-	Sequence int64 // the outbox's global sequence
-	ID       invoice.EventID
-	Tenant   invoice.TenantID
-	// InvoiceID is the aggregate the event belongs to: the invoice, or for
-	// a credit_note.* event the credit note (its data names the invoice).
-	InvoiceID  invoice.ID
-	Version    int64  // the aggregate's version after the event
-	Type       string // e.g. "invoice.paid"
-	Payload    []byte // the event's JSON data
-	OccurredAt time.Time
-	Trace      Trace // the request that caused it, as far as known
-}
 
 // FeedFilter selects a page of the event feed.
 type FeedFilter struct {
@@ -35,7 +20,7 @@ type FeedFilter struct {
 
 // FeedPage is a page of the event feed.
 type FeedPage struct {
-	Events []EventRecord
+	Events []outbox.EventRecord
 	// NextAfter is the FeedFilter.After to read on with: the Sequence of the
 	// last event read (of any type), or After itself if there was none.
 	NextAfter int64
@@ -49,20 +34,24 @@ type HistoryFilter struct {
 
 // HistoryPage is a page of an invoice's history, in version order.
 type HistoryPage struct {
-	Events  []EventRecord
+	Events  []outbox.EventRecord
 	HasMore bool // later events follow
 }
 
-// Events reads committed events. Every method is scoped by tenant.
-type Events interface {
+// EventFeed reads the tenant's committed events as the outbox keeps them
+// (outbox.EventRecord, the feed's read model).
+type EventFeed interface {
 	// Feed returns the tenant's committed events after f.After in feed order,
 	// never skipping one that commits later (see the implementation for the
 	// order). It fails with ErrInvalidCursor if f.After is neither 0 nor the
 	// Sequence of one of the tenant's (retained) events.
-	Feed(ctx context.Context, tenant invoice.TenantID, f FeedFilter) (FeedPage, error)
+	Feed(ctx context.Context, tenant kernel.TenantID, f FeedFilter) (FeedPage, error)
+}
 
+// Events reads an invoice's committed events. It is scoped by tenant.
+type Events interface {
 	// History returns a page of the invoice's events after version f.After,
 	// in version order, or invoice.ErrNotFound if the tenant has no such
 	// invoice. A page holds at most MaxFeedLimit events.
-	History(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f HistoryFilter) (HistoryPage, error)
+	History(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f HistoryFilter) (HistoryPage, error)
 }

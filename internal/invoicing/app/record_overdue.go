@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // InvoiceKey names an invoice of any tenant.
 type InvoiceKey struct {
-	Tenant invoice.TenantID
+	Tenant kernel.TenantID
 	ID     invoice.ID
 }
 

@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // RemoveLine removes a line from a draft invoice.
 type RemoveLine struct {
-	Tenant    invoice.TenantID
+	Tenant    kernel.TenantID
 	InvoiceID invoice.ID
 	LineID    invoice.LineID
 	IfMatch   Condition // the versions the change may apply to (If-Match)

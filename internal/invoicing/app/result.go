@@ -10,6 +10,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Resource is the kind of resource a change answers with.
@@ -115,7 +116,7 @@ type invoiceRecord struct {
 	ID                    uuid.UUID         `json:"id"`
 	Number                string            `json:"number,omitempty"`
 	Status                invoice.Status    `json:"status"`
-	Currency              invoice.Currency  `json:"currency"`
+	Currency              kernel.Currency   `json:"currency"`
 	CustomerName          string            `json:"customer_name"`
 	CustomerEmail         string            `json:"customer_email"`
 	DueDate               time.Time         `json:"due_date,omitzero"`
@@ -216,7 +217,7 @@ type creditNoteRecord struct {
 	Number            string             `json:"number"`
 	InvoiceID         uuid.UUID          `json:"invoice_id"`
 	InvoiceNumber     string             `json:"invoice_number"`
-	Currency          invoice.Currency   `json:"currency"`
+	Currency          kernel.Currency    `json:"currency"`
 	Lines             []creditLineRecord `json:"lines"`
 	Amount            int64              `json:"amount"`
 	PrePaymentAmount  int64              `json:"pre_payment_amount"`
@@ -262,14 +263,14 @@ func (rec creditNoteRecord) view() (CreditNoteView, error) {
 
 // money makes the amounts of one currency, keeping the first error.
 type money struct {
-	currency invoice.Currency
+	currency kernel.Currency
 	err      error
 }
 
-func moneyIn(c invoice.Currency) *money { return &money{currency: c} }
+func moneyIn(c kernel.Currency) *money { return &money{currency: c} }
 
-func (m *money) of(minor int64) invoice.Money {
-	v, err := invoice.NewMoney(minor, m.currency)
+func (m *money) of(minor int64) kernel.Money {
+	v, err := kernel.NewMoney(minor, m.currency)
 	if err != nil && m.err == nil {
 		m.err = err
 	}

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // UpdateInvoice edits an invoice's fields (PATCH): customer, due date and
 // currency on a draft, metadata in any status. A nil field is left as is.
 type UpdateInvoice struct {
-	Tenant    invoice.TenantID
+	Tenant    kernel.TenantID
 	InvoiceID invoice.ID
 	Customer  *invoice.Customer
 	DueDate   *string // YYYY-MM-DD
@@ -34,7 +35,7 @@ type UpdateInvoiceHandler struct {
 
 // Handle applies the edits and returns the invoice as committed (as it was,
 // if nothing changed). It fails with invoice.ErrInvalidDueDate or
-// invoice.ErrInvalidCurrency (joined) for values that cannot be parsed, with
+// kernel.ErrInvalidCurrency (joined) for values that cannot be parsed, with
 // ErrVersionMismatch if cmd.IfMatch does not allow the invoice's version,
 // and otherwise with the errors of Invoices.Update and of invoice.Edit.
 func (h UpdateInvoiceHandler) Handle(ctx context.Context, cmd UpdateInvoice) (Changed, error) {
@@ -49,7 +50,7 @@ func (h UpdateInvoiceHandler) Handle(ctx context.Context, cmd UpdateInvoice) (Ch
 		changes.DueDate = &d
 	}
 	if cmd.Currency != nil {
-		c, err := invoice.ParseCurrency(*cmd.Currency)
+		c, err := kernel.ParseCurrency(*cmd.Currency)
 		errs = append(errs, err)
 		changes.Currency = &c
 	}

@@ -8,10 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // The use cases on the in-memory repository, which keeps the same contract
@@ -23,7 +27,7 @@ var now = time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
 type fixture struct {
 	app      *app.App
 	invoices *apptest.Invoices
-	tenant   invoice.TenantID
+	tenant   kernel.TenantID
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -42,12 +46,12 @@ func newFixture(t *testing.T) *fixture {
 // historyEvents answers History with one event for any invoice.
 type historyEvents struct{}
 
-func (historyEvents) Feed(context.Context, invoice.TenantID, app.FeedFilter) (app.FeedPage, error) {
+func (historyEvents) Feed(context.Context, kernel.TenantID, app.FeedFilter) (app.FeedPage, error) {
 	return app.FeedPage{}, nil
 }
 
-func (historyEvents) History(_ context.Context, _ invoice.TenantID, id invoice.ID, f app.HistoryFilter) (app.HistoryPage, error) {
-	return app.HistoryPage{Events: []app.EventRecord{{InvoiceID: id, Version: f.After + 1}}}, nil
+func (historyEvents) History(_ context.Context, _ kernel.TenantID, id invoice.ID, f app.HistoryFilter) (app.HistoryPage, error) {
+	return app.HistoryPage{Events: []outbox.EventRecord{{AggregateID: uuid.UUID(id), Version: f.After + 1}}}, nil
 }
 
 func (f *fixture) create(t *testing.T) *invoice.Invoice {
@@ -100,7 +104,7 @@ func TestCreateInvoice(t *testing.T) {
 	}
 	wantTypes(t, f.eventTypes(), invoice.TypeCreated)
 	_, err := f.app.CreateInvoice.Handle(context.Background(), app.CreateInvoice{Tenant: f.tenant, Currency: "XXX1"})
-	if !errors.Is(err, invoice.ErrInvalidCurrency) {
+	if !errors.Is(err, kernel.ErrInvalidCurrency) {
 		t.Fatalf("bad currency: %v, want ErrInvalidCurrency", err)
 	}
 	wantTypes(t, f.eventTypes(), invoice.TypeCreated)
@@ -182,7 +186,7 @@ func TestPayInvoice(t *testing.T) {
 	inv := f.issue(t, f.create(t).ID())
 	usd := "USD"
 	_, err := f.app.PayInvoice.Handle(ctx, app.PayInvoice{Tenant: f.tenant, InvoiceID: inv.ID(), Amount: 100, Currency: &usd, Reference: "p-0"})
-	if !errors.Is(err, invoice.ErrCurrencyMismatch) {
+	if !errors.Is(err, kernel.ErrCurrencyMismatch) {
 		t.Fatalf("pay in USD: %v, want ErrCurrencyMismatch", err)
 	}
 	pay := app.PayInvoice{Tenant: f.tenant, InvoiceID: inv.ID(), Amount: 1200, Reference: "p-1"}
@@ -220,7 +224,7 @@ func TestReads(t *testing.T) {
 	if err != nil || got.ID() != older.ID() {
 		t.Fatalf("get: %v", err)
 	}
-	if _, err := f.app.GetInvoice.Handle(ctx, app.GetInvoice{Tenant: invoice.TenantID(invoice.NewID()), InvoiceID: older.ID()}); !errors.Is(err, invoice.ErrNotFound) {
+	if _, err := f.app.GetInvoice.Handle(ctx, app.GetInvoice{Tenant: kernel.TenantID(invoice.NewID()), InvoiceID: older.ID()}); !errors.Is(err, invoice.ErrNotFound) {
 		t.Fatalf("another tenant's get: %v, want ErrNotFound", err)
 	}
 

@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // VoidInvoice cancels an open, unpaid invoice.
 type VoidInvoice struct {
-	Tenant      invoice.TenantID
+	Tenant      kernel.TenantID
 	InvoiceID   invoice.ID
 	Reason      string
 	IfMatch     Condition          // the versions the change may apply to (If-Match)

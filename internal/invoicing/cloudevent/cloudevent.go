@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 )
 
 // CloudEvents constants of every envelope this service emits.
@@ -32,7 +32,7 @@ type Event struct {
 	ID              string    `json:"id"`      // the event id, also Nats-Msg-Id
 	Source          string    `json:"source"`  // always "/invoicing"
 	Type            string    `json:"type"`    // "invoicing." + event type = the subject
-	Subject         string    `json:"subject"` // the invoice id
+	Subject         string    `json:"subject"` // the aggregate's id: the invoice, or the credit note
 	Time            time.Time `json:"time"`    // when it happened, UTC
 	DataContentType string    `json:"datacontenttype"`
 	TenantID        string    `json:"tenantid"` // extension: the owning tenant
@@ -41,7 +41,7 @@ type Event struct {
 	// attribute is 32-bit signed: from 2^31 on, a conforming consumer (the
 	// official Go SDK) rejects a JSON number.
 	Sequence       int64 `json:"sequence,string"`
-	InvoiceVersion int64 `json:"invoiceversion"` // extension: the invoice's version after the event
+	InvoiceVersion int64 `json:"invoiceversion"` // extension: the aggregate's version after the event
 	// Extensions naming the request that caused the event, omitted when
 	// unknown: its request id, and its W3C trace context (the CloudEvents
 	// distributed-tracing extension).
@@ -59,13 +59,13 @@ func Subject(eventType string) string { return SubjectPrefix + eventType }
 // compacted. It escapes no HTML (<, >, & stay as they are, not \u003c),
 // which would inflate text up to six times for no JSON reader's benefit. It
 // returns an error only if the payload is not valid JSON.
-func Encode(rec app.EventRecord) ([]byte, error) {
+func Encode(rec outbox.EventRecord) ([]byte, error) {
 	b, err := marshal(Event{
 		SpecVersion:     SpecVersion,
 		ID:              rec.ID.String(),
 		Source:          Source,
 		Type:            Subject(rec.Type),
-		Subject:         rec.InvoiceID.String(),
+		Subject:         rec.AggregateID.String(),
 		Time:            rec.OccurredAt.UTC(),
 		DataContentType: "application/json",
 		TenantID:        rec.Tenant.String(),

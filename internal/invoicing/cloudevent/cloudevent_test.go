@@ -9,22 +9,23 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay/relaytest"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestEncodeFillsTheEnvelope(t *testing.T) {
-	rec := app.EventRecord{
-		Sequence:   42,
-		ID:         invoice.EventID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000001")),
-		Tenant:     invoice.TenantID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000002")),
-		InvoiceID:  invoice.ID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000003")),
-		Version:    4,
-		Type:       "invoice.paid",
-		Payload:    json.RawMessage(`{"total": 1200, "number": "INV-1"}`),
-		OccurredAt: time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.FixedZone("CET", 3600)),
+	rec := outbox.EventRecord{
+		Sequence:    42,
+		ID:          kernel.EventID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000001")),
+		Tenant:      kernel.TenantID(uuid.MustParse("0190f7a8-0000-7000-8000-000000000002")),
+		AggregateID: uuid.MustParse("0190f7a8-0000-7000-8000-000000000003"),
+		Version:     4,
+		Type:        "invoice.paid",
+		Payload:     json.RawMessage(`{"total": 1200, "number": "INV-1"}`),
+		OccurredAt:  time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.FixedZone("CET", 3600)),
 	}
 	b, err := cloudevent.Encode(rec)
 	if err != nil {
@@ -61,15 +62,15 @@ func TestEncodeFillsTheEnvelope(t *testing.T) {
 }
 
 func TestEncodeRejectsAnInvalidPayload(t *testing.T) {
-	if _, err := cloudevent.Encode(app.EventRecord{Payload: json.RawMessage(`{`)}); err == nil {
+	if _, err := cloudevent.Encode(outbox.EventRecord{Payload: json.RawMessage(`{`)}); err == nil {
 		t.Fatal("Encode accepted invalid JSON data")
 	}
 }
 
 func TestEncodeDecodesWithTheCloudEventsSDK(t *testing.T) {
 	for _, seq := range []int64{1, math.MaxInt32, math.MaxInt32 + 1, 1<<53 + 1, math.MaxInt64} {
-		rec := app.EventRecord{
-			Sequence: seq, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(), Version: 1,
+		rec := outbox.EventRecord{
+			Sequence: seq, ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), AggregateID: uuid.UUID(invoice.NewID()), Version: 1,
 			Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "x"}`), OccurredAt: time.Now(),
 		}
 		b, err := cloudevent.Encode(rec)
@@ -85,9 +86,9 @@ func TestEncodeDecodesWithTheCloudEventsSDK(t *testing.T) {
 }
 
 func TestEncodeEscapesNoHTML(t *testing.T) {
-	rec := app.EventRecord{Sequence: 1, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
+	rec := outbox.EventRecord{Sequence: 1, ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), AggregateID: uuid.UUID(invoice.NewID()),
 		Version: 1, Type: "invoice.voided", Payload: json.RawMessage(`{"reason": "<b>R&D</b>` + "\u2028" + `"}`), OccurredAt: time.Now(),
-		Trace: app.Trace{CorrelationID: "<req&1>"}}
+		Trace: outbox.Trace{CorrelationID: "<req&1>"}}
 	b, err := cloudevent.Encode(rec)
 	if err != nil {
 		t.Fatal(err)

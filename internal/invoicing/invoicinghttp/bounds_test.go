@@ -13,6 +13,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // maxResponse is the size no response may reach, whatever the data.
@@ -22,20 +23,20 @@ const maxResponse = 8 << 20
 var fourByte = strings.Repeat("😀", invoice.MaxDescription)
 
 // tenantOf returns the tenant id of the API key's tenant.
-func (c *api) tenantOf(t *testing.T, name string) invoice.TenantID {
+func (c *api) tenantOf(t *testing.T, name string) kernel.TenantID {
 	t.Helper()
 	var id [16]byte
 	if err := c.pool.QueryRow(context.Background(), `SELECT id FROM tenants WHERE name = $1`, name).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	return invoice.TenantID(id)
+	return kernel.TenantID(id)
 }
 
 // addLargest stores n issued invoices of tenant, each the largest the limits
 // allow (invoice.MaxLines lines of invoice.MaxDescription 4-byte characters),
 // with their created and issued events, through the repository: the HTTP
 // path would take a 1 MB request each. It returns their ids.
-func (c *api) addLargest(t *testing.T, tenant invoice.TenantID, n int) []string {
+func (c *api) addLargest(t *testing.T, tenant kernel.TenantID, n int) []string {
 	t.Helper()
 	repo := invoicingpg.NewInvoices(c.pool)
 	lines := make([]invoice.LineInput, invoice.MaxLines)

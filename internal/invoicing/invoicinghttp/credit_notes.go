@@ -12,6 +12,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 type creditNoteRequest struct {
@@ -31,7 +32,7 @@ type creditNoteResponse struct {
 	Number            string               `json:"number"`
 	InvoiceID         invoice.ID           `json:"invoice_id"`
 	InvoiceNumber     string               `json:"invoice_number"`
-	Currency          invoice.Currency     `json:"currency"`
+	Currency          kernel.Currency      `json:"currency"`
 	Lines             []creditLineResponse `json:"lines"`
 	Amount            int64                `json:"amount"`
 	PrePaymentAmount  int64                `json:"pre_payment_amount"`
@@ -50,7 +51,7 @@ type creditLineResponse struct {
 func creditNotePath(id creditnote.ID) string { return "/v1/credit_notes/" + id.String() }
 
 // command maps the body to IssueCreditNote, failing with the missing fields.
-func (req creditNoteRequest) command(t invoice.TenantID, id invoice.ID) (app.IssueCreditNote, error) {
+func (req creditNoteRequest) command(t kernel.TenantID, id invoice.ID) (app.IssueCreditNote, error) {
 	var errs []error
 	cmd := app.IssueCreditNote{Tenant: t, InvoiceID: id, Amount: req.Amount}
 	if req.Reason == nil {
@@ -120,7 +121,7 @@ func frameCreditNote(res app.Result) (response, error) {
 // issueCreditNote serves POST /v1/invoices/{id}/credit_notes: 201 with the
 // credit note. If-Match names versions of the invoice; an Idempotency-Key
 // replays the first answer as for every change (see change).
-func (s *server) issueCreditNote(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) issueCreditNote(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	cmd, body, ok := decodeInvoiceCommand[app.IssueCreditNote, creditNoteRequest](s, w, r, tenant)
 	if !ok {
 		return
@@ -135,7 +136,7 @@ func (s *server) issueCreditNote(w http.ResponseWriter, r *http.Request, tenant 
 }
 
 // getCreditNote serves GET /v1/credit_notes/{id}.
-func (s *server) getCreditNote(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) getCreditNote(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	id, err := creditnote.ParseID(chi.URLParam(r, "id"))
 	if err != nil {
 		writeProblem(w, r, err)
@@ -150,12 +151,12 @@ func (s *server) getCreditNote(w http.ResponseWriter, r *http.Request, tenant in
 }
 
 // listCreditNotes serves GET /v1/credit_notes?limit=&starting_after=.
-func (s *server) listCreditNotes(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) listCreditNotes(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	s.creditNotePage(w, r, app.ListCreditNotes{Tenant: tenant})
 }
 
 // listInvoiceCreditNotes serves GET /v1/invoices/{id}/credit_notes?limit=&starting_after=.
-func (s *server) listInvoiceCreditNotes(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) listInvoiceCreditNotes(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -177,7 +178,7 @@ func (s *server) creditNotePage(w http.ResponseWriter, r *http.Request, q app.Li
 		writeProblem(w, r, err)
 		return
 	}
-	writeList(w, r, page.CreditNotes, page.HasMore, func(cn *creditnote.CreditNote) ([]byte, error) {
-		return encodeJSON(newCreditNoteResponse(app.CreditNoteViewOf(cn)))
+	writeList(w, r, page.CreditNotes, page.HasMore, func(v app.CreditNoteView) ([]byte, error) {
+		return encodeJSON(newCreditNoteResponse(v))
 	})
 }

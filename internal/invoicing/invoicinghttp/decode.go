@@ -15,6 +15,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // decode reads r's JSON body into dst and returns the body as read. The body
@@ -199,7 +200,7 @@ func jsonKind(k jsontext.Kind) string {
 
 // invoiceCommand is a request body that becomes a command on one invoice.
 type invoiceCommand[C any] interface {
-	command(invoice.TenantID, invoice.ID) (C, error)
+	command(kernel.TenantID, invoice.ID) (C, error)
 }
 
 // decodeInvoiceCommand reads the invoice id from the path and the body into
@@ -207,7 +208,7 @@ type invoiceCommand[C any] interface {
 // Idempotency-Key's fingerprint covers it). On any failure it has written
 // the problem and returns ok false.
 func decodeInvoiceCommand[C any, R invoiceCommand[C]](s *server, w http.ResponseWriter, r *http.Request,
-	tenant invoice.TenantID) (cmd C, body []byte, ok bool) {
+	tenant kernel.TenantID) (cmd C, body []byte, ok bool) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)

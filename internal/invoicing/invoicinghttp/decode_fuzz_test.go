@@ -21,6 +21,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // The fuzz targets send arbitrary bodies and media types through the real
@@ -41,19 +42,19 @@ const fuzzOpenTotal = 12_000
 // fuzzKeys is an APIKeys port holding one key of one tenant.
 type fuzzKeys struct{ hash []byte }
 
-func (k *fuzzKeys) Create(_ context.Context, _ string, hash []byte) (invoice.TenantID, error) {
+func (k *fuzzKeys) Create(_ context.Context, _ string, hash []byte) (kernel.TenantID, error) {
 	k.hash = hash
 	return fuzzTenant, nil
 }
 
-func (k *fuzzKeys) Tenant(_ context.Context, hash []byte) (invoice.TenantID, error) {
+func (k *fuzzKeys) Tenant(_ context.Context, hash []byte) (kernel.TenantID, error) {
 	if !bytes.Equal(hash, k.hash) {
-		return invoice.TenantID{}, app.ErrUnauthorized
+		return kernel.TenantID{}, app.ErrUnauthorized
 	}
 	return fuzzTenant, nil
 }
 
-var fuzzTenant = invoice.TenantID(invoice.NewID())
+var fuzzTenant = kernel.TenantID(invoice.NewID())
 
 // fuzzInvoices is an Invoices port that stores nothing: Add accepts any
 // invoice; Update runs fn on a fresh open invoice of fuzzOpenTotal EUR.
@@ -64,19 +65,19 @@ func (fuzzInvoices) Add(_ context.Context, inv *invoice.Invoice, _ app.ChangeOpt
 	return app.Changed{Invoice: inv}, nil
 }
 
-func (fuzzInvoices) Get(context.Context, invoice.TenantID, invoice.ID) (*invoice.Invoice, error) {
+func (fuzzInvoices) Get(context.Context, kernel.TenantID, invoice.ID) (*invoice.Invoice, error) {
 	return nil, invoice.ErrNotFound
 }
 
-func (fuzzInvoices) List(context.Context, invoice.TenantID, app.ListFilter) (app.InvoicePage, error) {
+func (fuzzInvoices) List(context.Context, kernel.TenantID, app.ListFilter) (app.InvoicePage, error) {
 	return app.InvoicePage{}, nil
 }
 
-func (fuzzInvoices) Lines(context.Context, invoice.TenantID, invoice.ID, app.LineFilter) (app.LinePage, error) {
+func (fuzzInvoices) Lines(context.Context, kernel.TenantID, invoice.ID, app.LineFilter) (app.LinePage, error) {
 	return app.LinePage{}, invoice.ErrNotFound
 }
 
-func (fuzzInvoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, _ app.ChangeOptions, fn app.UpdateFunc) (app.Changed, error) {
+func (fuzzInvoices) Update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, _ app.ChangeOptions, fn app.UpdateFunc) (app.Changed, error) {
 	now := time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
 	inv, err := invoice.New(id, tenant, "EUR", invoice.Customer{Name: "Ada", Email: "ada@example.com"}, time.Time{},
 		[]invoice.LineInput{{Description: "Consulting", Quantity: 1, UnitAmount: 10_000, TaxRateBPS: 2000}}, now)
@@ -97,9 +98,9 @@ func (fuzzInvoices) Update(ctx context.Context, tenant invoice.TenantID, id invo
 // fuzzTx hands out number 1 every time.
 type fuzzTx struct{}
 
-func (fuzzTx) NextInvoiceNumber(context.Context, invoice.TenantID, int) (int64, error) { return 1, nil }
+func (fuzzTx) NextInvoiceNumber(context.Context, kernel.TenantID, int) (int64, error) { return 1, nil }
 
-func (fuzzTx) NextCreditNoteNumber(context.Context, invoice.TenantID, int) (int64, error) {
+func (fuzzTx) NextCreditNoteNumber(context.Context, kernel.TenantID, int) (int64, error) {
 	return 1, nil
 }
 

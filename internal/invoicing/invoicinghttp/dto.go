@@ -9,6 +9,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Request bodies. Pointer fields tell an absent field from a zero one.
@@ -57,7 +58,7 @@ func missing(field string) error {
 
 // command maps the body to CreateInvoice. It fails with every missing
 // required field and a due date invoice.ParseDueDate refuses, joined.
-func (req createInvoiceRequest) command(t invoice.TenantID) (app.CreateInvoice, error) {
+func (req createInvoiceRequest) command(t kernel.TenantID) (app.CreateInvoice, error) {
 	var errs []error
 	cmd := app.CreateInvoice{Tenant: t, Lines: make([]invoice.LineInput, 0, len(req.Lines))}
 	if req.Customer == nil {
@@ -110,7 +111,7 @@ func (l lineRequest) input(prefix string) (invoice.LineInput, error) {
 }
 
 // command maps the body to PayInvoice, failing with the missing fields.
-func (req payRequest) command(t invoice.TenantID, id invoice.ID) (app.PayInvoice, error) {
+func (req payRequest) command(t kernel.TenantID, id invoice.ID) (app.PayInvoice, error) {
 	var errs []error
 	cmd := app.PayInvoice{Tenant: t, InvoiceID: id}
 	if req.Amount == nil {
@@ -130,18 +131,18 @@ func (req payRequest) command(t invoice.TenantID, id invoice.ID) (app.PayInvoice
 // Response bodies.
 
 type invoiceResponse struct {
-	ID         invoice.ID       `json:"id"`
-	Number     *string          `json:"number"`
-	Status     invoice.Status   `json:"status"`
-	Currency   invoice.Currency `json:"currency"`
-	Customer   customerJSON     `json:"customer"`
-	Lines      []lineResponse   `json:"lines"`
-	LineCount  int              `json:"line_count"`
-	Subtotal   int64            `json:"subtotal"`
-	Tax        int64            `json:"tax"`
-	Total      int64            `json:"total"`
-	AmountPaid int64            `json:"amount_paid"`
-	AmountDue  int64            `json:"amount_due"`
+	ID         invoice.ID      `json:"id"`
+	Number     *string         `json:"number"`
+	Status     invoice.Status  `json:"status"`
+	Currency   kernel.Currency `json:"currency"`
+	Customer   customerJSON    `json:"customer"`
+	Lines      []lineResponse  `json:"lines"`
+	LineCount  int             `json:"line_count"`
+	Subtotal   int64           `json:"subtotal"`
+	Tax        int64           `json:"tax"`
+	Total      int64           `json:"total"`
+	AmountPaid int64           `json:"amount_paid"`
+	AmountDue  int64           `json:"amount_due"`
 	// AmountCredited is what credit notes took off the invoice; RefundDue
 	// the part of it beyond what was due, owed back to the customer.
 	AmountCredited int64             `json:"amount_credited"`

@@ -8,7 +8,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // eventPage is the body of GET /v1/events.
@@ -26,7 +26,7 @@ type eventList struct {
 // listEvents serves GET /v1/events?after=&limit=&type=, the tenant's event
 // feed, as the CloudEvents the relay publishes: up to limit events, fewer if
 // they would pass app.PageBytes (next_after then follows the last one).
-func (s *server) listEvents(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) listEvents(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	query := r.URL.Query()
 	q := app.ListEvents{Tenant: tenant, Limit: app.DefaultFeedLimit}
 	if v := query.Get("after"); v != "" {
@@ -74,7 +74,7 @@ func (s *server) listEvents(w http.ResponseWriter, r *http.Request, tenant invoi
 
 // invoiceEvents serves GET /v1/invoices/{id}/events?after=, one invoice's
 // history a page at a time.
-func (s *server) invoiceEvents(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) invoiceEvents(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)

@@ -3,7 +3,7 @@ package invoicinghttp
 import (
 	"net/http"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Host is what the routes another context adds to /v1 (Config.Routes)
@@ -21,7 +21,7 @@ type Host struct {
 // not in query (or one of them twice), is answered with its problem before
 // next runs.
 func (h *Host) Authenticated(next func(w http.ResponseWriter, r *http.Request, tenant string), query ...string) http.HandlerFunc {
-	return h.auth(func(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+	return h.auth(func(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 		next(w, r, tenant.String())
 	}, query...)
 }

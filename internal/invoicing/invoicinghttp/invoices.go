@@ -9,6 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // invoicePath returns the URL path of an invoice, for Location headers.
@@ -25,7 +26,7 @@ func invoiceID(r *http.Request) (invoice.ID, error) {
 }
 
 // createInvoice serves POST /v1/invoices.
-func (s *server) createInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) createInvoice(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	var req createInvoiceRequest
 	body, err := s.decode(w, r, &req, false)
 	if err != nil {
@@ -45,7 +46,7 @@ func (s *server) createInvoice(w http.ResponseWriter, r *http.Request, tenant in
 
 // getInvoice serves GET /v1/invoices/{id}: the invoice with its ETag, or a
 // 304 without body if If-None-Match names that ETag.
-func (s *server) getInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) getInvoice(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -65,7 +66,7 @@ func (s *server) getInvoice(w http.ResponseWriter, r *http.Request, tenant invoi
 }
 
 // listInvoices serves GET /v1/invoices?limit=&starting_after=&status=&customer_email=.
-func (s *server) listInvoices(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) listInvoices(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	query := r.URL.Query()
 	q := app.ListInvoices{Tenant: tenant, CustomerEmail: query.Get("customer_email")}
 	var err error
@@ -114,7 +115,7 @@ func pageParams[T any](query url.Values, parse func(string) (T, error)) (limit i
 
 // listLines serves GET /v1/invoices/{id}/lines?limit=&starting_after=, the
 // invoice's lines a page at a time.
-func (s *server) listLines(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) listLines(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -148,7 +149,7 @@ func writeList[T any](w http.ResponseWriter, r *http.Request, items []T, hasMore
 }
 
 // addLine serves POST /v1/invoices/{id}/lines.
-func (s *server) addLine(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) addLine(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)
@@ -175,7 +176,7 @@ func (s *server) addLine(w http.ResponseWriter, r *http.Request, tenant invoice.
 
 // removeLine serves DELETE /v1/invoices/{id}/lines/{line_id}. A DELETE is
 // idempotent by nature (a second one is a 404), so it takes no Idempotency-Key.
-func (s *server) removeLine(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) removeLine(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	id, err := invoiceID(r)
 	if err != nil {
 		writeProblem(w, r, err)

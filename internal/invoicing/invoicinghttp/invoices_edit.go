@@ -8,6 +8,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // metadataInput is the metadata of a request: string values, or null, which
@@ -63,7 +64,7 @@ type updateInvoiceRequest struct {
 // command maps the body to UpdateInvoice. It fails with a 400 wrong_type
 // if customer or currency is null (they cannot be removed); a member of
 // another wrong type is refused as the body is decoded.
-func (req updateInvoiceRequest) command(t invoice.TenantID, id invoice.ID) (app.UpdateInvoice, error) {
+func (req updateInvoiceRequest) command(t kernel.TenantID, id invoice.ID) (app.UpdateInvoice, error) {
 	cmd := app.UpdateInvoice{Tenant: t, InvoiceID: id, Metadata: req.Metadata.value.patch(), ClearMetadata: req.Metadata.null}
 	switch {
 	case req.Customer.null:
@@ -95,7 +96,7 @@ func removedMember(field, kind string) error {
 
 // updateInvoice serves PATCH /v1/invoices/{id}: customer, due date and
 // currency of a draft, metadata of any invoice.
-func (s *server) updateInvoice(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) updateInvoice(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	cmd, body, ok := decodeInvoiceCommand[app.UpdateInvoice, updateInvoiceRequest](s, w, r, tenant)
 	if !ok {
 		return
@@ -109,7 +110,7 @@ func (s *server) updateInvoice(w http.ResponseWriter, r *http.Request, tenant in
 
 // markUncollectible serves POST /v1/invoices/{id}/mark_uncollectible. The
 // body is optional; if sent it must be an empty JSON object.
-func (s *server) markUncollectible(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID) {
+func (s *server) markUncollectible(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID) {
 	s.transition(w, r, func(id invoice.ID, cond app.Condition, key *app.IdempotentRequest) (app.Changed, error) {
 		return s.app.MarkUncollectible.Handle(r.Context(), app.MarkUncollectible{Tenant: tenant, InvoiceID: id, IfMatch: cond, Idempotency: key})
 	})

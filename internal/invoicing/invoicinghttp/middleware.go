@@ -19,7 +19,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 type ctxKey int
@@ -50,7 +51,7 @@ func logger(ctx context.Context) *slog.Logger {
 // requestID takes the caller's X-Request-Id if it is sane, else makes one
 // (UUIDv7), and echoes it in the response. It puts into the request context
 // the id, a logger carrying it (and the trace id of the request's span, see
-// traced), and an app.Trace with both, which the repository stores with the
+// traced), and an outbox.Trace with both, which the repository stores with the
 // events the request causes.
 func requestID(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -72,7 +73,7 @@ func requestID(log *slog.Logger) func(http.Handler) http.Handler {
 			}
 			ctx := context.WithValue(r.Context(), requestIDKey, id)
 			ctx = context.WithValue(ctx, loggerKey, l)
-			ctx = app.WithTrace(ctx, app.Trace{CorrelationID: id, TraceParent: parent, TraceState: state})
+			ctx = app.WithTrace(ctx, outbox.Trace{CorrelationID: id, TraceParent: parent, TraceState: state})
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
@@ -200,7 +201,7 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 
 // tenantHandler serves a request on behalf of the tenant its API key
 // belongs to.
-type tenantHandler func(w http.ResponseWriter, r *http.Request, tenant invoice.TenantID)
+type tenantHandler func(w http.ResponseWriter, r *http.Request, tenant kernel.TenantID)
 
 // authenticated returns a wrapper of tenantHandlers that resolves the bearer
 // API key to its tenant and passes it on; a missing or unknown key gets a

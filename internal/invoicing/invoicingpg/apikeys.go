@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 var _ app.APIKeys = (*APIKeys)(nil)
@@ -41,29 +41,29 @@ func NewAPIKeys(pool *pgxpool.Pool) *APIKeys { return &APIKeys{pool: pool} }
 // Create stores hash as a key of the tenant named tenantName, creating the
 // tenant (with a new UUIDv7) if there is none by that name, and returns the
 // tenant's id. It returns database errors wrapped; nothing is stored then.
-func (k *APIKeys) Create(ctx context.Context, tenantName string, hash []byte) (_ invoice.TenantID, err error) {
+func (k *APIKeys) Create(ctx context.Context, tenantName string, hash []byte) (_ kernel.TenantID, err error) {
 	defer markUnavailable(&err)
 	newID, err := uuid.NewV7()
 	if err != nil {
-		return invoice.TenantID{}, fmt.Errorf("postgres: create API key: new tenant id: %w", err)
+		return kernel.TenantID{}, fmt.Errorf("postgres: create API key: new tenant id: %w", err)
 	}
 	var tenant [16]byte
 	if err := k.pool.QueryRow(ctx, createKeySQL, [16]byte(newID), tenantName, hash).Scan(&tenant); err != nil {
-		return invoice.TenantID{}, fmt.Errorf("postgres: create API key: %w", err)
+		return kernel.TenantID{}, fmt.Errorf("postgres: create API key: %w", err)
 	}
-	return invoice.TenantID(tenant), nil
+	return kernel.TenantID(tenant), nil
 }
 
 // Tenant returns the tenant owning the unrevoked key with this hash. It
 // returns app.ErrUnauthorized if there is none, and database errors wrapped.
-func (k *APIKeys) Tenant(ctx context.Context, hash []byte) (_ invoice.TenantID, err error) {
+func (k *APIKeys) Tenant(ctx context.Context, hash []byte) (_ kernel.TenantID, err error) {
 	defer markUnavailable(&err)
 	var tenant [16]byte
 	if err := k.pool.QueryRow(ctx, tenantByKeySQL, hash).Scan(&tenant); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return invoice.TenantID{}, app.ErrUnauthorized
+			return kernel.TenantID{}, app.ErrUnauthorized
 		}
-		return invoice.TenantID{}, fmt.Errorf("postgres: look up API key: %w", err)
+		return kernel.TenantID{}, fmt.Errorf("postgres: look up API key: %w", err)
 	}
-	return invoice.TenantID(tenant), nil
+	return kernel.TenantID(tenant), nil
 }

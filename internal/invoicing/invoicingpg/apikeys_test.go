@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -35,7 +35,7 @@ func TestAPIKeys(t *testing.T) {
 	if err != nil || globex == acme {
 		t.Fatalf("globex: %s, %v; want a tenant of its own", globex, err)
 	}
-	for key, want := range map[string]invoice.TenantID{"k1": acme, "k2": acme, "k3": globex} {
+	for key, want := range map[string]kernel.TenantID{"k1": acme, "k2": acme, "k3": globex} {
 		if got, err := keys.Tenant(ctx, hash(key)); err != nil || got != want {
 			t.Fatalf("Tenant(%s) = %s, %v; want %s", key, got, err, want)
 		}
@@ -68,7 +68,7 @@ func TestConcurrentKeysForANewTenantShareIt(t *testing.T) {
 	t.Parallel()
 	keys := invoicingpg.NewAPIKeys(pgtest.New(t))
 	const n = 10
-	tenants := make([]invoice.TenantID, n)
+	tenants := make([]kernel.TenantID, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {

@@ -13,6 +13,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestConcurrentFullPaymentsHaveOneWinner(t *testing.T) {
@@ -186,7 +187,7 @@ func TestLostRaceBeyondMaxAttemptsIsBusy(t *testing.T) {
 			VALUES (gen_random_uuid(), $1, 300, 'txn-1', now())`, inv.ID().String()); err != nil {
 			return app.Result{}, err
 		}
-		amount, _ := invoice.NewMoney(300, inv.Currency())
+		amount, _ := kernel.NewMoney(300, inv.Currency())
 		return app.Result{}, inv.Pay(amount, "txn-1", microClock{}.Now())
 	})
 	if !errors.Is(err, app.ErrInvoiceBusy) {
@@ -212,7 +213,7 @@ func TestPaymentReferenceInsertedConcurrentlyIsALostRace(t *testing.T) {
 				return app.Result{}, err
 			}
 		}
-		amount, _ := invoice.NewMoney(300, inv.Currency())
+		amount, _ := kernel.NewMoney(300, inv.Currency())
 		return app.Result{}, inv.Pay(amount, "txn-1", microClock{}.Now())
 	})
 	if err != nil {

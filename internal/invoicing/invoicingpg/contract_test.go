@@ -7,17 +7,21 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-// The repository keeps the contract of app.Invoices that the in-memory one
-// keeps too (internal/invoicing/app/apptest), each subtest on a fresh database.
+// The repository and its read ports keep the contract of app.Invoices, the
+// lists and the feed that the in-memory ones keep too
+// (internal/invoicing/app/apptest), each subtest on a fresh database.
 func TestInvoicesKeepTheContract(t *testing.T) {
 	apptest.RunInvoicesContract(t, func(t *testing.T) apptest.Subject {
 		e := newEnv(t)
 		var tenants atomic.Int32
+		notes := invoicingpg.NewCreditNotes(e.pool)
 		return apptest.Subject{
-			Invoices: e.repo,
-			NewTenant: func(t *testing.T) invoice.TenantID {
+			Invoices: e.repo, InvoiceList: e.repo, CreditNotes: notes, CreditNoteList: notes, EventFeed: invoicingpg.NewEvents(e.pool),
+			NewTenant: func(t *testing.T) kernel.TenantID {
 				return e.newTenant(t, fmt.Sprintf("tenant-%d", tenants.Add(1)))
 			},
 			Events: func(t *testing.T, id invoice.ID) []apptest.Recorded {

@@ -12,12 +12,17 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-var _ app.CreditNotes = (*CreditNotes)(nil)
+var (
+	_ app.CreditNotes    = (*CreditNotes)(nil)
+	_ app.CreditNoteList = (*CreditNotes)(nil)
+)
 
-// CreditNotes reads credit notes (app.CreditNotes); they are written by an
-// invoice update's transaction (updateTx.AddCreditNote).
+// CreditNotes reads credit notes (app.CreditNotes, app.CreditNoteList);
+// they are written by an invoice update's transaction
+// (updateTx.AddCreditNote).
 type CreditNotes struct {
 	pool *pgxpool.Pool
 }
@@ -47,7 +52,7 @@ const invoiceExistsSQL = `SELECT EXISTS (SELECT 1 FROM invoices WHERE id = $1 AN
 
 // Get implements app.CreditNotes.Get. It returns creditnote.ErrNotFound, an
 // error wrapping creditnote.ErrCorrupt, or database errors wrapped.
-func (r *CreditNotes) Get(ctx context.Context, tenant invoice.TenantID, id creditnote.ID) (_ *creditnote.CreditNote, err error) {
+func (r *CreditNotes) Get(ctx context.Context, tenant kernel.TenantID, id creditnote.ID) (_ *creditnote.CreditNote, err error) {
 	defer markUnavailable(&err)
 	cn, err := scanCreditNote(r.pool.QueryRow(ctx, getCreditNoteSQL, [16]byte(id), [16]byte(tenant)))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -59,11 +64,12 @@ func (r *CreditNotes) Get(ctx context.Context, tenant invoice.TenantID, id credi
 	return cn, nil
 }
 
-// List implements app.CreditNotes.List with keyset paging on (issued_at,
-// id), as Invoices.List. A limit outside 1..app.MaxListLimit is clamped. It
-// fails with invoice.ErrNotFound, app.ErrInvalidCursor, an error wrapping
+// List implements app.CreditNoteList.List with keyset paging on (issued_at,
+// id), as Invoices.List, reading views from the rows without rebuilding the
+// aggregates. A limit outside 1..app.MaxListLimit is clamped. It fails with
+// invoice.ErrNotFound, app.ErrInvalidCursor, an error wrapping
 // creditnote.ErrCorrupt, or database errors wrapped.
-func (r *CreditNotes) List(ctx context.Context, tenant invoice.TenantID, f app.CreditNoteFilter) (_ app.CreditNotePage, err error) {
+func (r *CreditNotes) List(ctx context.Context, tenant kernel.TenantID, f app.CreditNoteFilter) (_ app.CreditNotePage, err error) {
 	defer markUnavailable(&err)
 	limit := min(max(f.Limit, 1), app.MaxListLimit)
 	var inv, after *[16]byte
@@ -79,7 +85,7 @@ func (r *CreditNotes) List(ctx context.Context, tenant invoice.TenantID, f app.C
 	if err != nil {
 		return app.CreditNotePage{}, fmt.Errorf("postgres: list credit notes: %w", err)
 	}
-	notes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*creditnote.CreditNote, error) { return scanCreditNote(row) })
+	notes, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.CreditNoteView, error) { return scanCreditNoteView(row) })
 	if err != nil {
 		return app.CreditNotePage{}, fmt.Errorf("postgres: list credit notes: %w", err)
 	}
@@ -101,7 +107,7 @@ func (r *CreditNotes) List(ctx context.Context, tenant invoice.TenantID, f app.C
 // check returns invoice.ErrNotFound if inv is set and names none of the
 // tenant's invoices, app.ErrInvalidCursor if after is set and names none of
 // the credit notes listed, database errors wrapped.
-func (r *CreditNotes) check(ctx context.Context, tenant invoice.TenantID, inv, after *[16]byte) error {
+func (r *CreditNotes) check(ctx context.Context, tenant kernel.TenantID, inv, after *[16]byte) error {
 	var known bool
 	if inv != nil {
 		if err := r.pool.QueryRow(ctx, invoiceExistsSQL, *inv, [16]byte(tenant)).Scan(&known); err != nil {
@@ -122,26 +128,76 @@ func (r *CreditNotes) check(ctx context.Context, tenant invoice.TenantID, inv, a
 	return nil
 }
 
+// creditNoteRow is a row of creditNoteColumns.
+type creditNoteRow struct {
+	s             creditnote.Snapshot
+	descs         []string
+	amounts       []int64
+	id, tenant    [16]byte
+	inv           [16]byte
+	currency, why string
+	issued        time.Time
+}
+
+// scan reads the row's columns, and fails with the scan's error or one
+// wrapping creditnote.ErrCorrupt if its line columns disagree in length.
+func (r *creditNoteRow) scan(row pgx.Row) error {
+	s := &r.s
+	if err := row.Scan(&r.id, &r.tenant, &r.inv, &s.InvoiceNumber, &s.Number, &r.currency, &r.descs, &r.amounts, &s.Amount,
+		&s.PrePaymentAmount, &s.PostPaymentAmount, &r.why, &s.Memo, &r.issued, &s.Version); err != nil {
+		return err
+	}
+	s.ID, s.Tenant, s.InvoiceID = creditnote.ID(r.id), kernel.TenantID(r.tenant), invoice.ID(r.inv)
+	s.Currency, s.Reason, s.IssuedAt = kernel.Currency(r.currency), creditnote.Reason(r.why), r.issued.UTC()
+	if len(r.descs) != len(r.amounts) {
+		return fmt.Errorf("%w: credit note %s: line columns disagree in length", creditnote.ErrCorrupt, s.ID)
+	}
+	for i := range r.descs {
+		s.Lines = append(s.Lines, creditnote.LineInput{Description: r.descs[i], Amount: r.amounts[i]})
+	}
+	return nil
+}
+
 // scanCreditNote scans creditNoteColumns and rehydrates the credit note. It
 // returns the scan's error or one wrapping creditnote.ErrCorrupt.
 func scanCreditNote(row pgx.Row) (*creditnote.CreditNote, error) {
-	var id, tenant, inv [16]byte
-	var s creditnote.Snapshot
-	var descs []string
-	var amounts []int64
-	var currency, reason string
-	var issued time.Time
-	if err := row.Scan(&id, &tenant, &inv, &s.InvoiceNumber, &s.Number, &currency, &descs, &amounts, &s.Amount,
-		&s.PrePaymentAmount, &s.PostPaymentAmount, &reason, &s.Memo, &issued, &s.Version); err != nil {
+	var r creditNoteRow
+	if err := r.scan(row); err != nil {
 		return nil, err
 	}
-	s.ID, s.Tenant, s.InvoiceID = creditnote.ID(id), invoice.TenantID(tenant), invoice.ID(inv)
-	s.Currency, s.Reason, s.IssuedAt = invoice.Currency(currency), creditnote.Reason(reason), issued.UTC()
-	if len(descs) != len(amounts) {
-		return nil, fmt.Errorf("%w: credit note %s: line columns disagree in length", creditnote.ErrCorrupt, s.ID)
+	return creditnote.Rehydrate(r.s)
+}
+
+// scanCreditNoteView scans creditNoteColumns into the list's read model,
+// checking only that its amounts are money of its currency. It returns the
+// scan's error or one wrapping creditnote.ErrCorrupt.
+func scanCreditNoteView(row pgx.Row) (app.CreditNoteView, error) {
+	var r creditNoteRow
+	if err := r.scan(row); err != nil {
+		return app.CreditNoteView{}, err
 	}
-	for i := range descs {
-		s.Lines = append(s.Lines, creditnote.LineInput{Description: descs[i], Amount: amounts[i]})
+	s := r.s
+	money := func(minor int64) (kernel.Money, error) {
+		m, err := kernel.NewMoney(minor, s.Currency)
+		if err != nil {
+			return kernel.Money{}, fmt.Errorf("%w: credit note %s: %v", creditnote.ErrCorrupt, s.ID, err)
+		}
+		return m, nil
 	}
-	return creditnote.Rehydrate(s)
+	v := app.CreditNoteView{
+		ID: s.ID, Number: s.Number, InvoiceID: s.InvoiceID, InvoiceNumber: s.InvoiceNumber, Currency: s.Currency,
+		Reason: s.Reason, Memo: s.Memo, IssuedAt: s.IssuedAt,
+	}
+	var err error
+	if v.Amount, err = money(s.Amount); err != nil {
+		return app.CreditNoteView{}, err
+	}
+	// Neither error can occur once the currency is known.
+	v.Allocation.PrePayment, _ = money(s.PrePaymentAmount)
+	v.Allocation.PostPayment, _ = money(s.PostPaymentAmount)
+	for _, l := range s.Lines {
+		amount, _ := money(l.Amount)
+		v.Lines = append(v.Lines, creditnote.Line{Description: l.Description, Amount: amount})
+	}
+	return v, nil
 }

@@ -12,13 +12,14 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-func (e *env) credit(tenant invoice.TenantID, id invoice.ID, amount int64) (app.CreditNoteIssued, error) {
+func (e *env) credit(tenant kernel.TenantID, id invoice.ID, amount int64) (app.CreditNoteIssued, error) {
 	return e.creditCtx(context.Background(), tenant, id, amount)
 }
 
-func (e *env) creditCtx(ctx context.Context, tenant invoice.TenantID, id invoice.ID, amount int64) (app.CreditNoteIssued, error) {
+func (e *env) creditCtx(ctx context.Context, tenant kernel.TenantID, id invoice.ID, amount int64) (app.CreditNoteIssued, error) {
 	return e.app.IssueCreditNote.Handle(ctx, app.IssueCreditNote{Tenant: tenant, InvoiceID: id,
 		Amount: &amount, Reason: "order_change"})
 }
@@ -228,8 +229,8 @@ func TestCreditNotesReadBack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, cn := range page.CreditNotes {
-				out = append(out, cn.ID())
+			for _, v := range page.CreditNotes {
+				out = append(out, v.ID)
 			}
 			if !page.HasMore {
 				return out

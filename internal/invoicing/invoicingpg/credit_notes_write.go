@@ -8,7 +8,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // nextCreditNoteNumberSQL is nextNumberSQL for the credit notes' own
@@ -25,7 +25,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::bigint[], $9::bigint, $10::bigin
 // NextCreditNoteNumber implements app.Tx: the tenant's next credit note
 // number for year, given back if the transaction rolls back. It returns
 // database errors wrapped.
-func (t updateTx) NextCreditNoteNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error) {
+func (t updateTx) NextCreditNoteNumber(ctx context.Context, tenant kernel.TenantID, year int) (int64, error) {
 	var n int64
 	if err := t.tx.QueryRow(ctx, nextCreditNoteNumberSQL, [16]byte(tenant), year).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: next credit note number: %w", err)

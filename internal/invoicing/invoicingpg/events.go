@@ -9,9 +9,14 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-var _ app.Events = (*Events)(nil)
+var (
+	_ app.Events    = (*Events)(nil)
+	_ app.EventFeed = (*Events)(nil)
+)
 
 // Events reads the committed events of the outbox: the event feed and each
 // invoice's history. It serves what the outbox retains: the relay prunes
@@ -23,7 +28,7 @@ type Events struct {
 // NewEvents returns the event reader on pool.
 func NewEvents(pool *pgxpool.Pool) *Events { return &Events{pool: pool} }
 
-// eventColumns are the columns of an app.EventRecord, on an outbox aliased
+// eventColumns are the columns of an outbox.EventRecord, on an outbox aliased
 // o, in the order scanEvent reads them. The trace is NULL for events written
 // outside a request or before migration 4.
 const eventColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.occurred_at,
@@ -35,8 +40,8 @@ const eventColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.agg
 // validated (and cloudevent.Encode checks again), a visible share of the
 // relay's CPU and allocations (docs/architecture.md, "Profiling round"). It
 // returns the scan's error.
-func scanEvent(row pgx.Row, rec *app.EventRecord, more ...any) error {
-	err := row.Scan(append([]any{&rec.Sequence, (*[16]byte)(&rec.ID), (*[16]byte)(&rec.Tenant), (*[16]byte)(&rec.InvoiceID),
+func scanEvent(row pgx.Row, rec *outbox.EventRecord, more ...any) error {
+	err := row.Scan(append([]any{&rec.Sequence, (*[16]byte)(&rec.ID), (*[16]byte)(&rec.Tenant), (*[16]byte)(&rec.AggregateID),
 		&rec.Version, &rec.Type, &rec.Payload, &rec.OccurredAt,
 		&rec.Trace.CorrelationID, &rec.Trace.TraceParent, &rec.Trace.TraceState}, more...)...)
 	rec.OccurredAt = rec.OccurredAt.UTC()
@@ -83,7 +88,7 @@ SELECT ` + eventColumns + `,
 FROM (SELECT) one LEFT JOIN page o ON true
 ORDER BY o.txid, o.sequence`
 
-// Feed implements app.Events.Feed: the tenant's committed events after the
+// Feed implements app.EventFeed.Feed: the tenant's committed events after the
 // event with sequence f.After, in (txid, sequence) order (see feedSQL), up to
 // f.Limit of type f.Type (any if empty), fewer if their payloads would pass
 // f.MaxBytes. NextAfter is the last event served, or, if fewer than f.Limit
@@ -92,7 +97,7 @@ ORDER BY o.txid, o.sequence`
 // clamped. It fails with app.ErrInvalidCursor if f.After is neither 0 nor
 // the sequence of one of the tenant's events (it may have been pruned), and
 // with database errors wrapped.
-func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFilter) (_ app.FeedPage, err error) {
+func (e *Events) Feed(ctx context.Context, tenant kernel.TenantID, f app.FeedFilter) (_ app.FeedPage, err error) {
 	defer markUnavailable(&err)
 	f.Limit = min(max(f.Limit, 1), app.MaxFeedLimit)
 	rows, err := e.pool.Query(ctx, feedSQL, [16]byte(tenant), f.After, f.Type, f.Limit)
@@ -111,7 +116,7 @@ func (e *Events) Feed(ctx context.Context, tenant invoice.TenantID, f app.FeedFi
 			tail[len(tail)-2], tail[len(tail)-1] = &cursorOK, &head
 			err = rows.Scan(tail...)
 		} else {
-			var rec app.EventRecord
+			var rec outbox.EventRecord
 			if err = scanEvent(rows, &rec, &cursorOK, &head); err == nil && !b.take(len(rec.Payload)) {
 				break // closing rows skips the rest of the page
 			}
@@ -168,7 +173,7 @@ ORDER BY o.aggregate_version LIMIT $4::bigint`
 // invoice's rows are written in version order, so no snapshot trick is
 // needed. It fails with invoice.ErrNotFound if the tenant has no such
 // invoice, and with database errors wrapped.
-func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f app.HistoryFilter) (_ app.HistoryPage, err error) {
+func (e *Events) History(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f app.HistoryFilter) (_ app.HistoryPage, err error) {
 	defer markUnavailable(&err)
 	rows, err := e.pool.Query(ctx, historySQL, [16]byte(id), [16]byte(tenant), f.After, app.MaxFeedLimit+1) // one more tells whether more follow
 	if err != nil {
@@ -178,7 +183,7 @@ func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoic
 	var page app.HistoryPage
 	b := budget{max: f.MaxBytes}
 	for rows.Next() {
-		var rec app.EventRecord
+		var rec outbox.EventRecord
 		if err := scanEvent(rows, &rec); err != nil {
 			return app.HistoryPage{}, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
 		}
@@ -204,5 +209,5 @@ func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoic
 	if !known {
 		return app.HistoryPage{}, invoice.ErrNotFound
 	}
-	return app.HistoryPage{Events: []app.EventRecord{}}, nil
+	return app.HistoryPage{Events: []outbox.EventRecord{}}, nil
 }

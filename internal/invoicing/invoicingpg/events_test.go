@@ -14,18 +14,20 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // feedReader follows a tenant's feed as a subscriber would.
 type feedReader struct {
 	events *invoicingpg.Events
-	tenant invoice.TenantID
+	tenant kernel.TenantID
 	after  int64
-	seen   []app.EventRecord
+	seen   []outbox.EventRecord
 }
 
 // read reads one page and moves the cursor on.
-func (r *feedReader) read(t *testing.T) []app.EventRecord {
+func (r *feedReader) read(t *testing.T) []outbox.EventRecord {
 	t.Helper()
 	page, err := r.events.Feed(context.Background(), r.tenant, app.FeedFilter{After: r.after, Limit: 5})
 	if err != nil {
@@ -54,7 +56,7 @@ func (r *feedReader) readUntil(t *testing.T, n int) {
 
 // insertEvent inserts an outbox row for tenant in tx, as a repository would,
 // and returns its sequence.
-func insertEvent(t *testing.T, tx pgx.Tx, tenant invoice.TenantID) int64 {
+func insertEvent(t *testing.T, tx pgx.Tx, tenant kernel.TenantID) int64 {
 	t.Helper()
 	var seq int64
 	err := tx.QueryRow(context.Background(), `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
@@ -83,7 +85,7 @@ func commit(t *testing.T, tx pgx.Tx) {
 	}
 }
 
-func sequences(recs []app.EventRecord) []int64 {
+func sequences(recs []outbox.EventRecord) []int64 {
 	var out []int64
 	for _, r := range recs {
 		out = append(out, r.Sequence)
@@ -188,17 +190,17 @@ func TestFeedUnderConcurrentWriters(t *testing.T) {
 	}
 	r.readUntil(t, e.count(t, `SELECT count(*) FROM outbox WHERE tenant_id = $1`, e.tenant.String()))
 
-	seen := map[invoice.EventID]bool{}
-	versions := map[invoice.ID]int64{}
+	seen := map[kernel.EventID]bool{}
+	versions := map[uuid.UUID]int64{}
 	for _, rec := range r.seen {
 		if seen[rec.ID] || rec.Tenant != e.tenant {
 			t.Fatalf("event %s seen twice or of another tenant", uuid.UUID(rec.ID))
 		}
 		seen[rec.ID] = true
-		if rec.Version != versions[rec.InvoiceID]+1 {
-			t.Fatalf("invoice %s: version %d after %d", rec.InvoiceID, rec.Version, versions[rec.InvoiceID])
+		if rec.Version != versions[rec.AggregateID]+1 {
+			t.Fatalf("invoice %s: version %d after %d", rec.AggregateID, rec.Version, versions[rec.AggregateID])
 		}
-		versions[rec.InvoiceID] = rec.Version
+		versions[rec.AggregateID] = rec.Version
 	}
 	if extra := r.read(t); len(extra) != 0 {
 		t.Fatalf("feed served %d more events than committed", len(extra))
@@ -206,7 +208,7 @@ func TestFeedUnderConcurrentWriters(t *testing.T) {
 }
 
 // workload creates, issues and pays an invoice of tenant: four events.
-func (e *env) workload(tenant invoice.TenantID, ref string) error {
+func (e *env) workload(tenant kernel.TenantID, ref string) error {
 	ctx := context.Background()
 	created, err := e.app.CreateInvoice.Handle(ctx, app.CreateInvoice{
 		Tenant: tenant, Customer: invoice.Customer{Name: "Ada", Email: "ada@example.com"}, Currency: "EUR",
@@ -236,7 +238,7 @@ func TestFeedAndHistoryStopAtMaxBytes(t *testing.T) {
 
 	all := feedReader{events: events, tenant: e.tenant}
 	all.readUntil(t, 3)
-	size := func(recs []app.EventRecord) (n int) {
+	size := func(recs []outbox.EventRecord) (n int) {
 		for _, r := range recs {
 			n += len(r.Payload)
 		}
@@ -251,7 +253,7 @@ func TestFeedAndHistoryStopAtMaxBytes(t *testing.T) {
 	for _, tc := range []struct {
 		maxBytes, perPage int
 	}{{1, 1}, {size(all.seen[:2]), 2}, {smallestPair - 1, 1}} {
-		var got []app.EventRecord
+		var got []outbox.EventRecord
 		after := int64(0)
 		for len(got) < len(all.seen) {
 			page, err := events.Feed(ctx, e.tenant, app.FeedFilter{After: after, Limit: app.MaxFeedLimit, MaxBytes: tc.maxBytes})

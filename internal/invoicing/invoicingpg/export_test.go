@@ -8,6 +8,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // BacklogSQL exposes the backlog query, to check its plan.
@@ -31,7 +32,7 @@ func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte,
 // listQuery's statement with every filter set stands for its variants.
 func Statements() map[string]string {
 	after := invoice.NewID()
-	list, _ := listQuery(invoice.TenantID{}, app.ListFilter{Status: invoice.StatusOpen, CustomerEmail: "a@b.example", StartingAfter: &after}, 10)
+	list, _ := listQuery(kernel.TenantID{}, app.ListFilter{Status: invoice.StatusOpen, CustomerEmail: "a@b.example", StartingAfter: &after}, 10)
 	return map[string]string{
 		"feedSQL": feedSQL, "historySQL": historySQL,
 		"pendingSQL": pendingSQL, "markPublishedSQL": markPublishedSQL, "recordFailuresSQL": recordFailuresSQL,

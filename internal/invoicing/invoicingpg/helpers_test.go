@@ -14,6 +14,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -23,7 +24,7 @@ type env struct {
 	repo    *invoicingpg.Invoices
 	app     *app.App
 	keys    *invoicingpg.APIKeys
-	tenant  invoice.TenantID
+	tenant  kernel.TenantID
 	commits *atomic.Int64 // after-commit hook calls
 }
 
@@ -46,7 +47,7 @@ func newEnvOn(t testing.TB, pool *pgxpool.Pool, opts ...invoicingpg.InvoicesOpti
 	return e
 }
 
-func (e *env) newTenant(t testing.TB, name string) invoice.TenantID {
+func (e *env) newTenant(t testing.TB, name string) kernel.TenantID {
 	t.Helper()
 	_, tenant, err := e.app.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: name})
 	if err != nil {
@@ -65,7 +66,7 @@ type fixedClock struct{ t time.Time }
 func (c fixedClock) Now() time.Time { return c.t }
 
 // create stores a draft with two lines totalling 1,200 (1,000 + 20% tax).
-func (e *env) create(t testing.TB, tenant invoice.TenantID) *invoice.Invoice {
+func (e *env) create(t testing.TB, tenant kernel.TenantID) *invoice.Invoice {
 	t.Helper()
 	inv, err := e.app.CreateInvoice.Handle(context.Background(), app.CreateInvoice{
 		Tenant:   tenant,
@@ -84,7 +85,7 @@ func (e *env) create(t testing.TB, tenant invoice.TenantID) *invoice.Invoice {
 }
 
 // createOpen stores and issues an invoice (total 1,200).
-func (e *env) createOpen(t testing.TB, tenant invoice.TenantID) *invoice.Invoice {
+func (e *env) createOpen(t testing.TB, tenant kernel.TenantID) *invoice.Invoice {
 	t.Helper()
 	changed, err := e.app.IssueInvoice.Handle(context.Background(), app.IssueInvoice{Tenant: tenant, InvoiceID: e.create(t, tenant).ID()})
 	inv := changed.Invoice
@@ -94,11 +95,11 @@ func (e *env) createOpen(t testing.TB, tenant invoice.TenantID) *invoice.Invoice
 	return inv
 }
 
-func (e *env) pay(tenant invoice.TenantID, id invoice.ID, amount int64, ref string) (*invoice.Invoice, error) {
+func (e *env) pay(tenant kernel.TenantID, id invoice.ID, amount int64, ref string) (*invoice.Invoice, error) {
 	return e.payCtx(context.Background(), tenant, id, amount, ref)
 }
 
-func (e *env) payCtx(ctx context.Context, tenant invoice.TenantID, id invoice.ID, amount int64, ref string) (*invoice.Invoice, error) {
+func (e *env) payCtx(ctx context.Context, tenant kernel.TenantID, id invoice.ID, amount int64, ref string) (*invoice.Invoice, error) {
 	changed, err := e.app.PayInvoice.Handle(ctx, app.PayInvoice{Tenant: tenant, InvoiceID: id, Amount: amount, Reference: ref})
 	return changed.Invoice, err
 }

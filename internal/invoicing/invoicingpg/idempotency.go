@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // The statements of idempotent writes (app.IdempotentRequest). The result
@@ -86,7 +86,7 @@ func (s storedResult) replayed() *app.Replayed {
 
 // queueKeyCheck queues, in a transaction, the lock and the lookup of key;
 // their outcome lands in kc once the batch has run.
-func queueKeyCheck(b *pgx.Batch, tenant invoice.TenantID, key *app.IdempotentRequest, kc *keyCheck) {
+func queueKeyCheck(b *pgx.Batch, tenant kernel.TenantID, key *app.IdempotentRequest, kc *keyCheck) {
 	b.Queue(lockKeySQL, [16]byte(tenant), key.Key).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&kc.locked)
 	})
@@ -124,7 +124,7 @@ func (kc *keyCheck) verdict(key *app.IdempotentRequest) error {
 // queueKeyStore queues the insert of result under the tenant's key, then
 // the pruning of a few expired keys. The insert fails the batch if it finds
 // an unexpired row of the key (it cannot, under the lock).
-func queueKeyStore(b *pgx.Batch, tenant invoice.TenantID, key *app.IdempotentRequest, result app.Result) {
+func queueKeyStore(b *pgx.Batch, tenant kernel.TenantID, key *app.IdempotentRequest, result app.Result) {
 	b.Queue(storeKeySQL, [16]byte(tenant), key.Key, key.Fingerprint,
 		string(result.Resource), [16]byte(result.ID), result.Version, result.View).
 		Exec(func(tag pgconn.CommandTag) error {

@@ -11,9 +11,13 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-var _ app.Invoices = (*Invoices)(nil)
+var (
+	_ app.Invoices    = (*Invoices)(nil)
+	_ app.InvoiceList = (*Invoices)(nil)
+)
 
 // defaultMaxAttempts is how many times Update runs by default before a lost
 // race is reported as app.ErrInvoiceBusy. Under the invoice's row lock an
@@ -78,7 +82,7 @@ func NewInvoices(pool *pgxpool.Pool, opts ...InvoicesOption) *Invoices {
 // such invoice or it belongs to another tenant. It returns an error wrapping
 // invoice.ErrCorruptInvoice if the stored invoice breaks an invariant, and
 // database errors wrapped.
-func (r *Invoices) Get(ctx context.Context, tenant invoice.TenantID, id invoice.ID) (_ *invoice.Invoice, err error) {
+func (r *Invoices) Get(ctx context.Context, tenant kernel.TenantID, id invoice.ID) (_ *invoice.Invoice, err error) {
 	defer markUnavailable(&err)
 	var row invoiceRow
 	if err := row.scan(r.pool.QueryRow(ctx, getSQL, [16]byte(id), [16]byte(tenant))); err != nil {

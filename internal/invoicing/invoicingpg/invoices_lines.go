@@ -6,6 +6,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // linesSQL reads a page of an invoice's lines in one statement (one
@@ -34,7 +35,7 @@ ORDER BY l.position`
 // app.ErrInvalidCursor if f.StartingAfter is not one of its lines, with an
 // error wrapping invoice.ErrCorruptInvoice for a stored line that breaks a
 // rule, and with database errors wrapped.
-func (r *Invoices) Lines(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f app.LineFilter) (_ app.LinePage, err error) {
+func (r *Invoices) Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f app.LineFilter) (_ app.LinePage, err error) {
 	defer markUnavailable(&err)
 	limit := f.Limit
 	if limit == 0 {
@@ -66,7 +67,7 @@ func (r *Invoices) Lines(ctx context.Context, tenant invoice.TenantID, id invoic
 		}
 		l, err := invoice.RehydrateLine(invoice.LineInputWithID{ID: invoice.LineID(*lineID), LineInput: invoice.LineInput{
 			Description: *desc, Quantity: *quantity, UnitAmount: *unit, TaxRateBPS: *rate,
-		}}, invoice.Currency(currency))
+		}}, kernel.Currency(currency))
 		if err != nil {
 			return app.LinePage{}, fmt.Errorf("postgres: read lines of invoice %s: %w", id, err)
 		}

@@ -10,9 +10,10 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-// List implements app.Invoices.List: up to f.Limit of the tenant's invoices
+// List implements app.InvoiceList.List: up to f.Limit of the tenant's invoices
 // matching f, newest first (by creation time, then id), each with its stored
 // totals, its number of lines, its first app.ListedLines lines and its
 // payments, in one query. Paging is keyset-based: the page after
@@ -24,7 +25,7 @@ import (
 // It fails with app.ErrInvalidCursor if f.StartingAfter is not one of the
 // tenant's invoices, with an error wrapping invoice.ErrCorruptInvoice for a
 // stored invoice or line that breaks a rule, and with database errors wrapped.
-func (r *Invoices) List(ctx context.Context, tenant invoice.TenantID, f app.ListFilter) (_ app.InvoicePage, err error) {
+func (r *Invoices) List(ctx context.Context, tenant kernel.TenantID, f app.ListFilter) (_ app.InvoicePage, err error) {
 	defer markUnavailable(&err)
 	limit := f.Limit
 	if limit == 0 {
@@ -71,7 +72,7 @@ func (r *Invoices) List(ctx context.Context, tenant invoice.TenantID, f app.List
 // its arguments. Only the filters in use become conditions, so each
 // combination is its own statement whose cached plan can use the index made
 // for it (invoices_tenant_created, _status_created or _email_created).
-func listQuery(tenant invoice.TenantID, f app.ListFilter, limit int) (string, []any) {
+func listQuery(tenant kernel.TenantID, f app.ListFilter, limit int) (string, []any) {
 	args := []any{[16]byte(tenant)}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -132,11 +133,11 @@ func (r *summaryRow) view() (app.InvoiceView, error) {
 	if _, ok := invoice.ParseStatus(string(s.Status)); !ok {
 		return app.InvoiceView{}, fmt.Errorf("%w: invoice %s: unknown status %q", invoice.ErrCorruptInvoice, s.ID, s.Status)
 	}
-	if _, err := invoice.NewMoney(0, s.Currency); err != nil {
+	if _, err := kernel.NewMoney(0, s.Currency); err != nil {
 		return app.InvoiceView{}, fmt.Errorf("%w: invoice %s: unknown currency %q", invoice.ErrCorruptInvoice, s.ID, s.Currency)
 	}
-	money := func(minor int64) invoice.Money {
-		m, _ := invoice.NewMoney(minor, s.Currency) // the currency is known
+	money := func(minor int64) kernel.Money {
+		m, _ := kernel.NewMoney(minor, s.Currency) // the currency is known
 		return m
 	}
 	v := app.InvoiceView{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 var _ app.OverdueCandidates = (*Invoices)(nil)
@@ -36,7 +37,7 @@ func (r *Invoices) DueInvoices(ctx context.Context, asOf time.Time, after *invoi
 	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.InvoiceKey, error) {
 		var tenant, id [16]byte
 		err := row.Scan(&tenant, &id)
-		return app.InvoiceKey{Tenant: invoice.TenantID(tenant), ID: invoice.ID(id)}, err
+		return app.InvoiceKey{Tenant: kernel.TenantID(tenant), ID: invoice.ID(id)}, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: due invoices: %w", err)

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // selectInvoices returns a query reading the invoices selected by from (a
@@ -97,10 +98,10 @@ func (r *invoiceRow) columns() []any {
 func (r *invoiceRow) snapshot() (invoice.Snapshot, error) {
 	s := invoice.Snapshot{
 		ID:         invoice.ID(r.id),
-		Tenant:     invoice.TenantID(r.tenant),
+		Tenant:     kernel.TenantID(r.tenant),
 		Number:     deref(r.number),
 		Status:     invoice.Status(r.status),
-		Currency:   invoice.Currency(r.currency),
+		Currency:   kernel.Currency(r.currency),
 		Customer:   invoice.Customer{Name: r.name, Email: r.email},
 		DueDate:    utc(r.dueDate),
 		IssuedAt:   utc(r.issuedAt),
@@ -143,7 +144,7 @@ func (r *invoiceRow) snapshot() (invoice.Snapshot, error) {
 		s.Payments = make([]invoice.Payment, 0, n)
 	}
 	for i := range n {
-		amount, err := invoice.NewMoney(r.amounts[i], s.Currency)
+		amount, err := kernel.NewMoney(r.amounts[i], s.Currency)
 		if err != nil {
 			return s, fmt.Errorf("%w: invoice %s: payment %d: %v", invoice.ErrCorruptInvoice, s.ID, i, err)
 		}

@@ -7,8 +7,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // The write statements. Children and events are inserted with one statement
@@ -130,14 +131,14 @@ func queueChildren(b *pgx.Batch, inv *invoice.Invoice, loadedLines []invoice.Lin
 // invoice's (invoice.Event) and the credit note's (creditnote.Event).
 type recorded[ID ~[16]byte] interface {
 	Type() string
-	Meta() invoice.EventMeta
+	Meta() kernel.EventMeta
 	AggregateID() ID
 }
 
 // queueOutbox queues the insert of events into the outbox, with the trace of
 // the request that caused them; the payload is the event's JSON encoding, its
 // public data contract. It fails only if an event cannot be encoded.
-func queueOutbox[ID ~[16]byte, E recorded[ID]](b *pgx.Batch, events []E, trace app.Trace) error {
+func queueOutbox[ID ~[16]byte, E recorded[ID]](b *pgx.Batch, events []E, trace outbox.Trace) error {
 	if len(events) == 0 {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestAddThenGetReturnsTheSameInvoice(t *testing.T) {
@@ -127,7 +128,7 @@ func TestGetAndUpdateAreScopedByTenant(t *testing.T) {
 		return app.Result{}, nil
 	}
 	for _, tc := range []struct {
-		tenant invoice.TenantID
+		tenant kernel.TenantID
 		id     invoice.ID
 	}{{other, inv.ID()}, {e.tenant, invoice.NewID()}} {
 		if _, err := e.repo.Update(ctx, tc.tenant, tc.id, app.ChangeOptions{}, fn); !errors.Is(err, invoice.ErrNotFound) {

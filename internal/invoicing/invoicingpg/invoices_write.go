@@ -10,6 +10,8 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // errLostRace is the outcome of an update attempt that another transaction
@@ -27,7 +29,7 @@ var errLostRace = errors.New("postgres: lost a race for a row")
 // the lock timeout, or if every attempt lost. An error from fn is returned
 // unchanged (joined with the rollback's error if that failed); every other
 // error (begin, statements, commit, rollback) is returned wrapped.
-func (r *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
+func (r *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
 	defer markUnavailable(&err)
 	defer markBusy(&err)
 	for range r.maxAttempts {
@@ -48,7 +50,7 @@ func (r *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 // changed the invoice since the load (which the lock rules out; the guard
 // stays as the last line of defence). If fn records no event nothing is
 // written and the transaction rolls back.
-func (r *Invoices) update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
+func (r *Invoices) update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
 	tx, loaded, err := r.beginAndLoad(ctx, tenant, id, opts.Idempotency)
 	if err != nil {
 		return app.Changed{}, err
@@ -161,7 +163,7 @@ type change struct {
 	inv    *invoice.Invoice
 	loaded invoice.Snapshot
 	events []invoice.Event
-	trace  app.Trace
+	trace  outbox.Trace
 	key    *app.IdempotentRequest
 	result app.Result
 }
@@ -224,7 +226,7 @@ func writeUpdate(ctx context.Context, tx pgx.Tx, c change) error {
 //
 // Tuning: BEGIN, the lock timeout, the key's lock and lookup, the row lock
 // and the load are pipelined in one round trip, as in bench/pgbench/pay.sql.
-func (r *Invoices) beginAndLoad(ctx context.Context, tenant invoice.TenantID, id invoice.ID, key *app.IdempotentRequest) (pgx.Tx, invoice.Snapshot, error) {
+func (r *Invoices) beginAndLoad(ctx context.Context, tenant kernel.TenantID, id invoice.ID, key *app.IdempotentRequest) (pgx.Tx, invoice.Snapshot, error) {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
 	b.Queue(lockTimeoutSQL, r.lockTimeout)

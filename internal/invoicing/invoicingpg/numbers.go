@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 var _ app.Tx = updateTx{}
@@ -29,7 +29,7 @@ type updateTx struct{ tx pgx.Tx }
 // NextInvoiceNumber returns the tenant's next number (1, 2, ...) for year,
 // taken in the update's transaction, so that it is given back if that
 // transaction rolls back. It returns database errors wrapped.
-func (t updateTx) NextInvoiceNumber(ctx context.Context, tenant invoice.TenantID, year int) (int64, error) {
+func (t updateTx) NextInvoiceNumber(ctx context.Context, tenant kernel.TenantID, year int) (int64, error) {
 	var n int64
 	if err := t.tx.QueryRow(ctx, nextNumberSQL, [16]byte(tenant), year).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: next invoice number: %w", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -113,7 +114,7 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	trace := app.Trace{CorrelationID: "req-1", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "a=1"}
+	trace := outbox.Trace{CorrelationID: "req-1", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "a=1"}
 	inv, err := invoice.New(invoice.NewID(), e.tenant, "EUR", invoice.Customer{Name: "Ada", Email: "ada@example.com"},
 		time.Time{}, []invoice.LineInput{{Description: "x", Quantity: 1, UnitAmount: 100}}, microClock{}.Now())
 	if err != nil {
@@ -122,7 +123,7 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 	if _, err := e.repo.Add(app.WithTrace(ctx, trace), inv, app.ChangeOptions{}, app.Result{}); err != nil {
 		t.Fatal(err)
 	}
-	second := app.Trace{CorrelationID: "req-2"}
+	second := outbox.Trace{CorrelationID: "req-2"}
 	_, err = e.repo.Update(app.WithTrace(ctx, second), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 		return app.Result{}, inv.Issue("INV-1", microClock{}.Now())
 	})
@@ -140,7 +141,7 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []app.Trace{trace, second, {}}
+	want := []outbox.Trace{trace, second, {}}
 	if len(recs) != len(want) {
 		t.Fatalf("%d pending records, want %d", len(recs), len(want))
 	}

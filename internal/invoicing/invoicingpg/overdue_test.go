@@ -10,6 +10,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // overdueFixture stores, for two tenants, n open invoices due yesterday
@@ -22,7 +23,7 @@ func overdueFixture(t *testing.T, e *env, n int) (map[invoice.ID]bool, app.Clock
 	today := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	clock := fixedClock{today.Add(9 * time.Hour)} // 09:00 UTC
 	other := e.newTenant(t, "globex")
-	open := func(tenant invoice.TenantID, due time.Time, issue bool) invoice.ID {
+	open := func(tenant kernel.TenantID, due time.Time, issue bool) invoice.ID {
 		var dueDate *string
 		if !due.IsZero() {
 			s := due.Format(time.DateOnly)
@@ -41,7 +42,7 @@ func overdueFixture(t *testing.T, e *env, n int) (map[invoice.ID]bool, app.Clock
 	}
 	want := map[invoice.ID]bool{}
 	for i := range n {
-		want[open([]invoice.TenantID{e.tenant, other}[i%2], today.AddDate(0, 0, -1), true)] = true
+		want[open([]kernel.TenantID{e.tenant, other}[i%2], today.AddDate(0, 0, -1), true)] = true
 	}
 	written := open(e.tenant, today.AddDate(0, 0, -3), true) // uncollectible is overdue too
 	if _, err := e.app.MarkUncollectible.Handle(ctx, app.MarkUncollectible{Tenant: e.tenant, InvoiceID: written}); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // BenchmarkPayUpdate is the pay path's unit of work on PostgreSQL: one
@@ -46,7 +47,7 @@ func benchPay(b *testing.B, keyed bool, opts ...invoicingpg.InvoicesOption) {
 			}
 			inv := open[i%invoices]
 			_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), opts, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
-				one, _ := invoice.NewMoney(1, inv.Currency())
+				one, _ := kernel.NewMoney(1, inv.Currency())
 				if err := inv.Pay(one, fmt.Sprint("ref-", i), microClock{}.Now()); err != nil || !keyed {
 					return app.Result{}, err
 				}
@@ -88,7 +89,7 @@ func benchHot(b *testing.B, opts ...invoicingpg.InvoicesOption) {
 			i := n.Add(1) - 1
 			inv := open[int(i)/perInvoice]
 			_, err := e.repo.Update(context.Background(), e.tenant, inv.ID(), app.ChangeOptions{}, func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
-				one, _ := invoice.NewMoney(1, inv.Currency())
+				one, _ := kernel.NewMoney(1, inv.Currency())
 				return app.Result{}, inv.Pay(one, fmt.Sprint("ref-", i), microClock{}.Now())
 			})
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -36,7 +37,7 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 	defer pool.Close()
 
 	ctx := context.Background()
-	tenant, id := invoice.TenantID(uuid.New()), invoice.ID(uuid.New())
+	tenant, id := kernel.TenantID(uuid.New()), invoice.ID(uuid.New())
 	invoices, keys, events := invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool)
 	calls := map[string]func() error{
 		"Invoices.Get":   func() error { _, err := invoices.Get(ctx, tenant, id); return err },
@@ -101,7 +102,7 @@ func TestTerminatedSessionIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = invoicingpg.NewInvoices(pool).Get(ctx, invoice.TenantID(uuid.New()), invoice.ID(uuid.New()))
+	_, err = invoicingpg.NewInvoices(pool).Get(ctx, kernel.TenantID(uuid.New()), invoice.ID(uuid.New()))
 	if !errors.Is(err, app.ErrUnavailable) {
 		t.Fatalf("Get on a terminated session: %v, want app.ErrUnavailable", err)
 	}

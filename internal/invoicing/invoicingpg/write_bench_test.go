@@ -7,9 +7,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice/invoicetest"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // BenchmarkPrepareUpdate500Lines is the in-process work of one Update of an
@@ -20,7 +21,7 @@ func BenchmarkPrepareUpdate500Lines(b *testing.B) {
 	for _, l := range inv.Lines() {
 		snap.Lines = append(snap.Lines, invoice.LineInputWithID{ID: l.ID})
 	}
-	one, _ := invoice.NewMoney(100, "EUR")
+	one, _ := kernel.NewMoney(100, "EUR")
 	if err := inv.Pay(one, "pay-1", invoicetest.Time); err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func BenchmarkPrepareUpdate500Lines(b *testing.B) {
 		wb := &pgx.Batch{}
 		queueUpdate(wb, inv, snap.Version)
 		queueChildren(wb, inv, snap.Lines, snap.Payments)
-		if err := queueOutbox(wb, events, app.Trace{}); err != nil {
+		if err := queueOutbox(wb, events, outbox.Trace{}); err != nil {
 			b.Fatal(err)
 		}
 		_ = committed

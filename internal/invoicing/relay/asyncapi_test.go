@@ -15,10 +15,11 @@ import (
 	"github.com/google/uuid"
 	yaml "github.com/oasdiff/yaml3"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // dataSchemas maps each event type to its data schema in api/asyncapi.yaml.
@@ -46,7 +47,7 @@ var eventTypes = append(slices.Clone(invoice.EventTypes), creditnote.EventTypes.
 type published struct {
 	event interface {
 		Type() string
-		Meta() invoice.EventMeta
+		Meta() kernel.EventMeta
 	}
 	aggregate [16]byte
 }
@@ -77,7 +78,7 @@ func asyncAPISchemas(t *testing.T) (doc string, schemas openapi3.Schemas) {
 func everyEvent(t *testing.T) []published {
 	t.Helper()
 	now := time.Now()
-	tenant := invoice.TenantID(uuid.New())
+	tenant := kernel.TenantID(uuid.New())
 	customer := invoice.Customer{Name: "Ada Lovelace", Email: "ada@example.com"}
 	line := invoice.LineInput{Description: "Consulting", Quantity: 2, UnitAmount: 5000, TaxRateBPS: 2000}
 	must := func(err error) {
@@ -94,7 +95,7 @@ func everyEvent(t *testing.T) []published {
 	must(err)
 	must(inv.RemoveLine(id, now))
 	must(inv.Issue("INV-2026-000001", now))
-	part, _ := invoice.NewMoney(2000, "EUR")
+	part, _ := kernel.NewMoney(2000, "EUR")
 	must(inv.Pay(part, "psp_1", now))
 	must(inv.MarkUncollectible(now))
 	if !inv.MarkOverdue(now.AddDate(0, 0, 32)) {
@@ -148,8 +149,8 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err := cloudevent.Encode(app.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
-			Tenant: e.Meta().Tenant, InvoiceID: invoice.ID(p.aggregate),
+		body, err := cloudevent.Encode(outbox.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
+			Tenant: e.Meta().Tenant, AggregateID: uuid.UUID(p.aggregate),
 			Version: e.Meta().Version, Type: e.Type(), Payload: data, OccurredAt: e.Meta().OccurredAt})
 		if err != nil {
 			t.Fatal(err)

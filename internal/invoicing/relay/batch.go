@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 )
 
 // bookkeepingTimeout bounds marking a batch after its publishes. It runs even
@@ -21,9 +22,9 @@ type batch struct {
 	msgs     []Message // msgs[i] is recs[i]'s, unset if it could not be encoded
 	round    []int     // round[i] is recs[i]'s round: its place among its invoice's records
 	rounds   int
-	full     bool                // the read returned its limit
-	held     map[invoice.ID]bool // invoices none of whose records is sent
-	failures []Failure           // records that could not be encoded
+	full     bool               // the read returned its limit
+	held     map[uuid.UUID]bool // aggregates (invoices, credit notes) none of whose records is sent
+	failures []Failure          // records that could not be encoded
 }
 
 // read reads up to BatchSize pending records, leaving out skip, and encodes
@@ -39,18 +40,18 @@ func (r *Relay) read(ctx context.Context, skip []int64) (*batch, error) {
 	}
 	r.cfg.Metrics.Batch(len(recs))
 	b := &batch{recs: recs, msgs: make([]Message, len(recs)), round: make([]int, len(recs)),
-		full: len(recs) == r.cfg.BatchSize, held: make(map[invoice.ID]bool)}
-	depth := make(map[invoice.ID]int, len(recs))
+		full: len(recs) == r.cfg.BatchSize, held: make(map[uuid.UUID]bool)}
+	depth := make(map[uuid.UUID]int, len(recs))
 	for i, rec := range recs {
-		b.round[i] = depth[rec.InvoiceID]
-		depth[rec.InvoiceID]++
+		b.round[i] = depth[rec.AggregateID]
+		depth[rec.AggregateID]++
 		b.rounds = max(b.rounds, b.round[i]+1)
-		if b.held[rec.InvoiceID] {
+		if b.held[rec.AggregateID] {
 			continue
 		}
 		body, err := cloudevent.Encode(rec.EventRecord)
 		if err != nil {
-			b.held[rec.InvoiceID] = true
+			b.held[rec.AggregateID] = true
 			b.failures = append(b.failures, r.failure(rec, err))
 			continue
 		}
@@ -76,13 +77,13 @@ func (b *batch) empty() bool {
 // hold removes the records of the invoices in held: their previous event,
 // in the batch answered before this one, was not stored. They stay pending
 // and are read again once their invoice is no longer held.
-func (b *batch) hold(held map[invoice.ID]bool) {
+func (b *batch) hold(held map[uuid.UUID]bool) {
 	if b == nil || len(held) == 0 {
 		return
 	}
 	n := 0
 	for i, rec := range b.recs {
-		if held[rec.InvoiceID] {
+		if held[rec.AggregateID] {
 			continue
 		}
 		b.recs[n], b.msgs[n], b.round[n] = rec, b.msgs[i], b.round[i]
@@ -127,7 +128,7 @@ func (r *Relay) rounds(ctx context.Context, b *batch) outcome {
 	for k := 0; k < b.rounds && out.outage == nil; k++ {
 		idx, msgs = idx[:0], msgs[:0]
 		for i, rec := range b.recs {
-			if b.round[i] == k && !out.held[rec.InvoiceID] {
+			if b.round[i] == k && !out.held[rec.AggregateID] {
 				idx, msgs = append(idx, i), append(msgs, b.msgs[i])
 			}
 		}
@@ -146,13 +147,13 @@ func (r *Relay) rounds(ctx context.Context, b *batch) outcome {
 				out.published = append(out.published, rec.Sequence)
 			case errors.Is(err, ErrUnavailable) || ctx.Err() != nil:
 				unavailable++
-				out.held[rec.InvoiceID] = true
+				out.held[rec.AggregateID] = true
 				if out.outage == nil {
 					out.outage = err
 				}
 			default:
 				rejected++
-				out.held[rec.InvoiceID] = true
+				out.held[rec.AggregateID] = true
 				out.failures = append(out.failures, r.failure(rec, err))
 			}
 		}
@@ -173,7 +174,7 @@ func (r *Relay) failure(rec Record, err error) Failure {
 		RetryAfter: backoff(attempt, r.cfg.BackoffMin, r.cfg.BackoffMax),
 		Park:       attempt >= r.cfg.MaxAttempts || errors.Is(err, ErrTooLarge),
 	}
-	log := r.log.With("event_id", rec.ID, "sequence", rec.Sequence, "invoice_id", rec.InvoiceID,
+	log := r.log.With("event_id", rec.ID, "sequence", rec.Sequence, "aggregate_id", rec.AggregateID,
 		"type", rec.Type, "attempt", attempt, "err", err)
 	if f.Park {
 		r.cfg.Metrics.Parked()

@@ -12,12 +12,13 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
 
@@ -128,7 +129,7 @@ func BenchmarkJetStreamAsyncPublish(b *testing.B) {
 	if err := invoicingnats.EnsureStream(ctx, js, invoicingnats.StreamConfig{}); err != nil {
 		b.Fatal(err)
 	}
-	body, err := cloudevent.Encode(app.EventRecord{ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(),
+	body, err := cloudevent.Encode(outbox.EventRecord{ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), AggregateID: uuid.UUID(invoice.NewID()),
 		Version: 4, Type: "invoice.paid", Payload: []byte(benchPayload), OccurredAt: time.Now(), Sequence: 1})
 	if err != nil {
 		b.Fatal(err)

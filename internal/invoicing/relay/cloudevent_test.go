@@ -7,18 +7,19 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // The envelope the relay publishes, checked against api/asyncapi.yaml.
 func TestCloudEventCarriesTheTraceAsExtensions(t *testing.T) {
 	_, schemas := asyncAPISchemas(t)
-	rec := app.EventRecord{
-		Sequence: 1, ID: invoice.EventID(uuid.New()), Tenant: invoice.TenantID(uuid.New()), InvoiceID: invoice.NewID(), Version: 1,
+	rec := outbox.EventRecord{
+		Sequence: 1, ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), AggregateID: uuid.UUID(invoice.NewID()), Version: 1,
 		Type: "invoice.voided", Payload: json.RawMessage(`{}`), OccurredAt: time.Now(),
-		Trace: app.Trace{CorrelationID: "req-1", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "congo=t61rcWkgMzE"},
+		Trace: outbox.Trace{CorrelationID: "req-1", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "congo=t61rcWkgMzE"},
 	}
 	b, err := cloudevent.Encode(rec)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 )
 
 // counts is what countingMetrics has added up.
@@ -131,7 +132,7 @@ func TestTraceReachesTheCloudEventAndTheHeaders(t *testing.T) {
 		return err == nil
 	})
 	inv := h.newInvoice(repo) // no trace
-	trace := app.Trace{CorrelationID: "req-42", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "congo=t61rcWkgMzE"}
+	trace := outbox.Trace{CorrelationID: "req-42", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: "congo=t61rcWkgMzE"}
 	_, err := repo.Update(app.WithTrace(context.Background(), trace), h.tenant, inv.ID(), app.ChangeOptions{},
 		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 			return app.Result{}, addLine(1)(inv)
@@ -147,7 +148,7 @@ func TestTraceReachesTheCloudEventAndTheHeaders(t *testing.T) {
 		untraced.Header.Get("traceparent") != "" || untraced.Header.Get("Correlation-Id") != "" {
 		t.Errorf("an event without trace got one: %+v, headers %v", untraced.Event, untraced.Header)
 	}
-	if got := (app.Trace{CorrelationID: traced.CorrelationID, TraceParent: traced.TraceParent, TraceState: traced.TraceState}); got != trace {
+	if got := (outbox.Trace{CorrelationID: traced.CorrelationID, TraceParent: traced.TraceParent, TraceState: traced.TraceState}); got != trace {
 		t.Errorf("CloudEvent trace = %+v, want %+v", got, trace)
 	}
 	for name, want := range map[string]string{"Correlation-Id": trace.CorrelationID, "traceparent": trace.TraceParent, "tracestate": trace.TraceState} {

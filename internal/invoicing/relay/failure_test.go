@@ -150,9 +150,9 @@ func waitParked(t *testing.T, outbox *invoicingpg.Outbox, id invoice.ID, version
 			t.Fatal(err)
 		}
 		for _, f := range list {
-			if f.InvoiceID != id || f.Version != version || f.Attempts != attempts || !strings.Contains(f.LastError, lastError) {
+			if f.AggregateID != uuid.UUID(id) || f.Version != version || f.Attempts != attempts || !strings.Contains(f.LastError, lastError) {
 				t.Fatalf("parked invoice %s version %d after %d attempts (%s); want invoice %s version %d after %d attempts, error %q",
-					f.InvoiceID, f.Version, f.Attempts, f.LastError, id, version, attempts, lastError)
+					f.AggregateID, f.Version, f.Attempts, f.LastError, id, version, attempts, lastError)
 			}
 			failed = append(failed, uuid.UUID(f.ID))
 		}

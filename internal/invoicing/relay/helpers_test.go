@@ -22,6 +22,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -33,13 +34,13 @@ type harness struct {
 	pool   *pgxpool.Pool
 	nats   *natstest.Server
 	js     jetstream.JetStream
-	tenant invoice.TenantID
+	tenant kernel.TenantID
 	log    *slog.Logger
 }
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	h := &harness{t: t, pool: pgtest.New(t), nats: natstest.New(t), tenant: invoice.TenantID(uuid.New())}
+	h := &harness{t: t, pool: pgtest.New(t), nats: natstest.New(t), tenant: kernel.TenantID(uuid.New())}
 	h.log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: testLogLevel}))
 	_, err := h.pool.Exec(context.Background(), "INSERT INTO tenants (id, name) VALUES ($1, $2)",
 		uuid.UUID(h.tenant), "tenant-"+uuid.NewString())

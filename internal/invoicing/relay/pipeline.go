@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/google/uuid"
 )
 
 // pipeline is what outlives one step of the leader's loop: the batch in
@@ -112,10 +112,10 @@ func (r *Relay) settle(m **marking) error {
 
 // outcome is what became of a sent batch.
 type outcome struct {
-	published []int64             // stored by the broker
-	failures  []Failure           // rejected by the broker, or not encodable
-	held      map[invoice.ID]bool // invoices with an event not stored: their later ones wait
-	outage    error               // why the broker could not be asked, if it could not
+	published []int64            // stored by the broker
+	failures  []Failure          // rejected by the broker, or not encodable
+	held      map[uuid.UUID]bool // aggregates with an event not stored: their later ones wait
+	outage    error              // why the broker could not be asked, if it could not
 }
 
 // flight is a batch being sent by its own goroutine.

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 )
 
 // Record is one outbox row as the relay reads it: a committed domain event
 // not yet published, and its failed publish attempts so far.
 type Record struct {
-	app.EventRecord
+	outbox.EventRecord
 	Attempts int
 }
 

@@ -7,13 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice/invoicetest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 )
 
@@ -21,12 +25,12 @@ import (
 // 128-character X-Request-Id and a 512-character tracestate, of the visible
 // ASCII character that is longest in JSON in cs (\u003c where HTML is
 // escaped, else \" ).
-func largestTrace(cs invoicetest.Charset) app.Trace {
+func largestTrace(cs invoicetest.Charset) outbox.Trace {
 	c := `"`
 	if cs.Name == "html" {
 		c = "<"
 	}
-	return app.Trace{CorrelationID: strings.Repeat(c, 128),
+	return outbox.Trace{CorrelationID: strings.Repeat(c, 128),
 		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", TraceState: strings.Repeat(c, 512)}
 }
 
@@ -42,7 +46,7 @@ type life struct {
 // issued with the longest number, paid in two payments with the longest
 // references; another one issued, written off, overdue, edited and voided
 // with the longest reason. Both carry the largest metadata.
-func largestLives(tenant invoice.TenantID, cs invoicetest.Charset) []life {
+func largestLives(tenant kernel.TenantID, cs invoicetest.Charset) []life {
 	now := time.Now()
 	// The longest numbers the domain accepts, one per invoice.
 	issue := func(first string) func(*invoice.Invoice) error {
@@ -57,7 +61,7 @@ func largestLives(tenant invoice.TenantID, cs invoicetest.Charset) []life {
 			func(inv *invoice.Invoice) error { _, err := inv.AddLine(cs.Line(), now); return err },
 			issue("p"),
 			func(inv *invoice.Invoice) error {
-				half, _ := invoice.NewMoney(inv.AmountDue().Amount()/2, "EUR")
+				half, _ := kernel.NewMoney(inv.AmountDue().Amount()/2, "EUR")
 				return inv.Pay(half, cs.Text(invoice.MaxReference), now)
 			},
 			func(inv *invoice.Invoice) error {
@@ -141,8 +145,8 @@ func TestLargestEventsFitMaxEventBytes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				body, err := cloudevent.Encode(app.EventRecord{Sequence: 1 << 62, ID: e.Meta().ID, Tenant: e.Meta().Tenant,
-					InvoiceID: e.AggregateID(), Version: e.Meta().Version, Type: e.Type(), Payload: data,
+				body, err := cloudevent.Encode(outbox.EventRecord{Sequence: 1 << 62, ID: e.Meta().ID, Tenant: e.Meta().Tenant,
+					AggregateID: uuid.UUID(e.AggregateID()), Version: e.Meta().Version, Type: e.Type(), Payload: data,
 					OccurredAt: e.Meta().OccurredAt, Trace: trace})
 				if err != nil {
 					t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // invoices is app.Invoices with a span around each unit of work.
@@ -45,7 +46,7 @@ func (r invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Change
 
 // Update implements app.Invoices.Update in a span "invoice update
 // transaction".
-func (r invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (app.Changed, error) {
+func (r invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (app.Changed, error) {
 	ctx, span := r.tracer.Start(ctx, "invoice update transaction", trace.WithSpanKind(trace.SpanKindClient), txAttrs("transaction", id))
 	defer span.End()
 	changed, err := r.Invoices.Update(ctx, tenant, id, opts, fn)

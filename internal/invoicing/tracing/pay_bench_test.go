@@ -100,12 +100,17 @@ type payer struct {
 // tp nil, tracing off (no decorator, the handler's no-op provider); else
 // the request and unit-of-work spans recorded by tp.
 func newPayer(b *testing.B, pool *pgxpool.Pool, tp *sdktrace.TracerProvider) *payer {
-	var invs app.Invoices = invoicingpg.NewInvoices(pool)
+	repo := invoicingpg.NewInvoices(pool)
+	var invs app.Invoices = repo
 	cfg := invoicinghttp.Config{}
 	if tp != nil {
 		invs, cfg.Tracer = tracing.Invoices(invs, tp), tp
 	}
-	a := app.New(invs, invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{})
+	store := struct {
+		app.Invoices
+		app.InvoiceList
+	}{invs, repo}
+	a := app.New(store, invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{})
 	key, _, err := a.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: fmt.Sprint("bench ", tp != nil)})
 	if err != nil {
 		b.Fatal(err)

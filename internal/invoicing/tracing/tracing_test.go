@@ -17,6 +17,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestFromEnvIsOffWithoutAnEndpoint(t *testing.T) {
@@ -103,7 +104,7 @@ type failingInvoices struct {
 	err error
 }
 
-func (f failingInvoices) Update(ctx context.Context, _ invoice.TenantID, _ invoice.ID, _ app.ChangeOptions, _ app.UpdateFunc) (app.Changed, error) {
+func (f failingInvoices) Update(ctx context.Context, _ kernel.TenantID, _ invoice.ID, _ app.ChangeOptions, _ app.UpdateFunc) (app.Changed, error) {
 	if !trace.SpanFromContext(ctx).IsRecording() {
 		return app.Changed{}, errors.New("the unit of work does not run inside its span")
 	}
@@ -116,7 +117,7 @@ func TestInvoicesSpanWrapsTheUnitOfWork(t *testing.T) {
 	busy := app.ErrInvoiceBusy
 	invs := tracing.Invoices(failingInvoices{err: busy}, tp)
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "request")
-	_, err := invs.Update(ctx, invoice.TenantID{}, invoice.ID{}, app.ChangeOptions{}, nil)
+	_, err := invs.Update(ctx, kernel.TenantID{}, invoice.ID{}, app.ChangeOptions{}, nil)
 	parent.End()
 	if !errors.Is(err, busy) {
 		t.Fatalf("Update = %v, want the inner error unchanged", err)

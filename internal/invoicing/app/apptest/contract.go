@@ -13,14 +13,19 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-// Subject is an implementation of app.Invoices under test, with what the
-// contract needs around it.
+// Subject is an implementation of app.Invoices under test, with the read
+// ports over the same store and what the contract needs around it.
 type Subject struct {
-	Invoices app.Invoices
+	Invoices       app.Invoices
+	InvoiceList    app.InvoiceList
+	CreditNotes    app.CreditNotes
+	CreditNoteList app.CreditNoteList
+	EventFeed      app.EventFeed
 	// NewTenant returns a new tenant whose invoices Invoices accepts.
-	NewTenant func(t *testing.T) invoice.TenantID
+	NewTenant func(t *testing.T) kernel.TenantID
 	// Events returns the events Invoices committed for the invoice, in
 	// commit order.
 	Events func(t *testing.T, id invoice.ID) []Recorded
@@ -39,13 +44,14 @@ var Now = time.Date(2030, 6, 1, 9, 30, 0, 123456000, time.UTC)
 // errInjected is a use case's failure inside the unit of work.
 var errInjected = errors.New("apptest: injected failure")
 
-// RunInvoicesContract checks that an implementation of app.Invoices keeps
-// the port's contract: a change commits whole or not at all, concurrent
-// changes of one invoice all land, one after the other, unless the rules
-// refuse them (then one wins a race for the last of something), the idempotent response commits
-// with its change, invoice numbers are gapless, and each tenant sees only
-// its own invoices. newSubject returns a fresh, empty repository; each
-// subtest gets its own.
+// RunInvoicesContract checks that an implementation of app.Invoices and its
+// read ports keep the ports' contract: a change commits whole or not at all,
+// a credit note with its invoice's change, concurrent changes of one invoice
+// all land, one after the other, unless the rules refuse them (then one wins
+// a race for the last of something), the idempotent response commits with
+// its change, invoice numbers are gapless, the lists and the feed page
+// through everything once, and each tenant sees only its own invoices.
+// newSubject returns a fresh, empty repository; each subtest gets its own.
 func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 	tests := []struct {
 		name string
@@ -63,6 +69,10 @@ func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"IdempotentResponseCommitsWithTheChange", testIdempotency},
 		{"IdempotentAdd", testIdempotentAdd},
 		{"TenantIsolation", testTenantIsolation},
+		{"CreditNoteCommitsWithTheInvoice", testCreditNoteTransaction},
+		{"InvoiceListPages", testInvoiceListPages},
+		{"CreditNoteListPages", testCreditNoteListPages},
+		{"FeedPages", testFeedPages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +83,7 @@ func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 }
 
 // newDraft returns a draft of tenant with two lines totalling 1,200.
-func newDraft(t *testing.T, tenant invoice.TenantID) *invoice.Invoice {
+func newDraft(t *testing.T, tenant kernel.TenantID) *invoice.Invoice {
 	t.Helper()
 	inv, err := invoice.New(invoice.NewID(), tenant, "EUR", invoice.Customer{Name: "Ada Lovelace", Email: "ada@example.com"},
 		time.Date(2030, 7, 1, 0, 0, 0, 0, time.UTC), []invoice.LineInput{
@@ -86,7 +96,7 @@ func newDraft(t *testing.T, tenant invoice.TenantID) *invoice.Invoice {
 	return inv
 }
 
-func add(t *testing.T, s Subject, tenant invoice.TenantID) *invoice.Invoice {
+func add(t *testing.T, s Subject, tenant kernel.TenantID) *invoice.Invoice {
 	t.Helper()
 	changed, err := s.Invoices.Add(context.Background(), newDraft(t, tenant), app.ChangeOptions{}, app.Result{})
 	if err != nil {
@@ -96,7 +106,7 @@ func add(t *testing.T, s Subject, tenant invoice.TenantID) *invoice.Invoice {
 }
 
 // update runs fn in an Update without options.
-func update(s Subject, tenant invoice.TenantID, id invoice.ID, fn app.UpdateFunc) (app.Changed, error) {
+func update(s Subject, tenant kernel.TenantID, id invoice.ID, fn app.UpdateFunc) (app.Changed, error) {
 	return s.Invoices.Update(context.Background(), tenant, id, app.ChangeOptions{}, fn)
 }
 
@@ -133,7 +143,7 @@ var addLine = answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) 
 	return err
 })
 
-func get(t *testing.T, s Subject, tenant invoice.TenantID, id invoice.ID) *invoice.Invoice {
+func get(t *testing.T, s Subject, tenant kernel.TenantID, id invoice.ID) *invoice.Invoice {
 	t.Helper()
 	inv, err := s.Invoices.Get(context.Background(), tenant, id)
 	if err != nil {
@@ -337,7 +347,7 @@ func concurrently(n int, work func(w int) error) []error {
 func pay(amount int64, reference string) app.UpdateFunc {
 	return answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
 		time.Sleep(time.Millisecond)
-		m, err := invoice.NewMoney(amount, inv.Currency())
+		m, err := kernel.NewMoney(amount, inv.Currency())
 		if err != nil {
 			return err
 		}
@@ -346,7 +356,7 @@ func pay(amount int64, reference string) app.UpdateFunc {
 }
 
 // openInvoice adds an invoice of tenant and issues it.
-func openInvoice(t *testing.T, s Subject, tenant invoice.TenantID) *invoice.Invoice {
+func openInvoice(t *testing.T, s Subject, tenant kernel.TenantID) *invoice.Invoice {
 	t.Helper()
 	open, err := update(s, tenant, add(t, s, tenant).ID(), issue)
 	if err != nil {
@@ -539,7 +549,7 @@ func testIdempotentAdd(t *testing.T, s Subject) {
 	if _, err := s.Invoices.Add(ctx, again, opts, answer(again)); !errors.As(err, &replayed) || !sameResult(replayed.Result, want) {
 		t.Fatalf("the same request again: %v, want the first result replayed", err)
 	}
-	page, err := s.Invoices.List(ctx, tenant, app.ListFilter{Limit: 10})
+	page, err := s.InvoiceList.List(ctx, tenant, app.ListFilter{Limit: 10})
 	if err != nil || len(page.Invoices) != 1 {
 		t.Fatalf("List: %v, %d invoices; want the first only", err, len(page.Invoices))
 	}
@@ -558,13 +568,13 @@ func testTenantIsolation(t *testing.T, s Subject) {
 	if _, err := s.Invoices.Lines(ctx, b, invA.ID(), app.LineFilter{Limit: 10}); !errors.Is(err, invoice.ErrNotFound) {
 		t.Fatalf("Lines of another tenant's invoice: %v, want ErrNotFound", err)
 	}
-	if page, err := s.Invoices.List(ctx, b, app.ListFilter{Limit: 10}); err != nil || len(page.Invoices) != 0 {
+	if page, err := s.InvoiceList.List(ctx, b, app.ListFilter{Limit: 10}); err != nil || len(page.Invoices) != 0 {
 		t.Fatalf("List of tenant B: %v, %d invoices; want none", err, len(page.Invoices))
 	}
 	// An idempotency key is the tenant's own.
 	invB := add(t, s, b)
 	for _, x := range []struct {
-		tenant invoice.TenantID
+		tenant kernel.TenantID
 		inv    *invoice.Invoice
 	}{{a, invA}, {b, invB}} {
 		changed, err := s.Invoices.Update(ctx, x.tenant, x.inv.ID(), app.ChangeOptions{Idempotency: request("shared", "same")}, addLine)

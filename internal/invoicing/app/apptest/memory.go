@@ -1,6 +1,7 @@
 // Package apptest holds what the app's tests and the adapters' tests share:
-// an in-memory repository of invoices, and the contract every implementation
-// of app.Invoices must keep (RunInvoicesContract), run against it and against
+// an in-memory repository of invoices with its read ports (the lists, the
+// feed), and the contract every implementation of app.Invoices and those
+// ports must keep (RunInvoicesContract), run against it and against
 // PostgreSQL.
 package apptest
 
@@ -10,9 +11,13 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/google/uuid"
+
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 var _ app.Invoices = (*Invoices)(nil)
@@ -35,10 +40,11 @@ type Invoices struct {
 
 	creditNotes      []*creditnote.CreditNote // committed, in commit order
 	creditNoteEvents []creditnote.Event
+	feed             []outbox.EventRecord // every event committed, in commit order
 }
 
 type keyID struct {
-	tenant invoice.TenantID
+	tenant kernel.TenantID
 	key    string
 }
 
@@ -48,7 +54,7 @@ type storedKey struct {
 }
 
 type counterID struct {
-	tenant      invoice.TenantID
+	tenant      kernel.TenantID
 	year        int
 	creditNotes bool // the credit notes' sequence, not the invoices'
 }
@@ -85,7 +91,7 @@ func (m *Invoices) Events() []invoice.Event {
 }
 
 // Add implements app.Invoices.Add. A duplicate id is an error.
-func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
+func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
 	events := inv.PullEvents()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -102,12 +108,13 @@ func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeO
 	m.invoices[inv.ID()] = SnapshotOf(inv)
 	m.order = append(m.order, inv.ID())
 	m.events = append(m.events, events...)
+	appendFeed(m, uuid.UUID(inv.ID()), app.TraceFrom(ctx), events)
 	m.storeKey(inv.Tenant(), opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
 
 // Get implements app.Invoices.Get.
-func (m *Invoices) Get(_ context.Context, tenant invoice.TenantID, id invoice.ID) (*invoice.Invoice, error) {
+func (m *Invoices) Get(_ context.Context, tenant kernel.TenantID, id invoice.ID) (*invoice.Invoice, error) {
 	m.mu.Lock()
 	s, ok := m.invoices[id]
 	m.mu.Unlock()
@@ -123,13 +130,13 @@ func (m *Invoices) Get(_ context.Context, tenant invoice.TenantID, id invoice.ID
 // the lock throughout, an update never loses a race. It waits for the lock
 // without bound: the PostgreSQL lock timeout (ErrInvoiceBusy) has no
 // counterpart here.
-func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
+func (m *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
 	loaded, unlock, err := m.begin(tenant, id, opts.Idempotency)
 	if err != nil {
 		return app.Changed{}, err
 	}
 	defer unlock()
-	tx := &tx{m: m}
+	tx := &tx{m: m, trace: app.TraceFrom(ctx)}
 	defer func() {
 		// Every way out but the write gives the numbers back, a panicking
 		// fn's included.
@@ -167,6 +174,7 @@ func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 	}
 	m.invoices[id] = SnapshotOf(inv)
 	m.events = append(m.events, events...)
+	appendFeed(m, uuid.UUID(id), tx.trace, events)
 	m.storeKey(tenant, opts.Idempotency, result)
 	tx.end(true)
 	return app.Changed{Invoice: inv, Result: result}, nil
@@ -174,7 +182,7 @@ func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 
 // begin checks key (marking it in flight), takes the invoice's lock, and
 // returns the invoice as stored then, and the function releasing the lock.
-func (m *Invoices) begin(tenant invoice.TenantID, id invoice.ID, key *app.IdempotentRequest) (invoice.Snapshot, func(), error) {
+func (m *Invoices) begin(tenant kernel.TenantID, id invoice.ID, key *app.IdempotentRequest) (invoice.Snapshot, func(), error) {
 	m.mu.Lock()
 	if err := m.checkKey(tenant, key); err != nil {
 		m.mu.Unlock()
@@ -201,7 +209,7 @@ func (m *Invoices) begin(tenant invoice.TenantID, id invoice.ID, key *app.Idempo
 }
 
 // release ends key's flight. The caller does not hold m.mu.
-func (m *Invoices) release(tenant invoice.TenantID, key *app.IdempotentRequest) {
+func (m *Invoices) release(tenant kernel.TenantID, key *app.IdempotentRequest) {
 	if key == nil {
 		return
 	}
@@ -214,7 +222,7 @@ func (m *Invoices) release(tenant invoice.TenantID, key *app.IdempotentRequest) 
 // stored response of the same request is replayed, another request's is
 // ErrIdempotencyKeyReused, a key in flight is ErrIdempotencyKeyInUse. The
 // caller holds m.mu.
-func (m *Invoices) checkKey(tenant invoice.TenantID, key *app.IdempotentRequest) error {
+func (m *Invoices) checkKey(tenant kernel.TenantID, key *app.IdempotentRequest) error {
 	if key == nil {
 		return nil
 	}
@@ -232,7 +240,7 @@ func (m *Invoices) checkKey(tenant invoice.TenantID, key *app.IdempotentRequest)
 }
 
 // storeKey stores result under key, if any. The caller holds m.mu.
-func (m *Invoices) storeKey(tenant invoice.TenantID, key *app.IdempotentRequest, result app.Result) {
+func (m *Invoices) storeKey(tenant kernel.TenantID, key *app.IdempotentRequest, result app.Result) {
 	if key != nil {
 		m.keys[keyID{tenant, key.Key}] = storedKey{fingerprint: slices.Clone(key.Fingerprint), result: cloneResult(result)}
 	}
@@ -263,16 +271,17 @@ type tx struct {
 	m     *Invoices
 	taken map[*counter]int64 // the last number taken from each, not yet committed
 	notes []*creditnote.CreditNote
+	trace outbox.Trace // stored with the events of the change
 }
 
 // NextInvoiceNumber implements app.Tx. It waits while another update holds
 // the counter.
-func (t *tx) NextInvoiceNumber(_ context.Context, tenant invoice.TenantID, year int) (int64, error) {
+func (t *tx) NextInvoiceNumber(_ context.Context, tenant kernel.TenantID, year int) (int64, error) {
 	return t.next(counterID{tenant, year, false}), nil
 }
 
 // NextCreditNoteNumber implements app.Tx, as NextInvoiceNumber.
-func (t *tx) NextCreditNoteNumber(_ context.Context, tenant invoice.TenantID, year int) (int64, error) {
+func (t *tx) NextCreditNoteNumber(_ context.Context, tenant kernel.TenantID, year int) (int64, error) {
 	return t.next(counterID{tenant, year, true}), nil
 }
 
@@ -316,16 +325,18 @@ func (t *tx) end(commit bool) {
 	}
 	if commit {
 		for _, cn := range t.notes {
+			events := cn.PullEvents()
 			t.m.creditNotes = append(t.m.creditNotes, cn)
-			t.m.creditNoteEvents = append(t.m.creditNoteEvents, cn.PullEvents()...)
+			t.m.creditNoteEvents = append(t.m.creditNoteEvents, events...)
+			appendFeed(t.m, uuid.UUID(cn.ID()), t.trace, events)
 		}
 	}
 	t.taken, t.notes = nil, nil
 }
 
-// List implements app.Invoices.List: views of the tenant's invoices
+// List implements app.InvoiceList.List: views of the tenant's invoices
 // matching f, newest first, each with at most app.ListedLines lines.
-func (m *Invoices) List(_ context.Context, tenant invoice.TenantID, f app.ListFilter) (app.InvoicePage, error) {
+func (m *Invoices) List(_ context.Context, tenant kernel.TenantID, f app.ListFilter) (app.InvoicePage, error) {
 	m.mu.Lock()
 	var all []invoice.Snapshot
 	for _, id := range m.order {
@@ -368,7 +379,7 @@ func (m *Invoices) List(_ context.Context, tenant invoice.TenantID, f app.ListFi
 }
 
 // Lines implements app.Invoices.Lines.
-func (m *Invoices) Lines(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f app.LineFilter) (app.LinePage, error) {
+func (m *Invoices) Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f app.LineFilter) (app.LinePage, error) {
 	inv, err := m.Get(ctx, tenant, id)
 	if err != nil {
 		return app.LinePage{}, err
@@ -412,22 +423,22 @@ var _ app.APIKeys = (*APIKeys)(nil)
 // APIKeys is an app.APIKeys in memory.
 type APIKeys struct {
 	mu      sync.Mutex
-	tenants map[string]invoice.TenantID // by name
-	keys    map[string]invoice.TenantID // by hash
+	tenants map[string]kernel.TenantID // by name
+	keys    map[string]kernel.TenantID // by hash
 }
 
 // NewAPIKeys returns an empty APIKeys.
 func NewAPIKeys() *APIKeys {
-	return &APIKeys{tenants: map[string]invoice.TenantID{}, keys: map[string]invoice.TenantID{}}
+	return &APIKeys{tenants: map[string]kernel.TenantID{}, keys: map[string]kernel.TenantID{}}
 }
 
 // Create implements app.APIKeys.Create.
-func (k *APIKeys) Create(_ context.Context, tenantName string, hash []byte) (invoice.TenantID, error) {
+func (k *APIKeys) Create(_ context.Context, tenantName string, hash []byte) (kernel.TenantID, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	t, ok := k.tenants[tenantName]
 	if !ok {
-		t = invoice.TenantID(invoice.NewID())
+		t = kernel.TenantID(invoice.NewID())
 		k.tenants[tenantName] = t
 	}
 	k.keys[string(hash)] = t
@@ -435,12 +446,12 @@ func (k *APIKeys) Create(_ context.Context, tenantName string, hash []byte) (inv
 }
 
 // Tenant implements app.APIKeys.Tenant.
-func (k *APIKeys) Tenant(_ context.Context, hash []byte) (invoice.TenantID, error) {
+func (k *APIKeys) Tenant(_ context.Context, hash []byte) (kernel.TenantID, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	t, ok := k.keys[string(hash)]
 	if !ok {
-		return invoice.TenantID{}, app.ErrUnauthorized
+		return kernel.TenantID{}, app.ErrUnauthorized
 	}
 	return t, nil
 }

@@ -7,14 +7,16 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestMemoryInvoicesKeepTheContract(t *testing.T) {
 	apptest.RunInvoicesContract(t, func(*testing.T) apptest.Subject {
 		m := apptest.NewInvoices()
+		notes := apptest.NewCreditNotes(m)
 		return apptest.Subject{
-			Invoices:  m,
-			NewTenant: func(*testing.T) invoice.TenantID { return invoice.TenantID(uuid.New()) },
+			Invoices: m, InvoiceList: m, CreditNotes: notes, CreditNoteList: notes, EventFeed: m,
+			NewTenant: func(*testing.T) kernel.TenantID { return kernel.TenantID(uuid.New()) },
 			Events: func(_ *testing.T, id invoice.ID) []apptest.Recorded {
 				var out []apptest.Recorded
 				for _, e := range m.Events() {

@@ -14,19 +14,20 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // CreditNote is the aggregate root. It is built issued (Issue) or read back
 // (Rehydrate); it has getters only.
 type CreditNote struct {
 	id            ID
-	tenant        invoice.TenantID
+	tenant        kernel.TenantID
 	invoiceID     invoice.ID
 	invoiceNumber string
 	number        string
-	currency      invoice.Currency
+	currency      kernel.Currency
 	lines         []Line
-	amount        invoice.Money
+	amount        kernel.Money
 	alloc         invoice.CreditAllocation
 	reason        Reason
 	memo          string
@@ -46,14 +47,14 @@ func FormatNumber(year int, n int64) string {
 // Issue returns the credit note req describes, numbered number, against the
 // invoice inv as it is after inv.Credit allocated req's amount as alloc, and
 // records Issued. It fails with invoice.ErrInvalidNumber for a blank number,
-// invoice.ErrCurrencyMismatch if req is not in the invoice's currency, and
+// kernel.ErrCurrencyMismatch if req is not in the invoice's currency, and
 // ErrAllocation if alloc does not add up to req's amount.
 func Issue(id ID, inv *invoice.Invoice, number string, req Request, alloc invoice.CreditAllocation, now time.Time) (*CreditNote, error) {
-	if !validText(number, maxNumber) {
+	if !kernel.ValidText(number, maxNumber) {
 		return nil, invoice.ErrInvalidNumber.With("number", "credit note number %q is invalid", number)
 	}
 	if req.amount.Currency() != inv.Currency() {
-		return nil, invoice.ErrCurrencyMismatch.With("amount", "credit is in %s but the invoice is in %s", req.amount.Currency(), inv.Currency())
+		return nil, kernel.ErrCurrencyMismatch.With("amount", "credit is in %s but the invoice is in %s", req.amount.Currency(), inv.Currency())
 	}
 	if sum, err := alloc.PrePayment.Add(alloc.PostPayment); err != nil || sum != req.amount {
 		return nil, ErrAllocation
@@ -65,7 +66,7 @@ func Issue(id ID, inv *invoice.Invoice, number string, req Request, alloc invoic
 		alloc: alloc, reason: req.reason, memo: req.memo, issuedAt: now, version: 1,
 	}
 	cn.events = append(cn.events, Issued{
-		EventMeta:         invoice.EventMeta{ID: invoice.EventID(newUUID()), Tenant: cn.tenant, Version: 1, OccurredAt: now},
+		EventMeta:         kernel.EventMeta{ID: kernel.NewEventID(), Tenant: cn.tenant, Version: 1, OccurredAt: now},
 		CreditNoteID:      id,
 		Number:            number,
 		InvoiceID:         cn.invoiceID,
@@ -86,7 +87,7 @@ func Issue(id ID, inv *invoice.Invoice, number string, req Request, alloc invoic
 func (cn *CreditNote) ID() ID { return cn.id }
 
 // Tenant returns the owning tenant.
-func (cn *CreditNote) Tenant() invoice.TenantID { return cn.tenant }
+func (cn *CreditNote) Tenant() kernel.TenantID { return cn.tenant }
 
 // InvoiceID returns the invoice credited.
 func (cn *CreditNote) InvoiceID() invoice.ID { return cn.invoiceID }
@@ -98,14 +99,14 @@ func (cn *CreditNote) InvoiceNumber() string { return cn.invoiceNumber }
 func (cn *CreditNote) Number() string { return cn.number }
 
 // Currency returns the currency, the invoice's.
-func (cn *CreditNote) Currency() invoice.Currency { return cn.currency }
+func (cn *CreditNote) Currency() kernel.Currency { return cn.currency }
 
 // Lines returns a copy of the lines; none if the credit note was issued for
 // an amount alone.
 func (cn *CreditNote) Lines() []Line { return append([]Line(nil), cn.lines...) }
 
 // Amount returns the amount credited.
-func (cn *CreditNote) Amount() invoice.Money { return cn.amount }
+func (cn *CreditNote) Amount() kernel.Money { return cn.amount }
 
 // Allocation returns how the amount fell on the invoice: pre-payment credit
 // (it lowered the amount due) and post-payment credit (refund due).

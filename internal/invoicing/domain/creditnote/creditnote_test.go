@@ -14,6 +14,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 var t0 = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
@@ -88,7 +89,7 @@ func TestNewRequest(t *testing.T) {
 // openInvoice returns an open invoice of 1200 EUR with 500 paid.
 func openInvoice(t *testing.T) *invoice.Invoice {
 	t.Helper()
-	inv, err := invoice.New(invoice.NewID(), invoice.TenantID(uuid.New()), "EUR", invoice.Customer{Name: "Ada", Email: "ada@example.com"},
+	inv, err := invoice.New(invoice.NewID(), kernel.TenantID(uuid.New()), "EUR", invoice.Customer{Name: "Ada", Email: "ada@example.com"},
 		time.Time{}, []invoice.LineInput{{Description: "Consulting", Quantity: 1, UnitAmount: 1200}}, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func openInvoice(t *testing.T) *invoice.Invoice {
 	if err := inv.Issue("INV-2026-000001", t0); err != nil {
 		t.Fatal(err)
 	}
-	paid, _ := invoice.NewMoney(500, "EUR")
+	paid, _ := kernel.NewMoney(500, "EUR")
 	if err := inv.Pay(paid, "p1", t0); err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +163,8 @@ func TestIssueRecordsIssuedAndRehydrates(t *testing.T) {
 func TestIssueRefuses(t *testing.T) {
 	inv := openInvoice(t)
 	req, _ := creditnote.NewRequest("EUR", nil, ptr(100), "duplicate", "")
-	pre, _ := invoice.NewMoney(100, "EUR")
-	good := invoice.CreditAllocation{PrePayment: pre, PostPayment: invoice.Zero("EUR")}
+	pre, _ := kernel.NewMoney(100, "EUR")
+	good := invoice.CreditAllocation{PrePayment: pre, PostPayment: kernel.Zero("EUR")}
 	usd, _ := creditnote.NewRequest("USD", nil, ptr(100), "duplicate", "")
 	for name, tc := range map[string]struct {
 		number string
@@ -172,8 +173,8 @@ func TestIssueRefuses(t *testing.T) {
 		want   error
 	}{
 		"blank number":         {number: " ", req: req, alloc: good, want: invoice.ErrInvalidNumber},
-		"another currency":     {number: "CN-1", req: usd, alloc: good, want: invoice.ErrCurrencyMismatch},
-		"allocation disagrees": {number: "CN-1", req: req, alloc: invoice.CreditAllocation{PrePayment: invoice.Zero("EUR"), PostPayment: invoice.Zero("EUR")}, want: creditnote.ErrAllocation},
+		"another currency":     {number: "CN-1", req: usd, alloc: good, want: kernel.ErrCurrencyMismatch},
+		"allocation disagrees": {number: "CN-1", req: req, alloc: invoice.CreditAllocation{PrePayment: kernel.Zero("EUR"), PostPayment: kernel.Zero("EUR")}, want: creditnote.ErrAllocation},
 	} {
 		if _, err := creditnote.Issue(creditnote.NewID(), inv, tc.number, tc.req, tc.alloc, t0); !errors.Is(err, tc.want) {
 			t.Errorf("%s: err = %v, want %v", name, err, tc.want)

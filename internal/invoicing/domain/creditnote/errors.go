@@ -3,7 +3,8 @@ package creditnote
 import "github.com/invoicing-dev/invoicing/internal/failure"
 
 // The credit note's own errors, each of a failure.Kind; it also returns the
-// invoice package's where the rule is the same (amounts, descriptions).
+// kernel's (currency, overflow) and the invoice package's where the rule is
+// the same (amounts, descriptions).
 // Compare them with errors.Is. Their codes are part of the public API.
 var (
 	ErrLinesOrAmount = &failure.Error{Kind: failure.Invalid, Code: "lines_or_amount", Field: "lines",

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Event is a fact a credit note recorded. Its JSON encoding is the event's
@@ -12,7 +13,7 @@ type Event interface {
 	// Type returns the stable event name, e.g. "credit_note.issued".
 	Type() string
 	// Meta returns the envelope fields; Version is the credit note's.
-	Meta() invoice.EventMeta
+	Meta() kernel.EventMeta
 	// AggregateID returns the credit note the event belongs to.
 	AggregateID() ID
 }
@@ -40,19 +41,19 @@ func lineData(lines []Line) []LineData {
 // Issued: a credit note was issued against an invoice. The invoice records
 // invoice.credited with its new amounts in the same transaction.
 type Issued struct {
-	invoice.EventMeta `json:"-"`
-	CreditNoteID      ID               `json:"credit_note_id"`
-	Number            string           `json:"number"`
-	InvoiceID         invoice.ID       `json:"invoice_id"`
-	InvoiceNumber     string           `json:"invoice_number"`
-	Currency          invoice.Currency `json:"currency"`
-	Lines             []LineData       `json:"lines"`
-	Amount            int64            `json:"amount"`
-	PrePaymentAmount  int64            `json:"pre_payment_amount"`
-	PostPaymentAmount int64            `json:"post_payment_amount"`
-	Reason            Reason           `json:"reason"`
-	Memo              string           `json:"memo,omitempty"`
-	IssuedAt          time.Time        `json:"issued_at"`
+	kernel.EventMeta  `json:"-"`
+	CreditNoteID      ID              `json:"credit_note_id"`
+	Number            string          `json:"number"`
+	InvoiceID         invoice.ID      `json:"invoice_id"`
+	InvoiceNumber     string          `json:"invoice_number"`
+	Currency          kernel.Currency `json:"currency"`
+	Lines             []LineData      `json:"lines"`
+	Amount            int64           `json:"amount"`
+	PrePaymentAmount  int64           `json:"pre_payment_amount"`
+	PostPaymentAmount int64           `json:"post_payment_amount"`
+	Reason            Reason          `json:"reason"`
+	Memo              string          `json:"memo,omitempty"`
+	IssuedAt          time.Time       `json:"issued_at"`
 }
 
 // Type returns "credit_note.issued".

@@ -5,16 +5,17 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Snapshot is a credit note's stored state, as the repository reads it.
 type Snapshot struct {
 	ID                ID
-	Tenant            invoice.TenantID
+	Tenant            kernel.TenantID
 	InvoiceID         invoice.ID
 	InvoiceNumber     string
 	Number            string
-	Currency          invoice.Currency
+	Currency          kernel.Currency
 	Lines             []LineInput
 	Amount            int64
 	PrePaymentAmount  int64
@@ -45,11 +46,11 @@ func Rehydrate(s Snapshot) (*CreditNote, error) {
 		s.PrePaymentAmount > s.Amount || s.PostPaymentAmount > s.Amount || s.PrePaymentAmount+s.PostPaymentAmount != s.Amount {
 		return nil, corrupt("amount %d, lines adding up to %d, allocated %d + %d", s.Amount, req.amount.Amount(), s.PrePaymentAmount, s.PostPaymentAmount)
 	}
-	if s.Version != 1 || !validText(s.Number, maxNumber) || s.InvoiceNumber == "" {
+	if s.Version != 1 || !kernel.ValidText(s.Number, maxNumber) || s.InvoiceNumber == "" {
 		return nil, corrupt("version %d, number %q, invoice number %q", s.Version, s.Number, s.InvoiceNumber)
 	}
-	pre, _ := invoice.NewMoney(s.PrePaymentAmount, s.Currency)
-	post, _ := invoice.NewMoney(s.PostPaymentAmount, s.Currency)
+	pre, _ := kernel.NewMoney(s.PrePaymentAmount, s.Currency)
+	post, _ := kernel.NewMoney(s.PostPaymentAmount, s.Currency)
 	return &CreditNote{
 		id: s.ID, tenant: s.Tenant, invoiceID: s.InvoiceID, invoiceNumber: s.InvoiceNumber, number: s.Number,
 		currency: s.Currency, lines: req.lines, amount: req.amount,

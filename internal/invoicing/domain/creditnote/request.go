@@ -3,12 +3,11 @@ package creditnote
 import (
 	"errors"
 	"strconv"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Limits on a credit note's contents.
@@ -48,14 +47,14 @@ type LineInput struct {
 // Line is a line of a credit note.
 type Line struct {
 	Description string
-	Amount      invoice.Money
+	Amount      kernel.Money
 }
 
 // Request is a valid credit note not yet issued: its lines or amount, reason
 // and memo, in the invoice's currency.
 type Request struct {
 	lines  []Line
-	amount invoice.Money
+	amount kernel.Money
 	reason Reason
 	memo   string
 }
@@ -65,16 +64,16 @@ type Request struct {
 // ("" for none). It fails with a joined set of *failure.Error, one per field
 // at fault: ErrLinesOrAmount (both or neither), invoice.ErrInvalidAmount
 // (not positive), invoice.ErrInvalidDescription, invoice.ErrTooManyLines,
-// invoice.ErrAmountOverflow, ErrInvalidReason, ErrInvalidMemo; lines'
+// kernel.ErrAmountOverflow, ErrInvalidReason, ErrInvalidMemo; lines'
 // fields are reported as "lines[i].field".
-func NewRequest(c invoice.Currency, lines []LineInput, amount *int64, reason, memo string) (Request, error) {
+func NewRequest(c kernel.Currency, lines []LineInput, amount *int64, reason, memo string) (Request, error) {
 	var errs []error
 	req := Request{memo: memo}
 	var err error
 	if req.reason, err = ParseReason(reason); err != nil {
 		errs = append(errs, err)
 	}
-	if memo != "" && (!utf8.ValidString(memo) || utf8.RuneCountInString(memo) > MaxMemo || hasControl(memo)) {
+	if memo != "" && (!utf8.ValidString(memo) || utf8.RuneCountInString(memo) > MaxMemo || kernel.HasControl(memo)) {
 		errs = append(errs, ErrInvalidMemo)
 	}
 	switch {
@@ -87,10 +86,10 @@ func NewRequest(c invoice.Currency, lines []LineInput, amount *int64, reason, me
 	case len(lines) > MaxLines:
 		errs = append(errs, invoice.ErrTooManyLines.With("lines", "a credit note has at most %d lines", MaxLines))
 	default:
-		req.amount = invoice.Zero(c)
+		req.amount = kernel.Zero(c)
 		for i, in := range lines {
 			at := "lines[" + strconv.Itoa(i) + "]."
-			if !validText(in.Description, MaxDescription) {
+			if !kernel.ValidText(in.Description, MaxDescription) {
 				errs = append(errs, invoice.ErrInvalidDescription.With(at+"description", "description is required, at most %d characters, without control characters", MaxDescription))
 			}
 			m, err := positive(in.Amount, c, at+"amount")
@@ -100,7 +99,7 @@ func NewRequest(c invoice.Currency, lines []LineInput, amount *int64, reason, me
 			}
 			req.lines = append(req.lines, Line{Description: in.Description, Amount: m})
 			if req.amount, err = req.amount.Add(m); err != nil {
-				errs = append(errs, invoice.ErrAmountOverflow.With("lines", "the credit note's amount is too large"))
+				errs = append(errs, kernel.ErrAmountOverflow.With("lines", "the credit note's amount is too large"))
 				break
 			}
 		}
@@ -112,7 +111,7 @@ func NewRequest(c invoice.Currency, lines []LineInput, amount *int64, reason, me
 }
 
 // Amount returns the amount the request credits.
-func (r Request) Amount() invoice.Money { return r.amount }
+func (r Request) Amount() kernel.Money { return r.amount }
 
 // Blame returns err as the request's fault: a *failure.Error naming
 // "amount" names "lines" instead when the request credits lines, since the
@@ -129,22 +128,14 @@ func (r Request) Blame(err error) error {
 }
 
 // positive returns minor units of c, or invoice.ErrInvalidAmount at field
-// unless positive (or invoice.ErrInvalidCurrency for an unknown c).
-func positive(minor int64, c invoice.Currency, field string) (invoice.Money, error) {
-	m, err := invoice.NewMoney(minor, c)
+// unless positive (or kernel.ErrInvalidCurrency for an unknown c).
+func positive(minor int64, c kernel.Currency, field string) (kernel.Money, error) {
+	m, err := kernel.NewMoney(minor, c)
 	if err != nil {
-		return invoice.Money{}, err
+		return kernel.Money{}, err
 	}
 	if minor <= 0 {
-		return invoice.Money{}, invoice.ErrInvalidAmount.With(field, "amount must be positive")
+		return kernel.Money{}, invoice.ErrInvalidAmount.With(field, "amount must be positive")
 	}
 	return m, nil
 }
-
-// validText reports whether s is non-blank valid UTF-8 of at most max
-// characters with no control characters.
-func validText(s string, max int) bool {
-	return strings.TrimSpace(s) != "" && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max && !hasControl(s)
-}
-
-func hasControl(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }

@@ -4,14 +4,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // CreditAllocation is how a credit note's amount falls on an invoice: the
 // part that reduced what was still due (pre-payment credit) and the part
 // beyond it, owed back to the customer (post-payment credit, refund due).
 type CreditAllocation struct {
-	PrePayment  Money
-	PostPayment Money
+	PrePayment  kernel.Money
+	PostPayment kernel.Money
 }
 
 // creditable reports whether an invoice in status s takes credit notes: one
@@ -22,23 +24,23 @@ func creditable(s Status) bool {
 
 // CanCredit returns nil if a credit note of amount can be issued against
 // the invoice now. It fails with ErrInvalidTransition unless the invoice is
-// open, paid or uncollectible, ErrCurrencyMismatch, ErrInvalidAmount (not positive) or
+// open, paid or uncollectible, kernel.ErrCurrencyMismatch, ErrInvalidAmount (not positive) or
 // ErrCreditExceedsTotal (the invoice's credited total would pass its total).
 // Credit applies the same rules; a caller checks first so it takes a credit
 // note number from the tenant's counter only for a credit that will succeed.
-func (inv *Invoice) CanCredit(amount Money) error {
+func (inv *Invoice) CanCredit(amount kernel.Money) error {
 	if !creditable(inv.status) {
 		return ErrInvalidTransition.With("", "only an open, paid or uncollectible invoice can be credited; this one is %s", inv.status)
 	}
-	if amount.currency != inv.currency {
-		return ErrCurrencyMismatch.With("amount", "credit is in %s but the invoice is in %s", amount.currency, inv.currency)
+	if amount.Currency() != inv.currency {
+		return kernel.ErrCurrencyMismatch.With("amount", "credit is in %s but the invoice is in %s", amount.Currency(), inv.currency)
 	}
-	if amount.amount <= 0 {
+	if amount.Amount() <= 0 {
 		return ErrInvalidAmount.With("amount", "amount must be positive")
 	}
 	t := inv.Totals()
-	if left := t.Total.amount - t.AmountCredited.amount; amount.amount > left {
-		return ErrCreditExceedsTotal.With("amount", "amount %d exceeds the %d of the invoice's total not yet credited", amount.amount, left)
+	if left := t.Total.Amount() - t.AmountCredited.Amount(); amount.Amount() > left {
+		return ErrCreditExceedsTotal.With("amount", "amount %d exceeds the %d of the invoice's total not yet credited", amount.Amount(), left)
 	}
 	return nil
 }
@@ -54,16 +56,16 @@ func (inv *Invoice) CanCredit(amount Money) error {
 // its total" is checked here, on the invoice's version, in the transaction
 // that stores the credit note: two concurrent credit notes cannot both pass
 // it (docs/architecture.md, "Credit notes").
-func (inv *Invoice) Credit(noteID uuid.UUID, noteNumber string, amount Money, now time.Time) (CreditAllocation, error) {
+func (inv *Invoice) Credit(noteID uuid.UUID, noteNumber string, amount kernel.Money, now time.Time) (CreditAllocation, error) {
 	if err := inv.CanCredit(amount); err != nil {
 		return CreditAllocation{}, err
 	}
 	t := inv.Totals()
-	pre := min(amount.amount, t.AmountDue.amount)
-	alloc := CreditAllocation{PrePayment: Money{pre, inv.currency}, PostPayment: Money{amount.amount - pre, inv.currency}}
+	pre := min(amount.Amount(), t.AmountDue.Amount())
+	alloc := CreditAllocation{PrePayment: minor(pre, inv.currency), PostPayment: minor(amount.Amount()-pre, inv.currency)}
 	now = now.UTC()
-	inv.creditPre += alloc.PrePayment.amount
-	inv.creditPost += alloc.PostPayment.amount
+	inv.creditPre += alloc.PrePayment.Amount()
+	inv.creditPost += alloc.PostPayment.Amount()
 	after := inv.Totals()
 	inv.record(InvoiceCredited{
 		EventMeta:         inv.nextMeta(now),
@@ -72,14 +74,14 @@ func (inv *Invoice) Credit(noteID uuid.UUID, noteNumber string, amount Money, no
 		CreditNoteID:      noteID,
 		CreditNoteNumber:  noteNumber,
 		Currency:          inv.currency,
-		Amount:            amount.amount,
-		PrePaymentAmount:  alloc.PrePayment.amount,
-		PostPaymentAmount: alloc.PostPayment.amount,
-		Total:             after.Total.amount,
-		AmountPaid:        after.AmountPaid.amount,
-		AmountCredited:    after.AmountCredited.amount,
-		AmountDue:         after.AmountDue.amount,
-		RefundDue:         after.RefundDue.amount,
+		Amount:            amount.Amount(),
+		PrePaymentAmount:  alloc.PrePayment.Amount(),
+		PostPaymentAmount: alloc.PostPayment.Amount(),
+		Total:             after.Total.Amount(),
+		AmountPaid:        after.AmountPaid.Amount(),
+		AmountCredited:    after.AmountCredited.Amount(),
+		AmountDue:         after.AmountDue.Amount(),
+		RefundDue:         after.RefundDue.Amount(),
 		CreditedAt:        now,
 	})
 	if inv.status != StatusPaid && after.AmountDue.IsZero() {
@@ -90,14 +92,14 @@ func (inv *Invoice) Credit(noteID uuid.UUID, noteNumber string, amount Money, no
 
 // AmountCredited returns the sum of the credit notes issued against the
 // invoice: pre-payment and post-payment credit together.
-func (inv *Invoice) AmountCredited() Money { return inv.Totals().AmountCredited }
+func (inv *Invoice) AmountCredited() kernel.Money { return inv.Totals().AmountCredited }
 
 // RefundDue returns the post-payment credit: what the invoice's credit notes
 // gave back beyond what was due, owed to the customer.
-func (inv *Invoice) RefundDue() Money { return inv.Totals().RefundDue }
+func (inv *Invoice) RefundDue() kernel.Money { return inv.Totals().RefundDue }
 
 // PrePaymentCredit returns the credit that reduced the amount due.
-func (inv *Invoice) PrePaymentCredit() Money { return Money{inv.creditPre, inv.currency} }
+func (inv *Invoice) PrePaymentCredit() kernel.Money { return minor(inv.creditPre, inv.currency) }
 
 // TypeCredited names InvoiceCredited.
 const TypeCredited = "invoice.credited"
@@ -105,21 +107,21 @@ const TypeCredited = "invoice.credited"
 // InvoiceCredited: a credit note was issued against the invoice; it carries
 // the invoice's amounts after it.
 type InvoiceCredited struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
-	Number            string    `json:"number"`
-	CreditNoteID      uuid.UUID `json:"credit_note_id"`
-	CreditNoteNumber  string    `json:"credit_note_number"`
-	Currency          Currency  `json:"currency"`
-	Amount            int64     `json:"amount"`
-	PrePaymentAmount  int64     `json:"pre_payment_amount"`
-	PostPaymentAmount int64     `json:"post_payment_amount"`
-	Total             int64     `json:"total"`
-	AmountPaid        int64     `json:"amount_paid"`
-	AmountCredited    int64     `json:"amount_credited"`
-	AmountDue         int64     `json:"amount_due"`
-	RefundDue         int64     `json:"refund_due"`
-	CreditedAt        time.Time `json:"credited_at"`
+	Number            string          `json:"number"`
+	CreditNoteID      uuid.UUID       `json:"credit_note_id"`
+	CreditNoteNumber  string          `json:"credit_note_number"`
+	Currency          kernel.Currency `json:"currency"`
+	Amount            int64           `json:"amount"`
+	PrePaymentAmount  int64           `json:"pre_payment_amount"`
+	PostPaymentAmount int64           `json:"post_payment_amount"`
+	Total             int64           `json:"total"`
+	AmountPaid        int64           `json:"amount_paid"`
+	AmountCredited    int64           `json:"amount_credited"`
+	AmountDue         int64           `json:"amount_due"`
+	RefundDue         int64           `json:"refund_due"`
+	CreditedAt        time.Time       `json:"credited_at"`
 }
 
 // Type returns "invoice.credited".

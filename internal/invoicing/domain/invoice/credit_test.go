@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Credit on every state, from the invoice of given (total 1200): what it
@@ -94,7 +95,7 @@ func TestCredit(t *testing.T) {
 func TestCreditRefusesAnotherCurrency(t *testing.T) {
 	inv := given(t, "open")
 	before := observe(inv)
-	if _, err := inv.Credit(uuid.New(), "CN-1", money(t, 100, "USD"), t1); !errors.Is(err, invoice.ErrCurrencyMismatch) {
+	if _, err := inv.Credit(uuid.New(), "CN-1", money(t, 100, "USD"), t1); !errors.Is(err, kernel.ErrCurrencyMismatch) {
 		t.Fatalf("err = %v", err)
 	}
 	assertUnchanged(t, before, inv)

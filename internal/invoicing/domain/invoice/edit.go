@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // TypeUpdated is the event type of InvoiceUpdated.
@@ -19,14 +20,14 @@ var ErrCurrencyFixed = &failure.Error{Kind: failure.Conflict, Code: "currency_fi
 // them ("customer", "due_date", "currency", "metadata"); the other members
 // hold the invoice's values after the edit, changed or not.
 type InvoiceUpdated struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
-	Fields   []string `json:"fields"`
-	Number   string   `json:"number,omitempty"`
-	Currency Currency `json:"currency"`
-	Customer Customer `json:"customer"`
-	DueDate  string   `json:"due_date,omitempty"` // YYYY-MM-DD; absent: none
-	Metadata Metadata `json:"metadata,omitempty"`
+	Fields   []string        `json:"fields"`
+	Number   string          `json:"number,omitempty"`
+	Currency kernel.Currency `json:"currency"`
+	Customer Customer        `json:"customer"`
+	DueDate  string          `json:"due_date,omitempty"` // YYYY-MM-DD; absent: none
+	Metadata Metadata        `json:"metadata,omitempty"`
 }
 
 // Type returns "invoice.updated".
@@ -36,7 +37,7 @@ func (InvoiceUpdated) Type() string { return TypeUpdated }
 type Changes struct {
 	Customer *Customer
 	DueDate  *time.Time // the zero time removes the due date
-	Currency *Currency
+	Currency *kernel.Currency
 	Metadata map[string]string // merged into the metadata; a "" value removes its key
 	// ClearMetadata removes every key before Metadata merges (a JSON merge
 	// patch's "metadata": null).
@@ -61,7 +62,7 @@ func (inv *Invoice) Edit(c Changes, now time.Time) error {
 	next := struct {
 		customer Customer
 		dueDate  time.Time
-		currency Currency
+		currency kernel.Currency
 	}{inv.customer, inv.dueDate, inv.currency}
 	if c.Customer != nil {
 		switch cu, cerrs := validCustomer(*c.Customer); {
@@ -84,7 +85,7 @@ func (inv *Invoice) Edit(c Changes, now time.Time) error {
 		}
 	}
 	if c.Currency != nil && *c.Currency != inv.currency {
-		switch _, err := NewMoney(0, *c.Currency); {
+		switch _, err := kernel.NewMoney(0, *c.Currency); {
 		case inv.status != StatusDraft:
 			draftOnly("currency")
 		case err != nil:

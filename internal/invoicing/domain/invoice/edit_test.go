@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestEdit(t *testing.T) {
 	grace := invoice.Customer{Name: " Grace Hopper ", Email: "grace@example.com"}
-	usd := invoice.Currency("USD")
+	usd := kernel.Currency("USD")
 	due := time.Date(2026, 5, 1, 15, 0, 0, 0, time.FixedZone("X", 3600))
 	none := time.Time{}
 	tests := []struct {
@@ -29,7 +30,7 @@ func TestEdit(t *testing.T) {
 		{"draft without lines: currency", "draft", false, invoice.Changes{Currency: &usd}, nil, []string{"currency"}},
 		{"draft with lines: currency", "draft", true, invoice.Changes{Currency: &usd}, invoice.ErrCurrencyFixed, []string{"currency"}},
 		{"draft with lines: the same currency", "draft", true, invoice.Changes{Currency: ptr(eur)}, nil, nil},
-		{"draft: unknown currency", "draft", false, invoice.Changes{Currency: ptr(invoice.Currency("XXX"))}, invoice.ErrInvalidCurrency, []string{"currency"}},
+		{"draft: unknown currency", "draft", false, invoice.Changes{Currency: ptr(kernel.Currency("XXX"))}, kernel.ErrInvalidCurrency, []string{"currency"}},
 		{"draft: due date removed", "draft", true, invoice.Changes{DueDate: &none}, nil, nil}, // it had none
 		{"draft: due date out of range", "draft", true, invoice.Changes{DueDate: ptr(time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC))}, invoice.ErrInvalidDueDate, []string{"due_date"}},
 		{"draft: bad customer and metadata, all reported", "draft", true,
@@ -82,7 +83,7 @@ func TestEdit(t *testing.T) {
 func TestEditResults(t *testing.T) {
 	inv := newDraft(t)
 	due := time.Date(2026, 5, 1, 23, 0, 0, 0, time.FixedZone("X", -3600))
-	must(t, inv.Edit(invoice.Changes{Customer: &invoice.Customer{Name: " Grace ", Email: "g@example.com"}, DueDate: &due, Currency: ptr(invoice.Currency("JPY"))}, t1))
+	must(t, inv.Edit(invoice.Changes{Customer: &invoice.Customer{Name: " Grace ", Email: "g@example.com"}, DueDate: &due, Currency: ptr(kernel.Currency("JPY"))}, t1))
 	if inv.Customer().Name != "Grace" || !inv.DueDate().Equal(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)) || inv.Currency() != "JPY" || !inv.UpdatedAt().Equal(t1) {
 		t.Errorf("customer %+v, due %v, currency %s, updated %v", inv.Customer(), inv.DueDate(), inv.Currency(), inv.UpdatedAt())
 	}

@@ -5,13 +5,9 @@ import "github.com/invoicing-dev/invoicing/internal/failure"
 // The domain's errors, each of a failure.Kind. Compare them with errors.Is.
 // Their codes are part of the public API: never rename one.
 var (
-	ErrInvalidCurrency    = &failure.Error{Kind: failure.Invalid, Code: "invalid_currency", Message: "currency is not an ISO 4217 code"}
-	ErrCurrencyMismatch   = &failure.Error{Kind: failure.Invalid, Code: "currency_mismatch", Message: "amounts are in different currencies"}
-	ErrAmountOverflow     = &failure.Error{Kind: failure.Invalid, Code: "amount_overflow", Message: "amount is too large"}
 	ErrInvalidAmount      = &failure.Error{Kind: failure.Invalid, Code: "invalid_amount", Message: "amount is out of range"}
 	ErrInvalidQuantity    = &failure.Error{Kind: failure.Invalid, Code: "invalid_quantity", Message: "quantity is out of range"}
 	ErrInvalidDescription = &failure.Error{Kind: failure.Invalid, Code: "invalid_description", Message: "description is invalid"}
-	ErrInvalidTaxRate     = &failure.Error{Kind: failure.Invalid, Code: "invalid_tax_rate", Message: "tax rate is out of range"}
 	ErrInvalidDueDate     = &failure.Error{Kind: failure.Invalid, Code: "invalid_due_date", Message: "due date is not a date in range"}
 	ErrTooManyLines       = &failure.Error{Kind: failure.Invalid, Code: "too_many_lines", Message: "too many lines"}
 	ErrTooManyPayments    = &failure.Error{Kind: failure.Invalid, Code: "too_many_payments", Message: "too many payments"}

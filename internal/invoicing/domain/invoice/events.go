@@ -1,6 +1,10 @@
 package invoice
 
-import "time"
+import (
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/kernel"
+)
 
 // Event is a fact the aggregate recorded. Its JSON encoding is the event's
 // published data (the CloudEvent "data" and the outbox payload), so the field
@@ -9,21 +13,10 @@ type Event interface {
 	// Type returns the stable event name, e.g. "invoice.paid".
 	Type() string
 	// Meta returns the envelope fields: id, tenant, version, time.
-	Meta() EventMeta
+	Meta() kernel.EventMeta
 	// AggregateID returns the invoice the event belongs to.
 	AggregateID() ID
 }
-
-// EventMeta is what every event carries besides its data.
-type EventMeta struct {
-	ID         EventID
-	Tenant     TenantID
-	Version    int64 // the invoice's version after this event
-	OccurredAt time.Time
-}
-
-// Meta returns m; embedding EventMeta gives each event its Meta method.
-func (m EventMeta) Meta() EventMeta { return m }
 
 // InvoiceRef names the invoice in an event's data.
 type InvoiceRef struct {
@@ -62,8 +55,8 @@ func lineData(lines []Line) []LineData {
 	for i, l := range lines {
 		out[i] = LineData{
 			ID: l.ID, Description: l.Description, Quantity: l.Quantity,
-			UnitAmount: l.UnitAmount.amount, TaxRateBPS: l.TaxRateBPS,
-			Amount: l.Amount.amount, Tax: l.Tax.amount,
+			UnitAmount: l.UnitAmount.Amount(), TaxRateBPS: l.TaxRateBPS,
+			Amount: l.Amount.Amount(), Tax: l.Tax.Amount(),
 		}
 	}
 	return out
@@ -87,23 +80,23 @@ var EventTypes = []string{TypeCreated, TypeLineAdded, TypeLineRemoved, TypeIssue
 // InvoiceCreated: a draft invoice was created. Lines holds its first
 // MaxEventLines lines, LineCount all of them.
 type InvoiceCreated struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
-	Currency  Currency   `json:"currency"`
-	Customer  Customer   `json:"customer"`
-	DueDate   string     `json:"due_date,omitempty"` // YYYY-MM-DD
-	Lines     []LineData `json:"lines"`
-	LineCount int        `json:"line_count"`
-	Subtotal  int64      `json:"subtotal"`
-	Tax       int64      `json:"tax"`
-	Total     int64      `json:"total"`
-	Metadata  Metadata   `json:"metadata,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
+	Currency  kernel.Currency `json:"currency"`
+	Customer  Customer        `json:"customer"`
+	DueDate   string          `json:"due_date,omitempty"` // YYYY-MM-DD
+	Lines     []LineData      `json:"lines"`
+	LineCount int             `json:"line_count"`
+	Subtotal  int64           `json:"subtotal"`
+	Tax       int64           `json:"tax"`
+	Total     int64           `json:"total"`
+	Metadata  Metadata        `json:"metadata,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 // InvoiceLineAdded: a line was added to a draft.
 type InvoiceLineAdded struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
 	Line     LineData `json:"line"`
 	Subtotal int64    `json:"subtotal"`
@@ -113,7 +106,7 @@ type InvoiceLineAdded struct {
 
 // InvoiceLineRemoved: a line was removed from a draft.
 type InvoiceLineRemoved struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
 	LineID   LineID `json:"line_id"`
 	Subtotal int64  `json:"subtotal"`
@@ -124,45 +117,45 @@ type InvoiceLineRemoved struct {
 // InvoiceIssued: the invoice got its number and became open (due). Lines
 // holds its first MaxEventLines lines, LineCount all of them.
 type InvoiceIssued struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
-	Number    string     `json:"number"`
-	Currency  Currency   `json:"currency"`
-	Customer  Customer   `json:"customer"`
-	DueDate   string     `json:"due_date,omitempty"`
-	Lines     []LineData `json:"lines"`
-	LineCount int        `json:"line_count"`
-	Subtotal  int64      `json:"subtotal"`
-	Tax       int64      `json:"tax"`
-	Total     int64      `json:"total"`
-	AmountDue int64      `json:"amount_due"`
-	Metadata  Metadata   `json:"metadata,omitempty"`
-	IssuedAt  time.Time  `json:"issued_at"`
+	Number    string          `json:"number"`
+	Currency  kernel.Currency `json:"currency"`
+	Customer  Customer        `json:"customer"`
+	DueDate   string          `json:"due_date,omitempty"`
+	Lines     []LineData      `json:"lines"`
+	LineCount int             `json:"line_count"`
+	Subtotal  int64           `json:"subtotal"`
+	Tax       int64           `json:"tax"`
+	Total     int64           `json:"total"`
+	AmountDue int64           `json:"amount_due"`
+	Metadata  Metadata        `json:"metadata,omitempty"`
+	IssuedAt  time.Time       `json:"issued_at"`
 }
 
 // PaymentRecorded: a payment was received.
 type PaymentRecorded struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
-	Number     string    `json:"number"`
-	PaymentID  PaymentID `json:"payment_id"`
-	Currency   Currency  `json:"currency"`
-	Amount     int64     `json:"amount"`
-	Reference  string    `json:"reference"`
-	AmountPaid int64     `json:"amount_paid"`
-	AmountDue  int64     `json:"amount_due"`
-	ReceivedAt time.Time `json:"received_at"`
+	Number     string          `json:"number"`
+	PaymentID  PaymentID       `json:"payment_id"`
+	Currency   kernel.Currency `json:"currency"`
+	Amount     int64           `json:"amount"`
+	Reference  string          `json:"reference"`
+	AmountPaid int64           `json:"amount_paid"`
+	AmountDue  int64           `json:"amount_due"`
+	ReceivedAt time.Time       `json:"received_at"`
 }
 
 // InvoicePaid: the invoice was paid in full. Raised exactly once per invoice.
 type InvoicePaid struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
-	Number     string   `json:"number"`
-	Customer   Customer `json:"customer"`
-	Currency   Currency `json:"currency"`
-	Total      int64    `json:"total"`
-	AmountPaid int64    `json:"amount_paid"`
+	Number     string          `json:"number"`
+	Customer   Customer        `json:"customer"`
+	Currency   kernel.Currency `json:"currency"`
+	Total      int64           `json:"total"`
+	AmountPaid int64           `json:"amount_paid"`
 	// PrePaymentCredit is the part of Total settled by credit notes, not
 	// payments: AmountPaid + PrePaymentCredit = Total.
 	PrePaymentCredit int64     `json:"pre_payment_credit"`
@@ -172,7 +165,7 @@ type InvoicePaid struct {
 
 // InvoiceVoided: an open or uncollectible, unpaid invoice was cancelled.
 type InvoiceVoided struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
 	Number   string    `json:"number"`
 	Reason   string    `json:"reason"`
@@ -204,10 +197,10 @@ func (InvoiceVoided) Type() string { return TypeVoided }
 // nextMeta advances the version for a new event at now and returns its meta.
 // Every state change goes through it, so version always equals the number of
 // events recorded over the invoice's life.
-func (inv *Invoice) nextMeta(now time.Time) EventMeta {
+func (inv *Invoice) nextMeta(now time.Time) kernel.EventMeta {
 	inv.version++
 	inv.updatedAt = now.UTC()
-	return EventMeta{ID: EventID(newUUID()), Tenant: inv.tenant, Version: inv.version, OccurredAt: now.UTC()}
+	return kernel.EventMeta{ID: kernel.NewEventID(), Tenant: inv.tenant, Version: inv.version, OccurredAt: now.UTC()}
 }
 
 func (inv *Invoice) record(e Event) { inv.events = append(inv.events, e) }

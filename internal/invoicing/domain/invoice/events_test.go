@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestEventMetadataOverALife(t *testing.T) {
@@ -51,7 +52,7 @@ func TestEventMetadataOverALife(t *testing.T) {
 	if inv.Version() != int64(len(evs)) {
 		t.Errorf("version %d, want %d events", inv.Version(), len(evs))
 	}
-	seen := map[invoice.EventID]bool{}
+	seen := map[kernel.EventID]bool{}
 	for i, e := range evs {
 		m := e.Meta()
 		if v := uuid.UUID(m.ID).Version(); v != 7 || seen[m.ID] {

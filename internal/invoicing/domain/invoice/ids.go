@@ -1,6 +1,8 @@
 package invoice
 
-import "github.com/google/uuid"
+import (
+	"github.com/google/uuid"
+)
 
 // ID identifies an invoice.
 type ID uuid.UUID
@@ -10,14 +12,6 @@ type LineID uuid.UUID
 
 // PaymentID identifies a payment recorded on an invoice.
 type PaymentID uuid.UUID
-
-// TenantID identifies the tenant that owns an invoice. Every read and write is
-// scoped by it.
-type TenantID uuid.UUID
-
-// EventID identifies a domain event; it is also the outbox row's key and the
-// Nats-Msg-Id used to deduplicate re-sends.
-type EventID uuid.UUID
 
 // newUUID returns a time-ordered UUIDv7, so ids sort by creation time and index
 // well. uuid.NewV7 only fails if the system's random source fails, which leaves
@@ -53,12 +47,8 @@ func ParseLineID(s string) (LineID, error) {
 func (id ID) String() string        { return uuid.UUID(id).String() }
 func (id LineID) String() string    { return uuid.UUID(id).String() }
 func (id PaymentID) String() string { return uuid.UUID(id).String() }
-func (id TenantID) String() string  { return uuid.UUID(id).String() }
-func (id EventID) String() string   { return uuid.UUID(id).String() }
 
 // MarshalText encodes the id in canonical form, so ids appear as strings in JSON.
 func (id ID) MarshalText() ([]byte, error)        { return uuid.UUID(id).MarshalText() }
 func (id LineID) MarshalText() ([]byte, error)    { return uuid.UUID(id).MarshalText() }
 func (id PaymentID) MarshalText() ([]byte, error) { return uuid.UUID(id).MarshalText() }
-func (id TenantID) MarshalText() ([]byte, error)  { return uuid.UUID(id).MarshalText() }
-func (id EventID) MarshalText() ([]byte, error)   { return uuid.UUID(id).MarshalText() }

@@ -8,8 +8,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Limits on an invoice's contents.
@@ -38,10 +39,10 @@ type Customer struct {
 // records the events it raises.
 type Invoice struct {
 	id         ID
-	tenant     TenantID
+	tenant     kernel.TenantID
 	number     string
 	status     Status
-	currency   Currency
+	currency   kernel.Currency
 	customer   Customer
 	dueDate    time.Time // zero: none; otherwise midnight UTC
 	lines      []Line
@@ -71,14 +72,14 @@ type Invoice struct {
 // It fails with a joined set of *failure.Error (one per field at fault) if any input is
 // invalid; fields of lines are reported as "lines[i].field". opts add
 // optional inputs (WithMetadata).
-func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate time.Time, lines []LineInput, now time.Time, opts ...Option) (*Invoice, error) {
+func New(id ID, tenant kernel.TenantID, currency kernel.Currency, customer Customer, dueDate time.Time, lines []LineInput, now time.Time, opts ...Option) (*Invoice, error) {
 	now = now.UTC()
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
 	metadata, errs := applyMetadata(nil, o.metadata)
-	if _, err := NewMoney(0, currency); err != nil {
+	if _, err := kernel.NewMoney(0, currency); err != nil {
 		errs = append(errs, err)
 	}
 	customer, cerrs := validCustomer(customer)
@@ -112,11 +113,11 @@ func New(id ID, tenant TenantID, currency Currency, customer Customer, dueDate t
 			inv.lines = append(inv.lines, l)
 		}
 	}
-	var sub, tax, total Money
+	var sub, tax, total kernel.Money
 	if len(errs) == 0 {
 		var err error
 		if sub, tax, total, err = totals(inv.lines, currency); err != nil {
-			errs = append(errs, ErrAmountOverflow.With("lines", "the invoice total is too large"))
+			errs = append(errs, kernel.ErrAmountOverflow.With("lines", "the invoice total is too large"))
 		}
 	}
 	if len(errs) > 0 {
@@ -144,23 +145,13 @@ func validCustomer(c Customer) (Customer, []error) {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Email = strings.TrimSpace(c.Email)
 	var errs []error
-	if c.Name == "" || !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxCustomerName || hasControl(c.Name) {
+	if c.Name == "" || !utf8.ValidString(c.Name) || utf8.RuneCountInString(c.Name) > MaxCustomerName || kernel.HasControl(c.Name) {
 		errs = append(errs, ErrInvalidCustomer.With("customer.name", "name is required, at most %d characters, without control characters", MaxCustomerName))
 	}
 	if !validEmail(c.Email) {
 		errs = append(errs, ErrInvalidCustomer.With("customer.email", "email must be a plain address at a public host name, such as billing@example.com"))
 	}
 	return c, errs
-}
-
-// validText reports whether s is non-blank valid UTF-8 of at most max
-// characters with no control characters.
-func validText(s string, max int) bool {
-	return strings.TrimSpace(s) != "" && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max && !hasControl(s)
-}
-
-func hasControl(s string) bool {
-	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
 func toDate(t time.Time) time.Time {
@@ -182,7 +173,7 @@ func (inv *Invoice) dueDateText() string {
 func (inv *Invoice) ID() ID { return inv.id }
 
 // Tenant returns the owning tenant.
-func (inv *Invoice) Tenant() TenantID { return inv.tenant }
+func (inv *Invoice) Tenant() kernel.TenantID { return inv.tenant }
 
 // Number returns the invoice number, empty until issued.
 func (inv *Invoice) Number() string { return inv.number }
@@ -191,7 +182,7 @@ func (inv *Invoice) Number() string { return inv.number }
 func (inv *Invoice) Status() Status { return inv.status }
 
 // Currency returns the invoice's currency.
-func (inv *Invoice) Currency() Currency { return inv.currency }
+func (inv *Invoice) Currency() kernel.Currency { return inv.currency }
 
 // Customer returns who the invoice is addressed to.
 func (inv *Invoice) Customer() Customer { return inv.customer }
@@ -238,15 +229,15 @@ func (inv *Invoice) UpdatedAt() time.Time { return inv.updatedAt }
 
 // Totals are an invoice's derived amounts.
 type Totals struct {
-	Subtotal   Money // the sum of line amounts before tax
-	Tax        Money // the sum of per-line taxes
-	Total      Money // subtotal plus tax
-	AmountPaid Money // the sum of recorded payments
-	AmountDue  Money // total minus amount paid minus pre-payment credit
+	Subtotal   kernel.Money // the sum of line amounts before tax
+	Tax        kernel.Money // the sum of per-line taxes
+	Total      kernel.Money // subtotal plus tax
+	AmountPaid kernel.Money // the sum of recorded payments
+	AmountDue  kernel.Money // total minus amount paid minus pre-payment credit
 	// AmountCredited is the sum of the credit notes issued against the
 	// invoice; RefundDue the part of it beyond what was due (post-payment).
-	AmountCredited Money
-	RefundDue      Money
+	AmountCredited kernel.Money
+	RefundDue      kernel.Money
 }
 
 // Totals returns all the invoice's derived amounts from one pass over its
@@ -260,24 +251,24 @@ func (inv *Invoice) Totals() Totals {
 	paid := inv.AmountPaid()
 	// Cannot overflow either: paid plus pre-payment credit never passes the
 	// total, nor does all credit.
-	due := Money{total.amount - paid.amount - inv.creditPre, inv.currency}
-	credited := Money{inv.creditPre + inv.creditPost, inv.currency}
+	due := minor(total.Amount()-paid.Amount()-inv.creditPre, inv.currency)
+	credited := minor(inv.creditPre+inv.creditPost, inv.currency)
 	return Totals{Subtotal: sub, Tax: tax, Total: total, AmountPaid: paid, AmountDue: due,
-		AmountCredited: credited, RefundDue: Money{inv.creditPost, inv.currency}}
+		AmountCredited: credited, RefundDue: minor(inv.creditPost, inv.currency)}
 }
 
 // Subtotal returns the sum of line amounts before tax.
-func (inv *Invoice) Subtotal() Money { return inv.Totals().Subtotal }
+func (inv *Invoice) Subtotal() kernel.Money { return inv.Totals().Subtotal }
 
 // Tax returns the sum of per-line taxes.
-func (inv *Invoice) Tax() Money { return inv.Totals().Tax }
+func (inv *Invoice) Tax() kernel.Money { return inv.Totals().Tax }
 
 // Total returns subtotal plus tax.
-func (inv *Invoice) Total() Money { return inv.Totals().Total }
+func (inv *Invoice) Total() kernel.Money { return inv.Totals().Total }
 
 // AmountPaid returns the sum of recorded payments.
-func (inv *Invoice) AmountPaid() Money {
-	paid := Zero(inv.currency)
+func (inv *Invoice) AmountPaid() kernel.Money {
+	paid := kernel.Zero(inv.currency)
 	for _, p := range inv.payments {
 		// Cannot overflow: every payment was checked against amount due.
 		paid, _ = paid.Add(p.Amount)
@@ -286,4 +277,11 @@ func (inv *Invoice) AmountPaid() Money {
 }
 
 // AmountDue returns total minus amount paid minus pre-payment credit.
-func (inv *Invoice) AmountDue() Money { return inv.Totals().AmountDue }
+func (inv *Invoice) AmountDue() kernel.Money { return inv.Totals().AmountDue }
+
+// minor returns n minor units of c, a currency the invoice already checked
+// (New and Rehydrate refuse an unknown one), so it cannot fail.
+func minor(n int64, c kernel.Currency) kernel.Money {
+	m, _ := kernel.NewMoney(n, c)
+	return m
+}

@@ -2,6 +2,7 @@ package invoice_test
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,16 +13,20 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Shared fixtures of the invoice tests.
 
-const eur invoice.Currency = "EUR"
+const (
+	eur  kernel.Currency = "EUR"
+	maxI                 = math.MaxInt64
+)
 
 var (
 	t0       = time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC)
 	t1       = t0.Add(time.Hour)
-	tenant   = invoice.TenantID(uuid.MustParse("0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"))
+	tenant   = kernel.TenantID(uuid.MustParse("0195a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"))
 	customer = invoice.Customer{Name: "Ada Lovelace", Email: "ada@example.com"}
 	// consulting is the fixtures' only line: 2 × 500 + 20% tax = 1000 + 200 = 1200.
 	consulting = invoice.LineInput{Description: "Consulting", Quantity: 2, UnitAmount: 500, TaxRateBPS: 2000}
@@ -34,9 +39,9 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func money(t testing.TB, minor int64, c invoice.Currency) invoice.Money {
+func money(t testing.TB, minor int64, c kernel.Currency) kernel.Money {
 	t.Helper()
-	m, err := invoice.NewMoney(minor, c)
+	m, err := kernel.NewMoney(minor, c)
 	must(t, err)
 	return m
 }
@@ -113,7 +118,7 @@ func snapshotOf(inv *invoice.Invoice) invoice.Snapshot {
 type observed struct {
 	Snapshot                        invoice.Snapshot
 	Lines                           []invoice.Line
-	Subtotal, Tax, Total, Paid, Due invoice.Money
+	Subtotal, Tax, Total, Paid, Due kernel.Money
 }
 
 func observe(inv *invoice.Invoice) observed {
@@ -194,13 +199,13 @@ func TestNewReportsEveryBadField(t *testing.T) {
 	line := func(mod func(*invoice.LineInput)) invoice.LineInput { l := consulting; mod(&l); return l }
 	tests := []struct {
 		name     string
-		currency invoice.Currency
+		currency kernel.Currency
 		customer invoice.Customer
 		lines    []invoice.LineInput
 		want     []string
 		is       []error
 	}{
-		{"lower-case currency", "eur", customer, nil, []string{"currency"}, []error{invoice.ErrInvalidCurrency}},
+		{"lower-case currency", "eur", customer, nil, []string{"currency"}, []error{kernel.ErrInvalidCurrency}},
 		{"no name", eur, invoice.Customer{Name: " ", Email: customer.Email}, nil, []string{"customer.name"}, []error{invoice.ErrInvalidCustomer}},
 		{"name with control", eur, invoice.Customer{Name: "Ada\tL", Email: customer.Email}, nil, []string{"customer.name"}, nil},
 		{"name 201 runes", eur, invoice.Customer{Name: strings.Repeat("é", 201), Email: customer.Email}, nil, []string{"customer.name"}, nil},
@@ -215,12 +220,12 @@ func TestNewReportsEveryBadField(t *testing.T) {
 			line(func(l *invoice.LineInput) { l.TaxRateBPS = 10_001 }),
 			line(func(l *invoice.LineInput) { l.UnitAmount = -1 }),
 		}, []string{"lines[0].description", "lines[2].tax_rate_bps", "lines[3].unit_amount"},
-			[]error{invoice.ErrInvalidDescription, invoice.ErrInvalidTaxRate, invoice.ErrInvalidAmount}},
+			[]error{invoice.ErrInvalidDescription, kernel.ErrInvalidTaxRate, invoice.ErrInvalidAmount}},
 		{"currency and line", "XXX", customer, []invoice.LineInput{bad}, []string{"currency", "lines[0].quantity"}, nil},
 		{"501 lines", eur, customer, slices.Repeat([]invoice.LineInput{consulting}, 501), []string{"lines"}, []error{invoice.ErrTooManyLines}},
 		{"total overflows", eur, customer, []invoice.LineInput{
 			{Description: "a", Quantity: 1, UnitAmount: 1 << 62}, {Description: "b", Quantity: 1, UnitAmount: 1 << 62},
-		}, []string{"lines"}, []error{invoice.ErrAmountOverflow}},
+		}, []string{"lines"}, []error{kernel.ErrAmountOverflow}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package invoice
 import (
 	"strings"
 	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // CanIssue returns nil if the invoice can be issued now, ErrInvalidTransition
@@ -14,7 +16,7 @@ func (inv *Invoice) CanIssue() error {
 	if inv.status != StatusDraft {
 		return ErrInvalidTransition.With("", "only a draft invoice can be issued; this one is %s", inv.status)
 	}
-	if inv.Total().amount <= 0 {
+	if inv.Total().Amount() <= 0 {
 		return ErrEmptyInvoice.With("lines", "an invoice needs lines with a positive total to be issued")
 	}
 	return nil
@@ -28,7 +30,7 @@ func (inv *Invoice) Issue(number string, now time.Time) error {
 	if err := inv.CanIssue(); err != nil {
 		return err
 	}
-	if !validText(number, maxInvoiceNumber) || strings.TrimSpace(number) != number {
+	if !kernel.ValidText(number, maxInvoiceNumber) || strings.TrimSpace(number) != number {
 		return ErrInvalidNumber.With("number", "invoice number %q is invalid", number)
 	}
 	t := inv.Totals()
@@ -45,10 +47,10 @@ func (inv *Invoice) Issue(number string, now time.Time) error {
 		DueDate:    inv.dueDateText(),
 		Lines:      eventLines(inv.lines),
 		LineCount:  len(inv.lines),
-		Subtotal:   t.Subtotal.amount,
-		Tax:        t.Tax.amount,
-		Total:      t.Total.amount,
-		AmountDue:  t.AmountDue.amount,
+		Subtotal:   t.Subtotal.Amount(),
+		Tax:        t.Tax.Amount(),
+		Total:      t.Total.Amount(),
+		AmountDue:  t.AmountDue.Amount(),
 		Metadata:   inv.Metadata(),
 		IssuedAt:   now,
 	})
@@ -61,7 +63,7 @@ func (inv *Invoice) Issue(number string, now time.Time) error {
 // open nor uncollectible or has payments or credit notes (refunds are out of
 // scope).
 func (inv *Invoice) Void(reason string, now time.Time) error {
-	if !validText(reason, MaxReason) {
+	if !kernel.ValidText(reason, MaxReason) {
 		return ErrInvalidReason.With("reason", "reason is required, at most %d characters, without control characters", MaxReason)
 	}
 	if !inv.collectible() {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // LineInput is what a caller supplies for a new line.
@@ -23,15 +24,15 @@ type Line struct {
 	ID          LineID
 	Description string
 	Quantity    int64
-	UnitAmount  Money
+	UnitAmount  kernel.Money
 	TaxRateBPS  int64
-	Amount      Money
-	Tax         Money
+	Amount      kernel.Money
+	Tax         kernel.Money
 }
 
 // newLine validates in and derives the line's amount and tax.
-func newLine(id LineID, in LineInput, c Currency) (Line, *failure.Error) {
-	if !validText(in.Description, MaxDescription) {
+func newLine(id LineID, in LineInput, c kernel.Currency) (Line, *failure.Error) {
+	if !kernel.ValidText(in.Description, MaxDescription) {
 		return Line{}, ErrInvalidDescription.With("description", "description is required, at most %d characters, without control characters", MaxDescription)
 	}
 	if in.Quantity < 1 || in.Quantity > MaxQuantity {
@@ -41,16 +42,16 @@ func newLine(id LineID, in LineInput, c Currency) (Line, *failure.Error) {
 		return Line{}, ErrInvalidAmount.With("unit_amount", "unit_amount must not be negative")
 	}
 	if in.TaxRateBPS < 0 || in.TaxRateBPS > MaxTaxRateBPS {
-		return Line{}, ErrInvalidTaxRate.With("tax_rate_bps", "tax_rate_bps must be between 0 and %d", MaxTaxRateBPS)
+		return Line{}, kernel.ErrInvalidTaxRate.With("tax_rate_bps", "tax_rate_bps must be between 0 and %d", MaxTaxRateBPS)
 	}
-	unit := Money{amount: in.UnitAmount, currency: c}
+	unit := minor(in.UnitAmount, c)
 	amount, err := unit.Mul(in.Quantity)
 	if err != nil {
-		return Line{}, ErrAmountOverflow.With("unit_amount", "quantity × unit_amount is too large")
+		return Line{}, kernel.ErrAmountOverflow.With("unit_amount", "quantity × unit_amount is too large")
 	}
 	tax, _ := amount.RateBPS(in.TaxRateBPS) // rate checked above
 	if _, err := amount.Add(tax); err != nil {
-		return Line{}, ErrAmountOverflow.With("unit_amount", "line amount plus tax is too large")
+		return Line{}, kernel.ErrAmountOverflow.With("unit_amount", "line amount plus tax is too large")
 	}
 	return Line{
 		ID:          id,
@@ -63,19 +64,19 @@ func newLine(id LineID, in LineInput, c Currency) (Line, *failure.Error) {
 	}, nil
 }
 
-// totals returns subtotal, tax and total of lines, or ErrAmountOverflow.
-func totals(lines []Line, c Currency) (sub, tax, total Money, err error) {
-	sub, tax = Zero(c), Zero(c)
+// totals returns subtotal, tax and total of lines, or kernel.ErrAmountOverflow.
+func totals(lines []Line, c kernel.Currency) (sub, tax, total kernel.Money, err error) {
+	sub, tax = kernel.Zero(c), kernel.Zero(c)
 	for _, l := range lines {
 		if sub, err = sub.Add(l.Amount); err != nil {
-			return Money{}, Money{}, Money{}, err
+			return kernel.Money{}, kernel.Money{}, kernel.Money{}, err
 		}
 		if tax, err = tax.Add(l.Tax); err != nil {
-			return Money{}, Money{}, Money{}, err
+			return kernel.Money{}, kernel.Money{}, kernel.Money{}, err
 		}
 	}
 	if total, err = sub.Add(tax); err != nil {
-		return Money{}, Money{}, Money{}, err
+		return kernel.Money{}, kernel.Money{}, kernel.Money{}, err
 	}
 	return sub, tax, total, nil
 }
@@ -98,7 +99,7 @@ func (inv *Invoice) AddLine(in LineInput, now time.Time) (LineID, error) {
 	lines := append(inv.Lines(), l)
 	sub, tax, total, err := totals(lines, inv.currency)
 	if err != nil {
-		return LineID{}, ErrAmountOverflow.With("unit_amount", "the invoice total would be too large")
+		return LineID{}, kernel.ErrAmountOverflow.With("unit_amount", "the invoice total would be too large")
 	}
 	inv.lines = lines
 	inv.record(InvoiceLineAdded{

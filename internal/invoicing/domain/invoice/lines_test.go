@@ -11,6 +11,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestAddLineBounds(t *testing.T) {
@@ -43,13 +44,13 @@ func TestAddLineBounds(t *testing.T) {
 		{"quantity 1,000,001", qty(1_000_001), invoice.ErrInvalidQuantity, "quantity"},
 		{"unit amount -1", unit(-1), invoice.ErrInvalidAmount, "unit_amount"},
 		{"unit amount 0", unit(0), nil, ""},
-		{"tax -1", tax(-1), invoice.ErrInvalidTaxRate, "tax_rate_bps"},
+		{"tax -1", tax(-1), kernel.ErrInvalidTaxRate, "tax_rate_bps"},
 		{"tax 0", tax(0), nil, ""},
 		{"tax 10000", tax(10_000), nil, ""},
-		{"tax 10001", tax(10_001), invoice.ErrInvalidTaxRate, "tax_rate_bps"},
-		{"amount overflows", invoice.LineInput{Description: "x", Quantity: 2, UnitAmount: math.MaxInt64/2 + 1}, invoice.ErrAmountOverflow, "unit_amount"},
+		{"tax 10001", tax(10_001), kernel.ErrInvalidTaxRate, "tax_rate_bps"},
+		{"amount overflows", invoice.LineInput{Description: "x", Quantity: 2, UnitAmount: math.MaxInt64/2 + 1}, kernel.ErrAmountOverflow, "unit_amount"},
 		{"amount fits", invoice.LineInput{Description: "x", Quantity: 1, UnitAmount: math.MaxInt64}, nil, ""},
-		{"amount plus tax overflows", invoice.LineInput{Description: "x", Quantity: 1, UnitAmount: math.MaxInt64, TaxRateBPS: 1}, invoice.ErrAmountOverflow, "unit_amount"},
+		{"amount plus tax overflows", invoice.LineInput{Description: "x", Quantity: 1, UnitAmount: math.MaxInt64, TaxRateBPS: 1}, kernel.ErrAmountOverflow, "unit_amount"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,7 +143,7 @@ func TestLineCountLimit(t *testing.T) {
 func TestAddLineTotalOverflow(t *testing.T) {
 	inv := newDraft(t, invoice.LineInput{Description: "big", Quantity: 1, UnitAmount: math.MaxInt64})
 	before := observe(inv)
-	if _, err := inv.AddLine(invoice.LineInput{Description: "one more", Quantity: 1, UnitAmount: 1}, t1); !errors.Is(err, invoice.ErrAmountOverflow) {
+	if _, err := inv.AddLine(invoice.LineInput{Description: "one more", Quantity: 1, UnitAmount: 1}, t1); !errors.Is(err, kernel.ErrAmountOverflow) {
 		t.Fatalf("err = %v, want ErrAmountOverflow", err)
 	}
 	assertUnchanged(t, before, inv)

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Limits on an invoice's metadata (Stripe's).
@@ -46,7 +47,7 @@ func applyMetadata(base Metadata, patch map[string]string) (Metadata, []error) {
 	}
 	for _, k := range sortedKeys(patch) {
 		v := patch[k]
-		if !validText(k, MaxMetadataKey) || strings.ContainsAny(k, "[]") || strings.TrimSpace(k) != k {
+		if !kernel.ValidText(k, MaxMetadataKey) || strings.ContainsAny(k, "[]") || strings.TrimSpace(k) != k {
 			errs = append(errs, ErrInvalidMetadata.With(metadataField(k),
 				"a metadata key is 1 to %d characters, without surrounding spaces, brackets or control characters", MaxMetadataKey))
 			continue
@@ -78,7 +79,7 @@ func applyMetadata(base Metadata, patch map[string]string) (Metadata, []error) {
 // metadataField names key's field in an error: "metadata.<key>", or
 // "metadata" for a key that cannot be shown (not UTF-8, or far too long).
 func metadataField(key string) string {
-	if !utf8.ValidString(key) || len(key) > 4*MaxMetadataKey || hasControl(key) {
+	if !utf8.ValidString(key) || len(key) > 4*MaxMetadataKey || kernel.HasControl(key) {
 		return "metadata"
 	}
 	return "metadata." + key

@@ -1,6 +1,10 @@
 package invoice
 
-import "time"
+import (
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/kernel"
+)
 
 // TypeOverdue is the event type of InvoiceOverdue.
 const TypeOverdue = "invoice.overdue"
@@ -10,15 +14,15 @@ const TypeOverdue = "invoice.overdue"
 // (MarkOverdue) after its due date; OverdueAt is when it became overdue, the
 // same whenever that was noticed.
 type InvoiceOverdue struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
-	Number    string    `json:"number"`
-	Customer  Customer  `json:"customer"`
-	Currency  Currency  `json:"currency"`
-	DueDate   string    `json:"due_date"`
-	AmountDue int64     `json:"amount_due"`
-	Metadata  Metadata  `json:"metadata,omitempty"`
-	OverdueAt time.Time `json:"overdue_at"`
+	Number    string          `json:"number"`
+	Customer  Customer        `json:"customer"`
+	Currency  kernel.Currency `json:"currency"`
+	DueDate   string          `json:"due_date"`
+	AmountDue int64           `json:"amount_due"`
+	Metadata  Metadata        `json:"metadata,omitempty"`
+	OverdueAt time.Time       `json:"overdue_at"`
 }
 
 // Type returns "invoice.overdue".
@@ -54,7 +58,7 @@ func (inv *Invoice) MarkOverdue(now time.Time) bool {
 		Customer:   inv.customer,
 		Currency:   inv.currency,
 		DueDate:    inv.dueDateText(),
-		AmountDue:  inv.AmountDue().amount,
+		AmountDue:  inv.AmountDue().Amount(),
 		Metadata:   inv.Metadata(),
 		OverdueAt:  at,
 	})

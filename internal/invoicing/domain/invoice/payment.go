@@ -1,12 +1,16 @@
 package invoice
 
-import "time"
+import (
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/kernel"
+)
 
 // Payment is money received against an invoice. Reference is the payment
 // provider's transaction id, unique per invoice.
 type Payment struct {
 	ID         PaymentID
-	Amount     Money
+	Amount     kernel.Money
 	Reference  string
 	ReceivedAt time.Time
 }
@@ -19,19 +23,19 @@ type Payment struct {
 // A reference already recorded with the same amount is an idempotent no-op: it
 // returns nil and records nothing, whatever the status now is. With a different
 // amount it fails with ErrReferenceConflict. Otherwise it fails with
-// ErrInvalidAmount (not positive), ErrCurrencyMismatch, ErrInvalidReference,
+// ErrInvalidAmount (not positive), kernel.ErrCurrencyMismatch, ErrInvalidReference,
 // ErrInvalidTransition (neither open nor uncollectible), ErrTooManyPayments (MaxPayments recorded
 // already, which keeps one invoice's response and rows small, or a MaxPayments-th
 // payment below the amount due, which would leave it unpayable) or ErrOverpayment
 // (over the amount due).
-func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
-	if !validText(reference, MaxReference) {
+func (inv *Invoice) Pay(amount kernel.Money, reference string, now time.Time) error {
+	if !kernel.ValidText(reference, MaxReference) {
 		return ErrInvalidReference.With("reference", "reference is required, at most %d characters, without control characters", MaxReference)
 	}
-	if amount.currency != inv.currency {
-		return ErrCurrencyMismatch.With("amount", "payment is in %s but the invoice is in %s", amount.currency, inv.currency)
+	if amount.Currency() != inv.currency {
+		return kernel.ErrCurrencyMismatch.With("amount", "payment is in %s but the invoice is in %s", amount.Currency(), inv.currency)
 	}
-	if amount.amount <= 0 {
+	if amount.Amount() <= 0 {
 		return ErrInvalidAmount.With("amount", "amount must be positive")
 	}
 	for _, p := range inv.payments {
@@ -41,7 +45,7 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 		if p.Amount == amount {
 			return nil
 		}
-		return ErrReferenceConflict.With("reference", "reference %q was already used for %d, not %d", reference, p.Amount.amount, amount.amount)
+		return ErrReferenceConflict.With("reference", "reference %q was already used for %d, not %d", reference, p.Amount.Amount(), amount.Amount())
 	}
 	if !inv.collectible() {
 		return ErrInvalidTransition.With("", "only an open or uncollectible invoice can be paid; this one is %s", inv.status)
@@ -50,13 +54,13 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 		return ErrTooManyPayments.With("", "an invoice takes at most %d payments", MaxPayments)
 	}
 	t := inv.Totals()
-	if amount.amount > t.AmountDue.amount {
-		return ErrOverpayment.With("amount", "amount %d exceeds the amount due %d", amount.amount, t.AmountDue.amount)
+	if amount.Amount() > t.AmountDue.Amount() {
+		return ErrOverpayment.With("amount", "amount %d exceeds the amount due %d", amount.Amount(), t.AmountDue.Amount())
 	}
 	// The last payment must settle: a partial one would leave an amount due
 	// that no payment could ever record.
-	if len(inv.payments) == MaxPayments-1 && amount.amount != t.AmountDue.amount {
-		return ErrTooManyPayments.With("amount", "an invoice takes at most %d payments; this last one must pay the %d due", MaxPayments, t.AmountDue.amount)
+	if len(inv.payments) == MaxPayments-1 && amount.Amount() != t.AmountDue.Amount() {
+		return ErrTooManyPayments.With("amount", "an invoice takes at most %d payments; this last one must pay the %d due", MaxPayments, t.AmountDue.Amount())
 	}
 
 	now = now.UTC()
@@ -71,10 +75,10 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 		Number:     inv.number,
 		PaymentID:  p.ID,
 		Currency:   inv.currency,
-		Amount:     amount.amount,
+		Amount:     amount.Amount(),
 		Reference:  reference,
-		AmountPaid: paid.amount,
-		AmountDue:  due.amount,
+		AmountPaid: paid.Amount(),
+		AmountDue:  due.Amount(),
 		ReceivedAt: now,
 	})
 	if due.IsZero() {
@@ -86,7 +90,7 @@ func (inv *Invoice) Pay(amount Money, reference string, now time.Time) error {
 // settle makes the invoice paid at now, nothing being due any more, and
 // records InvoicePaid with its total and what was paid (below the total
 // when credit notes made up the rest).
-func (inv *Invoice) settle(total, paid Money, now time.Time) {
+func (inv *Invoice) settle(total, paid kernel.Money, now time.Time) {
 	inv.status = StatusPaid
 	inv.paidAt = now
 	inv.record(InvoicePaid{
@@ -95,8 +99,8 @@ func (inv *Invoice) settle(total, paid Money, now time.Time) {
 		Number:     inv.number,
 		Customer:   inv.customer,
 		Currency:   inv.currency,
-		Total:      total.amount,
-		AmountPaid: paid.amount,
+		Total:      total.Amount(),
+		AmountPaid: paid.Amount(),
 		// Settled means nothing is due: what payments left, credit covered.
 		PrePaymentCredit: inv.creditPre,
 		Metadata:         inv.Metadata(),

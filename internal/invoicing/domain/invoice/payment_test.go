@@ -12,6 +12,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestPartialPaymentsThenFinal(t *testing.T) {
@@ -112,16 +113,16 @@ func TestPayRejects(t *testing.T) {
 	tests := []struct {
 		name   string
 		state  string
-		amount invoice.Money
+		amount kernel.Money
 		ref    string
 		want   error
 	}{
 		{"one over the total", "open", money(t, 1201, eur), "r", invoice.ErrOverpayment},
 		{"one over the amount due", "partly_paid", money(t, 701, eur), "r", invoice.ErrOverpayment},
 		{"max int64", "partly_paid", money(t, 1<<63-1, eur), "r", invoice.ErrOverpayment},
-		{"other currency", "open", money(t, 100, "USD"), "r", invoice.ErrCurrencyMismatch},
-		{"zero-exponent currency", "open", money(t, 100, "JPY"), "r", invoice.ErrCurrencyMismatch},
-		{"zero Money", "open", invoice.Money{}, "r", invoice.ErrCurrencyMismatch},
+		{"other currency", "open", money(t, 100, "USD"), "r", kernel.ErrCurrencyMismatch},
+		{"zero-exponent currency", "open", money(t, 100, "JPY"), "r", kernel.ErrCurrencyMismatch},
+		{"zero Money", "open", kernel.Money{}, "r", kernel.ErrCurrencyMismatch},
 		{"zero", "open", money(t, 0, eur), "r", invoice.ErrInvalidAmount},
 		{"negative", "partly_paid", money(t, -1, eur), "r", invoice.ErrInvalidAmount},
 		{"empty reference", "open", money(t, 100, eur), "", invoice.ErrInvalidReference},

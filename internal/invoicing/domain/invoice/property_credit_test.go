@@ -7,12 +7,13 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // credit issues a credit of a random amount, sometimes too much or in
 // another currency; the model says what must happen and what it allocates.
 func (m *machine) credit(t *rapid.T) {
-	currency := rapid.SampledFrom([]invoice.Currency{eur, eur, eur, "USD"}).Draw(t, "currency")
+	currency := rapid.SampledFrom([]kernel.Currency{eur, eur, eur, "USD"}).Draw(t, "currency")
 	total, due := m.inv.Total().Amount(), m.inv.AmountDue().Amount()
 	left := total - m.inv.AmountCredited().Amount()
 	over := min(left, maxI-2) + 1 // just above what is left, without wrapping
@@ -24,7 +25,7 @@ func (m *machine) credit(t *rapid.T) {
 	case m.inv.Status() != invoice.StatusOpen && m.inv.Status() != invoice.StatusPaid && m.inv.Status() != invoice.StatusUncollectible:
 		want = invoice.ErrInvalidTransition
 	case currency != eur:
-		want = invoice.ErrCurrencyMismatch
+		want = kernel.ErrCurrencyMismatch
 	case amount <= 0:
 		want = invoice.ErrInvalidAmount
 	case amount > left:
@@ -37,7 +38,7 @@ func (m *machine) credit(t *rapid.T) {
 	}
 	var alloc invoice.CreditAllocation
 	m.run(t, want, wantTypes, func(now time.Time) (err error) {
-		amt, err := invoice.NewMoney(amount, currency)
+		amt, err := kernel.NewMoney(amount, currency)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,8 @@ package invoice
 import (
 	"fmt"
 	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Snapshot is an invoice's stored state, as the repository reads it.
@@ -10,10 +12,10 @@ import (
 // Line.Tax are ignored here.
 type Snapshot struct {
 	ID         ID
-	Tenant     TenantID
+	Tenant     kernel.TenantID
 	Number     string
 	Status     Status
-	Currency   Currency
+	Currency   kernel.Currency
 	Customer   Customer
 	DueDate    time.Time
 	Lines      []LineInputWithID
@@ -58,7 +60,7 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 	if _, ok := ParseStatus(string(s.Status)); !ok {
 		return nil, corrupt("unknown status %q", s.Status)
 	}
-	if _, err := NewMoney(0, s.Currency); err != nil {
+	if _, err := kernel.NewMoney(0, s.Currency); err != nil {
 		return nil, corrupt("unknown currency %q", s.Currency)
 	}
 	if s.Version < 1 {
@@ -89,10 +91,10 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 	if err != nil {
 		return nil, corrupt("total overflows")
 	}
-	paid := Zero(s.Currency)
+	paid := kernel.Zero(s.Currency)
 	refs := make(map[string]bool, len(s.Payments))
 	for i, p := range s.Payments {
-		if p.Amount.currency != s.Currency || p.Amount.amount <= 0 || refs[p.Reference] {
+		if p.Amount.Currency() != s.Currency || p.Amount.Amount() <= 0 || refs[p.Reference] {
 			return nil, corrupt("payment %d is invalid or repeats a reference", i)
 		}
 		refs[p.Reference] = true
@@ -103,17 +105,17 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 	inv.payments = append([]Payment(nil), s.Payments...)
 	issued := s.Status != StatusDraft
 	switch {
-	case paid.amount > total.amount:
-		return nil, corrupt("amount paid %d exceeds total %d", paid.amount, total.amount)
-	case s.PrePaymentCredit < 0 || s.PostPaymentCredit < 0 || s.PrePaymentCredit > total.amount-paid.amount ||
-		s.PostPaymentCredit > paid.amount:
-		return nil, corrupt("credit %d before and %d after payment with %d of %d paid", s.PrePaymentCredit, s.PostPaymentCredit, paid.amount, total.amount)
+	case paid.Amount() > total.Amount():
+		return nil, corrupt("amount paid %d exceeds total %d", paid.Amount(), total.Amount())
+	case s.PrePaymentCredit < 0 || s.PostPaymentCredit < 0 || s.PrePaymentCredit > total.Amount()-paid.Amount() ||
+		s.PostPaymentCredit > paid.Amount():
+		return nil, corrupt("credit %d before and %d after payment with %d of %d paid", s.PrePaymentCredit, s.PostPaymentCredit, paid.Amount(), total.Amount())
 	case !creditable(s.Status) && s.PrePaymentCredit+s.PostPaymentCredit > 0:
 		return nil, corrupt("%s with credit", s.Status)
 	case issued != (s.Number != ""), issued != !s.IssuedAt.IsZero():
 		return nil, corrupt("status %s with number %q issued at %v", s.Status, s.Number, s.IssuedAt)
-	case (s.Status == StatusPaid) != (issued && paid.amount+s.PrePaymentCredit == total.amount):
-		return nil, corrupt("status %s with %d of %d paid, %d credited", s.Status, paid.amount, total.amount, s.PrePaymentCredit)
+	case (s.Status == StatusPaid) != (issued && paid.Amount()+s.PrePaymentCredit == total.Amount()):
+		return nil, corrupt("status %s with %d of %d paid, %d credited", s.Status, paid.Amount(), total.Amount(), s.PrePaymentCredit)
 	case (s.Status == StatusPaid) != !s.PaidAt.IsZero(), (s.Status == StatusVoid) != !s.VoidedAt.IsZero():
 		return nil, corrupt("status %s disagrees with its timestamps", s.Status)
 	case (s.Status == StatusVoid) != (s.VoidReason != ""):
@@ -133,8 +135,8 @@ func Rehydrate(s Snapshot) (*Invoice, error) {
 // deriving its amount and tax as Rehydrate does: for repositories that read
 // some of an invoice's lines without the invoice. It fails with an error
 // wrapping ErrCorruptInvoice if the line breaks a rule of lines.
-func RehydrateLine(in LineInputWithID, c Currency) (Line, error) {
-	if _, err := NewMoney(0, c); err != nil {
+func RehydrateLine(in LineInputWithID, c kernel.Currency) (Line, error) {
+	if _, err := kernel.NewMoney(0, c); err != nil {
 		return Line{}, fmt.Errorf("%w: line %s: unknown currency %q", ErrCorruptInvoice, in.ID, c)
 	}
 	l, err := newLine(in.ID, in.LineInput, c)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 func TestRehydrateRoundTrip(t *testing.T) {
@@ -46,7 +47,7 @@ func TestRehydrateRoundTrip(t *testing.T) {
 }
 
 func TestRehydrateRejectsCorruptSnapshots(t *testing.T) {
-	pay := func(t *testing.T, amount int64, c invoice.Currency, ref string) invoice.Payment {
+	pay := func(t *testing.T, amount int64, c kernel.Currency, ref string) invoice.Payment {
 		return invoice.Payment{ID: invoice.PaymentID(invoice.NewID()), Amount: money(t, amount, c), Reference: ref, ReceivedAt: t0}
 	}
 	big := invoice.LineInputWithID{LineInput: invoice.LineInput{Description: "big", Quantity: 1, UnitAmount: math.MaxInt64}}

@@ -1,6 +1,10 @@
 package invoice
 
-import "time"
+import (
+	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/kernel"
+)
 
 // TypeMarkedUncollectible is the event type of InvoiceMarkedUncollectible.
 const TypeMarkedUncollectible = "invoice.marked_uncollectible"
@@ -8,15 +12,15 @@ const TypeMarkedUncollectible = "invoice.marked_uncollectible"
 // InvoiceMarkedUncollectible: an open invoice was written off as unlikely to
 // be paid. It may still be paid (then InvoicePaid follows) or voided.
 type InvoiceMarkedUncollectible struct {
-	EventMeta `json:"-"`
+	kernel.EventMeta `json:"-"`
 	InvoiceRef
-	Number                string    `json:"number"`
-	Currency              Currency  `json:"currency"`
-	Total                 int64     `json:"total"`
-	AmountPaid            int64     `json:"amount_paid"`
-	AmountDue             int64     `json:"amount_due"`
-	Metadata              Metadata  `json:"metadata,omitempty"`
-	MarkedUncollectibleAt time.Time `json:"marked_uncollectible_at"`
+	Number                string          `json:"number"`
+	Currency              kernel.Currency `json:"currency"`
+	Total                 int64           `json:"total"`
+	AmountPaid            int64           `json:"amount_paid"`
+	AmountDue             int64           `json:"amount_due"`
+	Metadata              Metadata        `json:"metadata,omitempty"`
+	MarkedUncollectibleAt time.Time       `json:"marked_uncollectible_at"`
 }
 
 // Type returns "invoice.marked_uncollectible".
@@ -39,9 +43,9 @@ func (inv *Invoice) MarkUncollectible(now time.Time) error {
 		InvoiceRef:            InvoiceRef{InvoiceID: inv.id},
 		Number:                inv.number,
 		Currency:              inv.currency,
-		Total:                 t.Total.amount,
-		AmountPaid:            t.AmountPaid.amount,
-		AmountDue:             t.AmountDue.amount,
+		Total:                 t.Total.Amount(),
+		AmountPaid:            t.AmountPaid.Amount(),
+		AmountDue:             t.AmountDue.Amount(),
 		Metadata:              inv.Metadata(),
 		MarkedUncollectibleAt: now,
 	})

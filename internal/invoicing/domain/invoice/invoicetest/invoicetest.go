@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // Time is when Full's invoice is created, issued and paid.
@@ -25,7 +26,7 @@ func Full(tb testing.TB, payments int) *invoice.Invoice {
 	for i := range lines {
 		lines[i] = invoice.LineInput{Description: fmt.Sprintf("consulting, item %d", i), Quantity: 3, UnitAmount: 1999, TaxRateBPS: 2000}
 	}
-	inv, err := invoice.New(invoice.NewID(), invoice.TenantID(invoice.NewID()), "EUR",
+	inv, err := invoice.New(invoice.NewID(), kernel.TenantID(invoice.NewID()), "EUR",
 		invoice.Customer{Name: "ACME", Email: "billing@acme.example"}, Time, lines, Time)
 	if err != nil {
 		tb.Fatal(err)
@@ -33,7 +34,7 @@ func Full(tb testing.TB, payments int) *invoice.Invoice {
 	if err := inv.Issue("INV-2026-000001", Time); err != nil {
 		tb.Fatal(err)
 	}
-	one, err := invoice.NewMoney(100, "EUR")
+	one, err := kernel.NewMoney(100, "EUR")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,11 +1,11 @@
-package invoice_test
+package kernel_test
 
 import (
 	"errors"
 	"math/big"
 	"testing"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 // FuzzMoney checks Add, Sub, Mul and RateBPS against math/big for any
@@ -19,10 +19,10 @@ func FuzzMoney(f *testing.F) {
 		x, y := money(t, a, eur), money(t, b, eur)
 		if !sameCurrency {
 			y = money(t, b, "JPY")
-			if _, err := x.Add(y); !errors.Is(err, invoice.ErrCurrencyMismatch) {
+			if _, err := x.Add(y); !errors.Is(err, kernel.ErrCurrencyMismatch) {
 				t.Fatalf("%d EUR + %d JPY: err %v, want ErrCurrencyMismatch", a, b, err)
 			}
-			if _, err := x.Sub(y); !errors.Is(err, invoice.ErrCurrencyMismatch) {
+			if _, err := x.Sub(y); !errors.Is(err, kernel.ErrCurrencyMismatch) {
 				t.Fatalf("%d EUR - %d JPY: err %v, want ErrCurrencyMismatch", a, b, err)
 			}
 			y = money(t, b, eur)
@@ -38,7 +38,7 @@ func FuzzMoney(f *testing.F) {
 
 		rated, err := x.RateBPS(bps)
 		if bps < 0 || bps > 10_000 {
-			if !errors.Is(err, invoice.ErrInvalidTaxRate) {
+			if !errors.Is(err, kernel.ErrInvalidTaxRate) {
 				t.Fatalf("RateBPS(%d, %d): err %v, want ErrInvalidTaxRate", a, bps, err)
 			}
 			return
@@ -57,10 +57,10 @@ func FuzzMoney(f *testing.F) {
 
 // wantExact checks that got is want if want fits in int64, and that err is
 // ErrAmountOverflow otherwise.
-func wantExact(t *testing.T, op string, a, b int64, got invoice.Money, err error, want *big.Int) {
+func wantExact(t *testing.T, op string, a, b int64, got kernel.Money, err error, want *big.Int) {
 	t.Helper()
 	if !want.IsInt64() {
-		if !errors.Is(err, invoice.ErrAmountOverflow) {
+		if !errors.Is(err, kernel.ErrAmountOverflow) {
 			t.Fatalf("%s(%d, %d) = %d, %v; want ErrAmountOverflow (exact: %s)", op, a, b, got.Amount(), err, want)
 		}
 		return

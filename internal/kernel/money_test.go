@@ -1,4 +1,4 @@
-package invoice_test
+package kernel_test
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 const (
@@ -29,19 +29,19 @@ func TestParseCurrency(t *testing.T) {
 		{"BHD", nil, 3},
 		{"VES", nil, 2},
 		{"VED", nil, 2}, // list one holds both Venezuelan codes since 2021
-		{"eur", invoice.ErrInvalidCurrency, 0},
-		{"Eur", invoice.ErrInvalidCurrency, 0},
-		{"", invoice.ErrInvalidCurrency, 0},
-		{"EU", invoice.ErrInvalidCurrency, 0},
-		{"EURO", invoice.ErrInvalidCurrency, 0},
-		{" EUR", invoice.ErrInvalidCurrency, 0},
-		{"XXX", invoice.ErrInvalidCurrency, 0}, // "no currency" is not a currency
-		{"XAU", invoice.ErrInvalidCurrency, 0}, // metals are excluded
-		{"€", invoice.ErrInvalidCurrency, 0},
+		{"eur", kernel.ErrInvalidCurrency, 0},
+		{"Eur", kernel.ErrInvalidCurrency, 0},
+		{"", kernel.ErrInvalidCurrency, 0},
+		{"EU", kernel.ErrInvalidCurrency, 0},
+		{"EURO", kernel.ErrInvalidCurrency, 0},
+		{" EUR", kernel.ErrInvalidCurrency, 0},
+		{"XXX", kernel.ErrInvalidCurrency, 0}, // "no currency" is not a currency
+		{"XAU", kernel.ErrInvalidCurrency, 0}, // metals are excluded
+		{"€", kernel.ErrInvalidCurrency, 0},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.code), func(t *testing.T) {
-			c, err := invoice.ParseCurrency(tt.code)
+			c, err := kernel.ParseCurrency(tt.code)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("ParseCurrency(%q) = %q, %v; want %v", tt.code, c, err, tt.want)
 			}
@@ -50,7 +50,7 @@ func TestParseCurrency(t *testing.T) {
 				if c != "" || !errors.As(err, &e) || e.Field != "currency" || e.Kind != failure.Invalid {
 					t.Errorf("got %q, %#v", c, err)
 				}
-				if _, err := invoice.NewMoney(1, invoice.Currency(tt.code)); !errors.Is(err, invoice.ErrInvalidCurrency) {
+				if _, err := kernel.NewMoney(1, kernel.Currency(tt.code)); !errors.Is(err, kernel.ErrInvalidCurrency) {
 					t.Errorf("NewMoney(%q) = %v, want ErrInvalidCurrency", tt.code, err)
 				}
 				return
@@ -68,7 +68,7 @@ type arith struct {
 	err        error
 }
 
-func runArith(t *testing.T, name string, op func(a, b invoice.Money) (invoice.Money, error), tests []arith) {
+func runArith(t *testing.T, name string, op func(a, b kernel.Money) (kernel.Money, error), tests []arith) {
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s(%d,%d)", name, tt.a, tt.b), func(t *testing.T) {
@@ -84,36 +84,36 @@ func runArith(t *testing.T, name string, op func(a, b invoice.Money) (invoice.Mo
 }
 
 func TestMoneyAdd(t *testing.T) {
-	runArith(t, "Add", invoice.Money.Add, []arith{
+	runArith(t, "Add", kernel.Money.Add, []arith{
 		{1, 2, 3, nil},
 		{maxI, 0, maxI, nil},
-		{maxI, 1, 0, invoice.ErrAmountOverflow},
-		{1, maxI, 0, invoice.ErrAmountOverflow},
-		{maxI, maxI, 0, invoice.ErrAmountOverflow},
+		{maxI, 1, 0, kernel.ErrAmountOverflow},
+		{1, maxI, 0, kernel.ErrAmountOverflow},
+		{maxI, maxI, 0, kernel.ErrAmountOverflow},
 		{maxI, -1, maxI - 1, nil},
 		{maxI, minI, -1, nil},
 		{minI, 0, minI, nil},
-		{minI, -1, 0, invoice.ErrAmountOverflow},
-		{-1, minI, 0, invoice.ErrAmountOverflow},
-		{minI, minI, 0, invoice.ErrAmountOverflow},
+		{minI, -1, 0, kernel.ErrAmountOverflow},
+		{-1, minI, 0, kernel.ErrAmountOverflow},
+		{minI, minI, 0, kernel.ErrAmountOverflow},
 		{minI, 1, minI + 1, nil},
 		{-1, -1, -2, nil},
 	})
 }
 
 func TestMoneySub(t *testing.T) {
-	runArith(t, "Sub", invoice.Money.Sub, []arith{
+	runArith(t, "Sub", kernel.Money.Sub, []arith{
 		{3, 2, 1, nil},
 		{0, maxI, -maxI, nil},
 		{-1, maxI, minI, nil},
-		{-2, maxI, 0, invoice.ErrAmountOverflow},
+		{-2, maxI, 0, kernel.ErrAmountOverflow},
 		{maxI, maxI, 0, nil},
-		{maxI, -1, 0, invoice.ErrAmountOverflow},
+		{maxI, -1, 0, kernel.ErrAmountOverflow},
 		{maxI - 1, -1, maxI, nil},
-		{minI, 1, 0, invoice.ErrAmountOverflow},
+		{minI, 1, 0, kernel.ErrAmountOverflow},
 		{minI, -1, minI + 1, nil},
-		{0, minI, 0, invoice.ErrAmountOverflow},
-		{1, minI, 0, invoice.ErrAmountOverflow},
+		{0, minI, 0, kernel.ErrAmountOverflow},
+		{1, minI, 0, kernel.ErrAmountOverflow},
 		{-1, minI, maxI, nil}, // -1 - (-2^63) = 2^63 - 1 fits
 		{minI, minI, 0, nil},
 		{minI + 5, minI, 5, nil},
@@ -121,40 +121,40 @@ func TestMoneySub(t *testing.T) {
 }
 
 func TestMoneyMul(t *testing.T) {
-	runArith(t, "Mul", func(a, b invoice.Money) (invoice.Money, error) { return a.Mul(b.Amount()) }, []arith{
+	runArith(t, "Mul", func(a, b kernel.Money) (kernel.Money, error) { return a.Mul(b.Amount()) }, []arith{
 		{3, 4, 12, nil},
 		{maxI, 1, maxI, nil},
 		{maxI, -1, -maxI, nil},
-		{maxI, 2, 0, invoice.ErrAmountOverflow},
-		{maxI, maxI, 0, invoice.ErrAmountOverflow},
+		{maxI, 2, 0, kernel.ErrAmountOverflow},
+		{maxI, maxI, 0, kernel.ErrAmountOverflow},
 		{minI, 1, minI, nil},
 		{1, minI, minI, nil},
-		{minI, -1, 0, invoice.ErrAmountOverflow},
-		{-1, minI, 0, invoice.ErrAmountOverflow},
+		{minI, -1, 0, kernel.ErrAmountOverflow},
+		{-1, minI, 0, kernel.ErrAmountOverflow},
 		{minI, 0, 0, nil},
 		{0, minI, 0, nil},
-		{minI, minI, 0, invoice.ErrAmountOverflow},
+		{minI, minI, 0, kernel.ErrAmountOverflow},
 		{-1, -1, 1, nil},
-		{1 << 62, 2, 0, invoice.ErrAmountOverflow},
+		{1 << 62, 2, 0, kernel.ErrAmountOverflow},
 		{-(1 << 62), 2, minI, nil},
 		{3037000499, 3037000499, 9223372030926249001, nil}, // floor(sqrt(MaxInt64))²
-		{3037000500, 3037000500, 0, invoice.ErrAmountOverflow},
-		{-3037000500, 3037000500, 0, invoice.ErrAmountOverflow},
+		{3037000500, 3037000500, 0, kernel.ErrAmountOverflow},
+		{-3037000500, 3037000500, 0, kernel.ErrAmountOverflow},
 	})
 }
 
 func TestMoneyCurrencyMismatch(t *testing.T) {
 	a, b := money(t, 1, eur), money(t, 1, "JPY")
-	if _, err := a.Add(b); !errors.Is(err, invoice.ErrCurrencyMismatch) {
+	if _, err := a.Add(b); !errors.Is(err, kernel.ErrCurrencyMismatch) {
 		t.Errorf("Add: %v, want ErrCurrencyMismatch", err)
 	}
-	if _, err := a.Sub(b); !errors.Is(err, invoice.ErrCurrencyMismatch) {
+	if _, err := a.Sub(b); !errors.Is(err, kernel.ErrCurrencyMismatch) {
 		t.Errorf("Sub: %v, want ErrCurrencyMismatch", err)
 	}
-	if _, err := a.Add(invoice.Money{}); !errors.Is(err, invoice.ErrCurrencyMismatch) {
+	if _, err := a.Add(kernel.Money{}); !errors.Is(err, kernel.ErrCurrencyMismatch) {
 		t.Errorf("Add zero Money: %v, want ErrCurrencyMismatch", err)
 	}
-	if z := invoice.Zero("KWD"); !z.IsZero() || z.IsNegative() || z.Currency() != "KWD" {
+	if z := kernel.Zero("KWD"); !z.IsZero() || z.IsNegative() || z.Currency() != "KWD" {
 		t.Errorf("Zero(KWD) = %+v", z)
 	}
 }
@@ -181,10 +181,10 @@ func TestMoneyRateBPS(t *testing.T) {
 		{maxI, 1, 922337203685478, nil},         // …477.5807
 		{minI, 10_000, minI, nil},
 		{minI, 9_999, -9222449699651090330, nil}, // …330.4192
-		{100, -1, 0, invoice.ErrInvalidTaxRate},
-		{100, 10_001, 0, invoice.ErrInvalidTaxRate},
-		{100, minI, 0, invoice.ErrInvalidTaxRate},
-		{100, maxI, 0, invoice.ErrInvalidTaxRate},
+		{100, -1, 0, kernel.ErrInvalidTaxRate},
+		{100, 10_001, 0, kernel.ErrInvalidTaxRate},
+		{100, minI, 0, kernel.ErrInvalidTaxRate},
+		{100, maxI, 0, kernel.ErrInvalidTaxRate},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%d×%dbps", tt.amount, tt.bps), func(t *testing.T) {
@@ -197,4 +197,15 @@ func TestMoneyRateBPS(t *testing.T) {
 			}
 		})
 	}
+}
+
+const eur kernel.Currency = "EUR"
+
+func money(t testing.TB, minor int64, c kernel.Currency) kernel.Money {
+	t.Helper()
+	m, err := kernel.NewMoney(minor, c)
+	if err != nil {
+		t.Fatalf("NewMoney(%d, %s): %v", minor, c, err)
+	}
+	return m
 }

@@ -1,4 +1,8 @@
-package invoice
+// Package kernel holds what the service's aggregates share: Money and its
+// Currency, the TenantID that scopes every read and write, the EventMeta
+// every domain event carries, and the text rules both apply. It is pure Go
+// and does no I/O; it knows no aggregate.
+package kernel
 
 import (
 	"math"
