@@ -97,6 +97,11 @@ var (
 	adapterRigs = map[string]string{"internal/pgtest": "internal/invoicing/invoicingpg"}
 )
 
+// wiring are the packages that build a context into something a process
+// runs: each may use its own context's adapters, as main does, but only
+// main may use it.
+var wiring = []string{"internal/invoicing/invoicingsvc", "internal/notification/notifysvc"}
+
 // contexts are the directories of the bounded contexts.
 var contexts = []string{"internal/invoicing", "internal/notification"}
 
@@ -160,6 +165,7 @@ var rules = []rule{
 		// pgtest migrates through invoicingpg: it is the same adapter's.
 		name:   "an adapter depends on no other adapter (pgtest counts as invoicingpg's)",
 		scopes: append(subtrees(adapters), subtrees(slices.Collect(maps.Keys(adapterRigs)))...),
+		except: subtrees(wiring),
 		allowed: func(e edge) bool {
 			to := adapterOf(e.to)
 			return !e.local || to == "" || to == adapterOf(e.from)
@@ -183,6 +189,16 @@ var rules = []rule{
 			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
 			return !e.local || e.in(ctx+"/...") || e.in(shared...)
 		},
+	},
+	{
+		// A context's wiring package (its adapters built into something a
+		// process runs) is main's to start: a package inside a context that
+		// used it would reach every adapter through it. That it stays in
+		// its own context is the rule above.
+		name:    "only main depends on a context's wiring package (invoicingsvc, notifysvc)",
+		scopes:  []string{everywhere},
+		except:  append(subtrees(wiring), subtrees(compositionRoots)...),
+		allowed: func(e edge) bool { return !e.in(subtrees(wiring)...) },
 	},
 	{
 		// The special-purpose address registries are kept by a library
@@ -513,6 +529,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/notification/notifysmtp", "api", "cmd/svc")
 	add("internal/notification/app", "internal/notification/notifypg")
 	add("internal/natstest", "internal/invoicing/invoicingnats")
+	add("internal/invoicing/invoicingsvc", "internal/invoicing/invoicingpg")
+	add("internal/invoicing/metrics", "internal/invoicing/invoicingsvc")
 	add("tools/load", "internal/invoicing/domain/invoice")
 
 	const (
@@ -532,6 +550,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		client  = "clients and tools depend on no package under internal or cmd"
 		prome   = "only the metrics adapter and main depend on Prometheus"
 		helper  = "no package but a test helper (named *test) depends on a test helper"
+		wire    = "only main depends on a context's wiring package (invoicingsvc, notifysvc)"
 	)
 	m := mod + "/"
 	want := []string{
@@ -545,6 +564,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/invoicing/invoicinghttp depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/invoicing/app (" + adapter + ")",
 		m + "internal/invoicing/invoicinghttp depends on " + prom + " via " + m + "internal/invoicing/relay (" + prome + ")",
 		m + "internal/invoicing/invoicingnats depends on " + m + "internal/invoicing/app/apptest (" + helper + ")",
+		m + "internal/invoicing/metrics depends on " + m + "internal/invoicing/invoicingsvc (" + adapter + ")",
+		m + "internal/invoicing/metrics depends on " + m + "internal/invoicing/invoicingsvc (" + wire + ")",
 		m + "internal/invoicing/relay depends on " + prom + " (" + relay + ")",
 		m + "internal/invoicing/relay depends on " + prom + " (" + prome + ")",
 		m + "internal/invoicing/relay/relaytest depends on " + m + "internal/invoicing/cloudevent (" + rig + ")",

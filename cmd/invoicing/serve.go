@@ -16,7 +16,9 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysvc"
 )
 
 // serve runs the HTTP API and, unless RELAY_ENABLED=false, the outbox relay,
@@ -69,15 +71,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		opts = append(opts, invoicingpg.WithAfterCommit(invoicingpg.NewOutboxNotifier(pool, 0, logger).Notify))
 	}
 
-	var np *notifyProc
+	var np *notifysvc.Service
 	if cfg.NotifyEnabled {
 		if np, err = newNotify(ctx, cfg, logger, true, tp); err != nil {
 			return err
 		}
-		defer np.close()
+		defer np.Close()
 		// Its measurements are served here; its readiness is not: the API
 		// stays in rotation while NATS or the mail server is down.
-		if err := m.registry.Register(np.collector()); err != nil {
+		if err := m.registry.Register(metrics.NewNotificationCollector(np)); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
 	}
@@ -91,9 +93,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 			if wp, err = newNotify(ctx, cfg, logger, false, tp); err != nil {
 				return err
 			}
-			defer wp.close()
+			defer wp.Close()
 		}
-		hcfg.Routes = wp.webhookRoutes(cfg)
+		hcfg.Routes = webhookRoutes(wp)
 	}
 
 	var keys app.APIKeys = invoicingpg.NewAPIKeys(pool)
@@ -140,7 +142,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		// Independent of the API and the relay: it stops with the process,
 		// and its failure is logged, never a reason to stop serving.
 		g.Go(func() error {
-			if err := np.run(gctx, cfg.ShutdownTimeout); err != nil {
+			if err := np.Run(gctx); err != nil {
 				logger.Error("notification stopped; the API keeps serving", "err", err)
 			}
 			return nil
