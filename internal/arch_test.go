@@ -182,12 +182,23 @@ var rules = []rule{
 	{
 		// The notification context knows invoicing only through the
 		// published events (api/asyncapi.yaml), as another team's service.
-		name:   "a context depends on no package of the module outside it but the shared ones (invoicinghttp: its own rule)",
+		name:   "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)",
 		scopes: subtrees(contexts),
-		except: []string{"internal/invoicing/invoicinghttp/..."},
+		except: append([]string{"internal/invoicing/invoicinghttp/..."}, subtrees(wiring)...),
 		allowed: func(e edge) bool {
 			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
 			return !e.local || e.in(ctx+"/...") || e.in(shared...)
+		},
+	},
+	{
+		// A wiring package builds its own context only: what it needs of
+		// another (a stream name, a subject prefix) main passes in its
+		// Config. The contract comes with invoicinghttp, which serves it.
+		name:   "a context's wiring package depends, in the module, only on its own context, the shared packages and the contract (api)",
+		scopes: subtrees(wiring),
+		allowed: func(e edge) bool {
+			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
+			return !e.local || e.in(ctx+"/...", "api") || e.in(shared...)
 		},
 	},
 	{
@@ -531,6 +542,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/natstest", "internal/invoicing/invoicingnats")
 	add("internal/invoicing/invoicingsvc", "internal/invoicing/invoicingpg")
 	add("internal/invoicing/metrics", "internal/invoicing/invoicingsvc")
+	add("internal/notification/notifysvc", "internal/invoicing/invoicingsvc")
 	add("tools/load", "internal/invoicing/domain/invoice")
 
 	const (
@@ -543,7 +555,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		notiapp = "the notification app depends only on the standard library, the SSRF address registry, the context's domain (notification, webhook), the shared packages and itself"
 		adapter = "an adapter depends on no other adapter (pgtest counts as invoicingpg's)"
 		inner   = "a context's packages other than its adapters depend on no adapter"
-		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp: its own rule)"
+		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)"
 		webhook = "the webhook package depends only on the standard library and the SSRF address registry"
 		rig     = "test rigs standing in for an outside system depend on no package of the module"
 		data    = "embedded documents and migrations depend only on the standard library"
@@ -551,6 +563,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		prome   = "only the metrics adapter and main depend on Prometheus"
 		helper  = "no package but a test helper (named *test) depends on a test helper"
 		wire    = "only main depends on a context's wiring package (invoicingsvc, notifysvc)"
+		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages and the contract (api)"
 	)
 	m := mod + "/"
 	want := []string{
@@ -581,6 +594,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/notification/notifypg depends on " + m + "internal/invoicing/invoicingpg (" + outside + ")",
 		m + "internal/notification/notifysmtp depends on " + m + "api (" + outside + ")",
 		m + "internal/notification/notifysmtp depends on " + m + "cmd/svc (" + outside + ")",
+		m + "internal/notification/notifysvc depends on " + m + "internal/invoicing/invoicingsvc (" + wirectx + ")",
 		m + "internal/notification/webhook depends on " + pgx + " (" + webhook + ")",
 		m + "tools/load depends on " + m + "internal/invoicing/domain/invoice (" + client + ")",
 	}

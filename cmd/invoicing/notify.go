@@ -236,7 +236,9 @@ func serveNotify(ctx context.Context, s *notifysvc.Service, ln net.Listener, log
 		return fmt.Errorf("metrics: %w", err)
 	}
 	m := &instruments{registry: reg, http: h}
-	return runWithOps(ctx, ln, logger, invoicinghttp.NewOpsHandler(m.httpConfig(logger, notifyChecks(s))), func() error { return s.Run(ctx) }, "process", "notify")
+	err = invoicinghttp.ServeWhile(ctx, ln, logger, invoicinghttp.NewOpsHandler(m.httpConfig(logger, notifyChecks(s))), func() error { return s.Run(ctx) }, "process", "notify")
+	logger.Info("stopped", "error", err)
+	return err
 }
 
 // listFailedTasks prints up to 1,000 failed email tasks, oldest first.
