@@ -13,8 +13,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
@@ -220,23 +218,11 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 // serveNotify runs s until ctx is cancelled, with /healthz, /readyz and
 // /metrics on ln (HTTP_ADDR), until the consumer and workers have stopped.
 func serveNotify(ctx context.Context, s *notifysvc.Service, ln net.Listener, logger *slog.Logger) error {
-	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewPoolCollector(s.Pool()),
-		metrics.NewNotificationCollector(s),
-	} {
-		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("metrics: %w", err)
-		}
-	}
-	h, err := metrics.NewHTTP(reg)
+	m, err := metrics.NewRegistry(s.Pool(), metrics.NewNotificationCollector(s))
 	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		return err
 	}
-	m := &instruments{registry: reg, http: h}
-	err = invoicinghttp.ServeWhile(ctx, ln, logger, invoicinghttp.NewOpsHandler(m.httpConfig(logger, notifyChecks(s))), func() error { return s.Run(ctx) }, "process", "notify")
+	err = invoicinghttp.ServeWhile(ctx, ln, logger, invoicinghttp.NewOpsHandler(opsConfig(m, logger, notifyChecks(s))), func() error { return s.Run(ctx) }, "process", "notify")
 	logger.Info("stopped", "error", err)
 	return err
 }

@@ -46,8 +46,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 		defer np.Close()
 		// Its measurements are served here; its readiness is not: the API
 		// stays in rotation while NATS or the mail server is down.
-		if err := p.m.registry.Register(metrics.NewNotificationCollector(np)); err != nil {
-			return fmt.Errorf("metrics: %w", err)
+		if err := p.m.Register(metrics.NewNotificationCollector(np)); err != nil {
+			return err
 		}
 	}
 	if wp = np; cfg.WebhooksEnabled && wp == nil {
@@ -85,12 +85,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 // not api (see invoicingsvc.New).
 func newInvoicing(ctx context.Context, p *processBase, logger *slog.Logger, api bool, wp *notifysvc.Service) (*invoicingsvc.Service, error) {
 	cfg := p.cfg
-	hcfg := p.m.httpConfig(logger, nil)
+	hcfg := opsConfig(p.m, logger, nil)
 	if api && cfg.WebhooksEnabled {
 		hcfg.Routes = webhookRoutes(wp)
 	}
 	return invoicingsvc.New(ctx, invoicingsvc.Deps{
-		Pool: p.pool, Listener: p.ln, Logger: logger, Tracer: p.tp, HTTP: hcfg, RelayMetrics: p.m.relay,
+		Pool: p.pool, Listener: p.ln, Logger: logger, Tracer: p.tp, HTTP: hcfg, RelayMetrics: p.m.Relay,
 	}, invoicingsvc.Config{
 		API: api, Relay: cfg.RelayEnabled || !api, Schema: p.schema, NATSURL: cfg.NATSURL,
 		Stream: invoicingnats.StreamConfig{Duplicates: cfg.NATSDuplicateWindow, Replicas: cfg.NATSStreamReplicas, AtomicBatches: cfg.NATSAtomicBatches},
