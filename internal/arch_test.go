@@ -97,6 +97,11 @@ var (
 	adapterRigs = map[string]string{"internal/pgtest": "internal/invoicing/invoicingpg"}
 )
 
+// wiring are the packages that build a context into something a process
+// runs: each may use its own context's adapters, as main does, but only
+// main may use it.
+var wiring = []string{"internal/invoicing/invoicingsvc", "internal/notification/notifysvc"}
+
 // contexts are the directories of the bounded contexts.
 var contexts = []string{"internal/invoicing", "internal/notification"}
 
@@ -172,6 +177,7 @@ var rules = []rule{
 		// pgtest migrates through invoicingpg: it is the same adapter's.
 		name:   "an adapter depends on no other adapter (pgtest counts as invoicingpg's)",
 		scopes: append(subtrees(adapters), subtrees(slices.Collect(maps.Keys(adapterRigs)))...),
+		except: subtrees(wiring),
 		allowed: func(e edge) bool {
 			to := adapterOf(e.to)
 			return !e.local || to == "" || to == adapterOf(e.from)
@@ -188,13 +194,34 @@ var rules = []rule{
 	{
 		// The notification context knows invoicing only through the
 		// published events (api/asyncapi.yaml), as another team's service.
-		name:   "a context depends on no package of the module outside it but the shared ones (invoicinghttp: its own rule)",
+		name:   "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)",
 		scopes: subtrees(contexts),
-		except: []string{"internal/invoicing/invoicinghttp/..."},
+		except: append([]string{"internal/invoicing/invoicinghttp/..."}, subtrees(wiring)...),
 		allowed: func(e edge) bool {
 			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
 			return !e.local || e.in(ctx+"/...") || e.in(shared...)
 		},
+	},
+	{
+		// A wiring package builds its own context only: what it needs of
+		// another (a stream name, a subject prefix) main passes in its
+		// Config. The contract comes with invoicinghttp, which serves it.
+		name:   "a context's wiring package depends, in the module, only on its own context, the shared packages and the contract (api)",
+		scopes: subtrees(wiring),
+		allowed: func(e edge) bool {
+			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
+			return !e.local || e.in(ctx+"/...", "api") || e.in(shared...)
+		},
+	},
+	{
+		// A context's wiring package (its adapters built into something a
+		// process runs) is main's to start: a package inside a context that
+		// used it would reach every adapter through it. That it stays in
+		// its own context is the rule above.
+		name:    "only main depends on a context's wiring package (invoicingsvc, notifysvc)",
+		scopes:  []string{everywhere},
+		except:  append(subtrees(wiring), subtrees(compositionRoots)...),
+		allowed: func(e edge) bool { return !e.in(subtrees(wiring)...) },
 	},
 	{
 		// The special-purpose address registries are kept by a library
@@ -526,6 +553,9 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/notification/notifysmtp", "api", "cmd/svc")
 	add("internal/notification/app", "internal/notification/notifypg")
 	add("internal/natstest", "internal/invoicing/invoicingnats")
+	add("internal/invoicing/invoicingsvc", "internal/invoicing/invoicingpg")
+	add("internal/invoicing/metrics", "internal/invoicing/invoicingsvc")
+	add("internal/notification/notifysvc", "internal/invoicing/invoicingsvc")
 	add("tools/load", "internal/invoicing/domain/invoice")
 
 	const (
@@ -539,13 +569,15 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		notiapp = "the notification app depends only on the standard library, the SSRF address registry, the context's domain (notification, webhook), the shared packages and itself"
 		adapter = "an adapter depends on no other adapter (pgtest counts as invoicingpg's)"
 		inner   = "a context's packages other than its adapters depend on no adapter"
-		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp: its own rule)"
+		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)"
 		webhook = "the webhook package depends only on the standard library and the SSRF address registry"
 		rig     = "test rigs standing in for an outside system depend on no package of the module"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
 		prome   = "only the metrics adapter and main depend on Prometheus"
 		helper  = "no package but a test helper (named *test) depends on a test helper"
+		wire    = "only main depends on a context's wiring package (invoicingsvc, notifysvc)"
+		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages and the contract (api)"
 	)
 	m := mod + "/"
 	want := []string{
@@ -559,6 +591,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/invoicing/invoicinghttp depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/invoicing/app (" + adapter + ")",
 		m + "internal/invoicing/invoicinghttp depends on " + prom + " via " + m + "internal/invoicing/relay (" + prome + ")",
 		m + "internal/invoicing/invoicingnats depends on " + m + "internal/invoicing/app/apptest (" + helper + ")",
+		m + "internal/invoicing/metrics depends on " + m + "internal/invoicing/invoicingsvc (" + adapter + ")",
+		m + "internal/invoicing/metrics depends on " + m + "internal/invoicing/invoicingsvc (" + wire + ")",
 		m + "internal/invoicing/outbox depends on " + pgx + " (" + outbox + ")",
 		m + "internal/invoicing/relay depends on " + prom + " (" + relay + ")",
 		m + "internal/invoicing/relay depends on " + prom + " (" + prome + ")",
@@ -575,6 +609,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/notification/notifypg depends on " + m + "internal/invoicing/invoicingpg (" + outside + ")",
 		m + "internal/notification/notifysmtp depends on " + m + "api (" + outside + ")",
 		m + "internal/notification/notifysmtp depends on " + m + "cmd/svc (" + outside + ")",
+		m + "internal/notification/notifysvc depends on " + m + "internal/invoicing/invoicingsvc (" + wirectx + ")",
 		m + "internal/notification/webhook depends on " + pgx + " (" + webhook + ")",
 		m + "tools/load depends on " + m + "internal/invoicing/domain/invoice (" + client + ")",
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
 
@@ -16,7 +18,7 @@ type processBase struct {
 	cfg    config            // with NATS_URL=embedded, naming the server in this process
 	pool   *pgxpool.Pool     // at the schema version this binary embeds
 	schema uint              // that version
-	m      *instruments      // the registry /metrics serves
+	m      *metrics.Registry // the registry /metrics serves, the relay's included
 	tp     *tracing.Provider // nil with tracing off
 	undo   []func()          // close undoes these, last first
 }
@@ -51,7 +53,10 @@ func startProcessBase(ctx context.Context, cfg config, logger *slog.Logger) (_ *
 		return nil, err
 	}
 	p.undo = append(p.undo, p.pool.Close)
-	if p.m, err = newMetrics(p.pool); err != nil {
+	if p.m, err = metrics.NewRegistry(p.pool, metrics.NewOutboxCollector(invoicingpg.NewOutbox(p.pool))); err != nil {
+		return nil, err
+	}
+	if err = p.m.WithRelay(); err != nil {
 		return nil, err
 	}
 	return p, nil

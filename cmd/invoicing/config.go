@@ -6,17 +6,18 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
-	"github.com/jackc/pgx/v5/pgxpool"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -108,7 +109,7 @@ var envVars = []envVar{
 	{"HTTP_ADDR", ":8080", "host:port the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", func(c *config, v string) error { c.HTTPAddr = v; return listenAddr(v) }},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "PostgreSQL connection URL (postgres://; pgx settings such as pool_max_conns and sslmode are checked at start-up)", func(c *config, v string) error {
 		c.DatabaseURL = v
-		return postgresURL(v)
+		return invoicingpg.CheckURL(v)
 	}},
 	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry: OTLP/HTTP collector URL for traces (e.g. http://localhost:4318; /v1/traces is appended); empty: tracing off, at no cost. The SDK reads the other standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, ...)", otelVar("OTEL_EXPORTER_OTLP_ENDPOINT")},
@@ -131,7 +132,7 @@ var envVars = []envVar{
 		if v == embeddedNATS {
 			return nil
 		}
-		return natsURLs(v)
+		return invoicingnats.CheckURLs(v)
 	}},
 	{"NATS_DUPLICATE_WINDOW", "2m", "JetStream duplicate-detection window of the INVOICING stream", durationVar(func(c *config) *time.Duration { return &c.NATSDuplicateWindow })},
 	{"NATS_STREAM_REPLICAS", "1", "replicas of the INVOICING stream (3 in a cluster for no-loss)", intVar(1, 5, func(c *config) *int { return &c.NATSStreamReplicas })},
@@ -155,31 +156,14 @@ var envVars = []envVar{
 		if v == "" {
 			return nil
 		}
-		return postgresURL(v)
+		return invoicingpg.CheckURL(v)
 	}},
 	{"SMTP_URL", "", "SMTP server for the notification emails: smtp://host:port (STARTTLS when offered) or smtps://host:port, user:password@ to authenticate, no path or query; empty: emails disabled (tasks wait)", func(c *config, v string) error {
 		c.SMTPURL = v
 		if v == "" {
 			return nil
 		}
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || u.Port() == "" {
-			return errors.New("must be empty, smtp://host:port or smtps://host:port")
-		}
-		if n, err := strconv.ParseUint(u.Port(), 10, 16); err != nil || n == 0 {
-			return fmt.Errorf("port %q must be a number from 1 to 65535", u.Port())
-		}
-		// The mailer reads only the scheme, user, host and port: anything
-		// else would be taken for a setting and silently ignored.
-		switch {
-		case u.Path != "" && u.Path != "/":
-			return errors.New("must have no path: smtp://host:port or smtps://host:port")
-		case u.RawQuery != "" || u.ForceQuery:
-			return errors.New("must have no query: smtp://host:port or smtps://host:port")
-		case u.Fragment != "":
-			return errors.New("must have no fragment: smtp://host:port or smtps://host:port")
-		}
-		return nil
+		return notifysmtp.CheckURL(v)
 	}},
 	{"MAIL_FROM", "Invoicing <invoicing@localhost>", "sender of the notification emails", func(c *config, v string) error {
 		c.MailFrom = v
@@ -281,36 +265,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if getenv("DB_MAX_CONNS") == "" {
 		// DB_MAX_CONNS's default must not override the pool size the URL
 		// asks for.
-		if n, ok := urlPoolMaxConns(c.DatabaseURL); ok {
+		if n, ok := invoicingpg.URLMaxConns(c.DatabaseURL); ok {
 			c.DBMaxConns = n
 		}
 	}
 	return c, nil
-}
-
-// urlPoolMaxConns returns the pool_max_conns of a PostgreSQL URL that
-// postgresURL accepted, and whether it has one.
-func urlPoolMaxConns(v string) (int, bool) {
-	u, err := url.Parse(v)
-	if err != nil || !u.Query().Has("pool_max_conns") {
-		return 0, false
-	}
-	pc, err := pgxpool.ParseConfig(v)
-	if err != nil {
-		return 0, false
-	}
-	return int(pc.MaxConns), true
-}
-
-// postgresURL checks that v is a postgres:// URL that pgx takes.
-func postgresURL(v string) error {
-	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
-		return errors.New("must be a postgres:// URL")
-	}
-	// The parser Connect uses, pool settings included; it reads no network,
-	// only the URL (and PG* variables, passfile, certificates).
-	_, err := pgxpool.ParseConfig(v)
-	return err
 }
 
 // listenAddr checks that v is an address net.Listen takes for TCP: host:port
@@ -332,46 +291,6 @@ func listenAddr(v string) error {
 // hostName matches a DNS name: dot-separated labels of letters, digits,
 // hyphens and underscores.
 var hostName = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$`)
-
-// natsURLs checks a comma-separated list of NATS server URLs as nats.go will
-// dial them: each with a scheme nats.go knows (nats, tls, ws, wss; nats.go
-// would dial any other as plain TCP), a host and, if given, a port from 1 to
-// 65535; websocket and plain URLs not mixed, which nats.go refuses. Unlike
-// nats.go, it wants the scheme written out and no empty entries: a stray
-// comma more likely means a server left out.
-func natsURLs(v string) error {
-	var websocket []bool
-	for i, s := range strings.Split(v, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return fmt.Errorf("entry %d is empty", i+1)
-		}
-		u, err := url.Parse(s)
-		if err != nil || u.Host == "" {
-			return fmt.Errorf("entry %d is not a URL such as nats://host:4222", i+1)
-		}
-		switch u.Scheme {
-		case "nats", "tls":
-			websocket = append(websocket, false)
-		case "ws", "wss":
-			websocket = append(websocket, true)
-		default:
-			return fmt.Errorf("entry %d: scheme %q is not nats, tls, ws or wss", i+1, u.Scheme)
-		}
-		if u.Hostname() == "" {
-			return fmt.Errorf("entry %d names no host", i+1)
-		}
-		if p := u.Port(); p != "" {
-			if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-				return fmt.Errorf("entry %d: port %q must be a number from 1 to 65535", i+1, p)
-			}
-		}
-		if websocket[i] != websocket[0] {
-			return errors.New("mixes websocket (ws, wss) and plain (nats, tls) URLs")
-		}
-	}
-	return nil
-}
 
 // Passwords in URLs (user:password@, ?password=) as they appear in a
 // configuration error.

@@ -1,15 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats/natsembed"
 )
 
 // embeddedNATS is the NATS_URL that runs a NATS server with JetStream inside
@@ -35,11 +34,6 @@ func embedNATS(cfg config, logger *slog.Logger) (config, func(), error) {
 		}
 		dir = filepath.Join(cache, "invoicing", "nats")
 	}
-	host, port, _ := net.SplitHostPort(cfg.NATSEmbeddedAddr) // checked by loadConfig
-	portNum, _ := strconv.Atoi(port)
-	if portNum == 0 {
-		portNum = server.RANDOM_PORT // nats-server's 0 is its default, 4222
-	}
 	// The server would only log a port it cannot take: try it first, so
 	// start-up fails at once, naming the variable.
 	ln, err := net.Listen("tcp", cfg.NATSEmbeddedAddr)
@@ -47,31 +41,17 @@ func embedNATS(cfg config, logger *slog.Logger) (config, func(), error) {
 		return cfg, nil, fmt.Errorf("NATS_URL=embedded: listen on NATS_EMBEDDED_ADDR %s: %w", cfg.NATSEmbeddedAddr, err)
 	}
 	ln.Close()
-	srv, err := server.NewServer(&server.Options{
-		ServerName: "invoicing-embedded",
-		Host:       host,
-		Port:       portNum,
-		JetStream:  true,
-		StoreDir:   dir,
-		NoSigs:     true, // the process's signals are serve's
-	})
-	if err != nil {
+	srv, err := natsembed.Start(natsembed.Config{Addr: cfg.NATSEmbeddedAddr, Dir: dir}, logger)
+	switch {
+	case errors.Is(err, natsembed.ErrNotReady):
+		return cfg, nil, fmt.Errorf("NATS_URL=embedded: the server on NATS_EMBEDDED_ADDR %s with its store in NATS_EMBEDDED_DIR %s did not start within 10s (see the log)", cfg.NATSEmbeddedAddr, dir)
+	case err != nil:
 		return cfg, nil, fmt.Errorf("NATS_URL=embedded: %w", err)
 	}
-	srv.SetLoggerV2(natsLogger{logger}, false, false, false)
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		srv.Shutdown()
-		return cfg, nil, fmt.Errorf("NATS_URL=embedded: the server on NATS_EMBEDDED_ADDR %s with its store in NATS_EMBEDDED_DIR %s did not start within 10s (see the log)", cfg.NATSEmbeddedAddr, dir)
-	}
-	addr := srv.Addr().(*net.TCPAddr)
-	if addr.IP.IsUnspecified() {
-		addr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: addr.Port}
-	}
-	cfg.NATSURL = "nats://" + addr.String()
+	cfg.NATSURL = srv.URL()
 	logger.Warn("NATS_URL=embedded: a NATS server runs inside this process, for development only: never use it in production",
 		"url", cfg.NATSURL, "store", dir)
-	return cfg, func() { srv.Shutdown(); srv.WaitForShutdown() }, nil
+	return cfg, func() { _ = srv.Close() }, nil
 }
 
 // embeddedClient returns cfg with NATS_URL=embedded replaced by the address
@@ -88,14 +68,3 @@ func embeddedClient(cfg config) config {
 	}
 	return cfg
 }
-
-// natsLogger writes the embedded server's notices, warnings and errors to
-// the service's log; a fatal error is logged as an error, never exits.
-type natsLogger struct{ l *slog.Logger }
-
-func (n natsLogger) Noticef(format string, v ...any) { n.l.Debug("nats: " + fmt.Sprintf(format, v...)) }
-func (n natsLogger) Warnf(format string, v ...any)   { n.l.Warn("nats: " + fmt.Sprintf(format, v...)) }
-func (n natsLogger) Errorf(format string, v ...any)  { n.l.Error("nats: " + fmt.Sprintf(format, v...)) }
-func (n natsLogger) Fatalf(format string, v ...any)  { n.l.Error("nats: " + fmt.Sprintf(format, v...)) }
-func (n natsLogger) Debugf(string, ...any)           {}
-func (n natsLogger) Tracef(string, ...any)           {}

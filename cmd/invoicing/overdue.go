@@ -6,65 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
-
-// overdueJob is the scheduled job that records invoicing.invoice.overdue:
-// one run asks every invoice past its due date (app.RecordOverdue), in one
-// process at a time per database (invoicingpg.Jobs' advisory lock).
-type overdueJob struct {
-	jobs    *invoicingpg.Jobs
-	handler app.RecordOverdueHandler
-	batch   int
-	log     *slog.Logger
-}
-
-// newOverdueJob returns the job over the candidates, which it changes
-// through invoices' unit of work (wired as the API's, decorators included),
-// on the system clock.
-func newOverdueJob(jobs *invoicingpg.Jobs, invoices app.Invoices, candidates app.OverdueCandidates, batch int, logger *slog.Logger) *overdueJob {
-	return &overdueJob{jobs: jobs, handler: app.NewRecordOverdueHandler(invoices, candidates, app.SystemClock{}),
-		batch: batch, log: logger.With("component", "overdue")}
-}
-
-// runOnce runs the job if no other process does. It returns whether it ran,
-// what it did, and its errors (a lock it could not ask for, candidates it
-// could not read, invoices whose change failed).
-func (j *overdueJob) runOnce(ctx context.Context) (ran bool, res app.OverdueResult, err error) {
-	ran, err = j.jobs.RunAlone(ctx, "overdue", func(ctx context.Context) error {
-		var err error
-		res, err = j.handler.Handle(ctx, app.RecordOverdue{BatchSize: j.batch})
-		return err
-	})
-	return ran, res, err
-}
-
-// runEvery runs the job every interval until ctx is done, logging what each
-// run did; a failed run is logged and the next one tries again.
-func (j *overdueJob) runEvery(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		ran, res, err := j.runOnce(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			j.log.Error("overdue run failed; the next one retries", "err", err, "checked", res.Checked, "recorded", res.Recorded, "failed", res.Failed)
-		case ran && res.Checked > 0:
-			j.log.Info("overdue run", "checked", res.Checked, "recorded", res.Recorded)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 // overdue serves `invoicing overdue`: one run of the job, for a scheduler
 // outside the service (cron, a Kubernetes CronJob) when serve runs it not
@@ -84,9 +30,7 @@ func overdue(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		return err
 	}
 	defer pool.Close()
-	invoices := invoicingpg.NewInvoices(pool)
-	job := newOverdueJob(invoicingpg.NewJobs(pool), tracedInvoices(invoices, tp), invoices, cfg.OverdueBatchSize, logger)
-	ran, res, err := job.runOnce(ctx)
+	ran, res, err := invoicingsvc.RunOverdue(ctx, pool, tp, cfg.OverdueBatchSize, logger)
 	if !ran && err == nil {
 		_, err = fmt.Fprintln(stdout, "another process is running the overdue job; nothing done")
 		return err

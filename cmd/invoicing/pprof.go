@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 )
 
 // startPprof serves the runtime profiles on addr until ctx ends, if addr is
@@ -29,7 +31,7 @@ func startPprof(ctx context.Context, addr string, logger *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: maxHeaderBytes}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: invoicinghttp.MaxHeaderBytes}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
