@@ -25,7 +25,7 @@ var fourByte = strings.Repeat("😀", invoice.MaxDescription)
 func (c *api) tenantOf(t *testing.T, name string) invoice.TenantID {
 	t.Helper()
 	var id [16]byte
-	if err := c.pool.QueryRow(context.Background(), `SELECT id FROM tenants WHERE name = $1`, name).Scan(&id); err != nil {
+	if err := c.db(t).QueryRow(context.Background(), `SELECT id FROM tenants WHERE name = $1`, name).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	return invoice.TenantID(id)
@@ -37,7 +37,7 @@ func (c *api) tenantOf(t *testing.T, name string) invoice.TenantID {
 // path would take a 1 MB request each. It returns their ids.
 func (c *api) addLargest(t *testing.T, tenant invoice.TenantID, n int) []string {
 	t.Helper()
-	repo := invoicingpg.NewInvoices(c.pool)
+	repo := invoicingpg.NewInvoices(c.db(t))
 	lines := make([]invoice.LineInput, invoice.MaxLines)
 	for i := range lines {
 		lines[i] = invoice.LineInput{Description: fourByte, Quantity: 1, UnitAmount: 100, TaxRateBPS: 2000}
@@ -81,7 +81,7 @@ func cursor(raw json.RawMessage) string { return strings.Trim(string(raw), `"`) 
 // and paging reaches every invoice and every event exactly once.
 func TestPages200StaySmall(t *testing.T) {
 	t.Parallel()
-	c := newAPI(t)
+	c := newPostgresAPI(t)
 	const n = 24
 	ids := c.addLargest(t, c.tenantOf(t, "Tenant A"), n)
 

@@ -81,7 +81,7 @@ func (c *api) followRaw(t *testing.T, key, query string, after int64, want int) 
 // tenants' feeds are disjoint.
 func TestListEvents200RebuildsInvoices(t *testing.T) {
 	t.Parallel()
-	c := newAPI(t)
+	c := newPostgresAPI(t)
 	pay := func(key, id string, amount int64, ref string) {
 		wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+id+"/payments", key, map[string]any{"amount": amount, "reference": ref}), http.StatusOK)
 	}
@@ -118,7 +118,7 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 
 	tenantOf := func(key string) string {
 		var id string
-		_ = c.pool.QueryRow(t.Context(), "SELECT tenant_id::text FROM invoices WHERE id = $1",
+		_ = c.db(t).QueryRow(t.Context(), "SELECT tenant_id::text FROM invoices WHERE id = $1",
 			map[string]string{c.keyA: paid.ID, c.keyB: bPaid.ID}[key]).Scan(&id)
 		return id
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
@@ -24,21 +25,76 @@ import (
 // emptyList is the body of an empty page of invoices.
 const emptyList = "{\"data\":[],\"has_more\":false}\n"
 
-// api is the real handler on the real repositories over a fresh database,
-// with an API key for each of two tenants. Its client checks every request
-// and response against api/openapi.yaml (see specTransport).
+// api is the real handler on the app's repositories, with an API key for
+// each of two tenants: in memory under -short, else over a fresh database.
+// Its client checks every request and response against api/openapi.yaml
+// (see specTransport).
 type api struct {
 	url        string
 	keyA, keyB string
 	logs       *syncBuffer
-	pool       *pgxpool.Pool // nil unless newAPI made the database
+	pool       *pgxpool.Pool     // nil unless newPostgresAPI made the database
+	mem        *apptest.Invoices // nil unless newMemoryAPI made the repository
 	client     *http.Client
 	loose      *http.Client // for invalid(): checks responses only
 }
 
-// newAPI serves NewHandler over a fresh migrated database.
+// newAPI serves NewHandler over the in-memory repositories of apptest under
+// -short, which keep the PostgreSQL ones' contract, and over a fresh
+// migrated database otherwise, so the full run checks the HTTP layer on
+// what production runs.
 func newAPI(t *testing.T) *api {
 	t.Helper()
+	if testing.Short() {
+		return newMemoryAPI(t)
+	}
+	return newPostgresAPI(t)
+}
+
+// newMemoryAPI serves NewHandler over apptest's in-memory repositories.
+func newMemoryAPI(t *testing.T) *api {
+	t.Helper()
+	a, m := newMemoryApp()
+	c := serve(t, a)
+	c.mem = m
+	return c
+}
+
+// newApp returns the app on the repositories newAPI would use.
+func newApp(t *testing.T) *app.App {
+	t.Helper()
+	if testing.Short() {
+		a, _ := newMemoryApp()
+		return a
+	}
+	pool := pgtest.New(t)
+	return app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
+}
+
+// newMemoryApp returns the app on apptest's in-memory repositories, and
+// its repository of invoices.
+func newMemoryApp() (*app.App, *apptest.Invoices) {
+	m := apptest.NewInvoices()
+	return app.New(m, apptest.NewAPIKeys(), apptest.NewEvents(m), app.SystemClock{}).
+		WithCreditNotes(apptest.NewCreditNotes(m)), m
+}
+
+// needsPostgres skips the test under -short: it checks what only
+// PostgreSQL does (SQL-level state, real locks and their timeouts, an
+// outage), and the short run reaches no server.
+func needsPostgres(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL: runs without -short")
+	}
+}
+
+// newPostgresAPI serves NewHandler over a fresh migrated database, whose
+// pool the test may query. It skips under -short (see needsPostgres).
+func newPostgresAPI(t *testing.T) *api {
+	t.Helper()
+	needsPostgres(t)
 	pool := pgtest.New(t)
 	c := serve(t, app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{}).
 		WithCreditNotes(invoicingpg.NewCreditNotes(pool)))
@@ -91,6 +147,73 @@ func (c *api) invalid() *api {
 	cp := *c
 	cp.client = c.loose
 	return &cp
+}
+
+// db returns the API's database, failing the test if it runs in memory:
+// a test that reads or edits the database serves with newPostgresAPI.
+func (c *api) db(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	if c.pool == nil {
+		t.Fatal("the API runs in memory: serve it with newPostgresAPI to query its database")
+	}
+	return c.pool
+}
+
+// invoices returns the API's repository of invoices.
+func (c *api) invoices(t *testing.T) interface {
+	app.Invoices
+	app.OverdueCandidates
+} {
+	t.Helper()
+	if c.mem != nil {
+		return c.mem
+	}
+	return invoicingpg.NewInvoices(c.db(t))
+}
+
+// rows returns how many rows table holds: "invoices", "invoice_lines",
+// "payments", "outbox", "idempotency_keys" or "credit_notes" (in memory,
+// what the repository holds in their stead).
+func (c *api) rows(t *testing.T, table string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM "+table)
+	}
+	n := c.mem.Counts()
+	counts := map[string]int{
+		"invoices": n.Invoices, "invoice_lines": n.Lines, "payments": n.Payments,
+		"outbox": n.Events, "idempotency_keys": n.IdempotencyKeys, "credit_notes": n.CreditNotes,
+	}
+	got, ok := counts[table]
+	if !ok {
+		t.Fatalf("rows: no table %q", table)
+	}
+	return got
+}
+
+// eventsOf returns how many events the outbox holds of aggregate id, of
+// type eventType unless it is "".
+func (c *api) eventsOf(t *testing.T, id, eventType string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM outbox WHERE aggregate_id = $1 AND ($2::text = '' OR event_type = $2::text)", id, eventType)
+	}
+	n := 0
+	for _, r := range c.mem.Outbox() {
+		if r.InvoiceID.String() == id && (eventType == "" || r.Type == eventType) {
+			n++
+		}
+	}
+	return n
+}
+
+// keysStored returns how many responses are stored under idempotency key.
+func (c *api) keysStored(t *testing.T, key string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM idempotency_keys WHERE key = $1", key)
+	}
+	return c.mem.KeysStored(key)
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.

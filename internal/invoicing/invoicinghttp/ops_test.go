@@ -15,8 +15,6 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
-	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // opsServer serves NewHandler with cfg over an app whose ports are never
@@ -190,10 +188,9 @@ func (o *recordingObserver) ObserveRequest(method, route string, status int, d t
 
 func TestMetricsRouteAndRequestObserverSeeRoutePatterns(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.New(t)
 	obs := &recordingObserver{}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "up 1\n") })
-	a := app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{})
+	a := newApp(t)
 	key, _, err := a.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: "acme"})
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +245,7 @@ func TestWithoutMetricsHandlerThereIsNoMetricsRoute(t *testing.T) {
 // the same envelope the relay publishes.
 func TestRequestIDAndTraceParentReachTheEvents(t *testing.T) {
 	t.Parallel()
-	c := newAPI(t)
+	c := newPostgresAPI(t)
 	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	res := c.do(t, "POST", "/v1/invoices", c.keyA, map[string]any{
 		"customer": map[string]string{"name": "Ada", "email": "ada@example.com"}, "currency": "EUR",
@@ -278,7 +275,7 @@ func TestRequestIDAndTraceParentReachTheEvents(t *testing.T) {
 		t.Errorf("line_added event carries %+v, want %+v (the generated request id, no trace)", list.Data[1], want)
 	}
 	var stored int
-	if err := c.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE correlation_id = 'req-create' AND traceparent = $1`, parent).Scan(&stored); err != nil || stored != 1 {
+	if err := c.db(t).QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE correlation_id = 'req-create' AND traceparent = $1`, parent).Scan(&stored); err != nil || stored != 1 {
 		t.Errorf("outbox rows with the trace: %d, %v; want 1", stored, err)
 	}
 }

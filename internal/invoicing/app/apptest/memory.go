@@ -35,6 +35,11 @@ type Invoices struct {
 
 	creditNotes      []*creditnote.CreditNote // committed, in commit order
 	creditNoteEvents []creditnote.Event
+
+	// outbox holds every committed event of both aggregates as the
+	// PostgreSQL outbox does, in commit order, sequenced from 1: what
+	// Events serves.
+	outbox []app.EventRecord
 }
 
 type keyID struct {
@@ -85,7 +90,7 @@ func (m *Invoices) Events() []invoice.Event {
 }
 
 // Add implements app.Invoices.Add. A duplicate id is an error.
-func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
+func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
 	events := inv.PullEvents()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -102,6 +107,7 @@ func (m *Invoices) Add(_ context.Context, inv *invoice.Invoice, opts app.ChangeO
 	m.invoices[inv.ID()] = SnapshotOf(inv)
 	m.order = append(m.order, inv.ID())
 	m.events = append(m.events, events...)
+	m.outbox = appendRecords(m.outbox, events, app.TraceFrom(ctx))
 	m.storeKey(inv.Tenant(), opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
@@ -129,7 +135,7 @@ func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 		return app.Changed{}, err
 	}
 	defer unlock()
-	tx := &tx{m: m}
+	tx := &tx{m: m, trace: app.TraceFrom(ctx)}
 	defer func() {
 		// Every way out but the write gives the numbers back, a panicking
 		// fn's included.
@@ -166,9 +172,12 @@ func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 		return app.Changed{}, errors.New("apptest: the invoice changed under its lock")
 	}
 	m.invoices[id] = SnapshotOf(inv)
-	m.events = append(m.events, events...)
-	m.storeKey(tenant, opts.Idempotency, result)
+	// The credit notes' events first, as PostgreSQL writes them: inserted
+	// by fn, before the invoice's.
 	tx.end(true)
+	m.events = append(m.events, events...)
+	m.outbox = appendRecords(m.outbox, events, tx.trace)
+	m.storeKey(tenant, opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
 
@@ -263,6 +272,7 @@ type tx struct {
 	m     *Invoices
 	taken map[*counter]int64 // the last number taken from each, not yet committed
 	notes []*creditnote.CreditNote
+	trace app.Trace // the request's, stored with the events
 }
 
 // NextInvoiceNumber implements app.Tx. It waits while another update holds
@@ -316,8 +326,10 @@ func (t *tx) end(commit bool) {
 	}
 	if commit {
 		for _, cn := range t.notes {
+			events := cn.PullEvents()
 			t.m.creditNotes = append(t.m.creditNotes, cn)
-			t.m.creditNoteEvents = append(t.m.creditNoteEvents, cn.PullEvents()...)
+			t.m.creditNoteEvents = append(t.m.creditNoteEvents, events...)
+			t.m.outbox = appendRecords(t.m.outbox, events, t.trace)
 		}
 	}
 	t.taken, t.notes = nil, nil

@@ -1,0 +1,259 @@
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
+)
+
+var (
+	_ app.Events      = (*Events)(nil)
+	_ app.CreditNotes = (*CreditNotes)(nil)
+)
+
+// recorded is an event of either aggregate, as the outbox stores it.
+type recorded[ID ~[16]byte] interface {
+	Type() string
+	Meta() invoice.EventMeta
+	AggregateID() ID
+}
+
+// appendRecords returns outbox with events appended as the PostgreSQL
+// outbox stores them: the next sequences, the JSON encoding as payload and
+// the request's trace. The caller holds the repository's lock. It panics if
+// an event cannot be encoded, which no domain event allows.
+func appendRecords[ID ~[16]byte, E recorded[ID]](outbox []app.EventRecord, events []E, trace app.Trace) []app.EventRecord {
+	for _, e := range events {
+		payload, err := encodeAsJSONB(e)
+		if err != nil {
+			panic("apptest: encode event " + e.Type() + ": " + err.Error())
+		}
+		m := e.Meta()
+		outbox = append(outbox, app.EventRecord{
+			Sequence: int64(len(outbox) + 1), ID: m.ID, Tenant: m.Tenant, InvoiceID: invoice.ID(e.AggregateID()),
+			Version: m.Version, Type: e.Type(), Payload: payload, OccurredAt: m.OccurredAt.UTC(), Trace: trace,
+		})
+	}
+	return outbox
+}
+
+// encodeAsJSONB returns v's JSON encoding as PostgreSQL's jsonb gives it
+// back in one respect readers see: "<", ">" and "&" stay as they are, not
+// escaped as encoding/json escapes them.
+func encodeAsJSONB(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// Events is an app.Events over an Invoices' committed events. Commits are
+// atomic in memory, so sequence order is commit order and the feed needs
+// none of PostgreSQL's care for transactions still running.
+type Events struct {
+	m *Invoices
+}
+
+// NewEvents returns the events committed to m.
+func NewEvents(m *Invoices) *Events { return &Events{m: m} }
+
+// records returns the tenant's committed events in sequence order.
+func (e *Events) records(tenant invoice.TenantID) []app.EventRecord {
+	e.m.mu.Lock()
+	defer e.m.mu.Unlock()
+	var out []app.EventRecord
+	for _, r := range e.m.outbox {
+		if r.Tenant == tenant {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Feed implements app.Events.Feed as the PostgreSQL reader does: the
+// tenant's events after f.After, up to f.Limit (clamped to
+// 1..app.MaxFeedLimit) of type f.Type, fewer if their payloads would pass
+// f.MaxBytes; NextAfter is the last event served, or if the page ended for
+// want of events, the tenant's last event of any type, or f.After. It fails
+// with app.ErrInvalidCursor if f.After is neither 0 nor one of the tenant's
+// sequences.
+func (e *Events) Feed(_ context.Context, tenant invoice.TenantID, f app.FeedFilter) (app.FeedPage, error) {
+	f.Limit = min(max(f.Limit, 1), app.MaxFeedLimit)
+	all := e.records(tenant)
+	start := 0
+	if f.After != 0 {
+		i := slices.IndexFunc(all, func(r app.EventRecord) bool { return r.Sequence == f.After })
+		if i < 0 {
+			return app.FeedPage{}, app.ErrInvalidCursor
+		}
+		start = i + 1
+	}
+	page := app.FeedPage{NextAfter: f.After}
+	b := budget{max: f.MaxBytes}
+	for _, r := range all[start:] {
+		if f.Type != "" && r.Type != f.Type {
+			continue
+		}
+		if len(page.Events) == f.Limit || !b.take(len(r.Payload)) {
+			break
+		}
+		page.Events = append(page.Events, r)
+	}
+	switch {
+	case b.full || len(page.Events) == f.Limit:
+		page.NextAfter = page.Events[len(page.Events)-1].Sequence
+	case start < len(all):
+		page.NextAfter = all[len(all)-1].Sequence
+	}
+	return page, nil
+}
+
+// History implements app.Events.History as the PostgreSQL reader does: the
+// invoice's events after version f.After in version order, up to
+// app.MaxFeedLimit, fewer if their payloads would pass f.MaxBytes. It fails
+// with invoice.ErrNotFound if the tenant has no such invoice.
+func (e *Events) History(ctx context.Context, tenant invoice.TenantID, id invoice.ID, f app.HistoryFilter) (app.HistoryPage, error) {
+	if _, err := e.m.Get(ctx, tenant, id); err != nil {
+		return app.HistoryPage{}, err
+	}
+	page := app.HistoryPage{Events: []app.EventRecord{}}
+	b := budget{max: f.MaxBytes}
+	for _, r := range e.records(tenant) {
+		if r.InvoiceID != id || r.Version <= f.After || !strings.HasPrefix(r.Type, "invoice.") {
+			continue
+		}
+		if len(page.Events) == app.MaxFeedLimit || !b.take(len(r.Payload)) {
+			page.HasMore = true
+			break
+		}
+		page.Events = append(page.Events, r)
+	}
+	return page, nil
+}
+
+// budget counts the payload bytes of a page of events against max, as the
+// PostgreSQL reader does: the first event always fits; max 0 means no bound.
+type budget struct {
+	max, used, n int
+	full         bool // an event did not fit
+}
+
+// take reports whether an event of size payload bytes still fits the page,
+// counting it if so.
+func (b *budget) take(size int) bool {
+	if b.max > 0 && b.n > 0 && b.used+size > b.max {
+		b.full = true
+		return false
+	}
+	b.used += size
+	b.n++
+	return true
+}
+
+// CreditNotes is an app.CreditNotes over an Invoices' committed credit
+// notes.
+type CreditNotes struct {
+	m *Invoices
+}
+
+// NewCreditNotes returns the credit notes committed to m.
+func NewCreditNotes(m *Invoices) *CreditNotes { return &CreditNotes{m: m} }
+
+// Get implements app.CreditNotes.Get: the tenant's credit note, or
+// creditnote.ErrNotFound.
+func (c *CreditNotes) Get(_ context.Context, tenant invoice.TenantID, id creditnote.ID) (*creditnote.CreditNote, error) {
+	notes, _ := c.m.CreditNotes()
+	for _, cn := range notes {
+		if cn.ID() == id && cn.Tenant() == tenant {
+			return cn, nil
+		}
+	}
+	return nil, creditnote.ErrNotFound
+}
+
+// List implements app.CreditNotes.List as the PostgreSQL repository does:
+// newest first by (issue time, id), the limit clamped to
+// 1..app.MaxListLimit. It fails with invoice.ErrNotFound if f.InvoiceID
+// names none of the tenant's invoices and with app.ErrInvalidCursor if
+// f.StartingAfter is not one of the credit notes listed.
+func (c *CreditNotes) List(ctx context.Context, tenant invoice.TenantID, f app.CreditNoteFilter) (app.CreditNotePage, error) {
+	limit := min(max(f.Limit, 1), app.MaxListLimit)
+	if f.InvoiceID != nil {
+		if _, err := c.m.Get(ctx, tenant, *f.InvoiceID); err != nil {
+			return app.CreditNotePage{}, err
+		}
+	}
+	all, _ := c.m.CreditNotes()
+	all = slices.DeleteFunc(all, func(cn *creditnote.CreditNote) bool {
+		return cn.Tenant() != tenant || (f.InvoiceID != nil && cn.InvoiceID() != *f.InvoiceID)
+	})
+	slices.SortStableFunc(all, func(a, b *creditnote.CreditNote) int {
+		if c := b.IssuedAt().Compare(a.IssuedAt()); c != 0 {
+			return c
+		}
+		bi, ai := b.ID(), a.ID()
+		return slices.Compare(bi[:], ai[:])
+	})
+	if f.StartingAfter != nil {
+		i := slices.IndexFunc(all, func(cn *creditnote.CreditNote) bool { return cn.ID() == *f.StartingAfter })
+		if i < 0 {
+			return app.CreditNotePage{}, app.ErrInvalidCursor
+		}
+		all = all[i+1:]
+	}
+	if len(all) > limit {
+		return app.CreditNotePage{CreditNotes: all[:limit], HasMore: true}, nil
+	}
+	return app.CreditNotePage{CreditNotes: all}, nil
+}
+
+// Counts is how many rows of each kind the repository holds, as the
+// PostgreSQL tables would: what tests that check a request wrote nothing
+// compare before and after.
+type Counts struct {
+	Invoices, Lines, Payments int
+	Events                    int // of both aggregates
+	IdempotencyKeys           int // stored responses
+	CreditNotes               int
+}
+
+// Counts returns the rows committed so far.
+func (m *Invoices) Counts() Counts {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := Counts{Invoices: len(m.invoices), Events: len(m.outbox), IdempotencyKeys: len(m.keys), CreditNotes: len(m.creditNotes)}
+	for _, s := range m.invoices {
+		c.Lines += len(s.Lines)
+		c.Payments += len(s.Payments)
+	}
+	return c
+}
+
+// Outbox returns every committed event of every tenant, in sequence order.
+func (m *Invoices) Outbox() []app.EventRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.outbox)
+}
+
+// KeysStored returns how many tenants have a response stored under key.
+func (m *Invoices) KeysStored(key string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for k := range m.keys {
+		if k.key == key {
+			n++
+		}
+	}
+	return n
+}
