@@ -12,7 +12,6 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 // maxResponse is the size no response may reach, whatever the data.
@@ -24,6 +23,13 @@ var fourByte = strings.Repeat("😀", invoice.MaxDescription)
 // tenantOf returns the tenant id of the API key's tenant.
 func (c *api) tenantOf(t *testing.T, name string) invoice.TenantID {
 	t.Helper()
+	if c.memKeys != nil {
+		id, ok := c.memKeys.TenantNamed(name)
+		if !ok {
+			t.Fatalf("no tenant %q", name)
+		}
+		return id
+	}
 	var id [16]byte
 	if err := c.db(t).QueryRow(context.Background(), `SELECT id FROM tenants WHERE name = $1`, name).Scan(&id); err != nil {
 		t.Fatal(err)
@@ -37,7 +43,7 @@ func (c *api) tenantOf(t *testing.T, name string) invoice.TenantID {
 // path would take a 1 MB request each. It returns their ids.
 func (c *api) addLargest(t *testing.T, tenant invoice.TenantID, n int) []string {
 	t.Helper()
-	repo := invoicingpg.NewInvoices(c.db(t))
+	repo := c.invoices(t)
 	lines := make([]invoice.LineInput, invoice.MaxLines)
 	for i := range lines {
 		lines[i] = invoice.LineInput{Description: fourByte, Quantity: 1, UnitAmount: 100, TaxRateBPS: 2000}
@@ -81,7 +87,7 @@ func cursor(raw json.RawMessage) string { return strings.Trim(string(raw), `"`) 
 // and paging reaches every invoice and every event exactly once.
 func TestPages200StaySmall(t *testing.T) {
 	t.Parallel()
-	c := newPostgresAPI(t)
+	c := newAPI(t)
 	const n = 24
 	ids := c.addLargest(t, c.tenantOf(t, "Tenant A"), n)
 

@@ -35,6 +35,7 @@ type api struct {
 	logs       *syncBuffer
 	pool       *pgxpool.Pool     // nil unless newPostgresAPI made the database
 	mem        *apptest.Invoices // nil unless newMemoryAPI made the repository
+	memKeys    *apptest.APIKeys  // its API keys
 	client     *http.Client
 	loose      *http.Client // for invalid(): checks responses only
 }
@@ -54,9 +55,9 @@ func newAPI(t *testing.T) *api {
 // newMemoryAPI serves NewHandler over apptest's in-memory repositories.
 func newMemoryAPI(t *testing.T) *api {
 	t.Helper()
-	a, m := newMemoryApp()
+	a, m, keys := newMemoryApp()
 	c := serve(t, a)
-	c.mem = m
+	c.mem, c.memKeys = m, keys
 	return c
 }
 
@@ -64,7 +65,7 @@ func newMemoryAPI(t *testing.T) *api {
 func newApp(t *testing.T) *app.App {
 	t.Helper()
 	if testing.Short() {
-		a, _ := newMemoryApp()
+		a, _, _ := newMemoryApp()
 		return a
 	}
 	pool := pgtest.New(t)
@@ -73,11 +74,11 @@ func newApp(t *testing.T) *app.App {
 }
 
 // newMemoryApp returns the app on apptest's in-memory repositories, and
-// its repository of invoices.
-func newMemoryApp() (*app.App, *apptest.Invoices) {
-	m := apptest.NewInvoices()
-	return app.New(m, apptest.NewAPIKeys(), apptest.NewEvents(m), app.SystemClock{}).
-		WithCreditNotes(apptest.NewCreditNotes(m)), m
+// its repositories of invoices and of API keys.
+func newMemoryApp() (*app.App, *apptest.Invoices, *apptest.APIKeys) {
+	m, keys := apptest.NewInvoices(), apptest.NewAPIKeys()
+	return app.New(m, keys, apptest.NewEvents(m), app.SystemClock{}).
+		WithCreditNotes(apptest.NewCreditNotes(m)), m, keys
 }
 
 // needsPostgres skips the test under -short: it checks what only
@@ -201,6 +202,40 @@ func (c *api) eventsOf(t *testing.T, id, eventType string) int {
 	n := 0
 	for _, r := range c.mem.Outbox() {
 		if r.InvoiceID.String() == id && (eventType == "" || r.Type == eventType) {
+			n++
+		}
+	}
+	return n
+}
+
+// tenantOfInvoice returns the id of invoice id's tenant.
+func (c *api) tenantOfInvoice(t *testing.T, id string) string {
+	t.Helper()
+	if c.mem == nil {
+		var tenant string
+		if err := c.db(t).QueryRow(t.Context(), "SELECT tenant_id::text FROM invoices WHERE id = $1", id).Scan(&tenant); err != nil {
+			t.Fatalf("tenant of invoice %s: %v", id, err)
+		}
+		return tenant
+	}
+	for _, r := range c.mem.Outbox() {
+		if r.InvoiceID.String() == id {
+			return r.Tenant.String()
+		}
+	}
+	t.Fatalf("tenant of invoice %s: no such invoice", id)
+	return ""
+}
+
+// eventsOfTenant returns how many events the outbox holds of tenant.
+func (c *api) eventsOfTenant(t *testing.T, tenant string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = $1", tenant)
+	}
+	n := 0
+	for _, r := range c.mem.Outbox() {
+		if r.Tenant.String() == tenant {
 			n++
 		}
 	}

@@ -142,14 +142,14 @@ func TestListLines422(t *testing.T) {
 // once, in version order.
 func TestInvoiceEvents200PagesStaySmall(t *testing.T) {
 	t.Parallel()
-	c := newPostgresAPI(t)
+	c := newAPI(t)
 	draft := c.newDraft(t, c.keyA)
 	id, err := invoice.ParseID(draft.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const cycles = 3500
-	_, err = invoicingpg.NewInvoices(c.db(t)).Update(context.Background(), c.tenantOf(t, "Tenant A"), id, app.ChangeOptions{},
+	_, err = c.invoices(t).Update(context.Background(), c.tenantOf(t, "Tenant A"), id, app.ChangeOptions{},
 		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 			now := app.SystemClock{}.Now()
 			for range cycles {

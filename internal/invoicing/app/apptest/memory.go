@@ -446,6 +446,14 @@ func (k *APIKeys) Create(_ context.Context, tenantName string, hash []byte) (inv
 	return t, nil
 }
 
+// TenantNamed returns the id of the tenant created with name, if any.
+func (k *APIKeys) TenantNamed(name string) (invoice.TenantID, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t, ok := k.tenants[name]
+	return t, ok
+}
+
 // Tenant implements app.APIKeys.Tenant.
 func (k *APIKeys) Tenant(_ context.Context, hash []byte) (invoice.TenantID, error) {
 	k.mu.Lock()
