@@ -242,6 +242,22 @@ func (c *api) eventsOfTenant(t *testing.T, tenant string) int {
 	return n
 }
 
+// eventsTraced returns how many events the outbox holds with this
+// correlation id and traceparent.
+func (c *api) eventsTraced(t *testing.T, correlationID, traceParent string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM outbox WHERE correlation_id = $1 AND traceparent = $2", correlationID, traceParent)
+	}
+	n := 0
+	for _, r := range c.mem.Outbox() {
+		if r.Trace.CorrelationID == correlationID && r.Trace.TraceParent == traceParent {
+			n++
+		}
+	}
+	return n
+}
+
 // keysStored returns how many responses are stored under idempotency key.
 func (c *api) keysStored(t *testing.T, key string) int {
 	t.Helper()
