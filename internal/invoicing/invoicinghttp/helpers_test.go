@@ -258,6 +258,18 @@ func (c *api) eventsTraced(t *testing.T, correlationID, traceParent string) int 
 	return n
 }
 
+// setSequence makes n the outbox's last sequence: the next event gets n+1.
+func (c *api) setSequence(t *testing.T, n int64) {
+	t.Helper()
+	if c.mem != nil {
+		c.mem.SetSequence(n)
+		return
+	}
+	if _, err := c.db(t).Exec(t.Context(), "SELECT setval(pg_get_serial_sequence('outbox', 'sequence'), $1::bigint)", n); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // keysStored returns how many responses are stored under idempotency key.
 func (c *api) keysStored(t *testing.T, key string) int {
 	t.Helper()

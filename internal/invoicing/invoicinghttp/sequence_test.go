@@ -20,10 +20,8 @@ const sequenceStart = 1<<31 - 5
 // sequence a decimal string.
 func TestListEvents200PastSequence2To31(t *testing.T) {
 	t.Parallel()
-	c := newPostgresAPI(t)
-	if _, err := c.db(t).Exec(t.Context(), "SELECT setval(pg_get_serial_sequence('outbox', 'sequence'), $1::bigint)", int64(sequenceStart)); err != nil {
-		t.Fatal(err)
-	}
+	c := newAPI(t)
+	c.setSequence(t, sequenceStart)
 	var first string
 	for i := range 2 { // created, issued, payment_recorded, paid
 		inv := c.newOpen(t, c.keyA)

@@ -25,18 +25,20 @@ type recorded[ID ~[16]byte] interface {
 }
 
 // appendRecords returns outbox with events appended as the PostgreSQL
-// outbox stores them: the next sequences, the JSON encoding as payload and
-// the request's trace. The caller holds the repository's lock. It panics if
-// an event cannot be encoded, which no domain event allows.
-func appendRecords[ID ~[16]byte, E recorded[ID]](outbox []app.EventRecord, events []E, trace app.Trace) []app.EventRecord {
+// outbox stores them: the sequences after *seq (which it advances), the
+// JSON encoding as payload and the request's trace. The caller holds the
+// repository's lock. It panics if an event cannot be encoded, which no
+// domain event allows.
+func appendRecords[ID ~[16]byte, E recorded[ID]](outbox []app.EventRecord, seq *int64, events []E, trace app.Trace) []app.EventRecord {
 	for _, e := range events {
+		*seq++
 		payload, err := encodeAsJSONB(e)
 		if err != nil {
 			panic("apptest: encode event " + e.Type() + ": " + err.Error())
 		}
 		m := e.Meta()
 		outbox = append(outbox, app.EventRecord{
-			Sequence: int64(len(outbox) + 1), ID: m.ID, Tenant: m.Tenant, InvoiceID: invoice.ID(e.AggregateID()),
+			Sequence: *seq, ID: m.ID, Tenant: m.Tenant, InvoiceID: invoice.ID(e.AggregateID()),
 			Version: m.Version, Type: e.Type(), Payload: payload, OccurredAt: m.OccurredAt.UTC(), Trace: trace,
 		})
 	}
@@ -236,6 +238,14 @@ func (m *Invoices) Counts() Counts {
 		c.Payments += len(s.Payments)
 	}
 	return c
+}
+
+// SetSequence makes n the last sequence taken, so the next event gets
+// n+1, as setval on the PostgreSQL outbox's sequence does.
+func (m *Invoices) SetSequence(n int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seq = n
 }
 
 // Outbox returns every committed event of every tenant, in sequence order.

@@ -37,9 +37,10 @@ type Invoices struct {
 	creditNoteEvents []creditnote.Event
 
 	// outbox holds every committed event of both aggregates as the
-	// PostgreSQL outbox does, in commit order, sequenced from 1: what
-	// Events serves.
+	// PostgreSQL outbox does, in commit order: what Events serves. seq is
+	// the last sequence taken.
 	outbox []app.EventRecord
+	seq    int64
 }
 
 type keyID struct {
@@ -107,7 +108,7 @@ func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Chang
 	m.invoices[inv.ID()] = SnapshotOf(inv)
 	m.order = append(m.order, inv.ID())
 	m.events = append(m.events, events...)
-	m.outbox = appendRecords(m.outbox, events, app.TraceFrom(ctx))
+	m.outbox = appendRecords(m.outbox, &m.seq, events, app.TraceFrom(ctx))
 	m.storeKey(inv.Tenant(), opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
@@ -176,7 +177,7 @@ func (m *Invoices) Update(ctx context.Context, tenant invoice.TenantID, id invoi
 	// by fn, before the invoice's.
 	tx.end(true)
 	m.events = append(m.events, events...)
-	m.outbox = appendRecords(m.outbox, events, tx.trace)
+	m.outbox = appendRecords(m.outbox, &m.seq, events, tx.trace)
 	m.storeKey(tenant, opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
@@ -329,7 +330,7 @@ func (t *tx) end(commit bool) {
 			events := cn.PullEvents()
 			t.m.creditNotes = append(t.m.creditNotes, cn)
 			t.m.creditNoteEvents = append(t.m.creditNoteEvents, events...)
-			t.m.outbox = appendRecords(t.m.outbox, events, t.trace)
+			t.m.outbox = appendRecords(t.m.outbox, &t.m.seq, events, t.trace)
 		}
 	}
 	t.taken, t.notes = nil, nil
