@@ -16,10 +16,18 @@ import (
 )
 
 // These tests run the relay's loop on the fakes of fakes_test.go inside a
-// synctest bubble: time.Sleep advances the bubble's clock at once, and
+// synctest bubble: advance moves the bubble's clock at once, and
 // synctest.Wait returns when the relay is idle, so they need neither
 // PostgreSQL nor NATS and run under -short. The tests on the real outbox
 // and broker check the same behaviours end to end.
+
+// advance moves the bubble's clock d on, firing the relay's timers due
+// meanwhile, and returns once the relay is idle again. Inside a bubble a
+// sleep takes no real time.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
 
 // fakeRelay is a relay over the fakes, running until stop.
 type fakeRelay struct {
@@ -162,8 +170,7 @@ func TestFakeRelayBacksOffWhileTheBrokerIsDown(t *testing.T) {
 				b.answerWith(func(relay.Message) error { return down })
 			})
 		defer f.stop(t)
-		time.Sleep(20 * time.Second)
-		synctest.Wait()
+		advance(20 * time.Second)
 
 		calls := f.broker.publishCalls()
 		if len(calls) < 10 {
@@ -234,8 +241,7 @@ func TestFakeRelayRetriesThenParksARejectedEvent(t *testing.T) {
 			t.Errorf("stored %v at first, want only the other invoice's event 2", f.storedIDs())
 		}
 
-		time.Sleep(time.Minute)
-		synctest.Wait()
+		advance(time.Minute)
 		if r := f.outbox.row(1); r.Attempts != 2 || !r.publishedAt.After(r.OccurredAt) {
 			t.Errorf("flaky event: %d attempts, published %v; want 2 rejections and then published", r.Attempts, r.publishedAt)
 		}
@@ -309,13 +315,11 @@ func TestFakeRelayWakeSkipsThePoll(t *testing.T) {
 		}
 
 		f.outbox.add(tenant, invs[0], "invoice.issued")
-		time.Sleep(59 * time.Minute)
-		synctest.Wait()
+		advance(59 * time.Minute)
 		if len(f.storedIDs()) != 1 {
 			t.Fatalf("without Wake, the event was stored before the poll")
 		}
-		time.Sleep(time.Minute)
-		synctest.Wait()
+		advance(time.Minute)
 		if len(f.storedIDs()) != 2 || len(f.outbox.unpublished()) != 0 {
 			t.Errorf("after the poll: %d stored, %v unpublished; want both stored and marked", len(f.storedIDs()), f.outbox.unpublished())
 		}
