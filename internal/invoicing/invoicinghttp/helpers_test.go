@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
@@ -268,6 +269,27 @@ func (c *api) setSequence(t *testing.T, n int64) {
 	if _, err := c.db(t).Exec(t.Context(), "SELECT setval(pg_get_serial_sequence('outbox', 'sequence'), $1::bigint)", n); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// invoiceIDs returns the ids of the committed invoices of every tenant.
+func (c *api) invoiceIDs(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	if c.mem != nil {
+		for _, id := range c.mem.InvoiceIDs() {
+			ids = append(ids, id.String())
+		}
+		return ids
+	}
+	rows, err := c.db(t).Query(t.Context(), "SELECT id::text FROM invoices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 // keysStored returns how many responses are stored under idempotency key.

@@ -248,6 +248,13 @@ func (m *Invoices) SetSequence(n int64) {
 	m.seq = n
 }
 
+// InvoiceIDs returns the ids of every tenant's invoices, in creation order.
+func (m *Invoices) InvoiceIDs() []invoice.ID {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.order)
+}
+
 // Outbox returns every committed event of every tenant, in sequence order.
 func (m *Invoices) Outbox() []app.EventRecord {
 	m.mu.Lock()
