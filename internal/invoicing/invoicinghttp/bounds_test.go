@@ -12,7 +12,6 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
@@ -25,8 +24,15 @@ var fourByte = strings.Repeat("😀", invoice.MaxDescription)
 // tenantOf returns the tenant id of the API key's tenant.
 func (c *api) tenantOf(t *testing.T, name string) kernel.TenantID {
 	t.Helper()
+	if c.memKeys != nil {
+		id, ok := c.memKeys.TenantNamed(name)
+		if !ok {
+			t.Fatalf("no tenant %q", name)
+		}
+		return id
+	}
 	var id [16]byte
-	if err := c.pool.QueryRow(context.Background(), `SELECT id FROM tenants WHERE name = $1`, name).Scan(&id); err != nil {
+	if err := c.db(t).QueryRow(context.Background(), `SELECT id FROM tenants WHERE name = $1`, name).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	return kernel.TenantID(id)
@@ -38,7 +44,7 @@ func (c *api) tenantOf(t *testing.T, name string) kernel.TenantID {
 // path would take a 1 MB request each. It returns their ids.
 func (c *api) addLargest(t *testing.T, tenant kernel.TenantID, n int) []string {
 	t.Helper()
-	repo := invoicingpg.NewInvoices(c.pool)
+	repo := c.invoices(t)
 	lines := make([]invoice.LineInput, invoice.MaxLines)
 	for i := range lines {
 		lines[i] = invoice.LineInput{Description: fourByte, Quantity: 1, UnitAmount: 100, TaxRateBPS: 2000}

@@ -118,6 +118,7 @@ func TestConcurrentPaymentsWithIfMatch412(t *testing.T) {
 // the invoice is free.
 func TestChangeWaitingPastTheLockTimeout503(t *testing.T) {
 	t.Parallel()
+	needsPostgres(t)
 	pool := pgtest.New(t)
 	c := serve(t, app.New(invoicingpg.NewInvoices(pool, invoicingpg.WithLockTimeout(100*time.Millisecond)), invoicingpg.NewAPIKeys(pool),
 		invoicingpg.NewEvents(pool), app.SystemClock{}).WithCreditNotes(invoicingpg.NewCreditNotes(pool)))

@@ -203,7 +203,7 @@ func TestIssueCreditNoteErrors(t *testing.T) {
 	wantProblem(t, c.invalid().do(t, "POST", path, c.keyA, `{"amount": "1", "reason": "duplicate"}`), http.StatusBadRequest, "wrong_type", "amount")
 	wantProblem(t, c.invalid().do(t, "POST", path, c.keyA, `{"amount": 1, "reason": "duplicate", "discount": 1}`), http.StatusBadRequest, "unknown_field", "discount")
 	c.wantUnchanged(t, c.keyA, open)
-	if n := c.count(t, "SELECT count(*) FROM credit_notes"); n != 0 {
+	if n := c.rows(t, "credit_notes"); n != 0 {
 		t.Fatalf("%d credit notes stored by refused requests", n)
 	}
 

@@ -52,11 +52,11 @@ func TestChangeInvoice412IfMatch(t *testing.T) {
 	for _, stale := range []string{`"v0"`, `W/"v1"`, `"v0", "v3"`, `not-a-tag`, `"1"`} {
 		for _, tt := range tests {
 			before := c.get(t, c.keyA, tt.inv.ID)
-			events := c.count(t, "SELECT count(*) FROM outbox WHERE aggregate_id = $1", tt.inv.ID)
+			events := c.eventsOf(t, tt.inv.ID, "")
 			wantProblem(t, c.do(t, "POST", "/v1/invoices/"+tt.inv.ID+tt.path, c.keyA, tt.body, "If-Match", stale),
 				http.StatusPreconditionFailed, "version_mismatch", "If-Match")
 			c.wantUnchanged(t, c.keyA, before)
-			if n := c.count(t, "SELECT count(*) FROM outbox WHERE aggregate_id = $1", tt.inv.ID); n != events {
+			if n := c.eventsOf(t, tt.inv.ID, ""); n != events {
 				t.Errorf("%s with If-Match %s: %d events, want %d", tt.name, stale, n, events)
 			}
 		}

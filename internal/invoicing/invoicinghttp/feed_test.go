@@ -117,10 +117,7 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 	credit(c.keyA, written.ID, 2000) // credit on a written-off invoice lowers what is still due
 
 	tenantOf := func(key string) string {
-		var id string
-		_ = c.pool.QueryRow(t.Context(), "SELECT tenant_id::text FROM invoices WHERE id = $1",
-			map[string]string{c.keyA: paid.ID, c.keyB: bPaid.ID}[key]).Scan(&id)
-		return id
+		return c.tenantOfInvoice(t, map[string]string{c.keyA: paid.ID, c.keyB: bPaid.ID}[key])
 	}
 	type state struct {
 		status                              string
@@ -128,7 +125,7 @@ func TestListEvents200RebuildsInvoices(t *testing.T) {
 		creditNotes, creditNoteSum          int64 // from credit_note.issued
 	}
 	rebuild := func(key string) map[string]*state {
-		want := c.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = $1", tenantOf(key))
+		want := c.eventsOfTenant(t, tenantOf(key))
 		events, _ := c.follow(t, key, "", 0, want)
 		if len(events) != want {
 			t.Fatalf("read %d events, want %d", len(events), want)

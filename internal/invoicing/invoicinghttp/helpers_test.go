@@ -13,9 +13,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
@@ -24,21 +26,77 @@ import (
 // emptyList is the body of an empty page of invoices.
 const emptyList = "{\"data\":[],\"has_more\":false}\n"
 
-// api is the real handler on the real repositories over a fresh database,
-// with an API key for each of two tenants. Its client checks every request
-// and response against api/openapi.yaml (see specTransport).
+// api is the real handler on the app's repositories, with an API key for
+// each of two tenants: in memory under -short, else over a fresh database.
+// Its client checks every request and response against api/openapi.yaml
+// (see specTransport).
 type api struct {
 	url        string
 	keyA, keyB string
 	logs       *syncBuffer
-	pool       *pgxpool.Pool // nil unless newAPI made the database
+	pool       *pgxpool.Pool     // nil unless newPostgresAPI made the database
+	mem        *apptest.Invoices // nil unless newMemoryAPI made the repository
+	memKeys    *apptest.APIKeys  // its API keys
 	client     *http.Client
 	loose      *http.Client // for invalid(): checks responses only
 }
 
-// newAPI serves NewHandler over a fresh migrated database.
+// newAPI serves NewHandler over the in-memory repositories of apptest under
+// -short, which keep the PostgreSQL ones' contract, and over a fresh
+// migrated database otherwise, so the full run checks the HTTP layer on
+// what production runs.
 func newAPI(t *testing.T) *api {
 	t.Helper()
+	if testing.Short() {
+		return newMemoryAPI(t)
+	}
+	return newPostgresAPI(t)
+}
+
+// newMemoryAPI serves NewHandler over apptest's in-memory repositories.
+func newMemoryAPI(t *testing.T) *api {
+	t.Helper()
+	a, m, keys := newMemoryApp()
+	c := serve(t, a)
+	c.mem, c.memKeys = m, keys
+	return c
+}
+
+// newApp returns the app on the repositories newAPI would use.
+func newApp(t *testing.T) *app.App {
+	t.Helper()
+	if testing.Short() {
+		a, _, _ := newMemoryApp()
+		return a
+	}
+	pool := pgtest.New(t)
+	return app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{}).
+		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
+}
+
+// newMemoryApp returns the app on apptest's in-memory repositories, and
+// its repositories of invoices and of API keys.
+func newMemoryApp() (*app.App, *apptest.Invoices, *apptest.APIKeys) {
+	m, keys := apptest.NewInvoices(), apptest.NewAPIKeys()
+	return app.New(m, keys, apptest.NewEvents(m), app.SystemClock{}).
+		WithCreditNotes(apptest.NewCreditNotes(m)), m, keys
+}
+
+// needsPostgres skips the test under -short: it checks what only
+// PostgreSQL does (SQL-level state, real locks and their timeouts, an
+// outage), and the short run reaches no server.
+func needsPostgres(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL: runs without -short")
+	}
+}
+
+// newPostgresAPI serves NewHandler over a fresh migrated database, whose
+// pool the test may query. It skips under -short (see needsPostgres).
+func newPostgresAPI(t *testing.T) *api {
+	t.Helper()
+	needsPostgres(t)
 	pool := pgtest.New(t)
 	c := serve(t, app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{}).
 		WithCreditNotes(invoicingpg.NewCreditNotes(pool)))
@@ -91,6 +149,156 @@ func (c *api) invalid() *api {
 	cp := *c
 	cp.client = c.loose
 	return &cp
+}
+
+// db returns the API's database, failing the test if it runs in memory:
+// a test that reads or edits the database serves with newPostgresAPI.
+func (c *api) db(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	if c.pool == nil {
+		t.Fatal("the API runs in memory: serve it with newPostgresAPI to query its database")
+	}
+	return c.pool
+}
+
+// invoices returns the API's repository of invoices.
+func (c *api) invoices(t *testing.T) interface {
+	app.Invoices
+	app.OverdueCandidates
+} {
+	t.Helper()
+	if c.mem != nil {
+		return c.mem
+	}
+	return invoicingpg.NewInvoices(c.db(t))
+}
+
+// rows returns how many rows table holds: "invoices", "invoice_lines",
+// "payments", "outbox", "idempotency_keys" or "credit_notes" (in memory,
+// what the repository holds in their stead).
+func (c *api) rows(t *testing.T, table string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM "+table)
+	}
+	n := c.mem.Counts()
+	counts := map[string]int{
+		"invoices": n.Invoices, "invoice_lines": n.Lines, "payments": n.Payments,
+		"outbox": n.Events, "idempotency_keys": n.IdempotencyKeys, "credit_notes": n.CreditNotes,
+	}
+	got, ok := counts[table]
+	if !ok {
+		t.Fatalf("rows: no table %q", table)
+	}
+	return got
+}
+
+// eventsOf returns how many events the outbox holds of aggregate id, of
+// type eventType unless it is "".
+func (c *api) eventsOf(t *testing.T, id, eventType string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM outbox WHERE aggregate_id = $1 AND ($2::text = '' OR event_type = $2::text)", id, eventType)
+	}
+	n := 0
+	for _, r := range c.mem.Outbox() {
+		if r.AggregateID.String() == id && (eventType == "" || r.Type == eventType) {
+			n++
+		}
+	}
+	return n
+}
+
+// tenantOfInvoice returns the id of invoice id's tenant.
+func (c *api) tenantOfInvoice(t *testing.T, id string) string {
+	t.Helper()
+	if c.mem == nil {
+		var tenant string
+		if err := c.db(t).QueryRow(t.Context(), "SELECT tenant_id::text FROM invoices WHERE id = $1", id).Scan(&tenant); err != nil {
+			t.Fatalf("tenant of invoice %s: %v", id, err)
+		}
+		return tenant
+	}
+	for _, r := range c.mem.Outbox() {
+		if r.AggregateID.String() == id {
+			return r.Tenant.String()
+		}
+	}
+	t.Fatalf("tenant of invoice %s: no such invoice", id)
+	return ""
+}
+
+// eventsOfTenant returns how many events the outbox holds of tenant.
+func (c *api) eventsOfTenant(t *testing.T, tenant string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM outbox WHERE tenant_id = $1", tenant)
+	}
+	n := 0
+	for _, r := range c.mem.Outbox() {
+		if r.Tenant.String() == tenant {
+			n++
+		}
+	}
+	return n
+}
+
+// eventsTraced returns how many events the outbox holds with this
+// correlation id and traceparent.
+func (c *api) eventsTraced(t *testing.T, correlationID, traceParent string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM outbox WHERE correlation_id = $1 AND traceparent = $2", correlationID, traceParent)
+	}
+	n := 0
+	for _, r := range c.mem.Outbox() {
+		if r.Trace.CorrelationID == correlationID && r.Trace.TraceParent == traceParent {
+			n++
+		}
+	}
+	return n
+}
+
+// setSequence makes n the outbox's last sequence: the next event gets n+1.
+func (c *api) setSequence(t *testing.T, n int64) {
+	t.Helper()
+	if c.mem != nil {
+		c.mem.SetSequence(n)
+		return
+	}
+	if _, err := c.db(t).Exec(t.Context(), "SELECT setval(pg_get_serial_sequence('outbox', 'sequence'), $1::bigint)", n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// invoiceIDs returns the ids of the committed invoices of every tenant.
+func (c *api) invoiceIDs(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	if c.mem != nil {
+		for _, id := range c.mem.InvoiceIDs() {
+			ids = append(ids, id.String())
+		}
+		return ids
+	}
+	rows, err := c.db(t).Query(t.Context(), "SELECT id::text FROM invoices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// keysStored returns how many responses are stored under idempotency key.
+func (c *api) keysStored(t *testing.T, key string) int {
+	t.Helper()
+	if c.mem == nil {
+		return c.count(t, "SELECT count(*) FROM idempotency_keys WHERE key = $1", key)
+	}
+	return c.mem.KeysStored(key)
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.

@@ -20,6 +20,7 @@ func TestGetInvoice500DoesNotLeak(t *testing.T) {
 	t.Parallel()
 	// API keys and invoices on separate pools, so closing the invoices' pool
 	// fails the use case, not authentication.
+	needsPostgres(t)
 	url := pgtest.NewURL(t)
 	keysPool, invoicesPool := connect(t, url), connect(t, url)
 	c := serve(t, app.New(invoicingpg.NewInvoices(invoicesPool), invoicingpg.NewAPIKeys(keysPool), invoicingpg.NewEvents(invoicesPool), app.SystemClock{}))

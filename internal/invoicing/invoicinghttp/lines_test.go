@@ -149,7 +149,7 @@ func TestInvoiceEvents200PagesStaySmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	const cycles = 3500
-	_, err = invoicingpg.NewInvoices(c.pool).Update(context.Background(), c.tenantOf(t, "Tenant A"), id, app.ChangeOptions{},
+	_, err = c.invoices(t).Update(context.Background(), c.tenantOf(t, "Tenant A"), id, app.ChangeOptions{},
 		func(_ context.Context, inv *invoice.Invoice, _ app.Tx) (app.Result, error) {
 			now := app.SystemClock{}.Now()
 			for range cycles {
@@ -206,9 +206,9 @@ func TestInvoiceEvents200PagesStaySmall(t *testing.T) {
 // reading the database.
 func TestListInvoices500AfterRequestTimeout(t *testing.T) {
 	t.Parallel()
-	c := newAPI(t)
+	c := newPostgresAPI(t)
 	c.newDraft(t, c.keyA)
-	a := app.New(invoicingpg.NewInvoices(c.pool), invoicingpg.NewAPIKeys(c.pool), invoicingpg.NewEvents(c.pool), app.SystemClock{})
+	a := app.New(invoicingpg.NewInvoices(c.db(t)), invoicingpg.NewAPIKeys(c.db(t)), invoicingpg.NewEvents(c.db(t)), app.SystemClock{})
 	srv := httptest.NewServer(invoicinghttp.NewHandler(a, invoicinghttp.Config{Logger: slog.New(slog.DiscardHandler), RequestTimeout: time.Nanosecond}))
 	t.Cleanup(srv.Close)
 	req, err := http.NewRequest("GET", srv.URL+"/v1/invoices", nil)

@@ -15,8 +15,6 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
-	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // opsServer serves NewHandler with cfg over an app whose ports are never
@@ -190,10 +188,9 @@ func (o *recordingObserver) ObserveRequest(method, route string, status int, d t
 
 func TestMetricsRouteAndRequestObserverSeeRoutePatterns(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.New(t)
 	obs := &recordingObserver{}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "up 1\n") })
-	a := app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{})
+	a := newApp(t)
 	key, _, err := a.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: "acme"})
 	if err != nil {
 		t.Fatal(err)
@@ -277,8 +274,7 @@ func TestRequestIDAndTraceParentReachTheEvents(t *testing.T) {
 	if want := (traced{CorrelationID: generated}); generated == "" || list.Data[1] != want {
 		t.Errorf("line_added event carries %+v, want %+v (the generated request id, no trace)", list.Data[1], want)
 	}
-	var stored int
-	if err := c.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE correlation_id = 'req-create' AND traceparent = $1`, parent).Scan(&stored); err != nil || stored != 1 {
-		t.Errorf("outbox rows with the trace: %d, %v; want 1", stored, err)
+	if stored := c.eventsTraced(t, "req-create", parent); stored != 1 {
+		t.Errorf("outbox rows with the trace: %d; want 1", stored)
 	}
 }

@@ -17,6 +17,7 @@ import (
 // the database is back, requests succeed again.
 func TestDatabaseOutageAnswers503(t *testing.T) {
 	t.Parallel()
+	needsPostgres(t)
 	dbURL := pgtest.NewURL(t)
 	proxy := pgtest.NewProxy(t, dbURL)
 	pool := connect(t, proxy.URL(dbURL))

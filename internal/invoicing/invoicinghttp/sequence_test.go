@@ -21,9 +21,7 @@ const sequenceStart = 1<<31 - 5
 func TestListEvents200PastSequence2To31(t *testing.T) {
 	t.Parallel()
 	c := newAPI(t)
-	if _, err := c.pool.Exec(t.Context(), "SELECT setval(pg_get_serial_sequence('outbox', 'sequence'), $1::bigint)", int64(sequenceStart)); err != nil {
-		t.Fatal(err)
-	}
+	c.setSequence(t, sequenceStart)
 	var first string
 	for i := range 2 { // created, issued, payment_recorded, paid
 		inv := c.newOpen(t, c.keyA)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 )
 
 func TestMarkUncollectible200KeepsPaymentsThenPaid(t *testing.T) {
@@ -217,7 +216,7 @@ func TestGetInvoice200Overdue(t *testing.T) {
 		"lines": []map[string]any{{"description": "Consulting", "quantity": 1, "unit_amount": 1000}},
 	}), http.StatusCreated)
 	wantInvoice(t, c.do(t, "POST", "/v1/invoices/"+inv.ID+"/issue", c.keyA, nil), http.StatusOK)
-	repo := invoicingpg.NewInvoices(c.pool)
+	repo := c.invoices(t)
 	later := fixedClock(time.Now().UTC().AddDate(0, 0, 5))
 	for range 2 {
 		if _, err := app.NewRecordOverdueHandler(repo, repo, later).Handle(context.Background(), app.RecordOverdue{}); err != nil {

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/google/uuid"
-
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
@@ -40,7 +38,12 @@ type Invoices struct {
 
 	creditNotes      []*creditnote.CreditNote // committed, in commit order
 	creditNoteEvents []creditnote.Event
-	feed             []outbox.EventRecord // every event committed, in commit order
+
+	// outbox holds every committed event of both aggregates as the
+	// PostgreSQL outbox does, in commit order: what Events serves. seq is
+	// the last sequence taken.
+	outbox []outbox.EventRecord
+	seq    int64
 }
 
 type keyID struct {
@@ -108,7 +111,7 @@ func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Chang
 	m.invoices[inv.ID()] = SnapshotOf(inv)
 	m.order = append(m.order, inv.ID())
 	m.events = append(m.events, events...)
-	appendFeed(m, uuid.UUID(inv.ID()), app.TraceFrom(ctx), events)
+	m.outbox = appendRecords(m.outbox, &m.seq, events, app.TraceFrom(ctx))
 	m.storeKey(inv.Tenant(), opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
@@ -173,10 +176,12 @@ func (m *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoic
 		return app.Changed{}, errors.New("apptest: the invoice changed under its lock")
 	}
 	m.invoices[id] = SnapshotOf(inv)
-	m.events = append(m.events, events...)
-	appendFeed(m, uuid.UUID(id), tx.trace, events)
-	m.storeKey(tenant, opts.Idempotency, result)
+	// The credit notes' events first, as PostgreSQL writes them: inserted
+	// by fn, before the invoice's.
 	tx.end(true)
+	m.events = append(m.events, events...)
+	m.outbox = appendRecords(m.outbox, &m.seq, events, tx.trace)
+	m.storeKey(tenant, opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
 
@@ -271,7 +276,7 @@ type tx struct {
 	m     *Invoices
 	taken map[*counter]int64 // the last number taken from each, not yet committed
 	notes []*creditnote.CreditNote
-	trace outbox.Trace // stored with the events of the change
+	trace outbox.Trace // the request's, stored with the events
 }
 
 // NextInvoiceNumber implements app.Tx. It waits while another update holds
@@ -328,7 +333,7 @@ func (t *tx) end(commit bool) {
 			events := cn.PullEvents()
 			t.m.creditNotes = append(t.m.creditNotes, cn)
 			t.m.creditNoteEvents = append(t.m.creditNoteEvents, events...)
-			appendFeed(t.m, uuid.UUID(cn.ID()), t.trace, events)
+			t.m.outbox = appendRecords(t.m.outbox, &t.m.seq, events, t.trace)
 		}
 	}
 	t.taken, t.notes = nil, nil
@@ -443,6 +448,14 @@ func (k *APIKeys) Create(_ context.Context, tenantName string, hash []byte) (ker
 	}
 	k.keys[string(hash)] = t
 	return t, nil
+}
+
+// TenantNamed returns the id of the tenant created with name, if any.
+func (k *APIKeys) TenantNamed(name string) (kernel.TenantID, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t, ok := k.tenants[name]
+	return t, ok
 }
 
 // Tenant implements app.APIKeys.Tenant.

@@ -15,7 +15,7 @@ func TestMemoryInvoicesKeepTheContract(t *testing.T) {
 		m := apptest.NewInvoices()
 		notes := apptest.NewCreditNotes(m)
 		return apptest.Subject{
-			Invoices: m, InvoiceList: m, CreditNotes: notes, CreditNoteList: notes, EventFeed: m,
+			Invoices: m, InvoiceList: m, CreditNotes: notes, CreditNoteList: notes, EventFeed: apptest.NewEvents(m),
 			NewTenant: func(*testing.T) kernel.TenantID { return kernel.TenantID(uuid.New()) },
 			Events: func(_ *testing.T, id invoice.ID) []apptest.Recorded {
 				var out []apptest.Recorded

@@ -3,85 +3,19 @@ package apptest
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"slices"
-
-	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/creditnote"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
 var (
 	_ app.InvoiceList    = (*Invoices)(nil)
-	_ app.EventFeed      = (*Invoices)(nil)
 	_ app.CreditNotes    = (*CreditNotes)(nil)
 	_ app.CreditNoteList = (*CreditNotes)(nil)
 )
-
-// event is what the feed keeps of a domain event of either aggregate.
-type event interface {
-	Type() string
-	Meta() kernel.EventMeta
-}
-
-// appendFeed adds the events of one aggregate to the feed, as the
-// PostgreSQL repository writes them to its outbox. The caller holds m.mu.
-func appendFeed[E event](m *Invoices, aggregate uuid.UUID, trace outbox.Trace, events []E) {
-	for _, e := range events {
-		payload, err := json.Marshal(e)
-		if err != nil {
-			panic("apptest: encode event: " + err.Error()) // the events are plain structs
-		}
-		meta := e.Meta()
-		m.feed = append(m.feed, outbox.EventRecord{
-			Sequence: int64(len(m.feed) + 1), ID: meta.ID, Tenant: meta.Tenant, AggregateID: aggregate,
-			Version: meta.Version, Type: e.Type(), Payload: payload, OccurredAt: meta.OccurredAt, Trace: trace,
-		})
-	}
-}
-
-// Feed implements app.EventFeed.Feed on the events committed so far, in
-// commit order (which here is sequence order), with the PostgreSQL
-// repository's paging: a limit outside 1..app.MaxFeedLimit is clamped,
-// NextAfter is the last event served or, on a page that did not fill, the
-// last event of any type after f.After. It fails with app.ErrInvalidCursor
-// if f.After is neither 0 nor the sequence of one of the tenant's events.
-func (m *Invoices) Feed(_ context.Context, tenant kernel.TenantID, f app.FeedFilter) (app.FeedPage, error) {
-	limit := min(max(f.Limit, 1), app.MaxFeedLimit)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	page := app.FeedPage{NextAfter: f.After}
-	cursorOK, full, size := f.After == 0, false, 0
-	for _, rec := range m.feed {
-		if rec.Tenant != tenant || rec.Sequence <= f.After {
-			cursorOK = cursorOK || (rec.Tenant == tenant && rec.Sequence == f.After)
-			continue
-		}
-		if full {
-			break
-		}
-		page.NextAfter = rec.Sequence
-		if f.Type != "" && rec.Type != f.Type {
-			continue
-		}
-		if len(page.Events) > 0 && f.MaxBytes > 0 && size+len(rec.Payload) > f.MaxBytes {
-			page.NextAfter = page.Events[len(page.Events)-1].Sequence
-			break
-		}
-		rec.Payload = slices.Clone(rec.Payload)
-		page.Events = append(page.Events, rec)
-		size += len(rec.Payload)
-		full = len(page.Events) == limit
-	}
-	if !cursorOK {
-		return app.FeedPage{}, app.ErrInvalidCursor
-	}
-	return page, nil
-}
 
 // CreditNotes reads the credit notes that the updates of an Invoices
 // committed: app.CreditNotes and app.CreditNoteList in memory.
