@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/nats-io/nats.go"
 
+	"github.com/invoicing-dev/invoicing/internal/envconfig"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
@@ -196,7 +197,7 @@ func noNATSError(cfg config, embedded bool) error {
 	if embedded {
 		return fmt.Errorf("no NATS server at %s: with NATS_URL=embedded, the server runs inside invoicing serve or relay, which must be running on this machine with the same NATS_EMBEDDED_ADDR", cfg.NATSURL)
 	}
-	return fmt.Errorf("no NATS server reachable at NATS_URL=%s", hidePasswords(cfg.NATSURL))
+	return fmt.Errorf("no NATS server reachable at NATS_URL=%s", envconfig.HidePasswords(cfg.NATSURL))
 }
 
 // parseSince reads TIME as RFC 3339 or as a duration back from now ("1h").
