@@ -239,6 +239,13 @@ var rules = []rule{
 		allowed: func(e edge) bool { return !e.local },
 	},
 	{
+		// Parsers of settings, generic over the configuration they fill:
+		// the table of variables stays with main.
+		name:    "envconfig depends only on the standard library",
+		scopes:  []string{"internal/envconfig/..."},
+		allowed: func(e edge) bool { return e.std },
+	},
+	{
 		name:    "embedded documents and migrations depend only on the standard library",
 		scopes:  []string{"api/...", "internal/*/migrations/..."},
 		allowed: func(e edge) bool { return e.std },
@@ -533,6 +540,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("api", "context")
 	add("internal/newthing")
 	add("internal/failure", "context")
+	add("internal/envconfig", "context", uuidPath)
 	add("internal/kernel", uuidPath, pgx)
 	add("internal/invoicing/domain/invoice", uuidPath, "net/http", pgx, "internal/failure")
 	add("internal/invoicing/domain/invoice/invoicetest", "internal/invoicing/domain/invoice")
@@ -572,6 +580,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)"
 		webhook = "the webhook package depends only on the standard library and the SSRF address registry"
 		rig     = "test rigs standing in for an outside system depend on no package of the module"
+		envcfg  = "envconfig depends only on the standard library"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
 		prome   = "only the metrics adapter and main depend on Prometheus"
@@ -581,6 +590,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	)
 	m := mod + "/"
 	want := []string{
+		m + "internal/envconfig depends on " + uuidPath + " (" + envcfg + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + app + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + inner + ")",
 		m + "internal/invoicing/cloudevent depends on " + pgx + " (" + envel + ")",

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 )
 
 // apikey runs "apikey create --tenant NAME". The key is printed once, alone on
@@ -22,13 +21,12 @@ func apikey(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 || *tenant == "" {
 		return fmt.Errorf("%w: apikey create needs --tenant NAME", errUsage)
 	}
-	pool, err := invoicingpg.Connect(ctx, cfg.DatabaseURL)
+	a, err := invoicingsvc.OpenAdmin(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	h := app.New(nil, invoicingpg.NewAPIKeys(pool), nil, app.SystemClock{}).CreateAPIKey
-	key, id, err := h.Handle(ctx, app.CreateAPIKey{TenantName: *tenant})
+	defer a.Close()
+	key, id, err := a.CreateAPIKey(ctx, *tenant)
 	if err != nil {
 		return err
 	}

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/mail"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/envconfig"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
@@ -106,7 +105,7 @@ type envVar struct {
 }
 
 var envVars = []envVar{
-	{"HTTP_ADDR", ":8080", "host:port the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", func(c *config, v string) error { c.HTTPAddr = v; return listenAddr(v) }},
+	{"HTTP_ADDR", ":8080", "host:port the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", func(c *config, v string) error { c.HTTPAddr = v; return envconfig.ListenAddr(v) }},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "PostgreSQL connection URL (postgres://; pgx settings such as pool_max_conns and sslmode are checked at start-up)", func(c *config, v string) error {
 		c.DatabaseURL = v
 		return invoicingpg.CheckURL(v)
@@ -117,8 +116,8 @@ var envVars = []envVar{
 	{"OTEL_EXPORTER_OTLP_PROTOCOL", "", "OpenTelemetry: empty or http/protobuf, the only protocol this build speaks (no gRPC)", otelVar("OTEL_EXPORTER_OTLP_PROTOCOL")},
 	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "OpenTelemetry: as OTEL_EXPORTER_OTLP_PROTOCOL, for traces", otelVar("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")},
 	{"OTEL_TRACES_EXPORTER", "", "OpenTelemetry: empty or otlp (export when an endpoint is set), or none (tracing off)", otelVar("OTEL_TRACES_EXPORTER")},
-	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", durationVar(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
-	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more); unset, DATABASE_URL's pool_max_conns if it has one", intVar(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
+	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", envconfig.Duration(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
+	{"DB_MAX_CONNS", "20", "maximum PostgreSQL connections in the pool (the relay leader's lock and its LISTEN for commits hold two more); unset, DATABASE_URL's pool_max_conns if it has one", envconfig.Int(1, 1000, func(c *config) *int { return &c.DBMaxConns })},
 	{"API_KEY_CACHE_TTL", "30s", "how long a process remembers a valid API key's tenant (0 disables): a revoked key keeps working that long", func(c *config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
@@ -134,10 +133,10 @@ var envVars = []envVar{
 		}
 		return invoicingnats.CheckURLs(v)
 	}},
-	{"NATS_DUPLICATE_WINDOW", "2m", "JetStream duplicate-detection window of the INVOICING stream", durationVar(func(c *config) *time.Duration { return &c.NATSDuplicateWindow })},
-	{"NATS_STREAM_REPLICAS", "1", "replicas of the INVOICING stream (3 in a cluster for no-loss)", intVar(1, 5, func(c *config) *int { return &c.NATSStreamReplicas })},
-	{"NATS_ATOMIC_BATCHES", "false", "publish relay batches of 16 events or more as JetStream atomic batches (nats-server 2.12+): for a server that fsyncs every write (sync_interval: always, as compose runs it), slower on one that does not", boolVar(func(c *config) *bool { return &c.NATSAtomicBatches })},
-	{"NATS_EMBEDDED_ADDR", "127.0.0.1:4222", "with NATS_URL=embedded (development only, never production): where the NATS server inside serve or relay listens; other commands given NATS_URL=embedded, and the nats CLI, reach it there", func(c *config, v string) error { c.NATSEmbeddedAddr = v; return listenAddr(v) }},
+	{"NATS_DUPLICATE_WINDOW", "2m", "JetStream duplicate-detection window of the INVOICING stream", envconfig.Duration(func(c *config) *time.Duration { return &c.NATSDuplicateWindow })},
+	{"NATS_STREAM_REPLICAS", "1", "replicas of the INVOICING stream (3 in a cluster for no-loss)", envconfig.Int(1, 5, func(c *config) *int { return &c.NATSStreamReplicas })},
+	{"NATS_ATOMIC_BATCHES", "false", "publish relay batches of 16 events or more as JetStream atomic batches (nats-server 2.12+): for a server that fsyncs every write (sync_interval: always, as compose runs it), slower on one that does not", envconfig.Bool(func(c *config) *bool { return &c.NATSAtomicBatches })},
+	{"NATS_EMBEDDED_ADDR", "127.0.0.1:4222", "with NATS_URL=embedded (development only, never production): where the NATS server inside serve or relay listens; other commands given NATS_URL=embedded, and the nats CLI, reach it there", func(c *config, v string) error { c.NATSEmbeddedAddr = v; return envconfig.ListenAddr(v) }},
 	{"NATS_EMBEDDED_DIR", "", "with NATS_URL=embedded: the JetStream store of that server, an absolute path; empty: invoicing/nats in the user's cache directory (~/.cache on Linux)", func(c *config, v string) error {
 		c.NATSEmbeddedDir = v
 		if v != "" && !filepath.IsAbs(v) {
@@ -145,12 +144,12 @@ var envVars = []envVar{
 		}
 		return nil
 	}},
-	{"RELAY_ENABLED", "true", "run the outbox relay inside serve", boolVar(func(c *config) *bool { return &c.RelayEnabled })},
-	{"RELAY_POLL_INTERVAL", "1s", "how often the relay looks for events it was not woken for (at least 10ms)", intervalVar(false, func(c *config) *time.Duration { return &c.RelayPollInterval })},
-	{"RELAY_BATCH_SIZE", "500", "outbox rows the relay claims and publishes at once", intVar(1, 10000, func(c *config) *int { return &c.RelayBatchSize })},
-	{"RELAY_MAX_ATTEMPTS", "10", "publish attempts of a failing event before it is parked", intVar(1, 1000000, func(c *config) *int { return &c.RelayMaxAttempts })},
-	{"OUTBOX_RETENTION", "168h", "how long published events are kept for the event feed", durationVar(func(c *config) *time.Duration { return &c.OutboxRetention })},
-	{"NOTIFY_ENABLED", "false", "run the notification consumer and its email workers inside serve (else run `invoicing notify`)", boolVar(func(c *config) *bool { return &c.NotifyEnabled })},
+	{"RELAY_ENABLED", "true", "run the outbox relay inside serve", envconfig.Bool(func(c *config) *bool { return &c.RelayEnabled })},
+	{"RELAY_POLL_INTERVAL", "1s", "how often the relay looks for events it was not woken for (at least 10ms)", envconfig.Interval(false, func(c *config) *time.Duration { return &c.RelayPollInterval })},
+	{"RELAY_BATCH_SIZE", "500", "outbox rows the relay claims and publishes at once", envconfig.Int(1, 10000, func(c *config) *int { return &c.RelayBatchSize })},
+	{"RELAY_MAX_ATTEMPTS", "10", "publish attempts of a failing event before it is parked", envconfig.Int(1, 1000000, func(c *config) *int { return &c.RelayMaxAttempts })},
+	{"OUTBOX_RETENTION", "168h", "how long published events are kept for the event feed", envconfig.Duration(func(c *config) *time.Duration { return &c.OutboxRetention })},
+	{"NOTIFY_ENABLED", "false", "run the notification consumer and its email workers inside serve (else run `invoicing notify`)", envconfig.Bool(func(c *config) *bool { return &c.NotifyEnabled })},
 	{"NOTIFY_DATABASE_URL", "", "PostgreSQL URL of the notification context's tables (schema `notification`); empty: DATABASE_URL", func(c *config, v string) error {
 		c.NotifyDatabaseURL = v
 		if v == "" {
@@ -179,11 +178,11 @@ var envVars = []envVar{
 		}
 		return nil
 	}},
-	{"NOTIFY_WORKERS", "10", "emails sent at once", intVar(1, 1000, func(c *config) *int { return &c.NotifyWorkers })},
-	{"NOTIFY_SEND_TIMEOUT", "30s", "bound on one attempt to send an email; one left running by a process that died is retried after twice this (+ up to 30s)", durationVar(func(c *config) *time.Duration { return &c.NotifySendTimeout })},
-	{"NOTIFY_MAX_ATTEMPTS", "25", "attempts of an email before its task is discarded (`invoicing notify failed`)", intVar(1, 1000, func(c *config) *int { return &c.NotifyMaxAttempts })},
-	{"NOTIFY_RETRY_BASE", "1s", "wait after an email's first failed attempt; it doubles with each failure", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryBase })},
-	{"NOTIFY_RETRY_MAX", "1h", "longest wait between two attempts of an email", durationVar(func(c *config) *time.Duration { return &c.NotifyRetryMax })},
+	{"NOTIFY_WORKERS", "10", "emails sent at once", envconfig.Int(1, 1000, func(c *config) *int { return &c.NotifyWorkers })},
+	{"NOTIFY_SEND_TIMEOUT", "30s", "bound on one attempt to send an email; one left running by a process that died is retried after twice this (+ up to 30s)", envconfig.Duration(func(c *config) *time.Duration { return &c.NotifySendTimeout })},
+	{"NOTIFY_MAX_ATTEMPTS", "25", "attempts of an email before its task is discarded (`invoicing notify failed`)", envconfig.Int(1, 1000, func(c *config) *int { return &c.NotifyMaxAttempts })},
+	{"NOTIFY_RETRY_BASE", "1s", "wait after an email's first failed attempt; it doubles with each failure", envconfig.Duration(func(c *config) *time.Duration { return &c.NotifyRetryBase })},
+	{"NOTIFY_RETRY_MAX", "1h", "longest wait between two attempts of an email", envconfig.Duration(func(c *config) *time.Duration { return &c.NotifyRetryMax })},
 	{"NOTIFY_INBOX_RETENTION", "720h", fmt.Sprintf("how long the inbox remembers handled event ids, at least the consumers' redelivery window (%s: a later redelivery would be handled again); replays may not reach further back", notifynats.Config{}.RedeliveryWindow()), func(c *config, v string) error {
 		window := notifynats.Config{}.RedeliveryWindow()
 		d, err := time.ParseDuration(v)
@@ -193,29 +192,29 @@ var envVars = []envVar{
 		c.NotifyInboxRetention = d
 		return nil
 	}},
-	{"WEBHOOKS_ENABLED", "false", "serve /v1/webhook_endpoints (needs the notification schema: `invoicing migrate up`) and deliver webhooks from notify (or serve with NOTIFY_ENABLED)", boolVar(func(c *config) *bool { return &c.WebhooksEnabled })},
-	{"WEBHOOK_TIMEOUT", "15s", "bound on one webhook attempt, connection to response, from 1s to 2m; longer is a failure", boundedDurationVar(time.Second, 2*time.Minute, func(c *config) *time.Duration { return &c.WebhookTimeout })},
+	{"WEBHOOKS_ENABLED", "false", "serve /v1/webhook_endpoints (needs the notification schema: `invoicing migrate up`) and deliver webhooks from notify (or serve with NOTIFY_ENABLED)", envconfig.Bool(func(c *config) *bool { return &c.WebhooksEnabled })},
+	{"WEBHOOK_TIMEOUT", "15s", "bound on one webhook attempt, connection to response, from 1s to 2m; longer is a failure", envconfig.BoundedDuration(time.Second, 2*time.Minute, func(c *config) *time.Duration { return &c.WebhookTimeout })},
 	{"WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h", "waits between a webhook delivery's attempts, 1 to 50 of them, each from 100ms to 168h; after the last the delivery has failed", func(c *config, v string) error {
 		s, err := webhook.ParseSchedule(v)
 		c.WebhookSchedule = s
 		return err
 	}},
-	{"WEBHOOK_DISABLE_AFTER", "120h", "an endpoint whose attempts all fail for this long is disabled", durationVar(func(c *config) *time.Duration { return &c.WebhookDisableAfter })},
-	{"WEBHOOK_SECRET_OVERLAP", "24h", "after a secret rotation, how long the old secret signs too", durationVar(func(c *config) *time.Duration { return &c.WebhookOverlap })},
-	{"WEBHOOK_ALLOW_PRIVATE_URLS", "false", "allow http and loopback/private addresses as webhook URLs (development and tests only: it opens SSRF)", boolVar(func(c *config) *bool { return &c.WebhookAllowPrivate })},
-	{"WEBHOOK_WORKERS", "50", "webhook attempts at once, in all", intVar(1, 1000, func(c *config) *int { return &c.WebhookWorkers })},
-	{"WEBHOOK_ENDPOINT_CONCURRENCY", "4", "webhook attempts at once to one endpoint: a slow endpoint holds at most this many workers", intVar(1, 1000, func(c *config) *int { return &c.WebhookPerEndpoint })},
+	{"WEBHOOK_DISABLE_AFTER", "120h", "an endpoint whose attempts all fail for this long is disabled", envconfig.Duration(func(c *config) *time.Duration { return &c.WebhookDisableAfter })},
+	{"WEBHOOK_SECRET_OVERLAP", "24h", "after a secret rotation, how long the old secret signs too", envconfig.Duration(func(c *config) *time.Duration { return &c.WebhookOverlap })},
+	{"WEBHOOK_ALLOW_PRIVATE_URLS", "false", "allow http and loopback/private addresses as webhook URLs (development and tests only: it opens SSRF)", envconfig.Bool(func(c *config) *bool { return &c.WebhookAllowPrivate })},
+	{"WEBHOOK_WORKERS", "50", "webhook attempts at once, in all", envconfig.Int(1, 1000, func(c *config) *int { return &c.WebhookWorkers })},
+	{"WEBHOOK_ENDPOINT_CONCURRENCY", "4", "webhook attempts at once to one endpoint: a slow endpoint holds at most this many workers", envconfig.Int(1, 1000, func(c *config) *int { return &c.WebhookPerEndpoint })},
 	// After WEBHOOK_WORKERS, which it is checked against.
 	{"WEBHOOK_TENANT_CONCURRENCY", "", "webhook attempts at once to one tenant's endpoints, together: however many slow endpoints a tenant has, it holds at most this many workers; from 1 to WEBHOOK_WORKERS (equal: no share, for a single tenant); empty: a fifth of WEBHOOK_WORKERS, at least 1 (10 of the default 50)", tenantConcurrencyVar},
-	{"WEBHOOK_MAX_ENDPOINTS", "16", "webhook endpoints a tenant may register, disabled ones included; one more is refused (409 webhook_endpoint_limit)", intVar(1, 1000, func(c *config) *int { return &c.WebhookMaxEndpoints })},
-	{"OVERDUE_INTERVAL", "1m", "how often serve runs the overdue job (invoices past their due date record invoicing.invoice.overdue; one process at a time); 0 disables it (run `invoicing overdue` from a scheduler instead); else at least 10ms", intervalVar(true, func(c *config) *time.Duration { return &c.OverdueInterval })},
-	{"OVERDUE_BATCH_SIZE", "100", "invoices the overdue job reads at once (each is changed in its own transaction)", intVar(1, 10000, func(c *config) *int { return &c.OverdueBatchSize })},
+	{"WEBHOOK_MAX_ENDPOINTS", "16", "webhook endpoints a tenant may register, disabled ones included; one more is refused (409 webhook_endpoint_limit)", envconfig.Int(1, 1000, func(c *config) *int { return &c.WebhookMaxEndpoints })},
+	{"OVERDUE_INTERVAL", "1m", "how often serve runs the overdue job (invoices past their due date record invoicing.invoice.overdue; one process at a time); 0 disables it (run `invoicing overdue` from a scheduler instead); else at least 10ms", envconfig.Interval(true, func(c *config) *time.Duration { return &c.OverdueInterval })},
+	{"OVERDUE_BATCH_SIZE", "100", "invoices the overdue job reads at once (each is changed in its own transaction)", envconfig.Int(1, 10000, func(c *config) *int { return &c.OverdueBatchSize })},
 	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error {
 		c.PprofAddr = v
 		if v == "" {
 			return nil
 		}
-		return listenAddr(v)
+		return envconfig.ListenAddr(v)
 	}},
 }
 
@@ -250,7 +249,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			val = v.def
 		}
 		if err := v.set(&c, val); err != nil {
-			errs = append(errs, errors.New(hidePasswords(fmt.Sprintf("%s=%q: %v", v.name, val, err))))
+			errs = append(errs, errors.New(envconfig.HidePasswords(fmt.Sprintf("%s=%q: %v", v.name, val, err))))
 		}
 	}
 	if c.WebhookWorkers > 0 && c.WebhookPerEndpoint > c.WebhookWorkers {
@@ -272,61 +271,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-// listenAddr checks that v is an address net.Listen takes for TCP: host:port
-// with an empty host, an IP or a host name, and a port number (0: any).
-func listenAddr(v string) error {
-	host, port, err := net.SplitHostPort(v)
-	if err != nil {
-		return errors.New("must be host:port, such as :8080 or 127.0.0.1:8080")
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return fmt.Errorf("port %q must be a number from 0 to 65535", port)
-	}
-	if host != "" && net.ParseIP(host) == nil && !hostName.MatchString(host) {
-		return fmt.Errorf("host %q is neither an IP address nor a host name", host)
-	}
-	return nil
-}
-
-// hostName matches a DNS name: dot-separated labels of letters, digits,
-// hyphens and underscores.
-var hostName = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$`)
-
-// Passwords in URLs (user:password@, ?password=) as they appear in a
-// configuration error.
-var (
-	userPassword  = regexp.MustCompile(`(://[^:/@\s,"]*:)[^/@\s,"]*@`)
-	queryPassword = regexp.MustCompile(`(password=)[^&\s,"]*`)
-)
-
-// hidePasswords returns s with the passwords of any URLs in it replaced by
-// xxxxx, so an invalid DATABASE_URL or NATS_URL can be shown in a log.
-func hidePasswords(s string) string {
-	return queryPassword.ReplaceAllString(userPassword.ReplaceAllString(s, "${1}xxxxx@"), "${1}xxxxx")
-}
-
-// minInterval is the shortest period of a loop that queries the database
-// (RELAY_POLL_INTERVAL, OVERDUE_INTERVAL): below it, a typo such as 1ns
-// would run that query back to back.
-const minInterval = 10 * time.Millisecond
-
-// intervalVar parses the period of such a loop: at least minInterval, or
-// 0 (the loop is off) if off is allowed.
-func intervalVar(off bool, field func(*config) *time.Duration) func(*config, string) error {
-	return func(c *config, v string) error {
-		d, err := time.ParseDuration(v)
-		switch {
-		case err == nil && (d >= minInterval || off && d == 0):
-			*field(c) = d
-			return nil
-		case off:
-			return fmt.Errorf("must be 0 or a duration of at least %s such as 1m", minInterval)
-		default:
-			return fmt.Errorf("must be a duration of at least %s such as 1s", minInterval)
-		}
-	}
-}
-
 // tenantConcurrencyVar parses WEBHOOK_TENANT_CONCURRENCY against the
 // WEBHOOK_WORKERS parsed before it: a share above the pool would let one
 // tenant's slow receivers hold every worker again.
@@ -345,49 +289,4 @@ func tenantConcurrencyVar(c *config, v string) error {
 	}
 	c.WebhookPerTenant = n
 	return nil
-}
-
-func durationVar(field func(*config) *time.Duration) func(*config, string) error {
-	return func(c *config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return errors.New("must be a positive duration such as 500ms, 15s or 2m")
-		}
-		*field(c) = d
-		return nil
-	}
-}
-
-// boundedDurationVar parses a duration from min to max.
-func boundedDurationVar(min, max time.Duration, field func(*config) *time.Duration) func(*config, string) error {
-	return func(c *config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < min || d > max {
-			return fmt.Errorf("must be a duration from %s to %s", min, max)
-		}
-		*field(c) = d
-		return nil
-	}
-}
-
-func intVar(min, max int, field func(*config) *int) func(*config, string) error {
-	return func(c *config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < min || n > max {
-			return fmt.Errorf("must be a whole number from %d to %d", min, max)
-		}
-		*field(c) = n
-		return nil
-	}
-}
-
-func boolVar(field func(*config) *bool) func(*config, string) error {
-	return func(c *config, v string) error {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return errors.New("must be true or false")
-		}
-		*field(c) = b
-		return nil
-	}
 }

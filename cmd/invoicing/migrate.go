@@ -9,7 +9,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysvc"
 )
 
 // migrate runs "migrate up|down N|down --all|status|version" against
@@ -27,10 +29,10 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 			return err
 		}
 		// Both schemas are checked before either is migrated.
-		if v, dirty, err := notifypg.MigrateVersion(ctx, cfg.notifyDatabaseURL()); err != nil {
+		if st, err := notifysvc.MigrationStatus(ctx, cfg.notifyDatabaseURL()); err != nil {
 			return err
-		} else if dirty {
-			return dirtySchema("notification.schema_migrations", v, "migrating")
+		} else if st.Dirty {
+			return dirtySchema("notification.schema_migrations", st.Version, "migrating")
 		}
 		if err := invoicingpg.MigrateUp(cfg.DatabaseURL); err != nil {
 			return err
@@ -48,11 +50,11 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	default:
 		return fmt.Errorf("%w: migrate takes one of up, down N, down --all, status, version, not %q", errUsage, strings.Join(args, " "))
 	}
-	v, dirty, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
+	st, err := invoicingsvc.MigrationStatus(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "schema version %d (dirty: %t)\n", v, dirty)
+	_, err = fmt.Fprintf(stdout, "schema version %d (dirty: %t)\n", st.Version, st.Dirty)
 	return err
 }
 
@@ -74,29 +76,18 @@ func migrateDown(cfg config, args []string) error {
 	if args[0] == "--all" {
 		return invoicingpg.MigrateDown(cfg.DatabaseURL)
 	}
-	versions, err := invoicingpg.Migrations()
-	if err != nil {
-		return err
-	}
-	v, _, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	if applied := len(appliedOf(versions, v)); n > applied {
-		return fmt.Errorf("migrate down %d: only %d migrations are applied (version %d); nothing was reverted", n, applied, v)
-	}
-	return invoicingpg.MigrateDownSteps(cfg.DatabaseURL, n)
+	return invoicingsvc.MigrateDown(cfg.DatabaseURL, n)
 }
 
 // refuseDirty returns dirtySchema's error if the invoicing schema is dirty,
 // an error if its version cannot be read, else nil.
 func refuseDirty(cfg config, before string) error {
-	v, dirty, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
+	st, err := invoicingsvc.MigrationStatus(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	if dirty {
-		return dirtySchema("schema_migrations", v, before)
+	if st.Dirty {
+		return dirtySchema("schema_migrations", st.Version, before)
 	}
 	return nil
 }
@@ -113,35 +104,15 @@ func dirtySchema(table string, v uint, before string) error {
 	return fmt.Errorf("%s is dirty at version %d (migration %d failed half-way): finish it by hand (or undo it and set version to the one before), and clear the flag (UPDATE %s SET dirty = false) before %s", schema, v, v, table, before)
 }
 
-// appliedOf returns the versions up to v: those a database at version v has
-// applied.
-func appliedOf(versions []uint, v uint) []uint {
-	var out []uint
-	for _, m := range versions {
-		if m <= v {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // migrateStatus prints, for the invoicing schema (DATABASE_URL) and the
 // notification schema (NOTIFY_DATABASE_URL), the version applied, whether it
 // is dirty, the latest version this binary embeds and how many are pending.
 func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
-	invVersions, err := invoicingpg.Migrations()
+	inv, err := invoicingsvc.MigrationStatus(cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	invV, invDirty, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	notVersions, err := notifypg.Migrations()
-	if err != nil {
-		return err
-	}
-	notV, notDirty, err := notifypg.MigrateVersion(ctx, cfg.notifyDatabaseURL())
+	not, err := notifysvc.MigrationStatus(ctx, cfg.notifyDatabaseURL())
 	if err != nil {
 		return err
 	}
@@ -150,21 +121,19 @@ func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
 	pending := 0
 	var newer []string
 	for _, s := range []struct {
-		name     string
-		v        uint
-		dirty    bool
-		versions []uint
+		name      string
+		v, latest uint
+		dirty     bool
+		pending   int
 	}{
-		{"invoicing", invV, invDirty, invVersions},
-		{"notification", notV, notDirty, notVersions},
+		{"invoicing", inv.Version, inv.Latest, inv.Dirty, inv.Pending},
+		{"notification", not.Version, not.Latest, not.Dirty, not.Pending},
 	} {
-		p := len(s.versions) - len(appliedOf(s.versions, s.v))
-		pending += p
-		latest := s.versions[len(s.versions)-1]
-		if s.v > latest {
+		pending += s.pending
+		if s.v > s.latest {
 			newer = append(newer, s.name)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%t\t%d\t%d\n", s.name, s.v, s.dirty, latest, p)
+		fmt.Fprintf(tw, "%s\t%d\t%t\t%d\t%d\n", s.name, s.v, s.dirty, s.latest, s.pending)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -172,7 +141,7 @@ func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
 	switch {
 	case len(newer) > 0:
 		_, err = fmt.Fprintf(stdout, "the %s schema is newer than this binary's latest migration: a later release migrated it; run that release\n", strings.Join(newer, " and "))
-	case pending > 0 || invDirty || notDirty:
+	case pending > 0 || inv.Dirty || not.Dirty:
 		_, err = fmt.Fprintln(stdout, "run `invoicing migrate up` to apply the pending migrations (a dirty schema needs repair first)")
 	default:
 		_, err = fmt.Fprintln(stdout, "up to date")

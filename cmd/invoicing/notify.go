@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/nats-io/nats.go"
 
+	"github.com/invoicing-dev/invoicing/internal/envconfig"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
@@ -121,7 +121,7 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	case len(args) == 0:
 		return serveNotify(ctx, s, ln, logger)
 	case args[0] == "failed":
-		return listFailedTasks(ctx, s.Queue(), stdout)
+		return s.WriteFailedTasks(ctx, stdout)
 	case args[0] == "replay":
 		if !s.Connected() {
 			// A one-shot command does not wait for the background
@@ -137,7 +137,7 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 			r.Read, since.UTC().Format(time.RFC3339), r.Fresh, r.Read-r.Fresh)
 		return err
 	default:
-		return retryTasks(ctx, s.Queue(), taskID, stdout)
+		return retryTasks(ctx, s, taskID, stdout)
 	}
 }
 
@@ -175,19 +175,16 @@ func parseNotifyArgs(cfg config, args []string, now time.Time) (since time.Time,
 
 // retryTasks re-queues the failed task taskID, or every failed task if
 // taskID is 0, and says so on stdout.
-func retryTasks(ctx context.Context, q *notifypg.Queue, taskID int64, stdout io.Writer) error {
+func retryTasks(ctx context.Context, s *notifysvc.Service, taskID int64, stdout io.Writer) error {
 	if taskID == 0 {
-		n, err := q.RetryAll(ctx)
+		n, err := s.RetryAllTasks(ctx)
 		if err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(stdout, "re-queued %d failed tasks\n", n)
 		return err
 	}
-	if err := q.Retry(ctx, taskID); err != nil {
-		if errors.Is(err, notifypg.ErrNotFailed) {
-			return fmt.Errorf("no failed task with id %d", taskID)
-		}
+	if err := s.RetryTask(ctx, taskID); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(stdout, "re-queued task %d\n", taskID)
@@ -200,7 +197,7 @@ func noNATSError(cfg config, embedded bool) error {
 	if embedded {
 		return fmt.Errorf("no NATS server at %s: with NATS_URL=embedded, the server runs inside invoicing serve or relay, which must be running on this machine with the same NATS_EMBEDDED_ADDR", cfg.NATSURL)
 	}
-	return fmt.Errorf("no NATS server reachable at NATS_URL=%s", hidePasswords(cfg.NATSURL))
+	return fmt.Errorf("no NATS server reachable at NATS_URL=%s", envconfig.HidePasswords(cfg.NATSURL))
 }
 
 // parseSince reads TIME as RFC 3339 or as a duration back from now ("1h").
@@ -224,24 +221,5 @@ func serveNotify(ctx context.Context, s *notifysvc.Service, ln net.Listener, log
 	}
 	err = invoicinghttp.ServeWhile(ctx, ln, logger, invoicinghttp.NewOpsHandler(opsConfig(m, logger, notifyChecks(s))), func() error { return s.Run(ctx) }, "process", "notify")
 	logger.Info("stopped", "error", err)
-	return err
-}
-
-// listFailedTasks prints up to 1,000 failed email tasks, oldest first.
-func listFailedTasks(ctx context.Context, q *notifypg.Queue, stdout io.Writer) error {
-	failed, err := q.Failed(ctx, 1000)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TASK_ID\tSTATE\tEVENT_ID\tREACTION\tTO\tATTEMPTS\tFAILED_AT\tLAST_ERROR")
-	for _, f := range failed {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", f.ID, f.State, f.EventID, f.Reaction, f.To,
-			f.Attempts, f.FailedAt.UTC().Format(time.RFC3339), f.LastError)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "%d failed tasks\n", len(failed))
 	return err
 }

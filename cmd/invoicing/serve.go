@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,7 +11,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
@@ -111,32 +111,13 @@ func listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// openDatabase connects to DATABASE_URL and refuses to run against a schema
-// older than the version this binary embeds, or dirty. A newer schema is
-// run against, with a warning, as readiness accepts it: in a rolling deploy
-// the next release migrates before this one's instances are replaced, and
-// one of them that restarts meanwhile must come back (migrations keep the
-// previous release working). It returns the pool and the version this
-// binary embeds, which readiness keeps checking.
+// openDatabase connects to DATABASE_URL with DB_MAX_CONNS connections on a
+// schema at the version this binary embeds (see invoicingsvc.OpenDatabase),
+// refusing a dirty one as migrate does. It returns the pool and that version.
 func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (_ *pgxpool.Pool, schema uint, _ error) {
-	want, err := invoicingpg.LatestMigration()
-	if err != nil {
-		return nil, 0, err
+	pool, schema, err := invoicingsvc.OpenDatabase(ctx, cfg.DatabaseURL, cfg.DBMaxConns, logger)
+	if d := (*invoicingsvc.DirtyError)(nil); errors.As(err, &d) {
+		return nil, 0, dirtySchema("schema_migrations", d.Version, "starting")
 	}
-	have, dirty, err := invoicingpg.MigrateVersion(cfg.DatabaseURL)
-	if err != nil {
-		return nil, 0, err
-	}
-	if dirty {
-		return nil, 0, dirtySchema("schema_migrations", have, "starting")
-	}
-	if have > want {
-		logger.Warn("database schema is newer than this binary's latest migration: a later release migrated it; running as during a rolling deploy, replace this binary with that release",
-			"schema_version", have, "binary_version", want)
-	}
-	if have < want {
-		return nil, 0, fmt.Errorf("database schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)
-	}
-	pool, err := invoicingpg.Connect(ctx, cfg.DatabaseURL, invoicingpg.MaxConns(cfg.DBMaxConns))
-	return pool, want, err
+	return pool, schema, err
 }

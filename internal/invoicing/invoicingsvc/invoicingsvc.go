@@ -1,7 +1,8 @@
 // Package invoicingsvc wires the invoicing context into something a process
 // runs: the use cases on the PostgreSQL repositories, the HTTP API, the
 // outbox relay publishing to NATS, the overdue job and the readiness checks,
-// from the pool, listener, logger, tracer and instruments main gives it.
+// from the pool, listener, logger, tracer and instruments main gives it; and
+// the operator commands on a pool of their own (Admin).
 package invoicingsvc
 
 import (
