@@ -18,7 +18,11 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-var _ app.Invoices = (*Invoices)(nil)
+var (
+	_ app.Invoices      = (*Invoices)(nil)
+	_ app.InvoiceReader = (*Invoices)(nil)
+	_ app.LineList      = (*Invoices)(nil)
+)
 
 // Invoices is an app.Invoices in memory, with the PostgreSQL repository's
 // semantics: an update holds its invoice's lock from the load to the write
@@ -116,7 +120,7 @@ func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Chang
 	return app.Changed{Invoice: inv, Result: result}, nil
 }
 
-// Get implements app.Invoices.Get.
+// Get implements app.InvoiceReader.Get.
 func (m *Invoices) Get(_ context.Context, tenant kernel.TenantID, id invoice.ID) (*invoice.Invoice, error) {
 	m.mu.Lock()
 	s, ok := m.invoices[id]
@@ -383,7 +387,7 @@ func (m *Invoices) List(_ context.Context, tenant kernel.TenantID, f app.ListFil
 	return page, nil
 }
 
-// Lines implements app.Invoices.Lines.
+// Lines implements app.LineList.Lines.
 func (m *Invoices) Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f app.LineFilter) (app.LinePage, error) {
 	inv, err := m.Get(ctx, tenant, id)
 	if err != nil {
