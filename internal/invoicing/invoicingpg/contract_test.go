@@ -12,7 +12,8 @@ import (
 )
 
 // The repository and its read ports keep the contract of app.Invoices, the
-// lists and the feed that the in-memory ones keep too
+// reads of one invoice, the lists, the history and the feed that the
+// in-memory ones keep too
 // (internal/invoicing/app/apptest), each subtest on a fresh database.
 func TestInvoicesKeepTheContract(t *testing.T) {
 	apptest.RunInvoicesContract(t, func(t *testing.T) apptest.Subject {

@@ -52,7 +52,8 @@ var errInjected = errors.New("apptest: injected failure")
 // a credit note with its invoice's change, concurrent changes of one invoice
 // all land, one after the other, unless the rules refuse them (then one wins
 // a race for the last of something), the idempotent response commits with
-// its change, invoice numbers are gapless, the lists and the feed page
+// its change, invoice numbers are gapless, the lists (of invoices, of an
+// invoice's lines, of credit notes), an invoice's history and the feed page
 // through everything once, and each tenant sees only its own invoices.
 // newSubject returns a fresh, empty repository; each subtest gets its own.
 func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
@@ -76,6 +77,8 @@ func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"InvoiceListPages", testInvoiceListPages},
 		{"CreditNoteListPages", testCreditNoteListPages},
 		{"FeedPages", testFeedPages},
+		{"LineListPages", testLineListPages},
+		{"HistoryPages", testHistoryPages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
