@@ -1,6 +1,6 @@
 // Package apptest holds what the app's tests and the adapters' tests share:
-// an in-memory repository of invoices with its read ports (the lists, the
-// feed), and the contract every implementation of app.Invoices and those
+// an in-memory repository of invoices with its read ports (one invoice, its
+// lines, the lists, an invoice's history, the feed), and the contract every implementation of app.Invoices and those
 // ports must keep (RunInvoicesContract), run against it and against
 // PostgreSQL.
 package apptest
@@ -18,13 +18,10 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-var (
-	_ app.Invoices      = (*Invoices)(nil)
-	_ app.InvoiceReader = (*Invoices)(nil)
-	_ app.LineList      = (*Invoices)(nil)
-)
+var _ app.Invoices = (*Invoices)(nil)
 
-// Invoices is an app.Invoices in memory, with the PostgreSQL repository's
+// Invoices is an app.Invoices in memory, with the read ports of reads.go
+// over the same state, and with the PostgreSQL repository's
 // semantics: an update holds its invoice's lock from the load to the write
 // (fn runs on a private copy; concurrent updates of one invoice queue, of
 // different invoices run in parallel), invoice numbers held until
@@ -118,17 +115,6 @@ func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Chang
 	m.outbox = appendRecords(m.outbox, &m.seq, events, app.TraceFrom(ctx))
 	m.storeKey(inv.Tenant(), opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
-}
-
-// Get implements app.InvoiceReader.Get.
-func (m *Invoices) Get(_ context.Context, tenant kernel.TenantID, id invoice.ID) (*invoice.Invoice, error) {
-	m.mu.Lock()
-	s, ok := m.invoices[id]
-	m.mu.Unlock()
-	if !ok || s.Tenant != tenant {
-		return nil, invoice.ErrNotFound
-	}
-	return invoice.Rehydrate(s)
 }
 
 // Update implements app.Invoices.Update as the PostgreSQL repository does:
@@ -341,70 +327,6 @@ func (t *tx) end(commit bool) {
 		}
 	}
 	t.taken, t.notes = nil, nil
-}
-
-// List implements app.InvoiceList.List: views of the tenant's invoices
-// matching f, newest first, each with at most app.ListedLines lines.
-func (m *Invoices) List(_ context.Context, tenant kernel.TenantID, f app.ListFilter) (app.InvoicePage, error) {
-	m.mu.Lock()
-	var all []invoice.Snapshot
-	for _, id := range m.order {
-		if s := m.invoices[id]; s.Tenant == tenant {
-			all = append(all, s)
-		}
-	}
-	m.mu.Unlock()
-	slices.SortStableFunc(all, func(a, b invoice.Snapshot) int { // newest first, by (created_at, id)
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return slices.Compare(b.ID[:], a.ID[:])
-	})
-	if f.StartingAfter != nil {
-		i := slices.IndexFunc(all, func(s invoice.Snapshot) bool { return s.ID == *f.StartingAfter })
-		if i < 0 {
-			return app.InvoicePage{}, app.ErrInvalidCursor
-		}
-		all = all[i+1:]
-	}
-	var page app.InvoicePage
-	for _, s := range all {
-		if (f.Status != "" && s.Status != f.Status) || (f.CustomerEmail != "" && s.Customer.Email != f.CustomerEmail) {
-			continue
-		}
-		if len(page.Invoices) == f.Limit {
-			page.HasMore = true
-			break
-		}
-		inv, err := invoice.Rehydrate(s)
-		if err != nil {
-			return app.InvoicePage{}, err
-		}
-		v := app.ViewOf(inv)
-		v.Lines = v.Lines[:min(len(v.Lines), app.ListedLines)]
-		page.Invoices = append(page.Invoices, v)
-	}
-	return page, nil
-}
-
-// Lines implements app.LineList.Lines.
-func (m *Invoices) Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f app.LineFilter) (app.LinePage, error) {
-	inv, err := m.Get(ctx, tenant, id)
-	if err != nil {
-		return app.LinePage{}, err
-	}
-	lines := inv.Lines()
-	if f.StartingAfter != nil {
-		i := slices.IndexFunc(lines, func(l invoice.Line) bool { return l.ID == *f.StartingAfter })
-		if i < 0 {
-			return app.LinePage{}, app.ErrInvalidCursor
-		}
-		lines = lines[i+1:]
-	}
-	if len(lines) > f.Limit {
-		return app.LinePage{Lines: lines[:f.Limit], HasMore: true}, nil
-	}
-	return app.LinePage{Lines: lines}, nil
 }
 
 // SnapshotOf returns inv's state as a repository stores it.
