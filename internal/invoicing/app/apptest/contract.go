@@ -75,6 +75,7 @@ func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"TenantIsolation", testTenantIsolation},
 		{"CreditNoteCommitsWithTheInvoice", testCreditNoteTransaction},
 		{"InvoiceListPages", testInvoiceListPages},
+		{"InvoiceListViews", testInvoiceListViews},
 		{"CreditNoteListPages", testCreditNoteListPages},
 		{"FeedPages", testFeedPages},
 		{"LineListPages", testLineListPages},

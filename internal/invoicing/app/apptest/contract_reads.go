@@ -3,6 +3,7 @@ package apptest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -148,6 +149,53 @@ func testHistoryPages(t *testing.T, s Subject) {
 	for _, id := range []invoice.ID{invoice.NewID(), invoice.ID(notes.CreditNotes[0].ID), add(t, s, other).ID()} {
 		if _, err := s.EventHistory.History(ctx, tenant, id, app.HistoryFilter{}); !errors.Is(err, invoice.ErrNotFound) {
 			t.Fatalf("History of %s: %v, want ErrNotFound", id, err)
+		}
+	}
+}
+
+// testInvoiceListViews checks that a listed invoice shows what Get reads of
+// it, its lines cut to app.ListedLines: the list's read model holds the
+// aggregate's state and derived amounts, however it is built.
+func testInvoiceListViews(t *testing.T, s Subject) {
+	ctx := context.Background()
+	tenant := s.NewTenant(t)
+	full := add(t, s, tenant)
+	for range app.ListedLines {
+		if _, err := update(s, tenant, full.ID(), addLine); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit := answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) error {
+		return inv.Edit(invoice.Changes{Metadata: map[string]string{"order": "A-1"}}, Now)
+	})
+	for _, fn := range []app.UpdateFunc{edit, issue, pay(100, "wire"), credit(100, nil)} {
+		if _, err := update(s, tenant, full.ID(), fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	draft := add(t, s, tenant)
+
+	page, err := s.InvoiceList.List(ctx, tenant, app.ListFilter{Limit: 10})
+	if err != nil || len(page.Invoices) != 2 {
+		t.Fatalf("List: %v, %d invoices; want 2", err, len(page.Invoices))
+	}
+	for _, v := range page.Invoices {
+		want := app.ViewOf(get(t, s, tenant, v.ID))
+		want.Lines = want.Lines[:min(len(want.Lines), app.ListedLines)]
+		// Printed, a nil slice or map reads as an empty one: a store may
+		// build either.
+		if got, want := fmt.Sprintf("%+v", v), fmt.Sprintf("%+v", want); got != want {
+			t.Fatalf("listed invoice\n%s\nwant, as Get reads it,\n%s", got, want)
+		}
+	}
+	ids := []invoice.ID{page.Invoices[0].ID, page.Invoices[1].ID}
+	if !slices.Contains(ids, full.ID()) || !slices.Contains(ids, draft.ID()) {
+		t.Fatalf("listed %v, want %s and %s", ids, full.ID(), draft.ID())
+	}
+	for _, v := range page.Invoices {
+		if v.ID == full.ID() && (v.LineCount != app.ListedLines+2 || len(v.Lines) != app.ListedLines || len(v.Metadata) != 1) {
+			t.Fatalf("listed %s with %d of %d lines and metadata %v; want %d of %d, one key",
+				v.ID, len(v.Lines), v.LineCount, v.Metadata, app.ListedLines, app.ListedLines+2)
 		}
 	}
 }
