@@ -30,6 +30,10 @@ var _ app.Invoices = (*Invoices)(nil)
 type Invoices struct {
 	mu       sync.Mutex
 	invoices map[invoice.ID]invoice.Snapshot
+	// totals are the amounts the domain derived for each invoice when it was
+	// written, kept beside its state as the PostgreSQL rows keep theirs, so
+	// that a list reads them rather than rebuilding the invoice.
+	totals   map[invoice.ID]invoice.Totals
 	order    []invoice.ID // creation order
 	keys     map[keyID]storedKey
 	inFlight map[keyID]bool
@@ -74,7 +78,7 @@ type counter struct {
 // NewInvoices returns an empty repository.
 func NewInvoices() *Invoices {
 	return &Invoices{
-		invoices: map[invoice.ID]invoice.Snapshot{}, keys: map[keyID]storedKey{},
+		invoices: map[invoice.ID]invoice.Snapshot{}, totals: map[invoice.ID]invoice.Totals{}, keys: map[keyID]storedKey{},
 		inFlight: map[keyID]bool{}, locks: map[invoice.ID]*sync.Mutex{}, counters: map[counterID]*counter{},
 	}
 }
@@ -109,7 +113,7 @@ func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Chang
 	if err != nil {
 		return app.Changed{}, err
 	}
-	m.invoices[inv.ID()] = SnapshotOf(inv)
+	m.invoices[inv.ID()], m.totals[inv.ID()] = SnapshotOf(inv), inv.Totals()
 	m.order = append(m.order, inv.ID())
 	m.events = append(m.events, events...)
 	m.outbox = appendRecords(m.outbox, &m.seq, events, app.TraceFrom(ctx))
@@ -165,7 +169,7 @@ func (m *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoic
 	if m.invoices[id].Version != loaded.Version {
 		return app.Changed{}, errors.New("apptest: the invoice changed under its lock")
 	}
-	m.invoices[id] = SnapshotOf(inv)
+	m.invoices[id], m.totals[id] = SnapshotOf(inv), inv.Totals()
 	// The credit notes' events first, as PostgreSQL writes them: inserted
 	// by fn, before the invoice's.
 	tx.end(true)

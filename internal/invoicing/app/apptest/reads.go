@@ -3,6 +3,8 @@ package apptest
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
@@ -31,24 +33,26 @@ func (m *Invoices) Get(_ context.Context, tenant kernel.TenantID, id invoice.ID)
 }
 
 // List implements app.InvoiceList.List: views of the tenant's invoices
-// matching f, newest first, each with at most app.ListedLines lines.
+// matching f, newest first, each with at most app.ListedLines lines, read
+// from the stored state and totals as the PostgreSQL list reads its rows,
+// without rebuilding the invoices.
 func (m *Invoices) List(_ context.Context, tenant kernel.TenantID, f app.ListFilter) (app.InvoicePage, error) {
 	m.mu.Lock()
-	var all []invoice.Snapshot
+	var all []stored
 	for _, id := range m.order {
 		if s := m.invoices[id]; s.Tenant == tenant {
-			all = append(all, s)
+			all = append(all, stored{s, m.totals[id]})
 		}
 	}
 	m.mu.Unlock()
-	slices.SortStableFunc(all, func(a, b invoice.Snapshot) int { // newest first, by (created_at, id)
+	slices.SortStableFunc(all, func(a, b stored) int { // newest first, by (created_at, id)
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
 		return slices.Compare(b.ID[:], a.ID[:])
 	})
 	if f.StartingAfter != nil {
-		i := slices.IndexFunc(all, func(s invoice.Snapshot) bool { return s.ID == *f.StartingAfter })
+		i := slices.IndexFunc(all, func(s stored) bool { return s.ID == *f.StartingAfter })
 		if i < 0 {
 			return app.InvoicePage{}, app.ErrInvalidCursor
 		}
@@ -63,15 +67,47 @@ func (m *Invoices) List(_ context.Context, tenant kernel.TenantID, f app.ListFil
 			page.HasMore = true
 			break
 		}
-		inv, err := invoice.Rehydrate(s)
+		v, err := s.view()
 		if err != nil {
 			return app.InvoicePage{}, err
 		}
-		v := app.ViewOf(inv)
-		v.Lines = v.Lines[:min(len(v.Lines), app.ListedLines)]
 		page.Invoices = append(page.Invoices, v)
 	}
 	return page, nil
+}
+
+// stored is an invoice as the repository keeps it: its state and the
+// totals written with it.
+type stored struct {
+	invoice.Snapshot
+	totals invoice.Totals
+}
+
+// view returns the invoice's view in a list: its first app.ListedLines
+// lines, derived as Rehydrate derives them, and the stored totals. The
+// payments and metadata are copies, so the caller may keep them. It fails
+// with an error wrapping invoice.ErrCorruptInvoice for a line that breaks a
+// rule, which no write stores.
+func (s stored) view() (app.InvoiceView, error) {
+	v := app.InvoiceView{
+		ID: s.ID, Number: s.Number, Status: s.Status, Currency: s.Currency, Customer: s.Customer,
+		DueDate: s.DueDate, LineCount: len(s.Lines), Totals: s.totals, Payments: slices.Clone(s.Payments),
+		IssuedAt: s.IssuedAt, PaidAt: s.PaidAt, VoidedAt: s.VoidedAt, VoidReason: s.VoidReason,
+		Version: s.Version, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		MarkedUncollectibleAt: s.MarkedUncollectibleAt, OverdueAt: s.OverdueAt,
+		Overdue: !s.OverdueAt.IsZero() && (s.Status == invoice.StatusOpen || s.Status == invoice.StatusUncollectible),
+	}
+	if len(s.Metadata) > 0 {
+		v.Metadata = maps.Clone(s.Metadata)
+	}
+	for _, in := range s.Lines[:min(len(s.Lines), app.ListedLines)] {
+		l, err := invoice.RehydrateLine(in, s.Currency)
+		if err != nil {
+			return app.InvoiceView{}, fmt.Errorf("invoice %s: %w", s.ID, err)
+		}
+		v.Lines = append(v.Lines, l)
+	}
+	return v, nil
 }
 
 // Lines implements app.LineList.Lines.
