@@ -21,12 +21,12 @@ import (
 var _ app.Invoices = (*Invoices)(nil)
 
 // Invoices is an app.Invoices in memory, with the read ports of reads.go
-// over the same state, and with the PostgreSQL repository's
-// semantics: an update holds its invoice's lock from the load to the write
-// (fn runs on a private copy; concurrent updates of one invoice queue, of
-// different invoices run in parallel), invoice numbers held until
-// the update ends and given back if it rolls back, idempotency keys checked
-// first and stored with the change, and events kept in commit order.
+// over the same state, and with the PostgreSQL repository's semantics: an
+// update holds its invoice's lock from the load to the write (fn runs on a
+// private copy; concurrent updates of one invoice queue, of different
+// invoices run in parallel), invoice numbers held until the update ends and
+// given back if it rolls back, idempotency keys checked first and stored
+// with the change, and events kept in commit order.
 type Invoices struct {
 	mu       sync.Mutex
 	invoices map[invoice.ID]invoice.Snapshot

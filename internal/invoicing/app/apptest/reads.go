@@ -110,24 +110,36 @@ func (s stored) view() (app.InvoiceView, error) {
 	return v, nil
 }
 
-// Lines implements app.LineList.Lines.
-func (m *Invoices) Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f app.LineFilter) (app.LinePage, error) {
-	inv, err := m.Get(ctx, tenant, id)
-	if err != nil {
-		return app.LinePage{}, err
+// Lines implements app.LineList.Lines as the PostgreSQL reader does: from
+// the stored lines, deriving the page's alone (invoice.RehydrateLine), not
+// from the rebuilt invoice.
+func (m *Invoices) Lines(_ context.Context, tenant kernel.TenantID, id invoice.ID, f app.LineFilter) (app.LinePage, error) {
+	m.mu.Lock()
+	s, ok := m.invoices[id]
+	m.mu.Unlock()
+	if !ok || s.Tenant != tenant {
+		return app.LinePage{}, invoice.ErrNotFound
 	}
-	lines := inv.Lines()
+	lines := s.Lines
 	if f.StartingAfter != nil {
-		i := slices.IndexFunc(lines, func(l invoice.Line) bool { return l.ID == *f.StartingAfter })
+		i := slices.IndexFunc(lines, func(l invoice.LineInputWithID) bool { return l.ID == *f.StartingAfter })
 		if i < 0 {
 			return app.LinePage{}, app.ErrInvalidCursor
 		}
 		lines = lines[i+1:]
 	}
+	var page app.LinePage
 	if len(lines) > f.Limit {
-		return app.LinePage{Lines: lines[:f.Limit], HasMore: true}, nil
+		lines, page.HasMore = lines[:f.Limit], true
 	}
-	return app.LinePage{Lines: lines}, nil
+	for _, in := range lines {
+		l, err := invoice.RehydrateLine(in, s.Currency)
+		if err != nil {
+			return app.LinePage{}, fmt.Errorf("invoice %s: %w", id, err)
+		}
+		page.Lines = append(page.Lines, l)
+	}
+	return page, nil
 }
 
 // CreditNotes reads the credit notes that the updates of an Invoices
