@@ -25,16 +25,16 @@ type App struct {
 	ListCreditNotes ListCreditNotesHandler
 }
 
-// New wires every use case to its ports. The write ports and the read
-// ports of the lists are separate interfaces, and each use case depends on
-// the one it needs; an adapter serves both over one store, so New takes
-// invoices as Invoices and InvoiceList, and events as Events and EventFeed.
-// The credit note queries are wired by WithCreditNotes.
+// New wires every use case to its ports. The write port and the read ports
+// are separate interfaces, and each use case depends on the one it needs; an
+// adapter serves them over one store, so New takes invoices as Invoices and
+// InvoiceReads, and events as EventHistory and EventFeed. The credit note
+// queries are wired by WithCreditNotes.
 func New(invoices interface {
 	Invoices
-	InvoiceList
+	InvoiceReads
 }, keys APIKeys, events interface {
-	Events
+	EventHistory
 	EventFeed
 }, clock Clock) *App {
 	return &App{
@@ -46,7 +46,7 @@ func New(invoices interface {
 		VoidInvoice:   VoidInvoiceHandler{invoices: invoices, clock: clock},
 		GetInvoice:    GetInvoiceHandler{invoices: invoices},
 		ListInvoices:  ListInvoicesHandler{invoices: invoices},
-		ListLines:     ListLinesHandler{invoices: invoices},
+		ListLines:     ListLinesHandler{lines: invoices},
 		ListEvents:    ListEventsHandler{events: events},
 		InvoiceEvents: InvoiceEventsHandler{events: events},
 		Authenticate:  AuthenticateHandler{keys: keys},

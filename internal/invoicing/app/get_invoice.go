@@ -15,7 +15,7 @@ type GetInvoice struct {
 
 // GetInvoiceHandler handles GetInvoice.
 type GetInvoiceHandler struct {
-	invoices Invoices
+	invoices InvoiceReader
 }
 
 // Handle returns the invoice, or invoice.ErrNotFound.

@@ -16,7 +16,7 @@ type InvoiceEvents struct {
 
 // InvoiceEventsHandler handles InvoiceEvents.
 type InvoiceEventsHandler struct {
-	events Events
+	events EventHistory
 }
 
 // Handle returns the invoice's events after version After, in version order

@@ -78,7 +78,7 @@ func (h ListEventsHandler) Handle(ctx context.Context, q ListEvents) (FeedPage, 
 	}
 }
 
-// How many events ListEventsHandler asks Events.Feed for at once: 10 at
+// How many events ListEventsHandler asks EventFeed.Feed for at once: 10 at
 // first, twice as many each time after, up to 100. A chunk that the byte
 // budget stops still reads every row its statement selected, so a page of
 // large events, which the budget ends early, reads at most a few events past
@@ -88,7 +88,7 @@ const (
 	feedMaxChunk   = 100
 )
 
-// payloadBytes returns the size of the events' payloads, as Events.Feed
+// payloadBytes returns the size of the events' payloads, as EventFeed.Feed
 // counts them against FeedFilter.MaxBytes.
 func payloadBytes(recs []outbox.EventRecord) (n int) {
 	for _, r := range recs {

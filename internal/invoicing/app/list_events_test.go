@@ -11,7 +11,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-// sliceEvents is an app.Events over a slice whose Sequences ascend, with
+// sliceEvents is an app.EventFeed over a slice whose Sequences ascend, with
 // Feed's paging and byte budget. It records the limit of every Feed call.
 type sliceEvents struct {
 	recs   []outbox.EventRecord

@@ -19,7 +19,7 @@ type ListLines struct {
 
 // ListLinesHandler handles ListLines.
 type ListLinesHandler struct {
-	invoices Invoices
+	lines LineList
 }
 
 // Handle returns up to Limit lines and whether more follow. It fails with
@@ -32,7 +32,7 @@ func (h ListLinesHandler) Handle(ctx context.Context, q ListLines) (LinePage, er
 	if err != nil {
 		return LinePage{}, err
 	}
-	page, err := h.invoices.Lines(ctx, q.Tenant, q.InvoiceID, LineFilter{StartingAfter: q.StartingAfter, Limit: limit})
+	page, err := h.lines.Lines(ctx, q.Tenant, q.InvoiceID, LineFilter{StartingAfter: q.StartingAfter, Limit: limit})
 	if errors.Is(err, ErrInvalidCursor) {
 		return LinePage{}, ErrInvalidCursor.At("starting_after")
 	}

@@ -61,10 +61,10 @@ type Changed struct {
 	Result Result
 }
 
-// Invoices stores invoices: the write port, with the reads that load one
-// invoice. Lists are read through InvoiceList. Every method is scoped by
-// tenant: another tenant's invoice is reported exactly like a missing one
-// (invoice.ErrNotFound).
+// Invoices stores invoices: the write port, the unit of work of every
+// change, and nothing else. Queries read through InvoiceReader, LineList and
+// InvoiceList. Every method is scoped by tenant: another tenant's invoice is
+// reported exactly like a missing one (invoice.ErrNotFound).
 type Invoices interface {
 	// Add stores a new invoice and the events it recorded, in one transaction,
 	// honouring opts.Idempotency as IdempotentRequest describes, with result
@@ -73,14 +73,6 @@ type Invoices interface {
 	// nothing. It fails, storing nothing, if there is a key and result is
 	// zero.
 	Add(ctx context.Context, inv *invoice.Invoice, opts ChangeOptions, result Result) (Changed, error)
-
-	// Get returns the invoice, or invoice.ErrNotFound.
-	Get(ctx context.Context, tenant kernel.TenantID, id invoice.ID) (*invoice.Invoice, error)
-
-	// Lines returns a page of the invoice's lines, in the invoice's order,
-	// or invoice.ErrNotFound. It fails with ErrInvalidCursor if
-	// f.StartingAfter is set and is not one of the invoice's lines.
-	Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f LineFilter) (LinePage, error)
 
 	// Update is the unit of work of a change. In one transaction it loads the
 	// invoice, runs fn with it and the transaction's Tx, and, if fn recorded
@@ -99,6 +91,23 @@ type Invoices interface {
 	Update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts ChangeOptions, fn UpdateFunc) (Changed, error)
 }
 
+// InvoiceReader reads one invoice for a query, outside any change: what it
+// returns is committed state, to show, not to change (a change loads its
+// invoice in Invoices.Update). It is scoped by tenant.
+type InvoiceReader interface {
+	// Get returns the invoice, or invoice.ErrNotFound.
+	Get(ctx context.Context, tenant kernel.TenantID, id invoice.ID) (*invoice.Invoice, error)
+}
+
+// LineList reads pages of one invoice's lines, without loading the
+// aggregate. It is scoped by tenant.
+type LineList interface {
+	// Lines returns a page of the invoice's lines, in the invoice's order,
+	// or invoice.ErrNotFound. It fails with ErrInvalidCursor if
+	// f.StartingAfter is set and is not one of the invoice's lines.
+	Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f LineFilter) (LinePage, error)
+}
+
 // InvoiceList reads pages of invoices as their read model, InvoiceView,
 // without loading the aggregates. It is scoped by tenant.
 type InvoiceList interface {
@@ -107,6 +116,14 @@ type InvoiceList interface {
 	// fails with ErrInvalidCursor if f.StartingAfter is set and is not one of
 	// the tenant's invoices.
 	List(ctx context.Context, tenant kernel.TenantID, f ListFilter) (InvoicePage, error)
+}
+
+// InvoiceReads are the read ports over the invoices, which one store
+// serves beside the write port: what New wires the invoice queries to.
+type InvoiceReads interface {
+	InvoiceReader
+	LineList
+	InvoiceList
 }
 
 // ListFilter selects a page of invoices for InvoiceList.List.
@@ -124,7 +141,7 @@ type InvoicePage struct {
 	HasMore  bool // older invoices match the filter
 }
 
-// LineFilter selects a page of an invoice's lines for Lines.
+// LineFilter selects a page of an invoice's lines for LineList.Lines.
 type LineFilter struct {
 	StartingAfter *invoice.LineID // nil: from the first line; else the lines after this one
 	Limit         int             // 1..MaxListLimit

@@ -48,8 +48,9 @@ type EventFeed interface {
 	Feed(ctx context.Context, tenant kernel.TenantID, f FeedFilter) (FeedPage, error)
 }
 
-// Events reads an invoice's committed events. It is scoped by tenant.
-type Events interface {
+// EventHistory reads an invoice's committed events as the outbox keeps them
+// (outbox.EventRecord). It is scoped by tenant.
+type EventHistory interface {
 	// History returns a page of the invoice's events after version f.After,
 	// in version order, or invoice.ErrNotFound if the tenant has no such
 	// invoice. A page holds at most MaxFeedLimit events.

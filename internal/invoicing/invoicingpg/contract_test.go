@@ -12,15 +12,17 @@ import (
 )
 
 // The repository and its read ports keep the contract of app.Invoices, the
-// lists and the feed that the in-memory ones keep too
+// reads of one invoice, the lists, the history and the feed that the
+// in-memory ones keep too
 // (internal/invoicing/app/apptest), each subtest on a fresh database.
 func TestInvoicesKeepTheContract(t *testing.T) {
 	apptest.RunInvoicesContract(t, func(t *testing.T) apptest.Subject {
 		e := newEnv(t)
 		var tenants atomic.Int32
-		notes := invoicingpg.NewCreditNotes(e.pool)
+		notes, events := invoicingpg.NewCreditNotes(e.pool), invoicingpg.NewEvents(e.pool)
 		return apptest.Subject{
-			Invoices: e.repo, InvoiceList: e.repo, CreditNotes: notes, CreditNoteList: notes, EventFeed: invoicingpg.NewEvents(e.pool),
+			Invoices: e.repo, InvoiceReader: e.repo, LineList: e.repo, InvoiceList: e.repo,
+			CreditNotes: notes, CreditNoteList: notes, EventHistory: events, EventFeed: events,
 			NewTenant: func(t *testing.T) kernel.TenantID {
 				return e.newTenant(t, fmt.Sprintf("tenant-%d", tenants.Add(1)))
 			},

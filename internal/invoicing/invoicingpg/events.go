@@ -14,8 +14,8 @@ import (
 )
 
 var (
-	_ app.Events    = (*Events)(nil)
-	_ app.EventFeed = (*Events)(nil)
+	_ app.EventHistory = (*Events)(nil)
+	_ app.EventFeed    = (*Events)(nil)
 )
 
 // Events reads the committed events of the outbox: the event feed and each
@@ -167,7 +167,7 @@ WHERE o.aggregate_id = $1 AND o.tenant_id = $2 AND o.aggregate_version > $3::big
   AND o.event_type LIKE 'invoice.%'
 ORDER BY o.aggregate_version LIMIT $4::bigint`
 
-// History implements app.Events.History: the invoice's retained events after
+// History implements app.EventHistory.History: the invoice's retained events after
 // version f.After in version order, up to app.MaxFeedLimit, fewer if their
 // payloads would pass f.MaxBytes. Every row it sees is committed, and an
 // invoice's rows are written in version order, so no snapshot trick is

@@ -15,8 +15,10 @@ import (
 )
 
 var (
-	_ app.Invoices    = (*Invoices)(nil)
-	_ app.InvoiceList = (*Invoices)(nil)
+	_ app.Invoices      = (*Invoices)(nil)
+	_ app.InvoiceReader = (*Invoices)(nil)
+	_ app.LineList      = (*Invoices)(nil)
+	_ app.InvoiceList   = (*Invoices)(nil)
 )
 
 // defaultMaxAttempts is how many times Update runs by default before a lost

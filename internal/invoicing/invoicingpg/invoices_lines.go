@@ -28,7 +28,7 @@ FROM inv LEFT JOIN LATERAL (
 ) l ON true
 ORDER BY l.position`
 
-// Lines implements app.Invoices.Lines: up to f.Limit of the invoice's lines
+// Lines implements app.LineList.Lines: up to f.Limit of the invoice's lines
 // after the line f.StartingAfter, in the invoice's order. A limit outside
 // 1..app.MaxListLimit is clamped (0 means app.DefaultListLimit). It fails
 // with invoice.ErrNotFound if the tenant has no such invoice, with

@@ -152,7 +152,7 @@ func New(ctx context.Context, deps Deps, cfg Config) (_ *Service, err error) {
 	// Changes are traced; the lists are read through the repository as is.
 	store := struct {
 		app.Invoices
-		app.InvoiceList
+		app.InvoiceReads
 	}{traced, invoices}
 	a := app.New(store, keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
 		WithCreditNotes(invoicingpg.NewCreditNotes(pool))

@@ -12,10 +12,11 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-// invoices is app.Invoices with a span around each unit of work.
+// invoices is app.Invoices with a span around each unit of work. The write
+// port holds nothing else: reads go through the read ports, untraced.
 type invoices struct {
-	app.Invoices // reads pass through untraced
-	tracer       trace.Tracer
+	inner  app.Invoices
+	tracer trace.Tracer
 }
 
 var _ app.Invoices = invoices{}
@@ -26,7 +27,7 @@ var _ app.Invoices = invoices{}
 // request's span in ctx. Errors are inner's, unchanged (and recorded on the
 // span).
 func Invoices(inner app.Invoices, tp trace.TracerProvider) app.Invoices {
-	return invoices{Invoices: inner, tracer: tp.Tracer(instrumentation)}
+	return invoices{inner: inner, tracer: tp.Tracer(instrumentation)}
 }
 
 // txAttrs are the attributes of a unit of work's span.
@@ -39,7 +40,7 @@ func txAttrs(op string, id invoice.ID) trace.SpanStartOption {
 func (r invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (app.Changed, error) {
 	ctx, span := r.tracer.Start(ctx, "invoice add transaction", trace.WithSpanKind(trace.SpanKindClient), txAttrs("transaction", inv.ID()))
 	defer span.End()
-	changed, err := r.Invoices.Add(ctx, inv, opts, result)
+	changed, err := r.inner.Add(ctx, inv, opts, result)
 	recordError(span, err)
 	return changed, err
 }
@@ -49,7 +50,7 @@ func (r invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Change
 func (r invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (app.Changed, error) {
 	ctx, span := r.tracer.Start(ctx, "invoice update transaction", trace.WithSpanKind(trace.SpanKindClient), txAttrs("transaction", id))
 	defer span.End()
-	changed, err := r.Invoices.Update(ctx, tenant, id, opts, fn)
+	changed, err := r.inner.Update(ctx, tenant, id, opts, fn)
 	recordError(span, err)
 	return changed, err
 }

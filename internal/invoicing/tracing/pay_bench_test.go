@@ -108,7 +108,7 @@ func newPayer(b *testing.B, pool *pgxpool.Pool, tp *sdktrace.TracerProvider) *pa
 	}
 	store := struct {
 		app.Invoices
-		app.InvoiceList
+		app.InvoiceReads
 	}{invs, repo}
 	a := app.New(store, invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{})
 	key, _, err := a.CreateAPIKey.Handle(context.Background(), app.CreateAPIKey{TenantName: fmt.Sprint("bench ", tp != nil)})

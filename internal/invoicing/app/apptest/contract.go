@@ -20,9 +20,12 @@ import (
 // ports over the same store and what the contract needs around it.
 type Subject struct {
 	Invoices       app.Invoices
+	InvoiceReader  app.InvoiceReader
+	LineList       app.LineList
 	InvoiceList    app.InvoiceList
 	CreditNotes    app.CreditNotes
 	CreditNoteList app.CreditNoteList
+	EventHistory   app.EventHistory
 	EventFeed      app.EventFeed
 	// NewTenant returns a new tenant whose invoices Invoices accepts.
 	NewTenant func(t *testing.T) kernel.TenantID
@@ -49,7 +52,8 @@ var errInjected = errors.New("apptest: injected failure")
 // a credit note with its invoice's change, concurrent changes of one invoice
 // all land, one after the other, unless the rules refuse them (then one wins
 // a race for the last of something), the idempotent response commits with
-// its change, invoice numbers are gapless, the lists and the feed page
+// its change, invoice numbers are gapless, the lists (of invoices, of an
+// invoice's lines, of credit notes), an invoice's history and the feed page
 // through everything once, and each tenant sees only its own invoices.
 // newSubject returns a fresh, empty repository; each subtest gets its own.
 func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
@@ -71,8 +75,11 @@ func RunInvoicesContract(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"TenantIsolation", testTenantIsolation},
 		{"CreditNoteCommitsWithTheInvoice", testCreditNoteTransaction},
 		{"InvoiceListPages", testInvoiceListPages},
+		{"InvoiceListViews", testInvoiceListViews},
 		{"CreditNoteListPages", testCreditNoteListPages},
 		{"FeedPages", testFeedPages},
+		{"LineListPages", testLineListPages},
+		{"HistoryPages", testHistoryPages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,7 +152,7 @@ var addLine = answering(func(_ context.Context, inv *invoice.Invoice, _ app.Tx) 
 
 func get(t *testing.T, s Subject, tenant kernel.TenantID, id invoice.ID) *invoice.Invoice {
 	t.Helper()
-	inv, err := s.Invoices.Get(context.Background(), tenant, id)
+	inv, err := s.InvoiceReader.Get(context.Background(), tenant, id)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -175,7 +182,7 @@ func testAddThenGet(t *testing.T, s Subject) {
 	if stateOf(got) != stateOf(inv) || got.Customer() != inv.Customer() || !got.CreatedAt().Equal(inv.CreatedAt()) {
 		t.Fatalf("read back %+v, want %+v", stateOf(got), stateOf(inv))
 	}
-	if _, err := s.Invoices.Get(context.Background(), tenant, invoice.NewID()); !errors.Is(err, invoice.ErrNotFound) {
+	if _, err := s.InvoiceReader.Get(context.Background(), tenant, invoice.NewID()); !errors.Is(err, invoice.ErrNotFound) {
 		t.Fatalf("Get of no invoice: %v, want ErrNotFound", err)
 	}
 	if _, err := update(s, tenant, invoice.NewID(), addLine); !errors.Is(err, invoice.ErrNotFound) {
@@ -559,13 +566,13 @@ func testTenantIsolation(t *testing.T, s Subject) {
 	ctx := context.Background()
 	a, b := s.NewTenant(t), s.NewTenant(t)
 	invA := add(t, s, a)
-	if _, err := s.Invoices.Get(ctx, b, invA.ID()); !errors.Is(err, invoice.ErrNotFound) {
+	if _, err := s.InvoiceReader.Get(ctx, b, invA.ID()); !errors.Is(err, invoice.ErrNotFound) {
 		t.Fatalf("Get of another tenant's invoice: %v, want ErrNotFound", err)
 	}
 	if _, err := update(s, b, invA.ID(), addLine); !errors.Is(err, invoice.ErrNotFound) {
 		t.Fatalf("Update of another tenant's invoice: %v, want ErrNotFound", err)
 	}
-	if _, err := s.Invoices.Lines(ctx, b, invA.ID(), app.LineFilter{Limit: 10}); !errors.Is(err, invoice.ErrNotFound) {
+	if _, err := s.LineList.Lines(ctx, b, invA.ID(), app.LineFilter{Limit: 10}); !errors.Is(err, invoice.ErrNotFound) {
 		t.Fatalf("Lines of another tenant's invoice: %v, want ErrNotFound", err)
 	}
 	if page, err := s.InvoiceList.List(ctx, b, app.ListFilter{Limit: 10}); err != nil || len(page.Invoices) != 0 {

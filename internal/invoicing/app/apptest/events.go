@@ -16,8 +16,8 @@ import (
 )
 
 var (
-	_ app.Events    = (*Events)(nil)
-	_ app.EventFeed = (*Events)(nil)
+	_ app.EventHistory = (*Events)(nil)
+	_ app.EventFeed    = (*Events)(nil)
 )
 
 // recorded is an event of either aggregate, as the outbox stores it.
@@ -61,7 +61,7 @@ func encodeAsJSONB(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// Events is an app.Events over an Invoices' committed events. Commits are
+// Events is an app.EventHistory and app.EventFeed over an Invoices' committed events. Commits are
 // atomic in memory, so sequence order is commit order and the feed needs
 // none of PostgreSQL's care for transactions still running.
 type Events struct {
@@ -84,7 +84,7 @@ func (e *Events) records(tenant kernel.TenantID) []outbox.EventRecord {
 	return out
 }
 
-// Feed implements app.Events.Feed as the PostgreSQL reader does: the
+// Feed implements app.EventFeed.Feed as the PostgreSQL reader does: the
 // tenant's events after f.After, up to f.Limit (clamped to
 // 1..app.MaxFeedLimit) of type f.Type, fewer if their payloads would pass
 // f.MaxBytes; NextAfter is the last event served, or if the page ended for
@@ -122,7 +122,7 @@ func (e *Events) Feed(_ context.Context, tenant kernel.TenantID, f app.FeedFilte
 	return page, nil
 }
 
-// History implements app.Events.History as the PostgreSQL reader does: the
+// History implements app.EventHistory.History as the PostgreSQL reader does: the
 // invoice's events after version f.After in version order, up to
 // app.MaxFeedLimit, fewer if their payloads would pass f.MaxBytes. It fails
 // with invoice.ErrNotFound if the tenant has no such invoice.

@@ -1,6 +1,6 @@
 // Package apptest holds what the app's tests and the adapters' tests share:
-// an in-memory repository of invoices with its read ports (the lists, the
-// feed), and the contract every implementation of app.Invoices and those
+// an in-memory repository of invoices with its read ports (one invoice, its
+// lines, the lists, an invoice's history, the feed), and the contract every implementation of app.Invoices and those
 // ports must keep (RunInvoicesContract), run against it and against
 // PostgreSQL.
 package apptest
@@ -20,15 +20,20 @@ import (
 
 var _ app.Invoices = (*Invoices)(nil)
 
-// Invoices is an app.Invoices in memory, with the PostgreSQL repository's
-// semantics: an update holds its invoice's lock from the load to the write
-// (fn runs on a private copy; concurrent updates of one invoice queue, of
-// different invoices run in parallel), invoice numbers held until
-// the update ends and given back if it rolls back, idempotency keys checked
-// first and stored with the change, and events kept in commit order.
+// Invoices is an app.Invoices in memory, with the read ports of reads.go
+// over the same state, and with the PostgreSQL repository's semantics: an
+// update holds its invoice's lock from the load to the write (fn runs on a
+// private copy; concurrent updates of one invoice queue, of different
+// invoices run in parallel), invoice numbers held until the update ends and
+// given back if it rolls back, idempotency keys checked first and stored
+// with the change, and events kept in commit order.
 type Invoices struct {
 	mu       sync.Mutex
 	invoices map[invoice.ID]invoice.Snapshot
+	// totals are the amounts the domain derived for each invoice when it was
+	// written, kept beside its state as the PostgreSQL rows keep theirs, so
+	// that a list reads them rather than rebuilding the invoice.
+	totals   map[invoice.ID]invoice.Totals
 	order    []invoice.ID // creation order
 	keys     map[keyID]storedKey
 	inFlight map[keyID]bool
@@ -73,7 +78,7 @@ type counter struct {
 // NewInvoices returns an empty repository.
 func NewInvoices() *Invoices {
 	return &Invoices{
-		invoices: map[invoice.ID]invoice.Snapshot{}, keys: map[keyID]storedKey{},
+		invoices: map[invoice.ID]invoice.Snapshot{}, totals: map[invoice.ID]invoice.Totals{}, keys: map[keyID]storedKey{},
 		inFlight: map[keyID]bool{}, locks: map[invoice.ID]*sync.Mutex{}, counters: map[counterID]*counter{},
 	}
 }
@@ -108,23 +113,12 @@ func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Chang
 	if err != nil {
 		return app.Changed{}, err
 	}
-	m.invoices[inv.ID()] = SnapshotOf(inv)
+	m.invoices[inv.ID()], m.totals[inv.ID()] = SnapshotOf(inv), inv.Totals()
 	m.order = append(m.order, inv.ID())
 	m.events = append(m.events, events...)
 	m.outbox = appendRecords(m.outbox, &m.seq, events, app.TraceFrom(ctx))
 	m.storeKey(inv.Tenant(), opts.Idempotency, result)
 	return app.Changed{Invoice: inv, Result: result}, nil
-}
-
-// Get implements app.Invoices.Get.
-func (m *Invoices) Get(_ context.Context, tenant kernel.TenantID, id invoice.ID) (*invoice.Invoice, error) {
-	m.mu.Lock()
-	s, ok := m.invoices[id]
-	m.mu.Unlock()
-	if !ok || s.Tenant != tenant {
-		return nil, invoice.ErrNotFound
-	}
-	return invoice.Rehydrate(s)
 }
 
 // Update implements app.Invoices.Update as the PostgreSQL repository does:
@@ -175,7 +169,7 @@ func (m *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoic
 	if m.invoices[id].Version != loaded.Version {
 		return app.Changed{}, errors.New("apptest: the invoice changed under its lock")
 	}
-	m.invoices[id] = SnapshotOf(inv)
+	m.invoices[id], m.totals[id] = SnapshotOf(inv), inv.Totals()
 	// The credit notes' events first, as PostgreSQL writes them: inserted
 	// by fn, before the invoice's.
 	tx.end(true)
@@ -337,70 +331,6 @@ func (t *tx) end(commit bool) {
 		}
 	}
 	t.taken, t.notes = nil, nil
-}
-
-// List implements app.InvoiceList.List: views of the tenant's invoices
-// matching f, newest first, each with at most app.ListedLines lines.
-func (m *Invoices) List(_ context.Context, tenant kernel.TenantID, f app.ListFilter) (app.InvoicePage, error) {
-	m.mu.Lock()
-	var all []invoice.Snapshot
-	for _, id := range m.order {
-		if s := m.invoices[id]; s.Tenant == tenant {
-			all = append(all, s)
-		}
-	}
-	m.mu.Unlock()
-	slices.SortStableFunc(all, func(a, b invoice.Snapshot) int { // newest first, by (created_at, id)
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return slices.Compare(b.ID[:], a.ID[:])
-	})
-	if f.StartingAfter != nil {
-		i := slices.IndexFunc(all, func(s invoice.Snapshot) bool { return s.ID == *f.StartingAfter })
-		if i < 0 {
-			return app.InvoicePage{}, app.ErrInvalidCursor
-		}
-		all = all[i+1:]
-	}
-	var page app.InvoicePage
-	for _, s := range all {
-		if (f.Status != "" && s.Status != f.Status) || (f.CustomerEmail != "" && s.Customer.Email != f.CustomerEmail) {
-			continue
-		}
-		if len(page.Invoices) == f.Limit {
-			page.HasMore = true
-			break
-		}
-		inv, err := invoice.Rehydrate(s)
-		if err != nil {
-			return app.InvoicePage{}, err
-		}
-		v := app.ViewOf(inv)
-		v.Lines = v.Lines[:min(len(v.Lines), app.ListedLines)]
-		page.Invoices = append(page.Invoices, v)
-	}
-	return page, nil
-}
-
-// Lines implements app.Invoices.Lines.
-func (m *Invoices) Lines(ctx context.Context, tenant kernel.TenantID, id invoice.ID, f app.LineFilter) (app.LinePage, error) {
-	inv, err := m.Get(ctx, tenant, id)
-	if err != nil {
-		return app.LinePage{}, err
-	}
-	lines := inv.Lines()
-	if f.StartingAfter != nil {
-		i := slices.IndexFunc(lines, func(l invoice.Line) bool { return l.ID == *f.StartingAfter })
-		if i < 0 {
-			return app.LinePage{}, app.ErrInvalidCursor
-		}
-		lines = lines[i+1:]
-	}
-	if len(lines) > f.Limit {
-		return app.LinePage{Lines: lines[:f.Limit], HasMore: true}, nil
-	}
-	return app.LinePage{Lines: lines}, nil
 }
 
 // SnapshotOf returns inv's state as a repository stores it.

@@ -13,9 +13,10 @@ import (
 func TestMemoryInvoicesKeepTheContract(t *testing.T) {
 	apptest.RunInvoicesContract(t, func(*testing.T) apptest.Subject {
 		m := apptest.NewInvoices()
-		notes := apptest.NewCreditNotes(m)
+		notes, events := apptest.NewCreditNotes(m), apptest.NewEvents(m)
 		return apptest.Subject{
-			Invoices: m, InvoiceList: m, CreditNotes: notes, CreditNoteList: notes, EventFeed: apptest.NewEvents(m),
+			Invoices: m, InvoiceReader: m, LineList: m, InvoiceList: m,
+			CreditNotes: notes, CreditNoteList: notes, EventHistory: events, EventFeed: events,
 			NewTenant: func(*testing.T) kernel.TenantID { return kernel.TenantID(uuid.New()) },
 			Events: func(_ *testing.T, id invoice.ID) []apptest.Recorded {
 				var out []apptest.Recorded
