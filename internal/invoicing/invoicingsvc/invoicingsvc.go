@@ -149,7 +149,7 @@ func New(ctx context.Context, deps Deps, cfg Config) (_ *Service, err error) {
 	}
 	invoices := invoicingpg.NewInvoices(pool, opts...)
 	traced := tracedInvoices(invoices, tp)
-	// Changes are traced; the lists are read through the repository as is.
+	// Changes are traced; the reads go to the repository as is.
 	store := struct {
 		app.Invoices
 		app.InvoiceReads
