@@ -239,6 +239,14 @@ var rules = []rule{
 		allowed: func(e edge) bool { return !e.local },
 	},
 	{
+		// The API tests' client knows the service by its document alone,
+		// as a client of another team would: it tests what both contexts
+		// serve, so it belongs to neither.
+		name:    "the contract client (apitest) depends, in the module, only on the contract (api)",
+		scopes:  []string{"internal/apitest/..."},
+		allowed: func(e edge) bool { return !e.local || e.in("api") },
+	},
+	{
 		// Parsers of settings, generic over the configuration they fill:
 		// the table of variables stays with main.
 		name:    "envconfig depends only on the standard library",
@@ -542,6 +550,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/failure", "context")
 	add("internal/envconfig", "context", uuidPath)
 	add("internal/kernel", uuidPath, pgx)
+	add("internal/apitest", "api", "internal/kernel")
 	add("internal/invoicing/domain/invoice", uuidPath, "net/http", pgx, "internal/failure")
 	add("internal/invoicing/domain/invoice/invoicetest", "internal/invoicing/domain/invoice")
 	add("internal/invoicing/invoicingpg", pgx, "internal/invoicing/domain/invoice")
@@ -580,6 +589,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)"
 		webhook = "the webhook package depends only on the standard library and the SSRF address registry"
 		rig     = "test rigs standing in for an outside system depend on no package of the module"
+		apicli  = "the contract client (apitest) depends, in the module, only on the contract (api)"
 		envcfg  = "envconfig depends only on the standard library"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
@@ -590,6 +600,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	)
 	m := mod + "/"
 	want := []string{
+		m + "internal/apitest depends on " + m + "internal/kernel (" + apicli + ")",
 		m + "internal/envconfig depends on " + uuidPath + " (" + envcfg + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + app + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + inner + ")",

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/invoicing-dev/invoicing/internal/apitest"
 )
 
 // invoiceJSON is the invoice body; decoding it with unknown fields disallowed
@@ -73,54 +75,9 @@ func wantInvoice(t *testing.T, res response, status int) invoiceJSON {
 	return inv
 }
 
-type problemJSON struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	RequestID string `json:"request_id"`
-	Errors    []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"errors"`
-}
-
 // wantProblem checks that res is a problem+json of status and code, naming
-// field in errors[] unless field is "".
-func wantProblem(t *testing.T, res response, status int, code, field string) problemJSON {
+// field in errors[] unless field is "" (see apitest.WantProblem).
+func wantProblem(t *testing.T, res response, status int, code, field string) apitest.Problem {
 	t.Helper()
-	if res.status != status {
-		t.Fatalf("status = %d, want %d; body: %s", res.status, status, res.body)
-	}
-	if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type = %q, want application/problem+json", ct)
-	}
-	var p problemJSON
-	dec := json.NewDecoder(bytes.NewReader(res.body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		t.Fatalf("decode problem: %v; body: %s", err, res.body)
-	}
-	if want := "urn:invoicing:problem:" + code; p.Type != want {
-		t.Errorf("type = %q, want %q; body: %s", p.Type, want, res.body)
-	}
-	if p.Status != status || p.Title == "" || p.Detail == "" {
-		t.Errorf("status %d, title %q, detail %q: want status %d and a title and detail", p.Status, p.Title, p.Detail, status)
-	}
-	if id := res.header.Get("X-Request-Id"); id == "" || p.RequestID != id {
-		t.Errorf("request_id = %q, X-Request-Id = %q: want both, equal", p.RequestID, id)
-	}
-	if field != "" && !hasField(p, field) {
-		t.Errorf("errors %+v do not name field %q", p.Errors, field)
-	}
-	return p
-}
-
-func hasField(p problemJSON, field string) bool {
-	for _, e := range p.Errors {
-		if e.Field == field {
-			return true
-		}
-	}
-	return false
+	return apitest.WantProblem(t, res.status, res.header, res.body, status, code, field)
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/invoicing-dev/invoicing/internal/apitest"
 )
 
 // TestContractCatchesDrift checks the checker every HTTP test goes through: a
@@ -65,7 +67,7 @@ func TestContractCatchesDrift(t *testing.T) {
 				}
 				return
 			}
-			if !isContractError(err) {
+			if !apitest.IsContractError(err) {
 				t.Errorf("want a contract violation, got %v", err)
 			}
 		})
@@ -82,7 +84,7 @@ func TestContractCatchesDrift(t *testing.T) {
 		{"a limit that is no integer", "GET", "/v1/events?limit=many", nil},
 	}
 	for _, tt := range requests {
-		if _, err := c.try(tt.method, tt.path, c.keyA, tt.body); !isContractError(err) {
+		if _, err := c.try(tt.method, tt.path, c.keyA, tt.body); !apitest.IsContractError(err) {
 			t.Errorf("%s: want a contract violation, got %v", tt.name, err)
 		}
 	}

@@ -84,7 +84,7 @@ func TestCreateInvoice422(t *testing.T) {
 			t.Parallel()
 			p := wantProblem(t, c.do(t, "POST", "/v1/invoices", c.keyA, tt.body), http.StatusUnprocessableEntity, tt.code, "")
 			for _, f := range tt.fields {
-				if !hasField(p, f) {
+				if !p.HasField(f) {
 					t.Errorf("errors %+v do not name %q", p.Errors, f)
 				}
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/invoicing-dev/invoicing/internal/apitest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app/apptest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
@@ -29,7 +30,7 @@ const emptyList = "{\"data\":[],\"has_more\":false}\n"
 // api is the real handler on the app's repositories, with an API key for
 // each of two tenants: in memory under -short, else over a fresh database.
 // Its client checks every request and response against api/openapi.yaml
-// (see specTransport).
+// (see apitest.Transport).
 type api struct {
 	url        string
 	keyA, keyB string
@@ -135,11 +136,11 @@ func serveWith(t *testing.T, a *app.App, cfg invoicinghttp.Config) *api {
 // withClients gives c its contract-checking clients.
 func (c *api) withClients(t *testing.T) {
 	t.Helper()
-	contract, err := loadContract()
+	contract, err := apitest.LoadContract()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.client, c.loose = newSpecClient(contract, false), newSpecClient(contract, true)
+	c.client, c.loose = contract.Client(false), contract.Client(true)
 }
 
 // invalid returns c for a request that breaks the contract on purpose (an
@@ -339,27 +340,9 @@ func (c *api) do(t *testing.T, method, path, key string, body any, header ...str
 
 // try is do for goroutines other than the test's: it returns what do fails on.
 func (c *api) try(method, path, key string, body any, header ...string) (response, error) {
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			return response{}, fmt.Errorf("marshal body: %w", err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, c.url+path, rd)
+	req, err := apitest.NewRequest(method, c.url+path, key, body)
 	if err != nil {
-		return response{}, fmt.Errorf("new request: %w", err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+		return response{}, err
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

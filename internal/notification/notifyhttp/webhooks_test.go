@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/invoicing-dev/invoicing/internal/apitest"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/notification"
@@ -399,9 +400,9 @@ func TestWebhookTextWithNUL422(t *testing.T) {
 			if res.status != http.StatusUnprocessableEntity {
 				t.Fatalf("status %d, want 422: %s", res.status, res.body)
 			}
-			var p problemJSON
+			var p apitest.Problem
 			_ = json.Unmarshal(res.body, &p)
-			if !hasField(p, tc.field) {
+			if !p.HasField(tc.field) {
 				t.Errorf("problem %s does not name %s", res.body, tc.field)
 			}
 		})

@@ -10,11 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
-	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // nulMailer refuses every email with a text holding a NUL and bytes that
@@ -31,15 +28,7 @@ func (nulMailer) Send(context.Context, notification.Email) error {
 // with a NUL, and the task would stay running.
 func TestEmailRefusedWithNULIsParked(t *testing.T) {
 	ctx := context.Background()
-	dbURL := pgtest.NewURL(t)
-	if err := notifypg.Migrate(ctx, dbURL); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := newPool(t)
 	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{Mailer: nulMailer{}, MaxAttempts: 2, RetryBase: 10 * time.Millisecond},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

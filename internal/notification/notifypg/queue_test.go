@@ -7,11 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
-	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 type nopMailer struct{}
@@ -22,16 +19,8 @@ func (nopMailer) Send(context.Context, notification.Email) error { return nil }
 // also runs when the workers start.
 func TestInboxForgetsEventsPastRetention(t *testing.T) {
 	ctx := context.Background()
-	dbURL := pgtest.NewURL(t)
-	if err := notifypg.Migrate(ctx, dbURL); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	_, err = pool.Exec(ctx, `INSERT INTO notification.inbox (consumer, event_id, event_type, received_at) VALUES
+	pool := newPool(t)
+	_, err := pool.Exec(ctx, `INSERT INTO notification.inbox (consumer, event_id, event_type, received_at) VALUES
 		('notification', 'old', 'invoicing.invoice.paid', now() - interval '2 hours'),
 		('notification', 'new', 'invoicing.invoice.paid', now() - interval '10 minutes')`)
 	if err != nil {
@@ -71,16 +60,8 @@ func TestInboxForgetsEventsPastRetention(t *testing.T) {
 // and so does a recent event.
 func TestPruneForgetsBodiesNoDeliveryNeeds(t *testing.T) {
 	ctx := context.Background()
-	dbURL := pgtest.NewURL(t)
-	if err := notifypg.Migrate(ctx, dbURL); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	_, err = pool.Exec(ctx, `INSERT INTO notification.webhook_endpoints (id, tenant_id, url, enabled_events, secret) VALUES
+	pool := newPool(t)
+	_, err := pool.Exec(ctx, `INSERT INTO notification.webhook_endpoints (id, tenant_id, url, enabled_events, secret) VALUES
 		('019ad1c2-0000-7000-8000-00000000000a', 'acme', 'https://a.example', '{*}', 's');
 		INSERT INTO notification.webhook_events (id, body, created_at) VALUES
 		('old-settled', 'x', now() - interval '2 hours'), ('old-pending', 'x', now() - interval '2 hours'),

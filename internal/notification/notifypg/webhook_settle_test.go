@@ -11,12 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
-	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // answer500 answers 500 with body.
@@ -92,16 +89,8 @@ func TestWebhookTaskOutOfAttemptsSettlesTheDelivery(t *testing.T) {
 // saying why; one whose task is still to run is left alone.
 func TestPruneSettlesDeliveriesWithoutATask(t *testing.T) {
 	ctx := context.Background()
-	dbURL := pgtest.NewURL(t)
-	if err := notifypg.Migrate(ctx, dbURL); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	_, err = pool.Exec(ctx, `INSERT INTO notification.webhook_endpoints (id, tenant_id, url, enabled_events, secret) VALUES
+	pool := newPool(t)
+	_, err := pool.Exec(ctx, `INSERT INTO notification.webhook_endpoints (id, tenant_id, url, enabled_events, secret) VALUES
 		('019ad1c2-0000-7000-8000-00000000000a', 'acme', 'https://a.example', '{*}', 's');
 		INSERT INTO notification.webhook_events (id, body) VALUES ('e1', 'x'), ('e2', 'x');
 		INSERT INTO notification.webhook_deliveries (id, endpoint_id, event_id, event_type, event_time) VALUES

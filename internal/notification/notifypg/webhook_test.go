@@ -83,15 +83,10 @@ type harness struct {
 	in   *notifypg.WebhookInbox
 }
 
-func newHarness(t testing.TB, cfg notifypg.WebhookConfig) *harness {
+// newPool returns a pool on a fresh database holding the notification
+// schema, closed when the test ends.
+func newPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	return newHarnessOf(t, notifypg.QueueConfig{Webhooks: cfg})
-}
-
-// newHarnessOf is newHarness with the rest of the queue's configuration.
-func newHarnessOf(t testing.TB, qc notifypg.QueueConfig) *harness {
-	t.Helper()
-	cfg := qc.Webhooks
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(t)
 	if err := notifypg.Migrate(ctx, dbURL); err != nil {
@@ -102,6 +97,20 @@ func newHarnessOf(t testing.TB, qc notifypg.QueueConfig) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	return pool
+}
+
+func newHarness(t testing.TB, cfg notifypg.WebhookConfig) *harness {
+	t.Helper()
+	return newHarnessOf(t, notifypg.QueueConfig{Webhooks: cfg})
+}
+
+// newHarnessOf is newHarness with the rest of the queue's configuration.
+func newHarnessOf(t testing.TB, qc notifypg.QueueConfig) *harness {
+	t.Helper()
+	cfg := qc.Webhooks
+	ctx := context.Background()
+	pool := newPool(t)
 	if cfg.Sender == nil {
 		cfg.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: 5 * time.Second, Policy: webhook.Policy{AllowPrivate: true}})
 	}
