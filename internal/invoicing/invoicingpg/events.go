@@ -108,7 +108,7 @@ func (e *Events) Feed(ctx context.Context, tenant kernel.TenantID, f app.FeedFil
 	page := app.FeedPage{NextAfter: f.After}
 	var cursorOK bool
 	var head *int64
-	b := budget{max: f.MaxBytes}
+	b := app.PageBudget{Max: f.MaxBytes}
 	for rows.Next() {
 		var err error
 		if rows.RawValues()[0] == nil { // an empty page; nil destinations skip its NULL event columns
@@ -117,7 +117,7 @@ func (e *Events) Feed(ctx context.Context, tenant kernel.TenantID, f app.FeedFil
 			err = rows.Scan(tail...)
 		} else {
 			var rec outbox.EventRecord
-			if err = scanEvent(rows, &rec, &cursorOK, &head); err == nil && !b.take(len(rec.Payload)) {
+			if err = scanEvent(rows, &rec, &cursorOK, &head); err == nil && !b.Take(len(rec.Payload)) {
 				break // closing rows skips the rest of the page
 			}
 			page.Events = append(page.Events, rec)
@@ -132,31 +132,12 @@ func (e *Events) Feed(ctx context.Context, tenant kernel.TenantID, f app.FeedFil
 	switch {
 	case !cursorOK:
 		return app.FeedPage{}, app.ErrInvalidCursor
-	case b.full || len(page.Events) == f.Limit:
+	case b.Full || len(page.Events) == f.Limit:
 		page.NextAfter = page.Events[len(page.Events)-1].Sequence
 	case head != nil:
 		page.NextAfter = *head
 	}
 	return page, nil
-}
-
-// budget counts the payload bytes of a page of events against max.
-type budget struct {
-	max, used, n int
-	full         bool // an event did not fit
-}
-
-// take reports whether an event with a payload of size bytes still fits the
-// page, counting it if so. The first event always fits, so that a page
-// moves on; max 0 means no bound.
-func (b *budget) take(size int) bool {
-	if b.max > 0 && b.n > 0 && b.used+size > b.max {
-		b.full = true
-		return false
-	}
-	b.used += size
-	b.n++
-	return true
 }
 
 // historySQL reads an invoice's events only: the outbox also holds the events
@@ -181,13 +162,13 @@ func (e *Events) History(ctx context.Context, tenant kernel.TenantID, id invoice
 	}
 	defer rows.Close()
 	var page app.HistoryPage
-	b := budget{max: f.MaxBytes}
+	b := app.PageBudget{Max: f.MaxBytes}
 	for rows.Next() {
 		var rec outbox.EventRecord
 		if err := scanEvent(rows, &rec); err != nil {
 			return app.HistoryPage{}, fmt.Errorf("postgres: read events of invoice %s: %w", id, err)
 		}
-		if len(page.Events) == app.MaxFeedLimit || !b.take(len(rec.Payload)) {
+		if len(page.Events) == app.MaxFeedLimit || !b.Take(len(rec.Payload)) {
 			page.HasMore = true
 			break // closing rows skips the rest
 		}

@@ -103,18 +103,18 @@ func (e *Events) Feed(_ context.Context, tenant kernel.TenantID, f app.FeedFilte
 		start = i + 1
 	}
 	page := app.FeedPage{NextAfter: f.After}
-	b := budget{max: f.MaxBytes}
+	b := app.PageBudget{Max: f.MaxBytes}
 	for _, r := range all[start:] {
 		if f.Type != "" && r.Type != f.Type {
 			continue
 		}
-		if len(page.Events) == f.Limit || !b.take(len(r.Payload)) {
+		if len(page.Events) == f.Limit || !b.Take(len(r.Payload)) {
 			break
 		}
 		page.Events = append(page.Events, r)
 	}
 	switch {
-	case b.full || len(page.Events) == f.Limit:
+	case b.Full || len(page.Events) == f.Limit:
 		page.NextAfter = page.Events[len(page.Events)-1].Sequence
 	case start < len(all):
 		page.NextAfter = all[len(all)-1].Sequence
@@ -131,37 +131,18 @@ func (e *Events) History(ctx context.Context, tenant kernel.TenantID, id invoice
 		return app.HistoryPage{}, err
 	}
 	page := app.HistoryPage{Events: []outbox.EventRecord{}}
-	b := budget{max: f.MaxBytes}
+	b := app.PageBudget{Max: f.MaxBytes}
 	for _, r := range e.records(tenant) {
 		if r.AggregateID != uuid.UUID(id) || r.Version <= f.After || !strings.HasPrefix(r.Type, "invoice.") {
 			continue
 		}
-		if len(page.Events) == app.MaxFeedLimit || !b.take(len(r.Payload)) {
+		if len(page.Events) == app.MaxFeedLimit || !b.Take(len(r.Payload)) {
 			page.HasMore = true
 			break
 		}
 		page.Events = append(page.Events, r)
 	}
 	return page, nil
-}
-
-// budget counts the payload bytes of a page of events against max, as the
-// PostgreSQL reader does: the first event always fits; max 0 means no bound.
-type budget struct {
-	max, used, n int
-	full         bool // an event did not fit
-}
-
-// take reports whether an event of size payload bytes still fits the page,
-// counting it if so.
-func (b *budget) take(size int) bool {
-	if b.max > 0 && b.n > 0 && b.used+size > b.max {
-		b.full = true
-		return false
-	}
-	b.used += size
-	b.n++
-	return true
 }
 
 // Counts is how many rows of each kind the repository holds, as the
