@@ -49,9 +49,9 @@ func hintMissingDatabase(err error, cfg config) error {
 		return err
 	}
 	name = strings.ReplaceAll(name, `""`, `"`)
-	variable, url := "DATABASE_URL", cfg.DatabaseURL
-	if cfg.NotifyDatabaseURL != "" && databaseOf(cfg.NotifyDatabaseURL) == name && databaseOf(cfg.DatabaseURL) != name {
-		variable, url = "NOTIFY_DATABASE_URL", cfg.NotifyDatabaseURL
+	variable, url := "DATABASE_URL", cfg.Invoicing.DatabaseURL
+	if n := cfg.Notify; n.DatabaseVar == "NOTIFY_DATABASE_URL" && databaseOf(n.DatabaseURL) == name && databaseOf(cfg.Invoicing.DatabaseURL) != name {
+		variable, url = n.DatabaseVar, n.DatabaseURL
 	}
 	return &missingDatabaseError{name: name, variable: variable, createdb: createdbCommand(url, name), cause: err}
 }
