@@ -10,10 +10,10 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/envconfig"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysvc"
+	"github.com/invoicing-dev/invoicing/internal/pgurl"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
@@ -142,7 +142,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if getenv("DB_MAX_CONNS") == "" {
 		// DB_MAX_CONNS's default must not override the pool size the URL
 		// asks for.
-		if n, ok := invoicingpg.URLMaxConns(c.Invoicing.DatabaseURL); ok {
+		if n, ok := pgurl.MaxConns(c.Invoicing.DatabaseURL); ok {
 			c.Invoicing.MaxConns = n
 		}
 	}

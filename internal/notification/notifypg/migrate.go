@@ -189,13 +189,3 @@ func connect(ctx context.Context, dbURL string) (*pgx.Conn, error) {
 	}
 	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
 }
-
-// CheckURL checks, without connecting, that v is a PostgreSQL URL the pool
-// accepts, its settings included. It returns what is wrong.
-func CheckURL(v string) error {
-	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
-		return errors.New("must be a postgres:// URL")
-	}
-	_, err := pgxpool.ParseConfig(v)
-	return err
-}
