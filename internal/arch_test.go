@@ -206,11 +206,11 @@ var rules = []rule{
 		// A wiring package builds its own context only: what it needs of
 		// another (a stream name, a subject prefix) main passes in its
 		// Config. The contract comes with invoicinghttp, which serves it.
-		name:   "a context's wiring package depends, in the module, only on its own context, the shared packages and the contract (api)",
+		name:   "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl and the contract (api)",
 		scopes: subtrees(wiring),
 		allowed: func(e edge) bool {
 			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
-			return !e.local || e.in(ctx+"/...", "api") || e.in(shared...)
+			return !e.local || e.in(ctx+"/...", "api", "internal/envconfig/...", "internal/pgurl/...") || e.in(shared...)
 		},
 	},
 	{
@@ -252,6 +252,13 @@ var rules = []rule{
 		name:    "envconfig depends only on the standard library",
 		scopes:  []string{"internal/envconfig/..."},
 		allowed: func(e edge) bool { return e.std },
+	},
+	{
+		// Both contexts' PostgreSQL URLs, read the same way, by the
+		// driver's rules alone.
+		name:    "pgurl depends on no package of the module",
+		scopes:  []string{"internal/pgurl/..."},
+		allowed: func(e edge) bool { return !e.local },
 	},
 	{
 		name:    "embedded documents and migrations depend only on the standard library",
@@ -549,6 +556,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/newthing")
 	add("internal/failure", "context")
 	add("internal/envconfig", "context", uuidPath)
+	add("internal/pgurl", pgx, "internal/failure")
 	add("internal/kernel", uuidPath, pgx)
 	add("internal/apitest", "api", "internal/kernel")
 	add("internal/invoicing/domain/invoice", uuidPath, "net/http", pgx, "internal/failure")
@@ -591,12 +599,13 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		rig     = "test rigs standing in for an outside system depend on no package of the module"
 		apicli  = "the contract client (apitest) depends, in the module, only on the contract (api)"
 		envcfg  = "envconfig depends only on the standard library"
+		pgurl   = "pgurl depends on no package of the module"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
 		prome   = "only the metrics adapter and main depend on Prometheus"
 		helper  = "no package but a test helper (named *test) depends on a test helper"
 		wire    = "only main depends on a context's wiring package (invoicingsvc, notifysvc)"
-		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages and the contract (api)"
+		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl and the contract (api)"
 	)
 	m := mod + "/"
 	want := []string{
@@ -632,6 +641,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/notification/notifysmtp depends on " + m + "cmd/svc (" + outside + ")",
 		m + "internal/notification/notifysvc depends on " + m + "internal/invoicing/invoicingsvc (" + wirectx + ")",
 		m + "internal/notification/webhook depends on " + pgx + " (" + webhook + ")",
+		m + "internal/pgurl depends on " + m + "internal/failure (" + pgurl + ")",
 		m + "tools/load depends on " + m + "internal/invoicing/domain/invoice (" + client + ")",
 	}
 	got := violations(mod, pkgs)

@@ -21,7 +21,7 @@ func apikey(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 || *tenant == "" {
 		return fmt.Errorf("%w: apikey create needs --tenant NAME", errUsage)
 	}
-	a, err := invoicingsvc.OpenAdmin(ctx, cfg.DatabaseURL)
+	a, err := invoicingsvc.OpenAdmin(ctx, cfg.Invoicing.DatabaseURL)
 	if err != nil {
 		return err
 	}

@@ -37,12 +37,12 @@ func TestConfigTenantConcurrencyWithinWorkers(t *testing.T) {
 			t.Errorf("WEBHOOK_WORKERS=%q WEBHOOK_TENANT_CONCURRENCY=%q refused: %v", tc.workers, tc.perTenant, err)
 			continue
 		}
-		if got := webhookConfig(c); got.PerTenant != tc.want {
+		if got := c.Notify.Queue.Webhooks; got.PerTenant != tc.want {
 			t.Errorf("WEBHOOK_WORKERS=%q WEBHOOK_TENANT_CONCURRENCY=%q: %d attempts per tenant, want %d", tc.workers, tc.perTenant, got.PerTenant, tc.want)
 		}
 	}
 	c, err := loadConfig(env(map[string]string{"WEBHOOK_MAX_ENDPOINTS": "3"}))
-	if err != nil || webhookConfig(c).MaxEndpoints != 3 {
-		t.Errorf("WEBHOOK_MAX_ENDPOINTS=3: %v, MaxEndpoints %d", err, webhookConfig(c).MaxEndpoints)
+	if err != nil || c.Notify.Queue.Webhooks.MaxEndpoints != 3 {
+		t.Errorf("WEBHOOK_MAX_ENDPOINTS=3: %v, MaxEndpoints %d", err, c.Notify.Queue.Webhooks.MaxEndpoints)
 	}
 }

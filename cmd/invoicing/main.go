@@ -22,6 +22,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/invoicing-dev/invoicing/internal/pgurl"
 )
 
 // errUsage marks a command line that could not be understood.
@@ -88,7 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// start-up.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	return hintMissingDatabase(runCommand(ctx, cfg, logger, args, stdout), cfg)
+	return pgurl.HintMissingDatabase(runCommand(ctx, cfg, logger, args, stdout),
+		pgurl.Var{Name: "DATABASE_URL", URL: cfg.Invoicing.DatabaseURL}, pgurl.Var{Name: cfg.Notify.DatabaseVar, URL: cfg.Notify.DatabaseURL})
 }
 
 // runCommand runs the command of args[0] with cfg, as run describes.

@@ -50,7 +50,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTPAddr != ":8080" || c.ShutdownTimeout != 15*time.Second || c.OutboxRetention != 168*time.Hour || !c.RelayEnabled {
+	if c.HTTPAddr != ":8080" || c.ShutdownTimeout != 15*time.Second || c.Invoicing.RelayConfig.Retention != 168*time.Hour || !c.Invoicing.Relay {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 }

@@ -29,15 +29,15 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 			return err
 		}
 		// Both schemas are checked before either is migrated.
-		if st, err := notifysvc.MigrationStatus(ctx, cfg.notifyDatabaseURL()); err != nil {
+		if st, err := notifysvc.MigrationStatus(ctx, cfg.Notify.DatabaseURL); err != nil {
 			return err
 		} else if st.Dirty {
 			return dirtySchema("notification.schema_migrations", st.Version, "migrating")
 		}
-		if err := invoicingpg.MigrateUp(cfg.DatabaseURL); err != nil {
+		if err := invoicingpg.MigrateUp(cfg.Invoicing.DatabaseURL); err != nil {
 			return err
 		}
-		if err := notifypg.Migrate(ctx, cfg.notifyDatabaseURL()); err != nil {
+		if err := notifypg.Migrate(ctx, cfg.Notify.DatabaseURL); err != nil {
 			return err
 		}
 	case args[0] == "down":
@@ -50,7 +50,7 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	default:
 		return fmt.Errorf("%w: migrate takes one of up, down N, down --all, status, version, not %q", errUsage, strings.Join(args, " "))
 	}
-	st, err := invoicingsvc.MigrationStatus(cfg.DatabaseURL)
+	st, err := invoicingsvc.MigrationStatus(cfg.Invoicing.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -74,15 +74,15 @@ func migrateDown(cfg config, args []string) error {
 		return err
 	}
 	if args[0] == "--all" {
-		return invoicingpg.MigrateDown(cfg.DatabaseURL)
+		return invoicingpg.MigrateDown(cfg.Invoicing.DatabaseURL)
 	}
-	return invoicingsvc.MigrateDown(cfg.DatabaseURL, n)
+	return invoicingsvc.MigrateDown(cfg.Invoicing.DatabaseURL, n)
 }
 
 // refuseDirty returns dirtySchema's error if the invoicing schema is dirty,
 // an error if its version cannot be read, else nil.
 func refuseDirty(cfg config, before string) error {
-	st, err := invoicingsvc.MigrationStatus(cfg.DatabaseURL)
+	st, err := invoicingsvc.MigrationStatus(cfg.Invoicing.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -108,11 +108,11 @@ func dirtySchema(table string, v uint, before string) error {
 // notification schema (NOTIFY_DATABASE_URL), the version applied, whether it
 // is dirty, the latest version this binary embeds and how many are pending.
 func migrateStatus(ctx context.Context, cfg config, stdout io.Writer) error {
-	inv, err := invoicingsvc.MigrationStatus(cfg.DatabaseURL)
+	inv, err := invoicingsvc.MigrationStatus(cfg.Invoicing.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	not, err := notifysvc.MigrationStatus(ctx, cfg.notifyDatabaseURL())
+	not, err := notifysvc.MigrationStatus(ctx, cfg.Notify.DatabaseURL)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
+	"github.com/invoicing-dev/invoicing/internal/pgurl"
 )
 
 // schemaVersion returns the invoicing schema's version at dbURL.
@@ -162,7 +163,7 @@ func missingURL(t *testing.T, dbURL string) (string, string) {
 func TestMissingDatabaseSaysWhichCreatedbToRun(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	missing, name := missingURL(t, dbURL)
-	want := fmt.Sprintf("database %q does not exist: run `%s`", name, createdbCommand(missing, name))
+	want := fmt.Sprintf("database %q does not exist: run `%s`", name, pgurl.CreatedbCommand(missing, name))
 	ctx := context.Background()
 	for _, args := range [][]string{
 		{"migrate", "up"}, {"migrate", "status"}, {"migrate", "version"}, {"migrate", "down", "1"},
@@ -179,18 +180,6 @@ func TestMissingDatabaseSaysWhichCreatedbToRun(t *testing.T) {
 	err := run(ctx, []string{"migrate", "status"}, getenv, &strings.Builder{})
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "NOTIFY_DATABASE_URL") {
 		t.Errorf("migrate status with NOTIFY_DATABASE_URL missing: %v, want %s… naming NOTIFY_DATABASE_URL", err, want)
-	}
-}
-
-func TestCreatedbCommand(t *testing.T) {
-	for _, c := range []struct{ url, name, want string }{
-		{"postgres://postgres@127.0.0.1:5432/invoicing?sslmode=disable", "invoicing", "createdb -h 127.0.0.1 -U postgres invoicing"},
-		{"postgres://app:secret@db.internal:6432/billing", "billing", "createdb -h db.internal -p 6432 -U app billing"},
-		{"postgres://postgres@127.0.0.1/it's", "it's", `createdb -h 127.0.0.1 -U postgres 'it'\''s'`},
-	} {
-		if got := createdbCommand(c.url, c.name); got != c.want {
-			t.Errorf("createdbCommand(%s) = %s, want %s", c.url, got, c.want)
-		}
 	}
 }
 

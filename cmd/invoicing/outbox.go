@@ -31,7 +31,7 @@ func outbox(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		return fmt.Errorf("%w: outbox takes: failed | retry EVENT_ID|--all", errUsage)
 	}
 
-	a, err := invoicingsvc.OpenAdmin(ctx, cfg.DatabaseURL)
+	a, err := invoicingsvc.OpenAdmin(ctx, cfg.Invoicing.DatabaseURL)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
@@ -25,12 +24,12 @@ func overdue(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		return err
 	}
 	defer stopTracing(ctx, tp, logger) // last: after the run's spans ended
-	pool, err := invoicingpg.Connect(ctx, cfg.DatabaseURL)
+	a, err := invoicingsvc.OpenAdmin(ctx, cfg.Invoicing.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	ran, res, err := invoicingsvc.RunOverdue(ctx, pool, tp, cfg.OverdueBatchSize, logger)
+	defer a.Close()
+	ran, res, err := a.RunOverdue(ctx, tp, cfg.Invoicing.OverdueBatchSize, logger)
 	if !ran && err == nil {
 		_, err = fmt.Fprintln(stdout, "another process is running the overdue job; nothing done")
 		return err

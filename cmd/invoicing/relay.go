@@ -20,7 +20,7 @@ func runRelay(ctx context.Context, cfg config, logger *slog.Logger, args []strin
 		return err
 	}
 	defer p.close() // after the command's own parts stopped
-	svc, err := newInvoicing(ctx, p, logger, false, nil)
+	svc, err := newInvoicing(ctx, p, logger, false)
 	if err != nil {
 		return err
 	}

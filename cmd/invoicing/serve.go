@@ -10,10 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifyhttp"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysvc"
 )
 
@@ -50,18 +49,21 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 			return err
 		}
 	}
-	if wp = np; cfg.WebhooksEnabled && wp == nil {
+	if wp = np; cfg.Notify.Webhooks && wp == nil {
 		// The API's store only: deliveries run in `invoicing notify`.
 		if wp, err = newNotify(ctx, cfg, logger, false, p.tp); err != nil {
 			return err
 		}
 		defer wp.Close()
 	}
-	svc, err := newInvoicing(ctx, p, logger, true, wp)
+	svc, err := newInvoicing(ctx, p, logger, true)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
+	if cfg.Notify.Webhooks {
+		notifyhttp.New(wp.WebhookApp(), svc.API().Host()).Routes(svc.API().V1())
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return svc.Run(gctx) })
@@ -80,25 +82,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	return err
 }
 
-// newInvoicing builds the invoicing context on p: the API if api (with the
-// webhook API of wp, if WEBHOOKS_ENABLED), the relay if RELAY_ENABLED or
-// not api (see invoicingsvc.New).
-func newInvoicing(ctx context.Context, p *processBase, logger *slog.Logger, api bool, wp *notifysvc.Service) (*invoicingsvc.Service, error) {
-	cfg := p.cfg
-	hcfg := opsConfig(p.m, logger, nil)
-	if api && cfg.WebhooksEnabled {
-		hcfg.Routes = webhookRoutes(wp)
-	}
+// newInvoicing builds the invoicing context on p: the API if api, the relay
+// if RELAY_ENABLED or not api (see invoicingsvc.New).
+func newInvoicing(ctx context.Context, p *processBase, logger *slog.Logger, api bool) (*invoicingsvc.Service, error) {
+	icfg := p.cfg.Invoicing
+	icfg.API, icfg.Schema, icfg.NATSURL = api, p.schema, p.cfg.NATSURL
 	return invoicingsvc.New(ctx, invoicingsvc.Deps{
-		Pool: p.pool, Listener: p.ln, Logger: logger, Tracer: p.tp, HTTP: hcfg, RelayMetrics: p.m.Relay,
-	}, invoicingsvc.Config{
-		API: api, Relay: cfg.RelayEnabled || !api, Schema: p.schema, NATSURL: cfg.NATSURL,
-		Stream: invoicingnats.StreamConfig{Duplicates: cfg.NATSDuplicateWindow, Replicas: cfg.NATSStreamReplicas, AtomicBatches: cfg.NATSAtomicBatches},
-		RelayConfig: relay.Config{PollInterval: cfg.RelayPollInterval, BatchSize: cfg.RelayBatchSize,
-			MaxAttempts: cfg.RelayMaxAttempts, Retention: cfg.OutboxRetention},
-		APIKeyCacheTTL: cfg.APIKeyCacheTTL, OverdueInterval: cfg.OverdueInterval, OverdueBatchSize: cfg.OverdueBatchSize,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-	})
+		Pool: p.pool, Listener: p.ln, Logger: logger, Tracer: p.tp, HTTP: opsConfig(p.m, logger, nil), RelayMetrics: p.m.Relay,
+	}, icfg)
 }
 
 // listen listens on addr (HTTP_ADDR). It returns an error naming HTTP_ADDR if
@@ -115,7 +106,7 @@ func listen(addr string) (net.Listener, error) {
 // schema at the version this binary embeds (see invoicingsvc.OpenDatabase),
 // refusing a dirty one as migrate does. It returns the pool and that version.
 func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (_ *pgxpool.Pool, schema uint, _ error) {
-	pool, schema, err := invoicingsvc.OpenDatabase(ctx, cfg.DatabaseURL, cfg.DBMaxConns, logger)
+	pool, schema, err := invoicingsvc.OpenDatabase(ctx, cfg.Invoicing.DatabaseURL, cfg.Invoicing.MaxConns, logger)
 	if d := (*invoicingsvc.DirtyError)(nil); errors.As(err, &d) {
 		return nil, 0, dirtySchema("schema_migrations", d.Version, "starting")
 	}

@@ -3,7 +3,7 @@
 // one kind of value (a bounded number, a duration, a flag), which stores a
 // valid value in the field it is given and otherwise returns an error
 // saying what the value must be. The table of variables, their defaults and
-// the configuration they fill stay with the program.
+// the configuration they fill stay with each context (Var).
 package envconfig
 
 import (
@@ -117,4 +117,13 @@ var (
 // xxxxx, so an invalid DATABASE_URL or NATS_URL can be shown in a log.
 func HidePasswords(s string) string {
 	return queryPassword.ReplaceAllString(userPassword.ReplaceAllString(s, "${1}xxxxx@"), "${1}xxxxx")
+}
+
+// Var is one environment variable of a configuration C: its name, its
+// default (used when the variable is unset or empty), what it means, and
+// the setter that checks a value and stores it in C. A context keeps the
+// table of its own variables; a program puts the tables together.
+type Var[C any] struct {
+	Name, Default, Usage string
+	Set                  func(c *C, v string) error
 }

@@ -47,10 +47,6 @@ type Config struct {
 	// The route needs no API key: keep the port off the public internet, or
 	// block /metrics at the edge.
 	MetricsHandler http.Handler
-	// Routes adds another context's routes to /v1 (main adds the
-	// notification context's webhook API), behind the same middleware and
-	// sharing host's authentication and answers. Nil: none.
-	Routes func(r chi.Router, host *Host)
 	// Tracer starts a span per request (probes and scrapes aside). Nil:
 	// OTel's no-op provider, which only hands the caller's W3C trace
 	// context on to the events the request causes.
@@ -103,9 +99,31 @@ type server struct {
 // authentication middleware. It never fails; errors surface per request as
 // problem+json responses.
 func NewHandler(a *app.App, cfg Config) http.Handler {
+	return NewAPI(a, cfg)
+}
+
+// API is the handler of NewHandler, open to another context's routes:
+// they go on V1, behind the same middleware, and answer through Host.
+type API struct {
+	http.Handler
+	v1   chi.Router
+	host *Host
+}
+
+// NewAPI returns the API as NewHandler does, with its /v1 router and Host
+// for another context's routes (main adds the notification context's
+// webhook API), which must be added before it serves.
+func NewAPI(a *app.App, cfg Config) *API {
 	cfg.setDefaults()
 	return routes(&server{app: a, maxBody: cfg.MaxBodyBytes}, cfg)
 }
+
+// V1 returns the router of /v1, where another context adds its routes.
+func (a *API) V1() chi.Router { return a.v1 }
+
+// Host returns what those routes share with this API: the authentication
+// and the answers.
+func (a *API) Host() *Host { return a.host }
 
 // NewOpsHandler returns only the operational routes, /healthz, /readyz and
 // /metrics, with the same middleware as NewHandler: for a process that

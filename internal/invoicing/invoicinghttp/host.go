@@ -6,7 +6,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/kernel"
 )
 
-// Host is what the routes another context adds to /v1 (Config.Routes)
+// Host is what the routes another context adds to /v1 (API.V1)
 // share with this API, so that the whole API authenticates and answers
 // alike: the API-key authentication, the reading of JSON bodies, and the
 // JSON and problem+json answers.

@@ -7,10 +7,12 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// routes returns the router with every route of the API.
-func routes(s *server, cfg Config) http.Handler {
+// routes returns the router with every route of the API, and its /v1
+// router and Host for the routes of another context.
+func routes(s *server, cfg Config) *API {
 	r := newRouter(cfg)
 	opsRoutes(r, cfg)
+	api := &API{Handler: r}
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(deadline(cfg.RequestTimeout))
@@ -36,11 +38,9 @@ func routes(s *server, cfg Config) http.Handler {
 		r.Get("/credit_notes", auth(s.listCreditNotes, "limit", "starting_after"))
 		r.Get("/credit_notes/{id}", auth(s.getCreditNote))
 		r.Get("/events", auth(s.listEvents, "after", "limit", "type"))
-		if cfg.Routes != nil {
-			cfg.Routes(r, &Host{s: s, auth: auth})
-		}
+		api.v1, api.host = r, &Host{s: s, auth: auth}
 	})
-	return r
+	return api
 }
 
 // newRouter returns a router with the middleware and the problem+json

@@ -18,7 +18,8 @@ import (
 )
 
 // Admin runs the invoicing context's one-shot operator commands (the
-// parked events of the outbox, API keys) on a pool of its own.
+// parked events of the outbox, API keys, one run of the overdue job) on a
+// pool of its own.
 type Admin struct {
 	pool   *pgxpool.Pool
 	outbox *invoicingpg.Outbox

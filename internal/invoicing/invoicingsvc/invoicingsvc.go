@@ -27,6 +27,11 @@ import (
 
 // Config is what the invoicing context runs with.
 type Config struct {
+	// DatabaseURL is the PostgreSQL URL of the invoicing schema, which
+	// OpenDatabase and OpenAdmin connect to.
+	DatabaseURL string
+	// MaxConns is the size of OpenDatabase's pool.
+	MaxConns int
 	// API serves the HTTP API with the operational endpoints. False: the
 	// operational endpoints alone, for a process that runs the relay only.
 	API bool
@@ -90,7 +95,7 @@ type Deps struct {
 	// Required: with tracing off, tracing.New's no-op provider.
 	Tracer *tracing.Provider
 	// HTTP is the handler's configuration without its checks and tracer:
-	// the logger, the request observer, GET /metrics and more routes.
+	// the logger, the request observer and GET /metrics.
 	HTTP invoicinghttp.Config
 	// RelayMetrics records the relay's work. Nil: nowhere.
 	RelayMetrics relay.Metrics
@@ -101,10 +106,11 @@ type Service struct {
 	cfg Config
 	ln  net.Listener
 	log *slog.Logger
-	rp  *relayRunner // nil without relay
-	srv *http.Server // the API's; nil without API
-	ops http.Handler // the operational endpoints, without API
-	job *overdueJob  // nil unless the API runs it
+	rp  *relayRunner       // nil without relay
+	api *invoicinghttp.API // nil without API
+	srv *http.Server       // the API's; nil without API
+	ops http.Handler       // the operational endpoints, without API
+	job *overdueJob        // nil unless the API runs it
 }
 
 // New builds the service without starting anything. With Relay, it
@@ -156,12 +162,17 @@ func New(ctx context.Context, deps Deps, cfg Config) (_ *Service, err error) {
 	}{traced, invoices}
 	a := app.New(store, keys, invoicingpg.NewEvents(pool), app.SystemClock{}).
 		WithCreditNotes(invoicingpg.NewCreditNotes(pool))
-	s.srv = invoicinghttp.NewServer(invoicinghttp.NewHandler(a, hcfg), logger)
+	s.api = invoicinghttp.NewAPI(a, hcfg)
+	s.srv = invoicinghttp.NewServer(s.api, logger)
 	if cfg.OverdueInterval > 0 {
 		s.job = newOverdueJob(invoicingpg.NewJobs(pool), traced, invoices, cfg.OverdueBatchSize, logger)
 	}
 	return s, nil
 }
+
+// API returns the HTTP API, for another context's routes to be added to it
+// before Run; nil without API.
+func (s *Service) API() *invoicinghttp.API { return s.api }
 
 // Close closes the relay and its NATS connection. Call it after Run
 // returned. It never fails.

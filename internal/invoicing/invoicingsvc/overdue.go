@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
@@ -30,13 +28,13 @@ func newOverdueJob(jobs *invoicingpg.Jobs, invoices app.Invoices, candidates app
 		batch: batch, log: logger.With("component", "overdue")}
 }
 
-// RunOverdue runs the overdue job once on pool, reading batch invoices at
-// once, if no other process runs it; its spans go to tp. It returns
+// RunOverdue runs the overdue job once on a's pool, reading batch invoices
+// at once, if no other process runs it; its spans go to tp. It returns
 // whether it ran, what it did, and its errors (a lock it could not ask
 // for, candidates it could not read, invoices whose change failed).
-func RunOverdue(ctx context.Context, pool *pgxpool.Pool, tp *tracing.Provider, batch int, logger *slog.Logger) (ran bool, res app.OverdueResult, err error) {
-	invoices := invoicingpg.NewInvoices(pool)
-	return newOverdueJob(invoicingpg.NewJobs(pool), tracedInvoices(invoices, tp), invoices, batch, logger).runOnce(ctx)
+func (a *Admin) RunOverdue(ctx context.Context, tp *tracing.Provider, batch int, logger *slog.Logger) (ran bool, res app.OverdueResult, err error) {
+	invoices := invoicingpg.NewInvoices(a.pool)
+	return newOverdueJob(invoicingpg.NewJobs(a.pool), tracedInvoices(invoices, tp), invoices, batch, logger).runOnce(ctx)
 }
 
 // runOnce runs the job if no other process does. It returns whether it ran,

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/apitest"
@@ -34,8 +33,8 @@ type api struct {
 }
 
 // serve creates the two tenants' keys and serves the invoicing API on
-// pool with routes added to /v1.
-func serve(t *testing.T, pool *pgxpool.Pool, routes func(chi.Router, *invoicinghttp.Host)) *api {
+// pool, with mount adding routes to it as main does.
+func serve(t *testing.T, pool *pgxpool.Pool, mount func(*invoicinghttp.API)) *api {
 	t.Helper()
 	ctx := context.Background()
 	a := app.New(invoicingpg.NewInvoices(pool), invoicingpg.NewAPIKeys(pool), invoicingpg.NewEvents(pool), app.SystemClock{})
@@ -47,7 +46,9 @@ func serve(t *testing.T, pool *pgxpool.Pool, routes func(chi.Router, *invoicingh
 	if err != nil {
 		t.Fatalf("create key B: %v", err)
 	}
-	srv := httptest.NewServer(invoicinghttp.NewHandler(a, invoicinghttp.Config{Routes: routes}))
+	h := invoicinghttp.NewAPI(a, invoicinghttp.Config{})
+	mount(h)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	contract, err := apitest.LoadContract()
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/internal/apitest"
@@ -76,7 +75,7 @@ func newWebhookAPI(t *testing.T, policy webhook.Policy, cfg notifypg.WebhookConf
 	t.Cleanup(func() { _ = q.Stop(context.Background()) })
 	store := q.Webhooks()
 	webhooks := app.New(store, store, policy)
-	c := serve(t, pool, func(r chi.Router, host *invoicinghttp.Host) { notifyhttp.New(webhooks, host).Routes(r) })
+	c := serve(t, pool, func(h *invoicinghttp.API) { notifyhttp.New(webhooks, h.Host()).Routes(h.V1()) })
 	return &webhookAPI{api: c, queue: q}
 }
 

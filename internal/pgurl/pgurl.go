@@ -1,38 +1,72 @@
-package main
+// Package pgurl reads PostgreSQL connection URLs for both contexts: it
+// checks them without connecting, finds their pool size, and turns a
+// driver's "database does not exist" into the command that creates it.
+package pgurl
 
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// missingDatabaseError is a command's failure because the database its URL
+// Check returns an error unless v is a postgres:// URL that pgx takes.
+func Check(v string) error {
+	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		return errors.New("must be a postgres:// URL")
+	}
+	// The parser the pools use, pool settings included; it reads no
+	// network, only the URL (and PG* variables, passfile, certificates).
+	_, err := pgxpool.ParseConfig(v)
+	return err
+}
+
+// MaxConns returns the pool_max_conns of a PostgreSQL URL that Check
+// accepted, and whether it has one.
+func MaxConns(v string) (int, bool) {
+	u, err := url.Parse(v)
+	if err != nil || !u.Query().Has("pool_max_conns") {
+		return 0, false
+	}
+	pc, err := pgxpool.ParseConfig(v)
+	if err != nil {
+		return 0, false
+	}
+	return int(pc.MaxConns), true
+}
+
+// Var is a PostgreSQL URL and the setting it came from.
+type Var struct{ Name, URL string }
+
+// MissingDatabaseError is a command's failure because the database its URL
 // names does not exist: it says which createdb to run. Unwrap returns the
 // driver's error.
-type missingDatabaseError struct {
+type MissingDatabaseError struct {
 	name, variable, createdb string
 	cause                    error
 }
 
-func (e *missingDatabaseError) Error() string {
+func (e *MissingDatabaseError) Error() string {
 	return fmt.Sprintf("database %q does not exist: run `%s`, then `invoicing migrate up` (%s names the database)", e.name, e.createdb, e.variable)
 }
 
-func (e *missingDatabaseError) Unwrap() error { return e.cause }
+func (e *MissingDatabaseError) Unwrap() error { return e.cause }
 
 // missingDBMessage is PostgreSQL's message for an unknown database, as it
 // appears in an error's text when a library wrapped it without %w.
 var missingDBMessage = regexp.MustCompile(`database "((?:[^"]|"")+)" does not exist \(SQLSTATE 3D000\)`)
 
-// hintMissingDatabase returns err as a *missingDatabaseError if it says that
-// the database named by DATABASE_URL or NOTIFY_DATABASE_URL does not exist
-// (SQLSTATE 3D000); any other error, and nil, unchanged.
-func hintMissingDatabase(err error, cfg config) error {
+// HintMissingDatabase returns err as a *MissingDatabaseError if it says
+// that a database does not exist (SQLSTATE 3D000), naming the first of
+// vars whose URL names that database (else the first of vars); any other
+// error, and nil, unchanged. vars must not be empty.
+func HintMissingDatabase(err error, vars ...Var) error {
 	if err == nil {
 		return nil
 	}
@@ -49,11 +83,14 @@ func hintMissingDatabase(err error, cfg config) error {
 		return err
 	}
 	name = strings.ReplaceAll(name, `""`, `"`)
-	variable, url := "DATABASE_URL", cfg.DatabaseURL
-	if cfg.NotifyDatabaseURL != "" && databaseOf(cfg.NotifyDatabaseURL) == name && databaseOf(cfg.DatabaseURL) != name {
-		variable, url = "NOTIFY_DATABASE_URL", cfg.NotifyDatabaseURL
+	v := vars[0]
+	for _, o := range vars {
+		if databaseOf(o.URL) == name {
+			v = o
+			break
+		}
 	}
-	return &missingDatabaseError{name: name, variable: variable, createdb: createdbCommand(url, name), cause: err}
+	return &MissingDatabaseError{name: name, variable: v.Name, createdb: CreatedbCommand(v.URL, name), cause: err}
 }
 
 // databaseOf returns the database a PostgreSQL URL names, or "" if it does
@@ -66,9 +103,9 @@ func databaseOf(url string) string {
 	return c.Database
 }
 
-// createdbCommand returns the createdb command line that creates name on the
-// server and as the user of url.
-func createdbCommand(url, name string) string {
+// CreatedbCommand returns the createdb command line that creates name on
+// the server and as the user of url.
+func CreatedbCommand(url, name string) string {
 	args := []string{"createdb"}
 	if c, err := pgconn.ParseConfig(url); err == nil {
 		if c.Host != "" {
