@@ -48,7 +48,7 @@ func startProcessBase(ctx context.Context, cfg config, logger *slog.Logger) (_ *
 	if p.tp, err = startTracing(ctx, cfg, logger, tracing.DefaultServiceName); err != nil {
 		return nil, err
 	}
-	p.undo = append(p.undo, func() { stopTracing(ctx, p.tp, logger) }) // after the command's drain
+	p.undo = append(p.undo, func() { p.tp.Stop(ctx, logger) }) // after the command's drain
 	if p.pool, p.schema, err = openDatabase(ctx, cfg, logger); err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	if err != nil {
 		return err
 	}
-	defer stopTracing(ctx, tp, logger) // last: after the workers stopped
+	defer tp.Stop(ctx, logger) // last: after the workers stopped
 	s, err := newNotify(ctx, cfg, logger, cmd.Consumes(), tp)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ func overdue(ctx context.Context, cfg config, logger *slog.Logger, args []string
 	if err != nil {
 		return err
 	}
-	defer stopTracing(ctx, tp, logger) // last: after the run's spans ended
+	defer tp.Stop(ctx, logger) // last: after the run's spans ended
 	a, err := invoicingsvc.OpenAdmin(ctx, cfg.Invoicing.DatabaseURL)
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
@@ -143,6 +144,31 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Provider, error
 	}))
 	sdk := sdktrace.NewTracerProvider(export, sdktrace.WithResource(res))
 	return &Provider{TracerProvider: sdk, sdk: sdk}, nil
+}
+
+// Start is New, logging where the spans go when tracing is on. Stop the
+// provider once the command's work is done.
+func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Provider, error) {
+	p, err := New(ctx, cfg, logger)
+	if err == nil && p.Enabled() {
+		logger.Info("tracing on", "endpoint", cfg.Endpoint)
+	}
+	return p, err
+}
+
+// flushTimeout bounds the export of the spans still buffered when a command
+// stops.
+const flushTimeout = 5 * time.Second
+
+// Stop exports the spans still buffered, within a few seconds even after
+// ctx ended, and logs a failure: a command's outcome does not depend on its
+// spans.
+func (p *Provider) Stop(ctx context.Context, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		logger.Warn("tracing: spans lost at shutdown", "err", err)
+	}
 }
 
 // Enabled reports whether spans are recorded and exported.
