@@ -17,7 +17,10 @@
 #   BENCH_HTTP_PORT          service port (default 18095)
 #   BENCH_NATS_PORT          private nats-server port (default 14232)
 #
-# Prints one line per run and a summary against the target (p99 <= 25 ms).
+# Prints one line per run and a summary against the target (p99 <= 25 ms),
+# with the relay's p99 per stage (relay_event_stage_seconds, scraped from
+# serve's /metrics over the measured part of each run) and the machine's
+# 1-minute load average at the end of each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -108,23 +111,31 @@ run() {
 		sleep 0.1
 	done
 	"$WORK/invoicing-load" -url "http://127.0.0.1:$PORT" -key "${KEY[$side]}" -concurrency "$CONC" -duration "${SECS}s" \
-		-warmup "${WARMUP}s" -rate "$RATE" -invoices $((RATE * SECS + 100)) -json -wait-events -nats-url "$NATS_URL" \
+		-warmup "${WARMUP}s" -rate "$RATE" -invoices $((RATE * SECS + 100)) -json -wait-events -nats-url "$NATS_URL" -metrics-url "http://127.0.0.1:$PORT/metrics" \
 		>"$WORK/load.$side.$round.json" 2>"$WORK/load.$side.$round.err" || die "invoicing-load ($side): $(tail -n1 "$WORK/load.$side.$round.err")"
 	kill "$serve"
 	wait "$serve" 2>/dev/null || true
-	jq -r --arg s "$side" '.levels[0] | "\($s) \(.events.p50_ms) \(.events.p99_ms) \(.events.max_ms) \(.events.received)/\(.events.expected) \(.rps)"' \
+	local load
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	jq -r --arg s "$side" --arg load "$load" '.levels[0] | "\($s) \(.events.p50_ms) \(.events.p99_ms) \(.events.max_ms) \(.events.received)/\(.events.expected) \(.rps) \($load) " +
+		([.stages[$stages[]] | .p99_ms // "-" | tostring] | join(" "))' --argjson stages "$STAGES_JSON" \
 		"$WORK/load.$side.$round.json" | tee -a "$WORK/results" >&2
 }
-log "commit-to-delivery at $RATE payments/s, $CONC clients, ${SECS}s per run, $ROUNDS rounds: side p50 p99 max (ms) events rps"
+STAGES=(commit_to_wake wake_to_claimed claimed_to_sent sent_to_acked acked_to_marked)
+STAGES_JSON=$(printf '%s\n' "${STAGES[@]}" | jq -R . | jq -sc .)
+log "commit-to-delivery at $RATE payments/s, $CONC clients, ${SECS}s per run, $ROUNDS rounds: side p50 p99 max (ms) events rps load1, then p99 (ms) of ${STAGES[*]}"
 for round in $(seq "$ROUNDS"); do
 	for side in "${SIDES[@]}"; do run "$side" "$round"; done
 done
 
-echo "| Binary | Runs | c2d p50 (ms, median) | c2d p99 (ms, median) | worst p99 | Target p99 ≤ 25 ms |"
-echo "|---|---|---|---|---|---|"
+echo "| Binary | Runs | c2d p50 (ms, median) | c2d p99 (ms, median) | worst p99 | Target p99 ≤ 25 ms | load1 (median) | stage p99s (ms, median): ${STAGES[*]} |"
+echo "|---|---|---|---|---|---|---|---|"
 for side in "${SIDES[@]}"; do
-	awk -v s="$side" '$1 == s { n++; p50[n] = $2; p99[n] = $3; if ($3 > w) w = $3 }
+	awk -v s="$side" '$1 == s { n++; p50[n] = $2; p99[n] = $3; if ($3 > w) w = $3; ld[n] = $7
+			for (k = 8; k <= NF; k++) st[k, n] = $k; nf = NF }
 		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-		END { m = med(p99, n); printf "| %s | %d | %.1f | %.1f | %.1f | %s |\n", s, n, med(p50, n), m, w, (m <= 25 ? "yes" : "**no**") }' "$WORK/results"
+		END { m = med(p99, n); stages = ""
+			for (k = 8; k <= nf; k++) { for (i = 1; i <= n; i++) col[i] = st[k, i] + 0; stages = stages sprintf("%s%.1f", k > 8 ? " / " : "", med(col, n)) }
+			printf "| %s | %d | %.1f | %.1f | %.1f | %s | %.2f | %s |\n", s, n, med(p50, n), m, w, (m <= 25 ? "yes" : "**no**"), med(ld, n), stages }' "$WORK/results"
 done
