@@ -117,7 +117,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		// 100 ms of the last notice waited for the next one or for the poll,
 		// which was most of commit-to-email and commit-to-webhook at a
 		// steady trickle of events. A measured optimisation (bench/notify.sh,
-		// bench/webhooks.sh; docs/benchmarks-notification.md): it trades at
+		// bench/webhooks.sh; docs/benchmarks-events.md): it trades at
 		// most one NOTIFY and one fetch per queue per fetchCooldown for
 		// tasks that start within it.
 		FetchCooldown: fetchCooldown,
