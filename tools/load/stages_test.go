@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +23,34 @@ func TestStageResultsDiffTheScrapesAndInterpolate(t *testing.T) {
 	}
 	if _, ok := stageResults(nil, after)["sent_to_acked"]; ok {
 		t.Error("a stage missing from the first scrape was reported")
+	}
+}
+
+// TestParseStagesReadsTheServicesHistogram reads the stage histogram as
+// the service's /metrics writes it, other series and comments around it.
+func TestParseStagesReadsTheServicesHistogram(t *testing.T) {
+	const text = `# HELP relay_event_stage_seconds Time each published event spent in each stage.
+# TYPE relay_event_stage_seconds histogram
+relay_event_stage_seconds_bucket{stage="sent_to_acked",le="0.001"} 3
+relay_event_stage_seconds_bucket{stage="sent_to_acked",le="0.002"} 7
+relay_event_stage_seconds_bucket{stage="sent_to_acked",le="+Inf"} 8
+relay_event_stage_seconds_sum{stage="sent_to_acked"} 0.0125
+relay_event_stage_seconds_count{stage="sent_to_acked"} 8
+relay_events_published_total 8
+`
+	got, err := parseStages(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := got["sent_to_acked"]
+	if !ok || len(got) != 1 {
+		t.Fatalf("stages %v, want sent_to_acked only", got)
+	}
+	if h.count != 8 || h.sum != 0.0125 || len(h.bounds) != 3 || h.bounds[1] != 0.002 || !math.IsInf(h.bounds[2], 1) ||
+		h.counts[0] != 3 || h.counts[1] != 7 || h.counts[2] != 8 {
+		t.Errorf("histogram %+v", h)
+	}
+	if _, err := parseStages(strings.NewReader(`relay_event_stage_seconds_count{stage="x"} many`)); err == nil {
+		t.Error("an unreadable value was accepted")
 	}
 }
