@@ -16,10 +16,19 @@
 #   BENCH_PG                 PostgreSQL server URL without database
 #   BENCH_HTTP_PORT          service port (default 18095)
 #   BENCH_NATS_PORT          private nats-server port (default 14232)
+#   BENCH_C2D_FLOOR          1: after each round, pgbench runs bench/pgbench/pay.sql (the
+#                            service's pay transaction) at the same rate and clients, and
+#                            its latency p50/p99 is printed: PostgreSQL's own part of a
+#                            payment, commit included, at that load (the physical floor)
 #
-# Prints one line per run and a summary against the target (p99 <= 25 ms).
+# Prints one line per run and a summary against the target (p99 <= 25 ms),
+# with the pay requests' p99 (the payment's commit is inside it), the
+# relay's p99 per stage (relay_event_stage_seconds, scraped from
+# serve's /metrics over the measured part of each run) and the machine's
+# 1-minute load average at the end of each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 
 RATE=${BENCH_C2D_RATE:-350}
 CONC=${BENCH_C2D_CONCURRENCY:-16}
@@ -29,7 +38,7 @@ PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 PORT=${BENCH_HTTP_PORT:-18095}
 NATS_PORT=${BENCH_NATS_PORT:-14232}
 WARMUP=$(awk -v s="$SECS" 'BEGIN { w = s / 5; if (w > 2) w = 2; printf "%.1f", w }')
-for tool in go psql nats-server jq curl; do
+for tool in go psql nats-server jq curl $([[ ${BENCH_C2D_FLOOR:-} == 1 ]] && echo pgbench); do
 	command -v "$tool" >/dev/null || { echo "c2d: $tool is required" >&2; exit 2; }
 done
 
@@ -108,23 +117,64 @@ run() {
 		sleep 0.1
 	done
 	"$WORK/invoicing-load" -url "http://127.0.0.1:$PORT" -key "${KEY[$side]}" -concurrency "$CONC" -duration "${SECS}s" \
-		-warmup "${WARMUP}s" -rate "$RATE" -invoices $((RATE * SECS + 100)) -json -wait-events -nats-url "$NATS_URL" \
+		-warmup "${WARMUP}s" -rate "$RATE" -invoices $((RATE * SECS + 100)) -json -wait-events -nats-url "$NATS_URL" -metrics-url "http://127.0.0.1:$PORT/metrics" \
 		>"$WORK/load.$side.$round.json" 2>"$WORK/load.$side.$round.err" || die "invoicing-load ($side): $(tail -n1 "$WORK/load.$side.$round.err")"
 	kill "$serve"
 	wait "$serve" 2>/dev/null || true
-	jq -r --arg s "$side" '.levels[0] | "\($s) \(.events.p50_ms) \(.events.p99_ms) \(.events.max_ms) \(.events.received)/\(.events.expected) \(.rps)"' \
+	local load
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	jq -r --arg s "$side" --arg load "$load" '.levels[0] | "\($s) \(.events.p50_ms) \(.events.p99_ms) \(.events.max_ms) \(.events.received)/\(.events.expected) \(.rps) \($load) \(.p99_ms) " +
+		([.stages[$stages[]] | .p99_ms // "-" | tostring] | join(" "))' --argjson stages "$STAGES_JSON" \
 		"$WORK/load.$side.$round.json" | tee -a "$WORK/results" >&2
 }
-log "commit-to-delivery at $RATE payments/s, $CONC clients, ${SECS}s per run, $ROUNDS rounds: side p50 p99 max (ms) events rps"
+STAGES=(commit_to_wake wake_to_claimed claimed_to_sent sent_to_acked acked_to_marked)
+STAGES_JSON=$(printf '%s\n' "${STAGES[@]}" | jq -R . | jq -sc .)
+# floor ROUND: pgbench pays at RATE with CONC clients on its own seeded
+# database; appends "pgbench p50 p99 max tps load1" (ms) to $WORK/floor.
+floor() {
+	local out=$WORK/pgbench.$1
+	psql -X -q -d "${URL[pgbench]}" -f bench/pgbench/reset.sql >/dev/null
+	mkdir -p "$out.d"
+	(cd "$out.d" && pgbench -n -M prepared -c "$CONC" -j 2 -T "$SECS" -R "$RATE" -l -D i=0 -D clients="$CONC" \
+		-D invoices="$PGB_INVOICES" -f "$ROOT/bench/pgbench/pay.sql" "${URL[pgbench]}" >"$out.txt" 2>&1) ||
+		die "pgbench: $(grep -m1 -iE 'error|abort' "$out.txt")"
+	local load
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	# Log lines: client tx latency(us) script epoch epoch_us lag(us); the
+	# first fifth of the run is left out, as for the service.
+	cat "$out.d"/pgbench_log.* | awk -v w="$WARMUP" 'NR == FNR { if (t0 == "" || $5 < t0) t0 = $5; next } $5 - t0 >= w { print $3 / 1000 }' \
+		<(cat "$out.d"/pgbench_log.*) - | sort -n | awk -v l="$load" '{ v[NR] = $1 }
+		END { printf "pgbench %.2f %.2f %.2f %d %s\n", v[int(NR * 0.5)], v[int(NR * 0.99)], v[NR], NR, l }' |
+		tee -a "$WORK/floor" >&2
+	rm -rf "$out.d"
+}
+if [[ ${BENCH_C2D_FLOOR:-} == 1 ]]; then
+	db=c2d_pgbench_$(date +%s)_$$
+	DBS+=("$db")
+	URL[pgbench]="$PG/$db?sslmode=disable"
+	PGB_INVOICES=$((RATE * SECS * ROUNDS + 1000))
+	psql -X -q -d "$PG/postgres?sslmode=disable" -c "CREATE DATABASE $db"
+	DATABASE_URL=${URL[pgbench]} NATS_URL=$NATS_URL "$WORK/after/invoicing" migrate up >/dev/null
+	psql -X -q -d "${URL[pgbench]}" -v invoices="$PGB_INVOICES" -f bench/pgbench/seed.sql >/dev/null
+fi
+
+log "commit-to-delivery at $RATE payments/s, $CONC clients, ${SECS}s per run, $ROUNDS rounds: side p50 p99 max (ms) events rps load1 pay-p99, then p99 (ms) of ${STAGES[*]}"
 for round in $(seq "$ROUNDS"); do
 	for side in "${SIDES[@]}"; do run "$side" "$round"; done
+	[[ ${BENCH_C2D_FLOOR:-} == 1 ]] && floor "$round"
 done
 
-echo "| Binary | Runs | c2d p50 (ms, median) | c2d p99 (ms, median) | worst p99 | Target p99 ≤ 25 ms |"
-echo "|---|---|---|---|---|---|"
+echo "| Binary | Runs | c2d p50 (ms, median) | c2d p99 (ms, median) | worst p99 | Target p99 ≤ 25 ms | load1 (median) | pay request p99 (ms, median) | stage p99s (ms, median): ${STAGES[*]} |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for side in "${SIDES[@]}"; do
-	awk -v s="$side" '$1 == s { n++; p50[n] = $2; p99[n] = $3; if ($3 > w) w = $3 }
+	awk -v s="$side" '$1 == s { n++; p50[n] = $2; p99[n] = $3; if ($3 > w) w = $3; ld[n] = $7; rq[n] = $8
+			for (k = 9; k <= NF; k++) st[k, n] = $k; nf = NF }
 		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-		END { m = med(p99, n); printf "| %s | %d | %.1f | %.1f | %.1f | %s |\n", s, n, med(p50, n), m, w, (m <= 25 ? "yes" : "**no**") }' "$WORK/results"
+		END { m = med(p99, n); stages = ""
+			for (k = 9; k <= nf; k++) { for (i = 1; i <= n; i++) col[i] = st[k, i] + 0; stages = stages sprintf("%s%.1f", k > 9 ? " / " : "", med(col, n)) }
+			printf "| %s | %d | %.1f | %.1f | %.1f | %s | %.2f | %.1f | %s |\n", s, n, med(p50, n), m, w, (m <= 25 ? "yes" : "**no**"), med(ld, n), med(rq, n), stages }' "$WORK/results"
 done
+if [[ -s $WORK/floor ]]; then
+	awk '{ printf "| pgbench pay.sql (floor) | run %d | %.1f | %.1f | %.1f | %d transactions | %s | | |\n", NR, $2, $3, $4, $5, $6 }' "$WORK/floor"
+fi

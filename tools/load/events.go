@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -33,6 +34,9 @@ type watcher struct {
 // newWatcher connects to url. It fails if NATS is unreachable or the
 // INVOICING stream does not exist (the service creates it when its relay
 // starts).
+// streamWait is how long newWatcher waits for the stream to appear.
+const streamWait = 10 * time.Second
+
 func newWatcher(ctx context.Context, url string) (*watcher, error) {
 	nc, err := nats.Connect(url, nats.Name("invoicing-load"))
 	if err != nil {
@@ -43,7 +47,13 @@ func newWatcher(ctx context.Context, url string) (*watcher, error) {
 		nc.Close()
 		return nil, err
 	}
+	// A relay just started may not have created the stream yet: give it
+	// a few seconds (on a busy machine, leading and preparing take a while).
 	s, err := js.Stream(ctx, eventStream)
+	for deadline := time.Now().Add(streamWait); errors.Is(err, jetstream.ErrStreamNotFound) && time.Now().Before(deadline); {
+		sleepUntil(ctx, time.Now().Add(100*time.Millisecond))
+		s, err = js.Stream(ctx, eventStream)
+	}
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("stream %s (is the service's relay running?): %w", eventStream, err)

@@ -76,6 +76,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 		}
 		fmt.Fprintf(stderr, "paying at concurrency %d for %s...\n", n, opts.duration)
+		var before <-chan map[string]histogram
+		if opts.metricsURL != "" {
+			before = scrapeAfter(ctx, opts.metricsURL, opts.warmup, stderr)
+		}
 		res, paid := payLevel(ctx, c, p, n, opts.duration, opts.warmup, opts.rate)
 		// bench/run.sh watches for this line to stop sampling the service.
 		fmt.Fprintf(stderr, "finished concurrency %d: %d paid, %.0f/s\n", n, res.OK, res.RPS)
@@ -86,12 +90,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			res.Events = &ev
 		}
+		if before != nil {
+			after, err := scrapeStages(ctx, opts.metricsURL)
+			if err != nil {
+				return err
+			}
+			res.Stages = stageResults(<-before, after)
+		}
 		rep.Levels = append(rep.Levels, res)
 	}
 	if opts.json {
 		return rep.writeJSON(stdout)
 	}
 	return rep.writeTable(stdout)
+}
+
+// scrapeAfter scrapes the relay's stages from url once d has passed, as
+// the measured part of a level starts. The channel yields nil if the scrape
+// failed (the failure is written to stderr).
+func scrapeAfter(ctx context.Context, url string, d time.Duration, stderr io.Writer) <-chan map[string]histogram {
+	out := make(chan map[string]histogram, 1)
+	go func() {
+		sleepUntil(ctx, time.Now().Add(d))
+		h, err := scrapeStages(ctx, url)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+		}
+		out <- h
+	}()
+	return out
 }
 
 // maxOf returns the largest of ns, or 0.

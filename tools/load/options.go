@@ -22,6 +22,7 @@ const (
 // options is the parsed command line.
 type options struct {
 	url, key, natsURL string
+	metricsURL        string        // the relay's /metrics, for its stage figures; "" = none
 	levels            []int         // concurrencies to run, in order
 	duration          time.Duration // per level
 	warmup            time.Duration // start of each level left out of the figures
@@ -44,6 +45,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.url, "url", orDefault(getenv("LOAD_URL"), "http://127.0.0.1:8080"), "service base URL (env LOAD_URL)")
 	fs.StringVar(&o.key, "key", getenv("LOAD_API_KEY"), "API key (env LOAD_API_KEY)")
 	fs.StringVar(&o.natsURL, "nats-url", orDefault(getenv("LOAD_NATS_URL"), "nats://127.0.0.1:4222"), "NATS URL for -wait-events (env LOAD_NATS_URL)")
+	fs.StringVar(&o.metricsURL, "metrics-url", "", "the relay's /metrics: report its time per stage over each level's measured part")
 	fs.DurationVar(&o.duration, "duration", 15*time.Second, "how long each level pays (at most 10m)")
 	fs.DurationVar(&o.warmup, "warmup", 0, "leave payments started in each level's first part out of the figures")
 	fs.IntVar(&o.invoices, "invoices", 10_000, "open invoices to have ready before each level (created untimed); a level stops early when they run out")
@@ -79,6 +81,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	if !o.allowRemote {
 		check(isLoopback(o.url), "-url must be a loopback address (or pass -allow-remote)")
 		check(!o.waitEvents || isLoopback(o.natsURL), "-nats-url must be a loopback address (or pass -allow-remote)")
+		check(o.metricsURL == "" || isLoopback(o.metricsURL), "-metrics-url must be a loopback address (or pass -allow-remote)")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return options{}, err

@@ -31,6 +31,8 @@ type levelResult struct {
 	Errors      map[string]int `json:"errors"` // by HTTP status, or "transport"
 	Exhausted   bool           `json:"exhausted"`
 	Events      *eventResult   `json:"events,omitempty"`
+	// Stages is the relay's time per stage (see -metrics-url), by stage.
+	Stages map[string]stageResult `json:"stages,omitempty"`
 }
 
 // eventResult is the commit-to-delivery delay of a level's paid events:

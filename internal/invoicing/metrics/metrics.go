@@ -71,6 +71,7 @@ type Relay struct {
 	batch       prometheus.Histogram
 	round       prometheus.Histogram
 	leader      prometheus.Gauge
+	stages      []prometheus.Observer // by relay.Stage
 }
 
 var _ relay.Metrics = (*Relay)(nil)
@@ -108,7 +109,17 @@ func NewRelay(reg prometheus.Registerer) (*Relay, error) {
 			Help: "1 while this process's relay is the leader, else 0.",
 		}),
 	}
-	if err := register(reg, m.published, failures, m.parked, m.batch, m.round, m.leader); err != nil {
+	stages := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "relay_event_stage_seconds",
+		Help: "Time each published event spent in each stage from its commit to being marked published: commit_to_wake (to the start of the read that claims it), wake_to_claimed (the read), claimed_to_sent (awaiting the batch before), sent_to_acked (the broker's answer), acked_to_marked (the store's update).",
+		// Fine steps (x1.5) so that a p99 read from the buckets is within
+		// a quarter of the true one, from 0.1ms to 8s.
+		Buckets: prometheus.ExponentialBuckets(0.0001, 1.5, 29),
+	}, []string{"stage"})
+	for _, st := range relay.Stages() {
+		m.stages = append(m.stages, stages.WithLabelValues(st.String()))
+	}
+	if err := register(reg, m.published, failures, m.parked, m.batch, m.round, m.leader, stages); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -136,6 +147,13 @@ func (m *Relay) Round(d time.Duration, stored, rejected, unavailable int) {
 
 // Parked implements relay.Metrics.
 func (m *Relay) Parked() { m.parked.Inc() }
+
+// Stage implements relay.Metrics.
+func (m *Relay) Stage(s relay.Stage, d time.Duration) {
+	if int(s) < len(m.stages) {
+		m.stages[s].Observe(d.Seconds())
+	}
+}
 
 // register registers every collector with reg, or returns the first error.
 func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {

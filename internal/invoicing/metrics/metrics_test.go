@@ -97,20 +97,27 @@ func TestRelayRecordsRoundsParkingAndLeadership(t *testing.T) {
 	m.Batch(500)
 	m.Round(20*time.Millisecond, 497, 2, 1)
 	m.Parked()
+	m.Stage(relay.StageWake, 3*time.Millisecond)
+	m.Stage(relay.StageMark, time.Millisecond)
+	m.Stage(relay.StageMark, time.Millisecond)
 	got, err := gather(t, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want(t, got, map[string]float64{
-		"relay_leader":                                     1,
-		"relay_batch_size_count":                           1,
-		"relay_batch_size_sum":                             500,
-		"relay_publish_duration_seconds_count":             1,
-		"relay_publish_duration_seconds_sum":               0.02,
-		"relay_events_published_total":                     497,
-		"relay_publish_failures_total{reason=rejected}":    2,
-		"relay_publish_failures_total{reason=unavailable}": 1,
-		"relay_events_parked_total":                        1,
+		"relay_leader":                                           1,
+		"relay_batch_size_count":                                 1,
+		"relay_batch_size_sum":                                   500,
+		"relay_publish_duration_seconds_count":                   1,
+		"relay_publish_duration_seconds_sum":                     0.02,
+		"relay_events_published_total":                           497,
+		"relay_publish_failures_total{reason=rejected}":          2,
+		"relay_publish_failures_total{reason=unavailable}":       1,
+		"relay_events_parked_total":                              1,
+		"relay_event_stage_seconds_count{stage=commit_to_wake}":  1,
+		"relay_event_stage_seconds_sum{stage=commit_to_wake}":    0.003,
+		"relay_event_stage_seconds_count{stage=acked_to_marked}": 2,
+		"relay_event_stage_seconds_count{stage=sent_to_acked}":   0,
 	})
 	m.Leading(false)
 	if got, _ := gather(t, reg); got["relay_leader"] != 0 {

@@ -25,6 +25,7 @@ type batch struct {
 	full     bool               // the read returned its limit
 	held     map[uuid.UUID]bool // aggregates (invoices, credit notes) none of whose records is sent
 	failures []Failure          // records that could not be encoded
+	claimed  time.Time          // when the read returned, for the stage metrics
 }
 
 // read reads up to BatchSize pending records, leaving out skip, and encodes
@@ -34,13 +35,19 @@ type batch struct {
 // the repository writes version n+1 only after reading version n committed,
 // so its events get later sequence numbers.
 func (r *Relay) read(ctx context.Context, skip []int64) (*batch, error) {
+	start := time.Now()
 	recs, err := r.store.Pending(ctx, r.cfg.BatchSize, skip)
 	if err != nil || len(recs) == 0 {
 		return nil, err
 	}
+	claimed := time.Now()
 	r.cfg.Metrics.Batch(len(recs))
+	for _, rec := range recs {
+		r.cfg.Metrics.Stage(StageWake, max(start.Sub(rec.OccurredAt), 0))
+		r.cfg.Metrics.Stage(StageClaim, claimed.Sub(start))
+	}
 	b := &batch{recs: recs, msgs: make([]Message, len(recs)), round: make([]int, len(recs)),
-		full: len(recs) == r.cfg.BatchSize, held: make(map[uuid.UUID]bool)}
+		full: len(recs) == r.cfg.BatchSize, held: make(map[uuid.UUID]bool), claimed: claimed}
 	depth := make(map[uuid.UUID]int, len(recs))
 	for i, rec := range recs {
 		b.round[i] = depth[rec.AggregateID]
@@ -122,7 +129,8 @@ func (r *Relay) send(ctx context.Context, b *batch) *flight {
 
 // rounds sends b round after round and returns what became of it.
 func (r *Relay) rounds(ctx context.Context, b *batch) outcome {
-	out := outcome{published: make([]int64, 0, len(b.recs)), failures: b.failures, held: b.held}
+	out := outcome{published: make([]int64, 0, len(b.recs)), acked: make([]time.Time, 0, len(b.recs)),
+		failures: b.failures, held: b.held}
 	idx := make([]int, 0, len(b.recs))
 	msgs := make([]Message, 0, len(b.recs))
 	for k := 0; k < b.rounds && out.outage == nil; k++ {
@@ -137,7 +145,8 @@ func (r *Relay) rounds(ctx context.Context, b *batch) outcome {
 		}
 		start := time.Now()
 		errs := r.pub.Publish(ctx, msgs)
-		took := time.Since(start)
+		acked := time.Now()
+		took := acked.Sub(start)
 		stored, rejected, unavailable := 0, 0, 0
 		for j, err := range errs {
 			rec := b.recs[idx[j]]
@@ -145,6 +154,9 @@ func (r *Relay) rounds(ctx context.Context, b *batch) outcome {
 			case err == nil:
 				stored++
 				out.published = append(out.published, rec.Sequence)
+				out.acked = append(out.acked, acked)
+				r.cfg.Metrics.Stage(StageQueue, start.Sub(b.claimed))
+				r.cfg.Metrics.Stage(StagePublish, took)
 			case errors.Is(err, ErrUnavailable) || ctx.Err() != nil:
 				unavailable++
 				out.held[rec.AggregateID] = true
@@ -186,19 +198,34 @@ func (r *Relay) failure(rec Record, err error) Failure {
 }
 
 // bookkeep writes the batch's outcome to the store and returns its errors.
-func (r *Relay) bookkeep(ctx context.Context, published []int64, failures []Failure) error {
+func (r *Relay) bookkeep(ctx context.Context, out outcome) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
 	var errs []error
-	if len(published) > 0 {
-		if err := r.store.MarkPublished(ctx, published); err != nil {
-			errs = append(errs, fmt.Errorf("relay: mark %d events published: %w", len(published), err))
-		}
+	if err := r.markPublished(ctx, out.published, out.acked); err != nil {
+		errs = append(errs, err)
 	}
-	if len(failures) > 0 {
-		if err := r.store.RecordFailures(ctx, failures); err != nil {
-			errs = append(errs, fmt.Errorf("relay: record %d failures: %w", len(failures), err))
+	if len(out.failures) > 0 {
+		if err := r.store.RecordFailures(ctx, out.failures); err != nil {
+			errs = append(errs, fmt.Errorf("relay: record %d failures: %w", len(out.failures), err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// markPublished marks seqs published, acked[i] being when the broker stored
+// seqs[i], and reports each record's StageMark. It returns nil at once if
+// seqs is empty, or the store's error.
+func (r *Relay) markPublished(ctx context.Context, seqs []int64, acked []time.Time) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	if err := r.store.MarkPublished(ctx, seqs); err != nil {
+		return fmt.Errorf("relay: mark %d events published: %w", len(seqs), err)
+	}
+	marked := time.Now()
+	for _, t := range acked {
+		r.cfg.Metrics.Stage(StageMark, marked.Sub(t))
+	}
+	return nil
 }

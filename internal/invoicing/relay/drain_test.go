@@ -11,6 +11,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
 )
 
 // counts is what countingMetrics has added up.
@@ -18,6 +19,7 @@ type counts struct {
 	leading                             []bool
 	batches, rounds                     int
 	stored, rejected, unavailable, park int
+	stages                              [5]int // records seen per relay.Stage
 }
 
 // countingMetrics is a relay.Metrics that adds everything up.
@@ -33,6 +35,11 @@ func (m *countingMetrics) Leading(l bool) {
 }
 func (m *countingMetrics) Batch(int) { m.mu.Lock(); m.batches++; m.mu.Unlock() }
 func (m *countingMetrics) Parked()   { m.mu.Lock(); m.park++; m.mu.Unlock() }
+func (m *countingMetrics) Stage(s relay.Stage, _ time.Duration) {
+	m.mu.Lock()
+	m.stages[s]++
+	m.mu.Unlock()
+}
 func (m *countingMetrics) Round(_ time.Duration, s, r, u int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -84,6 +91,10 @@ func TestDrainPublishesWhatIsPendingThenReleasesTheLead(t *testing.T) {
 	s := m.snapshot()
 	if len(s.leading) != 2 || !s.leading[0] || s.leading[1] || s.stored != 20 || s.rejected+s.unavailable+s.park != 0 || s.batches < 3 {
 		t.Errorf("metrics = %+v; want leading true then false, 20 stored in 3+ batches, no failure", s)
+	}
+	// Every record goes through every stage once, marking included.
+	if s.stages != [5]int{20, 20, 20, 20, 20} {
+		t.Errorf("records per stage = %v, want 20 in each of %v", s.stages, relay.Stages())
 	}
 
 	// The lead was released: another relay takes it at once.

@@ -2,7 +2,7 @@ package relay
 
 import (
 	"context"
-	"fmt"
+	"time"
 )
 
 // marking is a MarkPublished running beside the next step of the leader
@@ -21,8 +21,8 @@ type marking struct {
 
 // markAsync starts marking seqs published, detached from ctx's cancellation
 // like bookkeep: the broker already has those events. It returns nil if
-// seqs is empty.
-func (r *Relay) markAsync(ctx context.Context, seqs []int64) *marking {
+// seqs is empty. acked[i] is when the broker stored seqs[i].
+func (r *Relay) markAsync(ctx context.Context, seqs []int64, acked []time.Time) *marking {
 	if len(seqs) == 0 {
 		return nil
 	}
@@ -30,8 +30,8 @@ func (r *Relay) markAsync(ctx context.Context, seqs []int64) *marking {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 		defer cancel()
-		if err := r.store.MarkPublished(ctx, seqs); err != nil {
-			m.done <- fmt.Errorf("relay: mark %d events published: %w", len(seqs), err)
+		if err := r.markPublished(ctx, seqs, acked); err != nil {
+			m.done <- err
 		}
 		close(m.done)
 	}()

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -83,10 +84,10 @@ func (r *Relay) woken() bool {
 func (r *Relay) record(ctx context.Context, p *pipeline, out outcome) error {
 	prevErr := r.settle(&p.marking)
 	if out.outage == nil && prevErr == nil && len(out.failures) == 0 {
-		p.marking = r.markAsync(ctx, out.published)
+		p.marking = r.markAsync(ctx, out.published, out.acked)
 		return nil
 	}
-	return errors.Join(out.outage, prevErr, r.bookkeep(ctx, out.published, out.failures))
+	return errors.Join(out.outage, prevErr, r.bookkeep(ctx, out))
 }
 
 // settleAll waits for the batch in flight (which ctx's end cuts short) and
@@ -97,7 +98,7 @@ func (r *Relay) settleAll(ctx context.Context, p *pipeline) error {
 	if p.flight != nil {
 		out := p.flight.wait()
 		p.flight = nil
-		errs = append(errs, r.bookkeep(ctx, out.published, out.failures))
+		errs = append(errs, r.bookkeep(ctx, out))
 	}
 	return errors.Join(append(errs, r.settle(&p.marking))...)
 }
@@ -113,6 +114,7 @@ func (r *Relay) settle(m **marking) error {
 // outcome is what became of a sent batch.
 type outcome struct {
 	published []int64            // stored by the broker
+	acked     []time.Time        // acked[i]: when the broker stored published[i]
 	failures  []Failure          // rejected by the broker, or not encodable
 	held      map[uuid.UUID]bool // aggregates with an event not stored: their later ones wait
 	outage    error              // why the broker could not be asked, if it could not

@@ -93,6 +93,9 @@ type pruneArgs struct{}
 // Kind returns the River job kind.
 func (pruneArgs) Kind() string { return "notification.prune_inbox" }
 
+// fetchCooldown is the River client's FetchCooldown (see NewQueue).
+const fetchCooldown = 5 * time.Millisecond
+
 // NewQueue returns the queue on pool (migrated by Migrate). It returns an
 // error if River refuses the configuration.
 func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue, error) {
@@ -108,6 +111,16 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		MaxAttempts: cfg.MaxAttempts,
 		RetryPolicy: backoff{base: cfg.RetryBase, max: cfg.RetryMax},
 		JobTimeout:  cfg.TaskTimeout,
+		// The client's FetchCooldown also spaces the insert notices it
+		// sends per queue (River's insert-notify limiter), whatever a
+		// queue's own cooldown: at River's default, a task inserted within
+		// 100 ms of the last notice waited for the next one or for the poll,
+		// which was most of commit-to-email and commit-to-webhook at a
+		// steady trickle of events. A measured optimisation (bench/notify.sh,
+		// bench/webhooks.sh; docs/benchmarks-events.md): it trades at
+		// most one NOTIFY and one fetch per queue per fetchCooldown for
+		// tasks that start within it.
+		FetchCooldown: fetchCooldown,
 		// River's default is an hour: after a kill -9, the emails being
 		// sent would wait that long.
 		RescueStuckJobsAfter: 2 * max(cfg.TaskTimeout, webhookTimeout(cfg.Webhooks)),
