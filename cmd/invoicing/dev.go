@@ -28,6 +28,10 @@ type devFlags struct{ smtp, mail, tenant string }
 // answers, until ctx is cancelled. Every port is taken before anything
 // else, so one in use fails at once, naming its variable or flag.
 func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	mailOnly := len(args) > 0 && args[0] == "mail"
+	if mailOnly {
+		args = args[1:]
+	}
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var f devFlags
@@ -35,9 +39,9 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 	fs.StringVar(&f.mail, "mail", "127.0.0.1:8025", "")
 	fs.StringVar(&f.tenant, "tenant", "demo", "")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || f.tenant == "" {
-		return fmt.Errorf("%w: dev takes: [--smtp ADDR] [--mail ADDR] [--tenant NAME]", errUsage)
+		return fmt.Errorf("%w: dev takes: [--smtp ADDR] [--mail ADDR] [--tenant NAME] | mail [--smtp ADDR] [--mail ADDR]", errUsage)
 	}
-	fmt.Fprintln(stdout, "invoicing dev: for development only, never production (an embedded NATS, a mail sink that delivers nothing, webhooks to private addresses allowed)")
+	fmt.Fprintln(stdout, "invoicing dev: for development only, never production (a mail sink that delivers nothing; an embedded NATS; webhooks to private addresses allowed)")
 	smtpLn, err := listenNamed("--smtp", f.smtp)
 	if err != nil {
 		return err
@@ -48,6 +52,15 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 		return err
 	}
 	defer mailLn.Close()
+	stopSink := startSink(smtpLn, mailLn)
+	defer stopSink() // after serve: notify's last emails are in
+	mailURL := "http://" + loopbackAddr(mailLn.Addr().String())
+	if mailOnly {
+		fmt.Fprintf(stdout, "mail sink: SMTP on %s (SMTP_URL=smtp://%[1]s), what it receives on %s (JSON: %[2]s/messages); Ctrl-C stops it\n",
+			loopbackAddr(smtpLn.Addr().String()), mailURL)
+		<-ctx.Done()
+		return nil
+	}
 	// serve takes these itself, later: a port in use must not wait for
 	// the database's creation and migrations to be named.
 	for _, a := range [][2]string{{"HTTP_ADDR", cfg.HTTPAddr}, {"NATS_EMBEDDED_ADDR", cfg.NATSEmbeddedAddr}, {"PPROF_ADDR", cfg.PprofAddr}} {
@@ -64,20 +77,23 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 	if err != nil {
 		return err
 	}
-
-	sink := devmail.New(devmail.Config{})
-	defer sink.Close() // after serve: notify's last emails are in
-	go func() { _ = sink.ServeSMTP(smtpLn) }()
-	page := &http.Server{Handler: sink.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	defer page.Close()
-	go func() { _ = page.Serve(mailLn) }()
 	if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
 		return err
 	}
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel() // a serve that failed to start leaves nothing to announce
-	go announce(actx, cfg, f, "http://"+loopbackAddr(mailLn.Addr().String()), key, stdout)
+	go announce(actx, cfg, f, mailURL, key, stdout)
 	return serve(ctx, cfg, logger, nil)
+}
+
+// startSink runs the development mail sink, its SMTP server on smtpLn and
+// its page on pageLn, and returns what stops both.
+func startSink(smtpLn, pageLn net.Listener) (stop func()) {
+	sink := devmail.New(devmail.Config{})
+	go func() { _ = sink.ServeSMTP(smtpLn) }()
+	page := &http.Server{Handler: sink.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = page.Serve(pageLn) }()
+	return func() { _ = page.Close(); _ = sink.Close() }
 }
 
 // listenNamed listens on addr, or returns nil if addr is empty; its error
