@@ -41,7 +41,11 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || f.tenant == "" {
 		return fmt.Errorf("%w: dev takes: [--smtp ADDR] [--mail ADDR] [--tenant NAME] | mail [--smtp ADDR] [--mail ADDR]", errUsage)
 	}
-	fmt.Fprintln(stdout, "invoicing dev: for development only, never production (a mail sink that delivers nothing; an embedded NATS; webhooks to private addresses allowed)")
+	if mailOnly {
+		fmt.Fprintln(stdout, "invoicing dev mail: for development only, never production (a mail sink that delivers nothing)")
+	} else {
+		fmt.Fprintln(stdout, "invoicing dev: for development only, never production (a mail sink that delivers nothing; an embedded NATS; webhooks to private addresses allowed)")
+	}
 	smtpLn, err := listenNamed("--smtp", f.smtp)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
@@ -33,12 +34,12 @@ func TestDevRunsTheWholeSystem(t *testing.T) {
 	dbURL, name := missingURL(t, home)
 	t.Cleanup(func() { execSQL(t, home, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)") })
 	bin := buildBinary(t)
-	api, nats, smtp, mail := freePort(t), freePort(t), freePort(t), freePort(t)
+	api, nats, smtpAddr, mail := freePort(t), freePort(t), freePort(t), freePort(t)
 	vars := map[string]string{
 		"DATABASE_URL": dbURL, "HTTP_ADDR": api, "NATS_EMBEDDED_ADDR": nats,
 		"NATS_EMBEDDED_DIR": filepath.Join(t.TempDir(), "nats"), "LOG_LEVEL": "warn",
 	}
-	args := []string{"dev", "--smtp", smtp, "--mail", mail}
+	args := []string{"dev", "--smtp", smtpAddr, "--mail", mail}
 
 	p := startProcess(t, bin, vars, args...)
 	out := waitOutput(t, p, "invoicing dev is running")
@@ -144,6 +145,43 @@ func TestDevRefusesATakenPort(t *testing.T) {
 				t.Error("it waited for the database first")
 			}
 		})
+	}
+}
+
+// TestDevMailRunsTheSinkAlone: `dev mail` serves what its SMTP address
+// receives on its page, without a database, until ctx ends.
+func TestDevMailRunsTheSinkAlone(t *testing.T) {
+	smtpAddr, mail := freePort(t), freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "mail", "--smtp", smtpAddr, "--mail", mail},
+			env(map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}), out)
+	}()
+	poll(t, 10*time.Second, "the sink's start line", func() (string, bool) {
+		return out.String(), strings.Contains(out.String(), "mail sink: SMTP on "+smtpAddr)
+	})
+	c, err := smtp.Dial(smtpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendMail("billing@example.com", []string{"ada@example.com"}, strings.NewReader("Subject: Receipt for invoice INV-1\r\n\r\npaid\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if page := httpGet(t, "http://"+mail+"/"); !strings.Contains(page, "Receipt for invoice INV-1") {
+		t.Errorf("the page lacks the message:\n%s", page)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("dev mail after its context ended: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("dev mail did not return within 10s of its context's end")
 	}
 }
 
