@@ -187,6 +187,7 @@ invoicing dev is running (development only). Ctrl-C stops it; the next start reu
   API docs  %[2]s
   mail      %[3]s  (every email sent; JSON: %[3]s/messages; SMTP on %[4]s)
   metrics   %[1]s/metrics
+  webhooks  on, to private addresses too: POST %[1]s/v1/webhook_endpoints, then GET .../{id}/deliveries
   NATS      %[5]s  (NATS_URL for the nats CLI)
   database  %[6]s  (tenant %[7]s)
 Create an invoice:
