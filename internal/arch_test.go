@@ -239,6 +239,13 @@ var rules = []rule{
 		allowed: func(e edge) bool { return !e.local },
 	},
 	{
+		// A stand-in for a mail server on a developer's machine: it knows
+		// the service by the SMTP it receives alone.
+		name:    "the development mail sink (devmail) depends on no package of the module",
+		scopes:  []string{"internal/devmail/..."},
+		allowed: func(e edge) bool { return !e.local },
+	},
+	{
 		// The API tests' client knows the service by its document alone,
 		// as a client of another team would: it tests what both contexts
 		// serve, so it belongs to neither.
@@ -559,6 +566,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/pgurl", pgx, "internal/failure")
 	add("internal/kernel", uuidPath, pgx)
 	add("internal/apitest", "api", "internal/kernel")
+	add("internal/devmail", "internal/kernel")
 	add("internal/invoicing/domain/invoice", uuidPath, "net/http", pgx, "internal/failure")
 	add("internal/invoicing/domain/invoice/invoicetest", "internal/invoicing/domain/invoice")
 	add("internal/invoicing/invoicingpg", pgx, "internal/invoicing/domain/invoice")
@@ -600,6 +608,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		apicli  = "the contract client (apitest) depends, in the module, only on the contract (api)"
 		envcfg  = "envconfig depends only on the standard library"
 		pgurl   = "pgurl depends on no package of the module"
+		devmail = "the development mail sink (devmail) depends on no package of the module"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
 		prome   = "only the metrics adapter and main depend on Prometheus"
@@ -610,6 +619,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	m := mod + "/"
 	want := []string{
 		m + "internal/apitest depends on " + m + "internal/kernel (" + apicli + ")",
+		m + "internal/devmail depends on " + m + "internal/kernel (" + devmail + ")",
 		m + "internal/envconfig depends on " + uuidPath + " (" + envcfg + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + app + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + inner + ")",

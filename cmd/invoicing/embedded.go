@@ -60,11 +60,7 @@ func embedNATS(cfg config, logger *slog.Logger) (config, func(), error) {
 // hosting it (notify). Any other NATS_URL is returned unchanged.
 func embeddedClient(cfg config) config {
 	if cfg.NATSURL == embeddedNATS {
-		host, port, _ := net.SplitHostPort(cfg.NATSEmbeddedAddr)
-		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-			host = "127.0.0.1"
-		}
-		cfg.NATSURL = "nats://" + net.JoinHostPort(host, port)
+		cfg.NATSURL = "nats://" + loopbackAddr(cfg.NATSEmbeddedAddr)
 	}
 	return cfg
 }

@@ -6,6 +6,7 @@
 //	invoicing apikey create --tenant N   create an API key (printed once, last line)
 //	invoicing outbox failed|retry ...    inspect and re-queue parked events
 //	invoicing notify [failed|retry|replay] the notification consumer and its tools
+//	invoicing dev                        the whole system in one process, for development
 //	invoicing version                    module version and VCS revision
 //	invoicing help [COMMAND|env]         a command's help, or every variable
 //
@@ -122,6 +123,8 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 		return notify(ctx, cfg, logger, args[1:], stdout)
 	case "overdue":
 		return overdue(ctx, cfg, logger, args[1:], stdout)
+	case "dev":
+		return dev(ctx, cfg, logger, args[1:], stdout)
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}

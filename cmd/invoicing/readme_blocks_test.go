@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"go/format"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -60,9 +62,11 @@ func readmeBlocks(md string) ([]readmeBlock, error) {
 var shellLanguages = map[string]bool{"sh": true, "bash": true, "console": true, "shell": true}
 
 // norunAllowed are the only commands a norun block may hold: compose, which
-// no engine here runs (.ci/run validates docker-compose.yml instead), and go
-// test (with variables before it), which would run this test again.
-var norunAllowed = regexp.MustCompile(`^(docker compose |([A-Z_]+=\S* )*go test )`)
+// no engine here runs (.ci/run validates docker-compose.yml instead), go
+// test (with variables before it), which would run this test again, and
+// `go run ./cmd/invoicing dev`, which the blocks run as the built binary
+// (go run would not pass on the signal that stops it).
+var norunAllowed = regexp.MustCompile(`^(docker compose |([A-Z_]+=\S* )*go test |go run \./cmd/invoicing dev )`)
 
 // TestREADMEShellBlocksAreMarked keeps the convention of README.md's shell
 // blocks: each runs in TestREADMEBlocksRun unless marked `sh norun`, which
@@ -81,7 +85,7 @@ func TestREADMEShellBlocksAreMarked(t *testing.T) {
 		case "norun":
 			for _, l := range strings.Split(strings.TrimSpace(b.text), "\n") {
 				if !norunAllowed.MatchString(l) {
-					t.Errorf("README.md:%d: a `%s` block may hold only docker compose and go test commands; %q must run (take the mark off and make it run)", b.line, b.info, l)
+					t.Errorf("README.md:%d: a `%s` block may hold only docker compose, go test and go run ./cmd/invoicing dev commands; %q must run (take the mark off and make it run)", b.line, b.info, l)
 				}
 			}
 		default:
@@ -130,6 +134,8 @@ func readREADMEBlocks(t *testing.T) []readmeBlock {
 // readmeShows are what the README's examples promise to print; the test
 // fails if their output lacks one (case-insensitively).
 var readmeShows = []string{
+	`invoicing dev is running`,  // dev's banner, which the quickstart prints
+	`Receipt for invoice`,       // an email on the mail sink's page
 	`"status": "paid"`,          // the walk-through pays its invoice
 	`Idempotent-Replayed: true`, // the retry with the same Idempotency-Key
 	`"status": "succeeded"`,     // the webhook delivery
@@ -138,21 +144,22 @@ var readmeShows = []string{
 
 // TestREADMEBlocksRun runs every runnable shell block of README.md verbatim,
 // in order, as one `bash -e -o pipefail` script from the repository root: it
-// builds the binary, serves with NATS_URL=embedded, walks through the API,
-// runs notify and a webhook receiver, installs the nats CLI (into a GOBIN of
-// its own, on PATH) and reads the stream. Everything has its own place: a
-// fresh database, the embedded NATS and every address on free ports (the
-// blocks' variables with defaults), an SMTP server in the test, TMPDIR for
-// logs. Whatever the blocks leave running is stopped (their process group)
-// when the test ends; the quickstart's createdb line still creates the
-// database invoicing on the test server if it is missing (empty, unused).
-// It takes about half a minute, minutes when the nats CLI is built for the
-// first time: it runs with INVOICING_README=1 (.ci/run).
+// builds the binary, runs `dev` and pays an invoice there, then serves with
+// NATS_URL=embedded, walks through the API, runs notify with the mail sink
+// and a webhook receiver, installs the nats CLI (into a GOBIN of its own, on
+// PATH) and reads the stream. Everything has its own place: a database that
+// does not exist yet (dev creates it), the embedded NATS and every address on
+// free ports (the blocks' variables with defaults), TMPDIR for logs; and the
+// defaults themselves are taken (4222 is, on a machine running its own NATS),
+// so a block that forgets a variable fails. Whatever the blocks leave
+// running is stopped (their process group) when the test ends. It takes
+// about a minute, minutes when the nats CLI is built for the first time: it
+// runs with INVOICING_README=1 (.ci/run).
 func TestREADMEBlocksRun(t *testing.T) {
 	if os.Getenv("INVOICING_README") != "1" {
 		t.Skip("runs README.md's shell blocks (half a minute or more): set INVOICING_README=1 (.ci/run does)")
 	}
-	for _, tool := range []string{"bash", "curl", "jq", "createdb", "go"} {
+	for _, tool := range []string{"bash", "curl", "jq", "psql", "createdb", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the README's blocks need %s on the PATH: %v", tool, err)
 		}
@@ -167,9 +174,14 @@ func TestREADMEBlocksRun(t *testing.T) {
 
 	tmp := t.TempDir()
 	gobin := filepath.Join(tmp, "gobin")
-	api, notifyAddr, natsAddr, receiver := freePort(t), freePort(t), freePort(t), freePort(t)
+	takeDefaults(t)
+	api, notifyAddr, natsAddr, receiver, smtp, mail := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
+	home := pgtest.NewURL(t)
+	dbURL, dbName := missingURL(t, home)
+	// Registered first, so it runs last: after the blocks' processes stopped.
+	t.Cleanup(func() { execSQL(t, home, "DROP DATABASE IF EXISTS "+pgx.Identifier{dbName}.Sanitize()+" WITH (FORCE)") })
 	vars := map[string]string{
-		"DATABASE_URL":       pgtest.NewURL(t),
+		"DATABASE_URL":       dbURL,
 		"HTTP_ADDR":          api,
 		"INVOICING_URL":      "http://" + api,
 		"NOTIFY_ADDR":        notifyAddr,
@@ -177,7 +189,8 @@ func TestREADMEBlocksRun(t *testing.T) {
 		"NATS_EMBEDDED_ADDR": natsAddr,
 		"NATS_EMBEDDED_DIR":  filepath.Join(tmp, "nats"),
 		"RECEIVER_ADDR":      receiver,
-		"SMTP_URL":           smtptest.New(t).URL(),
+		"DEV_SMTP_ADDR":      smtp,
+		"DEV_MAIL_ADDR":      mail,
 		"TMPDIR":             tmp,
 		"GOBIN":              gobin,
 		"PATH":               gobin + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -210,7 +223,7 @@ func TestREADMEBlocksRun(t *testing.T) {
 	output := string(b)
 	report := func() string {
 		logs := ""
-		for _, name := range []string{"invoicing.log", "notify.log"} {
+		for _, name := range []string{"dev.log", "invoicing.log", "notify.log", "mail.log"} {
 			l, _ := os.ReadFile(filepath.Join(tmp, name))
 			logs += fmt.Sprintf("\n--- %s (last 40 lines):\n%s", name, tail(string(l), 40))
 		}
@@ -265,4 +278,23 @@ func stopGroup(t *testing.T, pgid int) {
 	}
 	t.Errorf("processes the README started did not stop within 20s of SIGTERM; killing them")
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+}
+
+// readmeDefaults are the default addresses of the README's blocks (see its
+// "Running beside other services").
+var readmeDefaults = []string{"127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:4222", "127.0.0.1:9000", "127.0.0.1:1025", "127.0.0.1:8025"}
+
+// takeDefaults listens, until the test ends, on each of readmeDefaults that
+// is free: a block that falls back on a default then fails, as it would on a
+// machine where another service holds it. One already taken is left to its
+// holder (4222 is the machine's NATS here).
+func takeDefaults(t *testing.T) {
+	for _, addr := range readmeDefaults {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Logf("%s is taken already: %v", addr, err)
+			continue
+		}
+		t.Cleanup(func() { ln.Close() })
+	}
 }

@@ -85,7 +85,7 @@ func HintMissingDatabase(err error, vars ...Var) error {
 	name = strings.ReplaceAll(name, `""`, `"`)
 	v := vars[0]
 	for _, o := range vars {
-		if databaseOf(o.URL) == name {
+		if Database(o.URL) == name {
 			v = o
 			break
 		}
@@ -93,9 +93,9 @@ func HintMissingDatabase(err error, vars ...Var) error {
 	return &MissingDatabaseError{name: name, variable: v.Name, createdb: CreatedbCommand(v.URL, name), cause: err}
 }
 
-// databaseOf returns the database a PostgreSQL URL names, or "" if it does
+// Database returns the database a PostgreSQL URL names, or "" if it does
 // not parse.
-func databaseOf(url string) string {
+func Database(url string) string {
 	c, err := pgconn.ParseConfig(url)
 	if err != nil {
 		return ""

@@ -67,3 +67,14 @@ func (k *APIKeys) Tenant(ctx context.Context, hash []byte) (_ kernel.TenantID, e
 	}
 	return kernel.TenantID(tenant), nil
 }
+
+// TenantExists reports whether a tenant named name exists. It returns
+// database errors wrapped.
+func (k *APIKeys) TenantExists(ctx context.Context, name string) (_ bool, err error) {
+	defer markUnavailable(&err)
+	var ok bool
+	if err := k.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE name = $1)`, name).Scan(&ok); err != nil {
+		return false, fmt.Errorf("postgres: look up tenant: %w", err)
+	}
+	return ok, nil
+}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
@@ -46,6 +50,11 @@ func TestAPIKeys(t *testing.T) {
 	if _, err := keys.Create(ctx, "acme", hash("k1")); err == nil {
 		t.Fatal("storing the same key hash twice succeeded")
 	}
+	for name, want := range map[string]bool{"acme": true, "globex": true, "initech": false} {
+		if got, err := keys.TenantExists(ctx, name); err != nil || got != want {
+			t.Errorf("TenantExists(%s) = %t, %v; want %t", name, got, err, want)
+		}
+	}
 }
 
 func TestRevokedKeyIsUnauthorized(t *testing.T) {
@@ -81,5 +90,32 @@ func TestConcurrentKeysForANewTenantShareIt(t *testing.T) {
 		if errs[i] != nil || tenants[i] != tenants[0] {
 			t.Fatalf("key %d: tenant %s, %v; want %s", i, tenants[i], errs[i], tenants[0])
 		}
+	}
+}
+
+func TestCreateDatabaseCreatesTheMissingOnceOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	home := pgtest.NewURL(t)
+	u, err := url.Parse(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/") + "_created"
+	u.Path = "/" + name
+	pool := pgtest.New(t) // its own cleanup runs after this test's
+	t.Cleanup(func() {
+		if _, err := pool.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	})
+	for i, want := range []bool{true, false} {
+		created, err := invoicingpg.CreateDatabase(ctx, u.String())
+		if err != nil || created != want {
+			t.Fatalf("CreateDatabase, call %d: %t, %v; want %t", i+1, created, err, want)
+		}
+	}
+	if created, err := invoicingpg.CreateDatabase(ctx, home); err != nil || created {
+		t.Errorf("CreateDatabase of an existing database: %t, %v; want false, nil", created, err)
 	}
 }

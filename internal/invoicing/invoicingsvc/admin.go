@@ -96,3 +96,9 @@ func (a *Admin) CreateAPIKey(ctx context.Context, tenantName string) (key string
 	h := app.New(nil, invoicingpg.NewAPIKeys(a.pool), nil, app.SystemClock{}).CreateAPIKey
 	return h.Handle(ctx, app.CreateAPIKey{TenantName: tenantName})
 }
+
+// TenantExists reports whether a tenant named name exists, or returns the
+// query's error.
+func (a *Admin) TenantExists(ctx context.Context, name string) (bool, error) {
+	return invoicingpg.NewAPIKeys(a.pool).TenantExists(ctx, name)
+}
