@@ -48,22 +48,8 @@ func TestFaultPostgresFailover(t *testing.T) {
 	if os.Getenv("INVOICING_FAULT") == "" {
 		t.Skip("the failover fault test runs only with INVOICING_FAULT=1 (see doc.go)")
 	}
-	rounds := 2
-	if v := os.Getenv("FAULT_FAILOVER_ROUNDS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("FAULT_FAILOVER_ROUNDS=%q: want a positive number", v)
-		}
-		rounds = n
-	}
-	clients := 3
-	if v := os.Getenv("FAULT_CLIENTS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("FAULT_CLIENTS=%q: want a positive number", v)
-		}
-		clients = n
-	}
+	rounds := positiveEnv(t, "FAULT_FAILOVER_ROUNDS", 2)
+	clients := positiveEnv(t, "FAULT_CLIENTS", 3)
 	tl := timeline{t: t, start: time.Now()}
 
 	pc := startPatroni(t)
@@ -185,17 +171,22 @@ func TestFaultPostgresFailover(t *testing.T) {
 	if v.Paid == 0 {
 		t.Error("no invoice was paid: no load")
 	}
-	if n := sys.stats.unexpected.Load(); n > 0 {
-		t.Errorf("%d unexpected answers, e.g.:\n%s", n, strings.Join(sys.stats.unexpectedS, "\n"))
+	sys.checkAnswers(t, loadErrs)
+}
+
+// positiveEnv returns the positive number in the environment variable name,
+// or def if it is unset; anything else fails the test.
+func positiveEnv(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
 	}
-	if n := sys.stats.gaveUp.Load(); n > 0 {
-		t.Errorf("%d requests gave up after %s of retries; e.g.: %v", n, opTimeout, loadErrs[:min(len(loadErrs), 5)])
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", name, v)
 	}
-	for _, p := range sys.procs() {
-		for _, c := range p.crashes {
-			t.Errorf("a process exited without being killed: %s", c)
-		}
-	}
+	return n
 }
 
 // failoverFault is one fault of the failover test: inject returns the

@@ -156,6 +156,23 @@ func (s *system) load(n int, l *ledger, races *raceStats, stop <-chan struct{}) 
 	return errs
 }
 
+// checkAnswers fails the test for each unexpected answer, request given up
+// (loadErrs being what load returned) and process that exited unkilled.
+func (s *system) checkAnswers(t *testing.T, loadErrs []string) {
+	t.Helper()
+	if n := s.stats.unexpected.Load(); n > 0 {
+		t.Errorf("%d unexpected answers, e.g.:\n%s", n, strings.Join(s.stats.unexpectedS, "\n"))
+	}
+	if n := s.stats.gaveUp.Load(); n > 0 {
+		t.Errorf("%d requests gave up after %s of retries; e.g.: %v", n, opTimeout, loadErrs[:min(len(loadErrs), 5)])
+	}
+	for _, p := range s.procs() {
+		for _, c := range p.crashes {
+			t.Errorf("a process exited without being killed: %s", c)
+		}
+	}
+}
+
 // createDatabase creates database name through the server at adminURL.
 func createDatabase(t testing.TB, adminURL, name string) {
 	t.Helper()

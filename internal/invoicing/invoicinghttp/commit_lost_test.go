@@ -7,10 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
-	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
 // TestCommitLostAnswers503CommitOutcomeUnknown cuts the connection right
@@ -22,12 +18,7 @@ import (
 // stored once. Both write paths: a payment (an update) and a new invoice.
 func TestCommitLostAnswers503CommitOutcomeUnknown(t *testing.T) {
 	t.Parallel()
-	needsPostgres(t)
-	dbURL := pgtest.NewURL(t)
-	proxy := pgtest.NewProxy(t, dbURL)
-	pool := connect(t, proxy.URL(dbURL))
-	keys := app.NewCachedAPIKeys(invoicingpg.NewAPIKeys(pool), time.Hour, app.SystemClock{})
-	c := serve(t, app.New(invoicingpg.NewInvoices(pool), keys, invoicingpg.NewEvents(pool), app.SystemClock{}))
+	c, proxy, dbURL := newProxiedAPI(t)
 	inv := c.newOpen(t, c.keyA)
 	direct := connect(t, dbURL)
 	invoices := func() int {
