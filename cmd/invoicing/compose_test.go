@@ -52,8 +52,9 @@ func TestComposeEnvIsConfig(t *testing.T) {
 }
 
 // invoicingServices returns the services of the compose file at path that run
-// the image built from this repository: those with a build section, and those
-// using the image such a service builds.
+// the image built from this repository: those built from its root (build: .,
+// as opposed to deploy/ images of other programs), and those using the image
+// such a service builds.
 func invoicingServices(t *testing.T, path string) map[string]composeService {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -64,15 +65,24 @@ func invoicingServices(t *testing.T, path string) map[string]composeService {
 	if err := yaml.Unmarshal(b, &f); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	fromRoot := func(svc composeService) bool {
+		switch b := svc.Build.(type) {
+		case string:
+			return b == "." || b == "./"
+		case map[string]any:
+			return b["context"] == "." || b["context"] == "./"
+		}
+		return false
+	}
 	built := map[string]bool{}
 	for _, svc := range f.Services {
-		if svc.Build != nil && svc.Image != "" {
+		if fromRoot(svc) && svc.Image != "" {
 			built[svc.Image] = true
 		}
 	}
 	out := map[string]composeService{}
 	for name, svc := range f.Services {
-		if svc.Build != nil || built[svc.Image] {
+		if fromRoot(svc) || built[svc.Image] {
 			out[name] = svc
 		}
 	}

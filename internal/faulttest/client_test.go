@@ -42,7 +42,35 @@ type stats struct {
 	replayed, gaveUp, unexpected                   atomic.Int64
 
 	mu          sync.Mutex
-	unexpectedS []string // the first few unexpected answers
+	unexpectedS []string    // the first few unexpected answers
+	failures    []attemptAt // every attempt that failed for the service's sake (network error, 5xx)
+}
+
+// attemptAt is a failed attempt: when, and its status (0: a network error)
+// and problem type.
+type attemptAt struct {
+	at      time.Time
+	status  int
+	problem string
+}
+
+func (s *stats) failed(a attemptAt) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = append(s.failures, a)
+}
+
+// failuresBetween returns the failed attempts from since to until.
+func (s *stats) failuresBetween(since, until time.Time) []attemptAt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []attemptAt
+	for _, f := range s.failures {
+		if !f.at.Before(since) && f.at.Before(until) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (s *stats) unexpectedAnswer(format string, args ...any) {
@@ -104,10 +132,12 @@ func (c *client) post(ctx context.Context, path string, body []byte) (answer, er
 		switch {
 		case err != nil:
 			c.stats.retriesNet.Add(1)
+			c.stats.failed(attemptAt{at: time.Now()})
 			last = err.Error()
 			continue
 		case a.status >= 500:
 			c.stats.retries5xx.Add(1)
+			c.stats.failed(attemptAt{at: time.Now(), status: a.status, problem: a.problemType()})
 			last = fmt.Sprintf("%d %s", a.status, a.body)
 			continue
 		case a.status == http.StatusConflict && a.problemType() == "idempotency_key_in_use":

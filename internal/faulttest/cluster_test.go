@@ -106,17 +106,7 @@ func TestFaultNATSCluster(t *testing.T) {
 	if v.Events == 0 || v.Paid == 0 {
 		t.Errorf("no load: %d events, %d paid invoices", v.Events, v.Paid)
 	}
-	if n := sys.stats.unexpected.Load(); n > 0 {
-		t.Errorf("%d unexpected answers, e.g.:\n%s", n, strings.Join(sys.stats.unexpectedS, "\n"))
-	}
-	if n := sys.stats.gaveUp.Load(); n > 0 {
-		t.Errorf("%d requests gave up after %s of retries; e.g.: %v", n, opTimeout, loadErrs[:min(len(loadErrs), 5)])
-	}
-	for _, p := range sys.procs() {
-		for _, c := range p.crashes {
-			t.Errorf("a process exited without being killed: %s", c)
-		}
-	}
+	sys.checkAnswers(t, loadErrs)
 }
 
 // clusterServerBinary returns NATS_SERVER_BIN, or nats-server on the PATH

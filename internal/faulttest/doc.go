@@ -15,5 +15,13 @@
 //
 //	NATS_SERVER_BIN=/path/to/nats-server INVOICING_FAULT=1 go test -count=1 -run '^TestFaultNATSCluster$' -v ./internal/faulttest
 //
+// TestFaultPostgresFailover runs the binary (two serve processes and
+// notify) on a three-member Patroni cluster with etcd, kills the primary's
+// postmaster, switches over and restarts the synchronous standby under
+// load; it needs Patroni and etcd (Debian's patroni and etcd-server), which
+// .ci/run installs:
+//
+//	INVOICING_FAULT=1 go test -count=1 -run '^TestFaultPostgresFailover$' -v ./internal/faulttest
+//
 // The package has no code outside its tests.
 package faulttest

@@ -20,9 +20,14 @@ import (
 // relay processes, on a PostgreSQL cluster and a nats-server of the suite's
 // own, and one API client per tenant.
 type system struct {
-	pg      *pgCluster
+	bin     string   // the built binary
+	db      database // the PostgreSQL the processes run on
+	logs    string   // the directory of the processes' logs
+	env     func(app string, extra ...string) []string
+	pg      *pgCluster // nil on a cluster of another kind
 	nats    *natsServer
-	dbURL   string // the suite's own connection (leader lookups, drain, checks)
+	others  []*proc // further processes, supervised like the rest (notify)
+	dbURL   string  // the suite's own connection (leader lookups, drain, checks)
 	serves  []*proc
 	relays  []*proc
 	clients []*client
@@ -45,16 +50,34 @@ func startSystem(t *testing.T, clients int) *system {
 // variables (NAME=value); system.nats is left nil.
 func startSystemOn(t *testing.T, clients int, natsURL string, extraEnv ...string) *system {
 	t.Helper()
+	pg := startPG(t)
+	s := startSystemWith(t, clients, pg, natsURL, []string{"relay-1", "relay-2"}, extraEnv...)
+	s.pg = pg
+	return s
+}
+
+// database is the PostgreSQL a system runs on: one server or a cluster.
+type database interface {
+	// URL returns the URL of database db, the sessions named app.
+	URL(db, app string) string
+}
+
+// startSystemWith is startSystemOn on db, with one relay process per name
+// in relays (none: the serve processes relay); system.pg is left nil.
+func startSystemWith(t *testing.T, clients int, db database, natsURL string, relays []string, extraEnv ...string) *system {
+	t.Helper()
 	ctx := context.Background()
 	bin := buildBinary(t)
-	s := &system{pg: startPG(t), stats: &stats{}}
-	s.dbURL = s.pg.URL("invoicing", "faulttest")
-	createDatabase(t, s.pg.URL("postgres", "faulttest"), "invoicing")
+	s := &system{stats: &stats{}, bin: bin, db: db}
+	s.dbURL = db.URL("invoicing", "faulttest")
+	createDatabase(t, db.URL("postgres", "faulttest"), "invoicing")
 	logs := t.TempDir()
+	s.logs = logs
 	env := func(app string, extra ...string) []string {
 		return slices.Concat([]string{"PATH=" + os.Getenv("PATH"), "LOG_LEVEL=warn", "NATS_URL=" + natsURL,
-			"DATABASE_URL=" + s.pg.URL("invoicing", app), "RELAY_POLL_INTERVAL=250ms", "SHUTDOWN_TIMEOUT=5s"}, extraEnv, extra)
+			"DATABASE_URL=" + db.URL("invoicing", app), "RELAY_POLL_INTERVAL=250ms", "SHUTDOWN_TIMEOUT=5s"}, extraEnv, extra)
 	}
+	s.env = env
 	if _, err := runOnce(ctx, bin, env("migrate"), "migrate", "up"); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +89,7 @@ func startSystemOn(t *testing.T, clients int, natsURL string, extraEnv ...string
 		s.serves = append(s.serves, &proc{name: name, bin: bin, args: []string{"serve"}, logPath: filepath.Join(logs, name+".log"),
 			env: env(name, "HTTP_ADDR="+addr, "RELAY_ENABLED=true"), ready: httpReady(httpc, "http://"+addr)})
 	}
-	for _, name := range []string{"relay-1", "relay-2"} {
+	for _, name := range relays {
 		addr := "127.0.0.1:" + strconv.Itoa(freePort(t)) // its /healthz, /readyz, /metrics
 		s.relays = append(s.relays, &proc{name: name, bin: bin, args: []string{"relay"}, logPath: filepath.Join(logs, name+".log"),
 			env: env(name, "HTTP_ADDR="+addr)})
@@ -84,7 +107,7 @@ func startSystemOn(t *testing.T, clients int, natsURL string, extraEnv ...string
 }
 
 // procs returns every process.
-func (s *system) procs() []*proc { return append(slices.Clone(s.serves), s.relays...) }
+func (s *system) procs() []*proc { return slices.Concat(s.serves, s.relays, s.others) }
 
 // run starts every process under its supervisor and waits until both serve
 // processes answer. The returned func stops them all (SIGTERM) and waits.
@@ -131,6 +154,23 @@ func (s *system) load(n int, l *ledger, races *raceStats, stop <-chan struct{}) 
 	}
 	wg.Wait()
 	return errs
+}
+
+// checkAnswers fails the test for each unexpected answer, request given up
+// (loadErrs being what load returned) and process that exited unkilled.
+func (s *system) checkAnswers(t *testing.T, loadErrs []string) {
+	t.Helper()
+	if n := s.stats.unexpected.Load(); n > 0 {
+		t.Errorf("%d unexpected answers, e.g.:\n%s", n, strings.Join(s.stats.unexpectedS, "\n"))
+	}
+	if n := s.stats.gaveUp.Load(); n > 0 {
+		t.Errorf("%d requests gave up after %s of retries; e.g.: %v", n, opTimeout, loadErrs[:min(len(loadErrs), 5)])
+	}
+	for _, p := range s.procs() {
+		for _, c := range p.crashes {
+			t.Errorf("a process exited without being killed: %s", c)
+		}
+	}
 }
 
 // createDatabase creates database name through the server at adminURL.

@@ -1,10 +1,13 @@
 package pgtest
 
 import (
+	"bytes"
+	"encoding/binary"
 	"io"
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -19,6 +22,10 @@ type Proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener // nil while down
 	conns map[net.Conn]struct{}
+
+	// cutCommit: the next COMMIT a client sends is forwarded, and its
+	// connection cut as soon as the server answers, the answer dropped.
+	cutCommit atomic.Bool
 }
 
 // NewProxy starts a proxy to the server of dbURL on a free local port and
@@ -92,9 +99,84 @@ func (p *Proxy) accept(ln net.Listener) {
 		if !p.track(ln, client, server) {
 			return
 		}
-		go pipe(client, server)
-		go pipe(server, client)
+		s := &session{proxy: p}
+		go s.fromClient(server, client)
+		go s.fromServer(client, server)
 	}
+}
+
+// CutNextCommit arms the proxy: the next COMMIT any client sends (as a
+// simple query, as pgx sends it) reaches the server, and when the server
+// answers, the connection is cut and the answer never reaches the client.
+// The transaction has then committed, and the client cannot know it.
+func (p *Proxy) CutNextCommit() { p.cutCommit.Store(true) }
+
+// session is one proxied connection, which reads the client's messages to
+// find a COMMIT when the proxy is armed.
+type session struct {
+	proxy     *Proxy
+	committed atomic.Bool // a COMMIT was forwarded to be cut after
+}
+
+// fromClient forwards the client's messages one by one (the startup message
+// first, which has no type byte), until either side ends.
+func (s *session) fromClient(server, client net.Conn) {
+	defer server.Close()
+	defer client.Close()
+	var head [5]byte
+	if _, err := io.ReadFull(client, head[:4]); err != nil {
+		return
+	}
+	n := int64(binary.BigEndian.Uint32(head[:4])) - 4
+	if _, err := server.Write(head[:4]); err != nil || n < 0 {
+		return
+	}
+	if _, err := io.CopyN(server, client, n); err != nil {
+		return
+	}
+	for {
+		if _, err := io.ReadFull(client, head[:]); err != nil {
+			return
+		}
+		body := make([]byte, max(0, int(binary.BigEndian.Uint32(head[1:]))-4))
+		if _, err := io.ReadFull(client, body); err != nil {
+			return
+		}
+		if head[0] == 'Q' && isCommit(body) && s.proxy.cutCommit.CompareAndSwap(true, false) {
+			s.committed.Store(true)
+		}
+		if _, err := server.Write(append(head[:], body...)); err != nil {
+			return
+		}
+	}
+}
+
+// fromServer forwards the server's bytes, or cuts the connection at the
+// first answer after a COMMIT it was armed for.
+func (s *session) fromServer(client, server net.Conn) {
+	defer server.Close()
+	defer client.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := server.Read(buf)
+		if n > 0 && s.committed.Load() {
+			return
+		}
+		if n > 0 {
+			if _, werr := client.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// isCommit reports whether a Query message's text is COMMIT (or END).
+func isCommit(query []byte) bool {
+	q := bytes.ToLower(bytes.TrimSpace(bytes.TrimRight(query, "\x00;")))
+	return bytes.Equal(q, []byte("commit")) || bytes.Equal(q, []byte("end"))
 }
 
 // track records a proxied pair, unless Down closed ln meanwhile: then it
@@ -112,11 +194,4 @@ func (p *Proxy) track(ln net.Listener, conns ...net.Conn) bool {
 		p.conns[c] = struct{}{}
 	}
 	return true
-}
-
-// pipe copies src to dst until either ends, then closes both.
-func pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
-	_ = dst.Close()
-	_ = src.Close()
 }

@@ -19,6 +19,14 @@ var ErrVersionMismatch = &failure.Error{Kind: failure.Precondition, Code: "versi
 // caller may retry the request later.
 var ErrUnavailable = &failure.Error{Kind: failure.Unavailable, Code: "service_unavailable", Message: "the service is temporarily unavailable; retry later"}
 
+// ErrCommitUnknown means the connection to the database was lost while it
+// committed a change: the change may or may not be stored, and the service
+// cannot tell which. A retry with the same Idempotency-Key is safe: it
+// returns the first answer if the change was stored, and makes it if not.
+var ErrCommitUnknown = &failure.Error{Kind: failure.Unavailable, Code: "commit_outcome_unknown",
+	Message: "the connection to the database was lost while the change was being committed, so whether it was stored is unknown; " +
+		"a retry with the same Idempotency-Key is safe: it returns the first answer if the change was stored, and makes the change if not"}
+
 // ErrInvoiceBusy means a change met no rule of the invoice but waited for
 // others holding it (or its tenant's numbering) longer than the repository
 // waits, or kept losing races to them: the change was not applied and may be

@@ -11,20 +11,29 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
+// newProxiedAPI serves the API on a fresh database that it reaches through
+// a pgtest.Proxy, and returns the client, the proxy and the database's own
+// URL (not through the proxy). It skips or fails as needsPostgres. Tenant
+// A's key is remembered after its first use, so its requests reach the
+// repositories whatever the proxy does; tenant B's is looked up in the
+// database on every request.
+func newProxiedAPI(t *testing.T) (*api, *pgtest.Proxy, string) {
+	t.Helper()
+	needsPostgres(t)
+	dbURL := pgtest.NewURL(t)
+	proxy := pgtest.NewProxy(t, dbURL)
+	pool := connect(t, proxy.URL(dbURL))
+	keys := app.NewCachedAPIKeys(invoicingpg.NewAPIKeys(pool), time.Hour, app.SystemClock{})
+	return serve(t, app.New(invoicingpg.NewInvoices(pool), keys, invoicingpg.NewEvents(pool), app.SystemClock{})), proxy, dbURL
+}
+
 // TestDatabaseOutageAnswers503 takes the database away behind a TCP proxy:
 // every request that needs it, reads, writes and API key look-ups alike, is a
 // documented 503 service_unavailable problem with Retry-After, not a 500; once
 // the database is back, requests succeed again.
 func TestDatabaseOutageAnswers503(t *testing.T) {
 	t.Parallel()
-	needsPostgres(t)
-	dbURL := pgtest.NewURL(t)
-	proxy := pgtest.NewProxy(t, dbURL)
-	pool := connect(t, proxy.URL(dbURL))
-	// Tenant A's key is remembered, so its requests reach the repositories;
-	// tenant B's is looked up in the database on every request.
-	keys := app.NewCachedAPIKeys(invoicingpg.NewAPIKeys(pool), time.Hour, app.SystemClock{})
-	c := serve(t, app.New(invoicingpg.NewInvoices(pool), keys, invoicingpg.NewEvents(pool), app.SystemClock{}))
+	c, proxy, _ := newProxiedAPI(t)
 	draft := c.newDraft(t, c.keyA)
 
 	proxy.Down()

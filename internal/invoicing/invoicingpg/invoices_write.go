@@ -100,7 +100,7 @@ func (r *Invoices) update(ctx context.Context, tenant kernel.TenantID, id invoic
 		if isLostRace(err) {
 			return app.Changed{}, errLostRace // a failed COMMIT has rolled back
 		}
-		return app.Changed{}, fmt.Errorf("postgres: update invoice %s: commit: %w", id, err)
+		return app.Changed{}, fmt.Errorf("postgres: update invoice %s: commit: %w", id, commitFailed(err))
 	}
 	r.afterCommit()
 	return app.Changed{Invoice: committed, Result: result}, nil

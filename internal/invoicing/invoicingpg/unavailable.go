@@ -22,10 +22,22 @@ func markUnavailable(err *error) { *err = unavailable(*err) }
 // caller may retry later. Other errors, and nil, are returned unchanged.
 // errors.Is and errors.As still find the cause.
 func unavailable(err error) error {
-	if err == nil || !isOutage(err) || errors.Is(err, app.ErrUnavailable) {
+	if err == nil || !isOutage(err) || errors.Is(err, app.ErrUnavailable) || errors.Is(err, app.ErrCommitUnknown) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", app.ErrUnavailable, err)
+}
+
+// commitFailed returns the error of a failed COMMIT: wrapped with
+// app.ErrCommitUnknown if the connection broke before the server's answer
+// arrived, since the server may have committed; as is otherwise (the server
+// answered: it rolled back).
+func commitFailed(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) || !isOutage(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", app.ErrCommitUnknown, err)
 }
 
 // isOutage reports whether err is a failure to reach or keep the database
