@@ -65,14 +65,14 @@ func Plan(ev Event, to Customer, reactions []Reaction) []Task {
 }
 
 // Recipient returns the customer named in ev's data and true, for the event
-// types that name one (issued, paid); false for the others. It returns an
+// types that name one (issued, paid, overdue); false for the others. It returns an
 // error wrapping ErrMalformed if the data cannot be decoded.
 func Recipient(ev Event) (Customer, bool, error) {
 	var d struct {
 		Customer *Customer `json:"customer"`
 	}
 	switch ev.Type {
-	case InvoiceIssued, InvoicePaid:
+	case InvoiceIssued, InvoicePaid, InvoiceOverdue:
 	default:
 		return Customer{}, false, nil
 	}
