@@ -14,6 +14,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
+	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
@@ -56,6 +57,8 @@ type config struct {
 	NotifyRetryBase      time.Duration // NOTIFY_RETRY_BASE
 	NotifyRetryMax       time.Duration // NOTIFY_RETRY_MAX
 	NotifyInboxRetention time.Duration // NOTIFY_INBOX_RETENTION
+
+	ReminderSchedule notification.Schedule // REMINDER_SCHEDULE
 
 	WebhooksEnabled     bool             // WEBHOOKS_ENABLED
 	WebhookTimeout      time.Duration    // WEBHOOK_TIMEOUT
@@ -191,6 +194,11 @@ var envVars = []envVar{
 		}
 		c.NotifyInboxRetention = d
 		return nil
+	}},
+	{"REMINDER_SCHEDULE", "3d,7d,14d", "when an overdue invoice's payment reminders are emailed, counted from when it became overdue: Go durations or whole days (3d), increasing, at most 20; none: no reminders", func(c *config, v string) error {
+		s, err := notification.ParseSchedule(v)
+		c.ReminderSchedule = s
+		return err
 	}},
 	{"WEBHOOKS_ENABLED", "false", "serve /v1/webhook_endpoints (needs the notification schema: `invoicing migrate up`) and deliver webhooks from notify (or serve with NOTIFY_ENABLED)", envconfig.Bool(func(c *config) *bool { return &c.WebhooksEnabled })},
 	{"WEBHOOK_TIMEOUT", "15s", "bound on one webhook attempt, connection to response, from 1s to 2m; longer is a failure", envconfig.BoundedDuration(time.Second, 2*time.Minute, func(c *config) *time.Duration { return &c.WebhookTimeout })},

@@ -40,9 +40,10 @@ func notifyConfig(cfg config, consume bool) notifysvc.Config {
 			Workers: cfg.NotifyWorkers, InboxRetention: cfg.NotifyInboxRetention, TaskTimeout: cfg.NotifySendTimeout,
 			Webhooks: webhookConfig(cfg),
 		},
-		WebhookTimeout:  cfg.WebhookTimeout,
-		WebhookPolicy:   webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate},
-		ShutdownTimeout: cfg.ShutdownTimeout,
+		ReminderSchedule: cfg.ReminderSchedule,
+		WebhookTimeout:   cfg.WebhookTimeout,
+		WebhookPolicy:    webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate},
+		ShutdownTimeout:  cfg.ShutdownTimeout,
 	}
 }
 
@@ -90,7 +91,8 @@ func notifyChecks(s *notifysvc.Service) []invoicinghttp.Check {
 
 // notify runs "notify" (the consumer and email workers, with /healthz,
 // /readyz and /metrics on HTTP_ADDR), "notify failed", "notify retry
-// ID|--all" and "notify replay --since TIME".
+// ID|--all", "notify replay --since TIME" and "notify reminders
+// [--invoice ID]".
 func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	embedded := cfg.NATSURL == embeddedNATS
 	cfg = embeddedClient(cfg) // NATS_URL=embedded: serve's server, on NATS_EMBEDDED_ADDR
@@ -122,6 +124,12 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		return serveNotify(ctx, s, ln, logger)
 	case args[0] == "failed":
 		return s.WriteFailedTasks(ctx, stdout)
+	case args[0] == "reminders":
+		invoiceID := ""
+		if len(args) == 3 {
+			invoiceID = args[2]
+		}
+		return s.WriteReminders(ctx, invoiceID, stdout)
 	case args[0] == "replay":
 		if !s.Connected() {
 			// A one-shot command does not wait for the background
@@ -145,17 +153,18 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 // "replay --since TIME" and the task id of "retry ID" (0 for --all), or an
 // error.
 func parseNotifyArgs(cfg config, args []string, now time.Time) (since time.Time, taskID int64, err error) {
-	const usage = "notify takes: (nothing) | failed | retry TASK_ID|--all | replay --since TIME"
+	const usage = "notify takes: (nothing) | failed | retry TASK_ID|--all | replay --since TIME | reminders [--invoice ID]"
 	if len(args) > 0 {
 		switch {
 		case args[0] == "failed" && len(args) == 1,
+			args[0] == "reminders" && (len(args) == 1 || len(args) == 3 && args[1] == "--invoice"),
 			args[0] == "retry" && len(args) == 2,
 			args[0] == "replay" && len(args) == 3 && args[1] == "--since":
 		default:
 			return since, 0, fmt.Errorf("%w: %s", errUsage, usage)
 		}
 	}
-	if len(args) == 3 {
+	if len(args) == 3 && args[0] == "replay" {
 		if since, err = parseSince(args[2], now); err != nil {
 			return since, 0, fmt.Errorf("%w: --since %q: %v", errUsage, args[2], err)
 		}
@@ -163,7 +172,7 @@ func parseNotifyArgs(cfg config, args []string, now time.Time) (since time.Time,
 			return since, 0, fmt.Errorf("--since %s is before the inbox's horizon %s (NOTIFY_INBOX_RETENTION): events handled then are forgotten and would be sent again", since.Format(time.RFC3339), horizon.Format(time.RFC3339))
 		}
 	}
-	if len(args) == 2 && args[1] != "--all" {
+	if len(args) == 2 && args[0] == "retry" && args[1] != "--all" {
 		id, err := strconv.ParseInt(args[1], 10, 64)
 		if err != nil || id < 1 {
 			return since, 0, fmt.Errorf("%w: %q is not a task id", errUsage, args[1])

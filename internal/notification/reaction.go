@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Reaction is one follow-up action to an event type: one email. Each
@@ -38,6 +39,18 @@ func EventTypes(reactions []Reaction) []string {
 		if !seen[r.On] {
 			seen[r.On] = true
 			types = append(types, r.On)
+		}
+	}
+	return types
+}
+
+// ConsumedTypes returns the event types the email consumer reads: those
+// reactions answer and those payment reminder processes follow, each once.
+func ConsumedTypes(reactions []Reaction) []string {
+	types := EventTypes(reactions)
+	for _, t := range ReminderEventTypes {
+		if !slices.Contains(types, t) {
+			types = append(types, t)
 		}
 	}
 	return types

@@ -131,7 +131,7 @@ func TestReminderProcessSurvivesTheStore(t *testing.T) {
 }
 
 func TestParseSchedule(t *testing.T) {
-	for in, want := range map[string]string{"3d,7d,14d": "3d,7d,14d", " 2s, 4s ": "2s,4s", "": "", "36h,3d": "36h0m0s,3d"} {
+	for in, want := range map[string]string{"3d,7d,14d": "3d,7d,14d", " 2s, 4s ": "2s,4s", "": "none", "none": "none", "36h,3d": "36h0m0s,3d"} {
 		s, err := ParseSchedule(in)
 		if err != nil || s.String() != want {
 			t.Errorf("ParseSchedule(%q) = %v, %v; want %s", in, s, err, want)

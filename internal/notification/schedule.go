@@ -17,11 +17,12 @@ const MaxReminders = 20
 
 // ParseSchedule reads a comma-separated list of Go durations, where a
 // whole number of days may also be written "3d": "3d,7d,14d", "2s,4s". The
-// empty string is the empty schedule. It returns an error naming the first
+// empty string and "none" are the empty schedule (an unset variable and
+// one set empty read alike, so the settings that take a schedule say none). It returns an error naming the first
 // entry that is not a positive duration, or if the steps do not increase
 // or number more than MaxReminders.
 func ParseSchedule(s string) (Schedule, error) {
-	if strings.TrimSpace(s) == "" {
+	if s = strings.TrimSpace(s); s == "" || s == "none" {
 		return nil, nil
 	}
 	fields := strings.Split(s, ",")
@@ -50,8 +51,11 @@ func ParseSchedule(s string) (Schedule, error) {
 	return out, nil
 }
 
-// String writes s as ParseSchedule reads it.
+// String writes s as ParseSchedule reads it ("none" when empty).
 func (s Schedule) String() string {
+	if len(s) == 0 {
+		return "none"
+	}
 	parts := make([]string, len(s))
 	for i, d := range s {
 		if d%(24*time.Hour) == 0 {
