@@ -197,7 +197,8 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 
 func TestNotifyCommandLine(t *testing.T) {
 	getenv := env(nil)
-	for _, args := range [][]string{{"notify", "retry"}, {"notify", "retry", "x"}, {"notify", "replay", "1h"}, {"notify", "replay", "--since", "yesterday"}, {"notify", "frob"}} {
+	for _, args := range [][]string{{"notify", "retry"}, {"notify", "retry", "x"}, {"notify", "replay", "1h"}, {"notify", "replay", "--since", "yesterday"}, {"notify", "frob"},
+		{"notify", "reminders", "x"}, {"notify", "reminders", "--invoice"}, {"notify", "reminders", "--since", "x"}} {
 		if err := run(context.Background(), args, getenv, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
@@ -280,5 +281,22 @@ func TestNotifyToolsDoNotWarnOfEmailsTheyNeverSend(t *testing.T) {
 		if err := run(ctx, args, getenv, &out); err != nil || strings.Contains(out.String(), "SMTP_URL") {
 			t.Errorf("invoicing %s: %v\n%s\nwant its output only", strings.Join(args, " "), err, out.String())
 		}
+	}
+}
+
+// TestNotifyRemindersRefusesAMalformedInvoiceID: the filter is checked
+// before anything is read, and the refusal names the field.
+func TestNotifyRemindersRefusesAMalformedInvoiceID(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": pgtest.NewURL(t)}
+	if err := run(context.Background(), []string{"migrate", "up"}, env(vars), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	err := run(context.Background(), []string{"notify", "reminders", "--invoice", "INV-2026-000042"}, env(vars), &out)
+	if err == nil || !strings.Contains(err.Error(), "invoice") {
+		t.Errorf("err %v, want a refusal naming the invoice", err)
+	}
+	if err := run(context.Background(), []string{"notify", "reminders"}, env(vars), &out); err != nil || !strings.Contains(out.String(), "0 reminder processes") {
+		t.Errorf("on an empty schema: %v\n%s", err, out.String())
 	}
 }
