@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/app"
@@ -250,6 +252,11 @@ type reminderWorker struct {
 // between the send and the commit sends the reminder again, with the same
 // Message-ID.
 func (w *reminderWorker) Work(ctx context.Context, job *river.Job[reminderArgs]) (err error) {
+	// A trace of its own: the timer, not a request, starts the attempt.
+	ctx, span := notification.StartSpan(ctx, w.q.cfg.Tracer, "reminder", notification.Event{},
+		trace.WithAttributes(attribute.String("invoice.id", job.Args.InvoiceID), attribute.Int("reminder.step", job.Args.Step),
+			attribute.Int("task.attempt", job.Attempt)))
+	defer func() { notification.EndSpan(span, err) }()
 	tx, err := w.q.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("notification: reminder: begin: %w", err)
