@@ -43,6 +43,7 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"NOTIFY_RETRY_BASE":            {"-1s", "soon"},
 		"NOTIFY_RETRY_MAX":             {"0s", "an hour"},
 		"NOTIFY_INBOX_RETENTION":       {"-1h", "a month"},
+		"REMINDER_SCHEDULE":            {"7d,3d", "3d,,7d", "0s", "soon", "-1h", "3.5d"},
 		"WEBHOOKS_ENABLED":             {"maybe"},
 		"WEBHOOK_TIMEOUT":              {"0s", "15"},
 		"WEBHOOK_RETRY_SCHEDULE":       {"5s,,5m", "5s,-1m", "soon", ","},

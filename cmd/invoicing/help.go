@@ -27,6 +27,7 @@ var (
 		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_TRACES_EXPORTER"}
 	notifEnv = []string{"NOTIFY_DATABASE_URL", "SMTP_URL", "MAIL_FROM", "MAIL_DOMAIN", "NOTIFY_WORKERS",
 		"NOTIFY_SEND_TIMEOUT", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_RETRY_BASE", "NOTIFY_RETRY_MAX", "NOTIFY_INBOX_RETENTION",
+		"REMINDER_SCHEDULE",
 		"WEBHOOKS_ENABLED", "WEBHOOK_TIMEOUT", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER",
 		"WEBHOOK_SECRET_OVERLAP", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKERS", "WEBHOOK_ENDPOINT_CONCURRENCY",
 		"WEBHOOK_TENANT_CONCURRENCY", "WEBHOOK_MAX_ENDPOINTS"}
@@ -74,7 +75,8 @@ retry: the relay publishes the event, then the invoice's held events, in order.`
 		"notify\trun the notification consumer and its email and webhook workers alone",
 		"notify failed\tlist email tasks that failed for good",
 		"notify retry TASK_ID|--all\tre-queue failed email tasks",
-		"notify replay --since TIME\tre-read the stream from TIME (RFC 3339, or 1h back) through the inbox"},
+		"notify replay --since TIME\tre-read the stream from TIME (RFC 3339, or 1h back) through the inbox",
+		"notify reminders [--invoice ID]\tlist the payment reminder processes: state, next reminder and when"},
 		about: `The notification context: consumes the INVOICING stream into its inbox and sends the emails
 (SMTP_URL) and, with WEBHOOKS_ENABLED=true, the webhooks. Serves /healthz, /readyz and /metrics on
 HTTP_ADDR. Its tables live in NOTIFY_DATABASE_URL (default DATABASE_URL), schema notification.`,

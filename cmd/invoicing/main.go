@@ -5,7 +5,7 @@
 //	invoicing migrate up|down N|down --all|status|version   database schema
 //	invoicing apikey create --tenant N   create an API key (printed once, last line)
 //	invoicing outbox failed|retry ...    inspect and re-queue parked events
-//	invoicing notify [failed|retry|replay] the notification consumer and its tools
+//	invoicing notify [failed|retry|replay|reminders] the notification consumer and its tools
 //	invoicing dev                        the whole system in one process, for development
 //	invoicing version                    module version and VCS revision
 //	invoicing help [COMMAND|env]         a command's help, or every variable

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,4 +202,60 @@ func TestFaultNotifyKill9DuringABurst(t *testing.T) {
 	r := newNotifyRig(t)
 	ids, start := r.kill9DuringABurst()
 	r.check(ids, start)
+}
+
+// TestFaultNotifyKill9BetweenReminderSendAndRecord kills notify with
+// SIGKILL while the SMTP server holds a reminder it has taken but not yet
+// answered: sent, not recorded. The next notify sends it again (its task
+// is rescued), under the same Message-ID, and once only: at most one
+// duplicate.
+func TestFaultNotifyKill9BetweenReminderSendAndRecord(t *testing.T) {
+	r := newNotifyRig(t)
+	r.vars["REMINDER_SCHEDULE"] = "1s"
+	r.vars["NOTIFY_SEND_TIMEOUT"] = "2s" // the killed attempt is rescued after twice this
+	start := time.Now()
+	r.mail.Hold()
+	t.Cleanup(r.mail.Release)
+	p := r.start()
+	id, invoice := uuid.NewString(), uuid.NewString()
+	ev := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/invoicing","type":"invoicing.invoice.overdue","subject":%q,"time":"2026-12-01T00:00:00Z",
+"datacontenttype":"application/json","tenantid":"t","sequence":"1","invoiceversion":4,"data":{"invoice_id":%q,"number":"INV-2026-000042",
+"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","due_date":"2026-11-30","amount_due":12000,"overdue_at":%q}}`,
+		id, invoice, invoice, time.Now().UTC().Format(time.RFC3339Nano))
+	if _, err := r.js.Publish(context.Background(), "invoicing.invoice.overdue", []byte(ev), jetstream.WithMsgID(id)); err != nil {
+		t.Fatal(err)
+	}
+	r.mail.Wait(1, time.Minute) // taken by the server; notify waits for the reply
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exit
+	r.mail.Release()
+	p = r.start()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	msgs := r.mail.Wait(2, 2*time.Minute)
+	t.Logf("kill -9 of notify between a reminder's send and its record: sent again %s after the first",
+		msgs[1].Received.Sub(msgs[0].Received).Round(time.Millisecond))
+	var out strings.Builder
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "exhausted"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the process never recorded its reminder:\n%s", out.String())
+		}
+		out.Reset()
+		if err := run(context.Background(), []string{"notify", "reminders", "--invoice", invoice}, env(r.vars), &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(2 * time.Second) // a third copy would be on its way by now
+	msgs = r.mail.Messages()
+	want := "<" + id + ".reminder-1@fault.test>"
+	for _, m := range msgs {
+		if m.MessageID() != want {
+			t.Errorf("email %s, want only %s", m.MessageID(), want)
+		}
+	}
+	if len(msgs) != 2 {
+		t.Errorf("%d copies of the reminder, want 2 (the one before the kill and its one duplicate)", len(msgs))
+	}
+	t.Logf("%d emails in all, %s after the run began; notify reminders:\n%s", len(msgs), time.Since(start).Round(time.Millisecond), out.String())
 }

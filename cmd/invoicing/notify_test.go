@@ -197,7 +197,8 @@ func TestNotifyFailedAndRetry(t *testing.T) {
 
 func TestNotifyCommandLine(t *testing.T) {
 	getenv := env(nil)
-	for _, args := range [][]string{{"notify", "retry"}, {"notify", "retry", "x"}, {"notify", "replay", "1h"}, {"notify", "replay", "--since", "yesterday"}, {"notify", "frob"}} {
+	for _, args := range [][]string{{"notify", "retry"}, {"notify", "retry", "x"}, {"notify", "replay", "1h"}, {"notify", "replay", "--since", "yesterday"}, {"notify", "frob"},
+		{"notify", "reminders", "x"}, {"notify", "reminders", "--invoice"}, {"notify", "reminders", "--since", "x"}} {
 		if err := run(context.Background(), args, getenv, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
@@ -281,4 +282,92 @@ func TestNotifyToolsDoNotWarnOfEmailsTheyNeverSend(t *testing.T) {
 			t.Errorf("invoicing %s: %v\n%s\nwant its output only", strings.Join(args, " "), err, out.String())
 		}
 	}
+}
+
+// TestNotifyRemindersRefusesAMalformedInvoiceID: the filter is checked
+// before anything is read, and the refusal names the field.
+func TestNotifyRemindersRefusesAMalformedInvoiceID(t *testing.T) {
+	vars := map[string]string{"DATABASE_URL": pgtest.NewURL(t)}
+	if err := run(context.Background(), []string{"migrate", "up"}, env(vars), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	err := run(context.Background(), []string{"notify", "reminders", "--invoice", "INV-2026-000042"}, env(vars), &out)
+	if err == nil || !strings.Contains(err.Error(), "invoice") {
+		t.Errorf("err %v, want a refusal naming the invoice", err)
+	}
+	if err := run(context.Background(), []string{"notify", "reminders"}, env(vars), &out); err != nil || !strings.Contains(out.String(), "0 reminder processes") {
+		t.Errorf("on an empty schema: %v\n%s", err, out.String())
+	}
+}
+
+// TestServeRemindsOfAnOverdueInvoice runs the whole way with the invoicing
+// context's own events: an invoice due yesterday becomes overdue by
+// serve's job, the notification context schedules its reminders, and the
+// one of a seconds-long schedule arrives naming the amount still due under
+// the overdue event's Message-ID; a partial payment before it lowers that
+// amount, and /metrics counts the process and the reminder.
+func TestServeRemindsOfAnOverdueInvoice(t *testing.T) {
+	mail := smtptest.New(t)
+	base, keys, stop := startNotifyingServe(t, map[string]string{"SMTP_URL": mail.URL(), "MAIL_DOMAIN": "mail.test",
+		"REMINDER_SCHEDULE": "5s", "OVERDUE_INTERVAL": "50ms"}, "acme")
+	defer stop()
+	c := client{t: t, base: base, key: keys["acme"]}
+	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	id := c.call("POST", "/v1/invoices", `{"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","due_date":"`+yesterday+`",
+		"lines":[{"description":"Consulting","quantity":1,"unit_amount":12000}]}`, 201)["id"].(string)
+	number := c.call("POST", "/v1/invoices/"+id+"/issue", ``, 200)["number"].(string)
+	for deadline := time.Now().Add(30 * time.Second); eventIDs(c, id)["invoicing.invoice.overdue"] == ""; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the invoice never became overdue")
+		}
+	}
+	c.call("POST", "/v1/invoices/"+id+"/payments", `{"amount":2050,"reference":"psp_1"}`, 200)
+	overdue := eventIDs(c, id)["invoicing.invoice.overdue"]
+
+	var reminder smtptest.Message
+	for deadline := time.Now().Add(time.Minute); reminder.Raw == nil; time.Sleep(50 * time.Millisecond) {
+		for _, m := range mail.Messages() {
+			if strings.Contains(m.MessageID(), ".reminder-") {
+				reminder = m
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reminder within a minute; %d emails", len(mail.Messages()))
+		}
+	}
+	if got, want := reminder.MessageID(), "<"+overdue+".reminder-1@mail.test>"; got != want {
+		t.Errorf("Message-ID %s, want %s", got, want)
+	}
+	for _, want := range []string{"EUR 99.50", number, yesterday} {
+		if !strings.Contains(reminder.Text, want) {
+			t.Errorf("the reminder lacks %q:\n%s", want, reminder.Text)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), `notification_reminder_processes{state="exhausted"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the process is not counted exhausted:\n%s", grepLines(string(b), "notification_reminder"))
+		}
+	}
+	wantMetric(t, base, "notification_reminders_sent_total 1", "notification_reminders_sent_total")
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

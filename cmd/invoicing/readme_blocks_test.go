@@ -140,6 +140,7 @@ var readmeShows = []string{
 	`Idempotent-Replayed: true`, // the retry with the same Idempotency-Key
 	`"status": "succeeded"`,     // the webhook delivery
 	`invoicing.invoice.paid`,    // the nats CLI reads the paid events
+	`exhausted`,                 // the overdue invoice's reminder was sent
 }
 
 // TestREADMEBlocksRun runs every runnable shell block of README.md verbatim,

@@ -52,6 +52,7 @@ type view struct {
 	PaidNothing bool   // settled by credit notes alone
 	PaidAt      string
 	Reason      string
+	Step        int // a reminder's number, from 1
 }
 
 // credited formats a settlement's credit, or "" when there was none.
@@ -136,6 +137,18 @@ invoice {{.Number}} has been cancelled: {{.Reason}}
 Nothing is due on it.
 `,
 	`<p>Dear {{.Name}},</p><p>invoice <b>{{.Number}}</b> has been cancelled: {{.Reason}}</p><p>Nothing is due on it.</p>`)
+
+var reminderTemplate = newTemplate(
+	`Reminder: invoice {{.Number}} is overdue`,
+	`Dear {{.Name}},
+
+invoice {{.Number}} was due on {{.DueDate}} and {{.AmountDue}} of it is still unpaid.
+Please pay it at your earliest convenience; if you have paid it meanwhile, please ignore this reminder.
+
+(reminder {{.Step}})
+`,
+	`<p>Dear {{.Name}},</p><p>invoice <b>{{.Number}}</b> was due on {{.DueDate}} and <b>{{.AmountDue}}</b> of it is still unpaid.</p>`+
+		`<p>Please pay it at your earliest convenience; if you have paid it meanwhile, please ignore this reminder.</p><p>(reminder {{.Step}})</p>`)
 
 func renderInvoice(ev Event, to Customer) (Email, error) {
 	var d Issued

@@ -16,6 +16,11 @@ const (
 	InvoiceIssued = "invoicing.invoice.issued"
 	InvoicePaid   = "invoicing.invoice.paid"
 	InvoiceVoided = "invoicing.invoice.voided"
+	// The types the payment reminders follow besides paid and voided.
+	InvoiceOverdue             = "invoicing.invoice.overdue"
+	InvoicePaymentRecorded     = "invoicing.invoice.payment_recorded"
+	InvoiceCredited            = "invoicing.invoice.credited"
+	InvoiceMarkedUncollectible = "invoicing.invoice.marked_uncollectible"
 )
 
 // ErrMalformed marks an event that cannot be decoded: redelivering it cannot
@@ -25,13 +30,17 @@ var ErrMalformed = errors.New("notification: malformed event")
 // Event is the part of a published CloudEvent this context reads. Unknown
 // attributes are ignored, as the contract requires of subscribers.
 type Event struct {
-	ID       string          `json:"id"`
-	Type     string          `json:"type"`
-	Subject  string          `json:"subject"` // the invoice id
-	Time     time.Time       `json:"time"`
-	TenantID string          `json:"tenantid"`
-	Sequence Sequence        `json:"sequence"`
-	Data     json.RawMessage `json:"data"`
+	ID       string    `json:"id"`
+	Type     string    `json:"type"`
+	Subject  string    `json:"subject"` // the invoice id
+	Time     time.Time `json:"time"`
+	TenantID string    `json:"tenantid"`
+	Sequence Sequence  `json:"sequence"`
+	// InvoiceVersion is the invoice's version after the event (extension
+	// invoiceversion): it orders one invoice's events whatever order they
+	// arrive in.
+	InvoiceVersion int64           `json:"invoiceversion"`
+	Data           json.RawMessage `json:"data"`
 	// TraceParent and TraceState are the W3C trace context of the request
 	// that caused the event (extensions traceparent, tracestate), if any:
 	// the consumer's and the tasks' spans continue that trace (StartSpan).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Reaction is one follow-up action to an event type: one email. Each
@@ -43,6 +44,18 @@ func EventTypes(reactions []Reaction) []string {
 	return types
 }
 
+// ConsumedTypes returns the event types the email consumer reads: those
+// reactions answer and those payment reminder processes follow, each once.
+func ConsumedTypes(reactions []Reaction) []string {
+	types := EventTypes(reactions)
+	for _, t := range ReminderEventTypes {
+		if !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	return types
+}
+
 // Task is one reaction to one event: what the queue stores and a worker
 // turns into an email. Its JSON is stored; add fields, never rename one.
 type Task struct {
@@ -65,14 +78,14 @@ func Plan(ev Event, to Customer, reactions []Reaction) []Task {
 }
 
 // Recipient returns the customer named in ev's data and true, for the event
-// types that name one (issued, paid); false for the others. It returns an
+// types that name one (issued, paid, overdue); false for the others. It returns an
 // error wrapping ErrMalformed if the data cannot be decoded.
 func Recipient(ev Event) (Customer, bool, error) {
 	var d struct {
 		Customer *Customer `json:"customer"`
 	}
 	switch ev.Type {
-	case InvoiceIssued, InvoicePaid:
+	case InvoiceIssued, InvoicePaid, InvoiceOverdue:
 	default:
 		return Customer{}, false, nil
 	}

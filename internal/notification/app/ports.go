@@ -59,3 +59,11 @@ type URLChecker interface {
 	// an address deliveries may be sent to.
 	CheckURL(ctx context.Context, raw string) error
 }
+
+// Reminders is the store of payment reminder processes.
+type Reminders interface {
+	// Reminders returns up to limit processes, the active ones first, then
+	// the most recently changed; only invoiceID's if it is not empty. It
+	// returns an error if the store cannot be read.
+	Reminders(ctx context.Context, invoiceID string, limit int) ([]ReminderView, error)
+}

@@ -23,8 +23,19 @@ import (
 // BenchmarkIngest measures what the consumer takes in: events read from
 // JetStream (embedded server), their ids inserted into the inbox and one
 // task each stored, committed and acked. No email is sent (no Mailer), so
-// the figure is the ingest path alone. Reported as events/s.
+// the figure is the ingest path alone. Reported as events/s, with the
+// payment reminders off and on (each paid event then also moves its
+// invoice's reminder process, in the same transaction).
 func BenchmarkIngest(b *testing.B) {
+	for _, tc := range []struct {
+		name     string
+		schedule notification.Schedule
+	}{{"reminders=off", nil}, {"reminders=on", notification.Schedule{72 * time.Hour}}} {
+		b.Run(tc.name, func(b *testing.B) { benchIngest(b, tc.schedule) })
+	}
+}
+
+func benchIngest(b *testing.B, schedule notification.Schedule) {
 	ctx := context.Background()
 	dbURL := pgtest.NewURL(b)
 	if err := notifypg.Migrate(ctx, dbURL); err != nil {
@@ -46,7 +57,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{}, logger)
+	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{Reminders: schedule}, logger)
 	if err != nil {
 		b.Fatal(err)
 	}

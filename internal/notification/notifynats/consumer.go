@@ -36,7 +36,8 @@ type Config struct {
 	// "notification".
 	Durable string
 	// Subjects the consumer is filtered to. Default: the event types of
-	// notification.DefaultReactions().
+	// notification.DefaultReactions() and of the payment reminders
+	// (notification.ConsumedTypes).
 	Subjects []string
 	// BackOff is the redelivery schedule of an unacknowledged message: the
 	// n-th redelivery waits BackOff[n-1] (the last one repeats). Default
@@ -64,7 +65,7 @@ func (c *Config) setDefaults() {
 		c.Durable = DefaultDurable
 	}
 	if len(c.Subjects) == 0 {
-		c.Subjects = notification.EventTypes(notification.DefaultReactions())
+		c.Subjects = notification.ConsumedTypes(notification.DefaultReactions())
 	}
 	if len(c.BackOff) == 0 {
 		c.BackOff = []time.Duration{10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute}

@@ -25,7 +25,8 @@ func (q *Queue) Inbox(consumer string) *Inbox { return &Inbox{q: q, consumer: co
 // Handle takes a batch of events in one transaction: it inserts their ids
 // into the inbox; an id already there is a re-delivery and nothing else
 // happens to it; for the others one task per reaction is stored in the same
-// transaction. It returns how many events were new. After it returns nil the
+// transaction, and the payment reminder processes of their invoices move
+// on (see remind). It returns how many events were new. After it returns nil the
 // batch may be acknowledged; on error nothing was stored and every event of
 // it must be delivered again.
 //
@@ -44,6 +45,9 @@ func (in *Inbox) Handle(ctx context.Context, evs []notification.Event) (fresh in
 	}()
 	news, err := newEvents(ctx, tx, in.consumer, evs)
 	if err != nil {
+		return 0, err
+	}
+	if err := in.remind(ctx, tx, news); err != nil {
 		return 0, err
 	}
 	recipients, err := in.recipients(ctx, tx, news)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,10 @@ type QueueConfig struct {
 	// ones are pruned hourly. It must exceed the oldest redelivery or replay
 	// you expect (docs/architecture.md). Default 720h (30 days).
 	InboxRetention time.Duration
+	// Reminders is when an overdue invoice's payment reminders go out,
+	// counted from when it became overdue. Empty: no reminders (the events
+	// that would start or end them are not tracked either).
+	Reminders notification.Schedule
 	// Webhooks configures the webhook deliveries (run if it has a Sender).
 	Webhooks WebhookConfig
 	// Tracer records a span per task attempt, in the trace of the event
@@ -74,7 +79,13 @@ type Queue struct {
 	client *river.Client[pgx.Tx]
 	cfg    QueueConfig
 	log    *slog.Logger
+
+	remindersSent atomic.Int64
 }
+
+// riverDriver is the River driver of the queue, named for the functions
+// that take it as a type parameter.
+type riverDriver = riverpgxv5.Driver
 
 // emailKind is the River job kind of an email task.
 const emailKind = "notification.email"
@@ -104,6 +115,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{q: q})
 	river.AddWorker(workers, &pruneWorker{q: q})
+	river.AddWorker(workers, &reminderWorker{q: q})
 	river.AddWorker(workers, newWebhookWorker(q))
 	rc := &river.Config{
 		Schema:      Schema,
@@ -223,6 +235,9 @@ type pruneWorker struct {
 func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	horizon := time.Now().Add(-w.q.cfg.InboxRetention)
 	if _, err := w.q.pool.Exec(ctx, `DELETE FROM notification.inbox WHERE received_at < $1`, horizon); err != nil {
+		return err
+	}
+	if err := w.q.pruneReminders(ctx, horizon); err != nil {
 		return err
 	}
 	if err := w.q.settleLost(ctx); err != nil {

@@ -1,6 +1,7 @@
 package notifysvc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/notification"
+	"github.com/invoicing-dev/invoicing/internal/notification/app"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 )
 
@@ -50,3 +53,32 @@ func (s *Service) RetryTask(ctx context.Context, taskID int64) error {
 // RetryAllTasks re-queues every failed task and returns how many, or the
 // query's error.
 func (s *Service) RetryAllTasks(ctx context.Context) (int, error) { return s.queue.RetryAll(ctx) }
+
+// WriteReminders writes to w a table of the payment reminder processes
+// (invoiceID's alone if it is not empty), the active ones first, at most
+// app.MaxRemindersListed: each invoice's state, amount due, the reminders
+// sent, and the next one with its time. It returns the use case's error
+// (app.ErrInvalidInvoiceID) or w's.
+func (s *Service) WriteReminders(ctx context.Context, invoiceID string, w io.Writer) error {
+	procs, err := app.NewListReminders(s.queue).Handle(ctx, app.ListReminders{InvoiceID: invoiceID})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INVOICE\tNUMBER\tSTATE\tAMOUNT_DUE\tSENT\tNEXT\tAT")
+	for _, p := range procs {
+		next, at, amount := "-", "-", "-"
+		if p.NextStep > 0 {
+			next, at = fmt.Sprintf("reminder %d of %d", p.NextStep, p.Steps), p.NextAt.UTC().Format(time.RFC3339)
+		}
+		if p.Currency != "" {
+			amount = notification.FormatAmount(p.AmountDue, p.Currency)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", p.InvoiceID, cmp.Or(p.Number, "-"), p.State, amount, p.Sent, next, at)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%d reminder processes\n", len(procs))
+	return err
+}

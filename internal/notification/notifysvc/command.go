@@ -11,11 +11,12 @@ import (
 
 // Command is one of the notification context's operator commands, parsed
 // from its words: none (run the consumer and workers), "failed", "retry
-// TASK_ID|--all" or "replay --since TIME".
+// TASK_ID|--all", "replay --since TIME" or "reminders [--invoice ID]".
 type Command struct {
-	Name   string    // "", "failed", "retry" or "replay"
-	TaskID int64     // retry's task; 0: every failed task
-	Since  time.Time // replay's start
+	Name      string    // "", "failed", "retry", "replay" or "reminders"
+	TaskID    int64     // retry's task; 0: every failed task
+	Since     time.Time // replay's start
+	InvoiceID string    // reminders' invoice; empty: every process
 }
 
 // Consumes reports whether c needs the service to consume (Config.Consume).
@@ -32,13 +33,15 @@ func (e *UsageError) Error() string { return e.Reason }
 // (inboxRetention back). It returns a *UsageError for words it does not
 // understand, another error for a time beyond the horizon.
 func ParseCommand(args []string, now time.Time, inboxRetention time.Duration) (Command, error) {
-	const usage = "notify takes: (nothing) | failed | retry TASK_ID|--all | replay --since TIME"
+	const usage = "notify takes: (nothing) | failed | retry TASK_ID|--all | replay --since TIME | reminders [--invoice ID]"
 	if len(args) == 0 {
 		return Command{}, nil
 	}
 	c := Command{Name: args[0]}
 	switch {
-	case args[0] == "failed" && len(args) == 1:
+	case args[0] == "failed" && len(args) == 1, args[0] == "reminders" && len(args) == 1:
+	case args[0] == "reminders" && len(args) == 3 && args[1] == "--invoice":
+		c.InvoiceID = args[2]
 	case args[0] == "retry" && len(args) == 2 && args[1] == "--all":
 	case args[0] == "retry" && len(args) == 2:
 		id, err := strconv.ParseInt(args[1], 10, 64)
@@ -73,13 +76,15 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// RunCommand runs the one-shot command c ("failed", "retry" or "replay",
-// the last on a connected service) and says what it did on w. It returns
+// RunCommand runs the one-shot command c ("failed", "retry", "reminders"
+// or "replay", the last on a connected service) and says what it did on w. It returns
 // the first error of the command or of w.
 func (s *Service) RunCommand(ctx context.Context, c Command, w io.Writer) error {
 	switch {
 	case c.Name == "failed":
 		return s.WriteFailedTasks(ctx, w)
+	case c.Name == "reminders":
+		return s.WriteReminders(ctx, c.InvoiceID, w)
 	case c.Name == "replay":
 		r, err := s.Replay(ctx, c.Since)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/envconfig"
+	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
@@ -64,6 +65,11 @@ var Vars = []envconfig.Var[Config]{
 		}
 		c.Queue.InboxRetention = d
 		return nil
+	}},
+	{Name: "REMINDER_SCHEDULE", Default: "3d,7d,14d", Usage: "when an overdue invoice's payment reminders are emailed, counted from when it became overdue: Go durations or whole days (3d), increasing, at most 20; none: no reminders", Set: func(c *Config, v string) error {
+		s, err := notification.ParseSchedule(v)
+		c.ReminderSchedule = s
+		return err
 	}},
 	{Name: "WEBHOOKS_ENABLED", Default: "false", Usage: "serve /v1/webhook_endpoints (needs the notification schema: `invoicing migrate up`) and deliver webhooks from notify (or serve with NOTIFY_ENABLED)", Set: envconfig.Bool(func(c *Config) *bool { return &c.Webhooks })},
 	{Name: "WEBHOOK_TIMEOUT", Default: "15s", Usage: "bound on one webhook attempt, connection to response, from 1s to 2m; longer is a failure", Set: envconfig.BoundedDuration(time.Second, 2*time.Minute, func(c *Config) *time.Duration { return &c.WebhookTimeout })},

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/app"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifynats"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
@@ -50,9 +51,12 @@ type Config struct {
 	// SMTP is the mail server of the emails; an empty URL disables them
 	// (their tasks wait in the queue). Its Logger is set by New.
 	SMTP notifysmtp.Config
-	// Queue configures the task queue. Its Mailer, Tracer and
-	// Webhooks.Sender are set by New.
+	// Queue configures the task queue. Its Mailer, Tracer,
+	// Webhooks.Sender and Reminders are set by New.
 	Queue notifypg.QueueConfig
+	// ReminderSchedule is when an overdue invoice's payment reminders go
+	// out, counted from when it became overdue; empty: none.
+	ReminderSchedule notification.Schedule
 	// WebhookTimeout bounds one webhook attempt, connection to response.
 	WebhookTimeout time.Duration
 	// WebhookPolicy is where webhooks may go: checked when an endpoint is
@@ -145,6 +149,7 @@ func New(ctx context.Context, deps Deps, cfg Config) (_ *Service, err error) {
 	}
 	qcfg := cfg.Queue
 	qcfg.Tracer = deps.Tracer
+	qcfg.Reminders = cfg.ReminderSchedule
 	if cfg.Webhooks && cfg.Consume {
 		qcfg.Webhooks.Sender = webhook.NewSender(webhook.SenderConfig{Timeout: cfg.WebhookTimeout, Policy: cfg.WebhookPolicy})
 	}
@@ -257,4 +262,11 @@ func (s *Service) TaskCounts(ctx context.Context) (map[string]int64, error) {
 // returns an error if the query fails.
 func (s *Service) WebhookTaskCounts(ctx context.Context) (map[string]int64, error) {
 	return s.queue.WebhookCounts(ctx)
+}
+
+// ReminderCounts returns the payment reminder processes by state and the
+// reminders sent since the process started. It returns an error if the
+// query fails.
+func (s *Service) ReminderCounts(ctx context.Context) (map[string]int64, int64, error) {
+	return s.queue.ReminderCounts(ctx)
 }

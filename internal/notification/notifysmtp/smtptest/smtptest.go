@@ -107,6 +107,7 @@ type Server struct {
 	srv    *smtp.Server
 	msgs   []Message
 	reject func(Message) error
+	hold   chan struct{} // non-nil: accepted messages wait for it to close before their reply
 }
 
 // New starts a plain server without authentication, or fails the test.
@@ -235,6 +236,28 @@ func (s *Server) Reject(fn func(Message) error) {
 	s.mu.Unlock()
 }
 
+// Hold makes the server keep each message it accepts from now on, and then
+// keep the client waiting for the reply to it until Release: the moment
+// between a mail server's taking a message and the sender's learning it,
+// where a sender that dies sends the message again on its next attempt.
+func (s *Server) Hold() {
+	s.mu.Lock()
+	if s.hold == nil {
+		s.hold = make(chan struct{})
+	}
+	s.mu.Unlock()
+}
+
+// Release sends the replies Hold kept back, and the next ones at once.
+func (s *Server) Release() {
+	s.mu.Lock()
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+	s.mu.Unlock()
+}
+
 // Messages returns the messages accepted so far.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -358,6 +381,12 @@ func (se *session) Data(r io.Reader) error {
 	m.Raw = raw
 	m.From, m.To, m.UTF8, m.Received = se.from, se.to, se.utf8, time.Now()
 	se.s.mu.Lock()
+	hold := se.s.hold
+	defer func() {
+		if hold != nil {
+			<-hold
+		}
+	}()
 	defer se.s.mu.Unlock()
 	if se.s.reject != nil {
 		if err := se.s.reject(m); err != nil {
