@@ -11,6 +11,7 @@ import (
 func routes(s *server, cfg Config) http.Handler {
 	r := newRouter(cfg)
 	opsRoutes(r, cfg)
+	docsRoutes(r)
 
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(deadline(cfg.RequestTimeout))
