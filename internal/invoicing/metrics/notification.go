@@ -18,6 +18,9 @@ type NotificationCounts interface {
 	// WebhookTaskCounts returns the webhook delivery tasks by state, or an
 	// error.
 	WebhookTaskCounts(ctx context.Context) (map[string]int64, error)
+	// WebhookEndpointCounts returns the webhook endpoints by status
+	// (endpointStatuses), or an error.
+	WebhookEndpointCounts(ctx context.Context) (map[string]int64, error)
 }
 
 var (
@@ -25,7 +28,11 @@ var (
 	notifyEventsDesc = prometheus.NewDesc("notification_events_received_total", "Events the consumer handled (inbox committed), re-deliveries included.", nil, nil)
 	notifyNewDesc    = prometheus.NewDesc("notification_events_new_total", "Events new to the inbox, turned into tasks.", nil, nil)
 	webhookTasksDesc = prometheus.NewDesc("notification_webhook_tasks", "Webhook delivery tasks by River state (scheduled: waiting for a retry).", []string{"state"}, nil)
+	endpointsDesc    = prometheus.NewDesc("notification_webhook_endpoints", "Webhook endpoints by status (disabled_by_service: every attempt failed for WEBHOOK_DISABLE_AFTER).", []string{"status"}, nil)
 )
+
+// endpointStatuses are the statuses the endpoint gauge reports, zeros included.
+var endpointStatuses = []string{"enabled", "disabled_by_tenant", "disabled_by_service"}
 
 // taskStates are the River states every task gauge reports, zeros included.
 var taskStates = []string{"available", "scheduled", "retryable", "running", "completed", "discarded", "cancelled"}
@@ -45,6 +52,7 @@ func (c *notificationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- notifyEventsDesc
 	ch <- notifyNewDesc
 	ch <- webhookTasksDesc
+	ch <- endpointsDesc
 }
 
 // Collect sends the counts; a failed task query leaves the gauge out.
@@ -54,16 +62,22 @@ func (c *notificationCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(notifyNewDesc, prometheus.CounterValue, float64(fresh))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for desc, count := range map[*prometheus.Desc]func(context.Context) (map[string]int64, error){
-		notifyTasksDesc: c.src.TaskCounts, webhookTasksDesc: c.src.WebhookTaskCounts,
+	for _, g := range []struct {
+		desc  *prometheus.Desc
+		count func(context.Context) (map[string]int64, error)
+		keys  []string
+	}{
+		{notifyTasksDesc, c.src.TaskCounts, taskStates},
+		{webhookTasksDesc, c.src.WebhookTaskCounts, taskStates},
+		{endpointsDesc, c.src.WebhookEndpointCounts, endpointStatuses},
 	} {
-		counts, err := count(ctx)
+		counts, err := g.count(ctx)
 		if err != nil {
-			ch <- prometheus.NewInvalidMetric(desc, err)
+			ch <- prometheus.NewInvalidMetric(g.desc, err)
 			continue
 		}
-		for _, state := range taskStates {
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(counts[state]), state)
+		for _, key := range g.keys {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(counts[key]), key)
 		}
 	}
 }

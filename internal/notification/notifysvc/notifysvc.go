@@ -258,3 +258,10 @@ func (s *Service) TaskCounts(ctx context.Context) (map[string]int64, error) {
 func (s *Service) WebhookTaskCounts(ctx context.Context) (map[string]int64, error) {
 	return s.queue.WebhookCounts(ctx)
 }
+
+// WebhookEndpointCounts returns the webhook endpoints by status (enabled,
+// disabled_by_tenant, disabled_by_service). It returns an error if the
+// query fails.
+func (s *Service) WebhookEndpointCounts(ctx context.Context) (map[string]int64, error) {
+	return s.queue.WebhookEndpointCounts(ctx)
+}
