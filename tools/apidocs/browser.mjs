@@ -45,7 +45,8 @@ try {
   await page.waitForLoadState('networkidle');
   const operations = await page.locator('[data-section-id^="operation/"]').count();
   const title = await page.locator('h1').first().textContent();
-  await page.locator('[data-section-id^="operation/"]').first().scrollIntoViewIfNeeded();
+  // The screenshot shows the first operation from its heading.
+  await page.locator('[data-section-id^="operation/"]').first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
   await page.screenshot({ path: screenshot, fullPage: false });
   console.log(`apidocs: "${title}" rendered ${operations} operations in ${Date.now() - started} ms; screenshot ${screenshot}`);
   if (operations === 0) problems.push('no operation rendered');
