@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"os"
 	"regexp"
@@ -10,8 +9,7 @@ import (
 	"testing"
 
 	yaml "github.com/oasdiff/yaml3"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // The monitoring that ships with the service: the Grafana dashboard and the
@@ -34,12 +32,11 @@ func TestMonitoringNamesOnlyServedMetrics(t *testing.T) {
 	} else {
 		_ = res.Body.Close()
 	}
-	served := scrapeFamilies(t, base)
+	served := metricFamilies(t, base)
 
-	exprs := map[string][]string{dashboardFile: dashboardExprs(t), alertsFile: alertExprs(t)}
-	for file, list := range exprs {
+	for _, file := range []string{dashboardFile, alertsFile} {
 		var names []string
-		for _, e := range list {
+		for _, e := range monitoringExprs(t, file) {
 			names = append(names, metricNames(e)...)
 		}
 		if len(names) == 0 {
@@ -55,83 +52,49 @@ func TestMonitoringNamesOnlyServedMetrics(t *testing.T) {
 
 // servedName reports whether name is a served family, or a histogram's
 // _bucket, _sum or _count series.
-func servedName(served map[string]string, name string) bool {
+func servedName(served map[string]*dto.MetricFamily, name string) bool {
 	if _, ok := served[name]; ok {
 		return true
 	}
 	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-		if base, ok := strings.CutSuffix(name, suffix); ok && served[base] == "HISTOGRAM" {
+		if base, ok := strings.CutSuffix(name, suffix); ok && served[base].GetType() == dto.MetricType_HISTOGRAM {
 			return true
 		}
 	}
 	return false
 }
 
-// scrapeFamilies returns the type of every metric family GET /metrics serves.
-func scrapeFamilies(t *testing.T, base string) map[string]string {
+// monitoringExprs returns every PromQL expression of file, the dashboard
+// (JSON) or the alerting rules (YAML, which JSON also is): the string value
+// of each "expr" key at any depth, so panels inside rows count too.
+func monitoringExprs(t *testing.T, file string) []string {
 	t.Helper()
-	res, err := http.Get(base + "/metrics")
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := p.TextToMetricFamilies(res.Body)
-	if err != nil {
-		t.Fatalf("GET /metrics: %v", err)
-	}
-	out := map[string]string{}
-	for name, f := range families {
-		out[name] = f.GetType().String()
-	}
-	return out
-}
-
-// dashboardExprs returns the PromQL of every panel target of the dashboard.
-func dashboardExprs(t *testing.T) []string {
-	t.Helper()
-	raw, err := os.ReadFile(dashboardFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Targets []struct{ Expr string }
-		}
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatalf("%s: %v", dashboardFile, err)
+	var doc any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
 	}
 	var out []string
-	for _, p := range d.Panels {
-		for _, target := range p.Targets {
-			out = append(out, target.Expr)
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if s, ok := e.(string); ok && k == "expr" {
+					out = append(out, s)
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
 		}
 	}
-	return out
-}
-
-// alertExprs returns the expression of every rule of the alerting rules.
-func alertExprs(t *testing.T) []string {
-	t.Helper()
-	raw, err := os.ReadFile(alertsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		Groups []struct {
-			Rules []struct{ Expr string }
-		}
-	}
-	if err := yaml.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("%s: %v", alertsFile, err)
-	}
-	var out []string
-	for _, g := range f.Groups {
-		for _, r := range g.Rules {
-			out = append(out, r.Expr)
-		}
-	}
+	walk(doc)
 	return out
 }
 
