@@ -21,6 +21,11 @@ type NotificationCounts interface {
 	// WebhookEndpointCounts returns the webhook endpoints by status
 	// (endpointStatuses), or an error.
 	WebhookEndpointCounts(ctx context.Context) (map[string]int64, error)
+	// WebhookAttemptDurations returns the process's webhook attempts by
+	// outcome: the buckets' upper bounds in seconds, for each outcome the
+	// cumulative count at each bound followed by the count in all, and the
+	// total seconds.
+	WebhookAttemptDurations() (bounds []float64, counts map[string][]uint64, seconds map[string]float64)
 }
 
 var (
@@ -28,6 +33,7 @@ var (
 	notifyEventsDesc = prometheus.NewDesc("notification_events_received_total", "Events the consumer handled (inbox committed), re-deliveries included.", nil, nil)
 	notifyNewDesc    = prometheus.NewDesc("notification_events_new_total", "Events new to the inbox, turned into tasks.", nil, nil)
 	webhookTasksDesc = prometheus.NewDesc("notification_webhook_tasks", "Webhook delivery tasks by River state (scheduled: waiting for a retry).", []string{"state"}, nil)
+	attemptsDesc     = prometheus.NewDesc("notification_webhook_attempt_duration_seconds", "Time of this process's webhook attempts, from sending the request to the receiver's answer (or the failure), by outcome (succeeded: a 2xx).", []string{"outcome"}, nil)
 	endpointsDesc    = prometheus.NewDesc("notification_webhook_endpoints", "Webhook endpoints by status (disabled_by_service: every attempt failed for WEBHOOK_DISABLE_AFTER).", []string{"status"}, nil)
 )
 
@@ -53,6 +59,7 @@ func (c *notificationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- notifyNewDesc
 	ch <- webhookTasksDesc
 	ch <- endpointsDesc
+	ch <- attemptsDesc
 }
 
 // Collect sends the counts; a failed task query leaves the gauge out.
@@ -60,6 +67,14 @@ func (c *notificationCollector) Collect(ch chan<- prometheus.Metric) {
 	received, fresh := c.src.EventCounts()
 	ch <- prometheus.MustNewConstMetric(notifyEventsDesc, prometheus.CounterValue, float64(received))
 	ch <- prometheus.MustNewConstMetric(notifyNewDesc, prometheus.CounterValue, float64(fresh))
+	bounds, counts, seconds := c.src.WebhookAttemptDurations()
+	for outcome, cumulative := range counts {
+		buckets := make(map[float64]uint64, len(bounds))
+		for i, b := range bounds {
+			buckets[b] = cumulative[i]
+		}
+		ch <- prometheus.MustNewConstHistogram(attemptsDesc, cumulative[len(bounds)], seconds[outcome], buckets, outcome)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for _, g := range []struct {

@@ -70,10 +70,11 @@ func (c *QueueConfig) setDefaults() {
 // (with a Mailer) the workers that run them: River, in the notification
 // schema.
 type Queue struct {
-	pool   *pgxpool.Pool
-	client *river.Client[pgx.Tx]
-	cfg    QueueConfig
-	log    *slog.Logger
+	pool     *pgxpool.Pool
+	client   *river.Client[pgx.Tx]
+	cfg      QueueConfig
+	log      *slog.Logger
+	attempts attemptStats // the webhook attempts this process made
 }
 
 // emailKind is the River job kind of an email task.

@@ -265,3 +265,9 @@ func (s *Service) WebhookTaskCounts(ctx context.Context) (map[string]int64, erro
 func (s *Service) WebhookEndpointCounts(ctx context.Context) (map[string]int64, error) {
 	return s.queue.WebhookEndpointCounts(ctx)
 }
+
+// WebhookAttemptDurations returns this process's webhook attempts by
+// outcome as a histogram (see notifypg.Queue.WebhookAttemptDurations).
+func (s *Service) WebhookAttemptDurations() (bounds []float64, counts map[string][]uint64, seconds map[string]float64) {
+	return s.queue.WebhookAttemptDurations()
+}
