@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -202,21 +203,8 @@ func TestReadyzSkipsNATSWithoutTheRelay(t *testing.T) {
 // `http_requests_total{method="POST",route="/v1/invoices",status="201"}`.
 func (s *served) scrape(t *testing.T) map[string]float64 {
 	t.Helper()
-	res, err := http.Get(s.base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics = %d", res.StatusCode)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := p.TextToMetricFamilies(res.Body)
-	if err != nil {
-		t.Fatalf("GET /metrics is not the Prometheus text format: %v", err)
-	}
 	out := map[string]float64{}
-	for name, f := range families {
+	for name, f := range metricFamilies(t, s.base) {
 		for _, m := range f.GetMetric() {
 			var labels []string
 			for _, l := range m.GetLabel() {
@@ -447,4 +435,23 @@ func TestAStreamTheServerRefusesStopsTheRelayNotTheAPI(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("serve returned %v after its relay stopped and it was cancelled, want nil", err)
 	}
+}
+
+// metricFamilies returns the metric families of GET base/metrics by name.
+func metricFamilies(t *testing.T, base string) map[string]*dto.MetricFamily {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics = %d", res.StatusCode)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(res.Body)
+	if err != nil {
+		t.Fatalf("GET /metrics is not the Prometheus text format: %v", err)
+	}
+	return families
 }

@@ -105,6 +105,14 @@ func TestServeDeliversWebhooksEndToEnd(t *testing.T) {
 	if len(ds) != 1 || ds[0].(map[string]any)["event_id"] != ev.ID {
 		t.Errorf("deliveries %v, want the paid event's", ds)
 	}
+	// Every request the receivers answered 2xx is an attempt measured.
+	attempts := map[string]uint64{}
+	for _, m := range metricFamilies(t, base)["notification_webhook_attempt_duration_seconds"].GetMetric() {
+		attempts[m.GetLabel()[0].GetValue()] = m.GetHistogram().GetSampleCount()
+	}
+	if want := uint64(len(all.requests()) + len(got)); attempts["succeeded"] != want || attempts["failed"] != 0 {
+		t.Errorf("webhook attempts measured %v, want %d succeeded, 0 failed", attempts, want)
+	}
 
 	stop()
 }

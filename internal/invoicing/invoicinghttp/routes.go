@@ -12,6 +12,7 @@ import (
 func routes(s *server, cfg Config) *API {
 	r := newRouter(cfg)
 	opsRoutes(r, cfg)
+	docsRoutes(r)
 	api := &API{Handler: r}
 
 	r.Route("/v1", func(r chi.Router) {

@@ -21,6 +21,14 @@ type NotificationCounts interface {
 	// ReminderCounts returns the payment reminder processes by state and
 	// the reminders sent since the process started, or an error.
 	ReminderCounts(ctx context.Context) (processes map[string]int64, sent int64, err error)
+	// WebhookEndpointCounts returns the webhook endpoints by status
+	// (endpointStatuses), or an error.
+	WebhookEndpointCounts(ctx context.Context) (map[string]int64, error)
+	// WebhookAttemptDurations returns the process's webhook attempts by
+	// outcome: the buckets' upper bounds in seconds, for each outcome the
+	// cumulative count at each bound followed by the count in all, and the
+	// total seconds.
+	WebhookAttemptDurations() (bounds []float64, counts map[string][]uint64, seconds map[string]float64)
 }
 
 var (
@@ -30,10 +38,15 @@ var (
 	remindersDesc    = prometheus.NewDesc("notification_reminder_processes", "Payment reminder processes by state (pending: not overdue; active: reminders to come; exhausted: all sent, unpaid; closed: settled, voided or written off).", []string{"state"}, nil)
 	remindSentDesc   = prometheus.NewDesc("notification_reminders_sent_total", "Payment reminders this process sent (accepted by the mail server).", nil, nil)
 	webhookTasksDesc = prometheus.NewDesc("notification_webhook_tasks", "Webhook delivery tasks by River state (scheduled: waiting for a retry).", []string{"state"}, nil)
+	attemptsDesc     = prometheus.NewDesc("notification_webhook_attempt_duration_seconds", "Time of this process's webhook attempts, from sending the request to the receiver's answer (or the failure), by outcome (succeeded: a 2xx).", []string{"outcome"}, nil)
+	endpointsDesc    = prometheus.NewDesc("notification_webhook_endpoints", "Webhook endpoints by status (disabled_by_service: every attempt failed for WEBHOOK_DISABLE_AFTER).", []string{"status"}, nil)
 )
 
 // reminderStates are the states the process gauge reports, zeros included.
 var reminderStates = []string{"pending", "active", "exhausted", "closed"}
+
+// endpointStatuses are the statuses the endpoint gauge reports, zeros included.
+var endpointStatuses = []string{"enabled", "disabled_by_tenant", "disabled_by_service"}
 
 // taskStates are the River states every task gauge reports, zeros included.
 var taskStates = []string{"available", "scheduled", "retryable", "running", "completed", "discarded", "cancelled"}
@@ -55,6 +68,8 @@ func (c *notificationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- webhookTasksDesc
 	ch <- remindersDesc
 	ch <- remindSentDesc
+	ch <- endpointsDesc
+	ch <- attemptsDesc
 }
 
 // Collect sends the counts; a failed task query leaves the gauge out.
@@ -62,6 +77,14 @@ func (c *notificationCollector) Collect(ch chan<- prometheus.Metric) {
 	received, fresh := c.src.EventCounts()
 	ch <- prometheus.MustNewConstMetric(notifyEventsDesc, prometheus.CounterValue, float64(received))
 	ch <- prometheus.MustNewConstMetric(notifyNewDesc, prometheus.CounterValue, float64(fresh))
+	bounds, counts, seconds := c.src.WebhookAttemptDurations()
+	for outcome, cumulative := range counts {
+		buckets := make(map[float64]uint64, len(bounds))
+		for i, b := range bounds {
+			buckets[b] = cumulative[i]
+		}
+		ch <- prometheus.MustNewConstHistogram(attemptsDesc, cumulative[len(bounds)], seconds[outcome], buckets, outcome)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if processes, sent, err := c.src.ReminderCounts(ctx); err != nil {
@@ -72,16 +95,22 @@ func (c *notificationCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(remindersDesc, prometheus.GaugeValue, float64(processes[state]), state)
 		}
 	}
-	for desc, count := range map[*prometheus.Desc]func(context.Context) (map[string]int64, error){
-		notifyTasksDesc: c.src.TaskCounts, webhookTasksDesc: c.src.WebhookTaskCounts,
+	for _, g := range []struct {
+		desc  *prometheus.Desc
+		count func(context.Context) (map[string]int64, error)
+		keys  []string
+	}{
+		{notifyTasksDesc, c.src.TaskCounts, taskStates},
+		{webhookTasksDesc, c.src.WebhookTaskCounts, taskStates},
+		{endpointsDesc, c.src.WebhookEndpointCounts, endpointStatuses},
 	} {
-		counts, err := count(ctx)
+		counts, err := g.count(ctx)
 		if err != nil {
-			ch <- prometheus.NewInvalidMetric(desc, err)
+			ch <- prometheus.NewInvalidMetric(g.desc, err)
 			continue
 		}
-		for _, state := range taskStates {
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(counts[state]), state)
+		for _, key := range g.keys {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(counts[key]), key)
 		}
 	}
 }

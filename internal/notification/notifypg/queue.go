@@ -75,10 +75,11 @@ func (c *QueueConfig) setDefaults() {
 // (with a Mailer) the workers that run them: River, in the notification
 // schema.
 type Queue struct {
-	pool   *pgxpool.Pool
-	client *river.Client[pgx.Tx]
-	cfg    QueueConfig
-	log    *slog.Logger
+	pool     *pgxpool.Pool
+	client   *river.Client[pgx.Tx]
+	cfg      QueueConfig
+	log      *slog.Logger
+	attempts attemptStats // the webhook attempts this process made
 
 	remindersSent atomic.Int64
 }
@@ -366,23 +367,41 @@ func (q *Queue) WebhookCounts(ctx context.Context) (map[string]int64, error) {
 	return q.counts(ctx, webhookArgs{}.Kind())
 }
 
+// WebhookEndpointCounts returns the webhook endpoints by status: enabled,
+// disabled_by_tenant, and disabled_by_service (its attempts all failed for
+// WEBHOOK_DISABLE_AFTER; only the service gives a reason). It returns an
+// error if the query fails.
+func (q *Queue) WebhookEndpointCounts(ctx context.Context) (map[string]int64, error) {
+	return q.countBy(ctx, "webhook endpoints", `SELECT CASE
+		WHEN status = 'enabled' THEN 'enabled'
+		WHEN disabled_reason = '' THEN 'disabled_by_tenant'
+		ELSE 'disabled_by_service' END, count(*)
+		FROM notification.webhook_endpoints GROUP BY 1`)
+}
+
 // counts returns the number of tasks of kind in each River state.
 func (q *Queue) counts(ctx context.Context, kind string) (map[string]int64, error) {
-	rows, err := q.pool.Query(ctx, `SELECT state::text, count(*) FROM notification.river_job WHERE kind = $1 GROUP BY state`, kind)
+	return q.countBy(ctx, "tasks", `SELECT state::text, count(*) FROM notification.river_job WHERE kind = $1 GROUP BY state`, kind)
+}
+
+// countBy runs query, whose rows are a key and a count, and returns the
+// counts by key; what names the rows in the error.
+func (q *Queue) countBy(ctx context.Context, what, query string, args ...any) (map[string]int64, error) {
+	rows, err := q.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("notification: count tasks: %w", err)
+		return nil, fmt.Errorf("notification: count %s: %w", what, err)
 	}
 	counts := map[string]int64{}
 	for rows.Next() {
-		var state string
+		var key string
 		var n int64
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("notification: count tasks: %w", err)
+		if err := rows.Scan(&key, &n); err != nil {
+			return nil, fmt.Errorf("notification: count %s: %w", what, err)
 		}
-		counts[state] = n
+		counts[key] = n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("notification: count tasks: %w", err)
+		return nil, fmt.Errorf("notification: count %s: %w", what, err)
 	}
 	return counts, nil
 }

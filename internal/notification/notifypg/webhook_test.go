@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -423,5 +424,22 @@ func TestWebhookFailingPastDisableAfterDisablesAndTells(t *testing.T) {
 	n := len(failing.received())
 	if n < 2 {
 		t.Errorf("the failing endpoint was tried %d times: disabling takes a first failure and one DisableAfter later", n)
+	}
+
+	// The gauge behind the WebhookEndpointsDisabled alert tells this
+	// endpoint from the two its tenant disabled.
+	disabled := webhook.StatusDisabled
+	for range 2 {
+		other := h.register(t, "acme", watcher.URL, notification.InvoicePaid)
+		if _, err := h.wh.Update(context.Background(), "acme", other.ID, webhook.Patch{Status: &disabled}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts, err := h.q.WebhookEndpointCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int64{"enabled": 1, "disabled_by_tenant": 2, "disabled_by_service": 1}; !maps.Equal(counts, want) {
+		t.Errorf("WebhookEndpointCounts = %v, want %v", counts, want)
 	}
 }

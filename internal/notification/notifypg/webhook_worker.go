@@ -320,6 +320,7 @@ func (w *webhookWorker) record(ctx context.Context, deliveryID string, t target,
 	if err != nil {
 		return 0, fmt.Errorf("webhook: record attempt: %w", err)
 	}
+	w.q.attempts.observe(res.Duration, res.OK())
 	if disable == "" && !res.OK() && since != nil && res.At.Sub(*since) >= cfg.DisableAfter {
 		disable = fmt.Sprintf("every attempt failed for %s (WEBHOOK_DISABLE_AFTER)", cfg.DisableAfter)
 	}

@@ -270,3 +270,16 @@ func (s *Service) WebhookTaskCounts(ctx context.Context) (map[string]int64, erro
 func (s *Service) ReminderCounts(ctx context.Context) (map[string]int64, int64, error) {
 	return s.queue.ReminderCounts(ctx)
 }
+
+// WebhookEndpointCounts returns the webhook endpoints by status (enabled,
+// disabled_by_tenant, disabled_by_service). It returns an error if the
+// query fails.
+func (s *Service) WebhookEndpointCounts(ctx context.Context) (map[string]int64, error) {
+	return s.queue.WebhookEndpointCounts(ctx)
+}
+
+// WebhookAttemptDurations returns this process's webhook attempts by
+// outcome as a histogram (see notifypg.Queue.WebhookAttemptDurations).
+func (s *Service) WebhookAttemptDurations() (bounds []float64, counts map[string][]uint64, seconds map[string]float64) {
+	return s.queue.WebhookAttemptDurations()
+}
