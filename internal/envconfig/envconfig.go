@@ -102,6 +102,19 @@ func ListenAddr(v string) error {
 	return nil
 }
 
+// LoopbackAddr returns addr (host:port) as a client on this machine dials
+// it: an empty or unspecified host becomes 127.0.0.1.
+func LoopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 // hostName matches a DNS name: dot-separated labels of letters, digits,
 // hyphens and underscores.
 var hostName = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$`)
