@@ -3,7 +3,8 @@
 // one kind of value (a bounded number, a duration, a flag), which stores a
 // valid value in the field it is given and otherwise returns an error
 // saying what the value must be. The table of variables, their defaults and
-// the configuration they fill stay with each context (Var).
+// the configuration they fill stay with each context (Var), as does the
+// help of a context's own commands (Command), which help.go writes.
 package envconfig
 
 import (
