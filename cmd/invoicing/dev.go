@@ -12,7 +12,6 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/devmail"
 	"github.com/invoicing-dev/invoicing/internal/envconfig"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/pgurl"
 )
@@ -57,7 +56,7 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 		return err
 	}
 	defer mailLn.Close()
-	stopSink := startSink(smtpLn, mailLn)
+	stopSink := devmail.Start(devmail.Config{}, smtpLn, mailLn)
 	defer stopSink() // after serve: notify's last emails are in
 	mailURL := "http://" + loopbackAddr(mailLn.Addr().String())
 	if mailOnly {
@@ -91,16 +90,6 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 	return serve(ctx, cfg, logger, nil)
 }
 
-// startSink runs the development mail sink, its SMTP server on smtpLn and
-// its page on pageLn, and returns what stops both.
-func startSink(smtpLn, pageLn net.Listener) (stop func()) {
-	sink := devmail.New(devmail.Config{})
-	go func() { _ = sink.ServeSMTP(smtpLn) }()
-	page := &http.Server{Handler: sink.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = page.Serve(pageLn) }()
-	return func() { _ = page.Close(); _ = sink.Close() }
-}
-
 // listenNamed listens on addr, or returns nil if addr is empty; its error
 // names the variable or flag that set addr.
 func listenNamed(name, addr string) (net.Listener, error) {
@@ -121,7 +110,7 @@ func listenNamed(name, addr string) (net.Listener, error) {
 // is stored).
 func devData(ctx context.Context, cfg config, tenant string, stdout io.Writer) (string, error) {
 	for _, u := range []string{cfg.Invoicing.DatabaseURL, cfg.Notify.DatabaseURL} {
-		created, err := invoicingpg.CreateDatabase(ctx, u)
+		created, err := invoicingsvc.CreateDatabase(ctx, u)
 		if err != nil {
 			return "", err
 		}
@@ -132,21 +121,13 @@ func devData(ctx context.Context, cfg config, tenant string, stdout io.Writer) (
 	if err := migrate(ctx, cfg, []string{"up"}, io.Discard); err != nil {
 		return "", err
 	}
-	a, err := invoicingsvc.OpenAdmin(ctx, cfg.Invoicing.DatabaseURL)
-	if err != nil {
-		return "", err
-	}
-	defer a.Close()
-	switch exists, err := a.TenantExists(ctx, tenant); {
+	key, id, err := invoicingsvc.CreateTenant(ctx, cfg.Invoicing.DatabaseURL, tenant)
+	switch {
 	case err != nil:
 		return "", err
-	case exists:
+	case key == "":
 		fmt.Fprintf(stdout, "tenant %s: reused, with the data of earlier starts; its API key was shown at its first start only. A new key: invoicing apikey create --tenant %s (with this DATABASE_URL)\n", tenant, tenant)
 		return "", nil
-	}
-	key, id, err := a.CreateAPIKey(ctx, tenant)
-	if err != nil {
-		return "", err
 	}
 	fmt.Fprintf(stdout, "tenant %s (%s) created; its API key, shown this once (store it now):\nKEY=%s\n", tenant, id, key)
 	return key, nil
@@ -198,15 +179,5 @@ Create an invoice:
 		envconfig.HidePasswords(cfg.Invoicing.DatabaseURL), f.tenant, auth)
 }
 
-// loopbackAddr returns addr (host:port) as a client on this machine dials
-// it: an empty or unspecified host becomes 127.0.0.1.
-func loopbackAddr(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
-}
+// loopbackAddr is envconfig.LoopbackAddr, under the name embedded.go uses.
+var loopbackAddr = envconfig.LoopbackAddr

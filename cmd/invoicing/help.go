@@ -5,6 +5,10 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/invoicing-dev/invoicing/internal/envconfig"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
+	"github.com/invoicing-dev/invoicing/internal/notification/notifysvc"
 )
 
 // command is one subcommand's help: how it is called, what it does, and the
@@ -16,6 +20,17 @@ type command struct {
 	env      []string
 }
 
+// contextCommand returns the help of a context's command as main's.
+func contextCommand(c envconfig.Command) command { return command{c.Name, c.Synopsis, c.About, c.Env} }
+
+// writeSynopsis writes c's call forms with their summaries, aligned.
+func writeSynopsis(w io.Writer, c command) { envconfig.WriteSynopsis(w, c.help()) }
+
+// help returns c as envconfig writes it.
+func (c command) help() envconfig.Command {
+	return envconfig.Command{Name: c.name, Synopsis: c.synopsis, About: c.about, Env: c.env}
+}
+
 // Variable groups several commands read.
 var (
 	dbEnv    = []string{"DATABASE_URL", "LOG_LEVEL"}
@@ -25,12 +40,7 @@ var (
 	embedEnv = []string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR"} // NATS_URL=embedded
 	otelEnv  = []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
 		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_TRACES_EXPORTER"}
-	notifEnv = []string{"NOTIFY_DATABASE_URL", "SMTP_URL", "MAIL_FROM", "MAIL_DOMAIN", "NOTIFY_WORKERS",
-		"NOTIFY_SEND_TIMEOUT", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_RETRY_BASE", "NOTIFY_RETRY_MAX", "NOTIFY_INBOX_RETENTION",
-		"REMINDER_SCHEDULE",
-		"WEBHOOKS_ENABLED", "WEBHOOK_TIMEOUT", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_DISABLE_AFTER",
-		"WEBHOOK_SECRET_OVERLAP", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_WORKERS", "WEBHOOK_ENDPOINT_CONCURRENCY",
-		"WEBHOOK_TENANT_CONCURRENCY", "WEBHOOK_MAX_ENDPOINTS"}
+	notifEnv = envconfig.Names(notifysvc.Vars)
 )
 
 // commands is every subcommand, in the order the usage lists them.
@@ -61,16 +71,8 @@ in NOTIFY_DATABASE_URL, by default the same database. down never touches the not
 and never runs without a count or --all. A database that does not exist yet is named, with the
 createdb command that creates it.`,
 		env: []string{"DATABASE_URL", "NOTIFY_DATABASE_URL"}},
-	{name: "apikey", synopsis: []string{"apikey create --tenant NAME\tcreate an API key for a tenant (printed once, on the last line)"},
-		about: `Creates the tenant if it is new and a key for it. The key is shown once, alone on the last line,
-so scripts can take it with tail -n1; only its hash is stored.`,
-		env: []string{"DATABASE_URL"}},
-	{name: "outbox", synopsis: []string{
-		"outbox failed\tlist events parked after failing to publish",
-		"outbox retry EVENT_ID|--all\tre-queue parked events"},
-		about: `Parked events hold back the later events of their invoice. Fix the cause named in LAST_ERROR, then
-retry: the relay publishes the event, then the invoice's held events, in order.`,
-		env: []string{"DATABASE_URL"}},
+	contextCommand(invoicingsvc.APIKeyHelp),
+	contextCommand(invoicingsvc.OutboxHelp),
 	{name: "notify", synopsis: []string{
 		"notify\trun the notification consumer and its email and webhook workers alone",
 		"notify failed\tlist email tasks that failed for good",
@@ -81,12 +83,7 @@ retry: the relay publishes the event, then the invoice's held events, in order.`
 (SMTP_URL) and, with WEBHOOKS_ENABLED=true, the webhooks. Serves /healthz, /readyz and /metrics on
 HTTP_ADDR. Its tables live in NOTIFY_DATABASE_URL (default DATABASE_URL), schema notification.`,
 		env: slices.Concat([]string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "PPROF_ADDR"}, dbEnv, []string{"NATS_URL", "NATS_EMBEDDED_ADDR"}, notifEnv, otelEnv)},
-	{name: "overdue", synopsis: []string{"overdue\trecord invoicing.invoice.overdue for invoices past their due date, once each"},
-		about: `Runs the overdue job once, for a scheduler outside the service (cron, a Kubernetes CronJob) when
-serve runs it not (OVERDUE_INTERVAL=0): every open or uncollectible invoice past its due date
-records invoicing.invoice.overdue, once per invoice however often the job runs. One process at a
-time runs it; if another does, it prints so and does nothing.`,
-		env: slices.Concat(dbEnv, []string{"OVERDUE_BATCH_SIZE"})},
+	contextCommand(invoicingsvc.OverdueHelp),
 	{name: "dev", synopsis: []string{"dev [--smtp ADDR] [--mail ADDR] [--tenant NAME]\tthe whole system in one process, for development only",
 		"dev mail [--smtp ADDR] [--mail ADDR]\tthe development mail sink alone, for serve and notify run by hand"},
 		about: `Creates the database DATABASE_URL names if missing, migrates both schemas, creates the demo
@@ -134,14 +131,6 @@ environment variables it reads. Configuration comes from the environment only:
 	return b.String()
 }
 
-// writeSynopsis writes c's call forms with their summaries, aligned.
-func writeSynopsis(w io.Writer, c command) {
-	for _, s := range c.synopsis {
-		form, summary, _ := strings.Cut(s, "\t")
-		fmt.Fprintf(w, "  %-30s %s\n", form, summary)
-	}
-}
-
 // help writes the help of `invoicing help args...` to w: the usage, a
 // command's help, or every variable. It returns a usage error for an
 // unknown topic.
@@ -153,8 +142,8 @@ func help(w io.Writer, args []string) error {
 	case len(args) == 1 && args[0] == "env":
 		var b strings.Builder
 		b.WriteString("Environment variables (all optional; README.md's Configuration table says the same):\n\n")
-		for _, v := range envVars {
-			writeVar(&b, v)
+		for _, v := range helpDocs() {
+			envconfig.WriteDoc(&b, v)
 		}
 		_, err := io.WriteString(w, b.String())
 		return err
@@ -163,35 +152,16 @@ func help(w io.Writer, args []string) error {
 	if len(args) != 1 || !ok {
 		return fmt.Errorf("%w: no help for %q; commands: %s, env", errUsage, strings.Join(args, " "), commandNames())
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "usage:\n")
-	for _, s := range c.synopsis {
-		form, _, _ := strings.Cut(s, "\t")
-		fmt.Fprintf(&b, "  invoicing %s\n", form)
-	}
-	fmt.Fprintf(&b, "\n%s\n\n", c.about)
-	writeSynopsis(&b, c)
-	if len(c.env) > 0 {
-		b.WriteString("\nenvironment (defaults in parentheses; every variable: invoicing help env, or README.md's Configuration table):\n")
-		for _, name := range c.env {
-			if v, ok := lookupVar(name); ok {
-				writeVar(&b, v)
-			}
-		}
-	} else {
-		b.WriteString("\nenvironment: none\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return envconfig.WriteHelp(w, "invoicing", c.help(), helpDocs())
 }
 
-// writeVar writes one variable, its default and its meaning.
-func writeVar(b *strings.Builder, v envVar) {
-	def := v.def
-	if def == "" {
-		def = "empty"
+// helpDocs returns envVars as their help describes them.
+func helpDocs() []envconfig.Doc {
+	docs := make([]envconfig.Doc, len(envVars))
+	for i, v := range envVars {
+		docs[i] = envconfig.Doc{Name: v.name, Default: v.def, Usage: v.usage}
 	}
-	fmt.Fprintf(b, "  %s (%s)\n      %s\n", v.name, def, strings.ReplaceAll(v.usage, "`", ""))
+	return docs
 }
 
 // lookupVar returns the envVars entry called name, or false.

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
-	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysvc"
 )
 
@@ -23,26 +22,25 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	if len(args) == 0 {
 		return fmt.Errorf("%w: migrate takes one of up, down N, down --all, status, version", errUsage)
 	}
+	inv, not := cfg.Invoicing.DatabaseURL, cfg.Notify.DatabaseURL
 	switch {
 	case args[0] == "up" && len(args) == 1:
-		if err := refuseDirty(cfg, "migrating"); err != nil {
-			return err
-		}
 		// Both schemas are checked before either is migrated.
-		if st, err := notifysvc.MigrationStatus(ctx, cfg.Notify.DatabaseURL); err != nil {
-			return err
-		} else if st.Dirty {
-			return dirtySchema("notification.schema_migrations", st.Version, "migrating")
+		if err := invoicingsvc.CheckClean(inv); err != nil {
+			return repairable(err, "migrating")
 		}
-		if err := invoicingpg.MigrateUp(cfg.Invoicing.DatabaseURL); err != nil {
-			return err
+		if err := notifysvc.CheckClean(ctx, not); err != nil {
+			return repairable(err, "migrating")
 		}
-		if err := notifypg.Migrate(ctx, cfg.Notify.DatabaseURL); err != nil {
-			return err
+		if err := invoicingsvc.MigrateUp(inv); err != nil {
+			return repairable(err, "migrating")
+		}
+		if err := notifysvc.MigrateUp(ctx, not); err != nil {
+			return repairable(err, "migrating")
 		}
 	case args[0] == "down":
-		if err := migrateDown(cfg, args[1:]); err != nil {
-			return err
+		if err := migrateDown(inv, args[1:]); err != nil {
+			return repairable(err, "reverting")
 		}
 	case args[0] == "status" && len(args) == 1:
 		return migrateStatus(ctx, cfg, stdout)
@@ -50,7 +48,7 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	default:
 		return fmt.Errorf("%w: migrate takes one of up, down N, down --all, status, version, not %q", errUsage, strings.Join(args, " "))
 	}
-	st, err := invoicingsvc.MigrationStatus(cfg.Invoicing.DatabaseURL)
+	st, err := invoicingsvc.MigrationStatus(inv)
 	if err != nil {
 		return err
 	}
@@ -59,37 +57,33 @@ func migrate(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 }
 
 // migrateDown runs "migrate down N" (the last N migrations) or "migrate down
-// --all" (every one, back to version 0). It refuses a missing or invalid
-// count, and a count larger than the migrations applied, before changing
-// anything.
-func migrateDown(cfg config, args []string) error {
+// --all" (every one, back to version 0) on the invoicing schema at url. It
+// refuses a missing or invalid count before changing anything.
+func migrateDown(url string, args []string) error {
 	if len(args) != 1 {
 		return fmt.Errorf("%w: migrate down needs how many migrations to revert: migrate down N (e.g. 1), or migrate down --all for every one", errUsage)
 	}
+	if args[0] == "--all" {
+		return invoicingsvc.MigrateDownAll(url)
+	}
 	n, err := strconv.Atoi(args[0])
-	if args[0] != "--all" && (err != nil || n < 1) {
+	if err != nil || n < 1 {
 		return fmt.Errorf("%w: migrate down %q: want a count of migrations from 1, or --all", errUsage, args[0])
 	}
-	if err := refuseDirty(cfg, "reverting"); err != nil {
-		return err
-	}
-	if args[0] == "--all" {
-		return invoicingpg.MigrateDown(cfg.Invoicing.DatabaseURL)
-	}
-	return invoicingsvc.MigrateDown(cfg.Invoicing.DatabaseURL, n)
+	return invoicingsvc.MigrateDown(url, n)
 }
 
-// refuseDirty returns dirtySchema's error if the invoicing schema is dirty,
-// an error if its version cannot be read, else nil.
-func refuseDirty(cfg config, before string) error {
-	st, err := invoicingsvc.MigrationStatus(cfg.Invoicing.DatabaseURL)
-	if err != nil {
-		return err
+// repairable completes a schema's refusal as dirty (of the first schema
+// err names) with dirtySchema's repair, before doing what before names;
+// it returns any other error unchanged.
+func repairable(err error, before string) error {
+	if d := (*invoicingsvc.DirtyError)(nil); errors.As(err, &d) {
+		return dirtySchema("schema_migrations", d.Version, before)
 	}
-	if st.Dirty {
-		return dirtySchema("schema_migrations", st.Version, before)
+	if d := (*notifysvc.DirtyError)(nil); errors.As(err, &d) {
+		return dirtySchema("notification.schema_migrations", d.Version, before)
 	}
-	return nil
+	return err
 }
 
 // dirtySchema is the refusal of a command that finds a schema dirty at

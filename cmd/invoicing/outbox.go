@@ -14,23 +14,10 @@ import (
 // "outbox retry EVENT_ID|--all" (re-queue them; the relay then publishes them
 // in order before the later events of their invoices).
 func outbox(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: outbox takes: failed | retry EVENT_ID|--all", errUsage)
+	cmd, err := invoicingsvc.ParseOutboxCommand(args)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	var eventID uuid.UUID
-	switch {
-	case args[0] == "failed" && len(args) == 1:
-	case args[0] == "retry" && len(args) == 2 && args[1] == "--all":
-	case args[0] == "retry" && len(args) == 2:
-		id, err := uuid.Parse(args[1])
-		if err != nil {
-			return fmt.Errorf("%w: %q is not an event id", errUsage, args[1])
-		}
-		eventID = id
-	default:
-		return fmt.Errorf("%w: outbox takes: failed | retry EVENT_ID|--all", errUsage)
-	}
-
 	a, err := invoicingsvc.OpenAdmin(ctx, cfg.Invoicing.DatabaseURL)
 	if err != nil {
 		return err
@@ -38,9 +25,9 @@ func outbox(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 	defer a.Close()
 
 	switch {
-	case args[0] == "failed":
+	case cmd.Name == "failed":
 		return a.WriteParked(ctx, stdout)
-	case args[1] == "--all":
+	case cmd.EventID == uuid.Nil:
 		n, err := a.RetryAllParked(ctx)
 		if err != nil {
 			return err
@@ -48,10 +35,10 @@ func outbox(ctx context.Context, cfg config, args []string, stdout io.Writer) er
 		_, err = fmt.Fprintf(stdout, "re-queued %d parked events\n", n)
 		return err
 	default:
-		if err := a.RetryParked(ctx, eventID); err != nil {
+		if err := a.RetryParked(ctx, cmd.EventID); err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(stdout, "re-queued %s\n", eventID)
+		_, err = fmt.Fprintf(stdout, "re-queued %s\n", cmd.EventID)
 		return err
 	}
 }

@@ -3,8 +3,10 @@ package devmail
 import (
 	"encoding/json"
 	"html/template"
+	"net"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // Handler serves the messages kept by s:
@@ -53,3 +55,13 @@ article{border-top:1px solid #ccc;padding:.5em 0}pre{white-space:pre-wrap;backgr
 {{else}}<p>No mail yet.</p>{{end}}
 </body></html>
 `))
+
+// Start runs a sink with cfg, its SMTP server on smtpLn and its page
+// (Handler) on pageLn, until the returned stop closes both.
+func Start(cfg Config, smtpLn, pageLn net.Listener) (stop func()) {
+	sink := New(cfg)
+	go func() { _ = sink.ServeSMTP(smtpLn) }()
+	page := &http.Server{Handler: sink.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = page.Serve(pageLn) }()
+	return func() { _ = page.Close(); _ = sink.Close() }
+}

@@ -3,7 +3,8 @@
 // one kind of value (a bounded number, a duration, a flag), which stores a
 // valid value in the field it is given and otherwise returns an error
 // saying what the value must be. The table of variables, their defaults and
-// the configuration they fill stay with each context (Var).
+// the configuration they fill stay with each context (Var), as does the
+// help of a context's own commands (Command), which help.go writes.
 package envconfig
 
 import (
@@ -100,6 +101,19 @@ func ListenAddr(v string) error {
 		return fmt.Errorf("host %q is neither an IP address nor a host name", host)
 	}
 	return nil
+}
+
+// LoopbackAddr returns addr (host:port) as a client on this machine dials
+// it: an empty or unspecified host becomes 127.0.0.1.
+func LoopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // hostName matches a DNS name: dot-separated labels of letters, digits,

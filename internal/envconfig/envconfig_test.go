@@ -60,3 +60,14 @@ func TestInterval(t *testing.T) {
 		}
 	}
 }
+
+func TestLoopbackAddrDialsTheUnspecifiedHostOnThisMachine(t *testing.T) {
+	for addr, want := range map[string]string{
+		":8080": "127.0.0.1:8080", "0.0.0.0:4222": "127.0.0.1:4222", "[::]:1025": "127.0.0.1:1025",
+		"127.0.0.1:8025": "127.0.0.1:8025", "localhost:80": "localhost:80", "not an address": "not an address",
+	} {
+		if got := LoopbackAddr(addr); got != want {
+			t.Errorf("LoopbackAddr(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

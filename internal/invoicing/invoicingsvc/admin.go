@@ -102,3 +102,19 @@ func (a *Admin) CreateAPIKey(ctx context.Context, tenantName string) (key string
 func (a *Admin) TenantExists(ctx context.Context, name string) (bool, error) {
 	return invoicingpg.NewAPIKeys(a.pool).TenantExists(ctx, name)
 }
+
+// CreateTenant creates, in the invoicing database at databaseURL, the
+// tenant called name and an API key for it, and returns the key and the
+// tenant's id. A tenant that exists already is left as it is: key is then
+// empty, as its keys are stored as hashes only.
+func CreateTenant(ctx context.Context, databaseURL, name string) (key string, tenant kernel.TenantID, err error) {
+	a, err := OpenAdmin(ctx, databaseURL)
+	if err != nil {
+		return "", tenant, err
+	}
+	defer a.Close()
+	if exists, err := a.TenantExists(ctx, name); err != nil || exists {
+		return "", tenant, err
+	}
+	return a.CreateAPIKey(ctx, name)
+}

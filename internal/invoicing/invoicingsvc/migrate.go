@@ -40,17 +40,51 @@ func MigrationStatus(databaseURL string) (Migrations, error) {
 	return m, nil
 }
 
+// MigrateUp applies every pending migration of the invoicing schema at
+// databaseURL. It refuses a dirty schema (a *DirtyError) before changing
+// anything; else it returns the migration's error.
+func MigrateUp(databaseURL string) error {
+	if err := CheckClean(databaseURL); err != nil {
+		return err
+	}
+	return invoicingpg.MigrateUp(databaseURL)
+}
+
+// CheckClean returns a *DirtyError if the invoicing schema at databaseURL
+// is dirty, the error of reading its version, else nil.
+func CheckClean(databaseURL string) error {
+	v, dirty, err := invoicingpg.MigrateVersion(databaseURL)
+	if err == nil && dirty {
+		return &DirtyError{Version: v}
+	}
+	return err
+}
+
+// MigrateDownAll reverts every migration of the invoicing schema at
+// databaseURL, back to version 0 (its data is lost). It refuses a dirty
+// schema (a *DirtyError) before changing anything.
+func MigrateDownAll(databaseURL string) error {
+	if err := CheckClean(databaseURL); err != nil {
+		return err
+	}
+	return invoicingpg.MigrateDown(databaseURL)
+}
+
 // MigrateDown reverts the last n migrations of the invoicing schema at
-// databaseURL. It refuses, before changing anything, a count larger than
-// the migrations applied; else it returns the migration's error.
+// databaseURL. It refuses, before changing anything, a dirty schema (a
+// *DirtyError) and a count larger than the migrations applied; else it
+// returns the migration's error.
 func MigrateDown(databaseURL string, n int) error {
 	versions, err := invoicingpg.Migrations()
 	if err != nil {
 		return err
 	}
-	v, _, err := invoicingpg.MigrateVersion(databaseURL)
+	v, dirty, err := invoicingpg.MigrateVersion(databaseURL)
 	if err != nil {
 		return err
+	}
+	if dirty {
+		return &DirtyError{Version: v}
 	}
 	applied := 0
 	for _, version := range versions {
@@ -64,8 +98,15 @@ func MigrateDown(databaseURL string, n int) error {
 	return invoicingpg.MigrateDownSteps(databaseURL, n)
 }
 
-// DirtyError is OpenDatabase's refusal of a schema whose migration Version
-// failed half-way.
+// CreateDatabase creates the PostgreSQL database url names if it does not
+// exist, and reports whether it created it: any database, the notification
+// context's too when it has one of its own.
+func CreateDatabase(ctx context.Context, url string) (created bool, err error) {
+	return invoicingpg.CreateDatabase(ctx, url)
+}
+
+// DirtyError is the refusal of a schema whose migration Version failed
+// half-way, by OpenDatabase and the migrations.
 type DirtyError struct{ Version uint }
 
 func (e *DirtyError) Error() string {

@@ -2,6 +2,7 @@ package notifysvc
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 )
@@ -34,4 +35,33 @@ func MigrationStatus(ctx context.Context, databaseURL string) (Migrations, error
 		}
 	}
 	return m, nil
+}
+
+// DirtyError is the refusal of a notification schema whose migration
+// Version failed half-way.
+type DirtyError struct{ Version uint }
+
+func (e *DirtyError) Error() string {
+	return fmt.Sprintf("the notification schema is dirty at version %d (migration %d failed half-way)", e.Version, e.Version)
+}
+
+// CheckClean returns a *DirtyError if the notification schema at
+// databaseURL is dirty, the error of reading its version, else nil.
+func CheckClean(ctx context.Context, databaseURL string) error {
+	v, dirty, err := notifypg.MigrateVersion(ctx, databaseURL)
+	if err == nil && dirty {
+		return &DirtyError{Version: v}
+	}
+	return err
+}
+
+// MigrateUp creates the notification schema at databaseURL if needed and
+// applies its pending migrations, River's included. It refuses a dirty
+// schema (a *DirtyError) before changing anything; else it returns the
+// migration's error.
+func MigrateUp(ctx context.Context, databaseURL string) error {
+	if err := CheckClean(ctx, databaseURL); err != nil {
+		return err
+	}
+	return notifypg.Migrate(ctx, databaseURL)
 }
