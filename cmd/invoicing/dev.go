@@ -12,6 +12,7 @@ import (
 
 	"github.com/invoicing-dev/invoicing/internal/devmail"
 	"github.com/invoicing-dev/invoicing/internal/envconfig"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/pgurl"
 )
@@ -58,10 +59,10 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 	defer mailLn.Close()
 	stopSink := devmail.Start(devmail.Config{}, smtpLn, mailLn)
 	defer stopSink() // after serve: notify's last emails are in
-	mailURL := "http://" + loopbackAddr(mailLn.Addr().String())
+	mailURL := "http://" + envconfig.LoopbackAddr(mailLn.Addr().String())
 	if mailOnly {
 		fmt.Fprintf(stdout, "mail sink: SMTP on %s (SMTP_URL=smtp://%[1]s), what it receives on %s (JSON: %[2]s/messages); Ctrl-C stops it\n",
-			loopbackAddr(smtpLn.Addr().String()), mailURL)
+			envconfig.LoopbackAddr(smtpLn.Addr().String()), mailURL)
 		<-ctx.Done()
 		return nil
 	}
@@ -76,12 +77,12 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 	}
 	cfg.NATSURL, cfg.Invoicing.Relay, cfg.NotifyEnabled = embeddedNATS, true, true
 	cfg.Notify.Webhooks, cfg.Notify.WebhookPolicy.AllowPrivate = true, true
-	cfg.Notify.SMTP.URL = "smtp://" + loopbackAddr(smtpLn.Addr().String())
+	cfg.Notify.SMTP.URL = "smtp://" + envconfig.LoopbackAddr(smtpLn.Addr().String())
 	key, err := devData(ctx, cfg, f.tenant, stdout)
 	if err != nil {
 		return err
 	}
-	if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
+	if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
 		return err
 	}
 	actx, cancel := context.WithCancel(ctx)
@@ -137,7 +138,7 @@ func devData(ctx context.Context, cfg config, tenant string, stdout io.Writer) (
 // invoice with key ($KEY if key is empty), once the API answers /healthz;
 // it gives up silently when ctx ends first.
 func announce(ctx context.Context, cfg config, f devFlags, mailURL, key string, stdout io.Writer) {
-	api := "http://" + loopbackAddr(cfg.HTTPAddr)
+	api := "http://" + envconfig.LoopbackAddr(cfg.HTTPAddr)
 	client := &http.Client{Timeout: 2 * time.Second}
 	ok := func(path string) bool {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, api+path, nil)
@@ -175,9 +176,6 @@ invoicing dev is running (development only). Ctrl-C stops it; the next start reu
 Create an invoice:
   curl -s -X POST %[1]s/v1/invoices -H %[8]s -H 'Content-Type: application/json' -d '{"customer": {"name": "Ada Lovelace", "email": "ada@example.com"}, "currency": "EUR", "lines": [{"description": "Consulting", "quantity": 1, "unit_amount": 5000}]}'
 
-`, api, docs, mailURL, loopbackAddr(f.smtp), "nats://"+loopbackAddr(cfg.NATSEmbeddedAddr),
+`, api, docs, mailURL, envconfig.LoopbackAddr(f.smtp), "nats://"+envconfig.LoopbackAddr(cfg.NATSEmbeddedAddr),
 		envconfig.HidePasswords(cfg.Invoicing.DatabaseURL), f.tenant, auth)
 }
-
-// loopbackAddr is envconfig.LoopbackAddr, under the name embedded.go uses.
-var loopbackAddr = envconfig.LoopbackAddr

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/invoicing-dev/invoicing/internal/envconfig"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats/natsembed"
 )
 
@@ -60,7 +61,7 @@ func embedNATS(cfg config, logger *slog.Logger) (config, func(), error) {
 // hosting it (notify). Any other NATS_URL is returned unchanged.
 func embeddedClient(cfg config) config {
 	if cfg.NATSURL == embeddedNATS {
-		cfg.NATSURL = "nats://" + loopbackAddr(cfg.NATSEmbeddedAddr)
+		cfg.NATSURL = "nats://" + envconfig.LoopbackAddr(cfg.NATSEmbeddedAddr)
 	}
 	return cfg
 }

@@ -13,23 +13,7 @@ import (
 
 // command is one subcommand's help: how it is called, what it does, and the
 // environment variables it reads (names in envVars).
-type command struct {
-	name     string
-	synopsis []string // call forms, each with its one-line summary after a tab
-	about    string   // what it does, in a few lines
-	env      []string
-}
-
-// contextCommand returns the help of a context's command as main's.
-func contextCommand(c envconfig.Command) command { return command{c.Name, c.Synopsis, c.About, c.Env} }
-
-// writeSynopsis writes c's call forms with their summaries, aligned.
-func writeSynopsis(w io.Writer, c command) { envconfig.WriteSynopsis(w, c.help()) }
-
-// help returns c as envconfig writes it.
-func (c command) help() envconfig.Command {
-	return envconfig.Command{Name: c.name, Synopsis: c.synopsis, About: c.about, Env: c.env}
-}
+type command = envconfig.Command
 
 // Variable groups several commands read.
 var (
@@ -45,70 +29,70 @@ var (
 
 // commands is every subcommand, in the order the usage lists them.
 var commands = []command{
-	{name: "serve", synopsis: []string{"serve\trun the HTTP API (and the outbox relay unless RELAY_ENABLED=false)"},
-		about: `Serves the API, /healthz, /readyz and /metrics on HTTP_ADDR until SIGTERM or SIGINT, then
+	{Name: "serve", Synopsis: []string{"serve\trun the HTTP API (and the outbox relay unless RELAY_ENABLED=false)"},
+		About: `Serves the API, /healthz, /readyz and /metrics on HTTP_ADDR until SIGTERM or SIGINT, then
 finishes the requests in flight and drains the relay within SHUTDOWN_TIMEOUT. The relay runs
 inside unless RELAY_ENABLED=false (several replicas may run: one leads); with NOTIFY_ENABLED=true
 the notification consumer and its workers run inside too, reading the notify variables
 (invoicing help notify). Refuses to start on a schema not yet migrated or dirty (invoicing migrate
 status); on one a later release migrated it starts and warns, as during a rolling deploy.`,
-		env: slices.Concat(runEnv, dbEnv, []string{"API_KEY_CACHE_TTL"}, natsEnv, embedEnv, []string{"RELAY_ENABLED"}, relayEnv,
+		Env: slices.Concat(runEnv, dbEnv, []string{"API_KEY_CACHE_TTL"}, natsEnv, embedEnv, []string{"RELAY_ENABLED"}, relayEnv,
 			[]string{"NOTIFY_ENABLED", "WEBHOOKS_ENABLED", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_SECRET_OVERLAP",
 				"WEBHOOK_MAX_ENDPOINTS", "OVERDUE_INTERVAL", "OVERDUE_BATCH_SIZE"}, otelEnv)},
-	{name: "relay", synopsis: []string{"relay\trun the outbox relay alone"},
-		about: `Publishes committed outbox events to JetStream until SIGTERM or SIGINT, then drains within
+	{Name: "relay", Synopsis: []string{"relay\trun the outbox relay alone"},
+		About: `Publishes committed outbox events to JetStream until SIGTERM or SIGINT, then drains within
 SHUTDOWN_TIMEOUT. Several may run at once; one leads. Serves /healthz, /readyz and /metrics (no API)
 on HTTP_ADDR.`,
-		env: slices.Concat(runEnv, dbEnv, natsEnv, embedEnv, relayEnv, otelEnv)},
-	{name: "migrate", synopsis: []string{
+		Env: slices.Concat(runEnv, dbEnv, natsEnv, embedEnv, relayEnv, otelEnv)},
+	{Name: "migrate", Synopsis: []string{
 		"migrate up\tapply every pending migration, the notification schema's too",
 		"migrate down N\trevert the last N migrations of the invoicing schema",
 		"migrate down --all\trevert every migration of the invoicing schema (its data is lost)",
 		"migrate status\tshow each schema's version, dirty flag, latest version and pending count",
 		"migrate version\tprint the invoicing schema's version"},
-		about: `Migrates the database of DATABASE_URL; the notification context's schema (notification) lives
+		About: `Migrates the database of DATABASE_URL; the notification context's schema (notification) lives
 in NOTIFY_DATABASE_URL, by default the same database. down never touches the notification schema,
 and never runs without a count or --all. A database that does not exist yet is named, with the
 createdb command that creates it.`,
-		env: []string{"DATABASE_URL", "NOTIFY_DATABASE_URL"}},
-	contextCommand(invoicingsvc.APIKeyHelp),
-	contextCommand(invoicingsvc.OutboxHelp),
-	{name: "notify", synopsis: []string{
+		Env: []string{"DATABASE_URL", "NOTIFY_DATABASE_URL"}},
+	invoicingsvc.APIKeyHelp,
+	invoicingsvc.OutboxHelp,
+	{Name: "notify", Synopsis: []string{
 		"notify\trun the notification consumer and its email and webhook workers alone",
 		"notify failed\tlist email tasks that failed for good",
 		"notify retry TASK_ID|--all\tre-queue failed email tasks",
 		"notify replay --since TIME\tre-read the stream from TIME (RFC 3339, or 1h back) through the inbox",
 		"notify reminders [--invoice ID]\tlist the payment reminder processes: state, next reminder and when"},
-		about: `The notification context: consumes the INVOICING stream into its inbox and sends the emails
+		About: `The notification context: consumes the INVOICING stream into its inbox and sends the emails
 (SMTP_URL) and, with WEBHOOKS_ENABLED=true, the webhooks. Serves /healthz, /readyz and /metrics on
 HTTP_ADDR. Its tables live in NOTIFY_DATABASE_URL (default DATABASE_URL), schema notification.`,
-		env: slices.Concat([]string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "PPROF_ADDR"}, dbEnv, []string{"NATS_URL", "NATS_EMBEDDED_ADDR"}, notifEnv, otelEnv)},
-	contextCommand(invoicingsvc.OverdueHelp),
-	{name: "dev", synopsis: []string{"dev [--smtp ADDR] [--mail ADDR] [--tenant NAME]\tthe whole system in one process, for development only",
+		Env: slices.Concat([]string{"HTTP_ADDR", "SHUTDOWN_TIMEOUT", "PPROF_ADDR"}, dbEnv, []string{"NATS_URL", "NATS_EMBEDDED_ADDR"}, notifEnv, otelEnv)},
+	invoicingsvc.OverdueHelp,
+	{Name: "dev", Synopsis: []string{"dev [--smtp ADDR] [--mail ADDR] [--tenant NAME]\tthe whole system in one process, for development only",
 		"dev mail [--smtp ADDR] [--mail ADDR]\tthe development mail sink alone, for serve and notify run by hand"},
-		about: `Creates the database DATABASE_URL names if missing, migrates both schemas, creates the demo
+		About: `Creates the database DATABASE_URL names if missing, migrates both schemas, creates the demo
 tenant (default demo; its API key is printed at its first start only) or reuses it, and runs serve
 with the relay, notify with emails and webhooks (private URLs allowed), an embedded NATS server on
 NATS_EMBEDDED_ADDR (NATS_URL is not read) and a mail sink: SMTP on --smtp (127.0.0.1:1025), its
 messages on a page at --mail (127.0.0.1:8025). Prints the URLs and a curl line once the API
 answers; SIGINT or SIGTERM stops it. A port in use fails start-up at once, naming its variable or
 flag. dev mail runs the sink alone (SMTP_URL=smtp://127.0.0.1:1025 for notify). Never for production.`,
-		env: slices.Concat([]string{"HTTP_ADDR", "NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR", "PPROF_ADDR"}, dbEnv,
+		Env: slices.Concat([]string{"HTTP_ADDR", "NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR", "PPROF_ADDR"}, dbEnv,
 			[]string{"NOTIFY_DATABASE_URL", "MAIL_FROM", "MAIL_DOMAIN"})},
-	{name: "version", synopsis: []string{"version\tprint the module version and the VCS revision it was built from"},
-		about: `Prints what debug.ReadBuildInfo knows: the module and its version, the VCS revision, its time
+	{Name: "version", Synopsis: []string{"version\tprint the module version and the VCS revision it was built from"},
+		About: `Prints what debug.ReadBuildInfo knows: the module and its version, the VCS revision, its time
 and whether the tree had uncommitted changes, and the Go version. go run and -buildvcs=false
 leave out the revision.`},
-	{name: "help", synopsis: []string{
+	{Name: "help", Synopsis: []string{
 		"help [COMMAND]\tthis list, or a command's help (also: invoicing COMMAND -h)",
 		"help env\tevery environment variable, its default and meaning"},
-		about: `Help reads no configuration: it works whatever the environment holds.`},
+		About: `Help reads no configuration: it works whatever the environment holds.`},
 }
 
 // findCommand returns the command called name, or false.
 func findCommand(name string) (command, bool) {
 	for _, c := range commands {
-		if c.name == name {
+		if c.Name == name {
 			return c, true
 		}
 	}
@@ -121,7 +105,7 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("usage: invoicing <command> [arguments]\n\ncommands:\n")
 	for _, c := range commands {
-		writeSynopsis(&b, c)
+		envconfig.WriteSynopsis(&b, c)
 	}
 	b.WriteString(`
 Run 'invoicing help COMMAND' (or 'invoicing COMMAND -h') for a command's details and the
@@ -152,7 +136,7 @@ func help(w io.Writer, args []string) error {
 	if len(args) != 1 || !ok {
 		return fmt.Errorf("%w: no help for %q; commands: %s, env", errUsage, strings.Join(args, " "), commandNames())
 	}
-	return envconfig.WriteHelp(w, "invoicing", c.help(), helpDocs())
+	return envconfig.WriteHelp(w, "invoicing", c, helpDocs())
 }
 
 // helpDocs returns envVars as their help describes them.
@@ -178,7 +162,7 @@ func lookupVar(name string) (envVar, bool) {
 func commandNames() string {
 	names := make([]string, len(commands))
 	for i, c := range commands {
-		names[i] = c.name
+		names[i] = c.Name
 	}
 	return strings.Join(names, ", ")
 }

@@ -42,31 +42,31 @@ func TestHelpIsPerCommand(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, c := range commands {
-		got := helpOf(t, "help", c.name)
+		got := helpOf(t, "help", c.Name)
 		if got == general {
-			t.Errorf("invoicing help %s prints the general usage", c.name)
+			t.Errorf("invoicing help %s prints the general usage", c.Name)
 		}
 		if other, dup := seen[got]; dup {
-			t.Errorf("invoicing help %s prints the same as help %s", c.name, other)
+			t.Errorf("invoicing help %s prints the same as help %s", c.Name, other)
 		}
-		seen[got] = c.name
-		for _, s := range c.synopsis {
+		seen[got] = c.Name
+		for _, s := range c.Synopsis {
 			form, _, _ := strings.Cut(s, "\t")
 			if !strings.Contains(got, "invoicing "+form+"\n") {
-				t.Errorf("invoicing help %s lacks the form %q:\n%s", c.name, form, got)
+				t.Errorf("invoicing help %s lacks the form %q:\n%s", c.Name, form, got)
 			}
 		}
-		for _, v := range c.env {
+		for _, v := range c.Env {
 			if !strings.Contains(got, "  "+v+" (") {
-				t.Errorf("invoicing help %s does not name %s with its default:\n%s", c.name, v, got)
+				t.Errorf("invoicing help %s does not name %s with its default:\n%s", c.Name, v, got)
 			}
 		}
-		if c.name == "help" {
+		if c.Name == "help" {
 			continue
 		}
 		for _, flag := range []string{"-h", "--help"} {
-			if alt := helpOf(t, c.name, flag); alt != got {
-				t.Errorf("invoicing %s %s differs from invoicing help %s:\n%s", c.name, flag, c.name, alt)
+			if alt := helpOf(t, c.Name, flag); alt != got {
+				t.Errorf("invoicing %s %s differs from invoicing help %s:\n%s", c.Name, flag, c.Name, alt)
 			}
 		}
 	}
@@ -91,9 +91,9 @@ func TestHelpIsPerCommand(t *testing.T) {
 // lists within envVars, so a renamed variable cannot linger in a help.
 func TestHelpNamesOnlyVariablesTheBinaryReads(t *testing.T) {
 	for _, c := range commands {
-		for _, name := range c.env {
+		for _, name := range c.Env {
 			if _, ok := lookupVar(name); !ok {
-				t.Errorf("help of %s names %s, which envVars does not have", c.name, name)
+				t.Errorf("help of %s names %s, which envVars does not have", c.Name, name)
 			}
 		}
 	}
@@ -222,7 +222,7 @@ func TestHelpNamesTheVariablesACommandReads(t *testing.T) {
 	} {
 		c, _ := findCommand(name)
 		for _, v := range vars {
-			if !slices.Contains(c.env, v) {
+			if !slices.Contains(c.Env, v) {
 				t.Errorf("invoicing help %s does not list %s, which it reads", name, v)
 			}
 		}

@@ -24,6 +24,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/invoicing-dev/invoicing/internal/envconfig"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/pgurl"
 )
 
@@ -43,10 +45,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "invoicing:", err)
 		if errors.Is(err, errUsage) {
 			// The command's own forms, or the list of commands.
-			if c, ok := findCommand(firstArg(os.Args[1:])); ok && c.name != "help" {
+			if c, ok := findCommand(firstArg(os.Args[1:])); ok && c.Name != "help" {
 				fmt.Fprint(os.Stderr, "usage:\n")
-				writeSynopsis(os.Stderr, c)
-				fmt.Fprintf(os.Stderr, "(invoicing help %s says more)\n", c.name)
+				envconfig.WriteSynopsis(os.Stderr, c)
+				fmt.Fprintf(os.Stderr, "(invoicing help %s says more)\n", c.Name)
 			} else {
 				fmt.Fprint(os.Stderr, usage())
 			}
@@ -99,12 +101,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	switch args[0] {
 	case "serve":
-		if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
+		if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
 			return err
 		}
 		return serve(ctx, cfg, logger, args[1:])
 	case "relay":
-		if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
+		if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
 			return err
 		}
 		return runRelay(ctx, cfg, logger, args[1:])
@@ -116,7 +118,7 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 		return outbox(ctx, cfg, args[1:], stdout)
 	case "notify":
 		if len(args) == 1 {
-			if err := startPprof(ctx, cfg.PprofAddr, logger); err != nil {
+			if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
 				return err
 			}
 		}
