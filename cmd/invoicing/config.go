@@ -110,7 +110,12 @@ var envVars = []envVar{
 		c.DatabaseURL = v
 		return invoicingpg.CheckURL(v)
 	}},
-	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return errors.New("must be debug, info, warn or error")
+		}
+		return nil
+	}},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry: OTLP/HTTP collector URL for traces (e.g. http://localhost:4318; /v1/traces is appended); empty: tracing off, at no cost. The SDK reads the other standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, ...)", otelVar("OTEL_EXPORTER_OTLP_ENDPOINT")},
 	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "OpenTelemetry: full OTLP/HTTP URL for traces (…/v1/traces), instead of the one above", otelVar("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")},
 	{"OTEL_EXPORTER_OTLP_PROTOCOL", "", "OpenTelemetry: empty or http/protobuf, the only protocol this build speaks (no gRPC)", otelVar("OTEL_EXPORTER_OTLP_PROTOCOL")},
@@ -128,8 +133,11 @@ var envVars = []envVar{
 	}},
 	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (nats://, tls://, ws:// or wss://), or a comma-separated list of cluster URLs; `embedded`: a NATS server inside serve or relay, for development only (NATS_EMBEDDED_ADDR)", func(c *config, v string) error {
 		c.NATSURL = v
-		if v == embeddedNATS {
+		switch {
+		case v == embeddedNATS:
 			return nil
+		case strings.EqualFold(strings.TrimSpace(v), embeddedNATS):
+			return fmt.Errorf("the embedded server is spelled `%s`, in lower case", embeddedNATS)
 		}
 		return invoicingnats.CheckURLs(v)
 	}},
