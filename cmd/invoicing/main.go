@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// start-up.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	return hintMissingDatabase(runCommand(ctx, cfg, logger, args, stdout), cfg)
+	return hintDatabase(runCommand(ctx, cfg, logger, args, stdout), cfg)
 }
 
 // runCommand runs the command of args[0] with cfg, as run describes.
