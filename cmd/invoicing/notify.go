@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/invoicing-dev/invoicing/internal/envconfig"
+	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
@@ -41,10 +43,14 @@ func notifyConfig(cfg config, consume bool) notifysvc.Config {
 			Webhooks: webhookConfig(cfg),
 		},
 		WebhookTimeout:  cfg.WebhookTimeout,
-		WebhookPolicy:   webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate},
+		WebhookPolicy:   webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate, PrivateHint: privateURLHint},
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	}
 }
+
+// privateURLHint ends the refusal of a webhook URL that only
+// WEBHOOK_ALLOW_PRIVATE_URLS would admit.
+const privateURLHint = "for development against a local receiver, the server can allow http and private addresses with WEBHOOK_ALLOW_PRIVATE_URLS=true"
 
 // webhookConfig is the webhook part of the queue's configuration.
 func webhookConfig(cfg config) notifypg.WebhookConfig {
@@ -67,6 +73,20 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, consume boo
 func webhookRoutes(s *notifysvc.Service) func(chi.Router, *invoicinghttp.Host) {
 	a := s.WebhookApp()
 	return func(r chi.Router, host *invoicinghttp.Host) { notifyhttp.New(a, host).Routes(r) }
+}
+
+// errWebhooksOff answers the webhook API's routes on a server that does not
+// serve it, so that a client learns why rather than "no such route".
+var errWebhooksOff = &failure.Error{Kind: failure.NotFound, Code: "webhooks_disabled",
+	Message: "webhooks are disabled on this server: it serves /v1/webhook_endpoints with WEBHOOKS_ENABLED=true"}
+
+// webhooksOffRoutes answers every route of the webhook API with
+// errWebhooksOff, for invoicinghttp.Config.Routes when WEBHOOKS_ENABLED is
+// false.
+func webhooksOffRoutes(r chi.Router, host *invoicinghttp.Host) {
+	off := func(w http.ResponseWriter, req *http.Request) { host.WriteProblem(w, req, errWebhooksOff) }
+	r.HandleFunc("/webhook_endpoints", off)
+	r.HandleFunc("/webhook_endpoints/*", off)
 }
 
 // notifyChecks returns s's readiness checks as GET /readyz runs them.

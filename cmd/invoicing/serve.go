@@ -86,8 +86,11 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 func newInvoicing(ctx context.Context, p *processBase, logger *slog.Logger, api bool, wp *notifysvc.Service) (*invoicingsvc.Service, error) {
 	cfg := p.cfg
 	hcfg := opsConfig(p.m, logger, nil)
-	if api && cfg.WebhooksEnabled {
+	switch {
+	case api && cfg.WebhooksEnabled:
 		hcfg.Routes = webhookRoutes(wp)
+	case api:
+		hcfg.Routes = webhooksOffRoutes
 	}
 	return invoicingsvc.New(ctx, invoicingsvc.Deps{
 		Pool: p.pool, Listener: p.ln, Logger: logger, Tracer: p.tp, HTTP: hcfg, RelayMetrics: p.m.Relay,
