@@ -110,7 +110,7 @@ var envVars = []envVar{
 		c.DatabaseURL = v
 		return invoicingpg.CheckURL(v)
 	}},
-	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug)", func(c *config, v string) error {
+	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug), on stderr for the commands that answer and exit", func(c *config, v string) error {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return errors.New("must be debug, info, warn or error")
 		}
