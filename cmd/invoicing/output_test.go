@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -20,17 +20,18 @@ func TestOneShotCommandsAnswerApartFromTheLog(t *testing.T) {
 	ns := natstest.New(t)
 	getenv := env(map[string]string{"DATABASE_URL": pgtest.NewURL(t), "NATS_URL": ns.URL()})
 	ctx := context.Background()
+	// The stream, as serve's relay creates it.
 	nc, err := nats.Connect(ns.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
+	pub, err := invoicingnats.NewPublisher(nc, invoicingnats.StreamConfig{})
+	if err == nil {
+		err = pub.Prepare(ctx)
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "INVOICING", Subjects: []string{"invoicing.>"}}); err != nil {
-		t.Fatal(err)
+	if err != nil {
+		t.Fatalf("create the stream: %v", err)
 	}
 	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)

@@ -9,11 +9,9 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/google/uuid"
 
 	"github.com/invoicing-dev/invoicing/event"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
-	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 )
 
 // TestEventPackageReadsWhatTheRelayPublishes: the subscribers' package
@@ -28,16 +26,7 @@ func TestEventPackageReadsWhatTheRelayPublishes(t *testing.T) {
 	seen := map[string]bool{}
 	for i, p := range everyEvent(t) {
 		e := p.event
-		data, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := cloudevent.Encode(outbox.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
-			Tenant: e.Meta().Tenant, AggregateID: uuid.UUID(p.aggregate),
-			Version: e.Meta().Version, Type: e.Type(), Payload: data, OccurredAt: e.Meta().OccurredAt})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, body := p.encode(t, int64(i+1))
 		ce, err := event.Parse(body)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", e.Type(), err, body)
