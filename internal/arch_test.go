@@ -273,6 +273,19 @@ var rules = []rule{
 		allowed: func(e edge) bool { return e.std },
 	},
 	{
+		// Other teams import the Go client and the event types: nothing of
+		// the service may come with them (a build outside the module could
+		// not import internal/ anyway; the rule says so first).
+		name:    "the Go client (client) depends on no package of the module",
+		scopes:  []string{"client/..."},
+		allowed: func(e edge) bool { return !e.local },
+	},
+	{
+		name:    "the subscribers' event types (event) depend only on the standard library",
+		scopes:  []string{"event/..."},
+		allowed: func(e edge) bool { return e.std },
+	},
+	{
 		// The fault suite, the load tool, the benchmarks and the tools talk
 		// to the service over the network only, as a client would.
 		name:    "clients and tools depend on no package under internal or cmd",
@@ -534,7 +547,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	// are theirs and theirs.
 	add := func(ip string, imports ...string) {
 		local := func(s string) string {
-			if strings.HasPrefix(s, "internal/") || strings.HasPrefix(s, "cmd/") || strings.HasPrefix(s, "tools/") || s == "api" {
+			if strings.HasPrefix(s, "internal/") || strings.HasPrefix(s, "cmd/") || strings.HasPrefix(s, "tools/") || s == "api" || s == "client" || s == "event" {
 				return mod + "/" + s
 			}
 			return s
@@ -590,6 +603,8 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/invoicing/metrics", "internal/invoicing/invoicingsvc")
 	add("internal/notification/notifysvc", "internal/invoicing/invoicingsvc")
 	add("tools/load", "internal/invoicing/domain/invoice")
+	add("client", "internal/kernel")
+	add("event", uuidPath)
 
 	const (
 		shared  = "the shared packages depend only on the standard library, uuid and one another"
@@ -615,9 +630,13 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		helper  = "no package but a test helper (named *test) depends on a test helper"
 		wire    = "only main depends on a context's wiring package (invoicingsvc, notifysvc)"
 		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl and the contract (api)"
+		gocli   = "the Go client (client) depends on no package of the module"
+		events  = "the subscribers' event types (event) depend only on the standard library"
 	)
 	m := mod + "/"
 	want := []string{
+		m + "client depends on " + m + "internal/kernel (" + gocli + ")",
+		m + "event depends on " + uuidPath + " (" + events + ")",
 		m + "internal/apitest depends on " + m + "internal/kernel (" + apicli + ")",
 		m + "internal/devmail depends on " + m + "internal/kernel (" + devmail + ")",
 		m + "internal/envconfig depends on " + uuidPath + " (" + envcfg + ")",

@@ -167,3 +167,23 @@ func freePort(t *testing.T) string {
 	ln.Close()
 	return addr
 }
+
+// TestConfigErrorSuggestsTheValidValue: a value close to a valid one is
+// refused with what would have been accepted, not the parser's own words.
+func TestConfigErrorSuggestsTheValidValue(t *testing.T) {
+	for _, tc := range []struct{ name, value, want string }{
+		{"LOG_LEVEL", "verbose", "debug, info, warn or error"},
+		{"NATS_URL", "Embedded", "`embedded`"},
+		{"NATS_URL", "EMBEDDED", "`embedded`"},
+	} {
+		_, err := loadConfig(func(k string) string {
+			if k == tc.name {
+				return tc.value
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), tc.name) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%s: error %v, want it to name the variable and say %s", tc.name, tc.value, err, tc.want)
+		}
+	}
+}

@@ -46,6 +46,8 @@ func embedNATS(cfg config, logger *slog.Logger) (config, func(), error) {
 	switch {
 	case errors.Is(err, natsembed.ErrNotReady):
 		return cfg, nil, fmt.Errorf("NATS_URL=embedded: the server on NATS_EMBEDDED_ADDR %s with its store in NATS_EMBEDDED_DIR %s did not start within 10s (see the log)", cfg.NATSEmbeddedAddr, dir)
+	case errors.Is(err, natsembed.ErrDirInUse):
+		return cfg, nil, fmt.Errorf("NATS_URL=embedded: NATS_EMBEDDED_DIR %s is the store of another embedded server (%w): stop that serve or relay, or give this one a NATS_EMBEDDED_DIR of its own", dir, err)
 	case err != nil:
 		return cfg, nil, fmt.Errorf("NATS_URL=embedded: %w", err)
 	}

@@ -109,3 +109,34 @@ func mustConfig(t *testing.T, getenv func(string) string) config {
 	}
 	return cfg
 }
+
+// TestEmbeddedNATSRefusesAStoreInUse: two processes given one
+// NATS_EMBEDDED_DIR (on two addresses) would write one JetStream store at
+// once; the second refuses, naming the directory, and the store is free
+// again once the first stops.
+func TestEmbeddedNATSRefusesAStoreInUse(t *testing.T) {
+	dir := t.TempDir()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfgAt := func(addr string) config {
+		return mustConfig(t, env(map[string]string{"NATS_URL": "embedded", "NATS_EMBEDDED_ADDR": addr, "NATS_EMBEDDED_DIR": dir}))
+	}
+	_, stopFirst, err := embedNATS(cfgAt(freePort(t)), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stopSecond, err := embedNATS(cfgAt(freePort(t)), logger)
+	if err == nil {
+		stopSecond()
+		stopFirst()
+		t.Fatal("a second embedded server started on a store in use")
+	}
+	if !strings.Contains(err.Error(), "NATS_EMBEDDED_DIR "+dir) {
+		t.Errorf("second server on the same store: %v, want an error naming NATS_EMBEDDED_DIR %s", err, dir)
+	}
+	stopFirst()
+	_, stopThird, err := embedNATS(cfgAt(freePort(t)), logger)
+	if err != nil {
+		t.Fatalf("the store stays locked after its server stopped: %v", err)
+	}
+	stopThird()
+}

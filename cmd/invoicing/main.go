@@ -39,7 +39,7 @@ func main() {
 	// once (nothing committed is lost: the relay re-sends what it had not
 	// marked, and JetStream drops the duplicates).
 	context.AfterFunc(ctx, stop)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	err := runWith(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "invoicing:", err)
@@ -58,10 +58,15 @@ func main() {
 	}
 }
 
-// run executes the command named by args[0]. It returns when the command is
-// done or, for long-running commands, after ctx is cancelled and shutdown has
-// finished; the error says what failed.
+// run is runWith with the logs on stdout too.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return runWith(ctx, args, getenv, stdout, stdout)
+}
+
+// runWith executes the command named by args[0], its output on stdout. It
+// returns when the command is done or, for long-running commands, after ctx
+// is cancelled and shutdown has finished; the error says what failed.
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: no command", errUsage)
 	}
@@ -88,12 +93,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stdout, cfg.LogLevel)
+	logs := stdout
+	if !longRunning(args) {
+		// A command that answers and exits keeps its answer alone on
+		// stdout, for scripts, and logs beside it.
+		logs = stderr
+	}
+	logger := newLogger(logs, cfg.LogLevel)
 	// Ends the pprof server when the command returns, also after a failed
 	// start-up.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	return pgurl.HintMissingDatabase(runCommand(ctx, cfg, logger, args, stdout),
+	return pgurl.Hint(runCommand(ctx, cfg, logger, args, stdout),
 		pgurl.Var{Name: "DATABASE_URL", URL: cfg.Invoicing.DatabaseURL}, pgurl.Var{Name: cfg.Notify.DatabaseVar, URL: cfg.Notify.DatabaseURL})
 }
 
@@ -130,6 +141,12 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
+}
+
+// longRunning reports whether args is a process that runs until stopped
+// (serve, relay, notify), whose log is its output.
+func longRunning(args []string) bool {
+	return args[0] == "serve" || args[0] == "relay" || args[0] == "notify" && len(args) == 1
 }
 
 // firstArg returns args[0], or "" if there is none.

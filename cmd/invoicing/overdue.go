@@ -34,6 +34,9 @@ func overdue(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		_, err = fmt.Fprintln(stdout, "another process is running the overdue job; nothing done")
 		return err
 	}
+	if err != nil && res.Checked == 0 {
+		return err // no result to report: the run failed before its first invoice
+	}
 	_, perr := fmt.Fprintf(stdout, "checked %d, recorded overdue %d, failed %d\n", res.Checked, res.Recorded, res.Failed)
 	return errors.Join(err, perr)
 }

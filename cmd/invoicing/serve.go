@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/invoicing-dev/invoicing/internal/failure"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifyhttp"
@@ -63,6 +64,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 	defer svc.Close()
 	if cfg.Notify.Webhooks {
 		notifyhttp.New(wp.WebhookApp(), svc.API().Host()).Routes(svc.API().V1())
+	} else {
+		notifyhttp.Off(svc.API().V1(), svc.API().Host(), errWebhooksOff)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -112,3 +115,8 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (_ *pgxp
 	}
 	return pool, schema, err
 }
+
+// errWebhooksOff answers the webhook API's routes on a server that does not
+// serve it, so that a client learns why rather than "no such route".
+var errWebhooksOff = &failure.Error{Kind: failure.NotFound, Code: "webhooks_disabled",
+	Message: "webhooks are disabled on this server: it serves /v1/webhook_endpoints with WEBHOOKS_ENABLED=true"}

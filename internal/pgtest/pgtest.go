@@ -8,7 +8,10 @@
 // ... TEMPLATE, which takes milliseconds.
 //
 // The server is TEST_DATABASE_URL, by default
-// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable; the
+// template's name starts with TEST_DATABASE_TEMPLATE, by default
+// invoicing_tmpl_ (two checkouts with other migrations on one server each
+// find their own; a prefix of its own keeps one test run's apart).
 package pgtest
 
 import (
@@ -35,6 +38,10 @@ import (
 
 // DefaultURL is the server used when TEST_DATABASE_URL is not set.
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// DefaultTemplate starts the template database's name when
+// TEST_DATABASE_TEMPLATE is not set; a hash of the migrations ends it.
+const DefaultTemplate = "invoicing_tmpl_"
 
 // startHint is what to run when the server is down.
 const startHint = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -142,7 +149,13 @@ func (s *server) ensureTemplate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := "invoicing_tmpl_" + sum[:12]
+	prefix := os.Getenv("TEST_DATABASE_TEMPLATE")
+	if prefix == "" {
+		prefix = DefaultTemplate
+	}
+	// The hash stays in the name: a template of other migrations is
+	// another database, never reused.
+	name := prefix + sum[:12]
 
 	// A session-level advisory lock held on one connection: parallel test
 	// binaries queue here, and all but the first find the template ready.

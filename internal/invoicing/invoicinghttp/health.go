@@ -45,6 +45,10 @@ type Check struct {
 // with no address, credential or error text of a dependency.
 type Unready struct {
 	Reason string
+	// Starting marks a condition this process is about to clear itself
+	// (a stream its relay creates on first leading): it fails the check
+	// as any other, but is logged at debug, not as a failure.
+	Starting bool
 }
 
 // Error returns the reason.
@@ -172,8 +176,13 @@ func reason(err error) string {
 	}
 }
 
-// logChange logs a check that starts failing, with its error, or recovers.
+// logChange logs a check that starts failing, with its error, or recovers;
+// a failure marked Starting it logs at debug only, and not as a failure.
 func (rd *ready) logChange(ctx context.Context, name string, err error) {
+	if u := (*Unready)(nil); errors.As(err, &u) && u.Starting {
+		rd.log.DebugContext(ctx, "readiness check waits for start-up", slog.String("check", name), slog.String("reason", u.Reason))
+		err = nil // nothing failed: neither a failure nor, later, a recovery
+	}
 	rd.mu.Lock()
 	was := rd.failed[name]
 	rd.failed[name] = err != nil

@@ -278,3 +278,32 @@ func TestRequestIDAndTraceParentReachTheEvents(t *testing.T) {
 		t.Errorf("outbox rows with the trace: %d; want 1", stored)
 	}
 }
+
+// TestReadinessIsQuietAboutWhatStartUpClears: a check failing with an
+// Unready marked Starting (the stream the relay is about to create on a
+// first start) fails readiness with its reason but logs no failure, nor a
+// recovery once it clears.
+func TestReadinessIsQuietAboutWhatStartUpClears(t *testing.T) {
+	var mu sync.Mutex
+	pending := true
+	url, logs := opsServer(t, invoicinghttp.Config{Checks: []invoicinghttp.Check{
+		{Name: "nats", Run: func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if pending {
+				return &invoicinghttp.Unready{Reason: "stream INVOICING not created yet", Starting: true}
+			}
+			return nil
+		}},
+	}})
+	if status, raw := getWith(t, http.DefaultClient, url+"/readyz"); status != http.StatusServiceUnavailable || !strings.Contains(string(raw), "not created yet") {
+		t.Errorf("GET /readyz while starting = %d %s, want 503 with the reason", status, raw)
+	}
+	mu.Lock()
+	pending = false
+	mu.Unlock()
+	get(t, url+"/readyz")
+	if strings.Contains(logs.String(), "readiness check failed") || strings.Contains(logs.String(), "readiness check recovered") {
+		t.Errorf("a start-up condition was logged as a failure:\n%s", logs)
+	}
+}

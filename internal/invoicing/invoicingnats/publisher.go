@@ -30,6 +30,9 @@ type Publisher struct {
 	js     jetstream.JetStream
 	stream StreamConfig
 	atomic atomic.Bool // the stream takes atomic batches (set by Prepare)
+	// prepared is set once Prepare ensured the stream: before, a missing
+	// stream is one Prepare is about to create.
+	prepared atomic.Bool
 }
 
 var _ relay.Publisher = (*Publisher)(nil)
@@ -69,6 +72,7 @@ func (p *Publisher) Prepare(ctx context.Context) error {
 		return err
 	}
 	p.atomic.Store(cfg.AllowAtomicPublish)
+	p.prepared.Store(true)
 	return nil
 }
 
@@ -96,11 +100,17 @@ func (p *Publisher) CheckMaxPayload() error {
 // ErrNoStream is returned by Ready when the stream does not exist.
 var ErrNoStream = errors.New("nats: stream not found")
 
+// ErrStreamPending is returned by Ready, with ErrNoStream, when the stream
+// does not exist yet and this publisher has not prepared it: the relay
+// creates it when it first leads.
+var ErrStreamPending = errors.New("nats: stream not created yet")
+
 // Ready reports whether events can be published now: nil if the connection
 // is up, the server's max_payload is large enough and the stream exists (one
 // request to the server). It returns an error wrapping
 // relay.ErrUnavailable while disconnected, ErrMaxPayloadTooSmall, ErrNoStream
-// if the stream is missing, or the server's error.
+// if the stream is missing (with ErrStreamPending before Prepare created
+// it), or the server's error.
 func (p *Publisher) Ready(ctx context.Context) error {
 	if !p.nc.IsConnected() {
 		return fmt.Errorf("nats: %w (connection %s)", relay.ErrUnavailable, p.nc.Status())
@@ -109,7 +119,10 @@ func (p *Publisher) Ready(ctx context.Context) error {
 		return err
 	}
 	if _, err := p.js.Stream(ctx, p.stream.Name); err != nil {
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound) && !p.prepared.Load():
+			return fmt.Errorf("%w (%w): %s", ErrNoStream, ErrStreamPending, p.stream.Name)
+		case errors.Is(err, jetstream.ErrStreamNotFound):
 			return fmt.Errorf("%w: %s", ErrNoStream, p.stream.Name)
 		}
 		return fmt.Errorf("nats: stream %s: %w", p.stream.Name, err)

@@ -65,6 +65,8 @@ func readinessChecks(pool *pgxpool.Pool, want uint, pub *invoicingnats.Publisher
 				return nil
 			case errors.Is(err, invoicingnats.ErrMaxPayloadTooSmall):
 				return errors.Join(&invoicinghttp.Unready{Reason: fmt.Sprintf("server max_payload below %d bytes", relay.MaxEventBytes)}, err)
+			case errors.Is(err, invoicingnats.ErrStreamPending):
+				return errors.Join(&invoicinghttp.Unready{Reason: "stream " + pub.Stream() + " not created yet", Starting: true}, err)
 			case errors.Is(err, invoicingnats.ErrNoStream):
 				return errors.Join(&invoicinghttp.Unready{Reason: "stream " + pub.Stream() + " not found"}, err)
 			case errors.Is(err, relay.ErrUnavailable):

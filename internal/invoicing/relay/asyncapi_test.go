@@ -52,6 +52,24 @@ type published struct {
 	aggregate [16]byte
 }
 
+// encode returns p's data and its CloudEvent as the relay publishes it at
+// outbox sequence seq.
+func (p published) encode(t *testing.T, seq int64) (data, body []byte) {
+	t.Helper()
+	e := p.event
+	data, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err = cloudevent.Encode(outbox.EventRecord{Sequence: seq, ID: e.Meta().ID,
+		Tenant: e.Meta().Tenant, AggregateID: uuid.UUID(p.aggregate),
+		Version: e.Meta().Version, Type: e.Type(), Payload: data, OccurredAt: e.Meta().OccurredAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, body
+}
+
 // asyncAPISchemas loads the components.schemas of api/asyncapi.yaml. The
 // OpenAPI loader reads them (JSON Schema either way) once they are wrapped in
 // a minimal OpenAPI document, and resolves their $refs.
@@ -145,16 +163,7 @@ func TestEveryEventMatchesItsAsyncAPISchema(t *testing.T) {
 	seen := map[string]bool{}
 	for i, p := range everyEvent(t) {
 		e := p.event
-		data, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := cloudevent.Encode(outbox.EventRecord{Sequence: int64(i + 1), ID: e.Meta().ID,
-			Tenant: e.Meta().Tenant, AggregateID: uuid.UUID(p.aggregate),
-			Version: e.Meta().Version, Type: e.Type(), Payload: data, OccurredAt: e.Meta().OccurredAt})
-		if err != nil {
-			t.Fatal(err)
-		}
+		data, body := p.encode(t, int64(i+1))
 		var envelope map[string]any
 		if err := json.Unmarshal(body, &envelope); err != nil {
 			t.Fatal(err)

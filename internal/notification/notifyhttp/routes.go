@@ -1,6 +1,10 @@
 package notifyhttp
 
-import "github.com/go-chi/chi/v5"
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
 
 // Routes adds every route of the webhook API to r, the API's /v1 router.
 // Each handler takes the tenant its API key authenticated (Host.Authenticated),
@@ -16,4 +20,13 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/webhook_endpoints/{id}/deliveries", auth(h.listDeliveries, "status", "limit", "starting_after"))
 	r.Post("/webhook_endpoints/{id}/deliveries/{delivery_id}/retry", auth(h.retryDelivery))
 	r.Post("/webhook_endpoints/{id}/replay", auth(h.replay))
+}
+
+// Off answers every route of the webhook API on r with err, through host:
+// on a server that does not serve the webhook API, a client learns why
+// rather than "no such route".
+func Off(r chi.Router, host Host, err error) {
+	off := func(w http.ResponseWriter, req *http.Request) { host.WriteProblem(w, req, err) }
+	r.HandleFunc("/webhook_endpoints", off)
+	r.HandleFunc("/webhook_endpoints/*", off)
 }

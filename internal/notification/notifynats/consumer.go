@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -178,6 +179,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 // ensure creates the durable consumer, or updates it to the configuration.
 func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
+	if !c.nc.IsConnected() {
+		// Asked while disconnected, nats.go buffers the request and
+		// answers "outbound buffer limit exceeded", which names neither
+		// the server nor the cause.
+		return nil, fmt.Errorf("no NATS server reachable at %s (connection %s)", serverList(c.nc), c.nc.Status())
+	}
 	one, many := c.filter()
 	return c.js.CreateOrUpdateConsumer(ctx, c.cfg.Stream, jetstream.ConsumerConfig{
 		Durable:        c.cfg.Durable,
@@ -406,3 +413,19 @@ var (
 	ErrNotConnected = errors.New("notification: not connected to NATS")
 	ErrNoConsumer   = errors.New("notification: durable consumer missing")
 )
+
+// serverList returns the URLs nc connects to, without their passwords.
+func serverList(nc *nats.Conn) string {
+	urls := nc.Opts.Servers
+	if len(urls) == 0 {
+		urls = []string{nc.Opts.Url}
+	}
+	shown := make([]string, len(urls))
+	for i, raw := range urls {
+		shown[i] = raw
+		if u, err := url.Parse(raw); err == nil {
+			shown[i] = u.Redacted()
+		}
+	}
+	return strings.Join(shown, ",")
+}

@@ -80,7 +80,10 @@ var Vars = []envconfig.Var[Config]{
 	}},
 	{Name: "WEBHOOK_DISABLE_AFTER", Default: "120h", Usage: "an endpoint whose attempts all fail for this long is disabled", Set: envconfig.Duration(func(c *Config) *time.Duration { return &c.Queue.Webhooks.DisableAfter })},
 	{Name: "WEBHOOK_SECRET_OVERLAP", Default: "24h", Usage: "after a secret rotation, how long the old secret signs too", Set: envconfig.Duration(func(c *Config) *time.Duration { return &c.Queue.Webhooks.SecretOverlap })},
-	{Name: "WEBHOOK_ALLOW_PRIVATE_URLS", Default: "false", Usage: "allow http and loopback/private addresses as webhook URLs (development and tests only: it opens SSRF)", Set: envconfig.Bool(func(c *Config) *bool { return &c.WebhookPolicy.AllowPrivate })},
+	{Name: "WEBHOOK_ALLOW_PRIVATE_URLS", Default: "false", Usage: "allow http and loopback/private addresses as webhook URLs (development and tests only: it opens SSRF)", Set: func(c *Config, v string) error {
+		c.WebhookPolicy.PrivateHint = privateURLHint
+		return envconfig.Bool(func(c *Config) *bool { return &c.WebhookPolicy.AllowPrivate })(c, v)
+	}},
 	{Name: "WEBHOOK_WORKERS", Default: "50", Usage: "webhook attempts at once, in all", Set: envconfig.Int(1, 1000, func(c *Config) *int { return &c.Queue.Webhooks.Workers })},
 	{Name: "WEBHOOK_ENDPOINT_CONCURRENCY", Default: "4", Usage: "webhook attempts at once to one endpoint: a slow endpoint holds at most this many workers", Set: envconfig.Int(1, 1000, func(c *Config) *int { return &c.Queue.Webhooks.PerEndpoint })},
 	// After WEBHOOK_WORKERS, which it is checked against.
@@ -120,3 +123,7 @@ func tenantConcurrencyVar(c *Config, v string) error {
 	c.Queue.Webhooks.PerTenant = n
 	return nil
 }
+
+// privateURLHint ends the refusal of a webhook URL that only
+// WEBHOOK_ALLOW_PRIVATE_URLS would admit.
+const privateURLHint = "for development against a local receiver, the server can allow http and private addresses with WEBHOOK_ALLOW_PRIVATE_URLS=true"

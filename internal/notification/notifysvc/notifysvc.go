@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/trace"
@@ -187,8 +189,14 @@ func SchemaReady(ctx context.Context, pool *pgxpool.Pool) error {
 	if err == nil && dirty {
 		return fmt.Errorf("the notification schema is dirty at version %d (migration %d failed half-way): finish it by hand (or undo it and set version to the one before), and clear the flag (UPDATE notification.schema_migrations SET dirty = false) before starting", have, have)
 	}
-	if err != nil || have != want {
-		return fmt.Errorf("the notification schema is at version %d (dirty: %t, %v), this binary needs %d: run `invoicing migrate up`", have, dirty, err, want)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && (pgErr.Code == pgerrcode.UndefinedTable || pgErr.Code == pgerrcode.InvalidSchemaName):
+		return fmt.Errorf("the notification schema is not created yet, this binary needs version %d: run `invoicing migrate up`", want)
+	case err != nil:
+		return err
+	case have != want:
+		return fmt.Errorf("the notification schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)
 	}
 	return nil
 }

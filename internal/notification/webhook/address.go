@@ -45,6 +45,10 @@ type Policy struct {
 	// AllowPrivate lifts the checks: http URLs and every address are
 	// allowed (WEBHOOK_ALLOW_PRIVATE_URLS, for development and tests).
 	AllowPrivate bool
+	// PrivateHint, if set, ends each refusal that AllowPrivate would lift
+	// (an http URL, a loopback, private or other non-public address),
+	// saying how to lift it, e.g. the setting that sets AllowPrivate.
+	PrivateHint string
 	// Resolver looks hosts up. Nil: net.DefaultResolver.
 	Resolver Resolver
 }
@@ -61,6 +65,12 @@ func (p Policy) resolver() Resolver {
 // allowed addresses (any http(s) URL under AllowPrivate).
 func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	bad := func(msg string) error { return &InvalidError{Field: "url", Message: msg} }
+	private := func(msg string) error {
+		if p.PrivateHint != "" {
+			msg += " (" + p.PrivateHint + ")"
+		}
+		return bad(msg)
+	}
 	if len(raw) > MaxURLLength {
 		return bad(fmt.Sprintf("must be at most %d bytes", MaxURLLength))
 	}
@@ -74,6 +84,8 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && p.AllowPrivate:
+	case u.Scheme == "http":
+		return private("must be an https URL")
 	default:
 		return bad("must be an https URL")
 	}
@@ -83,12 +95,12 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	host := u.Hostname()
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !Allowed(ip) {
-			return bad(fmt.Sprintf("%s is not a public address (it is loopback, private, link-local, multicast, reserved or special-purpose)", ip))
+			return private(fmt.Sprintf("%s is not a public address (it is loopback, private, link-local, multicast, reserved or special-purpose)", ip))
 		}
 		return nil
 	}
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return bad("must not name localhost")
+		return private("must not name localhost")
 	}
 	ips, err := p.resolver().LookupNetIP(ctx, "ip", host)
 	if err != nil || len(ips) == 0 {
@@ -96,7 +108,7 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	}
 	for _, ip := range ips {
 		if !Allowed(ip) {
-			return bad(fmt.Sprintf("host %q resolves to %s, not a public address (it is loopback, private, link-local, multicast, reserved or special-purpose)", host, ip.Unmap()))
+			return private(fmt.Sprintf("host %q resolves to %s, not a public address (it is loopback, private, link-local, multicast, reserved or special-purpose)", host, ip.Unmap()))
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -35,15 +36,28 @@ func (c Config) Validate() error {
 }
 
 // Server is a running embedded NATS server.
-type Server struct{ srv *server.Server }
+type Server struct {
+	srv  *server.Server
+	lock *os.File // the store's lock, held until Close
+}
 
 // Start starts the server of cfg, logging to logger, and waits until it
 // accepts connections. It returns ErrNotReady if it did not within 10
-// seconds, or the server's error if it cannot be created.
-func Start(cfg Config, logger *slog.Logger) (*Server, error) {
+// seconds, an error wrapping ErrDirInUse if another process runs a server
+// on cfg.Dir, or the server's error if it cannot be created.
+func Start(cfg Config, logger *slog.Logger) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	lock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
 	host, port, _ := net.SplitHostPort(cfg.Addr)
 	portNum, _ := strconv.Atoi(port)
 	if portNum == 0 {
@@ -66,7 +80,7 @@ func Start(cfg Config, logger *slog.Logger) (*Server, error) {
 		srv.Shutdown()
 		return nil, ErrNotReady
 	}
-	return &Server{srv: srv}, nil
+	return &Server{srv: srv, lock: lock}, nil
 }
 
 // URL returns the server's client URL, on the loopback address if it
@@ -84,6 +98,7 @@ func (s *Server) URL() string {
 func (s *Server) Close() error {
 	s.srv.Shutdown()
 	s.srv.WaitForShutdown()
+	s.lock.Close() // after the store's last write
 	return nil
 }
 
