@@ -140,7 +140,8 @@ var readmeShows = []string{
 	`Idempotent-Replayed: true`, // the retry with the same Idempotency-Key
 	`"status": "succeeded"`,     // the webhook delivery
 	`invoicing.invoice.paid`,    // the nats CLI reads the paid events
-	`exhausted`,                 // the overdue invoice's reminder was sent
+	`exhausted`,                 // the overdue invoice's reminder process ran its schedule
+	`reminder for INV-`,         // and its email is on the mail sink's page
 }
 
 // TestREADMEBlocksRun runs every runnable shell block of README.md verbatim,
