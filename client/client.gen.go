@@ -2346,7 +2346,7 @@ type Problem struct {
 	// | `invalid_replay` | 422 | `since` is missing or not an RFC 3339 time |
 	// | `internal` | 500 | the service failed; details are in its logs |
 	// | `service_unavailable` | 503 | the database is unreachable for now; retry after `Retry-After` seconds |
-	// | `commit_outcome_unknown` | 503 | the connection to the database was lost during the change's commit: it may be stored; retry with the same `Idempotency-Key`, which returns the first answer if it was |
+	// | `commit_outcome_unknown` | 503 | the connection to the database was lost during the change's commit: it may be stored; retry with the same `Idempotency-Key`, which returns the first answer if it was (without a key: check before sending it again) |
 	// | `invoice_busy` | 503 | other changes held the invoice longer than a change waits for its turn (5 s); retry after `Retry-After` seconds |
 	//
 	// Codes are never renamed; new ones may be added.

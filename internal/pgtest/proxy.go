@@ -26,6 +26,9 @@ type Proxy struct {
 	// cutCommit: the next COMMIT a client sends is forwarded, and its
 	// connection cut as soon as the server answers, the answer dropped.
 	cutCommit atomic.Bool
+	// cutBatch: the text of a statement whose batch is cut after its Sync
+	// (CutNextBatchWith); nil when not armed.
+	cutBatch atomic.Pointer[string]
 }
 
 // NewProxy starts a proxy to the server of dbURL on a free local port and
@@ -111,11 +114,22 @@ func (p *Proxy) accept(ln net.Listener) {
 // The transaction has then committed, and the client cannot know it.
 func (p *Proxy) CutNextCommit() { p.cutCommit.Store(true) }
 
+// CutNextBatchWith arms the proxy for a write sent without BEGIN and COMMIT
+// (a pgx batch, one implicit transaction): the next statement any client
+// prepares whose text contains text is forwarded with the rest of its
+// batch, through the Sync that commits it, and when the server then
+// answers, the connection is cut. The client cannot know whether the batch
+// committed. The statement must not be prepared on that connection yet (a
+// fresh pool): a cached statement is not sent again.
+func (p *Proxy) CutNextBatchWith(text string) { p.cutBatch.Store(&text) }
+
 // session is one proxied connection, which reads the client's messages to
 // find a COMMIT when the proxy is armed.
 type session struct {
 	proxy     *Proxy
-	committed atomic.Bool // a COMMIT was forwarded to be cut after
+	committed atomic.Bool // a COMMIT (or a batch's Sync) was forwarded to be cut after
+	inBatch   bool        // a batch to cut is being forwarded; fromClient's alone
+	executed  bool        // and one of its statements executed; fromClient's alone
 }
 
 // fromClient forwards the client's messages one by one (the startup message
@@ -145,8 +159,18 @@ func (s *session) fromClient(server, client net.Conn) {
 		if head[0] == 'Q' && isCommit(body) && s.proxy.cutCommit.CompareAndSwap(true, false) {
 			s.committed.Store(true)
 		}
+		if text := s.proxy.cutBatch.Load(); head[0] == 'P' && text != nil && bytes.Contains(body, []byte(*text)) &&
+			s.proxy.cutBatch.CompareAndSwap(text, nil) {
+			s.inBatch = true
+		}
+		s.executed = s.executed || s.inBatch && head[0] == 'E'
 		if _, err := server.Write(append(head[:], body...)); err != nil {
 			return
+		}
+		// The Sync that ends the executing batch (not the one ending the
+		// round trip that only prepared its statements) commits it.
+		if head[0] == 'S' && s.executed {
+			s.committed.Store(true)
 		}
 	}
 }

@@ -27,6 +27,13 @@ var ErrCommitUnknown = &failure.Error{Kind: failure.Unavailable, Code: "commit_o
 	Message: "the connection to the database was lost while the change was being committed, so whether it was stored is unknown; " +
 		"a retry with the same Idempotency-Key is safe: it returns the first answer if the change was stored, and makes the change if not"}
 
+// ErrCommitUnknownWithoutKey is ErrCommitUnknown for a change sent without
+// an Idempotency-Key: nothing makes its retry safe, so the client is told to
+// check whether it was stored before sending it again.
+var ErrCommitUnknownWithoutKey = &failure.Error{Kind: failure.Unavailable, Code: "commit_outcome_unknown",
+	Message: "the connection to the database was lost while the change was being committed, so whether it was stored is unknown; " +
+		"check whether it was (read the resource) before sending it again: without an Idempotency-Key a retry may make the change twice"}
+
 // ErrInvoiceBusy means a change met no rule of the invoice but waited for
 // others holding it (or its tenant's numbering) longer than the repository
 // waits, or kept losing races to them: the change was not applied and may be

@@ -81,3 +81,38 @@ func TestCommitLostAnswers503CommitOutcomeUnknown(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitLostWithoutKeyAnswers503CheckFirst: the same lost answer for a
+// change sent without an Idempotency-Key. The change may be stored, so the
+// answer is commit_outcome_unknown (never service_unavailable, which means
+// nothing changed), and it says to check before sending the change again,
+// since without a key a retry may make it twice. Both write paths: a new
+// invoice (one implicit transaction, a batch with no COMMIT) and a payment.
+func TestCommitLostWithoutKeyAnswers503CheckFirst(t *testing.T) {
+	t.Parallel()
+	c, proxy, _ := newProxiedAPI(t)
+	create := map[string]any{
+		"customer": map[string]string{"name": "ACME GmbH", "email": "billing@acme.example"},
+		"currency": "EUR",
+		"lines":    []map[string]any{{"description": "Consulting", "quantity": 1, "unit_amount": 1000, "tax_rate_bps": 0}},
+	}
+	// First on the fresh pool: the insert is prepared with this batch.
+	proxy.CutNextBatchWith("INSERT INTO invoices")
+	first := c.do(t, "POST", "/v1/invoices", c.keyA, create)
+	checkFirst(t, "new invoice", first)
+
+	inv := c.newOpen(t, c.keyA)
+	proxy.CutNextCommit()
+	paid := c.do(t, "POST", "/v1/invoices/"+inv.ID+"/payments", c.keyA, map[string]any{"amount": 5000, "reference": "psp_commit_lost_nokey"})
+	checkFirst(t, "payment", paid)
+}
+
+// checkFirst fails t unless r is the 503 commit_outcome_unknown of a change
+// sent without an Idempotency-Key: it says to check before sending it again.
+func checkFirst(t *testing.T, name string, r response) {
+	t.Helper()
+	p := wantProblem(t, r, http.StatusServiceUnavailable, "commit_outcome_unknown", "")
+	if strings.Contains(p.Detail, "same Idempotency-Key is safe") || !strings.Contains(p.Detail, "check") {
+		t.Errorf("%s without a key: %q, want it to say to check before sending the change again", name, p.Detail)
+	}
+}

@@ -171,7 +171,7 @@ func (r *Invoices) addIdempotent(ctx context.Context, c change) (err error) {
 		return fmt.Errorf("postgres: add invoice %s: %w", id, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: add invoice %s: commit: %w", id, commitFailed(err))
+		return fmt.Errorf("postgres: add invoice %s: commit: %w", id, commitFailed(err, true))
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func (r *Invoices) update(ctx context.Context, tenant kernel.TenantID, id invoic
 		if isLostRace(err) {
 			return app.Changed{}, errLostRace // a failed COMMIT has rolled back
 		}
-		return app.Changed{}, fmt.Errorf("postgres: update invoice %s: commit: %w", id, commitFailed(err))
+		return app.Changed{}, fmt.Errorf("postgres: update invoice %s: commit: %w", id, commitFailed(err, opts.Idempotency != nil))
 	}
 	r.afterCommit()
 	return app.Changed{Invoice: committed, Result: result}, nil
@@ -150,7 +150,7 @@ func (r *Invoices) addOnce(ctx context.Context, c change) error {
 		return fmt.Errorf("postgres: add invoice %s: %w", c.inv.ID(), err)
 	}
 	if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("postgres: add invoice %s: %w", c.inv.ID(), err)
+		return fmt.Errorf("postgres: add invoice %s: %w", c.inv.ID(), batchFailed(err))
 	}
 	return nil
 }

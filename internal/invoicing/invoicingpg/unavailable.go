@@ -22,22 +22,40 @@ func markUnavailable(err *error) { *err = unavailable(*err) }
 // caller may retry later. Other errors, and nil, are returned unchanged.
 // errors.Is and errors.As still find the cause.
 func unavailable(err error) error {
-	if err == nil || !isOutage(err) || errors.Is(err, app.ErrUnavailable) || errors.Is(err, app.ErrCommitUnknown) {
+	if err == nil || !isOutage(err) || errors.Is(err, app.ErrUnavailable) ||
+		errors.Is(err, app.ErrCommitUnknown) || errors.Is(err, app.ErrCommitUnknownWithoutKey) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", app.ErrUnavailable, err)
 }
 
 // commitFailed returns the error of a failed COMMIT: wrapped with
-// app.ErrCommitUnknown if the connection broke before the server's answer
-// arrived, since the server may have committed; as is otherwise (the server
-// answered: it rolled back).
-func commitFailed(err error) error {
+// app.ErrCommitUnknown (keyed: the change has an Idempotency-Key) or
+// app.ErrCommitUnknownWithoutKey if the connection broke before the
+// server's answer arrived, since the server may have committed; as is
+// otherwise (the server answered: it rolled back).
+func commitFailed(err error, keyed bool) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) || !isOutage(err) {
 		return err
 	}
+	if !keyed {
+		return fmt.Errorf("%w: %w", app.ErrCommitUnknownWithoutKey, err)
+	}
 	return fmt.Errorf("%w: %w", app.ErrCommitUnknown, err)
+}
+
+// batchFailed returns the error of a failed write sent as one batch without
+// BEGIN and COMMIT (one implicit transaction): as commitFailed, for a
+// change without an Idempotency-Key, if the batch may have reached the
+// server (a connection that broke after it was sent); as is if the server
+// answered or the batch was never sent (no connection could be made).
+func batchFailed(err error) error {
+	var connectErr *pgconn.ConnectError
+	if pgconn.SafeToRetry(err) || errors.As(err, &connectErr) {
+		return err
+	}
+	return commitFailed(err, false)
 }
 
 // isOutage reports whether err is a failure to reach or keep the database
