@@ -25,11 +25,21 @@ import (
 // serve with NOTIFY_ENABLED), NATS_URL (see notifysvc.New), its spans in
 // tp; else it only reads and writes the stores.
 func newNotify(ctx context.Context, cfg config, logger *slog.Logger, consume bool, tp *tracing.Provider) (*notifysvc.Service, error) {
-	dial := func(ctx context.Context) (*nats.Conn, error) { return invoicingnats.Connect(ctx, cfg.NATSURL, logger) }
+	var nc *nats.Conn
+	if consume {
+		var err error
+		if nc, err = invoicingnats.Connect(ctx, cfg.NATSURL, logger); err != nil {
+			return nil, err
+		}
+	}
 	ncfg := cfg.Notify
 	ncfg.Consume, ncfg.Stream = consume, invoicingnats.DefaultStream
 	ncfg.WebhookSubjects = []string{cloudevent.SubjectPrefix + ">"}
-	return notifysvc.New(ctx, notifysvc.Deps{Logger: logger, Tracer: notifyTracer(tp), Dial: dial}, ncfg)
+	s, err := notifysvc.New(ctx, notifysvc.Deps{Logger: logger, Tracer: notifyTracer(tp), NATS: nc}, ncfg)
+	if err != nil && nc != nil {
+		nc.Close() // New closes it only once it took it
+	}
+	return s, err
 }
 
 // notifyChecks returns s's readiness checks as GET /readyz runs them.

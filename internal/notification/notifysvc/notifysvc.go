@@ -98,9 +98,10 @@ type Deps struct {
 	// Tracer continues the trace an event carries in the consumers and the
 	// workers. Nil: no spans.
 	Tracer trace.TracerProvider
-	// Dial connects to NATS, retrying an unreachable server in the
-	// background. Required with Consume.
-	Dial func(context.Context) (*nats.Conn, error)
+	// NATS is the connection the consumers read the stream through,
+	// retrying an unreachable server in the background. Required with
+	// Consume; the service closes it.
+	NATS *nats.Conn
 }
 
 // Service is the notification context of a process.
@@ -164,8 +165,8 @@ func New(ctx context.Context, deps Deps, cfg Config) (_ *Service, err error) {
 	if !cfg.Consume {
 		return s, nil
 	}
-	if s.nc, err = deps.Dial(ctx); err != nil {
-		return nil, err
+	if s.nc = deps.NATS; s.nc == nil {
+		return nil, errors.New("notifysvc: Deps.NATS is required to consume")
 	}
 	if s.cons, err = notifynats.New(s.nc, s.queue.Inbox(notifynats.DefaultDurable), notifynats.Config{Stream: cfg.Stream, Tracer: deps.Tracer}, logger); err != nil {
 		return nil, err
