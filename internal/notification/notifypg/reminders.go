@@ -247,8 +247,9 @@ type reminderWorker struct {
 // (ReminderProcess.Reminder): a process closed by an event committed before
 // the lock was taken sends nothing, and an event arriving meanwhile waits
 // for the send to be recorded, so no reminder leaves after the end was
-// recorded, whatever the cancellation did. The cost is an event batch of
-// the same invoice waiting at most one send (the task's timeout). A crash
+// recorded, whatever the cancellation did. The cost is an event batch with
+// an event of the same invoice waiting at most one send (the task's
+// timeout): and a batch holds events of every tenant. A crash
 // between the send and the commit sends the reminder again, with the same
 // Message-ID.
 func (w *reminderWorker) Work(ctx context.Context, job *river.Job[reminderArgs]) (err error) {
