@@ -78,3 +78,17 @@ func NewIdempotentRequest(key string, fingerprint []byte) (*IdempotentRequest, e
 	}
 	return &IdempotentRequest{Key: key, Fingerprint: fingerprint}, nil
 }
+
+// ResultToStore returns the Result a change under key stores: result, or
+// the zero Result without key. It fails with ErrNoResult if there is a key
+// and result is zero. Every Invoices implementation checks its argument
+// with it before writing anything.
+func ResultToStore(key *IdempotentRequest, result Result) (Result, error) {
+	switch {
+	case key == nil:
+		return Result{}, nil
+	case result.IsZero():
+		return Result{}, ErrNoResult
+	}
+	return result, nil
+}

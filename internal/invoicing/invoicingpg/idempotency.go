@@ -175,16 +175,3 @@ func (r *Invoices) addIdempotent(ctx context.Context, c change) (err error) {
 	}
 	return nil
 }
-
-// toStore returns the result a change stores under key: result, or the
-// zero Result without key. It fails with app.ErrNoResult if there is a key
-// and result is zero.
-func toStore(key *app.IdempotentRequest, result app.Result) (app.Result, error) {
-	switch {
-	case key == nil:
-		return app.Result{}, nil
-	case result.IsZero():
-		return app.Result{}, app.ErrNoResult
-	}
-	return result, nil
-}

@@ -84,7 +84,7 @@ func (r *Invoices) update(ctx context.Context, tenant kernel.TenantID, id invoic
 		}
 		return app.Changed{Invoice: inv}, nil
 	}
-	if result, err = toStore(opts.Idempotency, result); err != nil {
+	if result, err = app.ResultToStore(opts.Idempotency, result); err != nil {
 		return app.Changed{}, err
 	}
 	committed, err := asCommitted(inv)
@@ -118,7 +118,7 @@ func (r *Invoices) update(ctx context.Context, tenant kernel.TenantID, id invoic
 func (r *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.ChangeOptions, result app.Result) (_ app.Changed, err error) {
 	defer markUnavailable(&err)
 	events := inv.PullEvents()
-	if result, err = toStore(opts.Idempotency, result); err != nil {
+	if result, err = app.ResultToStore(opts.Idempotency, result); err != nil {
 		return app.Changed{}, err
 	}
 	committed, err := asCommitted(inv)

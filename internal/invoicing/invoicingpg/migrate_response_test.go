@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/invoicing-dev/invoicing/internal/invoicing/migrations"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -16,17 +18,7 @@ func TestMigration7FramesStoredResponses(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
 	ctx := context.Background()
-	run := func(name string) {
-		t.Helper()
-		sql, err := fs.ReadFile(migrations.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pool.Exec(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	run("000007_idempotency_opaque_response.down.sql")
+	runMigrationFile(t, pool, "000007_idempotency_opaque_response.down.sql")
 	_, err := pool.Exec(ctx, `INSERT INTO tenants (id, name) VALUES ('0190f7a8-0000-7000-8000-000000000001', 'acme');
 		INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, headers, body) VALUES
 		('0190f7a8-0000-7000-8000-000000000001', 'k1', '\x01', 201,
@@ -35,7 +27,7 @@ func TestMigration7FramesStoredResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run("000007_idempotency_opaque_response.up.sql")
+	runMigrationFile(t, pool, "000007_idempotency_opaque_response.up.sql")
 
 	want := map[string]string{
 		"k1": "201\nContent-Type: application/json\nETag: \"1\"\nLocation: /v1/invoices/x\n\n{\"a\":\n\n1}",
@@ -70,16 +62,6 @@ func TestMigration10KeepsTheAnswersStoredBefore(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
 	ctx := context.Background()
-	run := func(name string) {
-		t.Helper()
-		sql, err := fs.ReadFile(migrations.FS, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := pool.Exec(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
 	const tenant = `INSERT INTO tenants (id, name) VALUES ('0190f7a8-0000-7000-8000-000000000001', 'acme')`
 	if _, err := pool.Exec(ctx, tenant); err != nil {
 		t.Fatal(err)
@@ -88,12 +70,12 @@ func TestMigration10KeepsTheAnswersStoredBefore(t *testing.T) {
 		VALUES ('0190f7a8-0000-7000-8000-000000000001', 'result', '\x01', 'invoice', '0190f7a8-0000-7000-8000-000000000002', 1, '{}')`); err != nil {
 		t.Fatal(err)
 	}
-	run("000010_idempotency_result.down.sql")
+	runMigrationFile(t, pool, "000010_idempotency_result.down.sql")
 	if _, err := pool.Exec(ctx, `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response)
 		VALUES ('0190f7a8-0000-7000-8000-000000000001', 'framed', '\x02', convert_to(E'200\n\n{}', 'UTF8'))`); err != nil {
 		t.Fatal(err)
 	}
-	run("000010_idempotency_result.up.sql")
+	runMigrationFile(t, pool, "000010_idempotency_result.up.sql")
 
 	var keys []string
 	var response []byte
@@ -112,5 +94,18 @@ func TestMigration10KeepsTheAnswersStoredBefore(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil || len(keys) != 1 || keys[0] != "framed" || string(response) != "200\n\n{}" || kind != nil {
 		t.Fatalf("keys %q (%v), the last with response %q and kind %v; want the framed one alone, as stored", keys, err, response, kind)
+	}
+}
+
+// runMigrationFile runs one embedded migration file as is, outside the
+// migrator, so a test can place rows between a down and an up.
+func runMigrationFile(t *testing.T, pool *pgxpool.Pool, name string) {
+	t.Helper()
+	sql, err := fs.ReadFile(migrations.FS, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(context.Background(), string(sql)); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 }

@@ -109,7 +109,7 @@ func (m *Invoices) Add(ctx context.Context, inv *invoice.Invoice, opts app.Chang
 	if _, ok := m.invoices[inv.ID()]; ok {
 		return app.Changed{}, errors.New("apptest: duplicate invoice id")
 	}
-	result, err := toStore(opts.Idempotency, result)
+	result, err := app.ResultToStore(opts.Idempotency, result)
 	if err != nil {
 		return app.Changed{}, err
 	}
@@ -160,7 +160,7 @@ func (m *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoic
 		tx.end(false)
 		return app.Changed{Invoice: inv}, nil
 	}
-	if result, err = toStore(opts.Idempotency, result); err != nil {
+	if result, err = app.ResultToStore(opts.Idempotency, result); err != nil {
 		return app.Changed{}, err
 	}
 
@@ -243,19 +243,6 @@ func (m *Invoices) storeKey(tenant kernel.TenantID, key *app.IdempotentRequest, 
 	if key != nil {
 		m.keys[keyID{tenant, key.Key}] = storedKey{fingerprint: slices.Clone(key.Fingerprint), result: cloneResult(result)}
 	}
-}
-
-// toStore returns the result a change stores under key: result, or the
-// zero Result without key. It fails with app.ErrNoResult if there is a key
-// and result is zero.
-func toStore(key *app.IdempotentRequest, result app.Result) (app.Result, error) {
-	switch {
-	case key == nil:
-		return app.Result{}, nil
-	case result.IsZero():
-		return app.Result{}, app.ErrNoResult
-	}
-	return result, nil
 }
 
 // cloneResult returns r with a View of its own.
