@@ -42,6 +42,11 @@ type Config struct {
 	MaxBytes int64
 	// MaxRecipients bounds one message's recipients (default 100).
 	MaxRecipients int
+	// MaxTotalBytes bounds the text and HTML of all messages kept together;
+	// the oldest are forgotten to make room (default 64 MiB, never less
+	// than MaxBytes): MaxMessages full-size messages alone would hold
+	// gigabytes, and every page view renders them all.
+	MaxTotalBytes int64
 }
 
 func (c *Config) setDefaults() {
@@ -54,6 +59,10 @@ func (c *Config) setDefaults() {
 	if c.MaxRecipients <= 0 {
 		c.MaxRecipients = 100
 	}
+	if c.MaxTotalBytes <= 0 {
+		c.MaxTotalBytes = 64 << 20
+	}
+	c.MaxTotalBytes = max(c.MaxTotalBytes, c.MaxBytes)
 }
 
 // Sink keeps the messages its SMTP server accepts. Its methods may be
@@ -62,9 +71,10 @@ type Sink struct {
 	cfg Config
 	srv *smtp.Server
 
-	mu   sync.Mutex
-	msgs []Message // oldest first, at most cfg.MaxMessages
-	next int
+	mu    sync.Mutex
+	msgs  []Message // oldest first, at most cfg.MaxMessages
+	bytes int64     // the size of msgs, held within cfg.MaxTotalBytes
+	next  int
 }
 
 // New returns a Sink with cfg; ServeSMTP starts its server.
@@ -118,18 +128,25 @@ func (s *Sink) Message(id int) (Message, bool) {
 	return Message{}, false
 }
 
-// keep stores m under the next id, forgetting the oldest message if the
-// sink is full.
+// keep stores m under the next id, forgetting the oldest messages until it
+// fits within MaxMessages and MaxTotalBytes.
 func (s *Sink) keep(m Message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m.ID, m.Received = s.next, time.Now()
 	s.next++
-	if len(s.msgs) == s.cfg.MaxMessages {
-		s.msgs = append(s.msgs[:0], s.msgs[1:]...)
+	drop := 0
+	for drop < len(s.msgs) && (len(s.msgs)-drop >= s.cfg.MaxMessages || s.bytes+size(m) > s.cfg.MaxTotalBytes) {
+		s.bytes -= size(s.msgs[drop])
+		drop++
 	}
+	s.msgs = append(s.msgs[:0], s.msgs[drop:]...)
 	s.msgs = append(s.msgs, m)
+	s.bytes += size(m)
 }
+
+// size is what MaxTotalBytes counts of m: its bodies, the bulk of it.
+func size(m Message) int64 { return int64(len(m.Text) + len(m.HTML)) }
 
 type backend struct{ s *Sink }
 

@@ -124,3 +124,25 @@ func TestSinkKeepsTheNewestAndRefusesTheOversized(t *testing.T) {
 		t.Errorf("kept %v, want the newest two, newest first", subjects)
 	}
 }
+
+func TestSinkForgetsTheOldestBeyondMaxTotalBytes(t *testing.T) {
+	addr, web := startSink(t, devmail.Config{MaxBytes: 2048, MaxTotalBytes: 2500})
+	for _, subject := range []string{"one", "two", "three"} {
+		msg := "Subject: " + subject + "\r\n\r\n" + strings.Repeat("x", 1000) + "\r\n"
+		if err := send(t, addr, "a@example.com", []string{"b@example.com"}, strings.NewReader(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, body := get(t, web.URL+"/messages")
+	var got struct{ Messages []devmail.Message }
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, m := range got.Messages {
+		subjects = append(subjects, m.Subject)
+	}
+	if strings.Join(subjects, ",") != "three,two" {
+		t.Errorf("kept %v, want the newest two that fit in MaxTotalBytes, newest first", subjects)
+	}
+}

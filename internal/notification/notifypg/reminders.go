@@ -190,9 +190,9 @@ func collectProcesses(rows pgx.Rows) ([]*notification.ReminderProcess, error) {
 }
 
 // saveProcesses writes procs over their rows in tx, in one statement
-// whatever their number, as the inbox's other statements are: a statement
-// per process halved the ingest of paid events (BenchmarkIngest,
-// reminders=on). The arrays travel as one JSON document per process.
+// whatever their number, as the inbox's other statements are: a round trip
+// per process would grow the batch's transaction with its paid events.
+// The arrays travel as one JSON document per process.
 func saveProcesses(ctx context.Context, tx pgx.Tx, procs []*notification.ReminderProcess) error {
 	n := len(procs)
 	ids, states, overdueIDs := make([]string, n), make([]string, n), make([]string, n)

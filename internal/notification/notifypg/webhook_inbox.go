@@ -81,7 +81,7 @@ func (in *WebhookInbox) Handle(ctx context.Context, evs []notification.Event) (f
 		}
 		// A delivery of the same event to the same endpoint exists only if
 		// the inbox forgot the event (past retention): keep the first.
-		_, err = in.q.queueDeliveriesOf(ctx, tx, func(id string) string { return tenantOf[id] }, `INSERT INTO notification.webhook_deliveries
+		_, err = in.q.queueDeliveriesOf(ctx, tx, tenantOf, `INSERT INTO notification.webhook_deliveries
 			(id, endpoint_id, event_id, event_type, event_time, next_attempt_at)
 			SELECT id, endpoint_id, event_id, event_type, event_time, now()
 			FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
@@ -178,13 +178,13 @@ func (q *Queue) queueDeliveries(ctx context.Context, tx pgx.Tx, query string, ar
 const burstPriority = 2
 
 // queueDeliveriesOf is queueDeliveries for the deliveries of several
-// tenants: tenantOf names each id's (nil: one tenant). River fetches
+// tenants: tenantOf maps each id to its tenant (nil: one tenant). River fetches
 // by priority, then oldest first: a tenant's deliveries beyond what its
 // share of the workers could start at once go in at burstPriority, so
 // that a burst (an event fanned out to every endpoint, a batch of events,
 // a replay) does not stand, task by task, before other tenants' fresh
 // deliveries while each of its tasks is fetched and deferred in turn.
-func (q *Queue) queueDeliveriesOf(ctx context.Context, tx pgx.Tx, tenantOf func(id string) string, query string, args ...any) ([]string, error) {
+func (q *Queue) queueDeliveriesOf(ctx context.Context, tx pgx.Tx, tenantOf map[string]string, query string, args ...any) ([]string, error) {
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: queue deliveries: %w", err)
@@ -199,10 +199,7 @@ func (q *Queue) queueDeliveriesOf(ctx context.Context, tx pgx.Tx, tenantOf func(
 	params := make([]river.InsertManyParams, len(ids))
 	seen := map[string]int{}
 	for i, id := range ids {
-		var tenant string
-		if tenantOf != nil {
-			tenant = tenantOf(id)
-		}
+		tenant := tenantOf[id]
 		params[i] = river.InsertManyParams{Args: webhookArgs{DeliveryID: id}}
 		if seen[tenant]++; seen[tenant] > q.cfg.Webhooks.PerTenant {
 			params[i].InsertOpts = &river.InsertOpts{Priority: burstPriority}
