@@ -27,7 +27,28 @@ import (
 // for an outage its callers need not notice. The relay process has no API:
 // there it fails readiness.
 func readinessChecks(pool *pgxpool.Pool, want uint, pub *invoicingnats.Publisher, api bool) []invoicinghttp.Check {
-	checks := []invoicinghttp.Check{
+	nats := invoicinghttp.Check{Name: "nats"} // skipped without a relay in this process
+	if pub != nil {
+		nats.Advisory = api
+		nats.Run = func(ctx context.Context) error {
+			err := pub.Ready(ctx)
+			switch {
+			case err == nil:
+				return nil
+			case errors.Is(err, invoicingnats.ErrMaxPayloadTooSmall):
+				return errors.Join(&invoicinghttp.Unready{Reason: fmt.Sprintf("server max_payload below %d bytes", relay.MaxEventBytes)}, err)
+			case errors.Is(err, invoicingnats.ErrStreamPending):
+				return errors.Join(&invoicinghttp.Unready{Reason: "stream " + pub.Stream() + " not created yet", Starting: true}, err)
+			case errors.Is(err, invoicingnats.ErrNoStream):
+				return errors.Join(&invoicinghttp.Unready{Reason: "stream " + pub.Stream() + " not found"}, err)
+			case errors.Is(err, relay.ErrUnavailable):
+				return errors.Join(&invoicinghttp.Unready{Reason: "not connected"}, err)
+			default:
+				return err // "failed", or "timeout"
+			}
+		}
+	}
+	return []invoicinghttp.Check{
 		{Name: "database", Run: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
 				return errors.Join(&invoicinghttp.Unready{Reason: "unreachable"}, err)
@@ -49,32 +70,11 @@ func readinessChecks(pool *pgxpool.Pool, want uint, pub *invoicingnats.Publisher
 			// and failing them all at once would take the service down.
 			return nil
 		}},
-		{Name: "nats"}, // skipped: no relay in this process
+		nats,
 		// Advisory: a parked event needs an operator, but this process
 		// serves as well as any other, and failing readiness everywhere
 		// (the outbox is shared) would take the whole API down for it.
 		{Name: "outbox", Report: invoicingpg.NewOutbox(pool).Parked, CountName: "parked",
 			Warning: "parked events hold back their invoices' later events: see `invoicing outbox failed`"},
 	}
-	if pub != nil {
-		checks[2].Advisory = api
-		checks[2].Run = func(ctx context.Context) error {
-			err := pub.Ready(ctx)
-			switch {
-			case err == nil:
-				return nil
-			case errors.Is(err, invoicingnats.ErrMaxPayloadTooSmall):
-				return errors.Join(&invoicinghttp.Unready{Reason: fmt.Sprintf("server max_payload below %d bytes", relay.MaxEventBytes)}, err)
-			case errors.Is(err, invoicingnats.ErrStreamPending):
-				return errors.Join(&invoicinghttp.Unready{Reason: "stream " + pub.Stream() + " not created yet", Starting: true}, err)
-			case errors.Is(err, invoicingnats.ErrNoStream):
-				return errors.Join(&invoicinghttp.Unready{Reason: "stream " + pub.Stream() + " not found"}, err)
-			case errors.Is(err, relay.ErrUnavailable):
-				return errors.Join(&invoicinghttp.Unready{Reason: "not connected"}, err)
-			default:
-				return err // "failed", or "timeout"
-			}
-		}
-	}
-	return checks
 }
