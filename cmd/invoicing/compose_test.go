@@ -41,7 +41,7 @@ func TestComposeEnvIsConfig(t *testing.T) {
 			continue
 		}
 		for _, k := range sortedKeys(env) {
-			if !slices.ContainsFunc(envVars, func(v envVar) bool { return v.name == k }) {
+			if !slices.ContainsFunc(envVars, func(v envVar) bool { return v.Name == k }) {
 				t.Errorf("service %q sets %s, which the binary does not read (cmd/invoicing/config.go: envVars)", name, k)
 			}
 		}

@@ -45,12 +45,7 @@ type config struct {
 
 // envVar describes one setting: its name, default and how to parse it into the
 // config. envVars is the single list of variables the binary reads.
-type envVar struct {
-	name  string
-	def   string
-	usage string
-	set   func(c *config, v string) error
-}
+type envVar = envconfig.Var[config]
 
 // envVars are the process's variables, then the invoicing context's and the
 // notification context's.
@@ -63,26 +58,26 @@ var envVars = slices.Concat(processVars,
 func contextVars[C any](vars []envconfig.Var[C], field func(*config) *C) []envVar {
 	out := make([]envVar, len(vars))
 	for i, v := range vars {
-		out[i] = envVar{v.Name, v.Default, v.Usage, func(c *config, val string) error { return v.Set(field(c), val) }}
+		out[i] = envVar{Name: v.Name, Default: v.Default, Usage: v.Usage, Set: func(c *config, val string) error { return v.Set(field(c), val) }}
 	}
 	return out
 }
 
 var processVars = []envVar{
-	{"HTTP_ADDR", ":8080", "host:port the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", func(c *config, v string) error { c.HTTPAddr = v; return envconfig.ListenAddr(v) }},
-	{"LOG_LEVEL", "info", "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug), on stderr for the commands that answer and exit", func(c *config, v string) error {
+	{Name: "HTTP_ADDR", Default: ":8080", Usage: "host:port the HTTP server listens on: the API, /healthz, /readyz and /metrics for `serve`; the last three for `relay`", Set: func(c *config, v string) error { c.HTTPAddr = v; return envconfig.ListenAddr(v) }},
+	{Name: "LOG_LEVEL", Default: "info", Usage: "debug, info, warn or error; JSON lines on stdout (probes and scrapes log at debug), on stderr for the commands that answer and exit", Set: func(c *config, v string) error {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return errors.New("must be debug, info, warn or error")
 		}
 		return nil
 	}},
-	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry: OTLP/HTTP collector URL for traces (e.g. http://localhost:4318; /v1/traces is appended); empty: tracing off, at no cost. The SDK reads the other standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, ...)", otelVar("OTEL_EXPORTER_OTLP_ENDPOINT")},
-	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "OpenTelemetry: full OTLP/HTTP URL for traces (…/v1/traces), instead of the one above", otelVar("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")},
-	{"OTEL_EXPORTER_OTLP_PROTOCOL", "", "OpenTelemetry: empty or http/protobuf, the only protocol this build speaks (no gRPC)", otelVar("OTEL_EXPORTER_OTLP_PROTOCOL")},
-	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "", "OpenTelemetry: as OTEL_EXPORTER_OTLP_PROTOCOL, for traces", otelVar("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")},
-	{"OTEL_TRACES_EXPORTER", "", "OpenTelemetry: empty or otlp (export when an endpoint is set), or none (tracing off)", otelVar("OTEL_TRACES_EXPORTER")},
-	{"SHUTDOWN_TIMEOUT", "15s", "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", envconfig.Duration(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
-	{"NATS_URL", "nats://127.0.0.1:4222", "NATS server URL (nats://, tls://, ws:// or wss://), or a comma-separated list of cluster URLs; `embedded`: a NATS server inside serve or relay, for development only (NATS_EMBEDDED_ADDR)", func(c *config, v string) error {
+	{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", Default: "", Usage: "OpenTelemetry: OTLP/HTTP collector URL for traces (e.g. http://localhost:4318; /v1/traces is appended); empty: tracing off, at no cost. The SDK reads the other standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, ...)", Set: otelVar("OTEL_EXPORTER_OTLP_ENDPOINT")},
+	{Name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", Default: "", Usage: "OpenTelemetry: full OTLP/HTTP URL for traces (…/v1/traces), instead of the one above", Set: otelVar("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")},
+	{Name: "OTEL_EXPORTER_OTLP_PROTOCOL", Default: "", Usage: "OpenTelemetry: empty or http/protobuf, the only protocol this build speaks (no gRPC)", Set: otelVar("OTEL_EXPORTER_OTLP_PROTOCOL")},
+	{Name: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", Default: "", Usage: "OpenTelemetry: as OTEL_EXPORTER_OTLP_PROTOCOL, for traces", Set: otelVar("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")},
+	{Name: "OTEL_TRACES_EXPORTER", Default: "", Usage: "OpenTelemetry: empty or otlp (export when an endpoint is set), or none (tracing off)", Set: otelVar("OTEL_TRACES_EXPORTER")},
+	{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Usage: "on SIGTERM or SIGINT, how long in-flight requests and then the relay's drain may take, together", Set: envconfig.Duration(func(c *config) *time.Duration { return &c.ShutdownTimeout })},
+	{Name: "NATS_URL", Default: "nats://127.0.0.1:4222", Usage: "NATS server URL (nats://, tls://, ws:// or wss://), or a comma-separated list of cluster URLs; `embedded`: a NATS server inside serve or relay, for development only (NATS_EMBEDDED_ADDR)", Set: func(c *config, v string) error {
 		c.NATSURL = v
 		switch {
 		case v == embeddedNATS:
@@ -92,16 +87,16 @@ var processVars = []envVar{
 		}
 		return invoicingnats.CheckURLs(v)
 	}},
-	{"NATS_EMBEDDED_ADDR", "127.0.0.1:4222", "with NATS_URL=embedded (development only, never production): where the NATS server inside serve or relay listens; other commands given NATS_URL=embedded, and the nats CLI, reach it there", func(c *config, v string) error { c.NATSEmbeddedAddr = v; return envconfig.ListenAddr(v) }},
-	{"NATS_EMBEDDED_DIR", "", "with NATS_URL=embedded: the JetStream store of that server, an absolute path; empty: invoicing/nats in the user's cache directory (~/.cache on Linux)", func(c *config, v string) error {
+	{Name: "NATS_EMBEDDED_ADDR", Default: "127.0.0.1:4222", Usage: "with NATS_URL=embedded (development only, never production): where the NATS server inside serve or relay listens; other commands given NATS_URL=embedded, and the nats CLI, reach it there", Set: func(c *config, v string) error { c.NATSEmbeddedAddr = v; return envconfig.ListenAddr(v) }},
+	{Name: "NATS_EMBEDDED_DIR", Default: "", Usage: "with NATS_URL=embedded: the JetStream store of that server, an absolute path; empty: invoicing/nats in the user's cache directory (~/.cache on Linux)", Set: func(c *config, v string) error {
 		c.NATSEmbeddedDir = v
 		if v != "" && !filepath.IsAbs(v) {
 			return errors.New("must be empty or an absolute path")
 		}
 		return nil
 	}},
-	{"NOTIFY_ENABLED", "false", "run the notification consumer and its email workers inside serve (else run `invoicing notify`)", envconfig.Bool(func(c *config) *bool { return &c.NotifyEnabled })},
-	{"PPROF_ADDR", "", "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", func(c *config, v string) error {
+	{Name: "NOTIFY_ENABLED", Default: "false", Usage: "run the notification consumer and its email workers inside serve (else run `invoicing notify`)", Set: envconfig.Bool(func(c *config) *bool { return &c.NotifyEnabled })},
+	{Name: "PPROF_ADDR", Default: "", Usage: "if set (e.g. 127.0.0.1:6060), serve net/http/pprof there; never expose it publicly", Set: func(c *config, v string) error {
 		c.PprofAddr = v
 		if v == "" {
 			return nil
@@ -136,12 +131,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	var c config
 	var errs []error
 	for _, v := range envVars {
-		val := getenv(v.name)
+		val := getenv(v.Name)
 		if val == "" {
-			val = v.def
+			val = v.Default
 		}
-		if err := v.set(&c, val); err != nil {
-			errs = append(errs, errors.New(envconfig.HidePasswords(fmt.Sprintf("%s=%q: %v", v.name, val, err))))
+		if err := v.Set(&c, val); err != nil {
+			errs = append(errs, errors.New(envconfig.HidePasswords(fmt.Sprintf("%s=%q: %v", v.Name, val, err))))
 		}
 	}
 	errs = append(errs, notifysvc.CheckVars(c.Notify)...)

@@ -65,8 +65,8 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"OTEL_TRACES_EXPORTER":               {"jaeger", "console"},
 	}
 	for _, v := range envVars {
-		if len(bad[v.name]) == 0 {
-			t.Errorf("no bad value is tried for %s", v.name)
+		if len(bad[v.Name]) == 0 {
+			t.Errorf("no bad value is tried for %s", v.Name)
 		}
 	}
 	for name, values := range bad {

@@ -143,7 +143,7 @@ func help(w io.Writer, args []string) error {
 func helpDocs() []envconfig.Doc {
 	docs := make([]envconfig.Doc, len(envVars))
 	for i, v := range envVars {
-		docs[i] = envconfig.Doc{Name: v.name, Default: v.def, Usage: v.usage}
+		docs[i] = envconfig.Doc{Name: v.Name, Default: v.Default, Usage: v.Usage}
 	}
 	return docs
 }
@@ -151,7 +151,7 @@ func helpDocs() []envconfig.Doc {
 // lookupVar returns the envVars entry called name, or false.
 func lookupVar(name string) (envVar, bool) {
 	for _, v := range envVars {
-		if v.name == name {
+		if v.Name == name {
 			return v, true
 		}
 	}

@@ -81,8 +81,8 @@ func TestHelpIsPerCommand(t *testing.T) {
 	}
 	all := helpOf(t, "help", "env")
 	for _, v := range envVars {
-		if !strings.Contains(all, "  "+v.name+" (") {
-			t.Errorf("invoicing help env lacks %s", v.name)
+		if !strings.Contains(all, "  "+v.Name+" (") {
+			t.Errorf("invoicing help env lacks %s", v.Name)
 		}
 	}
 }

@@ -250,7 +250,7 @@ func TestREADMEBlocksRun(t *testing.T) {
 func readmeEnv(vars map[string]string) []string {
 	drop := map[string]bool{}
 	for _, v := range envVars {
-		drop[v.name] = true
+		drop[v.Name] = true
 	}
 	var e []string
 	for _, kv := range os.Environ() {

@@ -22,10 +22,10 @@ func configTable() string {
 	b.WriteString("| Variable | Default | Meaning |\n|---|---|---|\n")
 	for _, v := range envVars {
 		def := "(empty)"
-		if v.def != "" {
-			def = "`" + v.def + "`"
+		if v.Default != "" {
+			def = "`" + v.Default + "`"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", v.name, def, strings.ReplaceAll(v.usage, "|", `\|`))
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", v.Name, def, strings.ReplaceAll(v.Usage, "|", `\|`))
 	}
 	return b.String()
 }

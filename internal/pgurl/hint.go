@@ -64,13 +64,7 @@ func hintConnect(err error, vars []Var) error {
 		return nil
 	}
 	role, database, kind, detail := m[1], m[2], m[3], m[4]
-	v := vars[0]
-	for _, o := range vars {
-		if Database(o.URL) == database {
-			v = o
-			break
-		}
-	}
+	v := varOf(vars, database)
 	server := serverOf(v.URL)
 	if kind == "dial" {
 		reason := detail[strings.LastIndex(detail, ": ")+2:]

@@ -83,14 +83,19 @@ func HintMissingDatabase(err error, vars ...Var) error {
 		return err
 	}
 	name = strings.ReplaceAll(name, `""`, `"`)
-	v := vars[0]
-	for _, o := range vars {
-		if Database(o.URL) == name {
-			v = o
-			break
+	v := varOf(vars, name)
+	return &MissingDatabaseError{name: name, variable: v.Name, createdb: CreatedbCommand(v.URL, name), cause: err}
+}
+
+// varOf returns the first of vars whose URL names database, else the first
+// of vars.
+func varOf(vars []Var, database string) Var {
+	for _, v := range vars {
+		if Database(v.URL) == database {
+			return v
 		}
 	}
-	return &MissingDatabaseError{name: name, variable: v.Name, createdb: CreatedbCommand(v.URL, name), cause: err}
+	return vars[0]
 }
 
 // Database returns the database a PostgreSQL URL names, or "" if it does

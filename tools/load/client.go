@@ -118,7 +118,7 @@ func (c *client) createIssued(ctx context.Context) (openInvoice, error) {
 	return openInvoice{id: issued.ID, due: issued.AmountDue}, nil
 }
 
-// pay pays inv in full with a reference unique to this process and n, and
+// pay pays inv in full under ref, which the caller makes unique, and
 // returns the response status (0 and the error for a transport failure).
 func (c *client) pay(ctx context.Context, inv openInvoice, ref string) (int, error) {
 	body := fmt.Appendf(nil, `{"amount":%d,"reference":%q}`, inv.due, ref)
