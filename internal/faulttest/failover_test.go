@@ -25,7 +25,8 @@ import (
 // and network errors), it injects, in turn: kill -9 of the primary's
 // postmaster (Patroni restarts it), a switchover to the synchronous standby,
 // and a restart of the synchronous standby; FAULT_FAILOVER_ROUNDS times
-// (default 2). Then, from outside:
+// (default 2), with FAULT_FAILOVER_CLIENTS clients (default 3; the fault
+// suite's FAULT_CLIENTS sizes that suite only). Then, from outside:
 //   - every acknowledged change is in the database once, and every committed
 //     event in the stream once, in version order per invoice (the fault
 //     suite's checker);
@@ -49,7 +50,7 @@ func TestFaultPostgresFailover(t *testing.T) {
 		t.Skip("the failover fault test runs only with INVOICING_FAULT=1 (see doc.go)")
 	}
 	rounds := positiveEnv(t, "FAULT_FAILOVER_ROUNDS", 2)
-	clients := positiveEnv(t, "FAULT_CLIENTS", 3)
+	clients := positiveEnv(t, "FAULT_FAILOVER_CLIENTS", 3)
 	tl := timeline{t: t, start: time.Now()}
 
 	pc := startPatroni(t)
