@@ -1,15 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"sort"
-	"strconv"
-	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // stageMetric is the relay's histogram of the time each event spends in
@@ -60,80 +60,37 @@ func scrapeStages(ctx context.Context, url string) (map[string]histogram, error)
 	return out, nil
 }
 
-// parseStages reads the stage histograms from the Prometheus text format:
-// the lines of stageMetric's _bucket{stage,le}, _sum{stage} and
-// _count{stage} series, whose labels the service writes in that order.
+// parseStages reads the stage histograms from the Prometheus text format,
+// by stage; other series are ignored.
 func parseStages(r io.Reader) (map[string]histogram, error) {
-	type bucket struct {
-		le    float64
-		count uint64
-	}
-	buckets := map[string][]bucket{}
-	out := map[string]histogram{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, stageMetric+"_")
-		if !ok {
-			continue
-		}
-		kind, labels, value, ok := splitSample(rest)
-		if !ok {
-			return nil, fmt.Errorf("unreadable line %q", line)
-		}
-		stage := labelValue(labels, "stage")
-		h := out[stage]
-		switch kind {
-		case "bucket":
-			le, err := strconv.ParseFloat(labelValue(labels, "le"), 64)
-			if err != nil {
-				return nil, fmt.Errorf("unreadable bound in %q", line)
-			}
-			buckets[stage] = append(buckets[stage], bucket{le, uint64(value)})
-		case "sum":
-			h.sum = value
-		case "count":
-			h.count = uint64(value)
-		}
-		out[stage] = h
-	}
-	if err := sc.Err(); err != nil {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
 		return nil, err
 	}
-	for stage, bs := range buckets {
-		sort.Slice(bs, func(i, j int) bool { return bs[i].le < bs[j].le })
-		h := out[stage]
-		for _, b := range bs {
-			h.bounds, h.counts = append(h.bounds, b.le), append(h.counts, b.count)
+	out := map[string]histogram{}
+	fam, ok := fams[stageMetric]
+	if !ok {
+		return out, nil
+	}
+	if fam.GetType() != dto.MetricType_HISTOGRAM {
+		return nil, fmt.Errorf("%s is a %s, not a histogram", stageMetric, fam.GetType())
+	}
+	for _, m := range fam.GetMetric() {
+		stage := ""
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "stage" {
+				stage = l.GetValue()
+			}
+		}
+		mh := m.GetHistogram()
+		h := histogram{count: mh.GetSampleCount(), sum: mh.GetSampleSum()}
+		for _, b := range mh.GetBucket() {
+			h.bounds, h.counts = append(h.bounds, b.GetUpperBound()), append(h.counts, b.GetCumulativeCount())
 		}
 		out[stage] = h
 	}
 	return out, nil
-}
-
-// splitSample splits `bucket{stage="x",le="0.1"} 12` into its suffix,
-// labels and value.
-func splitSample(s string) (kind, labels string, value float64, ok bool) {
-	open, closing := strings.IndexByte(s, '{'), strings.LastIndexByte(s, '}')
-	if open < 0 || closing < open {
-		return "", "", 0, false
-	}
-	v, err := strconv.ParseFloat(strings.Fields(s[closing+1:] + " x")[0], 64)
-	if err != nil {
-		return "", "", 0, false
-	}
-	return s[:open], s[open+1 : closing], v, true
-}
-
-// labelValue returns the value of name in labels (`a="1",b="2"`), or "".
-func labelValue(labels, name string) string {
-	for _, kv := range strings.Split(labels, ",") {
-		if v, ok := strings.CutPrefix(kv, name+"="); ok {
-			return strings.Trim(v, `"`)
-		}
-	}
-	return ""
 }
 
 // stageResults returns each stage's figures between the scrapes before and
