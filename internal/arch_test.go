@@ -206,11 +206,11 @@ var rules = []rule{
 		// A wiring package builds its own context only: what it needs of
 		// another (a stream name, a subject prefix) main passes in its
 		// Config. The contract comes with invoicinghttp, which serves it.
-		name:   "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl and the contract (api)",
+		name:   "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl, schemastate and the contract (api)",
 		scopes: subtrees(wiring),
 		allowed: func(e edge) bool {
 			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
-			return !e.local || e.in(ctx+"/...", "api", "internal/envconfig/...", "internal/pgurl/...") || e.in(shared...)
+			return !e.local || e.in(ctx+"/...", "api", "internal/envconfig/...", "internal/pgurl/...", "internal/schemastate/...") || e.in(shared...)
 		},
 	},
 	{
@@ -266,6 +266,13 @@ var rules = []rule{
 		name:    "pgurl depends on no package of the module",
 		scopes:  []string{"internal/pgurl/..."},
 		allowed: func(e edge) bool { return !e.local },
+	},
+	{
+		// Where a schema stands and what an operator reads of it, the same
+		// for both contexts, whichever database driver reads the version.
+		name:    "schemastate depends only on the standard library",
+		scopes:  []string{"internal/schemastate/..."},
+		allowed: func(e edge) bool { return e.std },
 	},
 	{
 		name:    "embedded documents and migrations depend only on the standard library",
@@ -577,6 +584,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/failure", "context")
 	add("internal/envconfig", "context", uuidPath)
 	add("internal/pgurl", pgx, "internal/failure")
+	add("internal/schemastate", pgx)
 	add("internal/kernel", uuidPath, pgx)
 	add("internal/apitest", "api", "internal/kernel")
 	add("internal/devmail", "internal/kernel")
@@ -623,13 +631,14 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		apicli  = "the contract client (apitest) depends, in the module, only on the contract (api)"
 		envcfg  = "envconfig depends only on the standard library"
 		pgurl   = "pgurl depends on no package of the module"
+		schemas = "schemastate depends only on the standard library"
 		devmail = "the development mail sink (devmail) depends on no package of the module"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
 		prome   = "only the metrics adapter and main depend on Prometheus"
 		helper  = "no package but a test helper (named *test) depends on a test helper"
 		wire    = "only main depends on a context's wiring package (invoicingsvc, notifysvc)"
-		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl and the contract (api)"
+		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl, schemastate and the contract (api)"
 		gocli   = "the Go client (client) depends on no package of the module"
 		events  = "the subscribers' event types (event) depend only on the standard library"
 	)
@@ -671,6 +680,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/notification/notifysvc depends on " + m + "internal/invoicing/invoicingsvc (" + wirectx + ")",
 		m + "internal/notification/webhook depends on " + pgx + " (" + webhook + ")",
 		m + "internal/pgurl depends on " + m + "internal/failure (" + pgurl + ")",
+		m + "internal/schemastate depends on " + pgx + " (" + schemas + ")",
 		m + "tools/load depends on " + m + "internal/invoicing/domain/invoice (" + client + ")",
 	}
 	got := violations(mod, pkgs)
