@@ -194,12 +194,14 @@ var rules = []rule{
 	{
 		// The notification context knows invoicing only through the
 		// published events (api/asyncapi.yaml), as another team's service.
-		name:   "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)",
+		// An adapter keeps the table of its own variables (NATS_URL, the
+		// OTEL_* ones), parsed with envconfig, which knows no context.
+		name:   "a context depends on no package of the module outside it but the shared ones, and its adapters on envconfig too (invoicinghttp, wiring: their own rules)",
 		scopes: subtrees(contexts),
 		except: append([]string{"internal/invoicing/invoicinghttp/..."}, subtrees(wiring)...),
 		allowed: func(e edge) bool {
 			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
-			return !e.local || e.in(ctx+"/...") || e.in(shared...)
+			return !e.local || e.in(ctx+"/...") || e.in(shared...) || adapterOf(e.from) != "" && e.in("internal/envconfig/...")
 		},
 	},
 	{
@@ -254,8 +256,9 @@ var rules = []rule{
 		allowed: func(e edge) bool { return !e.local || e.in("api") },
 	},
 	{
-		// Parsers of settings, generic over the configuration they fill:
-		// the table of variables stays with main.
+		// Parsers of settings and the help that describes them, generic
+		// over the configuration they fill: each table of variables stays
+		// with the package it configures.
 		name:    "envconfig depends only on the standard library",
 		scopes:  []string{"internal/envconfig/..."},
 		allowed: func(e edge) bool { return e.std },
@@ -605,7 +608,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/notification/notifypg", "internal/invoicing/invoicingpg")
 	add("internal/notification/notifynats", "internal/notification/notifypg")
 	add("internal/notification/notifysmtp", "api", "cmd/svc")
-	add("internal/notification/app", "internal/notification/notifypg")
+	add("internal/notification/app", "internal/notification/notifypg", "internal/envconfig")
 	add("internal/natstest", "internal/invoicing/invoicingnats")
 	add("internal/invoicing/invoicingsvc", "internal/invoicing/invoicingpg")
 	add("internal/invoicing/metrics", "internal/invoicing/invoicingsvc")
@@ -625,7 +628,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		notiapp = "the notification app depends only on the standard library, the SSRF address registry, the context's domain (notification, webhook), the shared packages and itself"
 		adapter = "an adapter depends on no other adapter (pgtest counts as invoicingpg's)"
 		inner   = "a context's packages other than its adapters depend on no adapter"
-		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)"
+		outside = "a context depends on no package of the module outside it but the shared ones, and its adapters on envconfig too (invoicinghttp, wiring: their own rules)"
 		webhook = "the webhook package depends only on the standard library and the SSRF address registry"
 		rig     = "test rigs standing in for an outside system depend on no package of the module"
 		apicli  = "the contract client (apitest) depends, in the module, only on the contract (api)"
@@ -668,7 +671,9 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/kernel depends on " + pgx + " (" + shared + ")",
 		m + "internal/natstest depends on " + m + "internal/invoicing/invoicingnats (" + rig + ")",
 		m + "internal/notification/app depends on " + m + "internal/notification/notifypg (" + inner + ")",
+		m + "internal/notification/app depends on " + m + "internal/envconfig (" + outside + ")",
 		m + "internal/notification/app depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/notification/notifypg (" + outside + ")",
+		m + "internal/notification/app depends on " + m + "internal/envconfig (" + notiapp + ")",
 		m + "internal/notification/app depends on " + m + "internal/notification/notifypg (" + notiapp + ")",
 		m + "internal/notification/migrations depends on " + pgx + " (" + data + ")",
 		m + "internal/notification/notifynats depends on " + m + "internal/notification/notifypg (" + adapter + ")",

@@ -13,6 +13,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/devmail"
 	"github.com/invoicing-dev/invoicing/internal/envconfig"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/pgurl"
 )
@@ -68,14 +69,14 @@ func dev(ctx context.Context, cfg config, logger *slog.Logger, args []string, st
 	}
 	// serve takes these itself, later: a port in use must not wait for
 	// the database's creation and migrations to be named.
-	for _, a := range [][2]string{{"HTTP_ADDR", cfg.HTTPAddr}, {"NATS_EMBEDDED_ADDR", cfg.NATSEmbeddedAddr}, {"PPROF_ADDR", cfg.PprofAddr}} {
+	for _, a := range [][2]string{{"HTTP_ADDR", cfg.HTTPAddr}, {"NATS_EMBEDDED_ADDR", cfg.NATS.EmbeddedAddr}, {"PPROF_ADDR", cfg.PprofAddr}} {
 		if ln, err := listenNamed(a[0], a[1]); err != nil {
 			return err
 		} else if ln != nil {
 			ln.Close()
 		}
 	}
-	cfg.NATSURL, cfg.Invoicing.Relay, cfg.NotifyEnabled = embeddedNATS, true, true
+	cfg.NATS.URL, cfg.Invoicing.Relay, cfg.NotifyEnabled = invoicingnats.Embedded, true, true
 	cfg.Notify.Webhooks, cfg.Notify.WebhookPolicy.AllowPrivate = true, true
 	cfg.Notify.SMTP.URL = "smtp://" + envconfig.LoopbackAddr(smtpLn.Addr().String())
 	key, err := devData(ctx, cfg, f.tenant, stdout)
@@ -176,6 +177,6 @@ invoicing dev is running (development only). Ctrl-C stops it; the next start reu
 Create an invoice:
   curl -s -X POST %[1]s/v1/invoices -H %[8]s -H 'Content-Type: application/json' -d '{"customer": {"name": "Ada Lovelace", "email": "ada@example.com"}, "currency": "EUR", "lines": [{"description": "Consulting", "quantity": 1, "unit_amount": 5000}]}'
 
-`, api, docs, mailURL, envconfig.LoopbackAddr(f.smtp), "nats://"+envconfig.LoopbackAddr(cfg.NATSEmbeddedAddr),
+`, api, docs, mailURL, envconfig.LoopbackAddr(f.smtp), "nats://"+envconfig.LoopbackAddr(cfg.NATS.EmbeddedAddr),
 		envconfig.HidePasswords(cfg.Invoicing.DatabaseURL), f.tenant, auth)
 }

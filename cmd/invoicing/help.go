@@ -48,7 +48,7 @@ var helps = envconfig.Help{Program: "invoicing", Commands: commands, Vars: envco
 // traced returns c reading the tracing variables too: the process traces
 // what c runs (startTracing).
 func traced(c command) command {
-	c.Env = slices.Concat(c.Env, tracing.Variables)
+	c.Env = slices.Concat(c.Env, envconfig.Names(tracing.Vars))
 	return c
 }
 

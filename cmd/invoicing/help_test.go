@@ -212,12 +212,12 @@ func TestHelpNamesTheVariablesACommandReads(t *testing.T) {
 	otel := []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
 		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_TRACES_EXPORTER"}
 	for name, vars := range map[string][]string{
-		// startProcessBase: embedNATS, startTracing; with WEBHOOKS_ENABLED
+		// startProcessBase: StartEmbedded, startTracing; with WEBHOOKS_ENABLED
 		// the webhook API's store (newNotify) and its URL policy.
 		// Its endpoint limit too.
 		"serve": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_MAX_ENDPOINTS"}, otel...),
 		"relay": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR"}, otel...),
-		// embeddedClient, startTracing.
+		// ClientURL, startTracing.
 		"notify": append([]string{"NATS_EMBEDDED_ADDR", "WEBHOOK_TENANT_CONCURRENCY", "WEBHOOK_MAX_ENDPOINTS"}, otel...),
 	} {
 		c, _ := helps.Find(name)

@@ -87,7 +87,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 // if RELAY_ENABLED or not api (see invoicingsvc.New).
 func newInvoicing(ctx context.Context, p *processBase, logger *slog.Logger, api bool) (*invoicingsvc.Service, error) {
 	icfg := p.cfg.Invoicing
-	icfg.API, icfg.Schema, icfg.NATSURL = api, p.schema, p.cfg.NATSURL
+	icfg.API, icfg.Schema, icfg.NATSURL = api, p.schema, p.cfg.NATS.URL
 	return invoicingsvc.New(ctx, invoicingsvc.Deps{
 		Pool: p.pool, Listener: p.ln, Logger: logger, Tracer: p.tp, HTTP: opsConfig(p.m, logger, nil), RelayMetrics: p.m.Relay,
 	}, icfg)
