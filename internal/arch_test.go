@@ -248,6 +248,13 @@ var rules = []rule{
 		allowed: func(e edge) bool { return !e.local },
 	},
 	{
+		// What `invoicing dev` runs around the service: main builds the
+		// service and hands it only addresses and names.
+		name:    "the development stack (devstack) depends, in the module, only on devmail and envconfig",
+		scopes:  []string{"internal/devstack/..."},
+		allowed: func(e edge) bool { return !e.local || e.in("internal/devmail/...", "internal/envconfig/...") },
+	},
+	{
 		// The API tests' client knows the service by its document alone,
 		// as a client of another team would: it tests what both contexts
 		// serve, so it belongs to neither.
@@ -591,6 +598,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/kernel", uuidPath, pgx)
 	add("internal/apitest", "api", "internal/kernel")
 	add("internal/devmail", "internal/kernel")
+	add("internal/devstack", "internal/envconfig", "internal/pgurl")
 	add("internal/invoicing/domain/invoice", uuidPath, "net/http", pgx, "internal/failure")
 	add("internal/invoicing/domain/invoice/invoicetest", "internal/invoicing/domain/invoice")
 	add("internal/invoicing/invoicingpg", pgx, "internal/invoicing/domain/invoice")
@@ -636,6 +644,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		pgurl   = "pgurl depends on no package of the module"
 		schemas = "schemastate depends only on the standard library"
 		devmail = "the development mail sink (devmail) depends on no package of the module"
+		devstk  = "the development stack (devstack) depends, in the module, only on devmail and envconfig"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
 		prome   = "only the metrics adapter and main depend on Prometheus"
@@ -651,6 +660,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "event depends on " + uuidPath + " (" + events + ")",
 		m + "internal/apitest depends on " + m + "internal/kernel (" + apicli + ")",
 		m + "internal/devmail depends on " + m + "internal/kernel (" + devmail + ")",
+		m + "internal/devstack depends on " + m + "internal/pgurl (" + devstk + ")",
 		m + "internal/envconfig depends on " + uuidPath + " (" + envcfg + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + app + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + inner + ")",

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/invoicing-dev/invoicing/internal/devstack"
 	"github.com/invoicing-dev/invoicing/internal/envconfig"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
@@ -21,17 +22,7 @@ type command = envconfig.Command
 var commands = []command{
 	traced(invoicingsvc.ServeHelp), traced(invoicingsvc.RelayHelp), invoicingsvc.MigrateHelp,
 	invoicingsvc.APIKeyHelp, invoicingsvc.OutboxHelp, traced(notifysvc.Help), invoicingsvc.OverdueHelp,
-	{Name: "dev", Synopsis: []string{"dev [--smtp ADDR] [--mail ADDR] [--tenant NAME]\tthe whole system in one process, for development only",
-		"dev mail [--smtp ADDR] [--mail ADDR]\tthe development mail sink alone, for serve and notify run by hand"},
-		About: `Creates the database DATABASE_URL names if missing, migrates both schemas, creates the demo
-tenant (default demo; its API key is printed at its first start only) or reuses it, and runs serve
-with the relay, notify with emails and webhooks (private URLs allowed), an embedded NATS server on
-NATS_EMBEDDED_ADDR (NATS_URL is not read) and a mail sink: SMTP on --smtp (127.0.0.1:1025), its
-messages on a page at --mail (127.0.0.1:8025). Prints the URLs and a curl line once the API
-answers; SIGINT or SIGTERM stops it. A port in use fails start-up at once, naming its variable or
-flag. dev mail runs the sink alone (SMTP_URL=smtp://127.0.0.1:1025 for notify). Never for production.`,
-		Env: []string{"HTTP_ADDR", "NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR", "PPROF_ADDR", "DATABASE_URL", "LOG_LEVEL",
-			"NOTIFY_DATABASE_URL", "MAIL_FROM", "MAIL_DOMAIN"}},
+	devstack.Help,
 	{Name: "version", Synopsis: []string{"version\tprint the module version and the VCS revision it was built from"},
 		About: `Prints what debug.ReadBuildInfo knows: the module and its version, the VCS revision, its time
 and whether the tree had uncommitted changes, and the Go version. go run and -buildvcs=false
