@@ -104,16 +104,16 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 
 // runCommand runs the command of args[0] with cfg, as run describes.
 func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	if longRunning(args) {
+		// dev starts it itself, once it has checked its ports.
+		if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
+			return err
+		}
+	}
 	switch args[0] {
 	case "serve":
-		if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
-			return err
-		}
 		return serve(ctx, cfg, logger, args[1:])
 	case "relay":
-		if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
-			return err
-		}
 		return runRelay(ctx, cfg, logger, args[1:])
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], stdout)
@@ -122,11 +122,6 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 	case "outbox":
 		return outbox(ctx, cfg, args[1:], stdout)
 	case "notify":
-		if len(args) == 1 {
-			if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
-				return err
-			}
-		}
 		return notify(ctx, cfg, logger, args[1:], stdout)
 	case "overdue":
 		return overdue(ctx, cfg, logger, args[1:], stdout)
