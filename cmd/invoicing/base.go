@@ -40,11 +40,11 @@ func startProcessBase(ctx context.Context, cfg config, logger *slog.Logger) (_ *
 		return nil, err
 	}
 	p.undo = append(p.undo, func() { p.ln.Close() }) // for failures before Serve; Serve closes it too
-	nats, stopNATS, err := cfg.NATS.StartEmbedded(logger)
+	started, stopNATS, err := cfg.NATS.StartEmbedded(logger)
 	if err != nil {
 		return nil, err
 	}
-	cfg.NATS = nats
+	cfg.NATS = started
 	p.cfg = cfg
 	p.undo = append(p.undo, stopNATS) // after every connection to it closed
 	if p.tp, err = startTracing(ctx, cfg, logger, tracing.DefaultServiceName); err != nil {

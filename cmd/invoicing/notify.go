@@ -64,8 +64,8 @@ func notifyChecks(s *notifysvc.Service) []invoicinghttp.Check {
 // /readyz and /metrics on HTTP_ADDR), "notify failed", "notify retry
 // ID|--all" and "notify replay --since TIME".
 func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
-	nats := cfg.NATS
-	cfg.NATS.URL = nats.ClientURL() // NATS_URL=embedded: serve's server, on NATS_EMBEDDED_ADDR
+	asGiven := cfg.NATS
+	cfg.NATS.URL = asGiven.ClientURL() // NATS_URL=embedded: serve's server, on NATS_EMBEDDED_ADDR
 	cmd, err := notifysvc.ParseCommand(args, time.Now(), cfg.Notify.Queue.InboxRetention)
 	if u := (*notifysvc.UsageError)(nil); errors.As(err, &u) {
 		return fmt.Errorf("%w: %s", errUsage, u.Reason)
@@ -98,7 +98,7 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		// A one-shot command does not wait for the background
 		// reconnection: nats.go would answer "outbound buffer limit
 		// exceeded".
-		return nats.Unreachable()
+		return asGiven.Unreachable()
 	}
 	return s.RunCommand(ctx, cmd, stdout)
 }
