@@ -194,23 +194,25 @@ var rules = []rule{
 	{
 		// The notification context knows invoicing only through the
 		// published events (api/asyncapi.yaml), as another team's service.
-		name:   "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)",
+		// An adapter keeps the table of its own variables (NATS_URL, the
+		// OTEL_* ones), parsed with envconfig, which knows no context.
+		name:   "a context depends on no package of the module outside it but the shared ones, and its adapters on envconfig too (invoicinghttp, wiring: their own rules)",
 		scopes: subtrees(contexts),
 		except: append([]string{"internal/invoicing/invoicinghttp/..."}, subtrees(wiring)...),
 		allowed: func(e edge) bool {
 			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
-			return !e.local || e.in(ctx+"/...") || e.in(shared...)
+			return !e.local || e.in(ctx+"/...") || e.in(shared...) || adapterOf(e.from) != "" && e.in("internal/envconfig/...")
 		},
 	},
 	{
 		// A wiring package builds its own context only: what it needs of
 		// another (a stream name, a subject prefix) main passes in its
 		// Config. The contract comes with invoicinghttp, which serves it.
-		name:   "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl and the contract (api)",
+		name:   "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl, schemastate and the contract (api)",
 		scopes: subtrees(wiring),
 		allowed: func(e edge) bool {
 			ctx := strings.Join(strings.SplitN(e.from, "/", 3)[:2], "/")
-			return !e.local || e.in(ctx+"/...", "api", "internal/envconfig/...", "internal/pgurl/...") || e.in(shared...)
+			return !e.local || e.in(ctx+"/...", "api", "internal/envconfig/...", "internal/pgurl/...", "internal/schemastate/...") || e.in(shared...)
 		},
 	},
 	{
@@ -246,6 +248,13 @@ var rules = []rule{
 		allowed: func(e edge) bool { return !e.local },
 	},
 	{
+		// What `invoicing dev` runs around the service: main builds the
+		// service and hands it only addresses and names.
+		name:    "the development stack (devstack) depends, in the module, only on devmail and envconfig",
+		scopes:  []string{"internal/devstack/..."},
+		allowed: func(e edge) bool { return !e.local || e.in("internal/devmail/...", "internal/envconfig/...") },
+	},
+	{
 		// The API tests' client knows the service by its document alone,
 		// as a client of another team would: it tests what both contexts
 		// serve, so it belongs to neither.
@@ -254,8 +263,9 @@ var rules = []rule{
 		allowed: func(e edge) bool { return !e.local || e.in("api") },
 	},
 	{
-		// Parsers of settings, generic over the configuration they fill:
-		// the table of variables stays with main.
+		// Parsers of settings and the help that describes them, generic
+		// over the configuration they fill: each table of variables stays
+		// with the package it configures.
 		name:    "envconfig depends only on the standard library",
 		scopes:  []string{"internal/envconfig/..."},
 		allowed: func(e edge) bool { return e.std },
@@ -266,6 +276,13 @@ var rules = []rule{
 		name:    "pgurl depends on no package of the module",
 		scopes:  []string{"internal/pgurl/..."},
 		allowed: func(e edge) bool { return !e.local },
+	},
+	{
+		// Where a schema stands and what an operator reads of it, the same
+		// for both contexts, whichever database driver reads the version.
+		name:    "schemastate depends only on the standard library",
+		scopes:  []string{"internal/schemastate/..."},
+		allowed: func(e edge) bool { return e.std },
 	},
 	{
 		name:    "embedded documents and migrations depend only on the standard library",
@@ -582,9 +599,11 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/failure", "context")
 	add("internal/envconfig", "context", uuidPath)
 	add("internal/pgurl", pgx, "internal/failure")
+	add("internal/schemastate", pgx)
 	add("internal/kernel", uuidPath, pgx)
 	add("internal/apitest", "api", "internal/kernel")
 	add("internal/devmail", "internal/kernel")
+	add("internal/devstack", "internal/envconfig", "internal/pgurl")
 	add("internal/invoicing/domain/invoice", uuidPath, "net/http", pgx, "internal/failure")
 	add("internal/invoicing/domain/invoice/invoicetest", "internal/invoicing/domain/invoice")
 	add("internal/invoicing/invoicingpg", pgx, "internal/invoicing/domain/invoice")
@@ -602,7 +621,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 	add("internal/notification/notifypg", "internal/invoicing/invoicingpg")
 	add("internal/notification/notifynats", "internal/notification/notifypg")
 	add("internal/notification/notifysmtp", "api", "cmd/svc")
-	add("internal/notification/app", "internal/notification/notifypg")
+	add("internal/notification/app", "internal/notification/notifypg", "internal/envconfig")
 	add("internal/natstest", "internal/invoicing/invoicingnats")
 	add("internal/invoicing/invoicingsvc", "internal/invoicing/invoicingpg")
 	add("internal/invoicing/metrics", "internal/invoicing/invoicingsvc")
@@ -624,19 +643,21 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		notiapp = "the notification app depends only on the standard library, the SSRF address registry, the context's domain (notification, webhook), the shared packages and itself"
 		adapter = "an adapter depends on no other adapter (pgtest counts as invoicingpg's)"
 		inner   = "a context's packages other than its adapters depend on no adapter"
-		outside = "a context depends on no package of the module outside it but the shared ones (invoicinghttp, wiring: their own rules)"
+		outside = "a context depends on no package of the module outside it but the shared ones, and its adapters on envconfig too (invoicinghttp, wiring: their own rules)"
 		webhook = "the webhook package depends only on the standard library and the SSRF address registry"
 		rig     = "test rigs standing in for an outside system depend on no package of the module"
 		apicli  = "the contract client (apitest) depends, in the module, only on the contract (api)"
 		envcfg  = "envconfig depends only on the standard library"
 		pgurl   = "pgurl depends on no package of the module"
+		schemas = "schemastate depends only on the standard library"
 		devmail = "the development mail sink (devmail) depends on no package of the module"
+		devstk  = "the development stack (devstack) depends, in the module, only on devmail and envconfig"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
 		prome   = "only the metrics adapter and main depend on Prometheus; tools only on its text-format parser (prometheus/common, client_model)"
 		helper  = "no package but a test helper (named *test) depends on a test helper"
 		wire    = "only main depends on a context's wiring package (invoicingsvc, notifysvc)"
-		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl and the contract (api)"
+		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl, schemastate and the contract (api)"
 		gocli   = "the Go client (client) depends on no package of the module"
 		events  = "the subscribers' event types (event) depend only on the standard library"
 	)
@@ -646,6 +667,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "event depends on " + uuidPath + " (" + events + ")",
 		m + "internal/apitest depends on " + m + "internal/kernel (" + apicli + ")",
 		m + "internal/devmail depends on " + m + "internal/kernel (" + devmail + ")",
+		m + "internal/devstack depends on " + m + "internal/pgurl (" + devstk + ")",
 		m + "internal/envconfig depends on " + uuidPath + " (" + envcfg + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + app + ")",
 		m + "internal/invoicing/app depends on " + m + "internal/invoicing/invoicingpg (" + inner + ")",
@@ -666,7 +688,9 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/kernel depends on " + pgx + " (" + shared + ")",
 		m + "internal/natstest depends on " + m + "internal/invoicing/invoicingnats (" + rig + ")",
 		m + "internal/notification/app depends on " + m + "internal/notification/notifypg (" + inner + ")",
+		m + "internal/notification/app depends on " + m + "internal/envconfig (" + outside + ")",
 		m + "internal/notification/app depends on " + m + "internal/invoicing/invoicingpg via " + m + "internal/notification/notifypg (" + outside + ")",
+		m + "internal/notification/app depends on " + m + "internal/envconfig (" + notiapp + ")",
 		m + "internal/notification/app depends on " + m + "internal/notification/notifypg (" + notiapp + ")",
 		m + "internal/notification/migrations depends on " + pgx + " (" + data + ")",
 		m + "internal/notification/notifynats depends on " + m + "internal/notification/notifypg (" + adapter + ")",
@@ -678,6 +702,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		m + "internal/notification/notifysvc depends on " + m + "internal/invoicing/invoicingsvc (" + wirectx + ")",
 		m + "internal/notification/webhook depends on " + pgx + " (" + webhook + ")",
 		m + "internal/pgurl depends on " + m + "internal/failure (" + pgurl + ")",
+		m + "internal/schemastate depends on " + pgx + " (" + schemas + ")",
 		m + "tools/load depends on " + m + "internal/invoicing/domain/invoice (" + client + ")",
 		m + "tools/scrape depends on " + prom + " (" + prome + ")",
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/metrics"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/tracing"
 )
@@ -39,17 +40,18 @@ func startProcessBase(ctx context.Context, cfg config, logger *slog.Logger) (_ *
 		return nil, err
 	}
 	p.undo = append(p.undo, func() { p.ln.Close() }) // for failures before Serve; Serve closes it too
-	cfg, stopNATS, err := embedNATS(cfg, logger)
+	started, stopNATS, err := cfg.NATS.StartEmbedded(logger)
 	if err != nil {
 		return nil, err
 	}
+	cfg.NATS = started
 	p.cfg = cfg
 	p.undo = append(p.undo, stopNATS) // after every connection to it closed
 	if p.tp, err = startTracing(ctx, cfg, logger, tracing.DefaultServiceName); err != nil {
 		return nil, err
 	}
 	p.undo = append(p.undo, func() { p.tp.Stop(ctx, logger) }) // after the command's drain
-	if p.pool, p.schema, err = openDatabase(ctx, cfg, logger); err != nil {
+	if p.pool, p.schema, err = invoicingsvc.OpenDatabase(ctx, cfg.Invoicing.DatabaseURL, cfg.Invoicing.MaxConns, logger); err != nil {
 		return nil, err
 	}
 	p.undo = append(p.undo, p.pool.Close)

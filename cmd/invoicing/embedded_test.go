@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -33,7 +34,7 @@ func TestServeWithEmbeddedNATS(t *testing.T) {
 	base, stop := startCommand(t, getenv, "serve")
 	c := client{t: t, base: base, key: key}
 
-	if got := embeddedClient(mustConfig(t, getenv)).NATSURL; got != "nats://"+natsAddr {
+	if got := mustConfig(t, getenv).NATS.ClientURL(); got != "nats://"+natsAddr {
 		t.Fatalf("notify's NATS_URL=embedded connects to %s, want nats://%s", got, natsAddr)
 	}
 	cons := paidConsumer(ctx, t, "nats://"+natsAddr)
@@ -65,17 +66,17 @@ func TestEmbeddedNATSWarnsAgainstProduction(t *testing.T) {
 	dir := t.TempDir()
 	cfg := mustConfig(t, env(map[string]string{"NATS_URL": "embedded", "NATS_EMBEDDED_ADDR": "127.0.0.1:0", "NATS_EMBEDDED_DIR": dir}))
 	var logs strings.Builder
-	got, stop, err := embedNATS(cfg, newLogger(&logs, slog.LevelInfo))
+	got, stop, err := cfg.NATS.StartEmbedded(newLogger(&logs, slog.LevelInfo))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stop()
-	if !strings.HasPrefix(got.NATSURL, "nats://127.0.0.1:") || strings.HasSuffix(got.NATSURL, ":0") {
-		t.Errorf("NATS_URL after start %q, want the server's nats://127.0.0.1:PORT", got.NATSURL)
+	if !strings.HasPrefix(got.URL, "nats://127.0.0.1:") || strings.HasSuffix(got.URL, ":0") {
+		t.Errorf("NATS_URL after start %q, want the server's nats://127.0.0.1:PORT", got.URL)
 	}
 	var line struct{ Level, Msg, URL, Store string }
 	if err := json.Unmarshal([]byte(logs.String()), &line); err != nil || line.Level != "WARN" ||
-		!strings.Contains(line.Msg, "for development only: never use it in production") || line.URL != got.NATSURL || line.Store != dir {
+		!strings.Contains(line.Msg, "for development only: never use it in production") || line.URL != got.URL || line.Store != dir {
 		t.Errorf("want one WARN line against production use naming the URL and store, got %q", logs.String())
 	}
 }
@@ -117,14 +118,14 @@ func mustConfig(t *testing.T, getenv func(string) string) config {
 func TestEmbeddedNATSRefusesAStoreInUse(t *testing.T) {
 	dir := t.TempDir()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfgAt := func(addr string) config {
-		return mustConfig(t, env(map[string]string{"NATS_URL": "embedded", "NATS_EMBEDDED_ADDR": addr, "NATS_EMBEDDED_DIR": dir}))
+	cfgAt := func(addr string) invoicingnats.Env {
+		return mustConfig(t, env(map[string]string{"NATS_URL": "embedded", "NATS_EMBEDDED_ADDR": addr, "NATS_EMBEDDED_DIR": dir})).NATS
 	}
-	_, stopFirst, err := embedNATS(cfgAt(freePort(t)), logger)
+	_, stopFirst, err := cfgAt(freePort(t)).StartEmbedded(logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, stopSecond, err := embedNATS(cfgAt(freePort(t)), logger)
+	_, stopSecond, err := cfgAt(freePort(t)).StartEmbedded(logger)
 	if err == nil {
 		stopSecond()
 		stopFirst()
@@ -134,7 +135,7 @@ func TestEmbeddedNATSRefusesAStoreInUse(t *testing.T) {
 		t.Errorf("second server on the same store: %v, want an error naming NATS_EMBEDDED_DIR %s", err, dir)
 	}
 	stopFirst()
-	_, stopThird, err := embedNATS(cfgAt(freePort(t)), logger)
+	_, stopThird, err := cfgAt(freePort(t)).StartEmbedded(logger)
 	if err != nil {
 		t.Fatalf("the store stays locked after its server stopped: %v", err)
 	}

@@ -92,7 +92,7 @@ func TestHelpIsPerCommand(t *testing.T) {
 func TestHelpNamesOnlyVariablesTheBinaryReads(t *testing.T) {
 	for _, c := range commands {
 		for _, name := range c.Env {
-			if _, ok := lookupVar(name); !ok {
+			if !slices.ContainsFunc(envVars, func(v envVar) bool { return v.Name == name }) {
 				t.Errorf("help of %s names %s, which envVars does not have", c.Name, name)
 			}
 		}
@@ -199,7 +199,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		t.Fatalf("found only %v in runCommand's cases; the test's reading of main.go is wrong", names)
 	}
 	for _, name := range names {
-		if _, ok := findCommand(name); !ok {
+		if _, ok := helps.Find(name); !ok {
 			t.Errorf("runCommand runs %q, which has no entry in commands (help.go): add its forms, what it does and its variables", name)
 		}
 	}
@@ -212,15 +212,15 @@ func TestHelpNamesTheVariablesACommandReads(t *testing.T) {
 	otel := []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
 		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_TRACES_EXPORTER"}
 	for name, vars := range map[string][]string{
-		// startProcessBase: embedNATS, startTracing; with WEBHOOKS_ENABLED
+		// startProcessBase: StartEmbedded, startTracing; with WEBHOOKS_ENABLED
 		// the webhook API's store (newNotify) and its URL policy.
 		// Its endpoint limit too.
 		"serve": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR", "NOTIFY_DATABASE_URL", "WEBHOOK_ALLOW_PRIVATE_URLS", "WEBHOOK_MAX_ENDPOINTS"}, otel...),
 		"relay": append([]string{"NATS_EMBEDDED_ADDR", "NATS_EMBEDDED_DIR"}, otel...),
-		// embeddedClient, startTracing.
+		// ClientURL, startTracing.
 		"notify": append([]string{"NATS_EMBEDDED_ADDR", "WEBHOOK_TENANT_CONCURRENCY", "WEBHOOK_MAX_ENDPOINTS"}, otel...),
 	} {
-		c, _ := findCommand(name)
+		c, _ := helps.Find(name)
 		for _, v := range vars {
 			if !slices.Contains(c.Env, v) {
 				t.Errorf("invoicing help %s does not list %s, which it reads", name, v)

@@ -45,13 +45,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "invoicing:", err)
 		if errors.Is(err, errUsage) {
 			// The command's own forms, or the list of commands.
-			if c, ok := findCommand(firstArg(os.Args[1:])); ok && c.Name != "help" {
-				fmt.Fprint(os.Stderr, "usage:\n")
-				envconfig.WriteSynopsis(os.Stderr, c)
-				fmt.Fprintf(os.Stderr, "(invoicing help %s says more)\n", c.Name)
-			} else {
-				fmt.Fprint(os.Stderr, usage())
-			}
+			helps.WriteMisuse(os.Stderr, os.Args[1:])
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -75,7 +69,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	switch {
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		return help(stdout, args[1:])
-	case wantsHelp(args[1:]):
+	case envconfig.WantsHelp(args[1:]):
 		return help(stdout, args[:1])
 	case args[0] == "version":
 		if len(args) != 1 {
@@ -84,7 +78,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		info, _ := debug.ReadBuildInfo()
 		return printVersion(stdout, info)
 	}
-	if _, ok := findCommand(args[0]); !ok {
+	if _, ok := helps.Find(args[0]); !ok {
 		// Before the configuration: a mistyped command is the error to
 		// report, whatever the environment holds.
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
@@ -110,16 +104,16 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 
 // runCommand runs the command of args[0] with cfg, as run describes.
 func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	if longRunning(args) {
+		// dev starts it itself, once it has checked its ports.
+		if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
+			return err
+		}
+	}
 	switch args[0] {
 	case "serve":
-		if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
-			return err
-		}
 		return serve(ctx, cfg, logger, args[1:])
 	case "relay":
-		if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
-			return err
-		}
 		return runRelay(ctx, cfg, logger, args[1:])
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], stdout)
@@ -128,11 +122,6 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 	case "outbox":
 		return outbox(ctx, cfg, args[1:], stdout)
 	case "notify":
-		if len(args) == 1 {
-			if err := invoicinghttp.StartPprof(ctx, cfg.PprofAddr, logger); err != nil {
-				return err
-			}
-		}
 		return notify(ctx, cfg, logger, args[1:], stdout)
 	case "overdue":
 		return overdue(ctx, cfg, logger, args[1:], stdout)
@@ -147,12 +136,4 @@ func runCommand(ctx context.Context, cfg config, logger *slog.Logger, args []str
 // (serve, relay, notify), whose log is its output.
 func longRunning(args []string) bool {
 	return args[0] == "serve" || args[0] == "relay" || args[0] == "notify" && len(args) == 1
-}
-
-// firstArg returns args[0], or "" if there is none.
-func firstArg(args []string) string {
-	if len(args) == 0 {
-		return ""
-	}
-	return args[0]
 }

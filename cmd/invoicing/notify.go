@@ -11,7 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/invoicing-dev/invoicing/internal/envconfig"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/cloudevent"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicinghttp"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
@@ -28,7 +27,7 @@ func newNotify(ctx context.Context, cfg config, logger *slog.Logger, consume boo
 	var nc *nats.Conn
 	if consume {
 		var err error
-		if nc, err = invoicingnats.Connect(ctx, cfg.NATSURL, logger); err != nil {
+		if nc, err = invoicingnats.Connect(ctx, cfg.NATS.URL, logger); err != nil {
 			return nil, err
 		}
 	}
@@ -65,8 +64,8 @@ func notifyChecks(s *notifysvc.Service) []invoicinghttp.Check {
 // /readyz and /metrics on HTTP_ADDR), "notify failed", "notify retry
 // ID|--all" and "notify replay --since TIME".
 func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
-	embedded := cfg.NATSURL == embeddedNATS
-	cfg = embeddedClient(cfg) // NATS_URL=embedded: serve's server, on NATS_EMBEDDED_ADDR
+	asGiven := cfg.NATS
+	cfg.NATS.URL = asGiven.ClientURL() // NATS_URL=embedded: serve's server, on NATS_EMBEDDED_ADDR
 	cmd, err := notifysvc.ParseCommand(args, time.Now(), cfg.Notify.Queue.InboxRetention)
 	if u := (*notifysvc.UsageError)(nil); errors.As(err, &u) {
 		return fmt.Errorf("%w: %s", errUsage, u.Reason)
@@ -99,18 +98,9 @@ func notify(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		// A one-shot command does not wait for the background
 		// reconnection: nats.go would answer "outbound buffer limit
 		// exceeded".
-		return noNATSError(cfg, embedded)
+		return asGiven.Unreachable()
 	}
 	return s.RunCommand(ctx, cmd, stdout)
-}
-
-// noNATSError says that no NATS server answered at cfg.NATSURL, and, if
-// NATS_URL is embedded, that serve or relay hosts that server.
-func noNATSError(cfg config, embedded bool) error {
-	if embedded {
-		return fmt.Errorf("no NATS server at %s: with NATS_URL=embedded, the server runs inside invoicing serve or relay, which must be running on this machine with the same NATS_EMBEDDED_ADDR", cfg.NATSURL)
-	}
-	return fmt.Errorf("no NATS server reachable at NATS_URL=%s", envconfig.HidePasswords(cfg.NATSURL))
 }
 
 // serveNotify runs s until ctx is cancelled, with /healthz, /readyz and

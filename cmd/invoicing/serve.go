@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/invoicing-dev/invoicing/internal/failure"
@@ -89,7 +87,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, args []string) 
 // if RELAY_ENABLED or not api (see invoicingsvc.New).
 func newInvoicing(ctx context.Context, p *processBase, logger *slog.Logger, api bool) (*invoicingsvc.Service, error) {
 	icfg := p.cfg.Invoicing
-	icfg.API, icfg.Schema, icfg.NATSURL = api, p.schema, p.cfg.NATSURL
+	icfg.API, icfg.Schema, icfg.NATSURL = api, p.schema, p.cfg.NATS.URL
 	return invoicingsvc.New(ctx, invoicingsvc.Deps{
 		Pool: p.pool, Listener: p.ln, Logger: logger, Tracer: p.tp, HTTP: opsConfig(p.m, logger, nil), RelayMetrics: p.m.Relay,
 	}, icfg)
@@ -103,17 +101,6 @@ func listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", addr, err)
 	}
 	return ln, nil
-}
-
-// openDatabase connects to DATABASE_URL with DB_MAX_CONNS connections on a
-// schema at the version this binary embeds (see invoicingsvc.OpenDatabase),
-// refusing a dirty one as migrate does. It returns the pool and that version.
-func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (_ *pgxpool.Pool, schema uint, _ error) {
-	pool, schema, err := invoicingsvc.OpenDatabase(ctx, cfg.Invoicing.DatabaseURL, cfg.Invoicing.MaxConns, logger)
-	if d := (*invoicingsvc.DirtyError)(nil); errors.As(err, &d) {
-		return nil, 0, dirtySchema("schema_migrations", d.Version, "starting")
-	}
-	return pool, schema, err
 }
 
 // errWebhooksOff answers the webhook API's routes on a server that does not

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingsvc"
 	"github.com/invoicing-dev/invoicing/internal/natstest"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
@@ -91,9 +92,10 @@ func TestPoolSizeOfDatabaseURLCounts(t *testing.T) {
 		{map[string]string{"DATABASE_URL": dbURL + "&pool_max_conns=5", "DB_MAX_CONNS": "7"}, 7},
 		{map[string]string{"DATABASE_URL": dbURL, "DB_MAX_CONNS": "3"}, 3},
 	} {
-		pool, _, err := openDatabase(context.Background(), mustConfig(t, env(c.vars)), slog.New(slog.DiscardHandler))
+		cfg := mustConfig(t, env(c.vars))
+		pool, _, err := invoicingsvc.OpenDatabase(context.Background(), cfg.Invoicing.DatabaseURL, cfg.Invoicing.MaxConns, slog.New(slog.DiscardHandler))
 		if err != nil {
-			t.Fatalf("openDatabase with %v: %v", c.vars, err)
+			t.Fatalf("OpenDatabase with %v: %v", c.vars, err)
 		}
 		if got := pool.Config().MaxConns; got != c.want {
 			t.Errorf("pool of %v: max %d connections, want %d", c.vars, got, c.want)

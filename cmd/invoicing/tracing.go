@@ -20,7 +20,7 @@ const notifyServiceName = "invoicing-notify"
 // exporter's, its spans from service. Stop it once the command's work is
 // done. It returns an error if the exporter cannot be created.
 func startTracing(ctx context.Context, cfg config, logger *slog.Logger, service string) (*tracing.Provider, error) {
-	tc := cfg.tracing()
+	tc := cfg.Tracing.Config()
 	tc.Exporter, tc.ServiceName = cfg.traceExporter, service
 	return tracing.Start(ctx, tc, logger)
 }

@@ -2,47 +2,45 @@ package invoicingsvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/schemastate"
 )
 
-// Migrations is the state of the invoicing schema's migrations in one
-// database.
-type Migrations struct {
-	Version uint // the version applied, 0 for none
-	Dirty   bool // the migration of Version failed half-way
-	Latest  uint // the latest version this binary embeds
-	Pending int  // the embedded migrations not applied
-}
-
 // MigrationStatus reads the invoicing schema's migration state at
-// databaseURL; it returns the error of reading the embedded migrations or
-// the version table.
-func MigrationStatus(databaseURL string) (Migrations, error) {
+// databaseURL, its version table golang-migrate's default; it returns the
+// error of reading the embedded migrations or the version table.
+func MigrationStatus(databaseURL string) (schemastate.State, error) {
 	versions, err := invoicingpg.Migrations()
 	if err != nil {
-		return Migrations{}, err
+		return schemastate.State{}, err
 	}
 	v, dirty, err := invoicingpg.MigrateVersion(databaseURL)
 	if err != nil {
-		return Migrations{}, err
+		return schemastate.State{}, err
 	}
-	m := Migrations{Version: v, Dirty: dirty, Latest: versions[len(versions)-1]}
-	for _, version := range versions {
-		if version > v {
-			m.Pending++
-		}
+	return schemastate.Of("invoicing", "schema_migrations", versions, v, dirty), nil
+}
+
+// CheckClean returns a *schemastate.DirtyError if the invoicing schema at
+// databaseURL is dirty, the error of reading its state, else nil.
+func CheckClean(databaseURL string) error {
+	st, err := MigrationStatus(databaseURL)
+	if err != nil {
+		return err
 	}
-	return m, nil
+	return st.Clean()
 }
 
 // MigrateUp applies every pending migration of the invoicing schema at
-// databaseURL. It refuses a dirty schema (a *DirtyError) before changing
-// anything; else it returns the migration's error.
+// databaseURL. It refuses a dirty schema (a *schemastate.DirtyError) before
+// changing anything; else it returns the migration's error.
 func MigrateUp(databaseURL string) error {
 	if err := CheckClean(databaseURL); err != nil {
 		return err
@@ -50,50 +48,36 @@ func MigrateUp(databaseURL string) error {
 	return invoicingpg.MigrateUp(databaseURL)
 }
 
-// CheckClean returns a *DirtyError if the invoicing schema at databaseURL
-// is dirty, the error of reading its version, else nil.
-func CheckClean(databaseURL string) error {
-	v, dirty, err := invoicingpg.MigrateVersion(databaseURL)
-	if err == nil && dirty {
-		return &DirtyError{Version: v}
+// MigrateDown runs the words after "migrate down" on the invoicing schema
+// at databaseURL: "N" reverts the last N migrations, "--all" every one,
+// back to version 0 (its data is lost). It refuses, before changing
+// anything, other words (a *UsageError), a dirty schema (a
+// *schemastate.DirtyError) and a count larger than the migrations applied;
+// else it returns the migration's error.
+func MigrateDown(databaseURL string, args []string) error {
+	if len(args) != 1 {
+		return &UsageError{"migrate down needs how many migrations to revert: migrate down N (e.g. 1), or migrate down --all for every one"}
 	}
-	return err
-}
-
-// MigrateDownAll reverts every migration of the invoicing schema at
-// databaseURL, back to version 0 (its data is lost). It refuses a dirty
-// schema (a *DirtyError) before changing anything.
-func MigrateDownAll(databaseURL string) error {
-	if err := CheckClean(databaseURL); err != nil {
+	n, err := strconv.Atoi(args[0])
+	if args[0] != "--all" && (err != nil || n < 1) {
+		return &UsageError{fmt.Sprintf("migrate down %q: want a count of migrations from 1, or --all", args[0])}
+	}
+	st, err := MigrationStatus(databaseURL)
+	if err != nil {
 		return err
 	}
-	return invoicingpg.MigrateDown(databaseURL)
-}
-
-// MigrateDown reverts the last n migrations of the invoicing schema at
-// databaseURL. It refuses, before changing anything, a dirty schema (a
-// *DirtyError) and a count larger than the migrations applied; else it
-// returns the migration's error.
-func MigrateDown(databaseURL string, n int) error {
+	if err := st.Clean(); err != nil {
+		return err
+	}
+	if args[0] == "--all" {
+		return invoicingpg.MigrateDown(databaseURL)
+	}
 	versions, err := invoicingpg.Migrations()
 	if err != nil {
 		return err
 	}
-	v, dirty, err := invoicingpg.MigrateVersion(databaseURL)
-	if err != nil {
-		return err
-	}
-	if dirty {
-		return &DirtyError{Version: v}
-	}
-	applied := 0
-	for _, version := range versions {
-		if version <= v {
-			applied++
-		}
-	}
-	if n > applied {
-		return fmt.Errorf("migrate down %d: only %d migrations are applied (version %d); nothing was reverted", n, applied, v)
+	if applied := len(versions) - st.Pending; n > applied {
+		return fmt.Errorf("migrate down %d: only %d migrations are applied (version %d); nothing was reverted", n, applied, st.Version)
 	}
 	return invoicingpg.MigrateDownSteps(databaseURL, n)
 }
@@ -105,42 +89,27 @@ func CreateDatabase(ctx context.Context, url string) (created bool, err error) {
 	return invoicingpg.CreateDatabase(ctx, url)
 }
 
-// DirtyError is the refusal of a schema whose migration Version failed
-// half-way, by OpenDatabase and the migrations.
-type DirtyError struct{ Version uint }
-
-func (e *DirtyError) Error() string {
-	return fmt.Sprintf("the schema is dirty at version %d (migration %d failed half-way)", e.Version, e.Version)
-}
-
 // OpenDatabase connects to databaseURL with at most maxConns connections
 // and refuses to run against a schema older than the version this binary
-// embeds (an error saying to migrate), or dirty (a *DirtyError). A newer
-// schema is run against, with a warning, as readiness accepts it: in a
-// rolling deploy the next release migrates before this one's instances are
-// replaced, and one of them that restarts meanwhile must come back
-// (migrations keep the previous release working). It returns the pool and
-// the version this binary embeds, which readiness keeps checking (Config's
-// Schema).
+// embeds (an error saying to migrate), or dirty (saying how to repair it).
+// A newer schema is run against, with a warning, as readiness accepts it
+// (see schemastate.State.Check). It returns the pool and the version this
+// binary embeds, which readiness keeps checking (Config's Schema).
 func OpenDatabase(ctx context.Context, databaseURL string, maxConns int, logger *slog.Logger) (_ *pgxpool.Pool, schema uint, _ error) {
-	want, err := invoicingpg.LatestMigration()
+	st, err := MigrationStatus(databaseURL)
 	if err != nil {
 		return nil, 0, err
 	}
-	have, dirty, err := invoicingpg.MigrateVersion(databaseURL)
-	if err != nil {
-		return nil, 0, err
+	if err := st.Check(); err != nil {
+		if v := (*schemastate.VersionError)(nil); errors.As(err, &v) {
+			return nil, 0, fmt.Errorf("database schema is %w", v)
+		}
+		return nil, 0, schemastate.Before(err, "starting")
 	}
-	if dirty {
-		return nil, 0, &DirtyError{Version: have}
-	}
-	if have > want {
+	if st.Newer() {
 		logger.Warn("database schema is newer than this binary's latest migration: a later release migrated it; running as during a rolling deploy, replace this binary with that release",
-			"schema_version", have, "binary_version", want)
-	}
-	if have < want {
-		return nil, 0, fmt.Errorf("database schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)
+			"schema_version", st.Version, "binary_version", st.Latest)
 	}
 	pool, err := invoicingpg.Connect(ctx, databaseURL, invoicingpg.MaxConns(maxConns))
-	return pool, want, err
+	return pool, st.Latest, err
 }

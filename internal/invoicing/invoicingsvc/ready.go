@@ -11,6 +11,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingnats"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/schemastate"
 )
 
 // readinessChecks returns the checks of GET /readyz: the database answers,
@@ -57,17 +58,18 @@ func readinessChecks(pool *pgxpool.Pool, want uint, pub *invoicingnats.Publisher
 		}},
 		{Name: "schema", Run: func(ctx context.Context) error {
 			have, dirty, err := invoicingpg.SchemaVersion(ctx, pool)
-			switch {
-			case err != nil:
+			if err != nil {
 				return errors.Join(&invoicinghttp.Unready{Reason: "version unreadable"}, err)
-			case dirty:
-				return &invoicinghttp.Unready{Reason: fmt.Sprintf("dirty at version %d: a migration failed half-way", have)}
-			case have < want:
-				return &invoicinghttp.Unready{Reason: fmt.Sprintf("at version %d, this binary needs %d: run `invoicing migrate up`", have, want)}
 			}
-			// A newer schema is ready: during a rolling deploy the next
-			// release migrates before this one's instances are replaced,
-			// and failing them all at once would take the service down.
+			// A newer schema is ready: failing every instance of this
+			// release at once, during a rolling deploy, would take the
+			// service down.
+			err = schemastate.State{Version: have, Dirty: dirty, Latest: want}.Check()
+			if d := (*schemastate.DirtyError)(nil); errors.As(err, &d) {
+				return &invoicinghttp.Unready{Reason: fmt.Sprintf("dirty at version %d: a migration failed half-way", have)}
+			} else if err != nil {
+				return &invoicinghttp.Unready{Reason: err.Error()}
+			}
 			return nil
 		}},
 		nats,

@@ -16,8 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -50,61 +48,6 @@ type Config struct {
 // DefaultServiceName is the service.name of the spans of a Config that
 // names none.
 const DefaultServiceName = "invoicing"
-
-// Variables are the OTEL_* variables FromEnv reads; the OTel SDK reads the
-// other standard ones itself (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
-// OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, OTEL_BSP_*, ...).
-var Variables = []string{
-	"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-	"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_TRACES_EXPORTER",
-}
-
-// Check returns an error if value is not one this build can honour for the
-// variable name (one of Variables): an endpoint must be an http(s) URL, the
-// protocol http/protobuf (the exporter speaks only OTLP over HTTP), the
-// exporter otlp or none.
-func Check(name, value string) error {
-	if value == "" {
-		return nil
-	}
-	switch name {
-	case "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":
-		u, err := url.Parse(value)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return errors.New("must be an http or https URL such as http://localhost:4318")
-		}
-		if p := u.Port(); p != "" {
-			if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-				return fmt.Errorf("port %q must be a number from 1 to 65535", p)
-			}
-		}
-	case "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL":
-		if value != "http/protobuf" {
-			return errors.New("must be http/protobuf: this build sends OTLP over HTTP (port 4318), not gRPC")
-		}
-	case "OTEL_TRACES_EXPORTER":
-		if value != "otlp" && value != "none" {
-			return errors.New("must be otlp or none")
-		}
-	}
-	return nil
-}
-
-// FromEnv reads Variables through getenv. Tracing is on when an OTLP
-// endpoint is set, unless OTEL_TRACES_EXPORTER=none; the traces endpoint
-// wins over the general one. It returns an error naming the first variable
-// Check refuses.
-func FromEnv(getenv func(string) string) (Config, error) {
-	for _, name := range Variables {
-		if err := Check(name, getenv(name)); err != nil {
-			return Config{}, fmt.Errorf("%s=%q: %w", name, getenv(name), err)
-		}
-	}
-	if getenv("OTEL_TRACES_EXPORTER") == "none" {
-		return Config{}, nil
-	}
-	return Config{Endpoint: cmp.Or(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))}, nil
-}
 
 // Provider is the service's TracerProvider: the SDK's when tracing is on,
 // else OTel's no-op one.

@@ -2,63 +2,44 @@ package notifysvc
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
+	"github.com/invoicing-dev/invoicing/internal/schemastate"
 )
 
-// Migrations is the state of the notification schema's migrations in one
-// database.
-type Migrations struct {
-	Version uint // the version applied, 0 for none
-	Dirty   bool // the migration of Version failed half-way
-	Latest  uint // the latest version this binary embeds
-	Pending int  // the embedded migrations not applied
-}
+// versionTable is the notification schema's version table, as an operator
+// names it to repair a dirty schema.
+const versionTable = notifypg.Schema + ".schema_migrations"
 
 // MigrationStatus reads the notification schema's migration state at
 // databaseURL; it returns the error of reading the embedded migrations or
 // the version table.
-func MigrationStatus(ctx context.Context, databaseURL string) (Migrations, error) {
+func MigrationStatus(ctx context.Context, databaseURL string) (schemastate.State, error) {
 	versions, err := notifypg.Migrations()
 	if err != nil {
-		return Migrations{}, err
+		return schemastate.State{}, err
 	}
 	v, dirty, err := notifypg.MigrateVersion(ctx, databaseURL)
 	if err != nil {
-		return Migrations{}, err
+		return schemastate.State{}, err
 	}
-	m := Migrations{Version: v, Dirty: dirty, Latest: versions[len(versions)-1]}
-	for _, version := range versions {
-		if version > v {
-			m.Pending++
-		}
-	}
-	return m, nil
+	return schemastate.Of(notifypg.Schema, versionTable, versions, v, dirty), nil
 }
 
-// DirtyError is the refusal of a notification schema whose migration
-// Version failed half-way.
-type DirtyError struct{ Version uint }
-
-func (e *DirtyError) Error() string {
-	return fmt.Sprintf("the notification schema is dirty at version %d (migration %d failed half-way)", e.Version, e.Version)
-}
-
-// CheckClean returns a *DirtyError if the notification schema at
-// databaseURL is dirty, the error of reading its version, else nil.
+// CheckClean returns a *schemastate.DirtyError if the notification schema
+// at databaseURL is dirty, the error of reading its state, else nil.
 func CheckClean(ctx context.Context, databaseURL string) error {
-	v, dirty, err := notifypg.MigrateVersion(ctx, databaseURL)
-	if err == nil && dirty {
-		return &DirtyError{Version: v}
+	st, err := MigrationStatus(ctx, databaseURL)
+	if err != nil {
+		return err
 	}
-	return err
+	return st.Clean()
 }
 
 // MigrateUp creates the notification schema at databaseURL if needed and
 // applies its pending migrations, River's included. It refuses a dirty
-// schema (a *DirtyError) before changing anything; else it returns the
-// migration's error.
+// schema (a *schemastate.DirtyError) before changing anything; else it
+// returns the migration's error.
 func MigrateUp(ctx context.Context, databaseURL string) error {
 	if err := CheckClean(ctx, databaseURL); err != nil {
 		return err

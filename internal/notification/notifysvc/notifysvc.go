@@ -24,6 +24,7 @@ import (
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
+	"github.com/invoicing-dev/invoicing/internal/schemastate"
 )
 
 // WebhooksDurable is the JetStream consumer (and inbox) of webhooks: apart
@@ -180,24 +181,24 @@ func New(ctx context.Context, deps Deps, cfg Config) (_ *Service, err error) {
 }
 
 // SchemaReady returns an error unless the notification schema is at the
-// migration this binary embeds.
+// migration this binary embeds: unlike the invoicing schema, not a newer
+// one either.
 func SchemaReady(ctx context.Context, pool *pgxpool.Pool) error {
 	want, err := notifypg.LatestMigration()
 	if err != nil {
 		return err
 	}
 	have, dirty, err := notifypg.SchemaVersion(ctx, pool)
-	if err == nil && dirty {
-		return fmt.Errorf("the notification schema is dirty at version %d (migration %d failed half-way): finish it by hand (or undo it and set version to the one before), and clear the flag (UPDATE notification.schema_migrations SET dirty = false) before starting", have, have)
-	}
 	var pgErr *pgconn.PgError
-	switch {
+	switch st := (schemastate.State{Table: versionTable, Version: have, Dirty: dirty, Latest: want}); {
 	case errors.As(err, &pgErr) && (pgErr.Code == pgerrcode.UndefinedTable || pgErr.Code == pgerrcode.InvalidSchemaName):
 		return fmt.Errorf("the notification schema is not created yet, this binary needs version %d: run `invoicing migrate up`", want)
 	case err != nil:
 		return err
+	case dirty:
+		return schemastate.Before(st.Clean(), "starting")
 	case have != want:
-		return fmt.Errorf("the notification schema is at version %d, this binary needs %d: run `invoicing migrate up`", have, want)
+		return fmt.Errorf("the notification schema is %w", &schemastate.VersionError{Version: have, Latest: want})
 	}
 	return nil
 }
