@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -204,6 +205,46 @@ func TestFaultNotifyKill9DuringABurst(t *testing.T) {
 	r.check(ids, start)
 }
 
+// publishInvoiceEvent stores one event of invoice at version, with the
+// invoice's number, customer and currency, and returns its id.
+func (r *notifyRig) publishInvoiceEvent(typ, invoice string, version int, data string) string {
+	r.t.Helper()
+	id := uuid.NewString()
+	ev := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/invoicing","type":"invoicing.invoice.%s","subject":%q,"time":"2026-12-01T00:00:00Z",
+"datacontenttype":"application/json","tenantid":"t","sequence":"%d","invoiceversion":%d,"data":{"invoice_id":%q,"number":"INV-2026-000042",
+"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR"%s}}`, id, typ, invoice, version, version, invoice, data)
+	if _, err := r.js.Publish(context.Background(), "invoicing.invoice."+typ, []byte(ev), jetstream.WithMsgID(id)); err != nil {
+		r.t.Fatal(err)
+	}
+	return id
+}
+
+// overdueHeld starts notify with a schedule of one reminder a second after
+// the overdue event it publishes, and returns once the SMTP server has
+// taken that reminder and holds its reply: claimed and sent, not recorded.
+func (r *notifyRig) overdueHeld() (p *process, overdueID, invoice string) {
+	r.t.Helper()
+	r.vars["REMINDER_SCHEDULE"] = "1s"
+	r.mail.Hold()
+	r.t.Cleanup(r.mail.Release)
+	p = r.start()
+	invoice = uuid.NewString()
+	overdueID = r.publishInvoiceEvent("overdue", invoice, 4,
+		fmt.Sprintf(`,"due_date":"2026-11-30","amount_due":12000,"overdue_at":%q`, time.Now().UTC().Format(time.RFC3339Nano)))
+	r.mail.Wait(1, time.Minute) // taken by the server; notify waits for the reply
+	return p, overdueID, invoice
+}
+
+// reminders returns `invoicing notify reminders --invoice invoice`.
+func (r *notifyRig) reminders(invoice string) string {
+	r.t.Helper()
+	var out strings.Builder
+	if err := run(context.Background(), []string{"notify", "reminders", "--invoice", invoice}, env(r.vars), &out); err != nil {
+		r.t.Fatal(err)
+	}
+	return out.String()
+}
+
 // TestFaultNotifyKill9BetweenReminderSendAndRecord kills notify with
 // SIGKILL while the SMTP server holds a reminder it has taken but not yet
 // answered: sent, not recorded. The next notify sends it again (its task
@@ -211,21 +252,9 @@ func TestFaultNotifyKill9DuringABurst(t *testing.T) {
 // duplicate.
 func TestFaultNotifyKill9BetweenReminderSendAndRecord(t *testing.T) {
 	r := newNotifyRig(t)
-	r.vars["REMINDER_SCHEDULE"] = "1s"
 	r.vars["NOTIFY_SEND_TIMEOUT"] = "2s" // the killed attempt is rescued after twice this
 	start := time.Now()
-	r.mail.Hold()
-	t.Cleanup(r.mail.Release)
-	p := r.start()
-	id, invoice := uuid.NewString(), uuid.NewString()
-	ev := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/invoicing","type":"invoicing.invoice.overdue","subject":%q,"time":"2026-12-01T00:00:00Z",
-"datacontenttype":"application/json","tenantid":"t","sequence":"1","invoiceversion":4,"data":{"invoice_id":%q,"number":"INV-2026-000042",
-"customer":{"name":"Ada","email":"ada@example.com"},"currency":"EUR","due_date":"2026-11-30","amount_due":12000,"overdue_at":%q}}`,
-		id, invoice, invoice, time.Now().UTC().Format(time.RFC3339Nano))
-	if _, err := r.js.Publish(context.Background(), "invoicing.invoice.overdue", []byte(ev), jetstream.WithMsgID(id)); err != nil {
-		t.Fatal(err)
-	}
-	r.mail.Wait(1, time.Minute) // taken by the server; notify waits for the reply
+	p, id, invoice := r.overdueHeld()
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -236,15 +265,12 @@ func TestFaultNotifyKill9BetweenReminderSendAndRecord(t *testing.T) {
 	msgs := r.mail.Wait(2, 2*time.Minute)
 	t.Logf("kill -9 of notify between a reminder's send and its record: sent again %s after the first",
 		msgs[1].Received.Sub(msgs[0].Received).Round(time.Millisecond))
-	var out strings.Builder
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "exhausted"); time.Sleep(200 * time.Millisecond) {
+	var out string
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out, "exhausted"); time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the process never recorded its reminder:\n%s", out.String())
+			t.Fatalf("the process never recorded its reminder:\n%s", out)
 		}
-		out.Reset()
-		if err := run(context.Background(), []string{"notify", "reminders", "--invoice", invoice}, env(r.vars), &out); err != nil {
-			t.Fatal(err)
-		}
+		out = r.reminders(invoice)
 	}
 	time.Sleep(2 * time.Second) // a third copy would be on its way by now
 	msgs = r.mail.Messages()
@@ -257,5 +283,71 @@ func TestFaultNotifyKill9BetweenReminderSendAndRecord(t *testing.T) {
 	if len(msgs) != 2 {
 		t.Errorf("%d copies of the reminder, want 2 (the one before the kill and its one duplicate)", len(msgs))
 	}
-	t.Logf("%d emails in all, %s after the run began; notify reminders:\n%s", len(msgs), time.Since(start).Round(time.Millisecond), out.String())
+	t.Logf("%d emails in all, %s after the run began; notify reminders:\n%s", len(msgs), time.Since(start).Round(time.Millisecond), out)
+}
+
+// TestFaultNotifyKill9BetweenReminderClaimAndRecordThenPaid kills notify
+// with SIGKILL while the SMTP server holds a reminder, as above, and the
+// invoice is paid before notify comes back. The rescued task finds the
+// process closed and does not send the reminder again: a retry sends only
+// while the process is active.
+func TestFaultNotifyKill9BetweenReminderClaimAndRecordThenPaid(t *testing.T) {
+	r := newNotifyRig(t)
+	// The rescue waits twice this: long enough for the restarted notify
+	// to take the paid event first.
+	r.vars["NOTIFY_SEND_TIMEOUT"] = "10s"
+	p, id, invoice := r.overdueHeld()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exit
+	r.mail.Release()
+	r.publishInvoiceEvent("paid", invoice, 5, `,"total":12000,"amount_paid":12000,"paid_at":"2026-12-02T10:00:00Z"`)
+	p = r.start()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	pool, err := pgxpool.New(context.Background(), r.vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	// The reminder's task, until rescued: running, attempted once.
+	task := func() (state string, attempt int) {
+		err := pool.QueryRow(context.Background(), `SELECT state, attempt FROM notification.river_job
+			WHERE kind = 'notification.reminder' AND args->>'invoice_id' = $1`, invoice).Scan(&state, &attempt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return state, attempt
+	}
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(r.reminders(invoice), "closed"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the paid event did not close the process:\n%s", r.reminders(invoice))
+		}
+	}
+	if state, attempt := task(); attempt > 1 {
+		t.Fatalf("the task was retried (%s, attempt %d) before the paid event was handled: the machine is too slow for this run", state, attempt)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		state, attempt := task()
+		if state == "completed" {
+			t.Logf("the rescued task (attempt %d) completed", attempt)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reminder's task is %s after 2 minutes (attempt %d)", state, attempt)
+		}
+	}
+	want := "<" + id + ".reminder-1@fault.test>"
+	reminders := 0
+	for _, m := range r.mail.Messages() {
+		if strings.Contains(m.MessageID(), ".reminder-") {
+			reminders++
+			if m.MessageID() != want {
+				t.Errorf("reminder %s, want only %s", m.MessageID(), want)
+			}
+		}
+	}
+	if reminders != 1 {
+		t.Errorf("%d copies of the reminder, want the one taken before the kill: the invoice was paid before the retry", reminders)
+	}
 }

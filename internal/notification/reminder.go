@@ -2,7 +2,6 @@ package notification
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -15,12 +14,15 @@ type ReminderState string
 const (
 	// ReminderPending: events of the invoice were seen, it is not overdue.
 	ReminderPending ReminderState = "pending"
-	// ReminderActive: overdue; reminders are scheduled, some still unsent.
+	// ReminderActive: overdue; reminders are scheduled, some still unsent
+	// (perhaps one being sent).
 	ReminderActive ReminderState = "active"
 	// ReminderExhausted: every reminder of the schedule was sent; the
 	// invoice is still unpaid.
 	ReminderExhausted ReminderState = "exhausted"
-	// ReminderClosed: paid, voided, written off or credited to nothing.
+	// ReminderClosed: paid, voided, written off or credited to nothing. A
+	// reminder already being sent when it closed is still recorded when
+	// its send ends; no other starts.
 	ReminderClosed ReminderState = "closed"
 )
 
@@ -52,6 +54,12 @@ const (
 // ReminderProcess is the payment reminder process of one invoice: the
 // state it learned from the invoice's events, ordered by their
 // invoiceversion, and the reminders it has sent.
+//
+// Sending a reminder takes two steps, so that nothing waits on the mail
+// server while the process is held: Claim starts a reminder (it is then in
+// flight), MarkSent records it. A fact may close the process in between;
+// the reminder in flight is still recorded, but once closed no reminder is
+// claimed again.
 type ReminderProcess struct {
 	invoiceID, tenantID string
 	state               ReminderState
@@ -61,7 +69,8 @@ type ReminderProcess struct {
 	overdue             Overdue
 	due                 []time.Time // when each reminder goes out
 	sent                []bool      // which reminders went out
-	jobs                []int64     // the scheduled reminders' task ids (the store's)
+	sending             []bool      // which reminders were claimed and not recorded yet: in flight
+	jobs                []int64     // the scheduled reminders' task ids (the store's), one per step or none
 }
 
 // NewReminderProcess returns the process of an invoice of which nothing is
@@ -110,7 +119,7 @@ func (p *ReminderProcess) Apply(f ReminderFact, schedule Schedule) ReminderChang
 		}
 		p.overdueEventID, p.overdue = f.EventID, *f.Overdue
 		p.state = ReminderActive
-		p.due, p.sent = make([]time.Time, len(schedule)), make([]bool, len(schedule))
+		p.due, p.sent, p.sending = make([]time.Time, len(schedule)), make([]bool, len(schedule)), make([]bool, len(schedule))
 		for i, d := range schedule {
 			p.due[i] = f.Overdue.OverdueAt.Add(d)
 		}
@@ -131,73 +140,6 @@ func (p *ReminderProcess) close() ReminderChange {
 	}
 	return ReminderUpdated
 }
-
-// Step is one scheduled reminder: its number (from 1) and when it is due.
-type Step struct {
-	N  int
-	At time.Time
-}
-
-// Steps returns the reminders not sent yet, in order.
-func (p *ReminderProcess) Steps() []Step {
-	var steps []Step
-	for i, at := range p.due {
-		if !p.sent[i] {
-			steps = append(steps, Step{N: i + 1, At: at})
-		}
-	}
-	return steps
-}
-
-// Next returns the next reminder to go out and true, or false if none
-// will (not overdue yet, all sent, or closed).
-func (p *ReminderProcess) Next() (Step, bool) {
-	if p.state != ReminderActive {
-		return Step{}, false
-	}
-	steps := p.Steps()
-	if len(steps) == 0 {
-		return Step{}, false
-	}
-	return steps[0], true
-}
-
-// Reminder returns the email of reminder n and true if it is to be sent
-// now: the process is active and n is one of its reminders not sent yet.
-// Otherwise (closed meanwhile, already sent) false: the task that asks
-// ends without sending.
-func (p *ReminderProcess) Reminder(n int) (Email, bool, error) {
-	if p.state != ReminderActive || n < 1 || n > len(p.due) || p.sent[n-1] {
-		return Email{}, false, nil
-	}
-	e, err := reminderTemplate.render(view{
-		Name: p.overdue.Customer.Name, Number: p.overdue.Number, DueDate: p.overdue.DueDate,
-		AmountDue: FormatAmount(p.amountDue, p.overdue.Currency), Step: n,
-	})
-	if err != nil {
-		return Email{}, false, err
-	}
-	e.To, e.EventID, e.Reaction = p.overdue.Customer, p.overdueEventID, "reminder-"+strconv.Itoa(n)
-	return e, true, nil
-}
-
-// MarkSent records that reminder n went out; after the last one the
-// process is exhausted. It returns an error if n is not a reminder Reminder
-// would send.
-func (p *ReminderProcess) MarkSent(n int) error {
-	if p.state != ReminderActive || n < 1 || n > len(p.due) || p.sent[n-1] {
-		return fmt.Errorf("notification: reminder %d of invoice %s is not due (state %s)", n, p.invoiceID, p.state)
-	}
-	p.sent[n-1] = true
-	if _, ok := p.Next(); !ok {
-		p.state = ReminderExhausted
-	}
-	return nil
-}
-
-// SetJobs records the ids of the tasks the store scheduled for Steps, to
-// cancel them when the process ends.
-func (p *ReminderProcess) SetJobs(ids []int64) { p.jobs = append([]int64(nil), ids...) }
 
 // InvoiceID returns the invoice's id.
 func (p *ReminderProcess) InvoiceID() string { return p.invoiceID }
@@ -223,6 +165,9 @@ func (p *ReminderProcess) Due() []time.Time { return append([]time.Time(nil), p.
 // Sent returns which reminders went out.
 func (p *ReminderProcess) Sent() []bool { return append([]bool(nil), p.sent...) }
 
+// Sending returns which reminders are in flight: claimed, not recorded.
+func (p *ReminderProcess) Sending() []bool { return append([]bool(nil), p.sending...) }
+
 // Jobs returns the scheduled reminders' task ids.
 func (p *ReminderProcess) Jobs() []int64 { return append([]int64(nil), p.jobs...) }
 
@@ -235,23 +180,34 @@ type ReminderSnapshot struct {
 	Overdue             Overdue
 	Due                 []time.Time
 	Sent                []bool
+	Sending             []bool // empty: none in flight
 	Jobs                []int64
 }
 
 // RehydrateReminder returns the process a store kept. It checks structure
-// only; it returns an error if the state is unknown or due and sent differ
-// in length.
+// only; it returns an error if the state is unknown, or due, sent, sending
+// (unless empty) and jobs (unless empty) differ in length, or a reminder is
+// both sent and in flight.
 func RehydrateReminder(s ReminderSnapshot) (*ReminderProcess, error) {
 	known := false
 	for _, st := range ReminderStates {
 		known = known || st == s.State
 	}
-	if !known || len(s.Due) != len(s.Sent) || s.InvoiceID == "" {
-		return nil, fmt.Errorf("notification: reminder process of invoice %q: state %q, %d due, %d sent", s.InvoiceID, s.State, len(s.Due), len(s.Sent))
+	if len(s.Sending) == 0 {
+		s.Sending = make([]bool, len(s.Due))
+	}
+	ok := known && s.InvoiceID != "" && len(s.Due) == len(s.Sent) && len(s.Due) == len(s.Sending) &&
+		(len(s.Jobs) == 0 || len(s.Jobs) == len(s.Due))
+	for i := range s.Sent {
+		ok = ok && !(s.Sent[i] && s.Sending[i])
+	}
+	if !ok {
+		return nil, fmt.Errorf("notification: reminder process of invoice %q: state %q, %d due, %d sent, %d sending, %d jobs",
+			s.InvoiceID, s.State, len(s.Due), len(s.Sent), len(s.Sending), len(s.Jobs))
 	}
 	return &ReminderProcess{
 		invoiceID: s.InvoiceID, tenantID: s.TenantID, state: s.State, version: s.Version, amountDue: s.AmountDue,
-		overdueEventID: s.OverdueEventID, overdue: s.Overdue, due: s.Due, sent: s.Sent, jobs: s.Jobs,
+		overdueEventID: s.OverdueEventID, overdue: s.Overdue, due: s.Due, sent: s.Sent, sending: s.Sending, jobs: s.Jobs,
 	}, nil
 }
 
@@ -259,6 +215,6 @@ func RehydrateReminder(s ReminderSnapshot) (*ReminderProcess, error) {
 func (p *ReminderProcess) Snapshot() ReminderSnapshot {
 	return ReminderSnapshot{
 		InvoiceID: p.invoiceID, TenantID: p.tenantID, State: p.state, Version: p.version, AmountDue: p.amountDue,
-		OverdueEventID: p.overdueEventID, Overdue: p.overdue, Due: p.Due(), Sent: p.Sent(), Jobs: p.Jobs(),
+		OverdueEventID: p.overdueEventID, Overdue: p.overdue, Due: p.Due(), Sent: p.Sent(), Sending: p.Sending(), Jobs: p.Jobs(),
 	}
 }

@@ -77,7 +77,7 @@ func TestReminderEmailsNameTheAmountStillDue(t *testing.T) {
 		t.Fatalf("steps %v", steps)
 	}
 	p.Apply(fact(InvoicePaymentRecorded, 5, 2050), nil)
-	e, ok, err := p.Reminder(1)
+	e, ok, err := p.Claim(1)
 	if err != nil || !ok {
 		t.Fatalf("reminder 1: %v %v", ok, err)
 	}
@@ -92,7 +92,7 @@ func TestReminderEmailsNameTheAmountStillDue(t *testing.T) {
 	if err := p.MarkSent(1); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := p.Reminder(1); ok {
+	if _, ok, _ := p.Claim(1); ok {
 		t.Error("reminder 1 would go out twice")
 	}
 	if err := p.MarkSent(1); err == nil {
@@ -100,6 +100,12 @@ func TestReminderEmailsNameTheAmountStillDue(t *testing.T) {
 	}
 	if n, ok := p.Next(); !ok || n.N != 2 {
 		t.Errorf("next %v %v, want step 2", n, ok)
+	}
+	if err := p.MarkSent(2); err == nil {
+		t.Error("reminder 2 recorded sent without being claimed")
+	}
+	if _, ok, err := p.Claim(2); !ok || err != nil {
+		t.Fatalf("reminder 2: %v %v", ok, err)
 	}
 	if err := p.MarkSent(2); err != nil || p.State() != ReminderExhausted {
 		t.Errorf("after the last: %v, state %s", err, p.State())
@@ -111,23 +117,144 @@ func TestReminderEmailsNameTheAmountStillDue(t *testing.T) {
 
 func TestReminderProcessSurvivesTheStore(t *testing.T) {
 	p := NewReminderProcess("acme", "inv")
-	p.Apply(fact(InvoiceOverdue, 4, 12000), Schedule{time.Hour, 2 * time.Hour})
-	p.SetJobs([]int64{7, 8})
+	p.Apply(fact(InvoiceOverdue, 4, 12000), Schedule{time.Hour, 2 * time.Hour, 3 * time.Hour})
+	if err := p.SetJobs([]int64{7, 8}); err == nil {
+		t.Error("two tasks for three steps accepted")
+	}
+	if err := p.SetJobs([]int64{7, 8, 9}); err != nil {
+		t.Fatal(err)
+	}
+	claim(t, p, 1)
 	if err := p.MarkSent(1); err != nil {
 		t.Fatal(err)
 	}
+	claim(t, p, 2)
 	q, err := RehydrateReminder(p.Snapshot())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, ok := q.Next(); !ok || n.N != 2 || q.Version() != 4 || len(q.Jobs()) != 2 {
+	if n, ok := q.Next(); !ok || n.N != 2 || q.Version() != 4 || len(q.Jobs()) != 3 {
 		t.Errorf("rehydrated: next %v %v, version %d, jobs %v", n, ok, q.Version(), q.Jobs())
 	}
-	s := p.Snapshot()
-	s.Sent = s.Sent[:1]
-	if _, err := RehydrateReminder(s); err == nil {
-		t.Error("due and sent of different lengths rehydrated")
+	if err := q.MarkSent(2); err != nil {
+		t.Errorf("reminder 2 in flight before the store, not after: %v", err)
 	}
+	old := p.Snapshot()
+	old.Sending = nil // a row from before reminders were claimed
+	if q, err := RehydrateReminder(old); err != nil || q.MarkSent(2) == nil {
+		t.Errorf("a row without in-flight reminders: %v, or reminder 2 in flight", err)
+	}
+	for name, breakIt := range map[string]func(*ReminderSnapshot){
+		"due and sent of different lengths": func(s *ReminderSnapshot) { s.Sent = s.Sent[:1] },
+		"sending of another length":         func(s *ReminderSnapshot) { s.Sending = s.Sending[:2] },
+		"a reminder sent and in flight":     func(s *ReminderSnapshot) { s.Sending[0] = true },
+		"a task missing":                    func(s *ReminderSnapshot) { s.Jobs = s.Jobs[:2] },
+	} {
+		s := p.Snapshot()
+		breakIt(&s)
+		if _, err := RehydrateReminder(s); err == nil {
+			t.Errorf("%s rehydrated", name)
+		}
+	}
+}
+
+// claim claims reminder n of p, or fails the test.
+func claim(t *testing.T, p *ReminderProcess, n int) Email {
+	t.Helper()
+	e, ok, err := p.Claim(n)
+	if err != nil || !ok {
+		t.Fatalf("claim reminder %d: %v %v (state %s)", n, ok, err, p.State())
+	}
+	return e
+}
+
+// TestReminderInFlight: a reminder claimed and not recorded yet, when an
+// end arrives, a sender dies or the step is the last.
+func TestReminderInFlight(t *testing.T) {
+	schedule := Schedule{time.Hour, 2 * time.Hour, 3 * time.Hour}
+	start := func(t *testing.T) *ReminderProcess {
+		p := NewReminderProcess("acme", "inv")
+		if p.Apply(fact(InvoiceOverdue, 4, 12000), schedule) != ReminderStarted {
+			t.Fatal("not started")
+		}
+		if err := p.SetJobs([]int64{7, 8, 9}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	t.Run("an end while in flight closes; the send is recorded, nothing more starts", func(t *testing.T) {
+		p := start(t)
+		claim(t, p, 1)
+		if err := p.MarkSent(1); err != nil {
+			t.Fatal(err)
+		}
+		claim(t, p, 2)
+		if got := p.Apply(fact(InvoicePaid, 5, 0), nil); got != ReminderEnded || p.State() != ReminderClosed {
+			t.Fatalf("paid in flight: change %d, state %s", got, p.State())
+		}
+		if got := p.JobsToCancel(); len(got) != 1 || got[0] != 9 {
+			t.Errorf("tasks to cancel %v, want [9]: not the one sending, not the one sent", got)
+		}
+		for n := 1; n <= 3; n++ {
+			if _, ok, _ := p.Claim(n); ok {
+				t.Errorf("reminder %d claimed after the end", n)
+			}
+		}
+		if err := p.MarkSent(2); err != nil {
+			t.Errorf("the reminder in flight at the end not recorded: %v", err)
+		}
+		if p.State() != ReminderClosed || !p.Sent()[1] {
+			t.Errorf("state %s, sent %v; want closed with reminder 2 sent", p.State(), p.Sent())
+		}
+		if _, ok := p.Next(); ok {
+			t.Error("a closed process has a next reminder")
+		}
+	})
+	t.Run("a sender that died is retried while active, with the same Message-ID", func(t *testing.T) {
+		p := start(t)
+		first := claim(t, p, 1)
+		again := claim(t, p, 1)
+		if first.MessageID("example.com") != again.MessageID("example.com") {
+			t.Errorf("Message-IDs %s and %s", first.MessageID("example.com"), again.MessageID("example.com"))
+		}
+		if err := p.MarkSent(1); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.MarkSent(1); err == nil {
+			t.Error("reminder 1 recorded twice")
+		}
+	})
+	t.Run("a sender that died is not retried once closed", func(t *testing.T) {
+		p := start(t)
+		claim(t, p, 1)
+		p.Apply(fact(InvoiceVoided, 5, 0), nil)
+		if _, ok, _ := p.Claim(1); ok {
+			t.Error("reminder 1 sent again after the end")
+		}
+	})
+	t.Run("the last reminder in flight exhausts when recorded, unless closed first", func(t *testing.T) {
+		p := start(t)
+		for n := 1; n <= 3; n++ {
+			claim(t, p, n)
+		}
+		for n := 1; n <= 3; n++ {
+			if p.State() != ReminderActive {
+				t.Fatalf("state %s with reminder %d in flight", p.State(), n)
+			}
+			if err := p.MarkSent(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p.State() != ReminderExhausted {
+			t.Errorf("state %s, want exhausted", p.State())
+		}
+		q := start(t)
+		claim(t, q, 3)
+		q.Apply(fact(InvoiceMarkedUncollectible, 5, 0), nil)
+		if err := q.MarkSent(3); err != nil || q.State() != ReminderClosed {
+			t.Errorf("closed with the last in flight: %v, state %s", err, q.State())
+		}
+	})
 }
 
 func TestParseSchedule(t *testing.T) {
@@ -164,10 +291,11 @@ func TestFactOfNeedsTheFieldsItKeeps(t *testing.T) {
 }
 
 // TestReminderNeverAfterTheEnd: whatever order the events of an overdue
-// invoice arrive in, however often each, with the reminders' timers firing
-// anywhere in between, no reminder goes out once the invoice's end was
-// applied, the overdue event starts at most one series, and the process
-// ends where the events in order lead.
+// invoice arrive in, however often each, with the reminders' tasks
+// claiming, recording and dying anywhere in between, no reminder is
+// claimed once the invoice's end was applied, a reminder in flight is
+// always recorded, none is recorded twice, the overdue event starts at
+// most one series, and the process ends where the events in order lead.
 func TestReminderNeverAfterTheEnd(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		// The invoice's history: payments, overdue at some version, more
@@ -208,6 +336,9 @@ func TestReminderNeverAfterTheEnd(t *testing.T) {
 		deliveries = rapid.Permutation(deliveries).Draw(t, "order")
 		p := NewReminderProcess("acme", "inv")
 		started, ended := 0, false
+		inFlight := map[int]bool{}     // claimed by a task still alive
+		recorded := map[int]bool{}     // recorded sent
+		claimedAfter := map[int]bool{} // claimed before the end
 		for _, i := range deliveries {
 			switch p.Apply(history[i], schedule) {
 			case ReminderStarted:
@@ -216,18 +347,48 @@ func TestReminderNeverAfterTheEnd(t *testing.T) {
 				ended = true
 			}
 			ended = ended || p.State() == ReminderClosed
-			n := rapid.IntRange(0, 4).Draw(t, "timer")
-			e, ok, err := p.Reminder(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok && ended {
-				t.Fatalf("reminder %d would go out after the end: %s", n, e.Subject)
-			}
-			if ok {
-				if err := p.MarkSent(n); err != nil {
+			n := rapid.IntRange(0, 4).Draw(t, "step")
+			switch rapid.SampledFrom([]string{"claim", "record", "die"}).Draw(t, "task") {
+			case "claim":
+				e, ok, err := p.Claim(n)
+				if err != nil {
 					t.Fatal(err)
 				}
+				if ok && ended {
+					t.Fatalf("reminder %d claimed after the end: %s", n, e.Subject)
+				}
+				if ok && recorded[n] {
+					t.Fatalf("reminder %d claimed after it was recorded", n)
+				}
+				if ok {
+					inFlight[n], claimedAfter[n] = true, !ended
+				}
+			case "record":
+				if _, claimed := claimedAfter[n]; !claimed && p.MarkSent(n) == nil {
+					t.Fatalf("reminder %d recorded without a claim", n)
+				}
+				if !inFlight[n] {
+					continue // a task that died records nothing
+				}
+				if err := p.MarkSent(n); err != nil {
+					t.Fatalf("reminder %d in flight not recorded: %v", n, err)
+				}
+				inFlight[n], recorded[n] = false, true
+			case "die": // the task's retry claims again
+				inFlight[n] = false
+			}
+		}
+		for n := range inFlight { // the sends still going end
+			if inFlight[n] {
+				if err := p.MarkSent(n); err != nil {
+					t.Fatalf("reminder %d in flight at the end not recorded: %v", n, err)
+				}
+				recorded[n] = true
+			}
+		}
+		for n, sent := range p.Sent() {
+			if sent != recorded[n+1] || (sent && !claimedAfter[n+1]) {
+				t.Fatalf("reminder %d sent %v, recorded %v, claimed before the end %v", n+1, sent, recorded[n+1], claimedAfter[n+1])
 			}
 		}
 		if started > 1 {

@@ -10,8 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/app"
@@ -80,7 +78,10 @@ func (in *Inbox) remind(ctx context.Context, tx pgx.Tx, evs []notification.Event
 			started[f.invoice] = true
 		case notification.ReminderEnded:
 			if wasActive && !started[f.invoice] {
-				cancel = append(cancel, p.Jobs()...)
+				// Not the task of a reminder in flight: cancelling a
+				// running task cancels its context, and with it the
+				// record of a send that may have left.
+				cancel = append(cancel, p.JobsToCancel()...)
 			}
 		}
 		changed[f.invoice] = true
@@ -129,7 +130,9 @@ func (in *Inbox) scheduleReminders(ctx context.Context, tx pgx.Tx, procs map[str
 		jobs[owners[i]] = append(jobs[owners[i]], r.Job.ID)
 	}
 	for id, ids := range jobs {
-		procs[id].SetJobs(ids)
+		if err := procs[id].SetJobs(ids); err != nil {
+			return fmt.Errorf("notification: inbox: schedule reminders: %w", err)
+		}
 	}
 	return nil
 }
@@ -171,7 +174,7 @@ func lockProcesses(ctx context.Context, tx pgx.Tx, tenants map[string]string) (m
 	return byID, nil
 }
 
-const selectProcess = `SELECT invoice_id, tenant_id, state, version, amount_due, overdue_event_id, overdue, due, sent, jobs
+const selectProcess = `SELECT invoice_id, tenant_id, state, version, amount_due, overdue_event_id, overdue, due, sent, sending, jobs
 	FROM notification.reminder_processes`
 
 // collectProcesses reads rows of selectProcess.
@@ -179,7 +182,7 @@ func collectProcesses(rows pgx.Rows) ([]*notification.ReminderProcess, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*notification.ReminderProcess, error) {
 		var s notification.ReminderSnapshot
 		var overdue []byte
-		if err := row.Scan(&s.InvoiceID, &s.TenantID, &s.State, &s.Version, &s.AmountDue, &s.OverdueEventID, &overdue, &s.Due, &s.Sent, &s.Jobs); err != nil {
+		if err := row.Scan(&s.InvoiceID, &s.TenantID, &s.State, &s.Version, &s.AmountDue, &s.OverdueEventID, &overdue, &s.Due, &s.Sent, &s.Sending, &s.Jobs); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(overdue, &s.Overdue); err != nil {
@@ -197,14 +200,14 @@ func saveProcesses(ctx context.Context, tx pgx.Tx, procs []*notification.Reminde
 	n := len(procs)
 	ids, states, overdueIDs := make([]string, n), make([]string, n), make([]string, n)
 	versions, amounts := make([]int64, n), make([]int64, n)
-	overdue, due, sent, jobs := make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	overdue, due, sent, sending, jobs := make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
 	for i, p := range procs {
 		s := p.Snapshot()
 		ids[i], states[i], overdueIDs[i], versions[i], amounts[i] = s.InvoiceID, string(s.State), s.OverdueEventID, s.Version, s.AmountDue
 		for _, f := range []struct {
 			dst *[]byte
 			v   any
-		}{{&overdue[i], s.Overdue}, {&due[i], orEmpty(s.Due)}, {&sent[i], orEmpty(s.Sent)}, {&jobs[i], orEmpty(s.Jobs)}} {
+		}{{&overdue[i], s.Overdue}, {&due[i], orEmpty(s.Due)}, {&sent[i], orEmpty(s.Sent)}, {&sending[i], orEmpty(s.Sending)}, {&jobs[i], orEmpty(s.Jobs)}} {
 			b, err := json.Marshal(f.v)
 			if err != nil {
 				return fmt.Errorf("notification: reminder process of invoice %s: %w", s.InvoiceID, err)
@@ -216,12 +219,13 @@ func saveProcesses(ctx context.Context, tx pgx.Tx, procs []*notification.Reminde
 		amount_due = u.amount_due, overdue_event_id = u.overdue_event_id, overdue = u.overdue,
 		due = ARRAY(SELECT e::timestamptz FROM jsonb_array_elements_text(u.due) WITH ORDINALITY AS a(e, i) ORDER BY i),
 		sent = ARRAY(SELECT e::boolean FROM jsonb_array_elements_text(u.sent) WITH ORDINALITY AS a(e, i) ORDER BY i),
+		sending = ARRAY(SELECT e::boolean FROM jsonb_array_elements_text(u.sending) WITH ORDINALITY AS a(e, i) ORDER BY i),
 		jobs = ARRAY(SELECT e::bigint FROM jsonb_array_elements_text(u.jobs) WITH ORDINALITY AS a(e, i) ORDER BY i),
 		updated_at = now()
-		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[])
-			AS u(invoice_id, state, version, amount_due, overdue_event_id, overdue, due, sent, jobs)
+		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $10::jsonb[])
+			AS u(invoice_id, state, version, amount_due, overdue_event_id, overdue, due, sent, sending, jobs)
 		WHERE p.invoice_id = u.invoice_id`,
-		ids, states, versions, amounts, overdueIDs, overdue, due, sent, jobs)
+		ids, states, versions, amounts, overdueIDs, overdue, due, sent, sending, jobs)
 	if err != nil {
 		return fmt.Errorf("notification: save reminder processes: %w", err)
 	}
@@ -234,88 +238,6 @@ func orEmpty[T any](s []T) []T {
 		return []T{}
 	}
 	return s
-}
-
-// reminderWorker sends one step of a reminder process.
-type reminderWorker struct {
-	river.WorkerDefaults[reminderArgs]
-	q *Queue
-}
-
-// Work checks, sends and records the reminder in one transaction that holds
-// the process's row lock throughout. The check is the domain's
-// (ReminderProcess.Reminder): a process closed by an event committed before
-// the lock was taken sends nothing, and an event arriving meanwhile waits
-// for the send to be recorded, so no reminder leaves after the end was
-// recorded, whatever the cancellation did. The cost is an event batch with
-// an event of the same invoice waiting at most one send (the task's
-// timeout): and a batch holds events of every tenant. A crash
-// between the send and the commit sends the reminder again, with the same
-// Message-ID.
-func (w *reminderWorker) Work(ctx context.Context, job *river.Job[reminderArgs]) (err error) {
-	// A trace of its own: the timer, not a request, starts the attempt.
-	ctx, span := notification.StartSpan(ctx, w.q.cfg.Tracer, "reminder", notification.Event{},
-		trace.WithAttributes(attribute.String("invoice.id", job.Args.InvoiceID), attribute.Int("reminder.step", job.Args.Step),
-			attribute.Int("task.attempt", job.Attempt)))
-	defer func() { notification.EndSpan(span, err) }()
-	tx, err := w.q.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("notification: reminder: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, tx.Rollback(context.WithoutCancel(ctx)))
-		}
-	}()
-	rows, err := tx.Query(ctx, selectProcess+` WHERE invoice_id = $1 FOR UPDATE`, job.Args.InvoiceID)
-	if err != nil {
-		return fmt.Errorf("notification: reminder: lock the process: %w", err)
-	}
-	procs, err := collectProcesses(rows)
-	if err != nil {
-		return river.JobCancel(fmt.Errorf("notification: reminder: %w", err))
-	}
-	if len(procs) == 1 {
-		p := procs[0]
-		e, ok, err := p.Reminder(job.Args.Step)
-		if err != nil {
-			return river.JobCancel(err)
-		}
-		if ok {
-			if err := w.send(ctx, e); err != nil {
-				return err
-			}
-			if err := p.MarkSent(job.Args.Step); err != nil {
-				return err
-			}
-			if err := saveProcesses(ctx, tx, []*notification.ReminderProcess{p}); err != nil {
-				return err
-			}
-		}
-	}
-	if _, err := river.JobCompleteTx[*riverDriver](ctx, tx, job); err != nil {
-		return fmt.Errorf("notification: reminder: complete: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("notification: reminder: commit: %w", err)
-	}
-	return nil
-}
-
-// send sends e; a refusal for good cancels the task (retrying cannot
-// help), any other failure has it retried.
-func (w *reminderWorker) send(ctx context.Context, e notification.Email) error {
-	err := printable(w.q.cfg.Mailer.Send(ctx, e))
-	switch {
-	case err == nil:
-		w.q.remindersSent.Add(1)
-		return nil
-	case errors.Is(err, notification.ErrUndeliverable):
-		w.q.log.WarnContext(ctx, "reminder refused for good", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
-		return river.JobCancel(err)
-	}
-	w.q.log.WarnContext(ctx, "reminder not sent", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
-	return err
 }
 
 // Reminders returns up to limit reminder processes, the active ones first,
