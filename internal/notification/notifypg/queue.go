@@ -38,6 +38,13 @@ type QueueConfig struct {
 	RetryBase, RetryMax time.Duration
 	// Workers is how many tasks run at once. Default 10.
 	Workers int
+	// PerTenant is the least share of the workers one tenant's emails
+	// (receipts and payment reminders together) keep while other
+	// tenants' run (they share the workers equally, down to this), and how
+	// many of its recent receipts go before other tenants' fresh ones.
+	// Alone, a tenant's emails take every worker. Default a fifth of
+	// Workers (at least 1).
+	PerTenant int
 	// TaskTimeout bounds one attempt of a task (the email's send). A task
 	// left running by a process that died (kill -9) runs again once it has
 	// been running for twice this, found by River's rescuer within 30s
@@ -66,6 +73,7 @@ func (c *QueueConfig) setDefaults() {
 	c.RetryBase = cmp.Or(c.RetryBase, time.Second)
 	c.RetryMax = cmp.Or(c.RetryMax, time.Hour)
 	c.Workers = cmp.Or(c.Workers, 10)
+	c.PerTenant = cmp.Or(c.PerTenant, max(1, c.Workers/5))
 	c.TaskTimeout = cmp.Or(c.TaskTimeout, 30*time.Second)
 	c.InboxRetention = cmp.Or(c.InboxRetention, 720*time.Hour)
 	c.Webhooks.setDefaults()
@@ -82,6 +90,7 @@ type Queue struct {
 	attempts attemptStats // the webhook attempts this process made
 
 	remindersSent atomic.Int64
+	recent        recentTasks // each tenant's emails queued lately
 }
 
 // riverDriver is the River driver of the queue, named for the functions
@@ -143,6 +152,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		// Parked tasks wait for an operator as long as the inbox remembers.
 		DiscardedJobRetentionPeriod: cfg.InboxRetention,
 		CancelledJobRetentionPeriod: cfg.InboxRetention,
+		Middleware:                  []rivertype.Middleware{newEmailShares(q)},
 	}
 	if q.Sending() {
 		rc.Queues = map[string]river.QueueConfig{}
