@@ -5,7 +5,11 @@
 #   1. ingest: events/s the consumer takes in (JetStream read, inbox insert,
 #      one River task per event, commit, ack), BenchmarkIngest with an
 #      embedded nats-server and a fresh PostgreSQL database, no email sent;
-#   2. commit-to-SMTP: serve (relay and notification inside) paid over HTTP
+#   2. sends: emails/s the workers send for one tenant alone, to a mail
+#      server answering at once or after 5 ms (BenchmarkEmailSends, fresh
+#      database, 3000 receipts queued first): what the tenant shares must
+#      not cost a tenant alone;
+#   3. commit-to-SMTP: serve (relay and notification inside) paid over HTTP
 #      at NOTIFY_BENCH_RATE payments/s (default 50) for NOTIFY_BENCH_SECONDS
 #      (default 10); time from each payment's response to its receipt's
 #      arrival at an in-process SMTP server (TestBenchCommitToSMTP).
@@ -22,6 +26,8 @@ trap 'rm -rf "$TMP"' EXIT
 
 echo "bench: notification ingest, $EVENTS events" >&2
 go test -run '^$' -bench '^BenchmarkIngest$' -benchtime "${EVENTS}x" -count 3 ./internal/notification/notifynats | tee "$TMP/ingest.txt" >&2
+echo "bench: notification sends, one tenant" >&2
+go test -run '^$' -bench '^BenchmarkEmailSends$' -benchtime 3000x -count 3 ./internal/notification/notifypg | tee "$TMP/sends.txt" >&2
 echo "bench: notification commit-to-SMTP" >&2
 INVOICING_BENCH=1 NOTIFY_BENCH_OUT="$TMP/latency.txt" go test -count=1 -run '^TestBenchCommitToSMTP$' ./cmd/invoicing >&2
 
@@ -37,6 +43,14 @@ INVOICING_BENCH=1 NOTIFY_BENCH_OUT="$TMP/latency.txt" go test -count=1 -run '^Te
 	echo
 	echo '```'
 	grep -E '^BenchmarkIngest' "$TMP/ingest.txt"
+	echo '```'
+	echo
+	echo "## Sends, one tenant alone"
+	echo
+	echo "BenchmarkEmailSends, 3000 receipts of one tenant per run, 3 runs (emails/s):"
+	echo
+	echo '```'
+	grep -E '^BenchmarkEmailSends' "$TMP/sends.txt"
 	echo '```'
 	echo
 	echo "## Commit to SMTP (target p99 <= 500 ms)"

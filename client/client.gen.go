@@ -2399,6 +2399,10 @@ type RecordPaymentRequest struct {
 type ReplayWebhookRequest struct {
 	// Since Re-send the deliveries of events that occurred at or after this time.
 	Since time.Time `json:"since"`
+
+	// StartingAfter Continue after this delivery: the `next_starting_after` of the previous call
+	// with the same `since`. Absent: begin with the oldest.
+	StartingAfter *openapi_types.UUID `json:"starting_after,omitempty"`
 }
 
 // Status `draft` (editable, no number) → `open` (issued, due) → `paid` (amount_due reached 0);
@@ -2521,6 +2525,19 @@ type WebhookEndpointList struct {
 // WebhookQueued defines model for WebhookQueued.
 type WebhookQueued struct {
 	// Queued How many deliveries were queued.
+	Queued int `json:"queued"`
+}
+
+// WebhookReplayed defines model for WebhookReplayed.
+type WebhookReplayed struct {
+	// HasMore Later deliveries remain to be replayed; call again with `next_starting_after`.
+	HasMore bool `json:"has_more"`
+
+	// NextStartingAfter Present while `has_more`: the last delivery this call queued, the
+	// `starting_after` of the next call.
+	NextStartingAfter *openapi_types.UUID `json:"next_starting_after,omitempty"`
+
+	// Queued How many deliveries this call queued (at most 1000).
 	Queued int `json:"queued"`
 }
 
@@ -4592,10 +4609,17 @@ type ClientInterface interface {
 
 	// ReplayWebhookEndpointWithBody Re-send the deliveries since a time
 	//
-	// Sends again every delivery to the endpoint of an event that occurred at or after
+	// Sends again the deliveries to the endpoint of events that occurred at or after
 	// `since` (those still pending are under way already), with their original
 	// `webhook-id`s: for a receiver that lost what it had received. Deliveries are kept
 	// as long as the inbox remembers events (NOTIFY_INBOX_RETENTION).
+	//
+	// One call queues at most 1000 deliveries, oldest event first (then by delivery id),
+	// whatever `since` is. While the answer says `has_more: true`, call again with the
+	// same `since` and its `next_starting_after` as `starting_after`: each call queues the
+	// next deliveries, so the calls together queue every delivery once. Pace the calls
+	// by the delivery log if the receiver needs it; deliveries go out in the order they
+	// were queued, after other tenants' fresh ones.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4604,10 +4628,17 @@ type ClientInterface interface {
 
 	// ReplayWebhookEndpoint Re-send the deliveries since a time
 	//
-	// Sends again every delivery to the endpoint of an event that occurred at or after
+	// Sends again the deliveries to the endpoint of events that occurred at or after
 	// `since` (those still pending are under way already), with their original
 	// `webhook-id`s: for a receiver that lost what it had received. Deliveries are kept
 	// as long as the inbox remembers events (NOTIFY_INBOX_RETENTION).
+	//
+	// One call queues at most 1000 deliveries, oldest event first (then by delivery id),
+	// whatever `since` is. While the answer says `has_more: true`, call again with the
+	// same `since` and its `next_starting_after` as `starting_after`: each call queues the
+	// next deliveries, so the calls together queue every delivery once. Pace the calls
+	// by the delivery log if the receiver needs it; deliveries go out in the order they
+	// were queued, after other tenants' fresh ones.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5485,10 +5516,17 @@ func (c *Client) RetryWebhookDelivery(ctx context.Context, id WebhookEndpointID,
 
 // ReplayWebhookEndpointWithBody Re-send the deliveries since a time
 //
-// Sends again every delivery to the endpoint of an event that occurred at or after
+// Sends again the deliveries to the endpoint of events that occurred at or after
 // `since` (those still pending are under way already), with their original
 // `webhook-id`s: for a receiver that lost what it had received. Deliveries are kept
 // as long as the inbox remembers events (NOTIFY_INBOX_RETENTION).
+//
+// One call queues at most 1000 deliveries, oldest event first (then by delivery id),
+// whatever `since` is. While the answer says `has_more: true`, call again with the
+// same `since` and its `next_starting_after` as `starting_after`: each call queues the
+// next deliveries, so the calls together queue every delivery once. Pace the calls
+// by the delivery log if the receiver needs it; deliveries go out in the order they
+// were queued, after other tenants' fresh ones.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5507,10 +5545,17 @@ func (c *Client) ReplayWebhookEndpointWithBody(ctx context.Context, id WebhookEn
 
 // ReplayWebhookEndpoint Re-send the deliveries since a time
 //
-// Sends again every delivery to the endpoint of an event that occurred at or after
+// Sends again the deliveries to the endpoint of events that occurred at or after
 // `since` (those still pending are under way already), with their original
 // `webhook-id`s: for a receiver that lost what it had received. Deliveries are kept
 // as long as the inbox remembers events (NOTIFY_INBOX_RETENTION).
+//
+// One call queues at most 1000 deliveries, oldest event first (then by delivery id),
+// whatever `since` is. While the answer says `has_more: true`, call again with the
+// same `since` and its `next_starting_after` as `starting_after`: each call queues the
+// next deliveries, so the calls together queue every delivery once. Pace the calls
+// by the delivery log if the receiver needs it; deliveries go out in the order they
+// were queued, after other tenants' fresh ones.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8771,10 +8816,17 @@ type ClientWithResponsesInterface interface {
 
 	// ReplayWebhookEndpointWithBodyWithResponse Re-send the deliveries since a time
 	//
-	// Sends again every delivery to the endpoint of an event that occurred at or after
+	// Sends again the deliveries to the endpoint of events that occurred at or after
 	// `since` (those still pending are under way already), with their original
 	// `webhook-id`s: for a receiver that lost what it had received. Deliveries are kept
 	// as long as the inbox remembers events (NOTIFY_INBOX_RETENTION).
+	//
+	// One call queues at most 1000 deliveries, oldest event first (then by delivery id),
+	// whatever `since` is. While the answer says `has_more: true`, call again with the
+	// same `since` and its `next_starting_after` as `starting_after`: each call queues the
+	// next deliveries, so the calls together queue every delivery once. Pace the calls
+	// by the delivery log if the receiver needs it; deliveries go out in the order they
+	// were queued, after other tenants' fresh ones.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8783,10 +8835,17 @@ type ClientWithResponsesInterface interface {
 
 	// ReplayWebhookEndpointWithResponse Re-send the deliveries since a time
 	//
-	// Sends again every delivery to the endpoint of an event that occurred at or after
+	// Sends again the deliveries to the endpoint of events that occurred at or after
 	// `since` (those still pending are under way already), with their original
 	// `webhook-id`s: for a receiver that lost what it had received. Deliveries are kept
 	// as long as the inbox remembers events (NOTIFY_INBOX_RETENTION).
+	//
+	// One call queues at most 1000 deliveries, oldest event first (then by delivery id),
+	// whatever `since` is. While the answer says `has_more: true`, call again with the
+	// same `since` and its `next_starting_after` as `starting_after`: each call queues the
+	// next deliveries, so the calls together queue every delivery once. Pace the calls
+	// by the delivery log if the receiver needs it; deliveries go out in the order they
+	// were queued, after other tenants' fresh ones.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -13003,7 +13062,7 @@ type ReplayWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON202 the response for an HTTP 202 `application/json` response
-	JSON202 *WebhookQueued
+	JSON202 *WebhookReplayed
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -13045,7 +13104,7 @@ type ReplayWebhookEndpointResponse struct {
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
-func (r ReplayWebhookEndpointResponse) GetJSON202() *WebhookQueued {
+func (r ReplayWebhookEndpointResponse) GetJSON202() *WebhookReplayed {
 	return r.JSON202
 }
 
@@ -13999,10 +14058,17 @@ func (c *ClientWithResponses) RetryWebhookDeliveryWithResponse(ctx context.Conte
 
 // ReplayWebhookEndpointWithBodyWithResponse Re-send the deliveries since a time
 //
-// Sends again every delivery to the endpoint of an event that occurred at or after
+// Sends again the deliveries to the endpoint of events that occurred at or after
 // `since` (those still pending are under way already), with their original
 // `webhook-id`s: for a receiver that lost what it had received. Deliveries are kept
 // as long as the inbox remembers events (NOTIFY_INBOX_RETENTION).
+//
+// One call queues at most 1000 deliveries, oldest event first (then by delivery id),
+// whatever `since` is. While the answer says `has_more: true`, call again with the
+// same `since` and its `next_starting_after` as `starting_after`: each call queues the
+// next deliveries, so the calls together queue every delivery once. Pace the calls
+// by the delivery log if the receiver needs it; deliveries go out in the order they
+// were queued, after other tenants' fresh ones.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14017,10 +14083,17 @@ func (c *ClientWithResponses) ReplayWebhookEndpointWithBodyWithResponse(ctx cont
 
 // ReplayWebhookEndpointWithResponse Re-send the deliveries since a time
 //
-// Sends again every delivery to the endpoint of an event that occurred at or after
+// Sends again the deliveries to the endpoint of events that occurred at or after
 // `since` (those still pending are under way already), with their original
 // `webhook-id`s: for a receiver that lost what it had received. Deliveries are kept
 // as long as the inbox remembers events (NOTIFY_INBOX_RETENTION).
+//
+// One call queues at most 1000 deliveries, oldest event first (then by delivery id),
+// whatever `since` is. While the answer says `has_more: true`, call again with the
+// same `since` and its `next_starting_after` as `starting_after`: each call queues the
+// next deliveries, so the calls together queue every delivery once. Pace the calls
+// by the delivery log if the receiver needs it; deliveries go out in the order they
+// were queued, after other tenants' fresh ones.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19104,7 +19177,7 @@ func ParseReplayWebhookEndpointResponse(rsp *http.Response) (*ReplayWebhookEndpo
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
-		var dest WebhookQueued
+		var dest WebhookReplayed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -38,6 +38,7 @@ func TestConfigRefusesEveryBadValue(t *testing.T) {
 		"MAIL_FROM":                    {"not an address", "a@"},
 		"MAIL_DOMAIN":                  {"example.com>", "a b", "x@y"},
 		"NOTIFY_WORKERS":               {"0", "1001", "ten"},
+		"NOTIFY_TENANT_SHARE":          {"0", "11", "half"},
 		"NOTIFY_SEND_TIMEOUT":          {"0s", "30"},
 		"NOTIFY_MAX_ATTEMPTS":          {"0", "1001"},
 		"NOTIFY_RETRY_BASE":            {"-1s", "soon"},

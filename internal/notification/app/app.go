@@ -30,6 +30,6 @@ func New(endpoints Endpoints, deliveries Deliveries, urls URLChecker) *App {
 		RotateSecret:     RotateSecretHandler{endpoints: endpoints},
 		ListDeliveries:   ListDeliveriesHandler{endpoints: endpoints, deliveries: deliveries},
 		RetryDelivery:    RetryDeliveryHandler{endpoints: endpoints, deliveries: deliveries},
-		ReplayDeliveries: ReplayDeliveriesHandler{deliveries: deliveries},
+		ReplayDeliveries: ReplayDeliveriesHandler{endpoints: endpoints, deliveries: deliveries},
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/notification/app"
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
@@ -80,9 +79,9 @@ func (s *store) Retry(_ context.Context, tenant, endpointID, id string) error {
 	return nil
 }
 
-func (s *store) Replay(_ context.Context, tenant, endpointID string, _ time.Time) (int, error) {
+func (s *store) Replay(_ context.Context, tenant, endpointID string, _ webhook.Replay) (webhook.Replayed, error) {
 	_, err := s.find(tenant, endpointID)
-	return 0, err
+	return webhook.Replayed{}, err
 }
 
 // webhook.Policy is the URLChecker main wires.

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/invoicing-dev/invoicing/internal/notification/webhook"
 )
@@ -46,10 +45,12 @@ type Deliveries interface {
 	// wrapping webhook.ErrConflict if it is pending or the endpoint is
 	// disabled (see webhook.Endpoint.Redeliverable).
 	Retry(ctx context.Context, tenant, endpointID, deliveryID string) error
-	// Replay queues again the endpoint's deliveries of events since since
-	// and returns how many. It returns webhook.ErrNotFound, or an error
-	// wrapping webhook.ErrConflict if the endpoint is disabled.
-	Replay(ctx context.Context, tenant, endpointID string, since time.Time) (int, error)
+	// Replay queues again a page of the endpoint's deliveries that r
+	// selects and returns how many, and where the next page starts. It
+	// returns webhook.ErrNotFound if there is no such endpoint or
+	// r.StartingAfter is none of its deliveries, or an error wrapping
+	// webhook.ErrConflict if the endpoint is disabled.
+	Replay(ctx context.Context, tenant, endpointID string, r webhook.Replay) (webhook.Replayed, error)
 }
 
 // URLChecker decides whether webhooks may go to an address

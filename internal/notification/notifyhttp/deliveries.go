@@ -59,10 +59,18 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, tenant string) 
 			Message: "since must be an RFC 3339 time such as 2026-06-30T08:00:00Z"})
 		return
 	}
-	n, err := h.app.ReplayDeliveries.Handle(r.Context(), app.ReplayDeliveries{Tenant: tenant, EndpointID: chi.URLParam(r, "id"), Since: since})
+	rp := webhook.Replay{Since: since}
+	if req.StartingAfter != nil {
+		rp.StartingAfter = *req.StartingAfter
+	}
+	res, err := h.app.ReplayDeliveries.Handle(r.Context(), app.ReplayDeliveries{Tenant: tenant, EndpointID: chi.URLParam(r, "id"), Replay: rp})
 	if err != nil {
 		h.host.WriteProblem(w, r, apiError(err))
 		return
 	}
-	h.host.WriteJSON(w, r, http.StatusAccepted, queuedResponse{Queued: n})
+	out := replayResponse{Queued: res.Queued, HasMore: res.More}
+	if res.More {
+		out.NextStartingAfter = &res.Next
+	}
+	h.host.WriteJSON(w, r, http.StatusAccepted, out)
 }

@@ -101,7 +101,16 @@ type queuedResponse struct {
 // time.Time, a string of another format would be reported as a value of
 // the wrong JSON type.
 type replayRequest struct {
-	Since *string `json:"since"`
+	Since         *string `json:"since"`
+	StartingAfter *string `json:"starting_after"`
+}
+
+// replayResponse is what one replay queued and, while more remain, the
+// starting_after of the next.
+type replayResponse struct {
+	Queued            int     `json:"queued"`
+	HasMore           bool    `json:"has_more"`
+	NextStartingAfter *string `json:"next_starting_after,omitempty"`
 }
 
 // page reads limit and starting_after. It returns app.ErrInvalidLimit for a

@@ -359,9 +359,12 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 			t.Fatal("the retried delivery did not succeed in 60s")
 		}
 	}
-	replay := decodeAs[struct{ Queued int }](t, c.do(t, "POST", "/v1/webhook_endpoints/"+e.ID+"/replay", c.keyA, map[string]any{"since": "2026-06-30T09:00:00Z"}), http.StatusAccepted)
-	if replay.Queued != 1 {
-		t.Errorf("replay queued %d, want 1", replay.Queued)
+	replay := decodeAs[struct {
+		Queued  int
+		HasMore bool `json:"has_more"`
+	}](t, c.do(t, "POST", "/v1/webhook_endpoints/"+e.ID+"/replay", c.keyA, map[string]any{"since": "2026-06-30T09:00:00Z"}), http.StatusAccepted)
+	if replay.Queued != 1 || replay.HasMore {
+		t.Errorf("replay queued %d, more: %t; want 1 and no more", replay.Queued, replay.HasMore)
 	}
 	if w := <-got; w != id {
 		t.Errorf("replayed webhook-id %q, want %q", w, id)
@@ -498,8 +501,8 @@ func TestWebhookReplaySinceNotATime422(t *testing.T) {
 }
 
 // TestWebhookListsRefuseAForeignCursor422 pages the endpoint and delivery
-// lists after ids that are well formed but not of the list: each is the
-// invalid_cursor the other lists answer, not an empty page.
+// lists, and a replay, after ids that are well formed but not of the list:
+// each is the invalid_cursor the other lists answer, not an empty page.
 func TestWebhookListsRefuseAForeignCursor422(t *testing.T) {
 	c := newWebhookAPI(t, private, notifypg.WebhookConfig{})
 	e := c.register(t, c.keyA, "http://127.0.0.1:9/hook", "*")
@@ -513,6 +516,13 @@ func TestWebhookListsRefuseAForeignCursor422(t *testing.T) {
 	} {
 		t.Run(path, func(t *testing.T) {
 			wantProblem(t, c.do(t, "GET", path, c.keyA, nil), http.StatusUnprocessableEntity, "invalid_cursor", "starting_after")
+		})
+	}
+	for _, cursor := range []string{uuid.NewString(), e.ID} {
+		t.Run("replay after "+cursor, func(t *testing.T) {
+			wantProblem(t, c.do(t, "POST", "/v1/webhook_endpoints/"+e.ID+"/replay", c.keyA,
+				map[string]any{"since": "2026-01-01T00:00:00Z", "starting_after": cursor}),
+				http.StatusUnprocessableEntity, "invalid_cursor", "starting_after")
 		})
 	}
 }

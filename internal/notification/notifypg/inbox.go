@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -55,6 +56,12 @@ func (in *Inbox) Handle(ctx context.Context, evs []notification.Event) (fresh in
 		return 0, err
 	}
 	var params []river.InsertManyParams
+	tenants := make([]string, len(news))
+	for i, ev := range news {
+		tenants[i] = ev.TenantID
+	}
+	now := time.Now()
+	b := in.q.recent.start(in.q.cfg.PerTenant, tenants, now)
 	for _, ev := range news {
 		to, ok := recipients[ev.Subject]
 		if !ok {
@@ -62,7 +69,7 @@ func (in *Inbox) Handle(ctx context.Context, evs []notification.Event) (fresh in
 			continue
 		}
 		for _, t := range notification.Plan(ev, to, in.q.cfg.Reactions) {
-			params = append(params, river.InsertManyParams{Args: emailArgs{Task: t}})
+			params = append(params, river.InsertManyParams{Args: emailArgs{Task: t}, InsertOpts: b.next(ev.TenantID)})
 		}
 	}
 	if len(params) > 0 {
@@ -73,6 +80,7 @@ func (in *Inbox) Handle(ctx context.Context, evs []notification.Event) (fresh in
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("notification: inbox: commit: %w", err)
 	}
+	in.q.recent.add(b, now)
 	return len(news), nil
 }
 

@@ -38,6 +38,13 @@ type QueueConfig struct {
 	RetryBase, RetryMax time.Duration
 	// Workers is how many tasks run at once. Default 10.
 	Workers int
+	// PerTenant is the least share of the workers one tenant's emails
+	// (receipts and payment reminders together) keep while other
+	// tenants' run (they share the workers equally, down to this), and how
+	// many of its recent receipts go before other tenants' fresh ones.
+	// Alone, a tenant's emails take every worker. Default a fifth of
+	// Workers (at least 1).
+	PerTenant int
 	// TaskTimeout bounds one attempt of a task (the email's send). A task
 	// left running by a process that died (kill -9) runs again once it has
 	// been running for twice this, found by River's rescuer within 30s
@@ -66,6 +73,7 @@ func (c *QueueConfig) setDefaults() {
 	c.RetryBase = cmp.Or(c.RetryBase, time.Second)
 	c.RetryMax = cmp.Or(c.RetryMax, time.Hour)
 	c.Workers = cmp.Or(c.Workers, 10)
+	c.PerTenant = cmp.Or(c.PerTenant, max(1, c.Workers/5))
 	c.TaskTimeout = cmp.Or(c.TaskTimeout, 30*time.Second)
 	c.InboxRetention = cmp.Or(c.InboxRetention, 720*time.Hour)
 	c.Webhooks.setDefaults()
@@ -82,6 +90,7 @@ type Queue struct {
 	attempts attemptStats // the webhook attempts this process made
 
 	remindersSent atomic.Int64
+	recent        recentTasks // each tenant's emails queued lately
 }
 
 // riverDriver is the River driver of the queue, named for the functions
@@ -143,6 +152,7 @@ func NewQueue(pool *pgxpool.Pool, cfg QueueConfig, logger *slog.Logger) (*Queue,
 		// Parked tasks wait for an operator as long as the inbox remembers.
 		DiscardedJobRetentionPeriod: cfg.InboxRetention,
 		CancelledJobRetentionPeriod: cfg.InboxRetention,
+		Middleware:                  []rivertype.Middleware{newEmailShares(q)},
 	}
 	if q.Sending() {
 		rc.Queues = map[string]river.QueueConfig{}
@@ -289,18 +299,29 @@ type FailedTask struct {
 // Failed returns up to limit failed email tasks, oldest first. It returns an
 // error if the database cannot be read.
 func (q *Queue) Failed(ctx context.Context, limit int) ([]FailedTask, error) {
-	res, err := q.client.JobList(ctx, river.NewJobListParams().
+	out, _, err := q.failedAfter(ctx, nil, limit)
+	return out, err
+}
+
+// failedAfter returns up to limit failed email tasks after cursor (nil:
+// from the first), oldest first, and the cursor after the last of them.
+func (q *Queue) failedAfter(ctx context.Context, cursor *river.JobListCursor, limit int) ([]FailedTask, *river.JobListCursor, error) {
+	p := river.NewJobListParams().
 		Kinds(emailKind).
 		States(rivertype.JobStateDiscarded, rivertype.JobStateCancelled).
-		First(limit))
+		First(limit)
+	if cursor != nil {
+		p = p.After(cursor)
+	}
+	res, err := q.client.JobList(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("notification: list failed tasks: %w", err)
+		return nil, nil, fmt.Errorf("notification: list failed tasks: %w", err)
 	}
 	out := make([]FailedTask, 0, len(res.Jobs))
 	for _, j := range res.Jobs {
 		var a emailArgs
 		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
-			return nil, fmt.Errorf("notification: task %d: %w", j.ID, err)
+			return nil, nil, fmt.Errorf("notification: task %d: %w", j.ID, err)
 		}
 		f := FailedTask{ID: j.ID, State: string(j.State), EventID: a.EventID, Reaction: a.Reaction, To: a.To.Email, Attempts: j.Attempt}
 		if n := len(j.Errors); n > 0 {
@@ -311,7 +332,7 @@ func (q *Queue) Failed(ctx context.Context, limit int) ([]FailedTask, error) {
 		}
 		out = append(out, f)
 	}
-	return out, nil
+	return out, res.LastCursor, nil
 }
 
 // ErrNotFailed is returned by Retry for an id that names no failed task.
@@ -337,21 +358,32 @@ func (q *Queue) Retry(ctx context.Context, id int64) error {
 	return nil
 }
 
-// RetryAll retries every failed task and returns how many. It returns an
-// error, with the count so far, if the database fails.
+// retryPage is how many failed tasks RetryAll reads at a time.
+const retryPage = 1000
+
+// RetryAll retries every task failed when it reads it, once, and returns
+// how many. It pages by task id: the tasks it retried may fail again
+// while it runs, and read again from the first they would be retried
+// again, for ever. It returns an error, with the count so far, if the
+// database fails.
 func (q *Queue) RetryAll(ctx context.Context) (int, error) {
 	n := 0
+	var cursor *river.JobListCursor
 	for {
-		failed, err := q.Failed(ctx, 1000)
+		failed, next, err := q.failedAfter(ctx, cursor, retryPage)
 		if err != nil || len(failed) == 0 {
 			return n, err
 		}
 		for _, f := range failed {
-			if err := q.Retry(ctx, f.ID); err != nil && !errors.Is(err, ErrNotFailed) {
+			err := q.Retry(ctx, f.ID)
+			switch {
+			case err == nil:
+				n++
+			case !errors.Is(err, ErrNotFailed): // retried by someone else meanwhile: not counted
 				return n, err
 			}
-			n++
 		}
+		cursor = next
 	}
 }
 

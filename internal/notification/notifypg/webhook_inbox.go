@@ -173,17 +173,10 @@ func (q *Queue) queueDeliveries(ctx context.Context, tx pgx.Tx, query string, ar
 	return q.queueDeliveriesOf(ctx, tx, nil, query, args...)
 }
 
-// burstPriority is the River priority of a tenant's deliveries beyond its
-// share (PerTenant) of one insert; the others have River's default, 1.
-const burstPriority = 2
-
 // queueDeliveriesOf is queueDeliveries for the deliveries of several
-// tenants: tenantOf maps each id to its tenant (nil: one tenant). River fetches
-// by priority, then oldest first: a tenant's deliveries beyond what its
-// share of the workers could start at once go in at burstPriority, so
-// that a burst (an event fanned out to every endpoint, a batch of events,
-// a replay) does not stand, task by task, before other tenants' fresh
-// deliveries while each of its tasks is fetched and deferred in turn.
+// tenants: tenantOf maps each id to its tenant (nil: one tenant). A burst
+// (an event fanned out to every endpoint, a batch of events, a replay)
+// goes in as bursts says.
 func (q *Queue) queueDeliveriesOf(ctx context.Context, tx pgx.Tx, tenantOf map[string]string, query string, args ...any) ([]string, error) {
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
@@ -197,13 +190,9 @@ func (q *Queue) queueDeliveriesOf(ctx context.Context, tx pgx.Tx, tenantOf map[s
 		return nil, nil
 	}
 	params := make([]river.InsertManyParams, len(ids))
-	seen := map[string]int{}
+	b := newBursts(q.cfg.Webhooks.PerTenant)
 	for i, id := range ids {
-		tenant := tenantOf[id]
-		params[i] = river.InsertManyParams{Args: webhookArgs{DeliveryID: id}}
-		if seen[tenant]++; seen[tenant] > q.cfg.Webhooks.PerTenant {
-			params[i].InsertOpts = &river.InsertOpts{Priority: burstPriority}
-		}
+		params[i] = river.InsertManyParams{Args: webhookArgs{DeliveryID: id}, InsertOpts: b.next(tenantOf[id])}
 	}
 	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
 		return nil, fmt.Errorf("webhook: store delivery tasks: %w", err)

@@ -93,6 +93,31 @@ func (s *slots) deferral(sem *semaphore, now time.Time) time.Duration {
 	return d + rand.N(d/4+1)
 }
 
+// load returns how many of key's slots are held, and how many other keys
+// have slots held or waited for.
+func (s *slots) load(key string) (held, others int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	others = len(s.sems)
+	if sem := s.sems[key]; sem != nil {
+		held = len(sem.ch)
+		others--
+	}
+	return held, others
+}
+
+// later returns how long an attempt of key should be deferred, as take
+// would if it found no slot free; 0 if key holds no slot.
+func (s *slots) later(key string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sem := s.sems[key]
+	if sem == nil {
+		return 0
+	}
+	return s.deferral(sem, time.Now())
+}
+
 // fill sends on ch, waiting up to wait, and reports whether it did.
 func fill(ctx context.Context, ch chan struct{}, wait time.Duration) bool {
 	select {

@@ -369,12 +369,12 @@ func TestWebhookReplayResendsSinceWithTheSameIDs(t *testing.T) {
 		}
 		return len(ds) == 5
 	})
-	n, err := h.wh.Replay(context.Background(), "acme", e.ID, base.Add(2*time.Minute))
+	got, err := h.wh.Replay(context.Background(), "acme", e.ID, webhook.Replay{Since: base.Add(2 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 {
-		t.Errorf("replay queued %d deliveries, want 3", n)
+	if got.Queued != 3 || got.More {
+		t.Errorf("replay: %+v, want 3 deliveries queued and no more", got)
 	}
 	waitFor(t, "8 deliveries", func() bool { return len(r.received()) == 8 })
 	replayed := map[string]bool{}

@@ -277,7 +277,7 @@ func (s *Webhooks) Retry(ctx context.Context, tenant, endpointID, deliveryID str
 	if _, err := uuid.Parse(deliveryID); err != nil {
 		return webhook.ErrNotFound
 	}
-	n, err := s.requeue(ctx, tenant, endpointID, `id = $3::uuid`, deliveryID)
+	n, err := s.requeue(ctx, tenant, endpointID, deliveryID)
 	if err != nil {
 		return err
 	}
@@ -296,18 +296,78 @@ func (s *Webhooks) Retry(ctx context.Context, tenant, endpointID, deliveryID str
 	return fmt.Errorf("%w: the delivery is still pending", webhook.ErrConflict)
 }
 
-// Replay queues again every delivery to the endpoint of events since since
-// (those pending are under way already), with their event ids, so
-// receivers recognise the ones they had. It returns how many, or
-// webhook.ErrNotFound, or webhook.ErrConflict if the endpoint is disabled.
-func (s *Webhooks) Replay(ctx context.Context, tenant, endpointID string, since time.Time) (int, error) {
-	return s.requeue(ctx, tenant, endpointID, `event_time >= $3::timestamptz`, since)
+// Replay queues again, in one transaction, up to webhook.MaxReplay
+// deliveries to the endpoint of events since r.Since, oldest event first,
+// after the delivery r.StartingAfter (those pending are passed by: under
+// way already), with their event ids, so receivers recognise the ones they
+// had. It returns how many it queued and whether later ones remain. It
+// returns webhook.ErrNotFound for no such endpoint or a cursor that is
+// none of its deliveries, or webhook.ErrConflict if the endpoint is
+// disabled.
+func (s *Webhooks) Replay(ctx context.Context, tenant, endpointID string, r webhook.Replay) (webhook.Replayed, error) {
+	e, err := s.Get(ctx, tenant, endpointID)
+	if err != nil {
+		return webhook.Replayed{}, err
+	}
+	if err := e.Redeliverable(); err != nil {
+		return webhook.Replayed{}, err
+	}
+	// The page starts after (event time, id) of the cursor; uuid.Nil sorts
+	// before every delivery of the first page's time.
+	fromTime, fromID := r.Since, uuid.Nil
+	if r.StartingAfter != "" {
+		if fromID, err = uuid.Parse(r.StartingAfter); err != nil {
+			return webhook.Replayed{}, webhook.ErrNotFound
+		}
+		err := s.q.pool.QueryRow(ctx, `SELECT event_time FROM notification.webhook_deliveries WHERE endpoint_id = $1 AND id = $2`,
+			endpointID, fromID).Scan(&fromTime)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return webhook.Replayed{}, webhook.ErrNotFound
+		}
+		if err != nil {
+			return webhook.Replayed{}, fmt.Errorf("webhook: read replay cursor: %w", err)
+		}
+	}
+	var out webhook.Replayed
+	err = inTx(ctx, s.q, "webhook: replay", func(tx pgx.Tx) error {
+		// Locked by the page's select, the rows stay settled until they are
+		// set pending: a retry of one of them waits rather than queue it twice.
+		ids, err := s.q.queueDeliveries(ctx, tx, `WITH page AS (
+				SELECT id FROM notification.webhook_deliveries
+				WHERE endpoint_id = $1 AND status <> $2 AND event_time >= $3 AND (event_time, id) > ($4::timestamptz, $5::uuid)
+				ORDER BY event_time, id LIMIT $6::bigint FOR UPDATE
+			), queued AS (
+				UPDATE notification.webhook_deliveries d SET status = 'pending', failures = 0, next_attempt_at = now()
+				FROM page WHERE d.id = page.id RETURNING d.id, d.event_time
+			)
+			SELECT id::text FROM queued ORDER BY event_time, id`,
+			endpointID, webhook.DeliveryPending, r.Since, fromTime, fromID, webhook.MaxReplay)
+		if err != nil || len(ids) < webhook.MaxReplay {
+			out.Queued = len(ids)
+			return err
+		}
+		out.Queued, out.Next = len(ids), ids[len(ids)-1]
+		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notification.webhook_deliveries
+			WHERE endpoint_id = $1 AND status <> $2 AND event_time >= $3
+				AND (event_time, id) > (SELECT event_time, id FROM notification.webhook_deliveries WHERE id = $4))`,
+			endpointID, webhook.DeliveryPending, r.Since, out.Next).Scan(&out.More)
+		if err != nil {
+			return fmt.Errorf("webhook: replay: look for more: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return webhook.Replayed{}, err
+	}
+	if !out.More {
+		out.Next = ""
+	}
+	return out, nil
 }
 
-// requeue sets the endpoint's non-pending deliveries matching cond (on $3)
-// pending again and stores a task for each, in one transaction. It returns
-// how many.
-func (s *Webhooks) requeue(ctx context.Context, tenant, endpointID, cond string, arg any) (n int, err error) {
+// requeue sets the endpoint's non-pending delivery id pending again and
+// stores a task for it, in one transaction. It returns how many (0 or 1).
+func (s *Webhooks) requeue(ctx context.Context, tenant, endpointID, id string) (n int, err error) {
 	e, err := s.Get(ctx, tenant, endpointID)
 	if err != nil {
 		return 0, err
@@ -318,7 +378,7 @@ func (s *Webhooks) requeue(ctx context.Context, tenant, endpointID, cond string,
 	err = inTx(ctx, s.q, "webhook: requeue", func(tx pgx.Tx) error {
 		ids, err := s.q.queueDeliveries(ctx, tx, `UPDATE notification.webhook_deliveries
 			SET status = 'pending', failures = 0, next_attempt_at = now()
-			WHERE endpoint_id = $1 AND status <> $2 AND `+cond+` RETURNING id::text`, endpointID, webhook.DeliveryPending, arg)
+			WHERE endpoint_id = $1 AND status <> $2 AND id = $3 RETURNING id::text`, endpointID, webhook.DeliveryPending, id)
 		n = len(ids)
 		return err
 	})

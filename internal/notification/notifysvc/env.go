@@ -49,6 +49,9 @@ var Vars = []envconfig.Var[Config]{
 		return nil
 	}},
 	{Name: "NOTIFY_WORKERS", Default: "10", Usage: "emails sent at once", Set: envconfig.Int(1, 1000, func(c *Config) *int { return &c.Queue.Workers })},
+	// After NOTIFY_WORKERS, which it is checked against.
+	{Name: "NOTIFY_TENANT_SHARE", Default: "", Usage: "email workers one tenant's emails (receipts and reminders) keep at least while other tenants' run (a tenant alone takes every worker), and how many of its receipts of the last second or so go before other tenants' fresh ones; from 1 to NOTIFY_WORKERS; empty: a fifth of NOTIFY_WORKERS, at least 1 (2 of the default 10)",
+		Set: shareVar("NOTIFY_WORKERS", func(c *Config) (int, *int) { return c.Queue.Workers, &c.Queue.PerTenant })},
 	{Name: "NOTIFY_SEND_TIMEOUT", Default: "30s", Usage: "bound on one attempt to send an email; one left running by a process that died is retried after twice this (+ up to 30s)", Set: func(c *Config, v string) error {
 		err := envconfig.Duration(func(c *Config) *time.Duration { return &c.Queue.TaskTimeout })(c, v)
 		c.SMTP.Timeout = c.Queue.TaskTimeout // the task's attempt is the send
@@ -87,7 +90,7 @@ var Vars = []envconfig.Var[Config]{
 	{Name: "WEBHOOK_WORKERS", Default: "50", Usage: "webhook attempts at once, in all", Set: envconfig.Int(1, 1000, func(c *Config) *int { return &c.Queue.Webhooks.Workers })},
 	{Name: "WEBHOOK_ENDPOINT_CONCURRENCY", Default: "4", Usage: "webhook attempts at once to one endpoint: a slow endpoint holds at most this many workers", Set: envconfig.Int(1, 1000, func(c *Config) *int { return &c.Queue.Webhooks.PerEndpoint })},
 	// After WEBHOOK_WORKERS, which it is checked against.
-	{Name: "WEBHOOK_TENANT_CONCURRENCY", Default: "", Usage: "webhook attempts at once to one tenant's endpoints, together: however many slow endpoints a tenant has, it holds at most this many workers; from 1 to WEBHOOK_WORKERS (equal: no share, for a single tenant); empty: a fifth of WEBHOOK_WORKERS, at least 1 (10 of the default 50)", Set: tenantConcurrencyVar},
+	{Name: "WEBHOOK_TENANT_CONCURRENCY", Default: "", Usage: "webhook attempts at once to one tenant's endpoints, together: however many slow endpoints a tenant has, it holds at most this many workers; from 1 to WEBHOOK_WORKERS (equal: no share, for a single tenant); empty: a fifth of WEBHOOK_WORKERS, at least 1 (10 of the default 50)", Set: shareVar("WEBHOOK_WORKERS", func(c *Config) (int, *int) { return c.Queue.Webhooks.Workers, &c.Queue.Webhooks.PerTenant })},
 	{Name: "WEBHOOK_MAX_ENDPOINTS", Default: "16", Usage: "webhook endpoints a tenant may register, disabled ones included; one more is refused (409 webhook_endpoint_limit)", Set: envconfig.Int(1, 1000, func(c *Config) *int { return &c.Queue.Webhooks.MaxEndpoints })},
 }
 
@@ -104,24 +107,28 @@ func CheckVars(c Config) []error {
 	return nil
 }
 
-// tenantConcurrencyVar parses WEBHOOK_TENANT_CONCURRENCY against the
-// WEBHOOK_WORKERS parsed before it: a share above the pool would let one
-// tenant's slow receivers hold every worker again.
-func tenantConcurrencyVar(c *Config, v string) error {
-	workers := c.Queue.Webhooks.Workers
-	if workers == 0 {
-		return nil // WEBHOOK_WORKERS is invalid, and says so
-	}
-	if v == "" {
-		c.Queue.Webhooks.PerTenant = max(1, workers/5)
+// shareVar parses a tenant's share of a pool of workers (field returns
+// the pool's size, parsed before, named workersVar, and the share) against
+// the pool: a share above the pool would say more than the service does,
+// and let one tenant hold every worker again. Empty is a fifth of the
+// pool, at least 1.
+func shareVar(workersVar string, field func(*Config) (int, *int)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		workers, share := field(c)
+		if workers == 0 {
+			return nil // the pool's variable is invalid, and says so
+		}
+		if v == "" {
+			*share = max(1, workers/5)
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > workers {
+			return fmt.Errorf("must be a whole number from 1 to %s (%d), or empty", workersVar, workers)
+		}
+		*share = n
 		return nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > workers {
-		return fmt.Errorf("must be a whole number from 1 to WEBHOOK_WORKERS (%d), or empty", workers)
-	}
-	c.Queue.Webhooks.PerTenant = n
-	return nil
 }
 
 // privateURLHint ends the refusal of a webhook URL that only

@@ -74,6 +74,28 @@ type DeliveryFilter struct {
 	Page
 }
 
+// MaxReplay is how many deliveries one replay queues at most: a replay
+// since long ago at a busy endpoint would otherwise change them all in one
+// transaction and put them all before the workers at once.
+const MaxReplay = 1000
+
+// Replay selects the deliveries a replay queues again: those of events at
+// or after Since, oldest event first (then by id), after the delivery
+// StartingAfter ("" to begin), at most MaxReplay.
+type Replay struct {
+	Since         time.Time
+	StartingAfter string
+}
+
+// Replayed is what one replay did: it queued Queued deliveries and, if
+// More, left later ones for a replay starting after Next, the last it
+// passed.
+type Replayed struct {
+	Queued int
+	More   bool
+	Next   string
+}
+
 // ValidateDeliveryStatus returns an *InvalidError (field status) unless s
 // is "", pending, succeeded or failed.
 func ValidateDeliveryStatus(s string) error {
