@@ -224,6 +224,13 @@ func writeUpdate(ctx context.Context, tx pgx.Tx, c change) error {
 // invoice.ErrNotFound, an error wrapping invoice.ErrCorruptInvoice, or a
 // database error wrapped.
 //
+// Nothing before the row lock writes (the key's lock is an advisory lock,
+// its lookup a read), so the transaction's xid is assigned once the lock is
+// granted, after any wait: a change of an invoice always has a younger xid
+// than the change whose version it loads. The event feed and the relay read
+// an invoice's events in (txid, sequence) order as version order and rely
+// on it; TestAChangeTakesItsXidOnceItHoldsTheInvoice guards it.
+//
 // Tuning: BEGIN, the lock timeout, the key's lock and lookup, the row lock
 // and the load are pipelined in one round trip, as in bench/pgbench/pay.sql.
 func (r *Invoices) beginAndLoad(ctx context.Context, tenant kernel.TenantID, id invoice.ID, key *app.IdempotentRequest) (pgx.Tx, invoice.Snapshot, error) {
