@@ -63,7 +63,7 @@ func (o *memOutbox) add(tenant kernel.TenantID, inv invoice.ID, eventType string
 // Pending implements relay.Store.Pending as pendingSQL reads: unpublished
 // rows in sequence order, leaving out skip, parked rows, rows waiting for
 // their retry time, and every later row of an invoice with such a row.
-func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay.Record, error) {
+func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay.Record, bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.reads++
@@ -82,7 +82,7 @@ func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay
 			held[r.AggregateID] = true
 		}
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // MarkPublished implements relay.Store.MarkPublished.
@@ -103,7 +103,9 @@ func (o *memOutbox) RecordFailures(_ context.Context, failures []relay.Failure) 
 	defer o.mu.Unlock()
 	for _, f := range failures {
 		r := o.rows[f.Sequence-1]
-		if !r.publishedAt.IsZero() {
+		if !r.publishedAt.IsZero() || f.Behind {
+			// A record left behind keeps its place: the read leaves it out
+			// while its invoice has an earlier held record.
 			continue
 		}
 		r.Attempts++

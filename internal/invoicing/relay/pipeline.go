@@ -13,6 +13,7 @@ import (
 type pipeline struct {
 	flight  *flight  // the batch whose answers are awaited; nil if none
 	marking *marking // the last batch, every record stored, being marked; nil if none
+	waiting bool     // the last read left out committed records that wait for an older transaction
 }
 
 // skip returns the records the next read must leave out: those in flight
@@ -46,7 +47,7 @@ func (r *Relay) advance(ctx context.Context, p *pipeline) (int, error) {
 	var next *batch
 	var readErr error
 	if p.flight == nil || p.flight.full || r.woken() {
-		next, readErr = r.read(ctx, p.skip())
+		next, p.waiting, readErr = r.read(ctx, p.skip())
 	}
 	n := next.len()
 	if p.flight != nil {
