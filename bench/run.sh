@@ -134,8 +134,9 @@ pgstats() {
 }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 unpublished() {
-	psqlq -c "SELECT count(*) FROM outbox o, outbox_position p WHERE p.partition = 0
-		AND ((o.txid, o.sequence) > (p.txid, p.sequence) OR EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))"
+	psqlq -c "SELECT (SELECT count(*) FROM outbox_held) + (SELECT count(*) FROM outbox o WHERE
+		(o.txid, o.sequence) > ((SELECT txid FROM outbox_position WHERE partition = 0), (SELECT sequence FROM outbox_position WHERE partition = 0))
+		AND NOT EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))"
 }
 # first_error NAME prints the first error line of $WORK/NAME.log.
 first_error() {

@@ -228,8 +228,9 @@ func (h *harness) readStream() ([]streamed, error) {
 func (h *harness) unpublished() int {
 	h.t.Helper()
 	var n int
-	if err := h.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox o, outbox_position p
-WHERE p.partition = 0 AND ((o.txid, o.sequence) > (p.txid, p.sequence) OR EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))`).Scan(&n); err != nil {
+	if err := h.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM outbox_held) + (SELECT count(*) FROM outbox o WHERE
+    (o.txid, o.sequence) > ((SELECT txid FROM outbox_position WHERE partition = 0), (SELECT sequence FROM outbox_position WHERE partition = 0))
+    AND NOT EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))`).Scan(&n); err != nil {
 		h.t.Fatal(err)
 	}
 	return n
