@@ -140,6 +140,7 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	waitReadable(t, e.pool)
 	recs, _, err := invoicingpg.NewOutbox(e.pool).Pending(ctx, 10, nil)
 	if err != nil {
 		t.Fatal(err)
