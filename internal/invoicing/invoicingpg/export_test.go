@@ -39,7 +39,7 @@ func Statements() map[string]string {
 		"insertInvoiceSQL": insertInvoiceSQL, "updateInvoiceSQL": updateInvoiceSQL, "insertLinesSQL": insertLinesSQL,
 		"deleteLinesSQL": deleteLinesSQL, "insertPaymentsSQL": insertPaymentsSQL, "insertOutboxSQL": insertOutboxSQL,
 		"lockTimeoutSQL": lockTimeoutSQL, "lockInvoiceSQL": lockInvoiceSQL, "getSQL": getSQL, "linesSQL": linesSQL, "listQuery": list, "nextNumberSQL": nextNumberSQL,
-		"lockKeySQL": lockKeySQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
+		"lockKeySQL": lockKeySQL, "queueNumbersSQL": queueNumbersSQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
 		"createKeySQL": createKeySQL, "tenantByKeySQL": tenantByKeySQL, "backlogSQL": backlogSQL,
 		"notifySQL": notifySQL, "listenSQL": listenSQL,
 		"nextCreditNoteNumberSQL": nextCreditNoteNumberSQL, "insertCreditNoteSQL": insertCreditNoteSQL,

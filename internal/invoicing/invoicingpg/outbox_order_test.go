@@ -102,3 +102,70 @@ WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting
 		t.Error("the queued change took its xid before a transaction that committed while it waited for the lock")
 	}
 }
+
+// Changes that take a number queue for the tenant's sequence. They must
+// queue without an xid: the relay and the feed read only events of
+// transactions older than every running one, so an issue waiting for the
+// counter while holding an xid would hold back every event committed
+// meanwhile, by any invoice.
+func TestAnIssueQueuesForTheNumberWithoutAnXid(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	first, second := e.create(t, e.tenant), e.create(t, e.tenant)
+	opts := app.ChangeOptions{Numbers: app.InvoiceNumbers}
+	issue := func(tx app.Tx, inv *invoice.Invoice) error {
+		n, err := tx.NextInvoiceNumber(ctx, e.tenant, 2030)
+		if err != nil {
+			return err
+		}
+		return inv.Issue(invoice.FormatNumber(2030, n), microClock{}.Now())
+	}
+
+	holding, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		_, err := e.repo.Update(ctx, e.tenant, first.ID(), opts, func(_ context.Context, inv *invoice.Invoice, tx app.Tx) (app.Result, error) {
+			err := issue(tx, inv)
+			close(holding)
+			<-release
+			return app.Result{}, err
+		})
+		holder <- err
+	}()
+	<-holding
+	queued := make(chan error, 1)
+	go func() {
+		_, err := e.repo.Update(ctx, e.tenant, second.ID(), opts, func(_ context.Context, inv *invoice.Invoice, tx app.Tx) (app.Result, error) {
+			return app.Result{}, issue(tx, inv)
+		})
+		queued <- err
+	}()
+	var xid *string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var waiting bool
+		if err := e.pool.QueryRow(ctx, `SELECT count(*) > 0, max(backend_xid::text) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting, &xid); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second issue never queued")
+		}
+	}
+	close(release)
+	if err := <-holder; err != nil {
+		t.Fatalf("first issue: %v", err)
+	}
+	if err := <-queued; err != nil {
+		t.Fatalf("second issue: %v", err)
+	}
+	if xid != nil {
+		t.Errorf("the second issue waited for the tenant's number holding xid %s", *xid)
+	}
+	if got := e.get(t, second.ID()).Number(); got != invoice.FormatNumber(2030, 2) {
+		t.Errorf("second issue got number %q, want the next after the first's", got)
+	}
+}
