@@ -278,7 +278,7 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 			// end may notify nobody (it need not write events): look again
 			// soon, less often the longer it runs.
 			r.lag(ctx, lagWait)
-			lagWait = min(2*lagWait, r.cfg.PollInterval)
+			lagWait = min(2*lagWait, maxLagWait, r.cfg.PollInterval)
 			continue
 		}
 		lagWait = minLagWait
@@ -289,5 +289,11 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 
 // minLagWait is the first wait before the relay reads again when committed
 // records wait for an older transaction: a payment's transaction takes a
-// few milliseconds.
-const minLagWait = time.Millisecond
+// few milliseconds. The wait doubles up to maxLagWait, not to the poll
+// interval, so that an event held back by a long transaction goes out
+// soon after it ends; a read that finds nothing readable is two index
+// probes, so fifty a second while it runs cost little.
+const (
+	minLagWait = time.Millisecond
+	maxLagWait = 20 * time.Millisecond
+)

@@ -168,6 +168,10 @@ func TestRelayKilledAfterAckLeavesOneCopyPerEventAfterRestart(t *testing.T) {
 		inv := h.newInvoice(repo)
 		h.update(repo, inv.ID(), addLine(i))
 	}
+	// The relay reads only events of transactions older than every running
+	// one, other tests' included: wait until all 20 are, so that its first
+	// batch has them all.
+	h.waitReadable()
 
 	ctx, crash := context.WithCancel(context.Background())
 	store := &crashingStore{Store: invoicingpg.NewOutbox(h.pool), crash: crash}
