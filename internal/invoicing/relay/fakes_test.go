@@ -43,6 +43,8 @@ type memOutbox struct {
 	rows    []*memRow // by sequence
 	reads   int       // calls of Pending
 	version map[invoice.ID]int64
+	behind  []int64  // records reported Behind, in order
+	calls   []string // "failures" and "mark", in the order the relay called them
 }
 
 func newMemOutbox() *memOutbox { return &memOutbox{version: map[invoice.ID]int64{}} }
@@ -89,6 +91,7 @@ func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay
 func (o *memOutbox) MarkPublished(_ context.Context, sequences []int64) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.calls = append(o.calls, "mark")
 	for _, r := range o.rows {
 		if slices.Contains(sequences, r.Sequence) && r.publishedAt.IsZero() {
 			r.publishedAt, r.retryAt, r.parked = time.Now(), time.Time{}, false
@@ -101,7 +104,11 @@ func (o *memOutbox) MarkPublished(_ context.Context, sequences []int64) error {
 func (o *memOutbox) RecordFailures(_ context.Context, failures []relay.Failure) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.calls = append(o.calls, "failures")
 	for _, f := range failures {
+		if f.Behind {
+			o.behind = append(o.behind, f.Sequence)
+		}
 		r := o.rows[f.Sequence-1]
 		if !r.publishedAt.IsZero() || f.Behind {
 			// A record left behind keeps its place: the read leaves it out
