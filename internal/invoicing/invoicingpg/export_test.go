@@ -22,7 +22,7 @@ func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte,
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}).Scan(&plan)
+	err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}, false).Scan(&plan)
 	return plan, err
 }
 
@@ -34,7 +34,7 @@ func Statements() map[string]string {
 	list, _ := listQuery(kernel.TenantID{}, app.ListFilter{Status: invoice.StatusOpen, CustomerEmail: "a@b.example", StartingAfter: &after}, 10)
 	return map[string]string{
 		"feedSQL": feedSQL, "historySQL": historySQL,
-		"pendingSQL": pendingSQL, "advanceSQL": advanceSQL, "waitingSQL": waitingSQL, "recordFailuresSQL": recordFailuresSQL,
+		"pendingSQL": pendingSQL, "advanceSQL": advanceSQL, "aheadSQL": aheadSQL, "waitingSQL": waitingSQL, "recordFailuresSQL": recordFailuresSQL,
 		"pruneSQL": pruneSQL, "listFailedSQL": listFailedSQL, "retrySQL": retrySQL, "retryOneSQL": retrySQL + retryOneSQL, "tryLockSQL": tryLockSQL, "unlockSQL": unlockSQL,
 		"insertInvoiceSQL": insertInvoiceSQL, "updateInvoiceSQL": updateInvoiceSQL, "insertLinesSQL": insertLinesSQL,
 		"deleteLinesSQL": deleteLinesSQL, "insertPaymentsSQL": insertPaymentsSQL, "insertOutboxSQL": insertOutboxSQL,

@@ -3,6 +3,7 @@ package invoicingpg
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,13 +16,26 @@ import (
 // implements relay.Store and the `outbox failed` / `outbox retry` commands.
 type Outbox struct {
 	pool *pgxpool.Pool
+
+	// ahead holds the rows published above the position: the relay reads
+	// committed rows above the snapshot's xmin too, but the position may
+	// only pass rows below it (see advanceSQL). They are left out of the
+	// reads until the position passes them. Lost with the process: a new
+	// leader sends them again, and the broker's duplicate window drops them.
+	mu    sync.Mutex
+	ahead map[int64]struct{}
 }
+
+// maxAhead bounds Outbox.ahead. Past it, while a long transaction holds
+// the xmin back, the relay reads only below the xmin and waits for it,
+// rather than carry an ever longer list of rows to leave out.
+const maxAhead = 10_000
 
 var _ relay.Store = (*Outbox)(nil)
 
 // NewOutbox returns the outbox on pool.
 func NewOutbox(pool *pgxpool.Pool) *Outbox {
-	return &Outbox{pool: pool}
+	return &Outbox{pool: pool, ahead: map[int64]struct{}{}}
 }
 
 // The relay's published position is one row of outbox_position per relay
@@ -40,13 +54,19 @@ const abovePosition = `(o.txid, o.sequence) > (
 // snapshot: first the held events that are due, then the rows above the
 // position, each part in (txid, sequence) order.
 //
-// Rows above the position are read only from transactions older than every
-// running one (txid < the snapshot's xmin), as the event feed reads them
-// (see feedSQL): every row that commits later sorts above every row read,
-// so the position never passes a late commit. For each invoice (txid,
-// sequence) order is version order: a change takes the invoice's row lock
-// before its first write, and its xid is assigned once it holds the lock
-// (see beginAndLoad).
+// Rows above the position are every committed one, less $2 (in flight,
+// being marked, or published ahead of the position). A row of a
+// transaction still running may commit later below rows already read, so
+// the position passes only rows of transactions older than every running
+// one (see advanceSQL), as the event feed reads (see feedSQL); and so that
+// one long transaction anywhere on the server does not hold back every
+// event committed after it, the read does not wait for those, unless $3
+// (too many rows published ahead: see maxAhead). For each invoice (txid,
+// sequence) order is version order, and a version commits only after the
+// one before it: a change takes the invoice's row lock before its first
+// write, and its xid is assigned once it holds the lock (see
+// beginAndLoad). So a row read above the xmin never overtakes an earlier
+// version of its invoice.
 //
 // A row above the position whose invoice has a held event is not returned
 // but moved aside behind it (the moved CTE), so that the position can pass
@@ -64,7 +84,7 @@ const pendingSQL = `WITH scan AS (
             EXISTS (SELECT 1 FROM outbox_held h WHERE h.aggregate_id = o.aggregate_id) AS behind
     FROM outbox o
     WHERE ` + abovePosition + `
-      AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+      AND (NOT $3::boolean OR o.txid < pg_snapshot_xmin(pg_current_snapshot()))
       AND NOT (o.sequence = ANY($2::bigint[]))
     ORDER BY o.txid, o.sequence
     LIMIT $1::bigint
@@ -126,14 +146,29 @@ const waitingSQL = `SELECT coalesce((SELECT max(txid) FROM outbox) >= pg_snapsho
 const pendingPlan = `SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`
 
 // Pending implements relay.Store.Pending: pendingSQL, then waitingSQL, in
-// one round trip. It returns database errors wrapped.
+// one round trip, after advancing the position over the rows published
+// ahead of it if there are any. It reports waiting for an older
+// transaction while rows published ahead of the position cannot be passed
+// yet, or while it waits for committed rows it does not read (see
+// maxAhead). It returns database errors wrapped.
 func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []relay.Record, waiting bool, err error) {
-	if skip == nil {
-		skip = []int64{}
+	o.mu.Lock()
+	ahead := make([]int64, 0, len(o.ahead))
+	for seq := range o.ahead {
+		ahead = append(ahead, seq)
 	}
+	o.mu.Unlock()
+	leave := append(append(make([]int64, 0, len(skip)+len(ahead)), skip...), ahead...)
+	capped := len(ahead) >= maxAhead
 	b := &pgx.Batch{}
+	var still []int64
+	if len(ahead) > 0 {
+		// With no new batch to mark, the position must still pass the
+		// rows published ahead of it once the xmin has.
+		queueAdvance(b, ahead, &still)
+	}
 	b.Queue(pendingPlan)
-	b.Queue(pendingSQL, limit, skip).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(pendingSQL, limit, leave, capped).Query(func(rows pgx.Rows) (err error) {
 		recs, err = pgx.CollectRows(rows, scanRecord)
 		return err
 	})
@@ -141,7 +176,13 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	if err := o.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, false, fmt.Errorf("postgres: read pending outbox: %w", err)
 	}
-	return recs, waiting, nil
+	if len(ahead) > 0 {
+		o.settleAhead(ahead, still)
+	}
+	o.mu.Lock()
+	recording := len(o.ahead) > 0
+	o.mu.Unlock()
+	return recs, waiting && capped || recording, nil
 }
 
 // scanRecord scans one row of pendingSQL.
@@ -151,13 +192,15 @@ func scanRecord(row pgx.CollectableRow) (r relay.Record, err error) {
 }
 
 // advanceSQL moves the position over the longest run of rows above it that
-// are published ($1) or held, and forgets the held rows of $1. It stops
+// are published ($1) or held, and forgets the held rows of $1. The run
+// holds only rows of transactions older than every running one: a row that
+// commits later then sorts above the position, never below it. It stops
 // short of a row that is neither (one the relay read but has not settled,
-// e.g. left unsent by a broker outage): that row and the ones after it are
-// read and sent again, which the broker's duplicate window drops. The run
-// cannot be longer than the rows marked and held together, so the statement
-// reads that many rows above the position, whatever waits beyond them. The
-// position only moves forward, should a deposed leader still be marking.
+// e.g. left unsent by a broker outage): that row is read and sent again.
+// The run cannot be longer than the rows marked and held together, so the
+// statement reads that many rows above the position, whatever waits beyond
+// them. The position only moves forward, should a deposed leader still be
+// marking.
 const advanceSQL = `WITH marked AS (
     SELECT unnest($1::bigint[]) AS sequence
 ), forgotten AS (
@@ -167,6 +210,7 @@ const advanceSQL = `WITH marked AS (
     FROM (
         SELECT o.txid, o.sequence FROM outbox o
         WHERE ` + abovePosition + `
+          AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
         ORDER BY o.txid, o.sequence
         LIMIT (SELECT count(*) FROM marked) + (SELECT count(*) FROM outbox_held)
     ) s
@@ -198,18 +242,57 @@ WHERE p.partition = 0 AND (reach.txid, reach.sequence) > (p.txid, p.sequence)`
 // bench/c2d.sh).
 const markLazily = `SELECT set_config('synchronous_commit', 'off', true)`
 
+// aheadSQL returns which of the rows $1 sort above the position.
+const aheadSQL = `SELECT o.sequence FROM outbox o WHERE o.sequence = ANY($1::bigint[]) AND ` + abovePosition
+
 // MarkPublished implements relay.Store.MarkPublished: one statement that
-// advances the position (see advanceSQL), committed lazily (see
-// markLazily) in the same round trip. It returns database errors wrapped.
+// advances the position over sequences and the rows published ahead of it
+// before (see advanceSQL), committed lazily (see markLazily), then the
+// rows the position could not pass yet, kept in o.ahead; in one round trip.
+// It returns database errors wrapped.
 func (o *Outbox) MarkPublished(ctx context.Context, sequences []int64) error {
+	o.mu.Lock()
+	published := make([]int64, 0, len(sequences)+len(o.ahead))
+	published = append(published, sequences...)
+	for seq := range o.ahead {
+		published = append(published, seq)
+	}
+	o.mu.Unlock()
+	var still []int64
 	b := &pgx.Batch{}
 	b.Queue(markLazily)
-	b.Queue(advanceSQL, sequences)
-	err := o.pool.SendBatch(ctx, b).Close()
-	if err != nil {
+	queueAdvance(b, published, &still)
+	if err := o.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows published: %w", len(sequences), err)
 	}
+	o.settleAhead(published, still)
 	return nil
+}
+
+// queueAdvance queues advanceSQL over published, then aheadSQL, whose
+// answer (the rows of published the position has not passed) lands in
+// *still once the batch has run.
+func queueAdvance(b *pgx.Batch, published []int64, still *[]int64) {
+	b.Queue(advanceSQL, published)
+	b.Queue(aheadSQL, published).Query(func(rows pgx.Rows) (err error) {
+		*still, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		return err
+	})
+}
+
+// settleAhead records that of the rows published, those in still are
+// published ahead of the position and the others behind it. A marking and
+// a read may settle at once: each only removes rows the position passed
+// and adds rows the relay published, so either order leaves the same set.
+func (o *Outbox) settleAhead(published, still []int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, seq := range published {
+		delete(o.ahead, seq)
+	}
+	for _, seq := range still {
+		o.ahead[seq] = struct{}{}
+	}
 }
 
 // recordFailuresSQL moves the records the relay could not send into

@@ -6,11 +6,9 @@
 -- every payment writes (BenchmarkOutboxWriteAmplification measures it). Now
 -- the relay keeps one position per relay partition: every row at or below
 -- it in (txid, sequence) order is published or moved aside into
--- outbox_held. It reads the rows above it, as the event feed does, only
--- from transactions older than every running one, so a row that commits
--- later always sorts above the position; and advances it with one UPDATE
--- per batch. The trade: a long transaction anywhere on the database delays
--- the relay as it delays the feed.
+-- outbox_held. It advances the position with one UPDATE per batch, and only
+-- over rows of transactions older than every running one, as the event
+-- feed's cursor moves, so a row that commits later always sorts above it.
 
 -- One row per relay partition (one today, partition 0). A row at
 -- (txid, sequence) is published when it sorts at or below (txid, sequence)

@@ -46,11 +46,12 @@ type Store interface {
 	// version order, leaving out the sequences in skip (in flight, or
 	// being marked published), parked records, ones waiting for their
 	// retry time, and any record of an invoice that has such an earlier
-	// record (order is per invoice). It also reports whether records
-	// already committed wait for an older transaction still running (a
-	// store that reads in commit order cannot return them yet), so the
-	// relay looks again soon rather than at its next poll. It returns an
-	// error if the query fails.
+	// record (order is per invoice). It also reports whether the store
+	// waits for an older transaction still running: records already
+	// committed that it cannot return yet, or records published that it
+	// cannot record as published yet. The relay then looks again soon
+	// rather than at its next poll, and does not end a drain. It returns
+	// an error if the query fails.
 	Pending(ctx context.Context, limit int, skip []int64) (recs []Record, waiting bool, err error)
 
 	// MarkPublished records that the broker stored the records with these

@@ -265,9 +265,21 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 		// drain requested while idle still reads once more: what committed
 		// just before it is published too; and what waits for an older
 		// transaction, once that has ended.
-		if r.draining() && !p.waiting {
-			r.log.Info("relay: drained")
-			return nil
+		if r.draining() {
+			switch {
+			case p.marking != nil:
+				// Settle the last marking, then read once more: only a
+				// read after it says whether the store still waits.
+				if err := r.settle(&p.marking); err != nil {
+					r.log.Warn("relay: batch failed", "err", err)
+				}
+				continue
+			case !p.quiet:
+				continue
+			case !p.waiting:
+				r.log.Info("relay: drained")
+				return nil
+			}
 		}
 		// The last batch's marking may still run while the relay waits: the
 		// next step skips its records and settles it, so an event committed
