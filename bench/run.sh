@@ -133,7 +133,11 @@ pgstats() {
 			printf "%.0f %.1f", NR / secs, a[r] / 1000 }'
 }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-unpublished() { psqlq -c "SELECT count(*) FROM outbox WHERE published_at IS NULL"; }
+unpublished() {
+	psqlq -c "SELECT (SELECT count(*) FROM outbox_held) + (SELECT count(*) FROM outbox o WHERE
+		(o.txid, o.sequence) > ((SELECT txid FROM outbox_position WHERE partition = 0), (SELECT sequence FROM outbox_position WHERE partition = 0))
+		AND NOT EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))"
+}
 # first_error NAME prints the first error line of $WORK/NAME.log.
 first_error() {
 	grep -m1 '^invoicing:' "$WORK/$1.log" || grep -m1 -E '"level":"ERROR"|level=ERROR' "$WORK/$1.log" || tail -n1 "$WORK/$1.log"
@@ -292,7 +296,7 @@ SERVE_WARNINGS=$(grep -E '"level":"(WARN|ERROR)"' "$WORK/serve.log" | grep -o '"
 # or has not drained within BENCH_DRAIN_TIMEOUT seconds (default 600).
 drain() {
 	local n=$1 name=$2 invoices=$(($1 / 5 > 0 ? $1 / 5 : 1))
-	psqlq -c "TRUNCATE outbox" -c "INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
+	psqlq -c "TRUNCATE outbox, outbox_held" -c "INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
 		SELECT gen_random_uuid(), '00000000-0000-7000-8000-0000000000b2',
 		       ('bbbbbbbb' || lpad(to_hex(g % $invoices), 24, '0'))::uuid, g / $invoices + 1, 'invoice.paid',
 		       '{\"invoice_id\": \"0190f7a8-0000-7000-8000-000000000003\", \"number\": \"INV-2026-000123\", \"customer\": {\"name\": \"Acme Corporation\", \"email\": \"accounts.payable@acme.example\"}, \"currency\": \"EUR\", \"total\": 123456, \"amount_paid\": 123456, \"paid_at\": \"2026-03-01T10:00:00.123456Z\"}',
@@ -341,7 +345,7 @@ if drain "$EVENTS" events; then
 else
 	note "relay drain skipped: \`invoicing relay\` $DRAINED (not available yet?); relay throughput and RSS not measured"
 fi
-psqlq -c "TRUNCATE outbox" >/dev/null
+psqlq -c "TRUNCATE outbox, outbox_held" >/dev/null
 
 # ---------------------------------------------------------------- peer and JetStream ceiling
 log "Watermill forwarder: $EVENTS events"

@@ -314,7 +314,8 @@ SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.crea
 		t.Fatalf("relay returned %v, want nil", err)
 	}
 	var unpublished int
-	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&unpublished); err != nil {
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM outbox o, outbox_position p
+WHERE p.partition = 0 AND ((o.txid, o.sequence) > (p.txid, p.sequence) OR EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))`).Scan(&unpublished); err != nil {
 		t.Fatal(err)
 	}
 	if unpublished != 0 {

@@ -18,10 +18,11 @@ func TestOutboxFailedCountsEveryParkedEvent(t *testing.T) {
 	if err := run(ctx, []string{"migrate", "up"}, getenv, io.Discard); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	execSQL(t, dbURL, `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
-    attempts, last_error, failed_at)
-SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{"invoice_id": "x"}', now(), 10, 'refused', now()
-FROM generate_series(1, 1003)`)
+	execSQL(t, dbURL, `WITH e AS (INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
+SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{"invoice_id": "x"}', now()
+FROM generate_series(1, 1003) RETURNING sequence, aggregate_id, txid)
+INSERT INTO outbox_held (sequence, aggregate_id, txid, attempts, last_error, failed_at)
+SELECT sequence, aggregate_id, txid, 10, 'refused', now() FROM e`)
 	var out strings.Builder
 	if err := run(ctx, []string{"outbox", "failed"}, getenv, &out); err != nil {
 		t.Fatalf("outbox failed: %v", err)

@@ -17,11 +17,14 @@ import (
 // and one broker, and pays invoices through the two that do not lead: each
 // paid event must reach the stream well before the 10 s poll, so the commit
 // on another process woke the leader, and the p99 of the delays must stay
-// within 250 ms. Both bounds are behaviour checks, generous for a loaded
+// within 2 s. Both bounds are behaviour checks, generous for a loaded
 // machine, not speed targets: bench/replicas.sh measures the delay against
-// its 25 ms target.
+// its 25 ms target. The relay reads only events of transactions older than
+// every running one on the server, other tests' included, which under a
+// parallel test run adds a few hundred milliseconds; a missed wake-up
+// costs the 10 s poll.
 func TestServeReplicasWakeTheLeader(t *testing.T) {
-	const followerP99Bound = 250 * time.Millisecond
+	const followerP99Bound = 2 * time.Second
 	natsURL := natstest.New(t).URL()
 	dbURL := pgtest.NewURL(t)
 	getenv := env(map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "NATS_URL": natsURL, "RELAY_POLL_INTERVAL": "10s"})

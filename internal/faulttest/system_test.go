@@ -226,8 +226,9 @@ func waitDrained(ctx context.Context, dbURL string, timeout time.Duration) (int,
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		conn, err := pgx.Connect(qctx, dbURL)
 		if err == nil {
-			err = conn.QueryRow(qctx, `SELECT count(*) FILTER (WHERE published_at IS NULL),
-  count(*) FILTER (WHERE published_at IS NULL AND failed_at IS NOT NULL) FROM outbox`).Scan(&pending, &parked)
+			err = conn.QueryRow(qctx, `SELECT
+  (SELECT count(*) FROM outbox o, outbox_position p WHERE p.partition = 0 AND ((o.txid, o.sequence) > (p.txid, p.sequence) OR EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))),
+  (SELECT count(*) FROM outbox_held WHERE failed_at IS NOT NULL)`).Scan(&pending, &parked)
 			conn.Close(qctx)
 		}
 		cancel()

@@ -49,7 +49,7 @@ type IssueCreditNoteHandler struct {
 // creditnote.Issue, and those of Invoices.Update and Tx.
 func (h IssueCreditNoteHandler) Handle(ctx context.Context, cmd IssueCreditNote) (CreditNoteIssued, error) {
 	var cn *creditnote.CreditNote // the committed attempt's, for the caller
-	opts := ChangeOptions{Idempotency: cmd.Idempotency}
+	opts := ChangeOptions{Idempotency: cmd.Idempotency, Numbers: CreditNoteNumbers}
 	changed, err := h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(ctx context.Context, inv *invoice.Invoice, tx Tx) (Result, error) {
 		cn = nil
 		if err := cmd.IfMatch.check(inv); err != nil {

@@ -27,7 +27,7 @@ type IssueInvoiceHandler struct {
 // cmd.IfMatch does not allow the invoice's version, and otherwise with the
 // errors of Invoices.Update, Tx.NextInvoiceNumber and the aggregate.
 func (h IssueInvoiceHandler) Handle(ctx context.Context, cmd IssueInvoice) (Changed, error) {
-	opts := ChangeOptions{Idempotency: cmd.Idempotency}
+	opts := ChangeOptions{Idempotency: cmd.Idempotency, Numbers: InvoiceNumbers}
 	return h.invoices.Update(ctx, cmd.Tenant, cmd.InvoiceID, opts, func(ctx context.Context, inv *invoice.Invoice, tx Tx) (Result, error) {
 		if err := cmd.IfMatch.check(inv); err != nil {
 			return Result{}, err

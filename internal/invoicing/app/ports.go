@@ -49,7 +49,24 @@ type ChangeOptions struct {
 	// Idempotency, if not nil, makes the change idempotent under a key: see
 	// IdempotentRequest.
 	Idempotency *IdempotentRequest
+
+	// Numbers, if not zero, says that the change takes a number of that
+	// sequence of the tenant's (Tx.NextInvoiceNumber or
+	// Tx.NextCreditNoteNumber). Such changes hold the sequence until they
+	// commit, so they queue; the store may queue them before the change
+	// writes anything, which keeps a waiting change from holding back
+	// readers of the events committed meanwhile.
+	Numbers NumberSequence
 }
+
+// NumberSequence names one of a tenant's gapless number sequences.
+type NumberSequence int
+
+// The tenant's number sequences.
+const (
+	InvoiceNumbers NumberSequence = iota + 1
+	CreditNoteNumbers
+)
 
 // Changed is the outcome of Invoices.Add or Update.
 type Changed struct {

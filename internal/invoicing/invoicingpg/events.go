@@ -61,8 +61,9 @@ func scanEvent(row pgx.Row, rec *outbox.EventRecord, more ...any) error {
 // its outbox sequences, so an older transaction can hold a higher sequence
 // than a younger one that is still running. In (txid, sequence) order every
 // row that commits later sorts after every row already served, so a cursor
-// never passes one. Within a transaction, and for each invoice (whose
-// changes are serialized), the order is ascending sequence. The xmin covers
+// never passes one. Within a transaction the order is ascending sequence;
+// for each invoice it is version order, because a change takes its xid only
+// once it holds the invoice's row lock (see beginAndLoad). The xmin covers
 // every transaction on the server, so a long one anywhere delays the feed;
 // it never makes it lose an event.
 //

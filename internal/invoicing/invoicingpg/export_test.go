@@ -3,7 +3,6 @@ package invoicingpg
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
@@ -15,15 +14,15 @@ import (
 const BacklogSQL = backlogSQL
 
 // ExplainPending returns EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of one
-// relay read of up to limit records, planned as Pending plans it.
+// relay read of up to limit records, in a transaction rolled back after.
 func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte, error) {
 	var plan []byte
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, pendingPlan); err != nil {
-			return err
-		}
-		return tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}).Scan(&plan)
-	})
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}, false).Scan(&plan)
 	return plan, err
 }
 
@@ -35,12 +34,12 @@ func Statements() map[string]string {
 	list, _ := listQuery(kernel.TenantID{}, app.ListFilter{Status: invoice.StatusOpen, CustomerEmail: "a@b.example", StartingAfter: &after}, 10)
 	return map[string]string{
 		"feedSQL": feedSQL, "historySQL": historySQL,
-		"pendingSQL": pendingSQL, "markPublishedSQL": markPublishedSQL, "recordFailuresSQL": recordFailuresSQL,
-		"pruneSQL": pruneSQL, "listFailedSQL": listFailedSQL, "retrySQL": retrySQL + ` AND event_id = $1`, "tryLockSQL": tryLockSQL, "unlockSQL": unlockSQL,
+		"pendingSQL": pendingSQL, "advanceSQL": advanceSQL, "aheadSQL": aheadSQL, "waitingSQL": waitingSQL, "recordFailuresSQL": recordFailuresSQL,
+		"pruneSQL": pruneSQL, "listFailedSQL": listFailedSQL, "retrySQL": retrySQL, "retryOneSQL": retrySQL + retryOneSQL, "tryLockSQL": tryLockSQL, "unlockSQL": unlockSQL,
 		"insertInvoiceSQL": insertInvoiceSQL, "updateInvoiceSQL": updateInvoiceSQL, "insertLinesSQL": insertLinesSQL,
 		"deleteLinesSQL": deleteLinesSQL, "insertPaymentsSQL": insertPaymentsSQL, "insertOutboxSQL": insertOutboxSQL,
 		"lockTimeoutSQL": lockTimeoutSQL, "lockInvoiceSQL": lockInvoiceSQL, "getSQL": getSQL, "linesSQL": linesSQL, "listQuery": list, "nextNumberSQL": nextNumberSQL,
-		"lockKeySQL": lockKeySQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
+		"lockKeySQL": lockKeySQL, "queueNumbersSQL": queueNumbersSQL, "lookupKeySQL": lookupKeySQL, "storeKeySQL": storeKeySQL, "pruneKeysSQL": pruneKeysSQL,
 		"createKeySQL": createKeySQL, "tenantByKeySQL": tenantByKeySQL, "backlogSQL": backlogSQL,
 		"notifySQL": notifySQL, "listenSQL": listenSQL,
 		"nextCreditNoteNumberSQL": nextCreditNoteNumberSQL, "insertCreditNoteSQL": insertCreditNoteSQL,

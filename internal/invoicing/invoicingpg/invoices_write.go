@@ -51,7 +51,7 @@ func (r *Invoices) Update(ctx context.Context, tenant kernel.TenantID, id invoic
 // stays as the last line of defence). If fn records no event nothing is
 // written and the transaction rolls back.
 func (r *Invoices) update(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts app.ChangeOptions, fn app.UpdateFunc) (_ app.Changed, err error) {
-	tx, loaded, err := r.beginAndLoad(ctx, tenant, id, opts.Idempotency)
+	tx, loaded, err := r.beginAndLoad(ctx, tenant, id, opts)
 	if err != nil {
 		return app.Changed{}, err
 	}
@@ -209,7 +209,8 @@ func writeUpdate(ctx context.Context, tx pgx.Tx, c change) error {
 
 // beginAndLoad opens the transaction of an update attempt, bounds its lock
 // waits by the lock timeout, and takes the invoice's row lock and loads it,
-// after checking key's idempotency key if key is not nil.
+// after checking opts' idempotency key if it has one, and queueing for the
+// tenant's number sequence if opts names one.
 //
 // The lock is taken whether or not the change has a condition (If-Match):
 // concurrent changes of one invoice then queue instead of racing, each
@@ -224,15 +225,35 @@ func writeUpdate(ctx context.Context, tx pgx.Tx, c change) error {
 // invoice.ErrNotFound, an error wrapping invoice.ErrCorruptInvoice, or a
 // database error wrapped.
 //
+// Nothing before the row lock writes (the key's lock is an advisory lock,
+// its lookup a read), so the transaction's xid is assigned once the lock is
+// granted, after any wait: a change of an invoice always has a younger xid
+// than the change whose version it loads. The event feed and the relay read
+// an invoice's events in (txid, sequence) order as version order and rely
+// on it; TestAChangeTakesItsXidOnceItHoldsTheInvoice guards it.
+//
+// The same readers read only events of transactions older than every
+// running one, so a transaction that waits while it holds an xid holds
+// back every event committed meanwhile. Changes that take a number queue
+// for the tenant's sequence (its counter row is held until commit), so
+// they queue here first, on an advisory lock that takes no xid (see
+// queueNumbersSQL), and reach the counter only once the one before has
+// committed. The price: a change that turns out to take no number (an
+// invoice already issued, a replay) waits its turn in that queue too.
+//
 // Tuning: BEGIN, the lock timeout, the key's lock and lookup, the row lock
 // and the load are pipelined in one round trip, as in bench/pgbench/pay.sql.
-func (r *Invoices) beginAndLoad(ctx context.Context, tenant kernel.TenantID, id invoice.ID, key *app.IdempotentRequest) (pgx.Tx, invoice.Snapshot, error) {
+func (r *Invoices) beginAndLoad(ctx context.Context, tenant kernel.TenantID, id invoice.ID, opts app.ChangeOptions) (pgx.Tx, invoice.Snapshot, error) {
+	key := opts.Idempotency
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
 	b.Queue(lockTimeoutSQL, r.lockTimeout)
 	var kc keyCheck
 	if key != nil {
 		queueKeyCheck(b, tenant, key, &kc)
+	}
+	if opts.Numbers != 0 {
+		b.Queue(queueNumbersSQL, [16]byte(tenant), int(opts.Numbers))
 	}
 	// A statement of its own: in READ COMMITTED the load that follows takes
 	// a new snapshot, which sees the commit of the change the lock waited

@@ -22,6 +22,14 @@ const nextNumberSQL = `INSERT INTO invoice_number_counters (tenant_id, year, las
 ON CONFLICT (tenant_id, year) DO UPDATE SET last_number = invoice_number_counters.last_number + 1
 RETURNING last_number`
 
+// queueNumbersSQL waits, under the lock timeout, for the transaction-level
+// advisory lock of the tenant's number sequence $2 (app.NumberSequence),
+// which serializes the changes that take its numbers before they write
+// anything (see beginAndLoad). The two-key form keeps these locks apart
+// from the single-key ones of idempotency keys and jobs; two tenants whose
+// ids hash alike merely share a queue.
+const queueNumbersSQL = `SELECT pg_advisory_xact_lock(hashtext($1::uuid::text), $2::integer)`
+
 // updateTx is the app.Tx of an update attempt: what its app.UpdateFunc may
 // do in the transaction besides changing the invoice.
 type updateTx struct{ tx pgx.Tx }

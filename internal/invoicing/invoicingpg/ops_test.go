@@ -28,6 +28,11 @@ func TestOutboxBacklogCountsUnpublishedAndParkedAndDatesTheOldest(t *testing.T) 
 		t.Fatalf("Backlog of an empty outbox = %+v, %v; want zero", b, err)
 	}
 
+	published := insertOutboxRow(t, pool, uuid.New(), 1)
+	waitReadable(t, pool)
+	if err := o.MarkPublished(ctx, []int64{published}); err != nil {
+		t.Fatal(err)
+	}
 	agg := uuid.New()
 	first := insertOutboxRow(t, pool, agg, 1)
 	if _, err := pool.Exec(ctx, `UPDATE outbox SET occurred_at = now() - interval '90 seconds' WHERE sequence = $1`, first); err != nil {
@@ -35,10 +40,6 @@ func TestOutboxBacklogCountsUnpublishedAndParkedAndDatesTheOldest(t *testing.T) 
 	}
 	second := insertOutboxRow(t, pool, agg, 2)
 	insertOutboxRow(t, pool, uuid.New(), 1)
-	published := insertOutboxRow(t, pool, uuid.New(), 1)
-	if err := o.MarkPublished(ctx, []int64{published}); err != nil {
-		t.Fatal(err)
-	}
 	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: second, Err: "too large", Park: true}}); err != nil {
 		t.Fatal(err)
 	}
@@ -56,17 +57,18 @@ func TestOutboxBacklogCountsUnpublishedAndParkedAndDatesTheOldest(t *testing.T) 
 }
 
 // TestOutboxBacklogReadsOnlyTheSmallIndexes guards the cost of a scrape: the
-// plan must use the partial indexes, never scan the table.
+// plan must start at the relay's position, never scan the table.
 func TestOutboxBacklogReadsOnlyTheSmallIndexes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
 	// Enough published rows that a sequential scan would be the wrong plan.
-	if _, err := pool.Exec(ctx, `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at, published_at)
-SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{}', now(), now()
+	if _, err := pool.Exec(ctx, `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
+SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{}', now()
 FROM generate_series(1, 20000)`); err != nil {
 		t.Fatal(err)
 	}
+	publishAll(t, invoicingpg.NewOutbox(pool), pool)
 	if _, err := pool.Exec(ctx, `ANALYZE outbox`); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,8 @@ FROM generate_series(1, 20000)`); err != nil {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text := strings.Join(plan, "\n"); strings.Contains(text, "Seq Scan") {
+	// outbox_held is small by design: scanning it is the right plan.
+	if text := strings.Join(plan, "\n"); strings.Contains(text, "Seq Scan on outbox ") {
 		t.Fatalf("the backlog query scans the table:\n%s", text)
 	}
 }
@@ -137,7 +140,8 @@ func TestTheRequestTraceIsStoredWithEveryEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	recs, err := invoicingpg.NewOutbox(e.pool).Pending(ctx, 10, nil)
+	waitReadable(t, e.pool)
+	recs, _, err := invoicingpg.NewOutbox(e.pool).Pending(ctx, 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

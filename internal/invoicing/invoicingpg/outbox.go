@@ -3,6 +3,7 @@ package invoicingpg
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,79 +16,173 @@ import (
 // implements relay.Store and the `outbox failed` / `outbox retry` commands.
 type Outbox struct {
 	pool *pgxpool.Pool
+
+	// ahead holds the rows published above the position: the relay reads
+	// committed rows above the snapshot's xmin too, but the position may
+	// only pass rows below it (see advanceSQL). They are left out of the
+	// reads until the position passes them. Lost with the process: a new
+	// leader sends them again, and the broker's duplicate window drops them.
+	mu    sync.Mutex
+	ahead map[int64]struct{}
 }
+
+// maxAhead bounds Outbox.ahead. Past it, while a long transaction holds
+// the xmin back, the relay reads only below the xmin and waits for it,
+// rather than carry an ever longer list of rows to leave out.
+const maxAhead = 10_000
 
 var _ relay.Store = (*Outbox)(nil)
 
 // NewOutbox returns the outbox on pool.
 func NewOutbox(pool *pgxpool.Pool) *Outbox {
-	return &Outbox{pool: pool}
+	return &Outbox{pool: pool, ahead: map[int64]struct{}{}}
 }
 
-// pendingSQL reads the relay's next batch from the partial index of
-// unpublished rows. A row is left out while an earlier row of its invoice is
-// held: parked, or waiting for its retry time; so an invoice's events never
-// overtake one another. Rows are not locked: only the leader reads them.
+// The relay's published position is one row of outbox_position per relay
+// partition; there is one partition, 0. Every row at or below it in (txid,
+// sequence) order is published, or moved aside into outbox_held (migration
+// 11 says why the outbox is append-only).
+
+// abovePosition says that the outbox row o sorts above the position. The
+// position comes from scalar subqueries, not a join, so that the planner
+// can start an index scan of outbox_txid_sequence at it.
+const abovePosition = `(o.txid, o.sequence) > (
+        (SELECT txid FROM outbox_position WHERE partition = 0),
+        (SELECT sequence FROM outbox_position WHERE partition = 0))`
+
+// pendingSQL reads the relay's next batch in one statement, hence one
+// snapshot: first the held events that are due, then the rows above the
+// position, each part in (txid, sequence) order.
 //
-// The hold check does not say published_at IS NULL, on purpose: only
-// unpublished rows carry failed_at or next_attempt_at (MarkPublished clears
-// them), and without that clause the check can only be answered from
-// outbox_holds, which holds only held rows (migration 6 says why).
-const pendingSQL = `SELECT ` + eventColumns + `, o.attempts
-FROM outbox o
-WHERE o.published_at IS NULL
-  AND NOT (o.sequence = ANY($2::bigint[]))
-  AND o.failed_at IS NULL
-  AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
-  AND NOT EXISTS (
-      SELECT 1 FROM outbox f
-      WHERE f.aggregate_id = o.aggregate_id AND f.sequence < o.sequence
-        AND (f.failed_at IS NOT NULL OR f.next_attempt_at > now()))
-ORDER BY o.sequence
+// Rows above the position are every committed one, less $2 (in flight,
+// being marked, or published ahead of the position). A row of a
+// transaction still running may commit later below rows already read, so
+// the position passes only rows of transactions older than every running
+// one (see advanceSQL), as the event feed reads (see feedSQL); and so that
+// one long transaction anywhere on the server does not hold back every
+// event committed after it, the read does not wait for those, unless $3
+// (too many rows published ahead: see maxAhead). For each invoice (txid,
+// sequence) order is version order, and a version commits only after the
+// one before it: a change takes the invoice's row lock before its first
+// write, and its xid is assigned once it holds the lock (see
+// beginAndLoad). So a row read above the xmin never overtakes an earlier
+// version of its invoice.
+//
+// A row above the position whose invoice has a held event is not returned
+// but moved aside behind it (the moved CTE), so that the position can pass
+// it and the other invoices keep flowing. A held event is due when it is
+// neither parked nor waiting for its retry time and no earlier held event
+// of its invoice is; so an invoice's events never overtake one another.
+// Rows are not locked: only the leader reads them.
+//
+// Tuning: the held part and the check of each row against outbox_held are
+// probes of a table that is empty almost always; the check is skipped
+// outright when it is (the any_held InitPlan runs once per statement).
+const pendingSQL = `WITH scan AS (
+    SELECT ` + pendingColumns + `, 0 AS attempts, o.txid,
+        (SELECT EXISTS (SELECT 1 FROM outbox_held)) AND
+            EXISTS (SELECT 1 FROM outbox_held h WHERE h.aggregate_id = o.aggregate_id) AS behind
+    FROM outbox o
+    WHERE ` + abovePosition + `
+      AND (NOT $3::boolean OR o.txid < pg_snapshot_xmin(pg_current_snapshot()))
+      AND NOT (o.sequence = ANY($2::bigint[]))
+    ORDER BY o.txid, o.sequence
+    LIMIT $1::bigint
+), moved AS (
+    INSERT INTO outbox_held (sequence, aggregate_id, txid)
+    SELECT sequence, aggregate_id, txid FROM scan WHERE behind
+    ON CONFLICT (sequence) DO NOTHING
+), due AS (
+    SELECT ` + pendingColumns + `, h.attempts, h.txid
+    FROM outbox_held h JOIN outbox o ON o.sequence = h.sequence
+    WHERE h.failed_at IS NULL AND (h.next_attempt_at IS NULL OR h.next_attempt_at <= now())
+      AND NOT (h.sequence = ANY($2::bigint[]))
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox_held f
+          WHERE f.aggregate_id = h.aggregate_id AND (f.txid, f.sequence) < (h.txid, h.sequence)
+            AND (f.failed_at IS NOT NULL OR f.next_attempt_at > now()))
+    ORDER BY h.txid, h.sequence
+    LIMIT $1::bigint
+)
+SELECT sequence, event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
+    correlation_id, traceparent, tracestate, attempts
+FROM (
+    SELECT 0 AS part, * FROM due
+    UNION ALL
+    SELECT 1, sequence, event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
+        correlation_id, traceparent, tracestate, attempts, txid
+    FROM scan WHERE NOT behind
+) b
+ORDER BY part, txid, sequence
 LIMIT $1::bigint`
 
-// pendingPlan pins pendingSQL to an ordered scan of outbox_unpublished, the
-// partial index of unpublished rows, for the transaction that reads a batch.
+// pendingColumns are eventColumns named, for pendingSQL's subqueries.
+const pendingColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, o.payload,
+    o.occurred_at, coalesce(o.correlation_id, '') AS correlation_id, coalesce(o.traceparent, '') AS traceparent,
+    coalesce(o.tracestate, '') AS tracestate`
+
+// waitingSQL reports whether a committed row waits for an older
+// transaction: any row at or above the snapshot's xmin is above the
+// position (every row the relay read is below an earlier xmin). It asks
+// for the newest txid, one probe of the end of outbox_txid_sequence; asked
+// as EXISTS (... WHERE txid >= xmin), the planner scans the table for a
+// match that is usually not there.
+const waitingSQL = `SELECT coalesce((SELECT max(txid) FROM outbox) >= pg_snapshot_xmin(pg_current_snapshot()), false)`
+
+// pendingPlan has pendingSQL planned for its parameters at each read, for
+// the transaction of the read (see Pending).
 //
-// Why: marking a row published cannot be a HOT update, so it leaves a dead
-// entry in outbox_unpublished until vacuum comes, and under load thousands
-// accumulate between vacuums (on a large table, 20% of it by default). An
-// ordered index scan flags each dead entry it meets (kill_prior_tuple), so
-// the next reads skip it without visiting the table; a bitmap scan flags
-// nothing and visits the table page of every dead entry on every read. The
-// planner picks the bitmap scan whenever its estimate of unpublished rows is
-// small, which is most of the time. Measured with EXPLAIN (ANALYZE,
-// BUFFERS) after a paced run: the bitmap read stays as slow on every read
-// as the index scan's first one, which then gets two orders of magnitude
-// faster (figures: docs/architecture.md, "The relay").
+// Why: the relay skips the batch in flight and the one being marked, up to
+// a thousand sequences, and the read checks every row it meets against
+// them. Planned for the values, the check is a hash lookup; in the generic
+// plan a prepared statement gets after five executions it is a linear scan
+// of the array, for every row: with a thousand to skip, it cost three times
+// the rest of the read (measured with 20,000 rows waiting). Planning each
+// read costs a fraction of a millisecond.
 //
 // It is set_config(..., true), not SET LOCAL, so that it can share a batch
-// with the read (see Pending): the statements of a batch run in one
-// implicit transaction, which SET LOCAL does not count as one (it warns).
-const pendingPlan = `SELECT set_config('enable_bitmapscan', 'off', true)`
+// with the read: the statements of a batch run in one implicit transaction,
+// which SET LOCAL does not count as one (it warns).
+const pendingPlan = `SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`
 
-// Pending implements relay.Store.Pending. It returns database errors wrapped.
-//
-// The plan setting and the read go out as one batch: one round trip to the
-// server instead of four (begin, set, read, commit), each of which waits
-// its turn for a CPU on a busy database server while events queue behind
-// the read (see relay_event_stage_seconds{stage="wake_to_claimed"};
-// measured by bench/c2d.sh).
-func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) ([]relay.Record, error) {
-	if skip == nil {
-		skip = []int64{}
+// Pending implements relay.Store.Pending: pendingSQL, then waitingSQL, in
+// one round trip, after advancing the position over the rows published
+// ahead of it if there are any. It reports waiting for an older
+// transaction while rows published ahead of the position cannot be passed
+// yet, or while it waits for committed rows it does not read (see
+// maxAhead). It returns database errors wrapped.
+func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []relay.Record, waiting bool, err error) {
+	o.mu.Lock()
+	ahead := make([]int64, 0, len(o.ahead))
+	for seq := range o.ahead {
+		ahead = append(ahead, seq)
 	}
-	var recs []relay.Record
+	o.mu.Unlock()
+	leave := append(append(make([]int64, 0, len(skip)+len(ahead)), skip...), ahead...)
+	capped := len(ahead) >= maxAhead
 	b := &pgx.Batch{}
+	var still []int64
+	if len(ahead) > 0 {
+		// With no new batch to mark, the position must still pass the
+		// rows published ahead of it once the xmin has.
+		queueAdvance(b, ahead, &still)
+	}
 	b.Queue(pendingPlan)
-	b.Queue(pendingSQL, limit, skip).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(pendingSQL, limit, leave, capped).Query(func(rows pgx.Rows) (err error) {
 		recs, err = pgx.CollectRows(rows, scanRecord)
 		return err
 	})
+	b.Queue(waitingSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&waiting) })
 	if err := o.pool.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("postgres: read pending outbox: %w", err)
+		return nil, false, fmt.Errorf("postgres: read pending outbox: %w", err)
 	}
-	return recs, nil
+	if len(ahead) > 0 {
+		o.settleAhead(ahead, still)
+	}
+	o.mu.Lock()
+	recording := len(o.ahead) > 0
+	o.mu.Unlock()
+	return recs, waiting && capped || recording, nil
 }
 
 // scanRecord scans one row of pendingSQL.
@@ -96,13 +191,47 @@ func scanRecord(row pgx.CollectableRow) (r relay.Record, err error) {
 	return r, err
 }
 
-const markPublishedSQL = `UPDATE outbox SET published_at = now(), next_attempt_at = NULL, failed_at = NULL
-WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL`
+// advanceSQL moves the position over the longest run of rows above it that
+// are published ($1) or held, and forgets the held rows of $1. The run
+// holds only rows of transactions older than every running one: a row that
+// commits later then sorts above the position, never below it. It stops
+// short of a row that is neither (one the relay read but has not settled,
+// e.g. left unsent by a broker outage): that row is read and sent again.
+// The run cannot be longer than the rows marked and held together, so the
+// statement reads that many rows above the position, whatever waits beyond
+// them. The position only moves forward, should a deposed leader still be
+// marking.
+const advanceSQL = `WITH marked AS (
+    SELECT unnest($1::bigint[]) AS sequence
+), forgotten AS (
+    DELETE FROM outbox_held h USING marked m WHERE h.sequence = m.sequence
+), span AS (
+    SELECT s.txid, s.sequence, (m.sequence IS NOT NULL OR h.sequence IS NOT NULL) AS settled
+    FROM (
+        SELECT o.txid, o.sequence FROM outbox o
+        WHERE ` + abovePosition + `
+          AND o.txid < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY o.txid, o.sequence
+        LIMIT (SELECT count(*) FROM marked) + (SELECT count(*) FROM outbox_held)
+    ) s
+        LEFT JOIN marked m ON m.sequence = s.sequence
+        LEFT JOIN outbox_held h ON h.sequence = s.sequence
+), gap AS (
+    SELECT txid, sequence FROM span WHERE NOT settled ORDER BY txid, sequence LIMIT 1
+), reach AS (
+    SELECT s.txid, s.sequence FROM span s
+    WHERE s.settled AND (NOT EXISTS (SELECT 1 FROM gap)
+        OR (s.txid, s.sequence) < ((SELECT txid FROM gap), (SELECT sequence FROM gap)))
+    ORDER BY s.txid DESC, s.sequence DESC LIMIT 1
+)
+UPDATE outbox_position p SET txid = reach.txid, sequence = reach.sequence
+FROM reach
+WHERE p.partition = 0 AND (reach.txid, reach.sequence) > (p.txid, p.sequence)`
 
 // markLazily lets the marking's commit return before its WAL reaches the
 // disk (synchronous_commit off, for that transaction only).
 //
-// What it trades: a database crash may forget the marks of the last
+// What it trades: a database crash may forget the advances of the last
 // moments before it (at most three wal_writer_delay, 600 ms by default);
 // those events are then sent again, which the broker's duplicate window
 // drops, and beyond that window the consumers' inboxes (delivery is at
@@ -113,51 +242,111 @@ WHERE sequence = ANY($1::bigint[]) AND published_at IS NULL`
 // bench/c2d.sh).
 const markLazily = `SELECT set_config('synchronous_commit', 'off', true)`
 
-// MarkPublished implements relay.Store.MarkPublished in one statement,
-// committed lazily (see markLazily) in the same round trip. A published row
-// is no longer held, whatever happened to it before (a record parked after
-// another relay sent it): pendingSQL relies on that. It returns database
-// errors wrapped.
+// aheadSQL returns which of the rows $1 sort above the position.
+const aheadSQL = `SELECT o.sequence FROM outbox o WHERE o.sequence = ANY($1::bigint[]) AND ` + abovePosition
+
+// MarkPublished implements relay.Store.MarkPublished: one statement that
+// advances the position over sequences and the rows published ahead of it
+// before (see advanceSQL), committed lazily (see markLazily), then the
+// rows the position could not pass yet, kept in o.ahead; in one round trip.
+// It returns database errors wrapped.
 func (o *Outbox) MarkPublished(ctx context.Context, sequences []int64) error {
+	o.mu.Lock()
+	published := make([]int64, 0, len(sequences)+len(o.ahead))
+	published = append(published, sequences...)
+	for seq := range o.ahead {
+		published = append(published, seq)
+	}
+	o.mu.Unlock()
+	var still []int64
 	b := &pgx.Batch{}
 	b.Queue(markLazily)
-	b.Queue(markPublishedSQL, sequences)
-	err := o.pool.SendBatch(ctx, b).Close()
-	if err != nil {
+	queueAdvance(b, published, &still)
+	if err := o.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows published: %w", len(sequences), err)
 	}
+	o.settleAhead(published, still)
 	return nil
 }
 
-const recordFailuresSQL = `UPDATE outbox o SET
-    attempts = o.attempts + 1,
-    last_error = f.err,
-    next_attempt_at = CASE WHEN f.park THEN NULL ELSE now() + f.delay_ms * interval '1 millisecond' END,
-    failed_at = CASE WHEN f.park THEN now() END
-FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::boolean[]) AS f (seq, err, delay_ms, park)
-WHERE o.sequence = f.seq AND o.published_at IS NULL`
+// queueAdvance queues advanceSQL over published, then aheadSQL, whose
+// answer (the rows of published the position has not passed) lands in
+// *still once the batch has run.
+func queueAdvance(b *pgx.Batch, published []int64, still *[]int64) {
+	b.Queue(advanceSQL, published)
+	b.Queue(aheadSQL, published).Query(func(rows pgx.Rows) (err error) {
+		*still, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		return err
+	})
+}
 
-// RecordFailures implements relay.Store.RecordFailures in one statement. It
-// returns database errors wrapped.
+// settleAhead records that of the rows published, those in still are
+// published ahead of the position and the others behind it. A marking and
+// a read may settle at once: each only removes rows the position passed
+// and adds rows the relay published, so either order leaves the same set.
+func (o *Outbox) settleAhead(published, still []int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, seq := range published {
+		delete(o.ahead, seq)
+	}
+	for _, seq := range still {
+		o.ahead[seq] = struct{}{}
+	}
+}
+
+// recordFailuresSQL moves the records the relay could not send into
+// outbox_held, or updates the ones already there. A record left behind
+// (f.behind) only joins its invoice's queue: no attempt is counted and a
+// held row keeps its state.
+const recordFailuresSQL = `INSERT INTO outbox_held AS h (sequence, aggregate_id, txid, attempts, last_error, next_attempt_at, failed_at)
+SELECT o.sequence, o.aggregate_id, o.txid,
+    CASE WHEN f.behind THEN 0 ELSE 1 END,
+    CASE WHEN f.behind THEN NULL ELSE f.err END,
+    CASE WHEN f.behind OR f.park THEN NULL ELSE now() + f.delay_ms * interval '1 millisecond' END,
+    CASE WHEN f.park AND NOT f.behind THEN now() END
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::boolean[], $5::boolean[]) AS f (seq, err, delay_ms, park, behind)
+JOIN outbox o ON o.sequence = f.seq
+ORDER BY o.txid, o.sequence
+ON CONFLICT (sequence) DO UPDATE SET
+    attempts = h.attempts + 1,
+    last_error = EXCLUDED.last_error,
+    next_attempt_at = EXCLUDED.next_attempt_at,
+    failed_at = EXCLUDED.failed_at
+WHERE EXCLUDED.attempts > 0`
+
+// RecordFailures implements relay.Store.RecordFailures in one statement
+// (see recordFailuresSQL). It returns database errors wrapped.
 func (o *Outbox) RecordFailures(ctx context.Context, failures []relay.Failure) error {
 	seqs := make([]int64, len(failures))
 	msgs := make([]string, len(failures))
 	delays := make([]int64, len(failures))
 	parks := make([]bool, len(failures))
+	behind := make([]bool, len(failures))
 	for i, f := range failures {
-		seqs[i], msgs[i], delays[i], parks[i] = f.Sequence, f.Err, f.RetryAfter.Milliseconds(), f.Park
+		seqs[i], msgs[i], delays[i], parks[i], behind[i] = f.Sequence, f.Err, f.RetryAfter.Milliseconds(), f.Park, f.Behind
 	}
-	_, err := o.pool.Exec(ctx, recordFailuresSQL, seqs, msgs, delays, parks)
+	_, err := o.pool.Exec(ctx, recordFailuresSQL, seqs, msgs, delays, parks, behind)
 	if err != nil {
 		return fmt.Errorf("postgres: record %d outbox failures: %w", len(failures), err)
 	}
 	return nil
 }
 
+// pruneSQL deletes the oldest rows below the position that are not held,
+// among the first $2 of them in (txid, sequence) order, if they occurred
+// before $1. Taking the first rows before filtering them by age bounds the
+// statement's work when nothing is old enough: it reads $2 rows, not every
+// row retained.
 const pruneSQL = `DELETE FROM outbox WHERE sequence IN (
-    SELECT sequence FROM outbox WHERE published_at < $1 ORDER BY published_at LIMIT $2::bigint)`
+    SELECT head.sequence FROM (
+        SELECT o.sequence, o.occurred_at FROM outbox o
+        WHERE NOT ` + abovePosition + `
+          AND NOT EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence)
+        ORDER BY o.txid, o.sequence LIMIT $2::bigint) head
+    WHERE head.occurred_at < $1)`
 
-// Prune implements relay.Store.Prune. Deleting a bounded batch by primary
+// Prune implements relay.Store.Prune (see pruneSQL). Deleting a bounded batch by primary
 // key keeps each statement short: inserts never conflict with it (they touch
 // other rows) and no long transaction holds back vacuum. It returns database
 // errors wrapped.
@@ -169,14 +358,21 @@ func (o *Outbox) Prune(ctx context.Context, cutoff time.Time, limit int) (int64,
 	return tag.RowsAffected(), nil
 }
 
-// backlogSQL reads the backlog in one statement from the small partial
-// indexes of unpublished and of parked rows (outbox_unpublished,
-// outbox_parked): its cost grows with the backlog, not with the table. The
-// oldest row is the one with the lowest sequence, one index probe.
+// backlogSQL reads the backlog in one statement: the rows above the
+// position, and the held ones. Its cost grows with the backlog, not with
+// the table. Rows above the position that a batch being marked has already
+// published still count, for the moment it takes to mark them.
 const backlogSQL = `SELECT
-    (SELECT count(*) FROM outbox WHERE published_at IS NULL),
-    (SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL AND published_at IS NULL),
-    (SELECT occurred_at FROM outbox WHERE published_at IS NULL ORDER BY sequence LIMIT 1)`
+    (SELECT count(*) FROM outbox o WHERE ` + abovePosition + `
+        AND NOT EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))
+        + (SELECT count(*) FROM outbox_held),
+    (SELECT count(*) FROM outbox_held WHERE failed_at IS NOT NULL),
+    (SELECT min(occurred_at) FROM (
+        (SELECT o.occurred_at FROM outbox o WHERE ` + abovePosition + `
+         ORDER BY o.txid, o.sequence LIMIT 1)
+        UNION ALL
+        (SELECT o.occurred_at FROM outbox_held h JOIN outbox o ON o.sequence = h.sequence
+         ORDER BY h.txid, h.sequence LIMIT 1)) oldest)`
 
 // Backlog returns how many events wait to be published, how many of them
 // are parked, and when the oldest happened, for monitoring. It returns

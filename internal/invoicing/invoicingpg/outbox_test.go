@@ -30,9 +30,33 @@ VALUES ($1, $2, $3, $4, 'invoice.line_added', '{"n": 1}', now()) RETURNING seque
 	return seq
 }
 
-func pendingSeqs(t *testing.T, o *invoicingpg.Outbox) []int64 {
+// waitReadable waits until every outbox row is readable by the relay: the
+// relay reads only rows of transactions older than every running one on the
+// server (other tests' too), so it polls, up to a deadline.
+func waitReadable(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
-	recs, err := o.Pending(context.Background(), 100, nil)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var ok bool
+		err := pool.QueryRow(context.Background(), `SELECT coalesce(
+    (SELECT max(txid) FROM outbox) < pg_snapshot_xmin(pg_current_snapshot()), true)`).Scan(&ok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("outbox rows still not readable: a transaction on the server keeps running")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func pendingSeqs(t *testing.T, o *invoicingpg.Outbox, pool *pgxpool.Pool) []int64 {
+	t.Helper()
+	waitReadable(t, pool)
+	recs, _, err := o.Pending(context.Background(), 100, nil)
 	if err != nil {
 		t.Fatalf("Pending: %v", err)
 	}
@@ -56,13 +80,13 @@ func TestOutboxAPublishedRecordHoldsNothingBack(t *testing.T) {
 	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: a1, Err: "timeout", Park: true}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := pendingSeqs(t, o); len(got) != 0 {
+	if got := pendingSeqs(t, o, pool); len(got) != 0 {
 		t.Fatalf("Pending with a1 parked = %v, want none", got)
 	}
 	if err := o.MarkPublished(ctx, []int64{a1}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := pendingSeqs(t, o), []int64{a2}; !slices.Equal(got, want) {
+	if got, want := pendingSeqs(t, o, pool), []int64{a2}; !slices.Equal(got, want) {
 		t.Fatalf("Pending after a1 was published = %v, want %v", got, want)
 	}
 }
@@ -75,23 +99,24 @@ func TestOutboxPendingHoldsBackAFailingInvoice(t *testing.T) {
 	a, b := uuid.New(), uuid.New()
 	a1, b1, a2, b2 := insertOutboxRow(t, pool, a, 1), insertOutboxRow(t, pool, b, 1), insertOutboxRow(t, pool, a, 2), insertOutboxRow(t, pool, b, 2)
 
-	if got, want := pendingSeqs(t, o), []int64{a1, b1, a2, b2}; !slices.Equal(got, want) {
-		t.Fatalf("Pending = %v, want sequence order %v", got, want)
+	if got, want := pendingSeqs(t, o, pool), []int64{a1, b1, a2, b2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending = %v, want commit order %v", got, want)
 	}
 
 	// a1 rejected, retry in an hour: a's later event waits too, b flows.
 	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: a1, Err: "too large", RetryAfter: time.Hour}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := pendingSeqs(t, o), []int64{b1, b2}; !slices.Equal(got, want) {
+	if got, want := pendingSeqs(t, o, pool), []int64{b1, b2}; !slices.Equal(got, want) {
 		t.Fatalf("Pending after a1 failed = %v, want %v", got, want)
 	}
 
-	// Due again: a1 and a2 come back, in order.
-	if _, err := pool.Exec(ctx, "UPDATE outbox SET next_attempt_at = now() - interval '1s' WHERE sequence = $1", a1); err != nil {
+	// Due again: a1 and a2 (moved aside behind it) come back, in order,
+	// before the rows not yet published.
+	if _, err := pool.Exec(ctx, "UPDATE outbox_held SET next_attempt_at = now() - interval '1s' WHERE sequence = $1", a1); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := pendingSeqs(t, o), []int64{a1, b1, a2, b2}; !slices.Equal(got, want) {
+	if got, want := pendingSeqs(t, o, pool), []int64{a1, a2, b1, b2}; !slices.Equal(got, want) {
 		t.Fatalf("Pending when a1 is due = %v, want %v", got, want)
 	}
 
@@ -102,7 +127,7 @@ func TestOutboxPendingHoldsBackAFailingInvoice(t *testing.T) {
 	if err := o.MarkPublished(ctx, []int64{b1, b2}); err != nil {
 		t.Fatal(err)
 	}
-	if got := pendingSeqs(t, o); len(got) != 0 {
+	if got := pendingSeqs(t, o, pool); len(got) != 0 {
 		t.Fatalf("Pending with a1 parked = %v, want none", got)
 	}
 	failed, err := o.ListFailed(ctx, 10)
@@ -120,7 +145,7 @@ func TestOutboxPendingHoldsBackAFailingInvoice(t *testing.T) {
 	if err := o.Retry(ctx, uuid.UUID(failed[0].ID)); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
-	if got, want := pendingSeqs(t, o), []int64{a1, a2}; !slices.Equal(got, want) {
+	if got, want := pendingSeqs(t, o, pool), []int64{a1, a2}; !slices.Equal(got, want) {
 		t.Fatalf("Pending after Retry = %v, want %v", got, want)
 	}
 	if err := o.Retry(ctx, uuid.UUID(failed[0].ID)); !errors.Is(err, relay.ErrNotFailed) {
@@ -143,7 +168,7 @@ func TestOutboxRetryAll(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("RetryAll = %d, %v; want 2, nil", n, err)
 	}
-	if got := pendingSeqs(t, o); len(got) != 3 {
+	if got := pendingSeqs(t, o, pool); len(got) != 3 {
 		t.Fatalf("Pending after RetryAll = %v, want all 3", got)
 	}
 }
@@ -157,17 +182,23 @@ func TestOutboxPruneDeletesOnlyOldPublishedRows(t *testing.T) {
 	newPublished := insertOutboxRow(t, pool, uuid.New(), 1)
 	oldParked := insertOutboxRow(t, pool, uuid.New(), 1)
 	unpublished := insertOutboxRow(t, pool, uuid.New(), 1)
-	_, err := pool.Exec(ctx, `UPDATE outbox SET published_at = now() - interval '8 days' WHERE sequence = $1;`, oldPublished)
+	_, err := pool.Exec(ctx, `UPDATE outbox SET occurred_at = now() - interval '8 days' WHERE sequence = $1;`, oldPublished)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = pool.Exec(ctx, `UPDATE outbox SET published_at = now() - interval '1 day' WHERE sequence = $1`, newPublished)
+	_, err = pool.Exec(ctx, `UPDATE outbox SET occurred_at = now() - interval '1 day' WHERE sequence = $1`, newPublished)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = pool.Exec(ctx, `UPDATE outbox SET occurred_at = now() - interval '30 days', attempts = 10,
-    failed_at = now() - interval '20 days' WHERE sequence = $1`, oldParked)
+	_, err = pool.Exec(ctx, `UPDATE outbox SET occurred_at = now() - interval '30 days' WHERE sequence = $1`, oldParked)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: oldParked, Err: "x", Park: true}}); err != nil {
+		t.Fatal(err)
+	}
+	waitReadable(t, pool) // the position passes only rows older than every running transaction
+	if err := o.MarkPublished(ctx, []int64{oldPublished, newPublished}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -198,10 +229,13 @@ func TestOutboxPruneWorksInBatches(t *testing.T) {
 	pool := pgtest.New(t)
 	o := invoicingpg.NewOutbox(pool)
 	_, err := pool.Exec(ctx, `INSERT INTO outbox
-    (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at, published_at)
-SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{}', now(), now() - interval '9 days'
+    (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
+SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{}', now() - interval '9 days'
 FROM generate_series(1, 25)`)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.MarkPublished(ctx, pendingSeqs(t, o, pool)); err != nil {
 		t.Fatal(err)
 	}
 	var counts []int64
@@ -217,5 +251,93 @@ FROM generate_series(1, 25)`)
 	}
 	if !slices.Equal(counts, []int64{10, 10, 5}) {
 		t.Fatalf("prune batches = %v, want [10 10 5]", counts)
+	}
+}
+
+// The relay's position never passes a row it has not settled: a row marked
+// after a row not yet marked leaves the position before the gap (the row
+// marked is not read again); once the row in the gap is moved aside, the
+// position passes both.
+func TestOutboxPositionNeverPassesAnUnsettledRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	o := invoicingpg.NewOutbox(pool)
+	r1, r2, r3 := insertOutboxRow(t, pool, uuid.New(), 1), insertOutboxRow(t, pool, uuid.New(), 1), insertOutboxRow(t, pool, uuid.New(), 1)
+	waitReadable(t, pool) // the position passes only rows older than every running transaction
+	if err := o.MarkPublished(ctx, []int64{r1, r3}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingSeqs(t, o, pool), []int64{r2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending after r1 and r3 were published = %v, want %v", got, want)
+	}
+	if err := o.RecordFailures(ctx, []relay.Failure{{Sequence: r2, Behind: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.MarkPublished(ctx, []int64{r3}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingSeqs(t, o, pool), []int64{r2}; !slices.Equal(got, want) {
+		t.Fatalf("Pending with r2 moved aside, r3 published = %v, want %v", got, want)
+	}
+	if err := o.MarkPublished(ctx, []int64{r2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingSeqs(t, o, pool); len(got) != 0 {
+		t.Fatalf("Pending with everything published = %v, want none", got)
+	}
+	if b, err := o.Backlog(ctx); err != nil || b.Unpublished != 0 {
+		t.Fatalf("Backlog = %+v, %v; want nothing unpublished", b, err)
+	}
+}
+
+// A row committed after a row with a higher sequence is still read, and
+// a long transaction holds back no other event: the relay reads every
+// committed row, but its position passes only rows of transactions older
+// than every running one, so the late row still sorts above it.
+func TestOutboxPendingNeverSkipsALateCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	o := invoicingpg.NewOutbox(pool)
+	late, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = late.Rollback(ctx) }()
+	var lateSeq int64
+	if err := late.QueryRow(ctx, `INSERT INTO outbox
+    (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
+VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 1, 'invoice.created', '{}', now()) RETURNING sequence`).Scan(&lateSeq); err != nil {
+		t.Fatal(err)
+	}
+	early := insertOutboxRow(t, pool, uuid.New(), 1)
+	recs, waiting, err := o.Pending(ctx, 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Sequence != early || waiting {
+		t.Fatalf("Pending while an older transaction runs = %d records, waiting %v; want only %d, not waiting", len(recs), waiting, early)
+	}
+	if err := o.MarkPublished(ctx, []int64{early}); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _, err := o.Pending(ctx, 100, nil); err != nil || len(recs) != 0 {
+		t.Fatalf("Pending after %d was published = %d records, %v; want none", early, len(recs), err)
+	}
+	if err := late.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pendingSeqs(t, o, pool), []int64{lateSeq}; !slices.Equal(got, want) {
+		t.Fatalf("Pending once the older transaction committed = %v, want %v", got, want)
+	}
+	if err := o.MarkPublished(ctx, []int64{lateSeq}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingSeqs(t, o, pool); len(got) != 0 {
+		t.Fatalf("Pending with both published = %v, want none", got)
+	}
+	if b, err := o.Backlog(ctx); err != nil || b.Unpublished != 0 {
+		t.Fatalf("Backlog with both published = %+v, %v; want nothing unpublished", b, err)
 	}
 }

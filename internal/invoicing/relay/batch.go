@@ -29,16 +29,16 @@ type batch struct {
 }
 
 // read reads up to BatchSize pending records, leaving out skip, and encodes
-// them. It returns nil if none is pending, or an error if the store fails.
+// them. It returns nil if none is pending, or an error if the store fails,
+// and whether committed records wait for an older transaction (see
+// Store.Pending).
 //
-// Pending returns sequence order, which within an invoice is version order:
-// the repository writes version n+1 only after reading version n committed,
-// so its events get later sequence numbers.
-func (r *Relay) read(ctx context.Context, skip []int64) (*batch, error) {
+// Pending returns each invoice's records in version order.
+func (r *Relay) read(ctx context.Context, skip []int64) (*batch, bool, error) {
 	start := time.Now()
-	recs, err := r.store.Pending(ctx, r.cfg.BatchSize, skip)
+	recs, waiting, err := r.store.Pending(ctx, r.cfg.BatchSize, skip)
 	if err != nil || len(recs) == 0 {
-		return nil, err
+		return nil, waiting, err
 	}
 	claimed := time.Now()
 	r.cfg.Metrics.Batch(len(recs))
@@ -65,7 +65,7 @@ func (r *Relay) read(ctx context.Context, skip []int64) (*batch, error) {
 		b.msgs[i] = Message{Subject: cloudevent.Subject(rec.Type), ID: rec.ID.String(), Body: body,
 			CorrelationID: rec.Trace.CorrelationID, TraceParent: rec.Trace.TraceParent, TraceState: rec.Trace.TraceState}
 	}
-	return b, nil
+	return b, waiting, nil
 }
 
 // len returns how many records the read returned; 0 for a nil batch.
@@ -82,8 +82,9 @@ func (b *batch) empty() bool {
 }
 
 // hold removes the records of the invoices in held: their previous event,
-// in the batch answered before this one, was not stored. They stay pending
-// and are read again once their invoice is no longer held.
+// in the batch answered before this one, was not stored. They are recorded
+// as left behind (see behind) and read again once their invoice is no
+// longer held.
 func (b *batch) hold(held map[uuid.UUID]bool) {
 	if b == nil || len(held) == 0 {
 		return
@@ -91,6 +92,7 @@ func (b *batch) hold(held map[uuid.UUID]bool) {
 	n := 0
 	for i, rec := range b.recs {
 		if held[rec.AggregateID] {
+			b.failures = append(b.failures, Failure{Sequence: rec.Sequence, Behind: true})
 			continue
 		}
 		b.recs[n], b.msgs[n], b.round[n] = rec, b.msgs[i], b.round[i]
@@ -171,7 +173,35 @@ func (r *Relay) rounds(ctx context.Context, b *batch) outcome {
 		}
 		r.cfg.Metrics.Round(took, stored, rejected, unavailable)
 	}
+	if out.outage == nil {
+		out.failures = behind(b, out)
+	}
 	return out
+}
+
+// behind returns out's failures plus one Behind failure for each record of
+// b that was neither stored nor rejected: a record of an invoice whose
+// earlier record in b was not stored (or could not be encoded). The store
+// keeps it back with its invoice instead of treating it as unread. After an
+// outage, the records not sent stay unread: the next read returns them.
+func behind(b *batch, out outcome) []Failure {
+	if len(out.published)+len(out.failures) == len(b.recs) {
+		return out.failures
+	}
+	settled := make(map[int64]bool, len(out.published)+len(out.failures))
+	for _, seq := range out.published {
+		settled[seq] = true
+	}
+	for _, f := range out.failures {
+		settled[f.Sequence] = true
+	}
+	failures := out.failures
+	for _, rec := range b.recs {
+		if !settled[rec.Sequence] {
+			failures = append(failures, Failure{Sequence: rec.Sequence, Behind: true})
+		}
+	}
+	return failures
 }
 
 // failure returns the failure record for rec's rejection by the broker,
@@ -201,16 +231,14 @@ func (r *Relay) failure(rec Record, err error) Failure {
 func (r *Relay) bookkeep(ctx context.Context, out outcome) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
 	defer cancel()
-	var errs []error
-	if err := r.markPublished(ctx, out.published, out.acked); err != nil {
-		errs = append(errs, err)
-	}
+	// Failures first: the store may count a record as settled only once
+	// it knows where a failed record went.
 	if len(out.failures) > 0 {
 		if err := r.store.RecordFailures(ctx, out.failures); err != nil {
-			errs = append(errs, fmt.Errorf("relay: record %d failures: %w", len(out.failures), err))
+			return fmt.Errorf("relay: record %d failures: %w", len(out.failures), err)
 		}
 	}
-	return errors.Join(errs...)
+	return r.markPublished(ctx, out.published, out.acked)
 }
 
 // markPublished marks seqs published, acked[i] being when the broker stored

@@ -43,6 +43,8 @@ type memOutbox struct {
 	rows    []*memRow // by sequence
 	reads   int       // calls of Pending
 	version map[invoice.ID]int64
+	behind  []int64  // records reported Behind, in order
+	calls   []string // "failures" and "mark", in the order the relay called them
 }
 
 func newMemOutbox() *memOutbox { return &memOutbox{version: map[invoice.ID]int64{}} }
@@ -63,7 +65,7 @@ func (o *memOutbox) add(tenant kernel.TenantID, inv invoice.ID, eventType string
 // Pending implements relay.Store.Pending as pendingSQL reads: unpublished
 // rows in sequence order, leaving out skip, parked rows, rows waiting for
 // their retry time, and every later row of an invoice with such a row.
-func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay.Record, error) {
+func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay.Record, bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.reads++
@@ -82,13 +84,14 @@ func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay
 			held[r.AggregateID] = true
 		}
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // MarkPublished implements relay.Store.MarkPublished.
 func (o *memOutbox) MarkPublished(_ context.Context, sequences []int64) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.calls = append(o.calls, "mark")
 	for _, r := range o.rows {
 		if slices.Contains(sequences, r.Sequence) && r.publishedAt.IsZero() {
 			r.publishedAt, r.retryAt, r.parked = time.Now(), time.Time{}, false
@@ -101,9 +104,15 @@ func (o *memOutbox) MarkPublished(_ context.Context, sequences []int64) error {
 func (o *memOutbox) RecordFailures(_ context.Context, failures []relay.Failure) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.calls = append(o.calls, "failures")
 	for _, f := range failures {
+		if f.Behind {
+			o.behind = append(o.behind, f.Sequence)
+		}
 		r := o.rows[f.Sequence-1]
-		if !r.publishedAt.IsZero() {
+		if !r.publishedAt.IsZero() || f.Behind {
+			// A record left behind keeps its place: the read leaves it out
+			// while its invoice has an earlier held record.
 			continue
 		}
 		r.Attempts++

@@ -224,11 +224,28 @@ func (h *harness) readStream() ([]streamed, error) {
 	return out, nil
 }
 
+// waitReadable waits until the relay may read every outbox row: until no
+// transaction on the server older than the newest row still runs.
+func (h *harness) waitReadable() {
+	h.t.Helper()
+	eventually(h.t, 15*time.Second, "every outbox row is readable by the relay", func() bool {
+		var ok bool
+		err := h.pool.QueryRow(context.Background(), `SELECT coalesce(
+    (SELECT max(txid) FROM outbox) < pg_snapshot_xmin(pg_current_snapshot()), true)`).Scan(&ok)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return ok
+	})
+}
+
 // unpublished returns how many outbox rows are not yet published.
 func (h *harness) unpublished() int {
 	h.t.Helper()
 	var n int
-	if err := h.pool.QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(&n); err != nil {
+	if err := h.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM outbox_held) + (SELECT count(*) FROM outbox o WHERE
+    (o.txid, o.sequence) > ((SELECT txid FROM outbox_position WHERE partition = 0), (SELECT sequence FROM outbox_position WHERE partition = 0))
+    AND NOT EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence))`).Scan(&n); err != nil {
 		h.t.Fatal(err)
 	}
 	return n

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -260,6 +261,40 @@ func TestFakeRelayRetriesThenParksARejectedEvent(t *testing.T) {
 		}
 		if got, want := f.outbox.unpublished(), []int64{4, 5, 6, 7}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("unpublished %v, want %v: the parked events and their invoices' later ones", got, want)
+		}
+	})
+}
+
+// A record the relay does not send because an earlier record of its
+// invoice was not stored is reported Behind, so that a store that moves its
+// position past unsent records can keep it back with its invoice; and the
+// failures of a batch reach the store before its acknowledged records are
+// marked, so that the store knows where every record it passes went.
+func TestFakeRelayReportsWhatItLeavesBehindBeforeMarking(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tenant, invs := newTenantAndInvoices(2)
+		f := startFake(t, relay.Config{BackoffMin: time.Hour, BackoffMax: time.Hour, PollInterval: time.Minute},
+			func(o *memOutbox, b *memBroker, _ *relay.Relay) {
+				rejected := o.row(o.add(tenant, invs[0], "invoice.created")).ID.String() // 1
+				o.add(tenant, invs[1], "invoice.created")                                // 2
+				o.add(tenant, invs[0], "invoice.issued")                                 // 3
+				b.answerWith(func(m relay.Message) error {
+					if m.ID == rejected {
+						return errors.New("nats: no stream matches subject")
+					}
+					return nil
+				})
+			})
+		defer f.stop(t)
+		synctest.Wait()
+		f.outbox.mu.Lock()
+		behind, calls := slices.Clone(f.outbox.behind), slices.Clone(f.outbox.calls)
+		f.outbox.mu.Unlock()
+		if !slices.Equal(behind, []int64{3}) {
+			t.Errorf("records reported behind = %v, want [3] (its invoice's event 1 was rejected)", behind)
+		}
+		if len(calls) < 2 || calls[0] != "failures" || calls[1] != "mark" {
+			t.Errorf("store calls = %v, want the failures recorded before the batch is marked", calls)
 		}
 	})
 }

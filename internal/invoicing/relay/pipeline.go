@@ -13,6 +13,8 @@ import (
 type pipeline struct {
 	flight  *flight  // the batch whose answers are awaited; nil if none
 	marking *marking // the last batch, every record stored, being marked; nil if none
+	waiting bool     // the last read said the store waits for an older transaction (see Store.Pending)
+	quiet   bool     // this step read with nothing in flight or being marked
 }
 
 // skip returns the records the next read must leave out: those in flight
@@ -45,8 +47,10 @@ func (p *pipeline) skip() []int64 {
 func (r *Relay) advance(ctx context.Context, p *pipeline) (int, error) {
 	var next *batch
 	var readErr error
+	p.quiet = false
 	if p.flight == nil || p.flight.full || r.woken() {
-		next, readErr = r.read(ctx, p.skip())
+		p.quiet = p.flight == nil && p.marking == nil
+		next, p.waiting, readErr = r.read(ctx, p.skip())
 	}
 	n := next.len()
 	if p.flight != nil {

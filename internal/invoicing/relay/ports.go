@@ -30,18 +30,29 @@ type Failure struct {
 	Err        string        // the broker's answer, kept as last_error
 	RetryAfter time.Duration // when to try again, if not parked
 	Park       bool          // stop retrying until an operator says so
+
+	// Behind says the record was not sent at all: an earlier record of its
+	// invoice was not stored. It is no attempt, only a place in its
+	// invoice's queue: the store keeps it back, with no state of its own,
+	// until the records before it are published.
+	Behind bool
 }
 
 // Store is the outbox as the relay needs it. The relay only reads and writes
 // through it while it holds a Lease from its Leadership, so none of the
 // methods lock rows.
 type Store interface {
-	// Pending returns up to limit unpublished records in sequence order,
-	// leaving out the sequences in skip (in flight, or being marked
-	// published), parked records, ones waiting for their retry time, and
-	// any record of an invoice that has such an earlier record (order is
-	// per invoice). It returns an error if the query fails.
-	Pending(ctx context.Context, limit int, skip []int64) ([]Record, error)
+	// Pending returns up to limit unpublished records, each invoice's in
+	// version order, leaving out the sequences in skip (in flight, or
+	// being marked published), parked records, ones waiting for their
+	// retry time, and any record of an invoice that has such an earlier
+	// record (order is per invoice). It also reports whether the store
+	// waits for an older transaction still running: records already
+	// committed that it cannot return yet, or records published that it
+	// cannot record as published yet. The relay then looks again soon
+	// rather than at its next poll, and does not end a drain. It returns
+	// an error if the query fails.
+	Pending(ctx context.Context, limit int, skip []int64) (recs []Record, waiting bool, err error)
 
 	// MarkPublished records that the broker stored the records with these
 	// sequences, in one statement. It returns an error if the update fails;
@@ -49,12 +60,15 @@ type Store interface {
 	MarkPublished(ctx context.Context, sequences []int64) error
 
 	// RecordFailures counts one failed attempt for each record, with its
-	// error, its retry time, and whether it is now parked. It returns an
-	// error if the update fails.
+	// error, its retry time, and whether it is now parked; a record Behind
+	// only waits for its invoice's earlier ones. The relay calls it before
+	// MarkPublished for the same batch. It returns an error if the update
+	// fails.
 	RecordFailures(ctx context.Context, failures []Failure) error
 
-	// Prune deletes at most limit records published before cutoff and
-	// returns how many it deleted, or an error if the delete fails.
+	// Prune deletes at most limit published records that occurred before
+	// cutoff and returns how many it deleted, or an error if the delete
+	// fails.
 	Prune(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 }
 

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // Relay moves committed outbox records to the broker. Create it with New,
@@ -231,6 +232,7 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 	}()
 
 	failures = 0
+	lagWait := minLagWait
 	for ctx.Err() == nil {
 		answering := p.flight != nil
 		n, err := r.advance(ctx, &p)
@@ -261,16 +263,49 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 		}
 		// Caught up. Drain is checked only here, after a short batch, so a
 		// drain requested while idle still reads once more: what committed
-		// just before it is published too.
+		// just before it is published too; and what waits for an older
+		// transaction, once that has ended.
 		if r.draining() {
-			r.log.Info("relay: drained")
-			return nil
+			switch {
+			case p.marking != nil:
+				// Settle the last marking, then read once more: only a
+				// read after it says whether the store still waits.
+				if err := r.settle(&p.marking); err != nil {
+					r.log.Warn("relay: batch failed", "err", err)
+				}
+				continue
+			case !p.quiet:
+				continue
+			case !p.waiting:
+				r.log.Info("relay: drained")
+				return nil
+			}
 		}
 		// The last batch's marking may still run while the relay waits: the
 		// next step skips its records and settles it, so an event committed
 		// now waits for one read and one publish, not also for the previous
 		// batch's commit.
+		if p.waiting {
+			// Records are committed but wait for an older transaction, whose
+			// end may notify nobody (it need not write events): look again
+			// soon, less often the longer it runs.
+			r.lag(ctx, lagWait)
+			lagWait = min(2*lagWait, maxLagWait, r.cfg.PollInterval)
+			continue
+		}
+		lagWait = minLagWait
 		r.idle(ctx, reconnected)
 	}
 	return nil
 }
+
+// minLagWait is the first wait before the relay reads again when committed
+// records wait for an older transaction: a payment's transaction takes a
+// few milliseconds. The wait doubles up to maxLagWait, not to the poll
+// interval, so that an event held back by a long transaction goes out
+// soon after it ends; a read that finds nothing readable is two index
+// probes, so fifty a second while it runs cost little.
+const (
+	minLagWait = time.Millisecond
+	maxLagWait = 20 * time.Millisecond
+)

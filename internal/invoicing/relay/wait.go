@@ -55,6 +55,18 @@ func (r *Relay) idle(ctx context.Context, reconnected <-chan struct{}) {
 	}
 }
 
+// lag waits d, for a wake-up, or until ctx is done; unlike idle, not for
+// Drain, which cannot end until the records it waits for are readable.
+func (r *Relay) lag(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.wake:
+	case <-ctx.Done():
+	}
+}
+
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
