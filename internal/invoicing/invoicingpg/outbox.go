@@ -147,11 +147,11 @@ const pendingPlan = `SELECT set_config('plan_cache_mode', 'force_custom_plan', t
 
 // Pending implements relay.Store.Pending: pendingSQL, then waitingSQL, in
 // one round trip, after advancing the position over the rows published
-// ahead of it if there are any. It reports waiting for an older
-// transaction while rows published ahead of the position cannot be passed
-// yet, or while it waits for committed rows it does not read (see
-// maxAhead). It returns database errors wrapped.
-func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []relay.Record, waiting bool, err error) {
+// ahead of it if there are any. Its lag is unread while it waits for
+// committed rows it does not read (see maxAhead), unrecorded while rows
+// published ahead of the position cannot be passed yet. It returns
+// database errors wrapped.
+func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []relay.Record, lag relay.Lag, err error) {
 	o.mu.Lock()
 	ahead := make([]int64, 0, len(o.ahead))
 	for seq := range o.ahead {
@@ -172,9 +172,10 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 		recs, err = pgx.CollectRows(rows, scanRecord)
 		return err
 	})
+	var waiting bool
 	b.Queue(waitingSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&waiting) })
 	if err := o.pool.SendBatch(ctx, b).Close(); err != nil {
-		return nil, false, fmt.Errorf("postgres: read pending outbox: %w", err)
+		return nil, relay.Lag{}, fmt.Errorf("postgres: read pending outbox: %w", err)
 	}
 	if len(ahead) > 0 {
 		o.settleAhead(ahead, still)
@@ -182,7 +183,7 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	o.mu.Lock()
 	recording := len(o.ahead) > 0
 	o.mu.Unlock()
-	return recs, waiting && capped || recording, nil
+	return recs, relay.Lag{Unread: waiting && capped, Unrecorded: recording}, nil
 }
 
 // scanRecord scans one row of pendingSQL.

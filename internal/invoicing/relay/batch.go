@@ -30,15 +30,14 @@ type batch struct {
 
 // read reads up to BatchSize pending records, leaving out skip, and encodes
 // them. It returns nil if none is pending, or an error if the store fails,
-// and whether committed records wait for an older transaction (see
-// Store.Pending).
+// and what waits for an older transaction (see Lag).
 //
 // Pending returns each invoice's records in version order.
-func (r *Relay) read(ctx context.Context, skip []int64) (*batch, bool, error) {
+func (r *Relay) read(ctx context.Context, skip []int64) (*batch, Lag, error) {
 	start := time.Now()
-	recs, waiting, err := r.store.Pending(ctx, r.cfg.BatchSize, skip)
+	recs, lag, err := r.store.Pending(ctx, r.cfg.BatchSize, skip)
 	if err != nil || len(recs) == 0 {
-		return nil, waiting, err
+		return nil, lag, err
 	}
 	claimed := time.Now()
 	r.cfg.Metrics.Batch(len(recs))
@@ -65,7 +64,7 @@ func (r *Relay) read(ctx context.Context, skip []int64) (*batch, bool, error) {
 		b.msgs[i] = Message{Subject: cloudevent.Subject(rec.Type), ID: rec.ID.String(), Body: body,
 			CorrelationID: rec.Trace.CorrelationID, TraceParent: rec.Trace.TraceParent, TraceState: rec.Trace.TraceState}
 	}
-	return b, waiting, nil
+	return b, lag, nil
 }
 
 // len returns how many records the read returned; 0 for a nil batch.

@@ -42,6 +42,7 @@ type memOutbox struct {
 	mu      sync.Mutex
 	rows    []*memRow // by sequence
 	reads   int       // calls of Pending
+	lag     relay.Lag // what Pending reports waiting for an older transaction
 	version map[invoice.ID]int64
 	behind  []int64  // records reported Behind, in order
 	calls   []string // "failures" and "mark", in the order the relay called them
@@ -65,7 +66,7 @@ func (o *memOutbox) add(tenant kernel.TenantID, inv invoice.ID, eventType string
 // Pending implements relay.Store.Pending as pendingSQL reads: unpublished
 // rows in sequence order, leaving out skip, parked rows, rows waiting for
 // their retry time, and every later row of an invoice with such a row.
-func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay.Record, bool, error) {
+func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay.Record, relay.Lag, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.reads++
@@ -84,7 +85,7 @@ func (o *memOutbox) Pending(_ context.Context, limit int, skip []int64) ([]relay
 			held[r.AggregateID] = true
 		}
 	}
-	return out, false, nil
+	return out, o.lag, nil
 }
 
 // MarkPublished implements relay.Store.MarkPublished.

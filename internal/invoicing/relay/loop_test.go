@@ -361,3 +361,39 @@ func TestFakeRelayWakeSkipsThePoll(t *testing.T) {
 		}
 	})
 }
+
+// A store whose records wait for an older transaction has the relay look
+// again within milliseconds, since that transaction's end may wake nobody;
+// one that only cannot record published records yet gets a read now and
+// then: they are delivered, and reading every few milliseconds for their
+// record would only take CPU from the payments.
+func TestFakeRelayLooksAgainSoonOnlyForUnreadRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := startFake(t, relay.Config{PollInterval: time.Hour}, func(o *memOutbox, _ *memBroker, _ *relay.Relay) {
+			o.lag = relay.Lag{Unrecorded: true}
+		})
+		defer f.stop(t)
+		synctest.Wait()
+		reads := func() int {
+			f.outbox.mu.Lock()
+			defer f.outbox.mu.Unlock()
+			return f.outbox.reads
+		}
+		before := reads()
+		advance(time.Second)
+		if n := reads() - before; n < 1 || n > 10 {
+			t.Errorf("with records unrecorded only, %d reads in a second, want one to ten", n)
+		}
+
+		f.outbox.mu.Lock()
+		f.outbox.lag = relay.Lag{Unread: true}
+		f.outbox.mu.Unlock()
+		f.Wake()
+		synctest.Wait()
+		before = reads()
+		advance(time.Second)
+		if n := reads() - before; n < 20 {
+			t.Errorf("with records unread, %d reads in a second, want them looked for again within milliseconds", n)
+		}
+	})
+}

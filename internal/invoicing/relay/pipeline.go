@@ -13,7 +13,7 @@ import (
 type pipeline struct {
 	flight  *flight  // the batch whose answers are awaited; nil if none
 	marking *marking // the last batch, every record stored, being marked; nil if none
-	waiting bool     // the last read said the store waits for an older transaction (see Store.Pending)
+	lag     Lag      // what the last read left waiting for an older transaction
 	quiet   bool     // this step read with nothing in flight or being marked
 }
 
@@ -50,7 +50,7 @@ func (r *Relay) advance(ctx context.Context, p *pipeline) (int, error) {
 	p.quiet = false
 	if p.flight == nil || p.flight.full || r.woken() {
 		p.quiet = p.flight == nil && p.marking == nil
-		next, p.waiting, readErr = r.read(ctx, p.skip())
+		next, p.lag, readErr = r.read(ctx, p.skip())
 	}
 	n := next.len()
 	if p.flight != nil {

@@ -38,6 +38,17 @@ type Failure struct {
 	Behind bool
 }
 
+// Lag is what a read of the Store leaves waiting for an older transaction
+// still running. Unread records hold up delivery: the relay looks again
+// soon rather than at its next poll, since that transaction's end need
+// notify nobody. Unrecorded ones are delivered already: only the record of
+// their publication waits, which the relay's next read catches up on,
+// woken as usual. Neither ends a drain.
+type Lag struct {
+	Unread     bool // committed records the store cannot return yet
+	Unrecorded bool // published records it cannot record as published yet
+}
+
 // Store is the outbox as the relay needs it. The relay only reads and writes
 // through it while it holds a Lease from its Leadership, so none of the
 // methods lock rows.
@@ -46,13 +57,10 @@ type Store interface {
 	// version order, leaving out the sequences in skip (in flight, or
 	// being marked published), parked records, ones waiting for their
 	// retry time, and any record of an invoice that has such an earlier
-	// record (order is per invoice). It also reports whether the store
-	// waits for an older transaction still running: records already
-	// committed that it cannot return yet, or records published that it
-	// cannot record as published yet. The relay then looks again soon
-	// rather than at its next poll, and does not end a drain. It returns
-	// an error if the query fails.
-	Pending(ctx context.Context, limit int, skip []int64) (recs []Record, waiting bool, err error)
+	// record (order is per invoice). It also reports what waits for an
+	// older transaction still running (see Lag). It returns an error if
+	// the query fails.
+	Pending(ctx context.Context, limit int, skip []int64) (recs []Record, lag Lag, err error)
 
 	// MarkPublished records that the broker stored the records with these
 	// sequences, in one statement. It returns an error if the update fails;

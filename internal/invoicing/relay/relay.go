@@ -276,7 +276,7 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 				continue
 			case !p.quiet:
 				continue
-			case !p.waiting:
+			case p.lag == Lag{}:
 				r.log.Info("relay: drained")
 				return nil
 			}
@@ -285,7 +285,7 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 		// next step skips its records and settles it, so an event committed
 		// now waits for one read and one publish, not also for the previous
 		// batch's commit.
-		if p.waiting {
+		if p.lag.Unread || r.draining() && p.lag.Unrecorded {
 			// Records are committed but wait for an older transaction, whose
 			// end may notify nobody (it need not write events): look again
 			// soon, less often the longer it runs.
@@ -294,6 +294,12 @@ func (r *Relay) lead(ctx context.Context, lease Lease) error {
 			continue
 		}
 		lagWait = minLagWait
+		if p.lag.Unrecorded {
+			// Records are delivered, but their record waits: no haste, but
+			// not a whole poll either, or the backlog would look stuck.
+			r.lag(ctx, min(recordWait, r.cfg.PollInterval))
+			continue
+		}
 		r.idle(ctx, reconnected)
 	}
 	return nil
@@ -309,3 +315,9 @@ const (
 	minLagWait = time.Millisecond
 	maxLagWait = 20 * time.Millisecond
 )
+
+// recordWait is how long the relay waits before it reads again when only
+// the record of published records waits for an older transaction (see
+// Lag): reading every few milliseconds for that would take CPU from the
+// payments, and the records are delivered already.
+const recordWait = 100 * time.Millisecond
