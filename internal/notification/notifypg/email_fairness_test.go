@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
@@ -156,11 +158,28 @@ func TestReminderBurstLetsAnotherTenantsEmailsThrough(t *testing.T) {
 			evs = nil
 		}
 	}
+	burstTenant := overdueEvent(uuid.NewString(), 3, overdueAt, 1200).TenantID
 	other := overdueEvent(uuid.NewString(), 3, overdueAt, 1200)
 	other.TenantID = "globex"
 	other.Data = []byte(strings.Replace(string(other.Data), "ada@example.com", "r@globex.example", 1))
 	if _, err := in.Handle(ctx, []notification.Event{paidEvent(t, "globex", "b@globex.example"), other}); err != nil {
 		t.Fatal(err)
+	}
+	// Each reminder task names its tenant: the shares need no read of its
+	// process on every run.
+	tenants := map[string]int{}
+	rows, err := pool.Query(ctx, `SELECT coalesce(args->>'tenant_id', ''), count(*) FROM notification.river_job
+		WHERE kind = 'notification.reminder' GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tenant string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&tenant, &n}, func() error { tenants[tenant] = n; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int{other.TenantID: 1, burstTenant: burst}; !maps.Equal(tenants, want) {
+		t.Errorf("reminder tasks by tenant in their arguments %v, want %v", tenants, want)
 	}
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)

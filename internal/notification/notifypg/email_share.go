@@ -88,10 +88,11 @@ func snoozes(metadata []byte) int {
 	return m.Snoozes
 }
 
-// tenantOf returns the tenant of an email task: an email's event names it;
-// a reminder's process, stored apart, does (a primary-key read). It
-// returns "" for a task it cannot tell the tenant of (the worker decides
-// what becomes of it), or the database's error.
+// tenantOf returns the tenant of an email task: an email's event names it,
+// a reminder's arguments do; a reminder stored before they did is looked
+// up in its process (a primary-key read). It returns "" for a task it
+// cannot tell the tenant of (the worker decides what becomes of it), or
+// the database's error.
 func (m *emailShares) tenantOf(ctx context.Context, job *rivertype.JobRow) (string, error) {
 	if job.Kind == emailKind {
 		var a struct {
@@ -105,6 +106,9 @@ func (m *emailShares) tenantOf(ctx context.Context, job *rivertype.JobRow) (stri
 	var a reminderArgs
 	if err := json.Unmarshal(job.EncodedArgs, &a); err != nil {
 		return "", nil
+	}
+	if a.TenantID != "" {
+		return a.TenantID, nil
 	}
 	var tenant string
 	err := m.q.pool.QueryRow(ctx, `SELECT tenant_id FROM notification.reminder_processes WHERE invoice_id = $1`, a.InvoiceID).Scan(&tenant)

@@ -25,6 +25,9 @@ const reminderKind = "notification.reminder"
 type reminderArgs struct {
 	InvoiceID string `json:"invoice_id"`
 	Step      int    `json:"step"`
+	// TenantID is the process's tenant, for the email workers' shares
+	// (see emailShares). Tasks stored before it was added have none.
+	TenantID string `json:"tenant_id,omitempty"`
 }
 
 // Kind returns the River job kind.
@@ -114,7 +117,7 @@ func (in *Inbox) scheduleReminders(ctx context.Context, tx pgx.Tx, procs map[str
 			continue // started and ended in the same batch
 		}
 		for _, s := range p.Steps() {
-			params = append(params, river.InsertManyParams{Args: reminderArgs{InvoiceID: id, Step: s.N}, InsertOpts: &river.InsertOpts{ScheduledAt: s.At}})
+			params = append(params, river.InsertManyParams{Args: reminderArgs{InvoiceID: id, Step: s.N, TenantID: p.TenantID()}, InsertOpts: &river.InsertOpts{ScheduledAt: s.At}})
 			owners = append(owners, id)
 		}
 	}
