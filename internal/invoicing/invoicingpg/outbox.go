@@ -136,9 +136,9 @@ const waitingSQL = `SELECT coalesce((SELECT max(txid) FROM outbox) >= pg_snapsho
 // a thousand sequences, and the read checks every row it meets against
 // them. Planned for the values, the check is a hash lookup; in the generic
 // plan a prepared statement gets after five executions it is a linear scan
-// of the array, for every row: with a thousand to skip, it cost three times
-// the rest of the read (measured with 20,000 rows waiting). Planning each
-// read costs a fraction of a millisecond.
+// of the array, for every row: with a backlog and a thousand to skip, that
+// costs more than the rest of the read, and far more than planning each
+// read (figures: docs/benchmarks-events.md, "The append-only outbox").
 //
 // It is set_config(..., true), not SET LOCAL, so that it can share a batch
 // with the read: the statements of a batch run in one implicit transaction,
