@@ -397,3 +397,30 @@ func TestFakeRelayLooksAgainSoonOnlyForUnreadRecords(t *testing.T) {
 		}
 	})
 }
+
+// A drain does not end while the store says records wait for an older
+// transaction, unread or unrecorded: it ends once they no longer do.
+func TestFakeRelayDrainWaitsForWhatLags(t *testing.T) {
+	for _, lag := range []relay.Lag{{Unread: true}, {Unrecorded: true}} {
+		t.Run(fmt.Sprintf("%+v", lag), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := startFake(t, relay.Config{PollInterval: time.Hour}, func(o *memOutbox, _ *memBroker, r *relay.Relay) {
+					o.lag = lag
+					r.Drain()
+				})
+				defer f.stop(t)
+				advance(time.Second)
+				if f.returned(t) {
+					t.Fatal("Run returned from Drain while the store lags")
+				}
+				f.outbox.mu.Lock()
+				f.outbox.lag = relay.Lag{}
+				f.outbox.mu.Unlock()
+				advance(time.Second)
+				if !f.returned(t) {
+					t.Fatal("Run did not return once the store no longer lags")
+				}
+			})
+		})
+	}
+}
