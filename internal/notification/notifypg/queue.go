@@ -225,15 +225,24 @@ func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) (err 
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	if err := printable(w.q.cfg.Mailer.Send(ctx, e)); err != nil {
-		if errors.Is(err, notification.ErrUndeliverable) {
-			w.q.log.WarnContext(ctx, "email refused for good", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
-			return river.JobCancel(err)
-		}
-		w.q.log.WarnContext(ctx, "email not sent", "event_id", e.EventID, "reaction", e.Reaction, "attempt", job.Attempt, "err", err)
-		return err
+	return w.q.send(ctx, "email", e, job.Attempt)
+}
+
+// send sends e, the what of a task's attempt, and returns what the task's
+// worker returns: nil once sent; a cancellation if the server refused it
+// for good (retrying cannot help; `invoicing notify retry` can once the
+// cause is fixed); else the failure, which has River retry the task.
+func (q *Queue) send(ctx context.Context, what string, e notification.Email, attempt int) error {
+	err := printable(q.cfg.Mailer.Send(ctx, e))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, notification.ErrUndeliverable):
+		q.log.WarnContext(ctx, what+" refused for good", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
+		return river.JobCancel(err)
 	}
-	return nil
+	q.log.WarnContext(ctx, what+" not sent", "event_id", e.EventID, "reaction", e.Reaction, "attempt", attempt, "err", err)
+	return err
 }
 
 // pruneWorker deletes inbox rows older than the retention.

@@ -43,9 +43,10 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[reminderArgs])
 	if err != nil || !ok {
 		return err
 	}
-	if err := w.send(ctx, e); err != nil {
+	if err := w.q.send(ctx, "reminder", e, job.Attempt); err != nil {
 		return err
 	}
+	w.q.remindersSent.Add(1)
 	// The email left: record it even if the attempt's time ran out just
 	// now, or the retry would send it again.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -132,20 +133,4 @@ func complete(ctx context.Context, tx pgx.Tx, job *river.Job[reminderArgs]) erro
 		return fmt.Errorf("notification: reminder: complete: %w", err)
 	}
 	return nil
-}
-
-// send sends e; a refusal for good cancels the task (retrying cannot
-// help), any other failure has it retried.
-func (w *reminderWorker) send(ctx context.Context, e notification.Email) error {
-	err := printable(w.q.cfg.Mailer.Send(ctx, e))
-	switch {
-	case err == nil:
-		w.q.remindersSent.Add(1)
-		return nil
-	case errors.Is(err, notification.ErrUndeliverable):
-		w.q.log.WarnContext(ctx, "reminder refused for good", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
-		return river.JobCancel(err)
-	}
-	w.q.log.WarnContext(ctx, "reminder not sent", "event_id", e.EventID, "reaction", e.Reaction, "err", err)
-	return err
 }
