@@ -313,12 +313,12 @@ var rules = []rule{
 		// Measurements leave through ports (relay.Metrics,
 		// invoicinghttp.RequestObserver). A tool reading /metrics, as
 		// Prometheus itself would, uses the exposition format's parser.
-		name:   "only the metrics adapter and main depend on Prometheus; tools only on its text-format parser (prometheus/common, client_model)",
+		name:   "only the metrics adapter and main depend on Prometheus; tools and benchmarks only on its text-format parser (prometheus/common, client_model)",
 		scopes: []string{everywhere},
 		except: []string{"internal/invoicing/metrics/...", "cmd/invoicing/..."},
 		allowed: func(e edge) bool {
 			return !under(e.to, "github.com/prometheus") ||
-				match("tools/...", e.from) && (under(e.to, "github.com/prometheus/common") || under(e.to, "github.com/prometheus/client_model"))
+				(match("tools/...", e.from) || match("bench/...", e.from)) && (under(e.to, "github.com/prometheus/common") || under(e.to, "github.com/prometheus/client_model"))
 		},
 	},
 	{
@@ -654,7 +654,7 @@ func TestDependencyRulesCanFail(t *testing.T) {
 		devstk  = "the development stack (devstack) depends, in the module, only on devmail and envconfig"
 		data    = "embedded documents and migrations depend only on the standard library"
 		client  = "clients and tools depend on no package under internal or cmd"
-		prome   = "only the metrics adapter and main depend on Prometheus; tools only on its text-format parser (prometheus/common, client_model)"
+		prome   = "only the metrics adapter and main depend on Prometheus; tools and benchmarks only on its text-format parser (prometheus/common, client_model)"
 		helper  = "no package but a test helper (named *test) depends on a test helper"
 		wire    = "only main depends on a context's wiring package (invoicingsvc, notifysvc)"
 		wirectx = "a context's wiring package depends, in the module, only on its own context, the shared packages, envconfig, pgurl, schemastate and the contract (api)"

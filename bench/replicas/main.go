@@ -22,9 +22,12 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/invoicing-dev/invoicing/tools/stages"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -38,6 +41,10 @@ type result struct {
 	PollS       float64         `json:"relay_poll_interval_s"`
 	TargetP99MS float64         `json:"target_p99_ms"`
 	Replicas    []replicaResult `json:"replicas"`
+	// LeaderStages is the leading relay's time per stage over the payments
+	// counted, by stage; Load1 the load average when they were paid.
+	LeaderStages map[string]stages.Result `json:"leader_stages,omitempty"`
+	Load1        float64                  `json:"load1"`
 }
 
 // replicaResult is one replica's figures, over the payments made through it
@@ -154,6 +161,16 @@ func measure(bin, pg string, n int, rate float64, duration, warmup, poll time.Du
 
 	fmt.Fprintf(os.Stderr, "replicas: paying %d invoices at %.0f/s over %d replicas\n", total, rate, n)
 	start := time.Now()
+	leaderMetrics := c.bases[0] + "/metrics"
+	warm := make(chan map[string]stages.Histogram, 1)
+	go func() {
+		time.Sleep(warmup)
+		h, err := stages.Scrape(ctx, leaderMetrics)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "replicas:", err)
+		}
+		warm <- h
+	}()
 	via := make([]int, total) // replica of each payment
 	failed := make([]bool, total)
 	var wg sync.WaitGroup
@@ -169,9 +186,15 @@ func measure(bin, pg string, n int, rate float64, duration, warmup, poll time.Du
 	wg.Wait()
 	counted := ids[int(rate*warmup.Seconds()):]
 	delays := w.wait(counted, 15*time.Second)
+	load1 := loadAverage()
+	paid, err := stages.Scrape(ctx, leaderMetrics)
+	if err != nil {
+		return nil, err
+	}
 
 	res := &result{NATS: "embedded nats-server " + server.VERSION, Rate: rate, DurationS: duration.Seconds(),
-		WarmupS: warmup.Seconds(), PollS: poll.Seconds(), TargetP99MS: 25}
+		WarmupS: warmup.Seconds(), PollS: poll.Seconds(), TargetP99MS: 25,
+		LeaderStages: stages.Between(<-warm, paid), Load1: load1}
 	for i := 0; i < n; i++ {
 		rr := replicaResult{Index: i, Leader: c.leads(ctx, i)}
 		var ds []time.Duration
@@ -200,6 +223,16 @@ func measure(bin, pg string, n int, rate float64, duration, warmup, poll time.Du
 	return res, nil
 }
 
+// loadAverage returns the 1-minute load average, 0 if unknown.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
+	return f
+}
+
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // printTable writes the result against the target.
@@ -217,6 +250,11 @@ func printTable(w io.Writer, r *result) {
 		}
 		fmt.Fprintf(w, "%-8d %-8s %9d %7d %7d %9.1f %9.1f %9.1f %6d  %s\n", x.Index, role, x.Payments, x.Errors, x.Events, x.P50MS, x.P99MS, x.MaxMS, x.Late, met)
 	}
+	fmt.Fprintf(w, "load average %.2f; leader's relay, p99 per stage (ms):", r.Load1)
+	for _, s := range stages.Order {
+		fmt.Fprintf(w, " %s %.1f", s, r.LeaderStages[s].P99)
+	}
+	fmt.Fprintln(w)
 }
 
 // api calls the replicas' API with one tenant's key.

@@ -23,6 +23,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/invoicing-dev/invoicing/tools/stages"
 )
 
 func main() {
@@ -76,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 		}
 		fmt.Fprintf(stderr, "paying at concurrency %d for %s...\n", n, opts.duration)
-		var before <-chan map[string]histogram
+		var before <-chan map[string]stages.Histogram
 		if opts.metricsURL != "" {
 			before = scrapeAfter(ctx, opts.metricsURL, opts.warmup, stderr)
 		}
@@ -91,11 +93,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			res.Events = &ev
 		}
 		if before != nil {
-			after, err := scrapeStages(ctx, opts.metricsURL)
+			after, err := stages.Scrape(ctx, opts.metricsURL)
 			if err != nil {
 				return err
 			}
-			res.Stages = stageResults(<-before, after)
+			res.Stages = stages.Between(<-before, after)
 		}
 		rep.Levels = append(rep.Levels, res)
 	}
@@ -108,11 +110,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // scrapeAfter scrapes the relay's stages from url once d has passed, as
 // the measured part of a level starts. The channel yields nil if the scrape
 // failed (the failure is written to stderr).
-func scrapeAfter(ctx context.Context, url string, d time.Duration, stderr io.Writer) <-chan map[string]histogram {
-	out := make(chan map[string]histogram, 1)
+func scrapeAfter(ctx context.Context, url string, d time.Duration, stderr io.Writer) <-chan map[string]stages.Histogram {
+	out := make(chan map[string]stages.Histogram, 1)
 	go func() {
 		sleepUntil(ctx, time.Now().Add(d))
-		h, err := scrapeStages(ctx, url)
+		h, err := stages.Scrape(ctx, url)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/invoicing-dev/invoicing/tools/stages"
 )
 
 // report is the whole run's result; its JSON is read by bench/run.sh.
@@ -32,7 +34,7 @@ type levelResult struct {
 	Exhausted   bool           `json:"exhausted"`
 	Events      *eventResult   `json:"events,omitempty"`
 	// Stages is the relay's time per stage (see -metrics-url), by stage.
-	Stages map[string]stageResult `json:"stages,omitempty"`
+	Stages map[string]stages.Result `json:"stages,omitempty"`
 }
 
 // eventResult is the commit-to-delivery delay of a level's paid events:
