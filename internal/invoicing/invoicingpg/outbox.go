@@ -129,21 +129,32 @@ const pendingColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.a
 // match that is usually not there.
 const waitingSQL = `SELECT coalesce((SELECT max(txid) FROM outbox) >= pg_snapshot_xmin(pg_current_snapshot()), false)`
 
-// pendingPlan has pendingSQL planned for its parameters at each read, for
-// the transaction of the read (see Pending).
+// planOnce and planEach say how the statements of the relay's round trips
+// are planned, for the implicit transaction of that round trip. It is
+// set_config(..., true), not SET LOCAL, so that it can share a batch with
+// the statements: the statements of a batch run in one implicit
+// transaction, which SET LOCAL does not count as one (it warns).
 //
-// Why: the relay skips the batch in flight and the one being marked, up to
-// a thousand sequences, and the read checks every row it meets against
-// them. Planned for the values, the check is a hash lookup; in the generic
-// plan a prepared statement gets after five executions it is a linear scan
-// of the array, for every row: with a backlog and a thousand to skip, that
-// costs more than the rest of the read, and far more than planning each
-// read (figures: docs/benchmarks-events.md, "The append-only outbox").
+// planOnce: the relay runs the same few statements hundreds of times a
+// second, and planning them costs several times what running them does
+// (they read a handful of rows at a time, and their plans do not depend on
+// the values). Left to choose, PostgreSQL keeps planning the position's
+// advance for each call. A plan made once per connection is as good for
+// every call; it is remade when the tables' statistics change.
 //
-// It is set_config(..., true), not SET LOCAL, so that it can share a batch
-// with the read: the statements of a batch run in one implicit transaction,
-// which SET LOCAL does not count as one (it warns).
-const pendingPlan = `SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`
+// planEach, for pendingSQL alone, when it must leave out more than
+// planEachSkip sequences (a backlog: the batch in flight and the one being
+// marked, up to a thousand): planned for the values, the check of each row
+// against them is a hash lookup; in a plan made once it is a linear scan of
+// the array, for every row, which then costs more than planning the read.
+const (
+	planOnce = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`
+	planEach = `SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`
+)
+
+// planEachSkip is how many sequences pendingSQL leaves out before it is
+// planned for them (see planEach).
+const planEachSkip = 64
 
 // Pending implements relay.Store.Pending: pendingSQL, then waitingSQL, in
 // one round trip, after advancing the position over the rows published
@@ -161,13 +172,16 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	leave := append(append(make([]int64, 0, len(skip)+len(ahead)), skip...), ahead...)
 	capped := len(ahead) >= maxAhead
 	b := &pgx.Batch{}
+	b.Queue(planOnce)
 	var still []int64
 	if len(ahead) > 0 {
 		// With no new batch to mark, the position must still pass the
 		// rows published ahead of it once the xmin has.
 		queueAdvance(b, ahead, &still)
 	}
-	b.Queue(pendingPlan)
+	if len(leave) > planEachSkip {
+		b.Queue(planEach)
+	}
 	b.Queue(pendingSQL, limit, leave, capped).Query(func(rows pgx.Rows) (err error) {
 		recs, err = pgx.CollectRows(rows, scanRecord)
 		return err
@@ -262,6 +276,7 @@ func (o *Outbox) MarkPublished(ctx context.Context, sequences []int64) error {
 	var still []int64
 	b := &pgx.Batch{}
 	b.Queue(markLazily)
+	b.Queue(planOnce)
 	queueAdvance(b, published, &still)
 	if err := o.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows published: %w", len(sequences), err)
