@@ -22,7 +22,7 @@ func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte,
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}, false).Scan(&plan)
+	err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}, false, uint64(0), int64(0)).Scan(&plan)
 	return plan, err
 }
 

@@ -14,17 +14,42 @@ import (
 
 // Outbox is the outbox table as the relay and its operators use it: it
 // implements relay.Store and the `outbox failed` / `outbox retry` commands.
+//
+// It keeps what the relay's reads have told it, so that the next read can
+// start past it; all of it is lost with the process, and a new leader
+// starts from the position (sending again what the broker's duplicate
+// window then drops).
 type Outbox struct {
 	pool *pgxpool.Pool
 
+	mu sync.Mutex
 	// ahead holds the rows published above the position: the relay reads
 	// committed rows above the snapshot's xmin too, but the position may
 	// only pass rows below it (see advanceSQL). They are left out of the
-	// reads until the position passes them. Lost with the process: a new
-	// leader sends them again, and the broker's duplicate window drops them.
-	mu    sync.Mutex
-	ahead map[int64]struct{}
+	// reads until the position passes them.
+	ahead map[int64]rowKey
+	// read holds the rows the reads returned that are neither published
+	// nor moved aside yet: in flight, or being marked.
+	read map[int64]rowKey
+	// from is where the next read may start when it is past the position:
+	// every row at or below it is published, moved aside, or in read (so in
+	// the relay's hands). Set from the last row a read returned, and never
+	// past the oldest transaction running then, whose rows may yet commit
+	// below rows already read. A row in read that the relay no longer has
+	// in hand (left unsent by a broker outage) resets it: the next read
+	// starts at the position and returns that row again.
+	from rowKey
 }
+
+// rowKey is an outbox row's place in the relay's order, (txid, sequence);
+// the zero rowKey is unknown (no transaction has id 0).
+type rowKey struct {
+	txid uint64
+	seq  int64
+}
+
+// after reports whether k sorts after l.
+func (k rowKey) after(l rowKey) bool { return k.txid > l.txid || k.txid == l.txid && k.seq > l.seq }
 
 // maxAhead bounds Outbox.ahead. Past it, while a long transaction holds
 // the xmin back, the relay reads only below the xmin and waits for it,
@@ -35,7 +60,7 @@ var _ relay.Store = (*Outbox)(nil)
 
 // NewOutbox returns the outbox on pool.
 func NewOutbox(pool *pgxpool.Pool) *Outbox {
-	return &Outbox{pool: pool, ahead: map[int64]struct{}{}}
+	return &Outbox{pool: pool, ahead: map[int64]rowKey{}, read: map[int64]rowKey{}}
 }
 
 // The relay's published position is one row of outbox_position per relay
@@ -50,9 +75,21 @@ const abovePosition = `(o.txid, o.sequence) > (
         (SELECT txid FROM outbox_position WHERE partition = 0),
         (SELECT sequence FROM outbox_position WHERE partition = 0))`
 
+// aboveStart says that the outbox row o sorts above the position and above
+// ($4, $5), the reader's own start (see Outbox.from; '0' and 0 when it has
+// none). Scalar subqueries, as in abovePosition.
+const aboveStart = `(o.txid, o.sequence) > (
+        (SELECT CASE WHEN (p.txid, p.sequence) > ($4::xid8, $5::bigint) THEN p.txid ELSE $4::xid8 END
+         FROM outbox_position p WHERE p.partition = 0),
+        (SELECT CASE WHEN (p.txid, p.sequence) > ($4::xid8, $5::bigint) THEN p.sequence ELSE $5::bigint END
+         FROM outbox_position p WHERE p.partition = 0))`
+
 // pendingSQL reads the relay's next batch in one statement, hence one
 // snapshot: first the held events that are due, then the rows above the
-// position, each part in (txid, sequence) order.
+// position (and above the reader's start, $4 and $5: see Outbox.from),
+// each part in (txid, sequence) order. Each row comes with its txid, the
+// snapshot's xmin, and whether it is of the second part, for the next
+// read's start.
 //
 // Rows above the position are every committed one, less $2 (in flight,
 // being marked, or published ahead of the position). A row of a
@@ -83,7 +120,7 @@ const pendingSQL = `WITH scan AS (
         (SELECT EXISTS (SELECT 1 FROM outbox_held)) AND
             EXISTS (SELECT 1 FROM outbox_held h WHERE h.aggregate_id = o.aggregate_id) AS behind
     FROM outbox o
-    WHERE ` + abovePosition + `
+    WHERE ` + aboveStart + `
       AND (NOT $3::boolean OR o.txid < pg_snapshot_xmin(pg_current_snapshot()))
       AND NOT (o.sequence = ANY($2::bigint[]))
     ORDER BY o.txid, o.sequence
@@ -105,7 +142,8 @@ const pendingSQL = `WITH scan AS (
     LIMIT $1::bigint
 )
 SELECT sequence, event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
-    correlation_id, traceparent, tracestate, attempts
+    correlation_id, traceparent, tracestate, attempts,
+    txid, (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS xmin, part = 1 AS scanned
 FROM (
     SELECT 0 AS part, * FROM due
     UNION ALL
@@ -163,13 +201,7 @@ const planEachSkip = 64
 // published ahead of the position cannot be passed yet. It returns
 // database errors wrapped.
 func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []relay.Record, lag relay.Lag, err error) {
-	o.mu.Lock()
-	ahead := make([]int64, 0, len(o.ahead))
-	for seq := range o.ahead {
-		ahead = append(ahead, seq)
-	}
-	o.mu.Unlock()
-	leave := append(append(make([]int64, 0, len(skip)+len(ahead)), skip...), ahead...)
+	from, leave, ahead := o.startRead(skip)
 	capped := len(ahead) >= maxAhead
 	b := &pgx.Batch{}
 	b.Queue(planOnce)
@@ -182,8 +214,9 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	if len(leave) > planEachSkip {
 		b.Queue(planEach)
 	}
-	b.Queue(pendingSQL, limit, leave, capped).Query(func(rows pgx.Rows) (err error) {
-		recs, err = pgx.CollectRows(rows, scanRecord)
+	var got []readRow
+	b.Queue(pendingSQL, limit, leave, capped, from.txid, from.seq).Query(func(rows pgx.Rows) (err error) {
+		got, err = pgx.CollectRows(rows, scanReadRow)
 		return err
 	})
 	var waiting bool
@@ -194,16 +227,90 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	if len(ahead) > 0 {
 		o.settleAhead(ahead, still)
 	}
+	recs = o.endRead(got)
 	o.mu.Lock()
 	recording := len(o.ahead) > 0
 	o.mu.Unlock()
 	return recs, relay.Lag{Unread: waiting && capped, Unrecorded: recording}, nil
 }
 
-// scanRecord scans one row of pendingSQL.
-func scanRecord(row pgx.CollectableRow) (r relay.Record, err error) {
-	err = scanEvent(row, &r.EventRecord, &r.Attempts)
+// readRow is a row of pendingSQL: the record, its place, and what the
+// next read's start needs.
+type readRow struct {
+	rec     relay.Record
+	key     rowKey
+	xmin    uint64 // the read's snapshot's xmin
+	scanned bool   // read above the position, not among the held events
+}
+
+// scanReadRow scans one row of pendingSQL.
+func scanReadRow(row pgx.CollectableRow) (r readRow, err error) {
+	err = scanEvent(row, &r.rec.EventRecord, &r.rec.Attempts, &r.key.txid, &r.xmin, &r.scanned)
+	r.key.seq = r.rec.Sequence
 	return r, err
+}
+
+// startRead returns where the next read starts (see Outbox.from), the rows
+// it must leave out (skip, in the relay's hands, and the rows published
+// ahead of the position, those of either at or below the start excepted:
+// the read does not reach them), and the rows published ahead.
+func (o *Outbox) startRead(skip []int64) (from rowKey, leave, ahead []int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	inHand := make(map[int64]bool, len(skip))
+	for _, seq := range skip {
+		inHand[seq] = true
+	}
+	for seq := range o.read {
+		if !inHand[seq] {
+			delete(o.read, seq)
+			o.from = rowKey{}
+		}
+	}
+	reached := func(k rowKey) bool { return k == rowKey{} || k.after(o.from) }
+	leave = make([]int64, 0, len(skip)+len(o.ahead))
+	for _, seq := range skip {
+		if reached(o.read[seq]) {
+			leave = append(leave, seq)
+		}
+	}
+	ahead = make([]int64, 0, len(o.ahead))
+	for seq, k := range o.ahead {
+		ahead = append(ahead, seq)
+		if reached(k) {
+			leave = append(leave, seq)
+		}
+	}
+	return o.from, leave, ahead
+}
+
+// endRead records the rows a read returned as in the relay's hands, moves
+// the next read's start to the last of them read above the position, but
+// not past the oldest transaction running during the read, and returns
+// their records.
+func (o *Outbox) endRead(rows []readRow) []relay.Record {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	recs := make([]relay.Record, len(rows))
+	var last rowKey
+	var xmin uint64
+	for i, r := range rows {
+		recs[i] = r.rec
+		o.read[r.key.seq] = r.key
+		if r.scanned {
+			last, xmin = r.key, r.xmin
+		}
+	}
+	if last == (rowKey{}) {
+		return recs
+	}
+	if oldest := (rowKey{txid: xmin}); last.after(oldest) {
+		last = oldest
+	}
+	if last.after(o.from) {
+		o.from = last
+	}
+	return recs
 }
 
 // advanceSQL moves the position over the longest run of rows above it that
@@ -296,18 +403,28 @@ func queueAdvance(b *pgx.Batch, published []int64, still *[]int64) {
 	})
 }
 
-// settleAhead records that of the rows published, those in still are
-// published ahead of the position and the others behind it. A marking and
+// settleAhead records that the rows published are out of the relay's hands
+// and that, of them, those in still are published ahead of the position
+// and the others behind it. A marking and
 // a read may settle at once: each only removes rows the position passed
 // and adds rows the relay published, so either order leaves the same set.
 func (o *Outbox) settleAhead(published, still []int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	keys := make(map[int64]rowKey, len(still))
+	for _, seq := range still {
+		k, ok := o.read[seq]
+		if !ok {
+			k = o.ahead[seq] // or unknown
+		}
+		keys[seq] = k
+	}
 	for _, seq := range published {
 		delete(o.ahead, seq)
+		delete(o.read, seq)
 	}
 	for _, seq := range still {
-		o.ahead[seq] = struct{}{}
+		o.ahead[seq] = keys[seq]
 	}
 }
 
@@ -346,6 +463,11 @@ func (o *Outbox) RecordFailures(ctx context.Context, failures []relay.Failure) e
 	if err != nil {
 		return fmt.Errorf("postgres: record %d outbox failures: %w", len(failures), err)
 	}
+	o.mu.Lock()
+	for _, seq := range seqs {
+		delete(o.read, seq) // moved aside
+	}
+	o.mu.Unlock()
 	return nil
 }
 
