@@ -99,3 +99,16 @@ func TestEncodeEscapesNoHTML(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncode encodes an invoice.paid event of about 300 bytes of data.
+func BenchmarkEncode(b *testing.B) {
+	rec := outbox.EventRecord{ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), AggregateID: uuid.New(),
+		Version: 4, Type: "invoice.paid", OccurredAt: time.Now(), Sequence: 123456,
+		Payload: []byte(`{"invoice_id": "0190f7a8-0000-7000-8000-000000000003", "number": "INV-2026-000123", "customer": {"name": "Acme Corporation", "email": "accounts.payable@acme.example"}, "currency": "EUR", "total": 123456, "amount_paid": 123456, "paid_at": "2026-03-01T10:00:00.123456Z"}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cloudevent.Encode(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
