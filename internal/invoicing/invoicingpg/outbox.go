@@ -205,11 +205,11 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	capped := len(ahead) >= maxAhead
 	b := &pgx.Batch{}
 	b.Queue(planOnce)
-	var still []int64
+	var adv *advance
 	if len(ahead) > 0 {
 		// With no new batch to mark, the position must still pass the
 		// rows published ahead of it once the xmin has.
-		queueAdvance(b, ahead, &still)
+		adv = o.queueAdvance(b, ahead)
 	}
 	if len(leave) > planEachSkip {
 		b.Queue(planEach)
@@ -224,8 +224,8 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	if err := o.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, relay.Lag{}, fmt.Errorf("postgres: read pending outbox: %w", err)
 	}
-	if len(ahead) > 0 {
-		o.settleAhead(ahead, still)
+	if adv != nil {
+		o.settleAhead(ahead, adv.still())
 	}
 	recs = o.endRead(got)
 	o.mu.Lock()
@@ -322,7 +322,10 @@ func (o *Outbox) endRead(rows []readRow) []relay.Record {
 // The run cannot be longer than the rows marked and held together, so the
 // statement reads that many rows above the position, whatever waits beyond
 // them. The position only moves forward, should a deposed leader still be
-// marking.
+// marking. It returns the position: where it moved, or, if it did not, as
+// the statement's snapshot saw it (should another statement have moved it
+// since, a position behind the real one, which only keeps rows published
+// ahead of it a while longer).
 const advanceSQL = `WITH marked AS (
     SELECT unnest($1::bigint[]) AS sequence
 ), forgotten AS (
@@ -345,10 +348,15 @@ const advanceSQL = `WITH marked AS (
     WHERE s.settled AND (NOT EXISTS (SELECT 1 FROM gap)
         OR (s.txid, s.sequence) < ((SELECT txid FROM gap), (SELECT sequence FROM gap)))
     ORDER BY s.txid DESC, s.sequence DESC LIMIT 1
+), moved AS (
+    UPDATE outbox_position p SET txid = reach.txid, sequence = reach.sequence
+    FROM reach
+    WHERE p.partition = 0 AND (reach.txid, reach.sequence) > (p.txid, p.sequence)
+    RETURNING p.txid, p.sequence
 )
-UPDATE outbox_position p SET txid = reach.txid, sequence = reach.sequence
-FROM reach
-WHERE p.partition = 0 AND (reach.txid, reach.sequence) > (p.txid, p.sequence)`
+SELECT txid, sequence FROM moved
+UNION ALL
+SELECT txid, sequence FROM outbox_position WHERE partition = 0 AND NOT EXISTS (SELECT 1 FROM moved)`
 
 // markLazily lets the marking's commit return before its WAL reaches the
 // disk (synchronous_commit off, for that transaction only).
@@ -364,7 +372,8 @@ WHERE p.partition = 0 AND (reach.txid, reach.sequence) > (p.txid, p.sequence)`
 // bench/c2d.sh).
 const markLazily = `SELECT set_config('synchronous_commit', 'off', true)`
 
-// aheadSQL returns which of the rows $1 sort above the position.
+// aheadSQL returns which of the rows $1 sort above the position: for rows
+// whose place the outbox does not know (see advance).
 const aheadSQL = `SELECT o.sequence FROM outbox o WHERE o.sequence = ANY($1::bigint[]) AND ` + abovePosition
 
 // MarkPublished implements relay.Store.MarkPublished: one statement that
@@ -380,27 +389,69 @@ func (o *Outbox) MarkPublished(ctx context.Context, sequences []int64) error {
 		published = append(published, seq)
 	}
 	o.mu.Unlock()
-	var still []int64
 	b := &pgx.Batch{}
 	b.Queue(markLazily)
 	b.Queue(planOnce)
-	queueAdvance(b, published, &still)
+	adv := o.queueAdvance(b, published)
 	if err := o.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("postgres: mark %d outbox rows published: %w", len(sequences), err)
 	}
-	o.settleAhead(published, still)
+	o.settleAhead(published, adv.still())
 	return nil
 }
 
-// queueAdvance queues advanceSQL over published, then aheadSQL, whose
-// answer (the rows of published the position has not passed) lands in
-// *still once the batch has run.
-func queueAdvance(b *pgx.Batch, published []int64, still *[]int64) {
-	b.Queue(advanceSQL, published)
-	b.Queue(aheadSQL, published).Query(func(rows pgx.Rows) (err error) {
-		*still, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-		return err
+// advance is an advanceSQL queued in a batch, and what it says once the
+// batch has run: which of the rows published the position has not passed.
+type advance struct {
+	known    map[int64]rowKey // the places of the rows published the outbox knows (from its reads)
+	position rowKey           // the position after the statement
+	unknown  []int64          // of the other rows, those above the position (aheadSQL)
+}
+
+// queueAdvance queues advanceSQL over published and, for the rows among
+// them whose place the outbox does not know, aheadSQL.
+func (o *Outbox) queueAdvance(b *pgx.Batch, published []int64) *advance {
+	a := &advance{known: make(map[int64]rowKey, len(published))}
+	var unknown []int64
+	o.mu.Lock()
+	for _, seq := range published {
+		if k := o.placeOf(seq); k != (rowKey{}) {
+			a.known[seq] = k
+		} else {
+			unknown = append(unknown, seq)
+		}
+	}
+	o.mu.Unlock()
+	b.Queue(advanceSQL, published).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&a.position.txid, &a.position.seq)
 	})
+	if len(unknown) > 0 {
+		b.Queue(aheadSQL, unknown).Query(func(rows pgx.Rows) (err error) {
+			a.unknown, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+			return err
+		})
+	}
+	return a
+}
+
+// still returns the rows published that sort above the position.
+func (a *advance) still() []int64 {
+	still := a.unknown
+	for seq, k := range a.known {
+		if k.after(a.position) {
+			still = append(still, seq)
+		}
+	}
+	return still
+}
+
+// placeOf returns where the row seq sorts, if a read returned it; the zero
+// rowKey if not. o.mu must be held.
+func (o *Outbox) placeOf(seq int64) rowKey {
+	if k, ok := o.read[seq]; ok {
+		return k
+	}
+	return o.ahead[seq]
 }
 
 // settleAhead records that the rows published are out of the relay's hands
@@ -413,11 +464,7 @@ func (o *Outbox) settleAhead(published, still []int64) {
 	defer o.mu.Unlock()
 	keys := make(map[int64]rowKey, len(still))
 	for _, seq := range still {
-		k, ok := o.read[seq]
-		if !ok {
-			k = o.ahead[seq] // or unknown
-		}
-		keys[seq] = k
+		keys[seq] = o.placeOf(seq)
 	}
 	for _, seq := range published {
 		delete(o.ahead, seq)
