@@ -70,6 +70,7 @@ type ReminderProcess struct {
 	due                 []time.Time // when each reminder goes out
 	sent                []bool      // which reminders went out
 	sending             []bool      // which reminders were claimed and not recorded yet: in flight
+	givenUp             []bool      // which reminders were claimed and will never go out: refused for good, or out of attempts
 	jobs                []int64     // the scheduled reminders' task ids (the store's), one per step or none
 }
 
@@ -120,6 +121,7 @@ func (p *ReminderProcess) Apply(f ReminderFact, schedule Schedule) ReminderChang
 		p.overdueEventID, p.overdue = f.EventID, *f.Overdue
 		p.state = ReminderActive
 		p.due, p.sent, p.sending = make([]time.Time, len(schedule)), make([]bool, len(schedule)), make([]bool, len(schedule))
+		p.givenUp = make([]bool, len(schedule))
 		for i, d := range schedule {
 			p.due[i] = f.Overdue.OverdueAt.Add(d)
 		}
@@ -168,6 +170,10 @@ func (p *ReminderProcess) Sent() []bool { return append([]bool(nil), p.sent...) 
 // Sending returns which reminders are in flight: claimed, not recorded.
 func (p *ReminderProcess) Sending() []bool { return append([]bool(nil), p.sending...) }
 
+// GivenUp returns which reminders will never go out: claimed, then
+// refused for good by the mail server, or out of attempts.
+func (p *ReminderProcess) GivenUp() []bool { return append([]bool(nil), p.givenUp...) }
+
 // Jobs returns the scheduled reminders' task ids.
 func (p *ReminderProcess) Jobs() []int64 { return append([]int64(nil), p.jobs...) }
 
@@ -181,13 +187,14 @@ type ReminderSnapshot struct {
 	Due                 []time.Time
 	Sent                []bool
 	Sending             []bool // empty: none in flight
+	GivenUp             []bool // empty: none given up
 	Jobs                []int64
 }
 
 // RehydrateReminder returns the process a store kept. It checks structure
 // only; it returns an error if the state is unknown, or due, sent, sending
-// (unless empty) and jobs (unless empty) differ in length, or a reminder is
-// both sent and in flight.
+// (unless empty), given up (unless empty) and jobs (unless empty) differ in
+// length, or a reminder is both sent and in flight, or given up and either.
 func RehydrateReminder(s ReminderSnapshot) (*ReminderProcess, error) {
 	known := false
 	for _, st := range ReminderStates {
@@ -196,18 +203,22 @@ func RehydrateReminder(s ReminderSnapshot) (*ReminderProcess, error) {
 	if len(s.Sending) == 0 {
 		s.Sending = make([]bool, len(s.Due))
 	}
+	if len(s.GivenUp) == 0 {
+		s.GivenUp = make([]bool, len(s.Due))
+	}
 	ok := known && s.InvoiceID != "" && len(s.Due) == len(s.Sent) && len(s.Due) == len(s.Sending) &&
-		(len(s.Jobs) == 0 || len(s.Jobs) == len(s.Due))
+		len(s.Due) == len(s.GivenUp) && (len(s.Jobs) == 0 || len(s.Jobs) == len(s.Due))
 	for i := range s.Sent {
-		ok = ok && !(s.Sent[i] && s.Sending[i])
+		ok = ok && !(s.Sent[i] && s.Sending[i]) && !(s.GivenUp[i] && (s.Sent[i] || s.Sending[i]))
 	}
 	if !ok {
-		return nil, fmt.Errorf("notification: reminder process of invoice %q: state %q, %d due, %d sent, %d sending, %d jobs",
-			s.InvoiceID, s.State, len(s.Due), len(s.Sent), len(s.Sending), len(s.Jobs))
+		return nil, fmt.Errorf("notification: reminder process of invoice %q: state %q, %d due, %d sent, %d sending, %d given up, %d jobs",
+			s.InvoiceID, s.State, len(s.Due), len(s.Sent), len(s.Sending), len(s.GivenUp), len(s.Jobs))
 	}
 	return &ReminderProcess{
 		invoiceID: s.InvoiceID, tenantID: s.TenantID, state: s.State, version: s.Version, amountDue: s.AmountDue,
-		overdueEventID: s.OverdueEventID, overdue: s.Overdue, due: s.Due, sent: s.Sent, sending: s.Sending, jobs: s.Jobs,
+		overdueEventID: s.OverdueEventID, overdue: s.Overdue, due: s.Due, sent: s.Sent, sending: s.Sending, givenUp: s.GivenUp,
+		jobs: s.Jobs,
 	}, nil
 }
 
@@ -215,6 +226,7 @@ func RehydrateReminder(s ReminderSnapshot) (*ReminderProcess, error) {
 func (p *ReminderProcess) Snapshot() ReminderSnapshot {
 	return ReminderSnapshot{
 		InvoiceID: p.invoiceID, TenantID: p.tenantID, State: p.state, Version: p.version, AmountDue: p.amountDue,
-		OverdueEventID: p.overdueEventID, Overdue: p.overdue, Due: p.Due(), Sent: p.Sent(), Sending: p.Sending(), Jobs: p.Jobs(),
+		OverdueEventID: p.overdueEventID, Overdue: p.overdue, Due: p.Due(), Sent: p.Sent(), Sending: p.Sending(),
+		GivenUp: p.GivenUp(), Jobs: p.Jobs(),
 	}
 }

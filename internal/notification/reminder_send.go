@@ -12,12 +12,12 @@ type Step struct {
 	At time.Time
 }
 
-// Steps returns the reminders not sent yet (those in flight included), in
-// order.
+// Steps returns the reminders not sent yet (those in flight included, those
+// given up not), in order.
 func (p *ReminderProcess) Steps() []Step {
 	var steps []Step
 	for i, at := range p.due {
-		if !p.sent[i] {
+		if !p.sent[i] && !p.givenUp[i] {
 			steps = append(steps, Step{N: i + 1, At: at})
 		}
 	}
@@ -43,10 +43,10 @@ func (p *ReminderProcess) Next() (Step, bool) {
 // MarkSent. A reminder already in flight is claimed again (its sender
 // failed or died before recording it): the email is the same, Message-ID
 // included, so a second copy is recognisable. Otherwise (closed, exhausted,
-// already sent) it returns false and changes nothing: the task that asks
-// ends without sending.
+// already sent, given up) it returns false and changes nothing: the task
+// that asks ends without sending.
 func (p *ReminderProcess) Claim(n int) (Email, bool, error) {
-	if p.state != ReminderActive || n < 1 || n > len(p.due) || p.sent[n-1] {
+	if p.state != ReminderActive || n < 1 || n > len(p.due) || p.sent[n-1] || p.givenUp[n-1] {
 		return Email{}, false, nil
 	}
 	e, err := reminderTemplate.render(view{
@@ -70,10 +70,30 @@ func (p *ReminderProcess) MarkSent(n int) error {
 		return fmt.Errorf("notification: reminder %d of invoice %s is not being sent (state %s)", n, p.invoiceID, p.state)
 	}
 	p.sending[n-1], p.sent[n-1] = false, true
+	p.exhaustIfDone()
+	return nil
+}
+
+// GiveUp records that reminder n, claimed, will never go out: the mail
+// server refused it for good, or its task ran out of attempts. It no
+// longer counts as in flight nor as to come, so the process is exhausted
+// once nothing else is to go out, as after the last one sent. It returns
+// an error if n is not in flight.
+func (p *ReminderProcess) GiveUp(n int) error {
+	if n < 1 || n > len(p.due) || !p.sending[n-1] {
+		return fmt.Errorf("notification: reminder %d of invoice %s is not being sent (state %s)", n, p.invoiceID, p.state)
+	}
+	p.sending[n-1], p.givenUp[n-1] = false, true
+	p.exhaustIfDone()
+	return nil
+}
+
+// exhaustIfDone moves an active process with no reminder left to go out to
+// exhausted.
+func (p *ReminderProcess) exhaustIfDone() {
 	if _, ok := p.Next(); !ok && p.state == ReminderActive {
 		p.state = ReminderExhausted
 	}
-	return nil
 }
 
 // SetJobs records the ids of the tasks the store scheduled, one per step
@@ -87,13 +107,13 @@ func (p *ReminderProcess) SetJobs(ids []int64) error {
 	return nil
 }
 
-// JobsToCancel returns the tasks of the reminders neither sent nor in
-// flight: those an ending process cancels. A reminder in flight is left to
+// JobsToCancel returns the tasks of the reminders neither sent, in flight
+// nor given up: those an ending process cancels. A reminder in flight is left to
 // its task, which records it.
 func (p *ReminderProcess) JobsToCancel() []int64 {
 	var ids []int64
 	for i, id := range p.jobs {
-		if !p.sent[i] && !p.sending[i] {
+		if !p.sent[i] && !p.sending[i] && !p.givenUp[i] {
 			ids = append(ids, id)
 		}
 	}

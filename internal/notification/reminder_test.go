@@ -255,6 +255,46 @@ func TestReminderInFlight(t *testing.T) {
 			t.Errorf("closed with the last in flight: %v, state %s", err, q.State())
 		}
 	})
+	t.Run("a reminder given up is neither in flight nor to come, and is never claimed again", func(t *testing.T) {
+		p := start(t)
+		claim(t, p, 1)
+		if err := p.GiveUp(1); err != nil {
+			t.Fatal(err)
+		}
+		if next, ok := p.Next(); !ok || next.N != 2 || p.State() != ReminderActive {
+			t.Errorf("next %v %t, state %s; want reminder 2 next, active", next, ok, p.State())
+		}
+		if _, ok, _ := p.Claim(1); ok {
+			t.Error("reminder 1 claimed again after it was given up")
+		}
+		if err := p.MarkSent(1); err == nil {
+			t.Error("reminder 1 recorded sent after it was given up")
+		}
+		if got := p.JobsToCancel(); len(got) != 2 || got[0] != 8 || got[1] != 9 {
+			t.Errorf("tasks to cancel %v, want [8 9]", got)
+		}
+		claim(t, p, 2)
+		if err := p.MarkSent(2); err != nil {
+			t.Fatal(err)
+		}
+		claim(t, p, 3)
+		if err := p.GiveUp(3); err != nil {
+			t.Fatal(err)
+		}
+		if p.State() != ReminderExhausted {
+			t.Errorf("state %s after the last reminder was given up, want exhausted", p.State())
+		}
+		if err := p.GiveUp(2); err == nil {
+			t.Error("a reminder not in flight was given up")
+		}
+		back, err := RehydrateReminder(p.Snapshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := back.GivenUp(); len(got) != 3 || !got[0] || got[1] || !got[2] {
+			t.Errorf("given up after the store %v, want [true false true]", got)
+		}
+	})
 }
 
 func TestParseSchedule(t *testing.T) {

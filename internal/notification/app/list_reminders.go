@@ -28,6 +28,7 @@ type ReminderView struct {
 	AmountDue           int64  // in Currency's minor units
 	Currency            string // "" before the overdue event
 	Sent, Steps         int    // reminders sent, of how many
+	GivenUp             int    // reminders that will never go out: refused for good, or out of attempts
 	NextStep            int    // the next reminder's number; 0: none will go out
 	NextAt              time.Time
 }

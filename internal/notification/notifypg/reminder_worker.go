@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -44,6 +45,11 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[reminderArgs])
 		return err
 	}
 	if err := w.q.send(ctx, "reminder", e, job.Attempt); err != nil {
+		if final(err, job.JobRow) {
+			if gerr := w.giveUp(context.WithoutCancel(ctx), job); gerr != nil {
+				return errors.Join(err, gerr)
+			}
+		}
 		return err
 	}
 	w.q.remindersSent.Add(1)
@@ -90,6 +96,34 @@ func (w *reminderWorker) record(ctx context.Context, job *river.Job[reminderArgs
 			}
 		}
 		return complete(ctx, tx, job)
+	})
+}
+
+// final reports whether the failed attempt job made is its last: the mail
+// server refused the reminder for good (the task is cancelled), or the task
+// has no attempt left (it is discarded).
+func final(err error, job *rivertype.JobRow) bool {
+	var cancel *river.JobCancelError
+	return errors.As(err, &cancel) || job.Attempt >= job.MaxAttempts
+}
+
+// giveUp records job's reminder given up, in a transaction of its own, so
+// that the process no longer counts it as in flight nor as to come. The
+// task itself is left for River to cancel or discard, where an operator
+// sees it failed. A process that no longer has it in flight is left as it
+// is.
+func (w *reminderWorker) giveUp(ctx context.Context, job *river.Job[reminderArgs]) error {
+	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
+	return w.inProcess(ctx, job, "give up", func(tx pgx.Tx, p *notification.ReminderProcess) error {
+		if p == nil {
+			return nil
+		}
+		if err := p.GiveUp(job.Args.Step); err != nil {
+			w.q.log.WarnContext(ctx, "reminder given up but not recordable", "invoice_id", job.Args.InvoiceID, "err", err)
+			return nil
+		}
+		return saveProcesses(ctx, tx, []*notification.ReminderProcess{p})
 	})
 }
 

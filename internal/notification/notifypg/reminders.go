@@ -177,7 +177,7 @@ func lockProcesses(ctx context.Context, tx pgx.Tx, tenants map[string]string) (m
 	return byID, nil
 }
 
-const selectProcess = `SELECT invoice_id, tenant_id, state, version, amount_due, overdue_event_id, overdue, due, sent, sending, jobs
+const selectProcess = `SELECT invoice_id, tenant_id, state, version, amount_due, overdue_event_id, overdue, due, sent, sending, given_up, jobs
 	FROM notification.reminder_processes`
 
 // collectProcesses reads rows of selectProcess.
@@ -185,7 +185,7 @@ func collectProcesses(rows pgx.Rows) ([]*notification.ReminderProcess, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*notification.ReminderProcess, error) {
 		var s notification.ReminderSnapshot
 		var overdue []byte
-		if err := row.Scan(&s.InvoiceID, &s.TenantID, &s.State, &s.Version, &s.AmountDue, &s.OverdueEventID, &overdue, &s.Due, &s.Sent, &s.Sending, &s.Jobs); err != nil {
+		if err := row.Scan(&s.InvoiceID, &s.TenantID, &s.State, &s.Version, &s.AmountDue, &s.OverdueEventID, &overdue, &s.Due, &s.Sent, &s.Sending, &s.GivenUp, &s.Jobs); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(overdue, &s.Overdue); err != nil {
@@ -203,14 +203,15 @@ func saveProcesses(ctx context.Context, tx pgx.Tx, procs []*notification.Reminde
 	n := len(procs)
 	ids, states, overdueIDs := make([]string, n), make([]string, n), make([]string, n)
 	versions, amounts := make([]int64, n), make([]int64, n)
-	overdue, due, sent, sending, jobs := make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	overdue, due, sent, sending, givenUp, jobs := make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
 	for i, p := range procs {
 		s := p.Snapshot()
 		ids[i], states[i], overdueIDs[i], versions[i], amounts[i] = s.InvoiceID, string(s.State), s.OverdueEventID, s.Version, s.AmountDue
 		for _, f := range []struct {
 			dst *[]byte
 			v   any
-		}{{&overdue[i], s.Overdue}, {&due[i], orEmpty(s.Due)}, {&sent[i], orEmpty(s.Sent)}, {&sending[i], orEmpty(s.Sending)}, {&jobs[i], orEmpty(s.Jobs)}} {
+		}{{&overdue[i], s.Overdue}, {&due[i], orEmpty(s.Due)}, {&sent[i], orEmpty(s.Sent)}, {&sending[i], orEmpty(s.Sending)},
+			{&givenUp[i], orEmpty(s.GivenUp)}, {&jobs[i], orEmpty(s.Jobs)}} {
 			b, err := json.Marshal(f.v)
 			if err != nil {
 				return fmt.Errorf("notification: reminder process of invoice %s: %w", s.InvoiceID, err)
@@ -223,12 +224,13 @@ func saveProcesses(ctx context.Context, tx pgx.Tx, procs []*notification.Reminde
 		due = ARRAY(SELECT e::timestamptz FROM jsonb_array_elements_text(u.due) WITH ORDINALITY AS a(e, i) ORDER BY i),
 		sent = ARRAY(SELECT e::boolean FROM jsonb_array_elements_text(u.sent) WITH ORDINALITY AS a(e, i) ORDER BY i),
 		sending = ARRAY(SELECT e::boolean FROM jsonb_array_elements_text(u.sending) WITH ORDINALITY AS a(e, i) ORDER BY i),
+		given_up = ARRAY(SELECT e::boolean FROM jsonb_array_elements_text(u.given_up) WITH ORDINALITY AS a(e, i) ORDER BY i),
 		jobs = ARRAY(SELECT e::bigint FROM jsonb_array_elements_text(u.jobs) WITH ORDINALITY AS a(e, i) ORDER BY i),
 		updated_at = now()
-		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $10::jsonb[])
-			AS u(invoice_id, state, version, amount_due, overdue_event_id, overdue, due, sent, sending, jobs)
+		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::jsonb[], $10::jsonb[], $11::jsonb[])
+			AS u(invoice_id, state, version, amount_due, overdue_event_id, overdue, due, sent, sending, given_up, jobs)
 		WHERE p.invoice_id = u.invoice_id`,
-		ids, states, versions, amounts, overdueIDs, overdue, due, sent, sending, jobs)
+		ids, states, versions, amounts, overdueIDs, overdue, due, sent, sending, givenUp, jobs)
 	if err != nil {
 		return fmt.Errorf("notification: save reminder processes: %w", err)
 	}
@@ -266,6 +268,11 @@ func (q *Queue) Reminders(ctx context.Context, invoiceID string, limit int) ([]a
 		for _, sent := range p.Sent() {
 			if sent {
 				v.Sent++
+			}
+		}
+		for _, gaveUp := range p.GivenUp() {
+			if gaveUp {
+				v.GivenUp++
 			}
 		}
 		if n, ok := p.Next(); ok {

@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/invoicing-dev/invoicing/internal/notification"
+	"github.com/invoicing-dev/invoicing/internal/notification/app"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifypg"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp"
 	"github.com/invoicing-dev/invoicing/internal/notification/notifysmtp/smtptest"
@@ -189,5 +191,35 @@ func TestReminderChecksTheProcessWhenItFires(t *testing.T) {
 	time.Sleep(8 * time.Second)
 	if got := r.reminders(); len(got) != 0 {
 		t.Errorf("a reminder of a closed process went out: %v", ids(got))
+	}
+}
+
+// A reminder the mail server refuses for good is given up: it is no longer
+// the next one, and the process is exhausted once the others went out, not
+// left active with that reminder in flight for ever.
+func TestAReminderRefusedForGoodIsGivenUp(t *testing.T) {
+	r := newReminderRig(t, notification.Schedule{time.Second, 2 * time.Second})
+	r.mail.Reject(func(m smtptest.Message) error {
+		if strings.Contains(m.MessageID(), ".reminder-1@") {
+			return &smtp.SMTPError{Code: 550, Message: "no such mailbox"}
+		}
+		return nil
+	})
+	inv := uuid.NewString()
+	r.handle(t, overdueEvent(inv, 4, time.Now().Add(-1500*time.Millisecond), 12000)) // reminder 1 due, 2 in half a second
+	view := func() app.ReminderView {
+		procs, err := r.q.Reminders(context.Background(), inv, 1)
+		if err != nil || len(procs) != 1 {
+			t.Fatalf("process of %s: %v, %v", inv, procs, err)
+		}
+		return procs[0]
+	}
+	waitFor(t, "reminder 2 sent and recorded", func() bool { return view().Sent == 1 })
+	waitFor(t, "the process exhausted", func() bool { return view().State == string(notification.ReminderExhausted) })
+	if v := view(); v.NextStep != 0 || v.GivenUp != 1 {
+		t.Errorf("next reminder %d at %s, %d given up; want none next, 1 given up", v.NextStep, v.NextAt, v.GivenUp)
+	}
+	if got := r.reminders(); len(got) != 1 {
+		t.Errorf("reminders received %v, want reminder 2 alone", ids(got))
 	}
 }

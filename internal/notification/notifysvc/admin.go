@@ -57,7 +57,7 @@ func (s *Service) RetryAllTasks(ctx context.Context) (int, error) { return s.que
 // WriteReminders writes to w a table of the payment reminder processes
 // (invoiceID's alone if it is not empty), the active ones first, at most
 // app.MaxRemindersListed: each invoice's state, amount due, the reminders
-// sent, and the next one with its time. It returns the use case's error
+// sent and given up, and the next one with its time. It returns the use case's error
 // (app.ErrInvalidInvoiceID) or w's.
 func (s *Service) WriteReminders(ctx context.Context, invoiceID string, w io.Writer) error {
 	procs, err := app.NewListReminders(s.queue).Handle(ctx, app.ListReminders{InvoiceID: invoiceID})
@@ -65,7 +65,7 @@ func (s *Service) WriteReminders(ctx context.Context, invoiceID string, w io.Wri
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INVOICE\tNUMBER\tSTATE\tAMOUNT_DUE\tSENT\tNEXT\tAT")
+	fmt.Fprintln(tw, "INVOICE\tNUMBER\tSTATE\tAMOUNT_DUE\tSENT\tGIVEN_UP\tNEXT\tAT")
 	for _, p := range procs {
 		next, at, amount := "-", "-", "-"
 		if p.NextStep > 0 {
@@ -74,7 +74,7 @@ func (s *Service) WriteReminders(ctx context.Context, invoiceID string, w io.Wri
 		if p.Currency != "" {
 			amount = notification.FormatAmount(p.AmountDue, p.Currency)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", p.InvoiceID, cmp.Or(p.Number, "-"), p.State, amount, p.Sent, next, at)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", p.InvoiceID, cmp.Or(p.Number, "-"), p.State, amount, p.Sent, p.GivenUp, next, at)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -1,0 +1,1 @@
+ALTER TABLE notification.reminder_processes DROP COLUMN given_up;
