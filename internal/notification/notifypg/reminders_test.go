@@ -31,6 +31,13 @@ type reminderRig struct {
 
 func newReminderRig(t *testing.T, schedule notification.Schedule) *reminderRig {
 	t.Helper()
+	return newReminderRigWith(t, notifypg.QueueConfig{Reminders: schedule})
+}
+
+// newReminderRigWith is newReminderRig with cfg's schedule and attempts;
+// the rig sets the mailer and the retry wait.
+func newReminderRigWith(t *testing.T, cfg notifypg.QueueConfig) *reminderRig {
+	t.Helper()
 	pool := newPool(t)
 	mail := smtptest.New(t)
 	mailer, err := notifysmtp.New(notifysmtp.Config{URL: mail.URL(), From: "billing@example.com", Domain: "example.com",
@@ -38,8 +45,8 @@ func newReminderRig(t *testing.T, schedule notification.Schedule) *reminderRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := notifypg.NewQueue(pool, notifypg.QueueConfig{Mailer: mailer, Reminders: schedule, RetryBase: 100 * time.Millisecond},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg.Mailer, cfg.RetryBase = mailer, 100*time.Millisecond
+	q, err := notifypg.NewQueue(pool, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,12 +206,33 @@ func TestReminderChecksTheProcessWhenItFires(t *testing.T) {
 // left active with that reminder in flight for ever.
 func TestAReminderRefusedForGoodIsGivenUp(t *testing.T) {
 	r := newReminderRig(t, notification.Schedule{time.Second, 2 * time.Second})
+	r.refuseReminder1(&smtp.SMTPError{Code: 550, Message: "no such mailbox"})
+	r.checkReminder1GivenUp(t)
+}
+
+// So is a reminder whose task runs out of attempts, the mail server
+// refusing it for now each time.
+func TestAReminderOutOfAttemptsIsGivenUp(t *testing.T) {
+	r := newReminderRigWith(t, notifypg.QueueConfig{Reminders: notification.Schedule{time.Second, 2 * time.Second}, MaxAttempts: 2})
+	r.refuseReminder1(context.DeadlineExceeded) // a 451
+	r.checkReminder1GivenUp(t)
+}
+
+// refuseReminder1 makes the mail server refuse every reminder 1 with err.
+func (r *reminderRig) refuseReminder1(err error) {
 	r.mail.Reject(func(m smtptest.Message) error {
 		if strings.Contains(m.MessageID(), ".reminder-1@") {
-			return &smtp.SMTPError{Code: 550, Message: "no such mailbox"}
+			return err
 		}
 		return nil
 	})
+}
+
+// checkReminder1GivenUp starts a process whose reminder 1 is due and 2 is
+// due half a second later, and checks that it ends exhausted with
+// reminder 2 sent and reminder 1 given up.
+func (r *reminderRig) checkReminder1GivenUp(t *testing.T) {
+	t.Helper()
 	inv := uuid.NewString()
 	r.handle(t, overdueEvent(inv, 4, time.Now().Add(-1500*time.Millisecond), 12000)) // reminder 1 due, 2 in half a second
 	view := func() app.ReminderView {
