@@ -3,6 +3,7 @@ package invoicingpg
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -227,10 +228,7 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	if adv != nil {
 		o.settleAhead(ahead, adv.still())
 	}
-	recs = o.endRead(got)
-	o.mu.Lock()
-	recording := len(o.ahead) > 0
-	o.mu.Unlock()
+	recs, recording := o.endRead(got)
 	return recs, relay.Lag{Unread: waiting && capped, Unrecorded: recording}, nil
 }
 
@@ -287,11 +285,13 @@ func (o *Outbox) startRead(skip []int64) (from rowKey, leave, ahead []int64) {
 // endRead records the rows a read returned as in the relay's hands, moves
 // the next read's start to the last of them read above the position, but
 // not past the oldest transaction running during the read, and returns
-// their records.
-func (o *Outbox) endRead(rows []readRow) []relay.Record {
+// their records, and whether rows published ahead of the position wait to
+// be passed.
+func (o *Outbox) endRead(rows []readRow) (recs []relay.Record, recording bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	recs := make([]relay.Record, len(rows))
+	recording = len(o.ahead) > 0
+	recs = make([]relay.Record, len(rows))
 	var last rowKey
 	var xmin uint64
 	for i, r := range rows {
@@ -302,7 +302,7 @@ func (o *Outbox) endRead(rows []readRow) []relay.Record {
 		}
 	}
 	if last == (rowKey{}) {
-		return recs
+		return recs, recording
 	}
 	if oldest := (rowKey{txid: xmin}); last.after(oldest) {
 		last = oldest
@@ -310,7 +310,7 @@ func (o *Outbox) endRead(rows []readRow) []relay.Record {
 	if last.after(o.from) {
 		o.from = last
 	}
-	return recs
+	return recs, recording
 }
 
 // advanceSQL moves the position over the longest run of rows above it that
@@ -434,12 +434,16 @@ func (o *Outbox) queueAdvance(b *pgx.Batch, published []int64) *advance {
 	return a
 }
 
-// still returns the rows published that sort above the position.
-func (a *advance) still() []int64 {
-	still := a.unknown
+// still returns the rows published that sort above the position, with
+// their places (unknown for the rows aheadSQL told).
+func (a *advance) still() map[int64]rowKey {
+	still := make(map[int64]rowKey, len(a.unknown))
+	for _, seq := range a.unknown {
+		still[seq] = rowKey{}
+	}
 	for seq, k := range a.known {
 		if k.after(a.position) {
-			still = append(still, seq)
+			still[seq] = k
 		}
 	}
 	return still
@@ -456,23 +460,17 @@ func (o *Outbox) placeOf(seq int64) rowKey {
 
 // settleAhead records that the rows published are out of the relay's hands
 // and that, of them, those in still are published ahead of the position
-// and the others behind it. A marking and
-// a read may settle at once: each only removes rows the position passed
-// and adds rows the relay published, so either order leaves the same set.
-func (o *Outbox) settleAhead(published, still []int64) {
+// and the others behind it. A marking and a read may settle at once: each
+// only removes rows the position passed and adds rows the relay published,
+// so either order leaves the same set.
+func (o *Outbox) settleAhead(published []int64, still map[int64]rowKey) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	keys := make(map[int64]rowKey, len(still))
-	for _, seq := range still {
-		keys[seq] = o.placeOf(seq)
-	}
 	for _, seq := range published {
 		delete(o.ahead, seq)
 		delete(o.read, seq)
 	}
-	for _, seq := range still {
-		o.ahead[seq] = keys[seq]
-	}
+	maps.Copy(o.ahead, still)
 }
 
 // recordFailuresSQL moves the records the relay could not send into
