@@ -3,6 +3,8 @@ package invoicingpg_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -385,4 +387,52 @@ func TestOutboxPendingReadsAgainARowLeftUnsent(t *testing.T) {
 	if got := read(10); len(got) != 0 {
 		t.Fatalf("read with everything published = %v, want none", got)
 	}
+}
+
+// The relay's round trips change how PostgreSQL plans and commits for
+// their own implicit transaction only: on a pool of one connection, the
+// statement that follows them (a payment, say) is planned as PostgreSQL
+// chooses and commits synchronously.
+func TestOutboxRoundTripsLeaveTheConnectionAsTheyFoundIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u, err := url.Parse(pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "1")
+	u.RawQuery = q.Encode()
+	pool, err := invoicingpg.Connect(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	o := invoicingpg.NewOutbox(pool)
+	settingsAfter := func(what string) {
+		t.Helper()
+		var plan, commit string
+		if err := pool.QueryRow(ctx, `SELECT current_setting('plan_cache_mode'), current_setting('synchronous_commit')`).Scan(&plan, &commit); err != nil {
+			t.Fatal(err)
+		}
+		if plan != "auto" || commit != "on" {
+			t.Errorf("after %s: plan_cache_mode %s, synchronous_commit %s; want auto, on", what, plan, commit)
+		}
+	}
+	seq := insertOutboxRow(t, pool, uuid.New(), 1)
+	waitReadable(t, pool)
+	inHand := make([]int64, 100) // more than a read plans once for
+	for i := range inHand {
+		inHand[i] = -int64(i + 1)
+	}
+	for _, skip := range [][]int64{nil, inHand} {
+		if _, _, err := o.Pending(ctx, 10, skip); err != nil {
+			t.Fatal(err)
+		}
+		settingsAfter(fmt.Sprintf("a read leaving out %d rows", len(skip)))
+	}
+	if err := o.MarkPublished(ctx, []int64{seq}); err != nil {
+		t.Fatal(err)
+	}
+	settingsAfter("a marking")
 }
