@@ -65,35 +65,27 @@ func (p *ReminderProcess) Claim(n int) (Email, bool, error) {
 // whatever happened meanwhile, a close included: the email left. After the
 // last one an active process is exhausted. It returns an error if n is not
 // in flight.
-func (p *ReminderProcess) MarkSent(n int) error {
-	if n < 1 || n > len(p.due) || !p.sending[n-1] {
-		return fmt.Errorf("notification: reminder %d of invoice %s is not being sent (state %s)", n, p.invoiceID, p.state)
-	}
-	p.sending[n-1], p.sent[n-1] = false, true
-	p.exhaustIfDone()
-	return nil
-}
+func (p *ReminderProcess) MarkSent(n int) error { return p.settle(n, p.sent) }
 
 // GiveUp records that reminder n, claimed, will never go out: the mail
 // server refused it for good, or its task ran out of attempts. It no
 // longer counts as in flight nor as to come, so the process is exhausted
 // once nothing else is to go out, as after the last one sent. It returns
 // an error if n is not in flight.
-func (p *ReminderProcess) GiveUp(n int) error {
+func (p *ReminderProcess) GiveUp(n int) error { return p.settle(n, p.givenUp) }
+
+// settle takes reminder n out of flight into outcome (sent or givenUp),
+// and exhausts an active process that has no reminder left to go out. It
+// returns an error if n is not in flight.
+func (p *ReminderProcess) settle(n int, outcome []bool) error {
 	if n < 1 || n > len(p.due) || !p.sending[n-1] {
 		return fmt.Errorf("notification: reminder %d of invoice %s is not being sent (state %s)", n, p.invoiceID, p.state)
 	}
-	p.sending[n-1], p.givenUp[n-1] = false, true
-	p.exhaustIfDone()
-	return nil
-}
-
-// exhaustIfDone moves an active process with no reminder left to go out to
-// exhausted.
-func (p *ReminderProcess) exhaustIfDone() {
+	p.sending[n-1], outcome[n-1] = false, true
 	if _, ok := p.Next(); !ok && p.state == ReminderActive {
 		p.state = ReminderExhausted
 	}
+	return nil
 }
 
 // SetJobs records the ids of the tasks the store scheduled, one per step

@@ -265,22 +265,24 @@ func (q *Queue) Reminders(ctx context.Context, invoiceID string, limit int) ([]a
 			InvoiceID: p.InvoiceID(), TenantID: p.TenantID(), Number: d.Number, State: string(p.State()),
 			AmountDue: p.AmountDue(), Currency: d.Currency, Steps: len(p.Due()),
 		}
-		for _, sent := range p.Sent() {
-			if sent {
-				v.Sent++
-			}
-		}
-		for _, gaveUp := range p.GivenUp() {
-			if gaveUp {
-				v.GivenUp++
-			}
-		}
+		v.Sent, v.GivenUp = countTrue(p.Sent()), countTrue(p.GivenUp())
 		if n, ok := p.Next(); ok {
 			v.NextStep, v.NextAt = n.N, n.At
 		}
 		views[i] = v
 	}
 	return views, nil
+}
+
+// countTrue returns how many of bs are true.
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // ReminderCounts returns the reminder processes by state, in one query, and
