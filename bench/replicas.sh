@@ -55,6 +55,11 @@ done
 THIS_REV=$(git rev-parse --short HEAD)
 [[ -z $(git status --porcelain -- cmd internal go.mod) ]] || THIS_REV+="+changes"
 [[ -z ${BENCH_BIN:-} ]] || THIS_REV="prebuilt $BENCH_BIN"
+# The relay's stages, in an event's order (tools/stages.Order).
+STAGES=(commit_to_wake wake_to_claimed claimed_to_sent sent_to_acked acked_to_marked)
+STAGES_JSON=$(printf '%s\n' "${STAGES[@]}" | jq -R . | jq -sc .)
+# binary LABEL: how the report names the binary of LABEL.
+binary() { if [[ $1 == before ]]; then echo "before ($BEFORE)"; else echo "$1 ($THIS_REV)"; fi; }
 
 {
 	echo "$BEGIN"
@@ -75,21 +80,17 @@ THIS_REV=$(git rev-parse --short HEAD)
 	echo "| Binary | Replica | Role | Payments | Errors | Events | p50 ms | p99 ms | max ms | Late | p99 ≤ 25 ms |"
 	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	for label in "${LABELS[@]}"; do
-		rev=$THIS_REV
-		[[ $label == before ]] && rev=$BEFORE
-		jq -r --arg bin "$label ($rev)" 'def r1: . * 10 | round / 10; .target_p99_ms as $t | .replicas[] | "| \($bin) | \(.index) | \(if .leader then "leader" else "follower" end) | \(.payments) | \(.errors) | \(.events) | \(.p50_ms | r1) | \(.p99_ms | r1) | \(.max_ms | r1) | \(.late) | \(if .p99_ms <= $t and .events == .payments and .errors == 0 then "yes" else "**no**" end) |"' "$TMP/result-$label.json"
+		jq -r --arg bin "$(binary "$label")" 'def r1: . * 10 | round / 10; .target_p99_ms as $t | .replicas[] | "| \($bin) | \(.index) | \(if .leader then "leader" else "follower" end) | \(.payments) | \(.errors) | \(.events) | \(.p50_ms | r1) | \(.p99_ms | r1) | \(.max_ms | r1) | \(.late) | \(if .p99_ms <= $t and .events == .payments and .errors == 0 then "yes" else "**no**" end) |"' "$TMP/result-$label.json"
 	done
 	echo
 	echo "The leading relay's p99 per stage over the same payments (ms; \`relay_event_stage_seconds\` of replica 0,"
 	echo "docs/benchmarks-events.md says what each stage holds), and the load average as the run ended:"
 	echo
-	echo "| Binary | load1 | commit_to_wake | wake_to_claimed | claimed_to_sent | sent_to_acked | acked_to_marked |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| Binary | load1 | $(IFS='|'; echo "${STAGES[*]}" | sed 's/|/ | /g') |"
+	echo "|---|---|$(printf -- '---|%.0s' "${STAGES[@]}")"
 	for label in "${LABELS[@]}"; do
-		rev=$THIS_REV
-		[[ $label == before ]] && rev=$BEFORE
-		jq -r --arg bin "$label ($rev)" 'def r1: . * 10 | round / 10; .leader_stages as $s |
-			"| \($bin) | \(.load1) | " + ([("commit_to_wake", "wake_to_claimed", "claimed_to_sent", "sent_to_acked", "acked_to_marked") | $s[.].p99_ms // "-" | if type == "number" then r1 else . end | tostring] | join(" | ")) + " |"' "$TMP/result-$label.json"
+		jq -r --arg bin "$(binary "$label")" --argjson stages "$STAGES_JSON" 'def r1: . * 10 | round / 10; .leader_stages as $s |
+			"| \($bin) | \(.load1) | " + ([$stages[] | $s[.].p99_ms // "-" | if type == "number" then r1 else . end | tostring] | join(" | ")) + " |"' "$TMP/result-$label.json"
 	done
 	echo
 	echo "$END"

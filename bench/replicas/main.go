@@ -162,15 +162,7 @@ func measure(bin, pg string, n int, rate float64, duration, warmup, poll time.Du
 	fmt.Fprintf(os.Stderr, "replicas: paying %d invoices at %.0f/s over %d replicas\n", total, rate, n)
 	start := time.Now()
 	leaderMetrics := c.bases[0] + "/metrics"
-	warm := make(chan map[string]stages.Histogram, 1)
-	go func() {
-		time.Sleep(warmup)
-		h, err := stages.Scrape(ctx, leaderMetrics)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "replicas:", err)
-		}
-		warm <- h
-	}()
+	warm := stages.ScrapeAfter(ctx, leaderMetrics, warmup, os.Stderr)
 	via := make([]int, total) // replica of each payment
 	failed := make([]bool, total)
 	var wg sync.WaitGroup
@@ -252,7 +244,11 @@ func printTable(w io.Writer, r *result) {
 	}
 	fmt.Fprintf(w, "load average %.2f; leader's relay, p99 per stage (ms):", r.Load1)
 	for _, s := range stages.Order {
-		fmt.Fprintf(w, " %s %.1f", s, r.LeaderStages[s].P99)
+		if st, ok := r.LeaderStages[s]; ok {
+			fmt.Fprintf(w, " %s %.1f", s, st.P99)
+		} else {
+			fmt.Fprintf(w, " %s -", s)
+		}
 	}
 	fmt.Fprintln(w)
 }

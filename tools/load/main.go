@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "paying at concurrency %d for %s...\n", n, opts.duration)
 		var before <-chan map[string]stages.Histogram
 		if opts.metricsURL != "" {
-			before = scrapeAfter(ctx, opts.metricsURL, opts.warmup, stderr)
+			before = stages.ScrapeAfter(ctx, opts.metricsURL, opts.warmup, stderr)
 		}
 		res, paid := payLevel(ctx, c, p, n, opts.duration, opts.warmup, opts.rate)
 		// bench/run.sh watches for this line to stop sampling the service.
@@ -105,22 +105,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return rep.writeJSON(stdout)
 	}
 	return rep.writeTable(stdout)
-}
-
-// scrapeAfter scrapes the relay's stages from url once d has passed, as
-// the measured part of a level starts. The channel yields nil if the scrape
-// failed (the failure is written to stderr).
-func scrapeAfter(ctx context.Context, url string, d time.Duration, stderr io.Writer) <-chan map[string]stages.Histogram {
-	out := make(chan map[string]stages.Histogram, 1)
-	go func() {
-		sleepUntil(ctx, time.Now().Add(d))
-		h, err := stages.Scrape(ctx, url)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-		}
-		out <- h
-	}()
-	return out
 }
 
 // maxOf returns the largest of ns, or 0.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -64,6 +65,28 @@ func Scrape(ctx context.Context, url string) (map[string]Histogram, error) {
 		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	return out, nil
+}
+
+// ScrapeAfter scrapes the relay's stages from url once d has passed (as
+// the measured part of a run starts), or at once if ctx ends first. The
+// channel yields nil if the scrape failed; the failure is written to
+// stderr.
+func ScrapeAfter(ctx context.Context, url string, d time.Duration, stderr io.Writer) <-chan map[string]Histogram {
+	out := make(chan map[string]Histogram, 1)
+	go func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		h, err := Scrape(ctx, url)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+		}
+		out <- h
+	}()
+	return out
 }
 
 // Parse reads the stage histograms from the Prometheus text format,
