@@ -55,10 +55,19 @@ func waitReadable(t *testing.T, pool *pgxpool.Pool) {
 	}
 }
 
+// pendingSeqs waits until every committed row is below the xmin and
+// returns the sequences of one read of up to 100 rows.
 func pendingSeqs(t *testing.T, o *invoicingpg.Outbox, pool *pgxpool.Pool) []int64 {
 	t.Helper()
 	waitReadable(t, pool)
-	recs, _, err := o.Pending(context.Background(), 100, nil)
+	return readSeqs(t, o, 100)
+}
+
+// readSeqs returns the sequences of one read of up to limit rows that
+// leaves out skip.
+func readSeqs(t *testing.T, o *invoicingpg.Outbox, limit int, skip ...int64) []int64 {
+	t.Helper()
+	recs, _, err := o.Pending(context.Background(), limit, skip)
 	if err != nil {
 		t.Fatalf("Pending: %v", err)
 	}
@@ -356,35 +365,23 @@ func TestOutboxPendingReadsAgainARowLeftUnsent(t *testing.T) {
 	o := invoicingpg.NewOutbox(pool)
 	r1, r2, r3 := insertOutboxRow(t, pool, uuid.New(), 1), insertOutboxRow(t, pool, uuid.New(), 1), insertOutboxRow(t, pool, uuid.New(), 1)
 	waitReadable(t, pool)
-	read := func(limit int, skip ...int64) []int64 {
-		t.Helper()
-		recs, _, err := o.Pending(ctx, limit, skip)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var seqs []int64
-		for _, r := range recs {
-			seqs = append(seqs, r.Sequence)
-		}
-		return seqs
-	}
-	if got := read(1); !slices.Equal(got, []int64{r1}) {
+	if got := readSeqs(t, o, 1); !slices.Equal(got, []int64{r1}) {
 		t.Fatalf("first read = %v, want [%d]", got, r1)
 	}
-	if got := read(1, r1); !slices.Equal(got, []int64{r2}) {
+	if got := readSeqs(t, o, 1, r1); !slices.Equal(got, []int64{r2}) {
 		t.Fatalf("read with %d in flight = %v, want [%d]", r1, got, r2)
 	}
 	// r1 was published; r2 was not sent.
 	if err := o.MarkPublished(ctx, []int64{r1}); err != nil {
 		t.Fatal(err)
 	}
-	if got := read(10); !slices.Equal(got, []int64{r2, r3}) {
+	if got := readSeqs(t, o, 10); !slices.Equal(got, []int64{r2, r3}) {
 		t.Fatalf("read after %d was left unsent = %v, want [%d %d]", r2, got, r2, r3)
 	}
 	if err := o.MarkPublished(ctx, []int64{r2, r3}); err != nil {
 		t.Fatal(err)
 	}
-	if got := read(10); len(got) != 0 {
+	if got := readSeqs(t, o, 10); len(got) != 0 {
 		t.Fatalf("read with everything published = %v, want none", got)
 	}
 }
