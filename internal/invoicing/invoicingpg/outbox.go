@@ -174,16 +174,15 @@ const waitingSQL = `SELECT coalesce((SELECT max(txid) FROM outbox) >= pg_snapsho
 // the statements: the statements of a batch run in one implicit
 // transaction, which SET LOCAL does not count as one (it warns).
 //
-// planOnce: the relay runs the same few statements hundreds of times a
-// second, and planning them costs several times what running them does
-// (they read a handful of rows at a time, and their plans do not depend on
-// the values). Left to choose, PostgreSQL keeps planning the position's
+// planOnce: the relay runs the same few statements for every batch, and
+// planning them costs more than running them (they read a handful of rows
+// at a time, and their plans do not depend on the values). Left to choose, PostgreSQL keeps planning the position's
 // advance for each call. A plan made once per connection is as good for
 // every call; it is remade when the tables' statistics change.
 //
 // planEach, for pendingSQL alone, when it must leave out more than
 // planEachSkip sequences (a backlog: the batch in flight and the one being
-// marked, up to a thousand): planned for the values, the check of each row
+// marked, two full batches): planned for the values, the check of each row
 // against them is a hash lookup; in a plan made once it is a linear scan of
 // the array, for every row, which then costs more than planning the read.
 const (
