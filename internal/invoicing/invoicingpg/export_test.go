@@ -2,6 +2,7 @@ package invoicingpg
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -16,13 +17,25 @@ const BacklogSQL = backlogSQL
 // ExplainPending returns EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of one
 // relay read of up to limit records, in a transaction rolled back after.
 func ExplainPending(ctx context.Context, pool *pgxpool.Pool, limit int) ([]byte, error) {
+	return explain(ctx, pool, pendingSQL, limit, []int64{}, false, uint64(0), int64(0))
+}
+
+// ExplainPrune returns EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of one prune
+// of up to limit rows that occurred before cutoff, rolled back after.
+func ExplainPrune(ctx context.Context, pool *pgxpool.Pool, cutoff time.Time, limit int) ([]byte, error) {
+	return explain(ctx, pool, pruneSQL, cutoff, limit)
+}
+
+// explain runs query under EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) in a
+// transaction rolled back after, and returns the plan.
+func explain(ctx context.Context, pool *pgxpool.Pool, query string, args ...any) ([]byte, error) {
 	var plan []byte
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+pendingSQL, limit, []int64{}, false, uint64(0), int64(0)).Scan(&plan)
+	err = tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+query, args...).Scan(&plan)
 	return plan, err
 }
 

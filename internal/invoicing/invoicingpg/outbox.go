@@ -72,7 +72,15 @@ func NewOutbox(pool *pgxpool.Pool) *Outbox {
 // abovePosition says that the outbox row o sorts above the position. The
 // position comes from scalar subqueries, not a join, so that the planner
 // can start an index scan of outbox_txid_sequence at it.
-const abovePosition = `(o.txid, o.sequence) > (
+const abovePosition = `(o.txid, o.sequence) > ` + position
+
+// atOrBelowPosition says that the outbox row o sorts at or below the
+// position. Written as NOT abovePosition, it would be a filter the planner
+// applies to every row of the index rather than where the scan stops.
+const atOrBelowPosition = `(o.txid, o.sequence) <= ` + position
+
+// position is the relay's published position as a row value.
+const position = `(
         (SELECT txid FROM outbox_position WHERE partition = 0),
         (SELECT sequence FROM outbox_position WHERE partition = 0))`
 
@@ -518,12 +526,12 @@ func (o *Outbox) RecordFailures(ctx context.Context, failures []relay.Failure) e
 // pruneSQL deletes the oldest rows below the position that are not held,
 // among the first $2 of them in (txid, sequence) order, if they occurred
 // before $1. Taking the first rows before filtering them by age bounds the
-// statement's work when nothing is old enough: it reads $2 rows, not every
-// row retained.
+// statement's work when nothing is old enough: it reads at most $2 rows,
+// not every row retained, and none of those waiting above the position.
 const pruneSQL = `DELETE FROM outbox WHERE sequence IN (
     SELECT head.sequence FROM (
         SELECT o.sequence, o.occurred_at FROM outbox o
-        WHERE NOT ` + abovePosition + `
+        WHERE ` + atOrBelowPosition + `
           AND NOT EXISTS (SELECT 1 FROM outbox_held h WHERE h.sequence = o.sequence)
         ORDER BY o.txid, o.sequence LIMIT $2::bigint) head
     WHERE head.occurred_at < $1)`
