@@ -1,6 +1,7 @@
 package cloudevent_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"strings"
@@ -96,6 +97,42 @@ func TestEncodeEscapesNoHTML(t *testing.T) {
 	for _, want := range []string{`"reason":"<b>R&D</b>` + "\u2028" + `"`, `"correlationid":"<req&1>"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("CloudEvent %s lacks %s: it escapes what JSON allows raw", b, want)
+		}
+	}
+}
+
+// TestEncodeIsEventsJSON: Encode writes the members of Event by hand; it
+// must write exactly what encoding/json makes of an Event (without HTML
+// escaping), member for member, in the same order.
+func TestEncodeIsEventsJSON(t *testing.T) {
+	base := outbox.EventRecord{
+		Sequence: 1 << 40, ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), AggregateID: uuid.UUID(invoice.NewID()),
+		Version: 7, Type: "invoice.paid", OccurredAt: time.Date(2026, 3, 1, 10, 0, 0, 120000000, time.FixedZone("CET", 3600)),
+		Payload: json.RawMessage("{\"total\": 1200,\n \"lines\": [ {\"text\": \"a \\\"b\\\" <c>\"} ], \"x\": null }"),
+	}
+	traced := base
+	traced.Trace = outbox.Trace{CorrelationID: `req-"1"\<&>`, TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		TraceState: "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"}
+	onTheHour := base
+	onTheHour.OccurredAt = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	for name, rec := range map[string]outbox.EventRecord{"no trace": base, "traced": traced, "whole second": onTheHour} {
+		got, err := cloudevent.Encode(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(cloudevent.Event{
+			SpecVersion: cloudevent.SpecVersion, ID: rec.ID.String(), Source: cloudevent.Source, Type: cloudevent.Subject(rec.Type),
+			Subject: rec.AggregateID.String(), Time: rec.OccurredAt.UTC(), DataContentType: "application/json", TenantID: rec.Tenant.String(),
+			Sequence: rec.Sequence, InvoiceVersion: rec.Version, CorrelationID: rec.Trace.CorrelationID,
+			TraceParent: rec.Trace.TraceParent, TraceState: rec.Trace.TraceState, Data: rec.Payload,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if w := bytes.TrimSuffix(want.Bytes(), []byte("\n")); !bytes.Equal(got, w) {
+			t.Errorf("%s: Encode =\n%s\nencoding/json =\n%s", name, got, w)
 		}
 	}
 }
