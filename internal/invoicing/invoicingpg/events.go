@@ -41,11 +41,19 @@ const eventColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.agg
 // relay's CPU and allocations (docs/architecture.md, "Profiling round"). It
 // returns the scan's error.
 func scanEvent(row pgx.Row, rec *outbox.EventRecord, more ...any) error {
-	err := row.Scan(append([]any{&rec.Sequence, (*[16]byte)(&rec.ID), (*[16]byte)(&rec.Tenant), (*[16]byte)(&rec.AggregateID),
-		&rec.Version, &rec.Type, &rec.Payload, &rec.OccurredAt,
-		&rec.Trace.CorrelationID, &rec.Trace.TraceParent, &rec.Trace.TraceState}, more...)...)
+	err := row.Scan(eventTargets(rec, more...)...)
 	rec.OccurredAt = rec.OccurredAt.UTC()
 	return err
+}
+
+// eventTargets returns the scan targets of eventColumns in rec, then more.
+// A reader of many rows scans each into the same targets, then copies rec
+// (every row overwrites every field, and pgx allocates the payload and the
+// strings anew for each row).
+func eventTargets(rec *outbox.EventRecord, more ...any) []any {
+	return append([]any{&rec.Sequence, (*[16]byte)(&rec.ID), (*[16]byte)(&rec.Tenant), (*[16]byte)(&rec.AggregateID),
+		&rec.Version, &rec.Type, &rec.Payload, &rec.OccurredAt,
+		&rec.Trace.CorrelationID, &rec.Trace.TraceParent, &rec.Trace.TraceState}, more...)
 }
 
 // feedSQL reads a page of the feed in one statement, hence one snapshot.

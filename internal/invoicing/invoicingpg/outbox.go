@@ -224,7 +224,7 @@ func (o *Outbox) Pending(ctx context.Context, limit int, skip []int64) (recs []r
 	}
 	var got []readRow
 	b.Queue(pendingSQL, limit, leave, capped, from.txid, from.seq).Query(func(rows pgx.Rows) (err error) {
-		got, err = pgx.CollectRows(rows, scanReadRow)
+		got, err = scanReadRows(rows, limit)
 		return err
 	})
 	var waiting bool
@@ -248,11 +248,22 @@ type readRow struct {
 	scanned bool   // read above the position, not among the held events
 }
 
-// scanReadRow scans one row of pendingSQL.
-func scanReadRow(row pgx.CollectableRow) (r readRow, err error) {
-	err = scanEvent(row, &r.rec.EventRecord, &r.rec.Attempts, &r.key.txid, &r.xmin, &r.scanned)
-	r.key.seq = r.rec.Sequence
-	return r, err
+// scanReadRows scans the rows of pendingSQL, at most limit, into one set of
+// targets (see eventTargets).
+func scanReadRows(rows pgx.Rows, limit int) ([]readRow, error) {
+	defer rows.Close()
+	var r readRow
+	targets := eventTargets(&r.rec.EventRecord, &r.rec.Attempts, &r.key.txid, &r.xmin, &r.scanned)
+	got := make([]readRow, 0, limit)
+	for rows.Next() {
+		if err := rows.Scan(targets...); err != nil {
+			return nil, err
+		}
+		r.rec.OccurredAt = r.rec.OccurredAt.UTC()
+		r.key.seq = r.rec.Sequence
+		got = append(got, r)
+	}
+	return got, rows.Err()
 }
 
 // startRead returns where the next read starts (see Outbox.from), the rows
