@@ -52,13 +52,13 @@ SELECT p.id, lpad(to_hex(:n::bigint), 32, '0')::uuid, p.amount, p.reference, p.r
 FROM unnest(ARRAY[gen_random_uuid()]::uuid[], ARRAY[199447]::bigint[], ARRAY['pgbench-' || gen_random_uuid()]::text[], ARRAY[now()]::timestamptz[])
     WITH ORDINALITY AS p (id, amount, reference, received_at, n)
 ORDER BY p.n;
-INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
+INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, data, payload, occurred_at,
     correlation_id, traceparent, tracestate)
-SELECT e.event_id, e.tenant_id, e.aggregate_id, e.aggregate_version, e.event_type, e.payload, e.occurred_at,
+SELECT e.event_id, e.tenant_id, e.aggregate_id, e.aggregate_version, e.event_type, e.data::json, e.data::jsonb, e.occurred_at,
     'req-' || :n::text, NULL::text, NULL::text
 FROM unnest(ARRAY[gen_random_uuid(), gen_random_uuid()]::uuid[], ARRAY['00000000-0000-7000-8000-0000000000b1', '00000000-0000-7000-8000-0000000000b1']::uuid[], ARRAY[lpad(to_hex(:n::bigint), 32, '0')::uuid, lpad(to_hex(:n::bigint), 32, '0')::uuid]::uuid[], ARRAY[3, 4]::bigint[], ARRAY['invoice.payment_recorded', 'invoice.paid']::text[], ARRAY['{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "payment_id": "0190f7a8-0000-7000-8000-000000000009", "currency": "EUR", "amount": 199447, "reference": "pgbench-0190f7a8-0000-7000-8000-000000000009", "amount_paid": 199447, "amount_due": 0, "received_at": "2030-03-01T10:00:00.123456Z"}',
-    '{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "customer": {"name": "Load Test GmbH", "email": "billing@load.example"}, "currency": "EUR", "total": 199447, "amount_paid": 199447, "paid_at": "2030-03-01T10:00:00.123456Z"}']::jsonb[], ARRAY[now(), now()]::timestamptz[])
-    WITH ORDINALITY AS e (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at, n)
+    '{"invoice_id": "00000000-0000-0000-0000-000000000001", "number": "INV-2030-0000001", "customer": {"name": "Load Test GmbH", "email": "billing@load.example"}, "currency": "EUR", "total": 199447, "amount_paid": 199447, "paid_at": "2030-03-01T10:00:00.123456Z"}']::text[], ARRAY[now(), now()]::timestamptz[])
+    WITH ORDINALITY AS e (event_id, tenant_id, aggregate_id, aggregate_version, event_type, data, occurred_at, n)
 ORDER BY e.n;
 \endpipeline
 END;

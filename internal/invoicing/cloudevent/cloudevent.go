@@ -58,9 +58,11 @@ type Event struct {
 func Subject(eventType string) string { return SubjectPrefix + eventType }
 
 // Encode returns the JSON CloudEvent of rec, its payload as data,
-// compacted. It escapes no HTML (<, >, & stay as they are, not \u003c),
-// which would inflate text up to six times for no JSON reader's benefit. It
-// returns an error only if the payload is not valid JSON.
+// compacted, each string in its shortest form: it escapes no HTML (<, >, &
+// stay as they are, not \u003c) nor U+2028 and U+2029, which would inflate
+// text up to six times for no JSON reader's benefit, whether the payload
+// has them escaped (encoding/json always escapes U+2028) or not. It returns
+// an error only if the payload is not valid JSON.
 //
 // It writes the members of Event in their order, with jsontext quoting the
 // strings and compacting the data: the relay encodes every event it
@@ -92,7 +94,7 @@ func Encode(rec outbox.EventRecord) ([]byte, error) {
 	b = appendMember(b, "tracestate", rec.Trace.TraceState)
 	b = append(b, `,"data":`...)
 	data := jsontext.Value(append(b[len(b):], rec.Payload...))
-	if err := data.Compact(); err != nil {
+	if err := data.Compact(jsontext.PreserveRawStrings(false)); err != nil {
 		return nil, fmt.Errorf("cloudevent: encode event %s (sequence %d): %w", rec.ID, rec.Sequence, err)
 	}
 	return append(append(b, data...), '}'), nil

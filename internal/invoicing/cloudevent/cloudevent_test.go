@@ -99,6 +99,14 @@ func TestEncodeEscapesNoHTML(t *testing.T) {
 			t.Errorf("CloudEvent %s lacks %s: it escapes what JSON allows raw", b, want)
 		}
 	}
+	// As encoding/json writes it, escaped: the CloudEvent has it raw.
+	rec.Payload = json.RawMessage(`{"reason": "\u003cb\u003eR\u0026D\u003c/b\u003e\u2028"}`)
+	if b, err = cloudevent.Encode(rec); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"reason":"<b>R&D</b>` + "\u2028" + `"`; !strings.Contains(string(b), want) {
+		t.Errorf("CloudEvent %s lacks %s: it keeps escapes JSON does not need", b, want)
+	}
 }
 
 // TestEncodeIsEventsJSON: Encode writes the members of Event by hand; it

@@ -31,8 +31,13 @@ func NewEvents(pool *pgxpool.Pool) *Events { return &Events{pool: pool} }
 // eventColumns are the columns of an outbox.EventRecord, on an outbox aliased
 // o, in the order scanEvent reads them. The trace is NULL for events written
 // outside a request or before migration 4.
-const eventColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, o.payload, o.occurred_at,
+const eventColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, ` + eventData + `, o.occurred_at,
     coalesce(o.correlation_id, ''), coalesce(o.traceparent, ''), coalesce(o.tracestate, '')`
+
+// eventData is the event's data on an outbox row o: the text as written,
+// or for a row written before migration 12 (or by the release before it),
+// its jsonb payload rendered as text.
+const eventData = `coalesce(o.data, o.payload::json)`
 
 // scanEvent scans eventColumns into rec, then the following columns into
 // more. The payload goes into a *[]byte: into a *json.RawMessage pgx would

@@ -64,6 +64,13 @@ func TestInvoicesWriteEveryEventToTheOutboxInOrder(t *testing.T) {
 	if paid.Version() != int64(len(want)) {
 		t.Errorf("invoice version %d, want %d (one per event)", paid.Version(), len(want))
 	}
+	// Each row has its data as written, and the same JSON as payload for
+	// instances of the release before migration 12, which read only that.
+	var differ int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE aggregate_id = $1 AND (data IS NULL OR data::jsonb <> payload)`,
+		inv.ID().String()).Scan(&differ); err != nil || differ > 0 {
+		t.Errorf("%d rows whose data is missing or not their payload (%v)", differ, err)
+	}
 }
 
 func TestInvoicesAfterCommitRunsOncePerCommitWithEvents(t *testing.T) {

@@ -1,7 +1,6 @@
 package invoicingpg
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -57,12 +56,15 @@ ORDER BY p.n`
 
 	// The trace ($8..$10) is the same for every event of a transaction: one
 	// request caused them all.
-	insertOutboxSQL = `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
+	//
+	// The data goes into data, as written, and into payload as jsonb, which
+	// instances of the previous release read (migration 12).
+	insertOutboxSQL = `INSERT INTO outbox (event_id, tenant_id, aggregate_id, aggregate_version, event_type, data, payload, occurred_at,
     correlation_id, traceparent, tracestate)
-SELECT e.event_id, e.tenant_id, e.aggregate_id, e.aggregate_version, e.event_type, e.payload, e.occurred_at,
+SELECT e.event_id, e.tenant_id, e.aggregate_id, e.aggregate_version, e.event_type, e.data::json, e.data::jsonb, e.occurred_at,
     $8::text, $9::text, $10::text
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::jsonb[], $7::timestamptz[])
-    WITH ORDINALITY AS e (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at, n)
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::timestamptz[])
+    WITH ORDINALITY AS e (event_id, tenant_id, aggregate_id, aggregate_version, event_type, data, occurred_at, n)
 ORDER BY e.n`
 )
 
@@ -147,7 +149,7 @@ func queueOutbox[ID ~[16]byte, E recorded[ID]](b *pgx.Batch, events []E, trace o
 	versions, types := make([]int64, n), make([]string, n)
 	payloads, times := make([][]byte, n), make([]time.Time, n)
 	for i, e := range events {
-		payload, err := json.Marshal(e)
+		payload, err := outbox.MarshalData(e)
 		if err != nil {
 			return fmt.Errorf("encode event %s: %w", e.Type(), err)
 		}

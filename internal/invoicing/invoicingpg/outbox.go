@@ -164,7 +164,7 @@ ORDER BY part, txid, sequence
 LIMIT $1::bigint`
 
 // pendingColumns are eventColumns named, for pendingSQL's subqueries.
-const pendingColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, o.payload,
+const pendingColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, ` + eventData + ` AS payload,
     o.occurred_at, coalesce(o.correlation_id, '') AS correlation_id, coalesce(o.traceparent, '') AS traceparent,
     coalesce(o.tracestate, '') AS tracestate`
 

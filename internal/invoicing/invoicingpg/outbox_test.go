@@ -12,8 +12,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/invoicing-dev/invoicing/internal/invoicing/app"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/domain/invoice"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/invoicingpg"
+	"github.com/invoicing-dev/invoicing/internal/invoicing/outbox"
 	"github.com/invoicing-dev/invoicing/internal/invoicing/relay"
+	"github.com/invoicing-dev/invoicing/internal/kernel"
 	"github.com/invoicing-dev/invoicing/internal/pgtest"
 )
 
@@ -432,4 +436,59 @@ func TestOutboxRoundTripsLeaveTheConnectionAsTheyFoundIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	settingsAfter("a marking")
+}
+
+// TestOutboxReadsTheDataAsWritten: the relay, the event feed and an
+// invoice's history hand back an event's data as the repository wrote it
+// (its members in their order, no spaces), not jsonb's rendering of it;
+// and that of a row written without it (before migration 12, or by an
+// instance of the release before) from its payload.
+func TestOutboxReadsTheDataAsWritten(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	tenant, agg := uuid.New(), uuid.New()
+	const written, old = `{"number":"INV-1","amount":1200,"customer":{"name":"<Ä>"}}`, `{"number": "INV-1"}`
+	if _, err := pool.Exec(ctx, `INSERT INTO outbox
+    (event_id, tenant_id, aggregate_id, aggregate_version, event_type, data, payload, occurred_at)
+VALUES ($1, $2, $3, 1, 'invoice.created', $4::text::json, $4::text::jsonb, now())`, uuid.New(), tenant, agg, written); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO outbox
+    (event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at)
+VALUES ($1, $2, $3, 2, 'invoice.issued', $4, now())`, uuid.New(), tenant, agg, old); err != nil {
+		t.Fatal(err)
+	}
+	waitReadable(t, pool)
+	want := []string{written, old}
+	check := func(reader string, recs []outbox.EventRecord) {
+		t.Helper()
+		got := make([]string, len(recs))
+		for i, r := range recs {
+			got[i] = string(r.Payload)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s read the data as %q, want %q", reader, got, want)
+		}
+	}
+	pending, _, err := invoicingpg.NewOutbox(pool).Pending(ctx, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []outbox.EventRecord
+	for _, r := range pending {
+		recs = append(recs, r.EventRecord)
+	}
+	check("the relay", recs)
+	events := invoicingpg.NewEvents(pool)
+	feed, err := events.Feed(ctx, kernel.TenantID(tenant), app.FeedFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the feed", feed.Events)
+	history, err := events.History(ctx, kernel.TenantID(tenant), invoice.ID(agg), app.HistoryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the history", history.Events)
 }

@@ -55,9 +55,10 @@ func seedBacklog(b testing.TB, h *harness, n, perInvoice int, interleaved bool) 
 			inv, ver = i%invoices, i/invoices
 		}
 		i++
-		return []any{uuid.New(), tenant, aggs[inv], int64(ver + 1), "invoice.paid", benchPayload, now}, nil
+		return []any{uuid.New(), tenant, aggs[inv], int64(ver + 1), "invoice.paid", benchPayload, benchPayload, now}, nil
 	})
-	cols := []string{"event_id", "tenant_id", "aggregate_id", "aggregate_version", "event_type", "payload", "occurred_at"}
+	// Both data columns, as the repository writes them.
+	cols := []string{"event_id", "tenant_id", "aggregate_id", "aggregate_version", "event_type", "data", "payload", "occurred_at"}
 	if _, err := h.pool.CopyFrom(ctx, pgx.Identifier{"outbox"}, cols, src); err != nil {
 		b.Fatal(err)
 	}

@@ -125,8 +125,8 @@ func (l life) commit(t *testing.T, ctx context.Context, repo *invoicingpg.Invoic
 // TestLargestEventsFitMaxEventBytes proves relay.MaxEventBytes: it encodes
 // every event of the largest invoices, in every charset, with the longest
 // trace, and measures the CloudEvent and its headers. It measures twice:
-// with the payload as the repository writes it (encoding/json escapes HTML
-// and U+2028, up to 6 bytes a character), the bound whatever the storage;
+// with the payload as encoding/json writes it at its most escaped (HTML and
+// U+2028, up to 6 bytes a character), the bound whatever the storage;
 // and as the relay reads it back from PostgreSQL and publishes it, to an
 // embedded NATS server whose max_payload is relay.MaxEventBytes, so that
 // the client's own check of body and headers is the measure.

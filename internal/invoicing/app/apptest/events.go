@@ -1,9 +1,7 @@
 package apptest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 
@@ -35,7 +33,7 @@ type recorded[ID ~[16]byte] interface {
 func appendRecords[ID ~[16]byte, E recorded[ID]](records []outbox.EventRecord, seq *int64, events []E, trace outbox.Trace) []outbox.EventRecord {
 	for _, e := range events {
 		*seq++
-		payload, err := encodeAsJSONB(e)
+		payload, err := outbox.MarshalData(e)
 		if err != nil {
 			panic("apptest: encode event " + e.Type() + ": " + err.Error())
 		}
@@ -46,19 +44,6 @@ func appendRecords[ID ~[16]byte, E recorded[ID]](records []outbox.EventRecord, s
 		})
 	}
 	return records
-}
-
-// encodeAsJSONB returns v's JSON encoding as PostgreSQL's jsonb gives it
-// back in one respect readers see: "<", ">" and "&" stay as they are, not
-// escaped as encoding/json escapes them.
-func encodeAsJSONB(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Events is an app.EventHistory and app.EventFeed over an Invoices' committed events. Commits are

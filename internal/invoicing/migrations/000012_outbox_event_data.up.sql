@@ -1,0 +1,19 @@
+-- The event's data as the service wrote it, in a json column beside the
+-- jsonb payload.
+--
+-- Why: the outbox is written once and read whole (the relay publishes each
+-- row, the event feed serves it); nothing queries inside the data. jsonb
+-- turns the text into its binary form on insert and renders it back to text
+-- on every read, which was the largest single cost of the relay's read per
+-- row. json keeps the text as written (its syntax checked on insert) and
+-- hands it back as it is.
+--
+-- Expand, then contract. This release writes both columns and reads data,
+-- or payload where a row has none (rows written before, or by an instance
+-- of the previous release during a rolling deploy, which reads payload
+-- only). A later release stops writing payload once no instance of this
+-- one or older runs (payload then becomes nullable), and drops it once the
+-- retention has pruned the rows that have no data (moving the few held
+-- ones over first). Changing payload's type in place instead would
+-- rewrite the table every payment writes, under an exclusive lock.
+ALTER TABLE outbox ADD COLUMN data json;
