@@ -65,3 +65,17 @@ func Statements() map[string]string {
 // Unavailable exposes unavailable, to check the classification of errors a
 // test cannot provoke.
 var Unavailable = unavailable
+
+// SendOrder returns the sequences of rows, each (held, txid, sequence), as
+// sendOrder orders and cuts them.
+func SendOrder(rows [][3]int64, limit int) []int64 {
+	read := make([]readRow, len(rows))
+	for i, r := range rows {
+		read[i] = readRow{key: rowKey{txid: uint64(r[1]), seq: r[2]}, scanned: r[0] == 0}
+	}
+	var seqs []int64
+	for _, r := range sendOrder(read, limit) {
+		seqs = append(seqs, r.key.seq)
+	}
+	return seqs
+}

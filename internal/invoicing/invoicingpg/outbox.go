@@ -1,9 +1,11 @@
 package invoicingpg
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -124,6 +126,10 @@ const aboveStart = `(o.txid, o.sequence) > (
 // Tuning: the held part and the check of each row against outbox_held are
 // probes of a table that is empty almost always; the check is skipped
 // outright when it is (the any_held InitPlan runs once per statement).
+// The two parts come back unordered, up to $1 rows each: sendOrder orders
+// them and keeps the first $1. Sorted by PostgreSQL, the rows (their data
+// included) were copied once more and compared, for an order each part
+// already has.
 const pendingSQL = `WITH scan AS (
     SELECT ` + pendingColumns + `, 0 AS attempts, o.txid,
         (SELECT EXISTS (SELECT 1 FROM outbox_held)) AND
@@ -159,9 +165,7 @@ FROM (
     SELECT 1, sequence, event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
         correlation_id, traceparent, tracestate, attempts, txid
     FROM scan WHERE NOT behind
-) b
-ORDER BY part, txid, sequence
-LIMIT $1::bigint`
+) b`
 
 // pendingColumns are eventColumns named, for pendingSQL's subqueries.
 const pendingColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, ` + eventData + ` AS payload,
@@ -248,8 +252,8 @@ type readRow struct {
 	scanned bool   // read above the position, not among the held events
 }
 
-// scanReadRows scans the rows of pendingSQL, at most limit, into one set of
-// targets (see eventTargets).
+// scanReadRows scans the rows of pendingSQL into one set of targets (see
+// eventTargets) and returns the first limit in the order to send them.
 func scanReadRows(rows pgx.Rows, limit int) ([]readRow, error) {
 	defer rows.Close()
 	var r readRow
@@ -263,7 +267,26 @@ func scanReadRows(rows pgx.Rows, limit int) ([]readRow, error) {
 		r.key.seq = r.rec.Sequence
 		got = append(got, r)
 	}
-	return got, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return sendOrder(got, limit), nil
+}
+
+// sendOrder orders the rows of one read as the relay must send them, the
+// held events due first, each part in (txid, sequence) order, and returns
+// the first limit.
+func sendOrder(rows []readRow, limit int) []readRow {
+	slices.SortFunc(rows, func(a, b readRow) int {
+		if a.scanned != b.scanned {
+			if a.scanned {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(cmp.Compare(a.key.txid, b.key.txid), cmp.Compare(a.key.seq, b.key.seq))
+	})
+	return rows[:min(len(rows), limit)]
 }
 
 // startRead returns where the next read starts (see Outbox.from), the rows

@@ -492,3 +492,18 @@ VALUES ($1, $2, $3, 2, 'invoice.issued', $4, now())`, uuid.New(), tenant, agg, o
 	}
 	check("the history", history.Events)
 }
+
+// TestSendOrderPutsHeldEventsFirst: a read's two parts come back from
+// PostgreSQL in no promised order; the relay sends the held events due
+// first, then the rows read above the position, each in (txid, sequence)
+// order, and no more than the batch.
+func TestSendOrderPutsHeldEventsFirst(t *testing.T) {
+	// (held, txid, sequence)
+	rows := [][3]int64{{0, 9, 30}, {1, 7, 12}, {0, 8, 21}, {0, 8, 20}, {1, 5, 40}}
+	if got, want := invoicingpg.SendOrder(rows, 10), []int64{40, 12, 20, 21, 30}; !slices.Equal(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
+	}
+	if got, want := invoicingpg.SendOrder(rows, 3), []int64{40, 12, 20}; !slices.Equal(got, want) {
+		t.Errorf("order of the first 3 = %v, want %v", got, want)
+	}
+}
