@@ -10,8 +10,8 @@ package relay
 // bytes if every character took 6 (the longest any character encodes to in
 // JSON: \u2028, or \u003c where HTML is escaped), about 355,000 with the rest
 // of the event, the largest metadata (invoice.MaxMetadataBytes), the longest
-// customer, and the longest trace extensions and headers. The relay escapes
-// no HTML, so in practice a 4-byte character is the worst, about 253,000
-// bytes. TestLargestEventsFitMaxEventBytes measures
-// both.
+// customer, and the longest trace extensions and headers. The relay writes
+// every string in its shortest form (no HTML escaping, U+2028 raw), so in
+// practice a 4-byte character is the worst, about 253,000 bytes.
+// TestLargestEventsFitMaxEventBytes measures both.
 const MaxEventBytes = 384 << 10
