@@ -111,7 +111,8 @@ func TestEncodeEscapesNoHTML(t *testing.T) {
 
 // TestEncodeIsEventsJSON: Encode writes the members of Event by hand; it
 // must write exactly what encoding/json makes of an Event (without HTML
-// escaping), member for member, in the same order.
+// escaping), member for member, in the same order. Its data has no escape
+// that Encode writes shorter (TestEncodeEscapesNoHTML has those).
 func TestEncodeIsEventsJSON(t *testing.T) {
 	base := outbox.EventRecord{
 		Sequence: 1 << 40, ID: kernel.EventID(uuid.New()), Tenant: kernel.TenantID(uuid.New()), AggregateID: uuid.UUID(invoice.NewID()),

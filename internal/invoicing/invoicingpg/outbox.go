@@ -127,9 +127,8 @@ const aboveStart = `(o.txid, o.sequence) > (
 // probes of a table that is empty almost always; the check is skipped
 // outright when it is (the any_held InitPlan runs once per statement).
 // The two parts come back unordered, up to $1 rows each: sendOrder orders
-// them and keeps the first $1. Sorted by PostgreSQL, the rows (their data
-// included) were copied once more and compared, for an order each part
-// already has.
+// them and keeps the first $1. A sort in the statement would copy every
+// row once more, its data included, for an order each part already has.
 const pendingSQL = `WITH scan AS (
     SELECT ` + pendingColumns + `, 0 AS attempts, o.txid,
         (SELECT EXISTS (SELECT 1 FROM outbox_held)) AND
