@@ -115,8 +115,8 @@ func appendMember(b []byte, name, value string) []byte {
 }
 
 // appendString appends s to b as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, as encoding/json writes it; that is the only error AppendQuote
-// reports, and the text is still written.
+// U+FFFD (encoding/json replaces it too, escaped as \ufffd); that is the
+// only error AppendQuote reports, and the text is still written.
 func appendString(b []byte, s string) []byte {
 	b, _ = jsontext.AppendQuote(b, s)
 	return b

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -65,6 +66,30 @@ func TestEncodeFillsTheEnvelope(t *testing.T) {
 func TestEncodeRejectsAnInvalidPayload(t *testing.T) {
 	if _, err := cloudevent.Encode(outbox.EventRecord{Payload: json.RawMessage(`{`)}); err == nil {
 		t.Fatal("Encode accepted invalid JSON data")
+	}
+}
+
+// A time RFC 3339 cannot write (a year past 9999, which a timestamptz
+// holds) is an error, not a CloudEvent whose time no reader parses.
+func TestEncodeRejectsATimeOutsideRFC3339(t *testing.T) {
+	rec := outbox.EventRecord{Payload: json.RawMessage(`{}`), OccurredAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if b, err := cloudevent.Encode(rec); err == nil {
+		t.Fatalf("Encode of an event of year 10000 = %s, want an error", b)
+	}
+}
+
+// Invalid UTF-8 in an extension (none reaches the outbox's text columns,
+// which hold UTF-8) still makes JSON in UTF-8, as RFC 8259 requires, the
+// bytes replaced by U+FFFD. encoding/json's own check passes invalid UTF-8
+// inside strings, so the test looks at the bytes.
+func TestEncodeReplacesInvalidUTF8(t *testing.T) {
+	rec := outbox.EventRecord{Payload: json.RawMessage(`{}`), OccurredAt: time.Now(), Trace: outbox.Trace{CorrelationID: "req\xff1"}}
+	b, err := cloudevent.Encode(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.Valid(b) || !json.Valid(b) || !strings.Contains(string(b), `"correlationid":"req`+"\uFFFD"+`1"`) {
+		t.Errorf("CloudEvent %q: want valid UTF-8 JSON with correlationid %q", b, "req\uFFFD1")
 	}
 }
 
@@ -129,19 +154,17 @@ func TestEncodeIsEventsJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(cloudevent.Event{
+		want, err := outbox.MarshalData(cloudevent.Event{
 			SpecVersion: cloudevent.SpecVersion, ID: rec.ID.String(), Source: cloudevent.Source, Type: cloudevent.Subject(rec.Type),
 			Subject: rec.AggregateID.String(), Time: rec.OccurredAt.UTC(), DataContentType: "application/json", TenantID: rec.Tenant.String(),
 			Sequence: rec.Sequence, InvoiceVersion: rec.Version, CorrelationID: rec.Trace.CorrelationID,
 			TraceParent: rec.Trace.TraceParent, TraceState: rec.Trace.TraceState, Data: rec.Payload,
-		}); err != nil {
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if w := bytes.TrimSuffix(want.Bytes(), []byte("\n")); !bytes.Equal(got, w) {
-			t.Errorf("%s: Encode =\n%s\nencoding/json =\n%s", name, got, w)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: Encode =\n%s\nencoding/json =\n%s", name, got, want)
 		}
 	}
 }

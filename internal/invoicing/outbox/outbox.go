@@ -47,8 +47,8 @@ type Trace struct {
 	TraceState string
 }
 
-// MarshalData returns the JSON of an event's data as the outbox stores it
-// and the CloudEvent carries it: compact, with <, > and & as they are.
+// MarshalData returns the JSON of an event's data as the outbox stores it:
+// compact, with <, > and & as they are.
 // encoding/json would escape them (\u003c), inflating text up to six times
 // for no JSON reader's benefit.
 func MarshalData(event any) ([]byte, error) {
