@@ -51,8 +51,13 @@ type rowKey struct {
 	seq  int64
 }
 
+// compare orders row keys as the relay reads rows: by txid, then sequence.
+func (k rowKey) compare(l rowKey) int {
+	return cmp.Or(cmp.Compare(k.txid, l.txid), cmp.Compare(k.seq, l.seq))
+}
+
 // after reports whether k sorts after l.
-func (k rowKey) after(l rowKey) bool { return k.txid > l.txid || k.txid == l.txid && k.seq > l.seq }
+func (k rowKey) after(l rowKey) bool { return k.compare(l) > 0 }
 
 // maxAhead bounds Outbox.ahead. Past it, while a long transaction holds
 // the xmin back, the relay reads only below the xmin and waits for it,
@@ -187,9 +192,10 @@ const waitingSQL = `SELECT coalesce((SELECT max(txid) FROM outbox) >= pg_snapsho
 //
 // planOnce: the relay runs the same few statements for every batch, and
 // planning them costs more than running them (they read a handful of rows
-// at a time, and their plans do not depend on the values). Left to choose, PostgreSQL keeps planning the position's
-// advance for each call. A plan made once per connection is as good for
-// every call; it is remade when the tables' statistics change.
+// at a time, and their plans do not depend on the values). Left to choose,
+// PostgreSQL keeps planning the position's advance for each call. A plan
+// made once per connection is as good for every call; it is remade when
+// the tables' statistics change.
 //
 // planEach, for pendingSQL alone, when it must leave out more than
 // planEachSkip sequences (a backlog: the batch in flight and the one being
@@ -283,7 +289,7 @@ func sendOrder(rows []readRow, limit int) []readRow {
 			}
 			return -1
 		}
-		return cmp.Or(cmp.Compare(a.key.txid, b.key.txid), cmp.Compare(a.key.seq, b.key.seq))
+		return a.key.compare(b.key)
 	})
 	return rows[:min(len(rows), limit)]
 }
