@@ -101,11 +101,11 @@ const aboveStart = `(o.txid, o.sequence) > (
          FROM outbox_position p WHERE p.partition = 0))`
 
 // pendingSQL reads the relay's next batch in one statement, hence one
-// snapshot: first the held events that are due, then the rows above the
-// position (and above the reader's start, $4 and $5: see Outbox.from),
-// each part in (txid, sequence) order. Each row comes with its txid, the
-// snapshot's xmin, and whether it is of the second part, for the next
-// read's start.
+// snapshot: the rows above the position (and above the reader's start, $4
+// and $5: see Outbox.from) in (txid, sequence) order and, while any event
+// is held (moved aside into outbox_held, see below), first the held events
+// that are due. Each row comes with its txid, the snapshot's xmin, and
+// whether it was read above the position, for the next read's start.
 //
 // Rows above the position are every committed one, less $2 (in flight,
 // being marked, or published ahead of the position). A row of a
@@ -121,29 +121,28 @@ const aboveStart = `(o.txid, o.sequence) > (
 // beginAndLoad). So a row read above the xmin never overtakes an earlier
 // version of its invoice.
 //
-// A row above the position whose invoice has a held event is not returned
-// but moved aside behind it (the moved CTE), so that the position can pass
-// it and the other invoices keep flowing. A held event is due when it is
-// neither parked nor waiting for its retry time and no earlier held event
-// of its invoice is; so an invoice's events never overtake one another.
-// Rows are not locked: only the leader reads them.
+// While an event is held, a row above the position whose invoice has a
+// held event is not returned but moved aside behind it (the moved CTE), so
+// that the position can pass it and the other invoices keep flowing. A
+// held event is due when it is neither parked nor waiting for its retry
+// time and no earlier held event of its invoice is; so an invoice's events
+// never overtake one another. Rows are not locked: only the leader reads
+// them.
 //
-// Tuning: the held part and the check of each row against outbox_held are
-// probes of a table that is empty almost always; the check is skipped
-// outright when it is (the any_held InitPlan runs once per statement).
-// The two parts come back unordered, up to $1 rows each: sendOrder orders
-// them and keeps the first $1. A sort in the statement would copy every
-// row once more, its data included, for an order each part already has.
+// Tuning: outbox_held is empty almost always. The outbox is read by one
+// of two branches, chosen by anyHeld, which is evaluated once in the
+// statement's snapshot, so exactly one of them reads: while an event is
+// held, scan, which the moved CTE reads a second time, so every row, data
+// included, is copied into the CTE's store; otherwise the last branch, the
+// index scan and nothing else. The parts come back unordered, up to $1
+// rows each: sendOrder orders them and keeps the first $1. A sort in the
+// statement would copy every row once more, for an order each part
+// already has.
 const pendingSQL = `WITH scan AS (
     SELECT ` + pendingColumns + `, 0 AS attempts, o.txid,
-        (SELECT EXISTS (SELECT 1 FROM outbox_held)) AND
-            EXISTS (SELECT 1 FROM outbox_held h WHERE h.aggregate_id = o.aggregate_id) AS behind
+        EXISTS (SELECT 1 FROM outbox_held h WHERE h.aggregate_id = o.aggregate_id) AS behind
     FROM outbox o
-    WHERE ` + aboveStart + `
-      AND (NOT $3::boolean OR o.txid < pg_snapshot_xmin(pg_current_snapshot()))
-      AND NOT (o.sequence = ANY($2::bigint[]))
-    ORDER BY o.txid, o.sequence
-    LIMIT $1::bigint
+    WHERE ` + anyHeld + ` AND ` + nextRows + `
 ), moved AS (
     INSERT INTO outbox_held (sequence, aggregate_id, txid)
     SELECT sequence, aggregate_id, txid FROM scan WHERE behind
@@ -169,7 +168,26 @@ FROM (
     SELECT 1, sequence, event_id, tenant_id, aggregate_id, aggregate_version, event_type, payload, occurred_at,
         correlation_id, traceparent, tracestate, attempts, txid
     FROM scan WHERE NOT behind
-) b`
+) b
+UNION ALL (
+    SELECT ` + pendingColumns + `, 0 AS attempts, o.txid,
+        (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS xmin, true AS scanned
+    FROM outbox o
+    WHERE NOT ` + anyHeld + ` AND ` + nextRows + `
+)`
+
+// nextRows is the condition, order and limit of the rows above the start
+// that pendingSQL reads, in either branch.
+const nextRows = aboveStart + `
+      AND (NOT $3::boolean OR o.txid < pg_snapshot_xmin(pg_current_snapshot()))
+      AND NOT (o.sequence = ANY($2::bigint[]))
+    ORDER BY o.txid, o.sequence
+    LIMIT $1::bigint`
+
+// anyHeld says that some event is held in outbox_held. As a scalar
+// subquery it is an InitPlan, evaluated once per statement (in its
+// snapshot): a branch it guards stops before its first row when false.
+const anyHeld = `(SELECT EXISTS (SELECT 1 FROM outbox_held))`
 
 // pendingColumns are eventColumns named, for pendingSQL's subqueries.
 const pendingColumns = `o.sequence, o.event_id, o.tenant_id, o.aggregate_id, o.aggregate_version, o.event_type, ` + eventData + ` AS payload,
