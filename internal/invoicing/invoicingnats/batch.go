@@ -59,9 +59,7 @@ func (p *Publisher) publishBatch(ctx context.Context, msgs []relay.Message, errs
 	}
 	batch := make([]*nats.Msg, len(msgs))
 	for i, m := range msgs {
-		h := header(m)
-		h.Set(nats.MsgIdHdr, m.ID)
-		batch[i] = &nats.Msg{Subject: m.Subject, Data: m.Body, Header: h}
+		batch[i] = &nats.Msg{Subject: m.Subject, Data: m.Body, Header: header(m)}
 	}
 	actx, cancel := context.WithTimeout(ctx, ackTimeout)
 	defer cancel()

@@ -196,7 +196,7 @@ func (p *Publisher) publishAsync(ctx context.Context, msgs []relay.Message, errs
 			continue
 		}
 		msg := &nats.Msg{Subject: m.Subject, Data: m.Body, Header: header(m)}
-		f, err := p.js.PublishMsgAsync(msg, jetstream.WithMsgID(m.ID))
+		f, err := p.js.PublishMsgAsync(msg)
 		if err != nil {
 			errs[i] = p.classify(err)
 			continue
@@ -217,28 +217,30 @@ func (p *Publisher) publishAsync(ctx context.Context, msgs []relay.Message, errs
 	}
 }
 
-// Message headers besides Nats-Msg-Id. traceparent and tracestate are the W3C
-// names, which tracing libraries read from NATS headers as from HTTP ones.
+// Message headers besides Nats-Msg-Id and Content-Type. traceparent and
+// tracestate are the W3C names, which tracing libraries read from NATS
+// headers as from HTTP ones.
 const (
 	HeaderCorrelationID = "Correlation-Id"
 	HeaderTraceParent   = "traceparent"
 	HeaderTraceState    = "tracestate"
 )
 
-// header returns m's message headers: Content-Type, and the trace headers m
-// has values for.
+// header returns m's message headers: Nats-Msg-Id, Content-Type, and the
+// trace headers m has values for. Nats-Msg-Id is set here, not with
+// jetstream.WithMsgID, so that both ways of publishing take it from one
+// place, and PublishMsgAsync, given no options, allocates none for each
+// message. NATS headers are case-sensitive: the names are kept as written.
 func header(m relay.Message) nats.Header {
-	h := nats.Header{}
-	h.Set("Content-Type", cloudevent.ContentType)
-	// NATS headers are case-sensitive; Set keeps the names as written.
+	h := nats.Header{nats.MsgIdHdr: {m.ID}, "Content-Type": {cloudevent.ContentType}}
 	if m.CorrelationID != "" {
-		h.Set(HeaderCorrelationID, m.CorrelationID)
+		h[HeaderCorrelationID] = []string{m.CorrelationID}
 	}
 	if m.TraceParent != "" {
-		h.Set(HeaderTraceParent, m.TraceParent)
+		h[HeaderTraceParent] = []string{m.TraceParent}
 	}
 	if m.TraceState != "" {
-		h.Set(HeaderTraceState, m.TraceState)
+		h[HeaderTraceState] = []string{m.TraceState}
 	}
 	return h
 }
