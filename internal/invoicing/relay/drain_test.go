@@ -26,6 +26,16 @@ type counts struct {
 type countingMetrics struct {
 	mu sync.Mutex
 	counts
+	// marked, if not nil, is closed once markWant records are marked
+	// published (see untilMarked).
+	markWant int
+	marked   chan struct{}
+}
+
+// untilMarked returns a countingMetrics whose marked channel is closed once
+// the relay has marked n records published.
+func untilMarked(n int) *countingMetrics {
+	return &countingMetrics{markWant: n, marked: make(chan struct{})}
 }
 
 func (m *countingMetrics) Leading(l bool) {
@@ -38,6 +48,9 @@ func (m *countingMetrics) Parked()   { m.mu.Lock(); m.park++; m.mu.Unlock() }
 func (m *countingMetrics) Stage(s relay.Stage, _ time.Duration) {
 	m.mu.Lock()
 	m.stages[s]++
+	if s == relay.StageMark && m.marked != nil && m.stages[s] == m.markWant {
+		close(m.marked)
+	}
 	m.mu.Unlock()
 }
 func (m *countingMetrics) Round(_ time.Duration, s, r, u int) {
